@@ -1,0 +1,47 @@
+namespace Cohort.Core;
+
+/// <summary>
+/// The participant contract every Cohort engine implements (embedded engines and PostgreSQL alike).
+/// A transaction starts implicitly with its first <see cref="ApplyAsync"/>.
+/// </summary>
+/// <remarks>
+/// Guarantees an implementation must give, checked by the conformance suite:
+/// <list type="bullet">
+/// <item><see cref="PrepareAsync"/> answers <see cref="VoteKind.Yes"/> only after the prepare record is durable.</item>
+/// <item><see cref="CommitAsync"/> and <see cref="AbortAsync"/> are idempotent; abort of an unknown transaction succeeds.</item>
+/// <item>Read-write transactions lock (wound-wait on <see cref="TxId"/> age, waits bounded by the deadline);
+/// <see cref="ReadAsync"/> takes no locks and sees exactly the commits at or before its snapshot, waiting for
+/// prepared writes whose prepare timestamp is at or before it.</item>
+/// <item>After a restart, prepared transactions come back holding their write locks and are listed by <see cref="GetPrepared"/>.</item>
+/// </list>
+/// </remarks>
+public interface ITransactionalEngine : IAsyncDisposable
+{
+    /// <summary>The resource name, e.g. <c>kv:users</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Runs an operation inside a read-write transaction, taking the locks it needs.</summary>
+    /// <returns>The operation's result (<see cref="Value.Null"/> when it has none).</returns>
+    ValueTask<Value> ApplyAsync(TransactionContext tx, Operation operation, CancellationToken cancellationToken);
+
+    /// <summary>Runs a read-only operation at snapshot <paramref name="snapshot"/> without locks.</summary>
+    ValueTask<Value> ReadAsync(HlcTimestamp snapshot, Operation operation, CancellationToken cancellationToken);
+
+    /// <summary>Phase one: makes the transaction's writes durable and promises to commit them if told.</summary>
+    ValueTask<Vote> PrepareAsync(TxId tx, PrepareInfo info, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Phase two: applies the writes at <paramref name="commitTimestamp"/> and releases the locks. Idempotent.
+    /// Called on an active (unprepared) transaction it commits in one phase.
+    /// </summary>
+    ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken);
+
+    /// <summary>Discards the transaction and releases its locks. Idempotent, never throws for an unknown transaction.</summary>
+    ValueTask AbortAsync(TxId tx, CancellationToken cancellationToken);
+
+    /// <summary>The prepared transactions still waiting for a decision (after a restart: those recovered from the log).</summary>
+    IReadOnlyList<PreparedTransaction> GetPrepared();
+
+    /// <summary>The engine's clock; commit timestamps must be at or after every vote's prepare timestamp.</summary>
+    HybridClock Clock { get; }
+}

@@ -1,0 +1,320 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Cohort.Core;
+
+/// <summary>
+/// The JSON form of <see cref="Value"/>. Obvious types map to plain JSON (null, true/false, integers,
+/// strings, arrays, objects). Where plain JSON would be ambiguous, a one-member object tags the type:
+/// <c>{"$decimal":"1.50"}</c>, <c>{"$bytes":"base64"}</c>, <c>{"$double":"NaN"}</c> for non-finite
+/// doubles, and <c>{"$map":{…}}</c> for a map that itself has exactly one key starting with <c>$</c>.
+/// A finite double is always written with a fraction or exponent (<c>1.0</c>) so it reads back as a
+/// double, and an integer literal reads back as <see cref="ValueKind.Int64"/>. Writing then reading
+/// gives an equal value, scale of decimals included.
+/// </summary>
+public static class ValueJson
+{
+    private const int MaxDepth = 64;
+
+    /// <summary>Serializes a value to its JSON text.</summary>
+    public static string Serialize(Value value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(writer, value);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Parses JSON text into a value; throws <see cref="CohortException"/> with code <c>bad_json</c> on bad input.</summary>
+    public static Value Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return Parse(Encoding.UTF8.GetBytes(json));
+    }
+
+    /// <summary>Parses UTF-8 JSON into a value; throws <see cref="CohortException"/> with code <c>bad_json</c> on bad input.</summary>
+    public static Value Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth });
+            if (!reader.Read())
+            {
+                throw new CohortException(ErrorCodes.BadJson, "Empty JSON document.");
+            }
+
+            var value = Read(ref reader);
+            if (reader.Read())
+            {
+                throw new CohortException(ErrorCodes.BadJson, $"Unexpected data after the JSON value at byte {reader.TokenStartIndex}.");
+            }
+
+            return value;
+        }
+        catch (JsonException e)
+        {
+            throw new CohortException(ErrorCodes.BadJson, $"Malformed JSON: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Converts a parsed <see cref="JsonElement"/> into a value.</summary>
+    public static Value FromElement(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Null:
+            case JsonValueKind.Undefined:
+                return Value.Null;
+            case JsonValueKind.True:
+                return Value.True;
+            case JsonValueKind.False:
+                return Value.False;
+            case JsonValueKind.String:
+                return Value.From(element.GetString());
+            case JsonValueKind.Number:
+                return ParseNumber(Encoding.UTF8.GetBytes(element.GetRawText()));
+            case JsonValueKind.Array:
+            {
+                var items = ImmutableArray.CreateBuilder<Value>(element.GetArrayLength());
+                foreach (var item in element.EnumerateArray())
+                {
+                    items.Add(FromElement(item));
+                }
+
+                return Value.List(items.MoveToImmutable());
+            }
+            default:
+            {
+                var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+                foreach (var property in element.EnumerateObject())
+                {
+                    builder[property.Name] = FromElement(property.Value);
+                }
+
+                return FromObject(builder);
+            }
+        }
+    }
+
+    /// <summary>Writes a value as JSON.</summary>
+    public static void Write(Utf8JsonWriter writer, Value value)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        switch (value.Kind)
+        {
+            case ValueKind.Null:
+                writer.WriteNullValue();
+                break;
+            case ValueKind.Bool:
+                writer.WriteBooleanValue(value.AsBool());
+                break;
+            case ValueKind.Int64:
+                writer.WriteNumberValue(value.AsInt64());
+                break;
+            case ValueKind.Double:
+                WriteDouble(writer, value.AsDouble());
+                break;
+            case ValueKind.Decimal:
+                writer.WriteStartObject();
+                writer.WriteString("$decimal", value.AsDecimal().ToString(CultureInfo.InvariantCulture));
+                writer.WriteEndObject();
+                break;
+            case ValueKind.String:
+                writer.WriteStringValue(value.AsString());
+                break;
+            case ValueKind.Bytes:
+                writer.WriteStartObject();
+                writer.WriteBase64String("$bytes", value.AsBytes().Span);
+                writer.WriteEndObject();
+                break;
+            case ValueKind.List:
+                writer.WriteStartArray();
+                foreach (var item in value.AsList())
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case ValueKind.Map:
+            {
+                var map = value.AsMap();
+                var wrap = map.Count == 1 && map.Keys.First().StartsWith('$');
+                if (wrap)
+                {
+                    writer.WriteStartObject();
+                    writer.WritePropertyName("$map");
+                }
+
+                writer.WriteStartObject();
+                foreach (var (key, item) in map)
+                {
+                    writer.WritePropertyName(key);
+                    Write(writer, item);
+                }
+
+                writer.WriteEndObject();
+                if (wrap)
+                {
+                    writer.WriteEndObject();
+                }
+
+                break;
+            }
+        }
+    }
+
+    /// <summary>Reads one value at the reader's current token (which must have been read).</summary>
+    public static Value Read(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Null:
+                return Value.Null;
+            case JsonTokenType.True:
+                return Value.True;
+            case JsonTokenType.False:
+                return Value.False;
+            case JsonTokenType.String:
+                return Value.From(reader.GetString());
+            case JsonTokenType.Number:
+                return ParseNumber(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
+            case JsonTokenType.StartArray:
+            {
+                var items = ImmutableArray.CreateBuilder<Value>();
+                while (Next(ref reader) != JsonTokenType.EndArray)
+                {
+                    items.Add(Read(ref reader));
+                }
+
+                return Value.List(items.ToImmutable());
+            }
+            case JsonTokenType.StartObject:
+            {
+                var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+                while (Next(ref reader) != JsonTokenType.EndObject)
+                {
+                    var key = reader.GetString()!;
+                    Next(ref reader);
+                    builder[key] = Read(ref reader);
+                }
+
+                return FromObject(builder);
+            }
+            default:
+                throw new CohortException(ErrorCodes.BadJson, $"Unexpected JSON token {reader.TokenType}.");
+        }
+    }
+
+    private static JsonTokenType Next(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read())
+        {
+            throw new CohortException(ErrorCodes.BadJson, "Truncated JSON document.");
+        }
+
+        return reader.TokenType;
+    }
+
+    private static Value FromObject(ImmutableSortedDictionary<string, Value>.Builder builder)
+    {
+        if (builder.Count == 1)
+        {
+            var (key, inner) = builder.First();
+            switch (key)
+            {
+                case "$decimal":
+                    if (inner.Kind == ValueKind.String
+                        && decimal.TryParse(inner.AsString(), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d))
+                    {
+                        return Value.From(d);
+                    }
+
+                    throw new CohortException(ErrorCodes.BadJson, "\"$decimal\" must be a string holding a decimal number such as \"1.50\".");
+                case "$bytes":
+                    if (inner.Kind == ValueKind.String)
+                    {
+                        try
+                        {
+                            return Value.FromOwnedBytes(Convert.FromBase64String(inner.AsString()));
+                        }
+                        catch (FormatException)
+                        {
+                            // Reported below with the same message as a non-string.
+                        }
+                    }
+
+                    throw new CohortException(ErrorCodes.BadJson, "\"$bytes\" must be a base64 string.");
+                case "$double":
+                    if (inner.Kind == ValueKind.String
+                        && double.TryParse(inner.AsString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var x))
+                    {
+                        return Value.From(x);
+                    }
+
+                    throw new CohortException(ErrorCodes.BadJson, "\"$double\" must be a string such as \"NaN\" or \"Infinity\".");
+                case "$map":
+                    if (inner.Kind == ValueKind.Map)
+                    {
+                        return inner;
+                    }
+
+                    throw new CohortException(ErrorCodes.BadJson, "\"$map\" must be an object.");
+            }
+        }
+
+        return Value.Map(builder.ToImmutable());
+    }
+
+    private static Value ParseNumber(ReadOnlySpan<byte> text)
+    {
+        var integral = text.IndexOfAny((byte)'.', (byte)'e', (byte)'E') < 0;
+        if (integral && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+        {
+            return Value.From(l);
+        }
+
+        if (integral && decimal.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+        {
+            // Integers beyond Int64 stay exact rather than silently losing digits in a double.
+            return Value.From(big);
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+        {
+            return Value.From(d);
+        }
+
+        throw new CohortException(ErrorCodes.BadJson, $"Number out of range: {Encoding.UTF8.GetString(text)}.");
+    }
+
+    private static void WriteDouble(Utf8JsonWriter writer, double value)
+    {
+        if (!double.IsFinite(value))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("$double", value.ToString(CultureInfo.InvariantCulture));
+            writer.WriteEndObject();
+            return;
+        }
+
+        Span<byte> buffer = stackalloc byte[40];
+        value.TryFormat(buffer, out var written, "R", CultureInfo.InvariantCulture);
+        var text = buffer[..written];
+        if (text.IndexOfAny((byte)'.', (byte)'E', (byte)'e') < 0)
+        {
+            // Keep the double a double on the way back: 1 → 1.0.
+            buffer[written++] = (byte)'.';
+            buffer[written++] = (byte)'0';
+            text = buffer[..written];
+        }
+
+        writer.WriteRawValue(text, skipInputValidation: true);
+    }
+}

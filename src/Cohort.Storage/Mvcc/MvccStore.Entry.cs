@@ -1,0 +1,50 @@
+using Cohort.Core;
+
+namespace Cohort.Storage.Mvcc;
+
+/// <content>Keys, versions and their ordering.</content>
+public sealed partial class MvccStore<TKey>
+{
+    private sealed class Entry
+    {
+        public static readonly Entry MinBound = new(default!, -1);
+        public static readonly Entry MaxBound = new(default!, 1);
+
+        public Entry(TKey key, sbyte bound = 0)
+        {
+            Key = key;
+            Bound = bound;
+        }
+
+        public TKey Key { get; }
+
+        // -1: before every key, +1: after every key, 0: a real key. Lets range views be open-ended.
+        public sbyte Bound { get; }
+
+        public Version? Head { get; set; }
+    }
+
+    private sealed class Version(HlcTimestamp timestamp, Value value, bool isTombstone)
+    {
+        public HlcTimestamp Timestamp { get; } = timestamp;
+
+        public Value Value { get; } = value;
+
+        public bool IsTombstone { get; } = isTombstone;
+
+        public Version? Older { get; set; }
+    }
+
+    private sealed class EntryComparer(IComparer<TKey> keys) : IComparer<Entry>
+    {
+        public int Compare(Entry? x, Entry? y)
+        {
+            if (x!.Bound != 0 || y!.Bound != 0)
+            {
+                return x.Bound.CompareTo(y!.Bound);
+            }
+
+            return keys.Compare(x.Key, y.Key);
+        }
+    }
+}

@@ -1,0 +1,379 @@
+using System.Collections.Concurrent;
+using Cohort.Core;
+
+namespace Cohort.Storage.Mvcc;
+
+/// <summary>
+/// An ordered multi-version map: each key has a chain of versions stamped with commit timestamps,
+/// newest first. Snapshot reads at T see exactly the versions committed at or before T and wait for
+/// prepared writes with prepare timestamp ≤ T on the keys they touch. Versions older than the
+/// retention horizon are collected (the newest one at or before the horizon is kept).
+/// </summary>
+/// <typeparam name="TKey">The key type, ordered by the comparer given at construction.</typeparam>
+public sealed partial class MvccStore<TKey> : IDisposable
+    where TKey : notnull
+{
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly SortedSet<Entry> _entries;
+    private readonly Dictionary<TKey, PreparedMarker> _prepared;
+    private readonly ConcurrentQueue<(TKey Key, HlcTimestamp Timestamp)> _superseded = new();
+    private readonly IComparer<TKey> _comparer;
+    private long _horizon;
+
+    /// <summary>Creates an empty store ordering keys with <paramref name="comparer"/>.</summary>
+    public MvccStore(IComparer<TKey> comparer, IEqualityComparer<TKey>? equality = null)
+    {
+        ArgumentNullException.ThrowIfNull(comparer);
+        _comparer = comparer;
+        _entries = new SortedSet<Entry>(new EntryComparer(comparer));
+        _prepared = new Dictionary<TKey, PreparedMarker>(equality);
+    }
+
+    /// <summary>Keys present (including deleted keys whose tombstones are not yet collected).</summary>
+    public int Count
+    {
+        get
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                return _entries.Count;
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Reads older than this fail with <c>snapshot_too_old</c>: their versions may be collected.</summary>
+    public HlcTimestamp Horizon => new(Interlocked.Read(ref _horizon));
+
+    /// <summary>The newest committed value of <paramref name="key"/> (for transactions that hold its lock).</summary>
+    public bool TryGetLatest(TKey key, out Value value)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (Find(key) is { Head: { IsTombstone: false } head })
+            {
+                value = head.Value;
+                return true;
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        value = Value.Null;
+        return false;
+    }
+
+    /// <summary>Reads <paramref name="key"/> as of <paramref name="snapshot"/>, waiting for prepared writes at or before it.</summary>
+    public async ValueTask<(bool Found, Value Value)> ReadAsync(TKey key, HlcTimestamp snapshot, CancellationToken cancellationToken)
+    {
+        CheckHorizon(snapshot);
+        while (true)
+        {
+            Task? wait = null;
+            _lock.EnterReadLock();
+            try
+            {
+                if (_prepared.TryGetValue(key, out var marker) && marker.PrepareTimestamp <= snapshot)
+                {
+                    wait = marker.Resolved;
+                }
+                else if (Find(key) is { } entry && VisibleAt(entry.Head, snapshot) is { IsTombstone: false } version)
+                {
+                    return (true, version.Value);
+                }
+                else
+                {
+                    return (false, Value.Null);
+                }
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Scans keys in order from <paramref name="from"/> (inclusive; null = first) while
+    /// <paramref name="inRange"/> holds, returning up to <paramref name="limit"/> live entries. With a
+    /// <paramref name="snapshot"/> it reads as of that time (waiting on prepared writes in range);
+    /// without, it returns the newest committed versions.
+    /// </summary>
+    public async ValueTask<List<KeyValuePair<TKey, Value>>> ScanAsync(
+        TKey? from, Func<TKey, bool> inRange, int limit, HlcTimestamp? snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inRange);
+        if (snapshot is { } s)
+        {
+            CheckHorizon(s);
+        }
+
+        while (true)
+        {
+            var result = new List<KeyValuePair<TKey, Value>>();
+            Task? wait = null;
+            _lock.EnterReadLock();
+            try
+            {
+                if (_entries.Count > 0)
+                {
+                    var low = from is null ? Entry.MinBound : new Entry(from);
+                    foreach (var entry in _entries.GetViewBetween(low, Entry.MaxBound))
+                    {
+                        if (!inRange(entry.Key) || result.Count >= limit)
+                        {
+                            break;
+                        }
+
+                        var version = entry.Head;
+                        if (snapshot is { } at)
+                        {
+                            if (_prepared.TryGetValue(entry.Key, out var marker) && marker.PrepareTimestamp <= at)
+                            {
+                                wait = marker.Resolved;
+                                break;
+                            }
+
+                            version = VisibleAt(version, at);
+                        }
+
+                        if (version is { IsTombstone: false })
+                        {
+                            result.Add(new(entry.Key, version.Value));
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+
+            if (wait is null)
+            {
+                return result;
+            }
+
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Installs a committed version (a tombstone when <paramref name="value"/> is null) at <paramref name="timestamp"/>.</summary>
+    public void Install(TKey key, HlcTimestamp timestamp, Value? value)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            InstallLocked(key, timestamp, value);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Installs several versions and clears a prepared transaction's markers in one step.</summary>
+    public void InstallAll(IEnumerable<KeyValuePair<TKey, Value?>> writes, HlcTimestamp timestamp, PreparedMarker? marker)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var (key, value) in writes)
+            {
+                InstallLocked(key, timestamp, value);
+                if (marker is not null && _prepared.TryGetValue(key, out var m) && m == marker)
+                {
+                    _prepared.Remove(key);
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Marks <paramref name="keys"/> as about to be written by a prepared transaction.</summary>
+    public void MarkPrepared(IEnumerable<TKey> keys, PreparedMarker marker)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var key in keys)
+            {
+                _prepared[key] = marker;
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Removes a prepared transaction's markers (after abort).</summary>
+    public void ClearPrepared(IEnumerable<TKey> keys, PreparedMarker marker)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _lock.EnterWriteLock();
+        try
+        {
+            foreach (var key in keys)
+            {
+                if (_prepared.TryGetValue(key, out var m) && m == marker)
+                {
+                    _prepared.Remove(key);
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Drops versions no read at or after <paramref name="horizon"/> can see, and deleted keys whose
+    /// tombstone is older than it. Returns the number of versions removed.
+    /// </summary>
+    public int CollectGarbage(HlcTimestamp horizon)
+    {
+        var removed = 0;
+        _lock.EnterWriteLock();
+        try
+        {
+            if (horizon.Value > _horizon)
+            {
+                Interlocked.Exchange(ref _horizon, horizon.Value);
+            }
+
+            while (_superseded.TryPeek(out var item) && item.Timestamp <= horizon)
+            {
+                _superseded.TryDequeue(out _);
+                if (Find(item.Key) is not { } entry)
+                {
+                    continue;
+                }
+
+                var keep = VisibleAt(entry.Head, horizon);
+                if (keep is null)
+                {
+                    continue;
+                }
+
+                for (var v = keep.Older; v is not null; v = v.Older)
+                {
+                    removed++;
+                }
+
+                keep.Older = null;
+                if (entry.Head is { IsTombstone: true } head && head == keep && !_prepared.ContainsKey(entry.Key))
+                {
+                    _entries.Remove(entry);
+                    removed++;
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+
+        return removed;
+    }
+
+    /// <summary>Visits every key with its versions, newest first, under the read lock (for snapshots).</summary>
+    public void ForEach(Action<TKey, IReadOnlyList<(HlcTimestamp Timestamp, Value? Value)>> visit)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        var versions = new List<(HlcTimestamp, Value?)>();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var entry in _entries)
+            {
+                versions.Clear();
+                for (var v = entry.Head; v is not null; v = v.Older)
+                {
+                    versions.Add((v.Timestamp, v.IsTombstone ? (Value?)null : v.Value));
+                }
+
+                visit(entry.Key, versions);
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _lock.Dispose();
+
+    private void CheckHorizon(HlcTimestamp snapshot)
+    {
+        var horizon = Interlocked.Read(ref _horizon);
+        if (snapshot.Value < horizon)
+        {
+            throw new CohortException(
+                ErrorCodes.SnapshotTooOld,
+                $"Cannot read as of {snapshot}: versions before {new HlcTimestamp(horizon)} have been collected (outside the retention window).");
+        }
+    }
+
+    private void InstallLocked(TKey key, HlcTimestamp timestamp, Value? value)
+    {
+        var version = new Version(timestamp, value ?? Value.Null, value is null);
+        var probe = new Entry(key);
+        if (_entries.TryGetValue(probe, out var entry))
+        {
+            // Versions stay newest-first even if a commit with an older timestamp arrives late (replay).
+            if (entry.Head is null || entry.Head.Timestamp <= timestamp)
+            {
+                version.Older = entry.Head;
+                entry.Head = version;
+            }
+            else
+            {
+                var after = entry.Head;
+                while (after.Older is not null && after.Older.Timestamp > timestamp)
+                {
+                    after = after.Older;
+                }
+
+                version.Older = after.Older;
+                after.Older = version;
+            }
+
+            _superseded.Enqueue((key, timestamp));
+        }
+        else if (value is not null)
+        {
+            probe.Head = version;
+            _entries.Add(probe);
+        }
+    }
+
+    private Entry? Find(TKey key) => _entries.TryGetValue(new Entry(key), out var entry) ? entry : null;
+
+    private static Version? VisibleAt(Version? head, HlcTimestamp snapshot)
+    {
+        var v = head;
+        while (v is not null && v.Timestamp > snapshot)
+        {
+            v = v.Older;
+        }
+
+        return v;
+    }
+}

@@ -1,0 +1,31 @@
+namespace Cohort.Storage.Wal;
+
+/// <summary>Settings of a <see cref="WriteAheadLog"/>.</summary>
+public sealed class WalOptions
+{
+    /// <summary>Default size at which a segment is closed and a new one started: 64 MiB.</summary>
+    public const long DefaultSegmentBytes = 64L * 1024 * 1024;
+
+    /// <summary>Largest single record accepted: 64 MiB.</summary>
+    public const int MaxRecordBytes = 64 * 1024 * 1024;
+
+    /// <summary>The directory holding the segment files; created when missing.</summary>
+    public required string Directory { get; init; }
+
+    /// <summary>When appends complete; <see cref="DurabilityMode.Fsync"/> unless benchmarking.</summary>
+    public DurabilityMode Durability { get; init; } = DurabilityMode.Fsync;
+
+    /// <summary>Segment size threshold in bytes.</summary>
+    public long SegmentBytes { get; init; } = DefaultSegmentBytes;
+
+    /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, 4096);
+        if (!Enum.IsDefined(Durability))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Durability), Durability, "Unknown durability mode.");
+        }
+    }
+}

@@ -1,0 +1,279 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using Cohort.Core;
+using Microsoft.Win32.SafeHandles;
+
+namespace Cohort.Storage.Wal;
+
+/// <summary>
+/// An append-only log of checksummed records in segment files, with group commit: appends from many
+/// callers are copied into one buffer and a single flusher writes and fsyncs them together, so one
+/// fsync serves every append of the batch. An append's task completes only once its bytes are
+/// durable (under <see cref="DurabilityMode.Fsync"/>).
+/// </summary>
+/// <remarks>
+/// Record layout: <c>length:u32 | crc32c:u32 | type:u8 | payload</c>, little-endian, where length is the
+/// payload length and the checksum covers type and payload. Segments are named <c>wal-NNNNNNNNNNNN.log</c>.
+/// <see cref="Append"/> is cheap and synchronous (a memory copy), so callers can append inside their own
+/// critical section, keeping log order equal to their state order, and await durability outside it.
+/// </remarks>
+public sealed partial class WriteAheadLog : IAsyncDisposable
+{
+    /// <summary>Bytes of header before each payload.</summary>
+    public const int HeaderBytes = 9;
+
+    private readonly WalOptions _options;
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _work = new(0);
+    private readonly Task _flusher;
+    private readonly CancellationTokenSource _stop = new();
+
+    // Guarded by _gate.
+    private Batch _open;
+    private readonly Queue<Batch> _sealed = new();
+    private long _appendSegment;
+    private bool _signalled;
+    private Exception? _failure;
+    private bool _disposed;
+
+    // Owned by the flusher.
+    private SafeFileHandle _file;
+    private long _fileSegment;
+    private long _fileLength;
+    private Batch? _spare = new();
+
+    private WriteAheadLog(WalOptions options, long segment, SafeFileHandle file, long length)
+    {
+        _options = options;
+        _appendSegment = segment;
+        _fileSegment = segment;
+        _file = file;
+        _fileLength = length;
+        _open = new Batch();
+        _flusher = Task.Run(FlushLoopAsync);
+    }
+
+    /// <summary>The directory of the segment files.</summary>
+    public string Directory => _options.Directory;
+
+    /// <summary>The segment new appends go to.</summary>
+    public long CurrentSegment
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _appendSegment;
+            }
+        }
+    }
+
+    /// <summary>Statistics: fsyncs (or writes, without fsync) performed.</summary>
+    public long FlushCount => Interlocked.Read(ref _flushCount);
+
+    /// <summary>Statistics: records appended.</summary>
+    public long RecordCount => Interlocked.Read(ref _recordCount);
+
+    /// <summary>Bytes written to the current segment (approximate; for deciding when to snapshot).</summary>
+    public long BytesSinceStart => Interlocked.Read(ref _bytesWritten);
+
+    private long _flushCount;
+    private long _recordCount;
+    private long _bytesWritten;
+
+    /// <summary>
+    /// Copies a record into the log and returns a task that completes when it is durable. Records
+    /// appended earlier are durable no later than records appended after them.
+    /// </summary>
+    /// <exception cref="CohortException">The log has failed (an earlier write or fsync error) or is disposed.</exception>
+    public Task Append(byte type, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > WalOptions.MaxRecordBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(payload), $"A log record is limited to {WalOptions.MaxRecordBytes} bytes.");
+        }
+
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            var buffer = _open.Buffer;
+            var span = buffer.GetSpan(HeaderBytes + payload.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)payload.Length);
+            span[8] = type;
+            payload.CopyTo(span[HeaderBytes..]);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[4..], Crc32C.Compute(span.Slice(8, payload.Length + 1)));
+            buffer.Advance(HeaderBytes + payload.Length);
+            Interlocked.Increment(ref _recordCount);
+            Signal();
+            return _open.Done.Task;
+        }
+    }
+
+    /// <summary>A task that completes when everything appended so far is durable.</summary>
+    public Task FlushAsync()
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            Signal();
+            return PendingTask();
+        }
+    }
+
+    /// <summary>
+    /// Starts a new segment: every record appended before this call lands in an older segment, every
+    /// record appended after it in the returned one (or later).
+    /// </summary>
+    public long Rotate()
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            _appendSegment++;
+            _open.RotateTo = _appendSegment;
+            _sealed.Enqueue(_open);
+            _open = _spare ?? new Batch();
+            _spare = null;
+            Signal();
+            return _appendSegment;
+        }
+    }
+
+    /// <summary>Deletes segment files whose index is below <paramref name="segment"/> (their content is in a snapshot).</summary>
+    public int DeleteSegmentsBefore(long segment)
+    {
+        var deleted = 0;
+        foreach (var (index, path) in ListSegments(_options.Directory))
+        {
+            if (index < segment && index < CurrentSegment)
+            {
+                File.Delete(path);
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Stops the flusher after writing what is pending.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Task last;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            last = _failure is null ? PendingTask() : Task.CompletedTask;
+            Signal();
+        }
+
+        try
+        {
+            await last.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The failure has already been reported to the appenders.
+        }
+
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _flusher.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _file.Dispose();
+        _stop.Dispose();
+        _work.Dispose();
+    }
+
+    private void ThrowIfUnusable()
+    {
+        if (_disposed)
+        {
+            throw new CohortException(ErrorCodes.Disposed, "The write-ahead log is closed.");
+        }
+
+        if (_failure is not null)
+        {
+            throw new CohortException(ErrorCodes.Corruption, $"The write-ahead log failed and accepts no more writes: {_failure.Message}", isTransient: false, _failure);
+        }
+    }
+
+    // Caller holds _gate: the task of the newest record appended so far.
+    private Task PendingTask()
+    {
+        if (_open.Buffer.WrittenCount > 0)
+        {
+            return _open.Done.Task;
+        }
+
+        if (_sealed.Count > 0)
+        {
+            return _sealed.Last().Done.Task;
+        }
+
+        return _inFlight?.Task ?? Task.CompletedTask;
+    }
+
+    private void Signal()
+    {
+        if (!_signalled)
+        {
+            _signalled = true;
+            _work.Release();
+        }
+    }
+
+    internal static string SegmentPath(string directory, long index) =>
+        Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"wal-{index:D12}.log"));
+
+    internal static List<(long Index, string Path)> ListSegments(string directory)
+    {
+        var result = new List<(long, string)>();
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return result;
+        }
+
+        foreach (var path in System.IO.Directory.EnumerateFiles(directory, "wal-*.log"))
+        {
+            var name = Path.GetFileNameWithoutExtension(path);
+            if (long.TryParse(name.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+            {
+                result.Add((index, path));
+            }
+        }
+
+        result.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return result;
+    }
+
+    private sealed class Batch
+    {
+        public ArrayBufferWriter<byte> Buffer { get; } = new(64 * 1024);
+
+        public TaskCompletionSource Done { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long? RotateTo { get; set; }
+
+        public void Reset()
+        {
+            Buffer.ResetWrittenCount();
+            Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            RotateTo = null;
+        }
+    }
+}

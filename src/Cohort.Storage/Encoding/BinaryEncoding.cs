@@ -6,7 +6,7 @@ using Cohort.Core;
 namespace Cohort.Storage.Encoding;
 
 /// <summary>Compact little-endian binary encoding used by log records and snapshots.</summary>
-internal static class BinaryEncoding
+public static class BinaryEncoding
 {
     /// <summary>Writes an unsigned LEB128 varint.</summary>
     public static void WriteVarUInt(this IBufferWriter<byte> writer, ulong value)
@@ -147,7 +147,7 @@ internal static class BinaryEncoding
 }
 
 /// <summary>Reads what <see cref="BinaryEncoding"/> wrote; any malformation throws <c>corruption</c>.</summary>
-internal ref struct SpanReader
+public ref struct SpanReader
 {
     private ReadOnlySpan<byte> _data;
 

@@ -62,33 +62,32 @@ public sealed class LockManager
                 _entries[key] = entry;
             }
 
-            if (!CanGrant(entry, owner, mode))
-            {
-                foreach (var holder in entry.Holders)
-                {
-                    if (holder.Owner != owner && Conflicts(holder.Mode, mode) && owner.Id.IsOlderThan(holder.Owner.Id) && !holder.Owner.Prepared)
-                    {
-                        (wounded ??= []).Add(holder.Owner);
-                    }
-                }
-
-                foreach (var victim in wounded ?? [])
-                {
-                    victim.WoundedBy = owner.Id;
-                    ReleaseAllLocked(victim, ErrorCodes.Wounded, $"Transaction {victim.Id} was wounded by older transaction {owner.Id}.");
-                }
-            }
-
             if (CanGrant(entry, owner, mode))
             {
                 Grant(entry, owner, key, mode);
+                return ValueTask.CompletedTask;
             }
-            else
+
+            // Queue first, then wound: the victims' releases grant waiters in age order, and with this
+            // request already queued no younger waiter can slip in ahead of it and deadlock with it.
+            waiter = new Waiter(owner, key, mode);
+            entry.AddWaiter(waiter);
+            owner.Waiting = waiter;
+            foreach (var holder in entry.Holders)
             {
-                waiter = new Waiter(owner, key, mode);
-                entry.AddWaiter(waiter);
-                owner.Waiting = waiter;
+                if (holder.Owner != owner && Conflicts(holder.Mode, mode) && owner.Id.IsOlderThan(holder.Owner.Id) && !holder.Owner.Prepared)
+                {
+                    (wounded ??= []).Add(holder.Owner);
+                }
             }
+
+            foreach (var victim in wounded ?? [])
+            {
+                victim.WoundedBy = owner.Id;
+                ReleaseAllLocked(victim, ErrorCodes.Wounded, $"Transaction {victim.Id} was wounded by older transaction {owner.Id}.");
+            }
+
+            GrantWaitersLocked(entry);
         }
 
         foreach (var victim in wounded ?? [])
@@ -96,7 +95,7 @@ public sealed class LockManager
             _onWound(victim);
         }
 
-        return waiter is null ? ValueTask.CompletedTask : WaitAsync(waiter, cancellationToken);
+        return waiter.Granted ? ValueTask.CompletedTask : WaitAsync(waiter, cancellationToken);
     }
 
     /// <summary>

@@ -203,17 +203,25 @@ public sealed partial class MvccStore<TKey> : IDisposable
         }
     }
 
-    /// <summary>Marks <paramref name="keys"/> as about to be written by a prepared transaction.</summary>
-    public void MarkPrepared(IEnumerable<TKey> keys, PreparedMarker marker)
+    /// <summary>
+    /// Marks <paramref name="keys"/> as about to be written by prepared transaction <paramref name="id"/>.
+    /// The prepare timestamp is taken from <paramref name="timestamp"/> while readers are locked out, so
+    /// a read either ran entirely before (and its timestamp, observed by the clock, is older) or sees the marker.
+    /// </summary>
+    public PreparedMarker MarkPrepared(IEnumerable<TKey> keys, TxId id, Func<HlcTimestamp> timestamp)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(timestamp);
         _lock.EnterWriteLock();
         try
         {
+            var marker = new PreparedMarker(id, timestamp());
             foreach (var key in keys)
             {
                 _prepared[key] = marker;
             }
+
+            return marker;
         }
         finally
         {

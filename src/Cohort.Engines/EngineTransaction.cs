@@ -1,0 +1,55 @@
+using System.Buffers;
+using Cohort.Core;
+using Cohort.Storage.Encoding;
+using Cohort.Storage.Locking;
+using Cohort.Storage.Mvcc;
+
+namespace Cohort.Engines;
+
+/// <summary>One transaction's state at one engine: its locks, its buffered writes (in subclasses) and its place in the protocol.</summary>
+public abstract class EngineTransaction
+{
+    /// <summary>Creates the state of transaction <paramref name="id"/>.</summary>
+    protected EngineTransaction(TxId id, DateTimeOffset deadline)
+    {
+        Id = id;
+        Deadline = deadline;
+        Locks = new LockOwner(id, deadline);
+    }
+
+    /// <summary>The transaction id.</summary>
+    public TxId Id { get; }
+
+    /// <summary>Lock waits and the transaction itself expire at this instant.</summary>
+    public DateTimeOffset Deadline { get; }
+
+    /// <summary>The transaction's lock state.</summary>
+    public LockOwner Locks { get; }
+
+    /// <summary>Whether the transaction has buffered any write (otherwise it votes read-only).</summary>
+    public abstract bool HasWrites { get; }
+
+    /// <summary>Serializes the buffered writes (the intents) into a log record or snapshot.</summary>
+    public abstract void WriteIntents(IBufferWriter<byte> writer);
+
+    /// <summary>The lock keys the buffered writes need exclusively (retaken after a restart).</summary>
+    public abstract IEnumerable<string> ExclusiveLockKeys { get; }
+
+    internal SemaphoreSlim Gate { get; } = new(1, 1);
+
+    internal Lock Sync { get; } = new();
+
+    internal TxState State { get; set; }
+
+    internal string? AbortReason { get; set; }
+
+    internal HlcTimestamp PrepareTimestamp { get; set; }
+
+    internal string? Coordinator { get; set; }
+
+    internal PreparedMarker? Marker { get; set; }
+
+    internal HlcTimestamp CommitTimestamp { get; set; }
+
+    internal Task? Durable { get; set; }
+}

@@ -1,0 +1,305 @@
+using System.Buffers;
+using System.Diagnostics;
+using Cohort.Core;
+using Cohort.Storage.Encoding;
+using Cohort.Storage.Locking;
+using Cohort.Storage.Wal;
+
+namespace Cohort.Engines;
+
+/// <content>Log records, recovery and snapshots.</content>
+public abstract partial class TransactionalEngine<TTx>
+{
+    private const byte PrepareRecord = 1;
+    private const byte CommitRecord = 2;
+    private const byte CommitOnePhaseRecord = 3;
+    private const byte AbortRecord = 4;
+    private const byte SnapshotFormat = 1;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _scratch;
+
+    private static ArrayBufferWriter<byte> Scratch()
+    {
+        var buffer = _scratch ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    /// <summary>
+    /// Recovers the engine from its newest snapshot and the log after it, retakes the locks of
+    /// prepared transactions and starts maintenance. Call once, from the engine's factory.
+    /// </summary>
+    protected void Open()
+    {
+        var watch = Stopwatch.StartNew();
+        long fromSegment = 1;
+        if (_snapshots.LoadNewest() is { } snapshot)
+        {
+            fromSegment = snapshot.WalSegment;
+            LoadSnapshot(snapshot.Payload);
+        }
+
+        long records = 0;
+        _wal = WriteAheadLog.Open(
+            new WalOptions
+            {
+                Directory = Path.Combine(Options.DataDirectory, "wal"),
+                Durability = Options.Durability,
+                SegmentBytes = Options.SegmentBytes,
+            },
+            fromSegment,
+            record =>
+            {
+                records++;
+                Replay(record);
+            },
+            message => Log.TornTail(Logger, Name, message));
+
+        foreach (var tx in _transactions.Values)
+        {
+            foreach (var key in tx.ExclusiveLockKeys)
+            {
+                Locks.AcquireRecovered(tx.Locks, key, LockMode.Exclusive);
+            }
+
+            var prepareTimestamp = tx.PrepareTimestamp;
+            tx.Marker = MarkPrepared(tx, () => prepareTimestamp);
+        }
+
+        if (Options.MaintenanceInterval != Timeout.InfiniteTimeSpan)
+        {
+            _maintenance = Options.TimeProvider.CreateTimer(_ => RunMaintenance(), null, Options.MaintenanceInterval, Options.MaintenanceInterval);
+        }
+
+        Log.Recovered(Logger, Name, Options.DataDirectory, fromSegment, records, _transactions.Count, watch.ElapsedMilliseconds);
+    }
+
+    /// <summary>
+    /// Writes a snapshot of the committed state and the prepared transactions, then deletes the log
+    /// segments it covers. Runs in the background when the log grows past the threshold; tests may call it.
+    /// </summary>
+    public async Task SnapshotAsync(CancellationToken cancellationToken)
+    {
+        await _snapshotGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowIfDisposed();
+            long segment;
+            ReadOnlyMemory<byte> payload;
+            lock (_stateLock)
+            {
+                segment = Wal.Rotate();
+                var writer = new ArrayBufferWriter<byte>(1 << 16);
+                writer.WriteByte(SnapshotFormat);
+                writer.WriteInt64(Clock.Current.Value);
+                WriteState(writer);
+                var pending = _transactions.Values.Where(t => t.State is TxState.Preparing or TxState.Prepared or TxState.Committing).ToList();
+                writer.WriteVarUInt((ulong)pending.Count);
+                foreach (var tx in pending)
+                {
+                    var committing = tx.State == TxState.Committing;
+                    writer.WriteTxId(tx.Id);
+                    writer.WriteByte(committing ? (byte)1 : (byte)0);
+                    writer.WriteInt64(committing ? tx.CommitTimestamp.Value : tx.PrepareTimestamp.Value);
+                    writer.WriteNullableString(tx.Coordinator);
+                    var intents = new ArrayBufferWriter<byte>();
+                    tx.WriteIntents(intents);
+                    writer.WriteBytes(intents.WrittenSpan);
+                }
+
+                payload = writer.WrittenMemory;
+                Interlocked.Exchange(ref _walBytesAtSnapshot, Wal.BytesSinceStart);
+            }
+
+            await _snapshots.WriteAsync(segment, payload, cancellationToken).ConfigureAwait(false);
+            var deleted = Wal.DeleteSegmentsBefore(segment);
+            Log.SnapshotWritten(Logger, Name, segment, payload.Length, deleted);
+        }
+        finally
+        {
+            _snapshotGate.Release();
+        }
+    }
+
+    private async Task SnapshotInBackgroundAsync()
+    {
+        try
+        {
+            await SnapshotAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.SnapshotFailed(Logger, Name, e);
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _snapshotQueued, 0);
+        }
+    }
+
+    // Caller holds state.Sync; state is Active with writes and marked prepared in the lock manager.
+    private Task AppendPrepare(TTx state, PrepareInfo info)
+    {
+        lock (_stateLock)
+        {
+            state.Marker = MarkPrepared(state, Clock.Now);
+            state.PrepareTimestamp = state.Marker.PrepareTimestamp;
+            state.Coordinator = info.Coordinator;
+            var buffer = Scratch();
+            buffer.WriteTxId(state.Id);
+            buffer.WriteInt64(state.PrepareTimestamp.Value);
+            buffer.WriteNullableString(info.Coordinator);
+            state.WriteIntents(buffer);
+            state.State = TxState.Preparing;
+            state.Durable = Wal.Append(PrepareRecord, buffer.WrittenSpan);
+            return state.Durable;
+        }
+    }
+
+    // Caller holds state.Sync; state is Active (one phase) or Prepared.
+    private Task AppendCommit(TTx state, HlcTimestamp commitTimestamp, bool onePhase)
+    {
+        lock (_stateLock)
+        {
+            var buffer = Scratch();
+            if (onePhase)
+            {
+                // The commit timestamp is fixed while readers are locked out, as for a prepare.
+                state.Marker = MarkPrepared(state, () => Max(commitTimestamp, Clock.Now()));
+                commitTimestamp = state.Marker.PrepareTimestamp;
+            }
+
+            buffer.WriteTxId(state.Id);
+            buffer.WriteInt64(commitTimestamp.Value);
+            if (onePhase)
+            {
+                state.WriteIntents(buffer);
+            }
+
+            state.CommitTimestamp = commitTimestamp;
+            state.State = TxState.Committing;
+            state.Durable = Wal.Append(onePhase ? CommitOnePhaseRecord : CommitRecord, buffer.WrittenSpan);
+            return state.Durable;
+        }
+    }
+
+    // Caller holds state.Sync; state is Preparing or Prepared.
+    private Task AppendAbort(TTx state)
+    {
+        Task durable;
+        lock (_stateLock)
+        {
+            var buffer = Scratch();
+            buffer.WriteTxId(state.Id);
+            durable = Wal.Append(AbortRecord, buffer.WrittenSpan);
+            if (state.Marker is { } marker)
+            {
+                OnPreparedAborted(state, marker);
+            }
+
+            state.State = TxState.Aborted;
+            state.AbortReason = "aborted by the coordinator";
+        }
+
+        Locks.ReleaseAll(state.Locks);
+        state.Marker?.Resolve();
+        Remember(state.Id, new Outcome(false, default, state.AbortReason, false));
+        _transactions.TryRemove(state.Id, out _);
+        Log.Aborted(Logger, Name, state.Id, state.AbortReason);
+        return durable;
+    }
+
+    private void Replay(WalRecord record)
+    {
+        var reader = new SpanReader(record.Payload.Span);
+        var id = reader.ReadTxId();
+        switch (record.Type)
+        {
+            case PrepareRecord:
+            {
+                var prepareTimestamp = new HlcTimestamp(reader.ReadInt64());
+                var coordinator = reader.ReadNullableString();
+                var tx = ReadIntents(id, ref reader);
+                tx.State = TxState.Prepared;
+                tx.PrepareTimestamp = prepareTimestamp;
+                tx.Coordinator = coordinator;
+                _transactions[id] = tx;
+                Clock.Observe(prepareTimestamp);
+                break;
+            }
+
+            case CommitRecord:
+            {
+                var commitTimestamp = new HlcTimestamp(reader.ReadInt64());
+                Clock.Observe(commitTimestamp);
+                if (_transactions.TryRemove(id, out var tx))
+                {
+                    InstallCommit(tx, commitTimestamp, null);
+                    Remember(id, new Outcome(true, commitTimestamp, null, false));
+                }
+                else
+                {
+                    Log.ReplayUnknown(Logger, Name, "commit", id);
+                }
+
+                break;
+            }
+
+            case CommitOnePhaseRecord:
+            {
+                var commitTimestamp = new HlcTimestamp(reader.ReadInt64());
+                Clock.Observe(commitTimestamp);
+                InstallCommit(ReadIntents(id, ref reader), commitTimestamp, null);
+                Remember(id, new Outcome(true, commitTimestamp, null, false));
+                break;
+            }
+
+            case AbortRecord:
+                if (!_transactions.TryRemove(id, out _))
+                {
+                    Log.ReplayUnknown(Logger, Name, "abort", id);
+                }
+
+                Remember(id, new Outcome(false, default, "aborted by the coordinator", false));
+                break;
+            default:
+                throw new CohortException(ErrorCodes.Corruption, $"Unknown log record type {record.Type} at segment {record.Segment} offset {record.Offset} of {Name}.", isTransient: false);
+        }
+    }
+
+    private void LoadSnapshot(byte[] payload)
+    {
+        var reader = new SpanReader(payload);
+        var format = reader.ReadByte();
+        if (format != SnapshotFormat)
+        {
+            throw new CohortException(ErrorCodes.Corruption, $"Snapshot of {Name} has unknown format {format}.", isTransient: false);
+        }
+
+        Clock.Observe(new HlcTimestamp(reader.ReadInt64()));
+        ReadState(ref reader);
+        var count = reader.ReadVarUInt();
+        for (ulong i = 0; i < count; i++)
+        {
+            var id = reader.ReadTxId();
+            var committing = reader.ReadByte() == 1;
+            var timestamp = new HlcTimestamp(reader.ReadInt64());
+            var coordinator = reader.ReadNullableString();
+            var intents = new SpanReader(reader.ReadBytes());
+            var tx = ReadIntents(id, ref intents);
+            if (committing)
+            {
+                InstallCommit(tx, timestamp, null);
+                Remember(id, new Outcome(true, timestamp, null, false));
+            }
+            else
+            {
+                tx.State = TxState.Prepared;
+                tx.PrepareTimestamp = timestamp;
+                tx.Coordinator = coordinator;
+                _transactions[id] = tx;
+            }
+        }
+    }
+}

@@ -1,0 +1,507 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Cohort.Core;
+using Cohort.Storage.Encoding;
+using Cohort.Storage.Locking;
+using Cohort.Storage.Mvcc;
+using Cohort.Storage.Snapshots;
+using Cohort.Storage.Wal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cohort.Engines;
+
+/// <summary>
+/// The participant protocol shared by the embedded engines: transaction table, wound-wait locks,
+/// durable prepare, idempotent commit and abort, one-phase commit, deadlines, recovery from snapshot
+/// plus log, and snapshotting. An engine supplies its operations and how its writes are stored.
+/// </summary>
+/// <remarks>
+/// Every change of durable state happens under <c>_stateLock</c> together with the append of its log
+/// record, so the log's order is the state's order and a snapshot taken under the same lock (with a
+/// log rotation) is exactly "everything before segment S". Waiting for fsync happens outside the lock.
+/// Versions become visible only after their commit record is durable; until then the keys carry a
+/// <see cref="PreparedMarker"/> so snapshot reads wait instead of missing the commit.
+/// </remarks>
+/// <typeparam name="TTx">The engine's transaction state.</typeparam>
+public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
+    where TTx : EngineTransaction
+{
+    private const int FinishedCapacity = 100_000;
+
+    private readonly ConcurrentDictionary<TxId, TTx> _transactions = new();
+    private readonly ConcurrentDictionary<TxId, Outcome> _finished = new();
+    private readonly ConcurrentQueue<TxId> _finishedOrder = new();
+    private readonly Lock _stateLock = new();
+    private readonly SnapshotStore _snapshots;
+    private readonly SemaphoreSlim _snapshotGate = new(1, 1);
+    private WriteAheadLog? _wal;
+    private ITimer? _maintenance;
+    private long _walBytesAtSnapshot;
+    private int _disposed;
+    private int _snapshotQueued;
+
+    /// <summary>Creates the engine; call <see cref="Open"/> before use.</summary>
+    protected TransactionalEngine(string name, EngineOptions options, ILogger? logger)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Name = name;
+        Options = options;
+        Logger = logger ?? NullLogger.Instance;
+        Clock = new HybridClock(options.TimeProvider);
+        Locks = new LockManager(OnWounded, options.TimeProvider);
+        _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <inheritdoc/>
+    public HybridClock Clock { get; }
+
+    /// <summary>The engine's settings.</summary>
+    protected EngineOptions Options { get; }
+
+    /// <summary>The engine's logger.</summary>
+    protected ILogger Logger { get; }
+
+    /// <summary>The lock manager (wound-wait) of this engine.</summary>
+    protected internal LockManager Locks { get; }
+
+    /// <summary>Number of transactions in the table (active, preparing, prepared, committing).</summary>
+    public int ActiveTransactionCount => _transactions.Count;
+
+    private WriteAheadLog Wal => _wal ?? throw new InvalidOperationException("The engine is not open.");
+
+    /// <inheritdoc/>
+    public async ValueTask<Value> ApplyAsync(TransactionContext tx, Operation operation, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var state = GetOrBegin(tx);
+        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ThrowUnlessActive(state);
+            if (Options.TimeProvider.GetUtcNow() >= state.Deadline)
+            {
+                AbortActive(state, $"deadline {state.Deadline:O} passed");
+                throw new CohortException(ErrorCodes.Expired, $"Transaction {state.Id} passed its deadline and was aborted.");
+            }
+
+            return await ExecuteAsync(state, operation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CohortException e) when (e.Code is ErrorCodes.LockTimeout)
+        {
+            // The deadline has passed: nothing more this transaction does can commit.
+            AbortActive(state, e.Message);
+            throw;
+        }
+        finally
+        {
+            state.Gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<Value> ReadAsync(HlcTimestamp snapshot, Operation operation, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var limit = HlcTimestamp.FromDateTimeOffset(Options.TimeProvider.GetUtcNow() + TimeSpan.FromSeconds(10));
+        if (snapshot > limit)
+        {
+            throw new CohortException(ErrorCodes.BadOperation, $"Snapshot {snapshot} lies in the future; read as of a time at most 10 s ahead.");
+        }
+
+        // Every prepare after this read gets a later timestamp, so the read can never be invalidated.
+        Clock.Observe(snapshot);
+        return ExecuteReadAsync(snapshot, operation, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<Vote> PrepareAsync(TxId tx, PrepareInfo info, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        if (!_transactions.TryGetValue(tx, out var state))
+        {
+            return _finished.TryGetValue(tx, out var outcome) && outcome.Committed
+                ? Vote.Yes(outcome.Timestamp)
+                : Vote.No(_finished.TryGetValue(tx, out var aborted) ? aborted.Reason ?? "aborted" : $"transaction {tx} is unknown here (never began or already aborted)");
+        }
+
+        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Task durable;
+            lock (state.Sync)
+            {
+                switch (state.State)
+                {
+                    case TxState.Preparing:
+                    case TxState.Prepared:
+                        durable = state.Durable ?? Task.CompletedTask;
+                        break;
+                    case TxState.Active:
+                        if (!state.HasWrites)
+                        {
+                            FinishReadOnly(state);
+                            return Vote.ReadOnly();
+                        }
+
+                        if (!Locks.TryMarkPrepared(state.Locks))
+                        {
+                            var reason = state.Locks.IsWounded ? $"wounded by older transaction {state.Locks.WoundedBy}" : "aborted";
+                            AbortActiveLocked(state, reason);
+                            return Vote.No(reason);
+                        }
+
+                        durable = AppendPrepare(state, info);
+                        break;
+                    default:
+                        return state.State == TxState.Aborted ? Vote.No(state.AbortReason ?? "aborted") : Vote.Yes(state.PrepareTimestamp);
+                }
+            }
+
+            Locks.ReleaseShared(state.Locks);
+            await durable.ConfigureAwait(false);
+            lock (state.Sync)
+            {
+                if (state.State == TxState.Preparing)
+                {
+                    state.State = TxState.Prepared;
+                }
+            }
+
+            Log.Prepared(Logger, Name, tx, state.PrepareTimestamp);
+            return Vote.Yes(state.PrepareTimestamp);
+        }
+        finally
+        {
+            state.Gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        Clock.Observe(commitTimestamp);
+        if (!_transactions.TryGetValue(tx, out var state))
+        {
+            if (_finished.TryGetValue(tx, out var outcome) && !outcome.Committed)
+            {
+                throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx} was aborted here ({outcome.Reason}); it cannot commit.", isTransient: false);
+            }
+
+            // Committed before (and possibly forgotten): commit is idempotent.
+            return;
+        }
+
+        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Task durable;
+            lock (state.Sync)
+            {
+                switch (state.State)
+                {
+                    case TxState.Committed:
+                        return;
+                    case TxState.Committing:
+                        durable = state.Durable!;
+                        break;
+                    case TxState.Aborted:
+                        throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx} was aborted here ({state.AbortReason}); it cannot commit.", isTransient: false);
+                    case TxState.Active:
+                        if (!state.HasWrites)
+                        {
+                            FinishReadOnly(state);
+                            return;
+                        }
+
+                        if (!Locks.TryMarkPrepared(state.Locks))
+                        {
+                            var reason = state.Locks.IsWounded ? $"wounded by older transaction {state.Locks.WoundedBy}" : "aborted";
+                            AbortActiveLocked(state, reason);
+                            throw new CohortException(ErrorCodes.Wounded, $"Transaction {tx} cannot commit: {reason}.");
+                        }
+
+                        durable = AppendCommit(state, Max(commitTimestamp, Clock.Now()), onePhase: true);
+                        break;
+                    default:
+                        durable = AppendCommit(state, Max(commitTimestamp, state.PrepareTimestamp), onePhase: false);
+                        break;
+                }
+            }
+
+            await durable.ConfigureAwait(false);
+            FinishCommit(state);
+        }
+        finally
+        {
+            state.Gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask AbortAsync(TxId tx, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || !_transactions.TryGetValue(tx, out var state))
+        {
+            return;
+        }
+
+        Task? durable = null;
+        lock (state.Sync)
+        {
+            switch (state.State)
+            {
+                case TxState.Active:
+                    AbortActiveLocked(state, "aborted by request");
+                    return;
+                case TxState.Preparing:
+                case TxState.Prepared:
+                    durable = AppendAbort(state);
+                    break;
+                default:
+                    // Committing/Committed: a decided commit cannot be undone; Aborted: nothing to do.
+                    if (state.State is TxState.Committing or TxState.Committed)
+                    {
+                        Log.AbortAfterCommit(Logger, Name, tx);
+                    }
+
+                    return;
+            }
+        }
+
+        try
+        {
+            await durable.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or CohortException or OperationCanceledException)
+        {
+            // Presumed abort: if the abort record is lost, recovery finds the transaction prepared and asks the coordinator.
+            Log.AbortRecordNotDurable(Logger, Name, tx, e.Message);
+        }
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<PreparedTransaction> GetPrepared() =>
+        [.. _transactions.Values.Where(t => t.State == TxState.Prepared).Select(t => new PreparedTransaction(t.Id, t.PrepareTimestamp, t.Coordinator))];
+
+    /// <summary>The outcome this engine remembers for <paramref name="tx"/>, for status queries and tests.</summary>
+    public string DescribeState(TxId tx) =>
+        _transactions.TryGetValue(tx, out var state) ? state.State.ToString().ToLowerInvariant()
+        : _finished.TryGetValue(tx, out var outcome) ? (outcome.Committed ? "committed" : "aborted")
+        : "unknown";
+
+    /// <summary>Runs expiry of overdue active transactions and version garbage collection once.</summary>
+    public void RunMaintenance()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        var now = Options.TimeProvider.GetUtcNow();
+        foreach (var state in _transactions.Values)
+        {
+            if (state.State == TxState.Active && now >= state.Deadline)
+            {
+                AbortActive(state, $"deadline {state.Deadline:O} passed");
+            }
+        }
+
+        CollectGarbage(HlcTimestamp.FromDateTimeOffset(now - Options.Retention));
+        if (Wal.BytesSinceStart - Interlocked.Read(ref _walBytesAtSnapshot) >= Options.SnapshotThresholdBytes
+            && Interlocked.CompareExchange(ref _snapshotQueued, 1, 0) == 0)
+        {
+            _ = Task.Run(SnapshotInBackgroundAsync);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_maintenance is not null)
+        {
+            await _maintenance.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _snapshotGate.WaitAsync().ConfigureAwait(false);
+        if (_wal is not null)
+        {
+            await _wal.DisposeAsync().ConfigureAwait(false);
+        }
+
+        DisposeCore();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Creates the state object of a new transaction.</summary>
+    protected abstract TTx CreateTransaction(TxId id, DateTimeOffset deadline);
+
+    /// <summary>Runs a read-write operation: takes locks through <see cref="Locks"/> and buffers writes in the transaction.</summary>
+    protected abstract ValueTask<Value> ExecuteAsync(TTx tx, Operation operation, CancellationToken cancellationToken);
+
+    /// <summary>Runs a lock-free read-only operation at a snapshot.</summary>
+    protected abstract ValueTask<Value> ExecuteReadAsync(HlcTimestamp snapshot, Operation operation, CancellationToken cancellationToken);
+
+    /// <summary>Rebuilds a prepared or committing transaction from the intents written by <see cref="EngineTransaction.WriteIntents"/>.</summary>
+    protected abstract TTx ReadIntents(TxId id, ref SpanReader reader);
+
+    /// <summary>
+    /// Marks what the prepared transaction will write so snapshot reads wait for it (called under the
+    /// state lock). The marker's timestamp must be taken from <paramref name="timestamp"/> while the
+    /// engine's store is locked against readers, so no read can slip between choosing it and marking.
+    /// </summary>
+    protected abstract PreparedMarker MarkPrepared(TTx tx, Func<HlcTimestamp> timestamp);
+
+    /// <summary>Makes the transaction's writes visible at <paramref name="commitTimestamp"/> and clears its markers (under the state lock).</summary>
+    protected abstract void InstallCommit(TTx tx, HlcTimestamp commitTimestamp, PreparedMarker? marker);
+
+    /// <summary>Removes an aborted prepared transaction's markers (under the state lock).</summary>
+    protected abstract void OnPreparedAborted(TTx tx, PreparedMarker marker);
+
+    /// <summary>Writes the committed state for a snapshot (under the state lock).</summary>
+    protected abstract void WriteState(IBufferWriter<byte> writer);
+
+    /// <summary>Loads committed state written by <see cref="WriteState"/>.</summary>
+    protected abstract void ReadState(ref SpanReader reader);
+
+    /// <summary>Drops versions older than the horizon.</summary>
+    protected abstract void CollectGarbage(HlcTimestamp horizon);
+
+    /// <summary>Releases engine-specific resources.</summary>
+    protected virtual void DisposeCore()
+    {
+    }
+
+    /// <summary>Throws <c>disposed</c> after <see cref="DisposeAsync"/>.</summary>
+    protected void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new CohortException(ErrorCodes.Disposed, $"Resource {Name} is closed.");
+        }
+    }
+
+    private TTx GetOrBegin(TransactionContext tx)
+    {
+        if (_transactions.TryGetValue(tx.Id, out var state))
+        {
+            return state;
+        }
+
+        if (_finished.TryGetValue(tx.Id, out var outcome))
+        {
+            throw outcome.Committed
+                ? new CohortException(ErrorCodes.NotActive, $"Transaction {tx.Id} has already committed here.", isTransient: false)
+                : new CohortException(outcome.Wounded ? ErrorCodes.Wounded : ErrorCodes.Aborted, $"Transaction {tx.Id} was aborted: {outcome.Reason}.");
+        }
+
+        return _transactions.GetOrAdd(tx.Id, static (id, arg) => arg.Engine.CreateTransaction(id, arg.Deadline), (Engine: this, tx.Deadline));
+    }
+
+    private static void ThrowUnlessActive(TTx state)
+    {
+        switch (state.State)
+        {
+            case TxState.Active:
+                if (state.Locks.IsWounded)
+                {
+                    throw new CohortException(ErrorCodes.Wounded, $"Transaction {state.Id} was wounded by older transaction {state.Locks.WoundedBy} and must abort.");
+                }
+
+                return;
+            case TxState.Aborted:
+                throw new CohortException(
+                    state.Locks.IsWounded ? ErrorCodes.Wounded : ErrorCodes.Aborted,
+                    $"Transaction {state.Id} was aborted: {state.AbortReason}.");
+            default:
+                throw new CohortException(ErrorCodes.NotActive, $"Transaction {state.Id} is {state.State.ToString().ToLowerInvariant()} and takes no more operations.", isTransient: false);
+        }
+    }
+
+    private void OnWounded(LockOwner owner)
+    {
+        if (_transactions.TryGetValue(owner.Id, out var state))
+        {
+            AbortActive(state, $"wounded by older transaction {owner.WoundedBy}");
+        }
+    }
+
+    private void AbortActive(TTx state, string reason)
+    {
+        lock (state.Sync)
+        {
+            if (state.State == TxState.Active)
+            {
+                AbortActiveLocked(state, reason);
+            }
+        }
+    }
+
+    // Caller holds state.Sync and state.State is Active.
+    private void AbortActiveLocked(TTx state, string reason)
+    {
+        state.State = TxState.Aborted;
+        state.AbortReason = reason;
+        Locks.ReleaseAll(state.Locks);
+        Remember(state.Id, new Outcome(false, default, reason, state.Locks.IsWounded));
+        _transactions.TryRemove(state.Id, out _);
+        Log.Aborted(Logger, Name, state.Id, reason);
+    }
+
+    private void FinishReadOnly(TTx state)
+    {
+        state.State = TxState.Committed;
+        Locks.ReleaseAll(state.Locks);
+        Remember(state.Id, new Outcome(true, default, null, false));
+        _transactions.TryRemove(state.Id, out _);
+    }
+
+    private void FinishCommit(TTx state)
+    {
+        // Only the holder of the transaction's gate moves it out of Committing, so no state.Sync here
+        // (taking it inside _stateLock would invert the lock order used by the Append methods).
+        lock (_stateLock)
+        {
+            if (state.State != TxState.Committing)
+            {
+                return;
+            }
+
+            InstallCommit(state, state.CommitTimestamp, state.Marker);
+            state.State = TxState.Committed;
+        }
+
+        Locks.ReleaseAll(state.Locks);
+        state.Marker?.Resolve();
+        Remember(state.Id, new Outcome(true, state.CommitTimestamp, null, false));
+        _transactions.TryRemove(state.Id, out _);
+        Log.Committed(Logger, Name, state.Id, state.CommitTimestamp);
+    }
+
+    private void Remember(TxId id, Outcome outcome)
+    {
+        if (_finished.TryAdd(id, outcome))
+        {
+            _finishedOrder.Enqueue(id);
+            while (_finished.Count > FinishedCapacity && _finishedOrder.TryDequeue(out var old))
+            {
+                _finished.TryRemove(old, out _);
+            }
+        }
+    }
+
+    private static HlcTimestamp Max(HlcTimestamp a, HlcTimestamp b) => a > b ? a : b;
+
+    private readonly record struct Outcome(bool Committed, HlcTimestamp Timestamp, string? Reason, bool Wounded);
+}

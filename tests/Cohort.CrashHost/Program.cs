@@ -1,0 +1,81 @@
+using System.Globalization;
+using Cohort.Core;
+using Cohort.Engines;
+
+namespace Cohort.CrashHost;
+
+/// <summary>
+/// A child process for crash tests: it drives an engine and reports progress on stdout, one line per
+/// durable event, so a test can kill it (SIGKILL) at a known point and check what survives a restart.
+/// </summary>
+/// <remarks>
+/// Commands:
+/// <c>writers &lt;dir&gt; &lt;resource&gt; &lt;writers&gt; &lt;keysPerTx&gt;</c> — concurrent writers commit transactions
+/// forever; each writes keys <c>w{i}:{n}:{k}</c> = n and prints <c>ACK i n</c> after commit returns.
+/// <c>prepare &lt;dir&gt; &lt;resource&gt; &lt;opsJson&gt;</c> — applies the operations (a JSON array of operations) in one
+/// transaction, prepares it and prints <c>PREPARED txid</c>, then waits to be killed.
+/// </remarks>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length < 3)
+        {
+            await Console.Error.WriteLineAsync("usage: Cohort.CrashHost writers|prepare <dir> <resource> ...");
+            return 2;
+        }
+
+        var options = new EngineOptions { DataDirectory = args[1] };
+        await using var engine = EngineFactory.Open(args[2], options);
+        Console.Out.Flush();
+        switch (args[0])
+        {
+            case "writers":
+                await RunWritersAsync(engine, int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+                return 0;
+            case "prepare":
+                await PrepareAsync(engine, args[3]);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"unknown command {args[0]}");
+                return 2;
+        }
+    }
+
+    private static async Task RunWritersAsync(ITransactionalEngine engine, int writers, int keysPerTx)
+    {
+        var output = new Lock();
+        Console.WriteLine("READY");
+        var tasks = Enumerable.Range(0, writers).Select(i => Task.Run(async () =>
+        {
+            for (long n = 0; ; n++)
+            {
+                var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(30));
+                for (var k = 0; k < keysPerTx; k++)
+                {
+                    await engine.ApplyAsync(tx, Operation.Create("put", ("key", $"w{i}:{n}:{k}"), ("value", n)), CancellationToken.None);
+                }
+
+                await engine.CommitAsync(tx.Id, engine.Clock.Now(), CancellationToken.None);
+                lock (output)
+                {
+                    Console.WriteLine($"ACK {i} {n}");
+                }
+            }
+        }));
+        await Task.WhenAll(tasks);
+    }
+
+    private static async Task PrepareAsync(ITransactionalEngine engine, string opsJson)
+    {
+        var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddMinutes(10));
+        foreach (var op in ValueJson.Parse(opsJson).AsList())
+        {
+            await engine.ApplyAsync(tx, Operation.FromValue(op), CancellationToken.None);
+        }
+
+        var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo("test-coordinator"), CancellationToken.None);
+        Console.WriteLine(vote.Kind == VoteKind.Yes ? $"PREPARED {tx.Id}" : $"VOTE {vote}");
+        await Task.Delay(Timeout.Infinite);
+    }
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using Cohort.Core;
+using Cohort.Engines;
+using Cohort.Storage.Wal;
+using Cohort.Tests.TestSupport;
+
+namespace Cohort.Tests.Engines.Kv;
+
+/// <summary>Durability of the KV engine, proven by killing a real process mid-write and restarting.</summary>
+[Trait("Category", "Crash")]
+public sealed class KvCrashTests : IDisposable
+{
+    private const string Resource = "kv:crash";
+    private const int KeysPerTransaction = 3;
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    [Fact]
+    public async Task Kill_WhileEightWritersCommit_KeepsEveryAcknowledgedCommitAndNoPartialOne()
+    {
+        var acknowledged = new Dictionary<int, long>();
+        void Record(string line)
+        {
+            var parts = line.Split(' ');
+            if (parts is ["ACK", var w, var n])
+            {
+                var writer = int.Parse(w, CultureInfo.InvariantCulture);
+                acknowledged[writer] = Math.Max(acknowledged.GetValueOrDefault(writer, -1), long.Parse(n, CultureInfo.InvariantCulture));
+            }
+        }
+
+        await using (var child = CrashHostProcess.Start("writers", _directory.Path, Resource, "8", KeysPerTransaction.ToString(CultureInfo.InvariantCulture)))
+        {
+            var acks = 0;
+            await child.WaitForLineAsync(_ => ++acks >= 400, TimeSpan.FromSeconds(60), Record);
+            await child.KillAsync();
+            await child.DrainAsync(Record);
+        }
+
+        Assert.Equal(8, acknowledged.Count);
+        await using var engine = EngineFactory.Open(Resource, new EngineOptions { DataDirectory = _directory.Path });
+        foreach (var (writer, last) in acknowledged)
+        {
+            // Every acknowledged transaction is complete.
+            for (long n = 0; n <= last; n++)
+            {
+                for (var k = 0; k < KeysPerTransaction; k++)
+                {
+                    Assert.Equal(Value.From(n), await GetAsync(engine, $"w{writer}:{n}:{k}"));
+                }
+            }
+
+            // Anything after the last acknowledgement is all there or not there at all.
+            for (var n = last + 1; n <= last + 4; n++)
+            {
+                var present = 0;
+                for (var k = 0; k < KeysPerTransaction; k++)
+                {
+                    present += (await GetAsync(engine, $"w{writer}:{n}:{k}")).IsNull ? 0 : 1;
+                }
+
+                Assert.True(present is 0 or KeysPerTransaction, $"writer {writer} transaction {n} is half-applied: {present} of {KeysPerTransaction} keys");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Restart_AfterTornLastRecord_RecoversEverythingBeforeIt()
+    {
+        var options = new EngineOptions { DataDirectory = _directory.Path };
+        await using (var engine = EngineFactory.Open(Resource, options))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await PutAsync(engine, $"k{i}", i);
+            }
+        }
+
+        var segment = Directory.GetFiles(Path.Combine(_directory.Path, "wal"), "wal-*.log").Single();
+        var length = new FileInfo(segment).Length;
+        using (var stream = new FileStream(segment, FileMode.Open))
+        {
+            stream.SetLength(length - 5); // cut into the last record, as a crash mid-write would
+        }
+
+        await using (var engine = EngineFactory.Open(Resource, options))
+        {
+            for (var i = 0; i < 9; i++)
+            {
+                Assert.Equal(Value.From(i), await GetAsync(engine, $"k{i}"));
+            }
+
+            Assert.True((await GetAsync(engine, "k9")).IsNull);
+            await PutAsync(engine, "after", 1);
+        }
+
+        await using (var engine = EngineFactory.Open(Resource, options))
+        {
+            Assert.Equal(Value.From(1), await GetAsync(engine, "after"));
+        }
+    }
+
+    [Fact]
+    public async Task Restart_AfterFlippedByteInTheMiddle_RefusesToStartNamingFileAndOffset()
+    {
+        var options = new EngineOptions { DataDirectory = _directory.Path };
+        var offsets = new List<long>();
+        await using (var engine = EngineFactory.Open(Resource, options))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await PutAsync(engine, $"k{i}", i);
+            }
+        }
+
+        var segment = Directory.GetFiles(Path.Combine(_directory.Path, "wal"), "wal-*.log").Single();
+        var bytes = await File.ReadAllBytesAsync(segment);
+        var position = 0L;
+        while (position < bytes.Length)
+        {
+            offsets.Add(position);
+            position += WriteAheadLog.HeaderBytes + BitConverter.ToUInt32(bytes, (int)position);
+        }
+
+        var victim = offsets[4];
+        bytes[victim + WriteAheadLog.HeaderBytes + 3] ^= 0x40;
+        await File.WriteAllBytesAsync(segment, bytes);
+
+        var error = Assert.Throws<WalCorruptionException>(() => EngineFactory.Open(Resource, options));
+        Assert.Equal(segment, error.File);
+        Assert.Equal(victim, error.Offset);
+        Assert.Contains(Path.GetFileName(segment), error.Message);
+        Assert.Contains($"offset {victim}", error.Message);
+    }
+
+    private static async Task PutAsync(ITransactionalEngine engine, string key, long value)
+    {
+        var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(30));
+        await engine.ApplyAsync(tx, Operation.Create("put", ("key", key), ("value", value)), default);
+        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+    }
+
+    private static async Task<Value> GetAsync(ITransactionalEngine engine, string key) =>
+        await engine.ReadAsync(engine.Clock.Now(), Operation.Create("get", ("key", key)), default);
+}

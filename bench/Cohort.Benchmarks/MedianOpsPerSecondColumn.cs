@@ -7,7 +7,8 @@ namespace Cohort.Benchmarks;
 
 /// <summary>
 /// Operations per second from the median time per operation (BenchmarkDotNet's <c>Op/s</c> uses the
-/// mean, which one slow fsync iteration drags down); with <c>OperationsPerInvoke</c> this is appends/s.
+/// mean, which one slow fsync iteration drags down); with <c>OperationsPerInvoke</c> this is appends/s or
+/// transactions/s.
 /// </summary>
 public sealed class MedianOpsPerSecondColumn : IColumn
 {
@@ -25,7 +26,7 @@ public sealed class MedianOpsPerSecondColumn : IColumn
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Operations per second from the median time per operation (appends/s)";
+    public string Legend => "Operations per second from the median time per operation (appends/s or transactions/s)";
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
         GetValue(summary, benchmarkCase, SummaryStyle.Default);

@@ -12,6 +12,7 @@ namespace Cohort.Benchmarks;
 /// takes from milliseconds to seconds (2048 fsyncs for the baseline), so BenchmarkDotNet's pilot stage
 /// is skipped and a few fixed iterations keep the class to minutes even on a slow disk. Slow
 /// iterations are disk stalls the design must live with, so they are kept, not removed as outliers.
+/// Used by every fsync-bound class (<see cref="WalAppendBenchmarks"/>, <see cref="KvCommitBenchmarks"/>).
 /// </summary>
 /// <remarks>
 /// In-process toolchain: the default one generates a child project and runs <c>dotnet build</c> on it,

@@ -73,7 +73,6 @@ public sealed class LockManagerTests
         Assert.Null(_locks.HeldMode(younger, "k"));
         Assert.Null(_locks.HeldMode(younger, "other"));
         Assert.Equal(LockMode.Exclusive, _locks.HeldMode(older, "k"));
-        Assert.Equal(1, _locks.LockedKeyCount); // "other" was freed entirely
 
         var e = await Assert.ThrowsAsync<CohortException>(async () => await _locks.AcquireAsync(younger, "fresh", LockMode.Shared, CancellationToken.None));
         Assert.Equal(ErrorCodes.Wounded, e.Code);
@@ -310,7 +309,26 @@ public sealed class LockManagerTests
         Assert.Equal([youngest], _wounded);
 
         _locks.ReleaseAll(oldest);
-        Assert.Equal(1, _locks.LockedKeyCount); // "b" has no waiter left; only "a" (middle) is locked
+        Assert.True(Acquire(Owner(4), "b", LockMode.Exclusive).IsCompletedSuccessfully, "the wounded owner's wait on \"b\" is gone");
+        Assert.Null(_locks.HeldMode(youngest, "b"));
+    }
+
+    [Fact]
+    public async Task Acquire_AfterWoundingTheSoleHolder_KeepsTheKeyLockedAgainstOthers()
+    {
+        var older = Owner(1);
+        var victim = Owner(2);
+        var latecomer = Owner(3);
+        await Acquire(victim, "k", LockMode.Exclusive);
+        await Acquire(older, "k", LockMode.Exclusive); // wounds victim, the only holder of "k"
+
+        var conflicting = Acquire(latecomer, "k", LockMode.Exclusive);
+
+        Assert.True(victim.IsWounded);
+        Assert.False(conflicting.IsCompleted, "a younger transaction got an exclusive lock that the older one holds");
+        Assert.Equal(1, _locks.LockedKeyCount);
+        _locks.ReleaseAll(older);
+        await conflicting.WaitAsync(Deadline);
     }
 
     [Fact]
@@ -474,7 +492,7 @@ public sealed class LockManagerTests
         var tracker = new GrantTracker();
         long nextAge = 0;
         var committed = 0;
-        var aborts = 0;
+        var failures = new List<Exception>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
 
         var workers = Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
@@ -490,7 +508,7 @@ public sealed class LockManagerTests
                 while (true)
                 {
                     // Deadlines only matter if wound-wait fails: a deadlock surfaces as lock_timeout.
-                    var owner = new LockOwner(id, DateTimeOffset.UtcNow.AddSeconds(45));
+                    var owner = new LockOwner(id, DateTimeOffset.UtcNow.AddSeconds(20));
                     try
                     {
                         foreach (var (key, mode) in plan)
@@ -512,16 +530,30 @@ public sealed class LockManagerTests
                     catch (CohortException e) when (e.Code == ErrorCodes.Wounded)
                     {
                     }
+                    catch (Exception e)
+                    {
+                        // Stop everyone at the first real failure rather than letting the rest time out too.
+                        lock (failures)
+                        {
+                            failures.Add(e);
+                        }
+
+                        tracker.Released(owner);
+                        locks.ReleaseAll(owner);
+                        await stop.CancelAsync();
+                        return;
+                    }
 
                     tracker.Released(owner);
                     locks.ReleaseAll(owner);
-                    Interlocked.Increment(ref aborts);
                 }
             }
         })).ToList();
 
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(150));
 
+        var first = failures.FirstOrDefault(f => f is not OperationCanceledException) ?? failures.FirstOrDefault();
+        Assert.True(first is null, $"seed {Seed}: a worker failed: {first?.GetType().Name}: {first?.Message}");
         Assert.True(tracker.Violations.Count == 0, $"seed {Seed}: conflicting grants: {string.Join("; ", tracker.Violations.Take(5))}");
         Assert.Equal(Workers * TransactionsPerWorker, committed);
         Assert.Equal(0, locks.LockedKeyCount);

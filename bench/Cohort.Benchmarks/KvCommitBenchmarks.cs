@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Reflection;
 using BenchmarkDotNet.Attributes;
 using Cohort.Core;
 using Cohort.Engines;
@@ -99,8 +100,14 @@ public class KvCommitBenchmarks
         {
             if (engine.KeyCount > 0)
             {
+                // The engine's log is private; read it by reflection for this diagnostic line only.
+                var log = typeof(TransactionalEngine<KvTransaction>)
+                    .GetField("_wal", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(engine) as WriteAheadLog;
+                var batching = log is null
+                    ? ""
+                    : $", {log.RecordCount} appends, {log.FlushCount} fsyncs, {(double)log.RecordCount / Math.Max(1, log.FlushCount):F1} appends per fsync";
                 Console.WriteLine(
-                    $"// KV engine Concurrency={Concurrency}: {engine.KeyCount} keys, {engine.ActiveTransactionCount} transactions left open");
+                    $"// KV engine Concurrency={Concurrency}: {engine.KeyCount} keys, {engine.ActiveTransactionCount} transactions left open{batching}");
             }
 
             await engine.DisposeAsync().ConfigureAwait(false);

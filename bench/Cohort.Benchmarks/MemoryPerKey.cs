@@ -31,7 +31,7 @@ internal static class MemoryPerKey
         Console.WriteLine(string.Create(inv, $"memory per key: {count:N0} keys of 8 characters, 16-byte values, {PutsPerTransaction} puts per one-phase transaction, DurabilityMode.None"));
         Console.WriteLine(string.Create(inv, $"  GC: server={GCSettings.IsServerGC}, latency mode {GCSettings.LatencyMode}"));
 
-        await MeasureAsync(count, "bytes values (16-byte byte[])", i =>
+        var first = await MeasureAsync(count, "bytes values (16-byte byte[])", i =>
         {
             Span<byte> value = stackalloc byte[ValueBytes];
             BitConverter.TryWriteBytes(value, (long)i);
@@ -39,11 +39,36 @@ internal static class MemoryPerKey
             return Value.From((ReadOnlySpan<byte>)value);
         }).ConfigureAwait(false);
 
-        await MeasureAsync(count, "string values (16 characters)", i => Value.From(string.Create(inv, $"v{i:D15}"))).ConfigureAwait(false);
+        // A disposed engine can stay reachable for a moment (a thread-pool thread that ran its last
+        // continuation); the second baseline must not include it, or its release would be subtracted.
+        await WaitUntilCollectedAsync(first).ConfigureAwait(false);
+        var second = await MeasureAsync(count, "string values (16 characters)", i => Value.From(string.Create(inv, $"v{i:D15}"))).ConfigureAwait(false);
+        await WaitUntilCollectedAsync(second).ConfigureAwait(false);
         return 0;
     }
 
-    private static async Task MeasureAsync(int count, string label, Func<int, Value> valueOf)
+    private static async Task WaitUntilCollectedAsync(WeakReference engine)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            LiveBytes();
+            if (!engine.IsAlive)
+            {
+                return;
+            }
+
+            if (watch.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                Console.WriteLine("  warning: the disposed engine is still reachable after 30 s");
+                return;
+            }
+
+            await Task.Delay(100).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<WeakReference> MeasureAsync(int count, string label, Func<int, Value> valueOf)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"cohort-memkey-{Guid.NewGuid():N}");
         var engine = (KvEngine)EngineFactory.Open(
@@ -91,6 +116,8 @@ internal static class MemoryPerKey
             await engine.DisposeAsync().ConfigureAwait(false);
             Directory.Delete(directory, recursive: true);
         }
+
+        return new WeakReference(engine);
     }
 
     private static long LiveBytes()

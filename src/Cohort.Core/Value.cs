@@ -47,8 +47,9 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
     /// <summary>Creates an integer value.</summary>
     public static Value From(long value) => new(ValueKind.Int64, value, null);
 
-    /// <summary>Creates a double value.</summary>
-    public static Value From(double value) => new(ValueKind.Double, BitConverter.DoubleToInt64Bits(value), null);
+    /// <summary>Creates a double value; every NaN is stored as the one canonical NaN (JSON cannot tell payloads apart).</summary>
+    public static Value From(double value) =>
+        new(ValueKind.Double, BitConverter.DoubleToInt64Bits(double.IsNaN(value) ? double.NaN : value), null);
 
     /// <summary>Creates an exact decimal value; the scale (trailing zeros) is preserved.</summary>
     public static Value From(decimal value) => new(ValueKind.Decimal, 0, value);
@@ -190,8 +191,12 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
     private InvalidCastException WrongKind(ValueKind expected) =>
         new($"Expected a {expected} value but found {_kind}.");
 
-    /// <inheritdoc/>
-    public bool Equals(Value other) => CompareTo(other) == 0 && (_kind != ValueKind.Decimal || ((decimal)_ref!).Scale == ((decimal)other._ref!).Scale);
+    /// <summary>
+    /// Structural identity: same kind and same content at every depth. Doubles are equal when their bits
+    /// are (so -0.0 differs from 0.0 and NaN equals the same NaN); decimals when value and scale are
+    /// (1.5 differs from 1.50), as their JSON forms do.
+    /// </summary>
+    public bool Equals(Value other) => CompareTo(other) == 0;
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Value other && Equals(other);
@@ -226,7 +231,9 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
             case ValueKind.Double:
                 return HashCode.Combine(_kind, _bits);
             case ValueKind.Decimal:
-                return HashCode.Combine(_kind, _ref, ((decimal)_ref!).Scale);
+                // Consistent with CompareTo: equal value and equal scale (decimal's own hash ignores scale and sign of zero).
+                return HashCode.Combine(_kind, ((decimal)_ref!).GetHashCode(), ((decimal)_ref!).Scale);
+
             case ValueKind.String:
                 return HashCode.Combine(_kind, string.GetHashCode((string)_ref!, StringComparison.Ordinal));
             case ValueKind.Bytes:
@@ -264,7 +271,8 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
 
     /// <summary>
     /// Compares by kind first (Null &lt; Bool &lt; Int64 &lt; Double &lt; Decimal &lt; String &lt; Bytes &lt; List &lt; Map),
-    /// then by content; strings compare ordinally, doubles by their IEEE total order.
+    /// then by content; strings compare ordinally, doubles by their IEEE 754 total order (-0.0 &lt; 0.0),
+    /// equal decimals by scale. Zero exactly when <see cref="Equals(Value)"/> is true.
     /// </summary>
     public int CompareTo(Value other)
     {
@@ -281,9 +289,15 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
             case ValueKind.Int64:
                 return _bits.CompareTo(other._bits);
             case ValueKind.Double:
-                return AsDouble().CompareTo(other.AsDouble());
+                return TotalOrderKey(_bits).CompareTo(TotalOrderKey(other._bits));
             case ValueKind.Decimal:
-                return ((decimal)_ref!).CompareTo((decimal)other._ref!);
+            {
+                var a = (decimal)_ref!;
+                var b = (decimal)other._ref!;
+                var c = a.CompareTo(b);
+                return c != 0 ? c : a.Scale.CompareTo(b.Scale);
+            }
+
             case ValueKind.String:
                 return string.CompareOrdinal((string)_ref!, (string)other._ref!);
             case ValueKind.Bytes:
@@ -332,6 +346,9 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
             }
         }
     }
+
+    // IEEE 754 totalOrder as a signed integer: negative values have their magnitude bits flipped.
+    private static long TotalOrderKey(long bits) => bits ^ ((bits >> 63) & long.MaxValue);
 
     /// <summary>The canonical JSON form (see <see cref="ValueJson"/>).</summary>
     public override string ToString() => _kind switch

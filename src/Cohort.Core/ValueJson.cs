@@ -92,7 +92,18 @@ public static class ValueJson
             default:
             {
                 var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
-                foreach (var property in element.EnumerateObject())
+                var properties = element.EnumerateObject().ToList();
+                if (properties is [{ Name: "$map", Value.ValueKind: JsonValueKind.Object } wrapper])
+                {
+                    foreach (var property in wrapper.Value.EnumerateObject())
+                    {
+                        builder[property.Name] = FromElement(property.Value);
+                    }
+
+                    return Value.Map(builder.ToImmutable());
+                }
+
+                foreach (var property in properties)
                 {
                     builder[property.Name] = FromElement(property.Value);
                 }
@@ -202,6 +213,20 @@ public static class ValueJson
                 {
                     var key = reader.GetString()!;
                     Next(ref reader);
+                    if (builder.Count == 0 && key == "$map" && reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        // The wrapper's content is a user map taken literally: its own "$…" key must not be interpreted.
+                        var inner = ReadMembers(ref reader);
+                        if (Next(ref reader) == JsonTokenType.EndObject)
+                        {
+                            return Value.Map(inner.ToImmutable());
+                        }
+
+                        builder[key] = FromObject(inner);
+                        builder[reader.GetString()!] = ReadNext(ref reader);
+                        continue;
+                    }
+
                     builder[key] = Read(ref reader);
                 }
 
@@ -210,6 +235,24 @@ public static class ValueJson
             default:
                 throw new CohortException(ErrorCodes.BadJson, $"Unexpected JSON token {reader.TokenType}.");
         }
+    }
+
+    private static ImmutableSortedDictionary<string, Value>.Builder ReadMembers(ref Utf8JsonReader reader)
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+        while (Next(ref reader) != JsonTokenType.EndObject)
+        {
+            var key = reader.GetString()!;
+            builder[key] = ReadNext(ref reader);
+        }
+
+        return builder;
+    }
+
+    private static Value ReadNext(ref Utf8JsonReader reader)
+    {
+        Next(ref reader);
+        return Read(ref reader);
     }
 
     private static JsonTokenType Next(ref Utf8JsonReader reader)

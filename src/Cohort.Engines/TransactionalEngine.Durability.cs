@@ -151,9 +151,10 @@ public abstract partial class TransactionalEngine<TTx>
             buffer.WriteInt64(state.PrepareTimestamp.Value);
             buffer.WriteNullableString(info.Coordinator);
             state.WriteIntents(buffer);
+            var durable = Wal.Append(PrepareRecord, buffer.WrittenSpan);
             state.State = TxState.Preparing;
-            state.Durable = Wal.Append(PrepareRecord, buffer.WrittenSpan);
-            return state.Durable;
+            state.Durable = durable;
+            return durable;
         }
     }
 
@@ -177,10 +178,11 @@ public abstract partial class TransactionalEngine<TTx>
                 state.WriteIntents(buffer);
             }
 
+            var durable = Wal.Append(onePhase ? CommitOnePhaseRecord : CommitRecord, buffer.WrittenSpan);
             state.CommitTimestamp = commitTimestamp;
             state.State = TxState.Committing;
-            state.Durable = Wal.Append(onePhase ? CommitOnePhaseRecord : CommitRecord, buffer.WrittenSpan);
-            return state.Durable;
+            state.Durable = durable;
+            return durable;
         }
     }
 

@@ -40,6 +40,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     private long _walBytesAtSnapshot;
     private int _disposed;
     private int _snapshotQueued;
+    private int _finishedCount;
 
     /// <summary>Creates the engine; call <see cref="Open"/> before use.</summary>
     protected TransactionalEngine(string name, EngineOptions options, ILogger? logger)
@@ -156,7 +157,15 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                             return Vote.No(reason);
                         }
 
-                        durable = AppendPrepare(state, info);
+                        try
+                        {
+                            durable = AppendPrepare(state, info);
+                        }
+                        catch (Exception e) when (e is CohortException or ArgumentOutOfRangeException)
+                        {
+                            return FailPrepare(state, e);
+                        }
+
                         break;
                     default:
                         return state.State == TxState.Aborted ? Vote.No(state.AbortReason ?? "aborted") : Vote.Yes(state.PrepareTimestamp);
@@ -164,7 +173,17 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             }
 
             Locks.ReleaseShared(state.Locks);
-            await durable.ConfigureAwait(false);
+            try
+            {
+                await durable.ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                // The record may or may not be on disk. Voting No is safe either way: if it survives,
+                // recovery finds the transaction prepared and the coordinator answers "abort".
+                return FailPrepare(state, e);
+            }
+
             lock (state.Sync)
             {
                 if (state.State == TxState.Preparing)
@@ -227,7 +246,17 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                             throw new CohortException(ErrorCodes.Wounded, $"Transaction {tx} cannot commit: {reason}.");
                         }
 
-                        durable = AppendCommit(state, Max(commitTimestamp, Clock.Now()), onePhase: true);
+                        try
+                        {
+                            durable = AppendCommit(state, Max(commitTimestamp, Clock.Now()), onePhase: true);
+                        }
+                        catch (Exception e) when (e is CohortException or ArgumentOutOfRangeException)
+                        {
+                            // Nothing was logged: the transaction is aborted, never half-committed.
+                            var vote = FailPrepare(state, e);
+                            throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx} could not commit: {vote.Reason}", isTransient: false, e);
+                        }
+
                         break;
                     default:
                         durable = AppendCommit(state, Max(commitTimestamp, state.PrepareTimestamp), onePhase: false);
@@ -459,6 +488,28 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         Log.Aborted(Logger, Name, state.Id, reason);
     }
 
+    private Vote FailPrepare(TTx state, Exception error)
+    {
+        var reason = $"the log could not record the prepare: {error.Message}";
+        lock (_stateLock)
+        {
+            if (state.Marker is { } marker)
+            {
+                OnPreparedAborted(state, marker);
+            }
+
+            state.State = TxState.Aborted;
+            state.AbortReason = reason;
+        }
+
+        Locks.ReleaseAll(state.Locks);
+        state.Marker?.Resolve();
+        Remember(state.Id, new Outcome(false, default, reason, false));
+        _transactions.TryRemove(state.Id, out _);
+        Log.Aborted(Logger, Name, state.Id, reason);
+        return Vote.No(reason);
+    }
+
     private void FinishReadOnly(TTx state)
     {
         state.State = TxState.Committed;
@@ -494,9 +545,14 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         if (_finished.TryAdd(id, outcome))
         {
             _finishedOrder.Enqueue(id);
-            while (_finished.Count > FinishedCapacity && _finishedOrder.TryDequeue(out var old))
+
+            // ConcurrentDictionary.Count takes every bucket lock; a counter keeps this off the commit path.
+            // One eviction per insertion holds the table at its capacity.
+            if (Interlocked.Increment(ref _finishedCount) > FinishedCapacity
+                && _finishedOrder.TryDequeue(out var old)
+                && _finished.TryRemove(old, out _))
             {
-                _finished.TryRemove(old, out _);
+                Interlocked.Decrement(ref _finishedCount);
             }
         }
     }

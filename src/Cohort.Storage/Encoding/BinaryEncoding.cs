@@ -241,7 +241,15 @@ public ref struct SpanReader
                     bits[i] = BinaryPrimitives.ReadInt32LittleEndian(span[(i * 4)..]);
                 }
 
-                return Value.From(new decimal(bits));
+                try
+                {
+                    return Value.From(new decimal(bits));
+                }
+                catch (ArgumentException)
+                {
+                    throw Corrupt("invalid decimal");
+                }
+
             }
 
             case ValueKind.String:

@@ -12,6 +12,7 @@ namespace Cohort.Storage.Locking;
 /// </summary>
 public sealed class LockManager
 {
+    private static readonly TimeSpan MaxTimedWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Action<LockOwner> _onWound;
@@ -170,7 +171,7 @@ public sealed class LockManager
         ArgumentNullException.ThrowIfNull(owner);
         lock (_gate)
         {
-            ReleaseAllLocked(owner, ErrorCodes.Aborted, $"Transaction {owner.Id} was aborted while waiting for a lock.");
+            ReleaseAllLocked(owner, ErrorCodes.Aborted, null);
         }
     }
 
@@ -193,9 +194,10 @@ public sealed class LockManager
                 throw new TimeoutException();
             }
 
-            await waiter.Done.Task.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+            // Timer-based waits are limited to about 49 days; a deadline beyond that means "no deadline".
+            await waiter.Done.Task.WaitAsync(remaining > MaxTimedWait ? Timeout.InfiniteTimeSpan : remaining, _time, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        catch (Exception e) when (e is not CohortException)
         {
             lock (_gate)
             {
@@ -208,7 +210,7 @@ public sealed class LockManager
                 RemoveWaiterLocked(waiter);
             }
 
-            if (e is OperationCanceledException)
+            if (e is not TimeoutException)
             {
                 throw;
             }
@@ -277,7 +279,7 @@ public sealed class LockManager
         owner.Held[key] = mode;
     }
 
-    private void ReleaseAllLocked(LockOwner owner, string code, string message)
+    private void ReleaseAllLocked(LockOwner owner, string code, string? message)
     {
         if (owner.Released)
         {
@@ -288,7 +290,7 @@ public sealed class LockManager
         if (owner.Waiting is { } waiter)
         {
             RemoveWaiterLocked(waiter);
-            waiter.Done.TrySetException(new CohortException(code, message));
+            waiter.Done.TrySetException(new CohortException(code, message ?? $"Transaction {owner.Id} was aborted while waiting for a lock."));
         }
 
         foreach (var key in owner.Held.Keys)
@@ -306,7 +308,14 @@ public sealed class LockManager
             return;
         }
 
-        entry.Holders.RemoveAll(h => h.Owner == owner);
+        for (var i = entry.Holders.Count - 1; i >= 0; i--)
+        {
+            if (entry.Holders[i].Owner == owner)
+            {
+                entry.Holders.RemoveAt(i);
+            }
+        }
+
         GrantWaitersLocked(entry);
         if (entry.Holders.Count == 0 && entry.Waiters.Count == 0)
         {

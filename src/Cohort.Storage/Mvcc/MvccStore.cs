@@ -73,13 +73,15 @@ public sealed partial class MvccStore<TKey> : IDisposable
     /// <summary>Reads <paramref name="key"/> as of <paramref name="snapshot"/>, waiting for prepared writes at or before it.</summary>
     public async ValueTask<(bool Found, Value Value)> ReadAsync(TKey key, HlcTimestamp snapshot, CancellationToken cancellationToken)
     {
-        CheckHorizon(snapshot);
         while (true)
         {
             Task? wait = null;
             _lock.EnterReadLock();
             try
             {
+                // Checked under the lock on every pass: collection takes the write lock, so it cannot
+                // drop the versions this read needs between the check and the read.
+                CheckHorizon(snapshot);
                 if (_prepared.TryGetValue(key, out var marker) && marker.PrepareTimestamp <= snapshot)
                 {
                     wait = marker.Resolved;
@@ -112,11 +114,6 @@ public sealed partial class MvccStore<TKey> : IDisposable
         TKey? from, Func<TKey, bool> inRange, int limit, HlcTimestamp? snapshot, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inRange);
-        if (snapshot is { } s)
-        {
-            CheckHorizon(s);
-        }
-
         while (true)
         {
             var result = new List<KeyValuePair<TKey, Value>>();
@@ -124,6 +121,11 @@ public sealed partial class MvccStore<TKey> : IDisposable
             _lock.EnterReadLock();
             try
             {
+                if (snapshot is { } s)
+                {
+                    CheckHorizon(s);
+                }
+
                 if (_entries.Count > 0)
                 {
                     var low = from is null ? Entry.MinBound : new Entry(from);
@@ -151,6 +153,11 @@ public sealed partial class MvccStore<TKey> : IDisposable
                             result.Add(new(entry.Key, version.Value));
                         }
                     }
+                }
+
+                if (wait is null && snapshot is { } at2)
+                {
+                    wait = PreparedInsertInRange(from, inRange, at2, result.Count >= limit ? result[^1].Key : default, result.Count >= limit);
                 }
             }
             finally
@@ -337,6 +344,24 @@ public sealed partial class MvccStore<TKey> : IDisposable
                 ErrorCodes.SnapshotTooOld,
                 $"Cannot read as of {snapshot}: versions before {new HlcTimestamp(horizon)} have been collected (outside the retention window).");
         }
+    }
+
+    // A prepared write of a key the scan did not meet (a new key) can still land inside the scanned
+    // range at or before the snapshot; the scan must wait for it like a point read does.
+    private Task? PreparedInsertInRange(TKey? from, Func<TKey, bool> inRange, HlcTimestamp snapshot, TKey? last, bool bounded)
+    {
+        foreach (var (key, marker) in _prepared)
+        {
+            if (marker.PrepareTimestamp <= snapshot
+                && (from is null || _comparer.Compare(key, from) >= 0)
+                && inRange(key)
+                && (!bounded || _comparer.Compare(key, last!) <= 0))
+            {
+                return marker.Resolved;
+            }
+        }
+
+        return null;
     }
 
     private void InstallLocked(TKey key, HlcTimestamp timestamp, Value? value)

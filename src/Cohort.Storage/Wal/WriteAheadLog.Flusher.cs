@@ -8,31 +8,42 @@ public sealed partial class WriteAheadLog
 {
     private TaskCompletionSource? _inFlight;
 
-    private async Task FlushLoopAsync()
+    private void FlushLoop()
     {
-        while (true)
+        try
         {
-            await _work.WaitAsync(_stop.Token).ConfigureAwait(false);
-            while (TakeBatch() is { } batch)
+            while (true)
             {
-                try
+                _work.Wait(_stop.Token);
+                while (TakeBatch() is { } batch)
                 {
-                    WriteBatch(batch);
-                }
-                catch (Exception e)
-                {
-                    Fail(batch, e);
-                    return;
-                }
+                    try
+                    {
+                        WriteBatch(batch);
+                    }
+                    catch (Exception e)
+                    {
+                        Fail(batch, e);
+                        return;
+                    }
 
-                batch.Done.TrySetResult();
-                lock (_gate)
-                {
-                    _inFlight = null;
-                    batch.Reset();
-                    _spare = batch;
+                    batch.Done.TrySetResult();
+                    lock (_gate)
+                    {
+                        _inFlight = null;
+                        batch.Reset();
+                        _spare = batch;
+                    }
                 }
             }
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed.
+        }
+        finally
+        {
+            _flusherExited.TrySetResult();
         }
     }
 

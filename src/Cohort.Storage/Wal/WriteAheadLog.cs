@@ -26,7 +26,7 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
     private readonly WalOptions _options;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _work = new(0);
-    private readonly Task _flusher;
+    private readonly TaskCompletionSource _flusherExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
 
     // Guarded by _gate.
@@ -51,7 +51,9 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
         _file = file;
         _fileLength = length;
         _open = new Batch();
-        _flusher = Task.Run(FlushLoopAsync);
+        // A dedicated thread: fsync blocks, and on a pool thread its wake-ups would sit behind (and
+        // steal the thread from) the very appenders it should be batching.
+        new Thread(FlushLoop) { IsBackground = true, Name = "cohort-wal-flusher" }.Start();
     }
 
     /// <summary>The directory of the segment files.</summary>
@@ -167,6 +169,8 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
                 return;
             }
 
+            // From here on appends are refused, so nothing can join a batch the flusher will never take.
+            _disposed = true;
             last = _failure is null ? PendingTask() : Task.CompletedTask;
             Signal();
         }
@@ -180,19 +184,8 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             // The failure has already been reported to the appenders.
         }
 
-        lock (_gate)
-        {
-            _disposed = true;
-        }
-
         await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _flusher.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await _flusherExited.Task.ConfigureAwait(false);
 
         _file.Dispose();
         _stop.Dispose();

@@ -5,6 +5,9 @@ namespace Cohort.Tests.Core;
 
 // TxId.NewId keeps process-wide state (last millisecond, counter). Only this class calls it, and xUnit
 // runs the tests of one class one after another, so the exact-counter assertions below hold.
+// TxId's counter is process-wide: tests that pin the clock must not interleave with other tests
+// minting ids on the real clock, or the counter sequence they check has gaps.
+[Collection(TxIdGeneratorCollection.Name)]
 public sealed class TxIdTests
 {
     private static readonly Lock FutureGate = new();

@@ -36,7 +36,10 @@ public sealed class ValueJsonTests
     public void Equals_DecimalsWithDifferentScale_AreNotEqual()
     {
         Assert.NotEqual(Value.From(1.5m), Value.From(1.50m));
-        Assert.Equal(0, Value.From(1.5m).CompareTo(Value.From(1.50m)));
+
+        // CompareTo is zero exactly when Equals holds: equal decimals order by scale.
+        Assert.True(Value.From(1.5m).CompareTo(Value.From(1.50m)) < 0);
+        Assert.True(Value.From(2m).CompareTo(Value.From(1.50m)) > 0);
     }
 
     [Theory]

@@ -117,6 +117,21 @@ public sealed class KvEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Prepare_OfAWriteTooLargeForTheLog_VotesNoAndLeavesNothingBehind()
+    {
+        var tx = Begin();
+        await _engine.ApplyAsync(tx, Operation.Create("put", ("key", "huge"), ("value", Value.FromOwnedBytes(new byte[65 * 1024 * 1024]))), default);
+        var vote = await _engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
+        Assert.Equal(VoteKind.No, vote.Kind);
+        Assert.Contains("log", vote.Reason);
+        Assert.Equal(0, _engine.ActiveTransactionCount);
+
+        // No marker or lock is left: readers and writers of the key proceed at once.
+        Assert.True((await ReadAsync(Operation.Create("get", ("key", "huge")))).IsNull);
+        await CommitAsync(("huge", "small")).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task SnapshotRead_OfAWrite_IsRefused()
     {
         var error = await Assert.ThrowsAsync<CohortException>(async () => await ReadAsync(Operation.Create("put", ("key", "k"), ("value", 1))));

@@ -125,12 +125,12 @@ public sealed class MvccStoreTests : IDisposable
         var read = _store.ReadAsync("k", Ts(25), CancellationToken.None).AsTask();
         var atPrepare = _store.ReadAsync("k", Ts(20), CancellationToken.None).AsTask();
         await Task.Yield();
-        Assert.False(read.IsCompleted, "a read at 25 must wait for a transaction prepared at 20");
-        Assert.False(atPrepare.IsCompleted, "a read at exactly the prepare timestamp must wait too");
+        AssertPending(read, "a read at 25 must wait for a transaction prepared at 20");
+        AssertPending(atPrepare, "a read at exactly the prepare timestamp must wait too");
 
         _store.InstallAll([new("k", "new")], Ts(22), marker);
         await Task.Yield();
-        Assert.False(read.IsCompleted, "the reader is only released by Resolve");
+        AssertPending(read, "the reader is only released by Resolve");
 
         marker.Resolve();
         var (found, value) = await read.WaitAsync(Deadline);
@@ -148,7 +148,7 @@ public sealed class MvccStoreTests : IDisposable
         var marker = _store.MarkPrepared(["k"], new TxId(1, 1), () => Ts(20));
 
         var read = _store.ReadAsync("k", Ts(25), CancellationToken.None).AsTask();
-        Assert.False(read.IsCompleted);
+        AssertPending(read, "the read must wait for the prepared transaction");
         _store.InstallAll([new("k", "new")], Ts(40), marker);
         marker.Resolve();
 
@@ -163,7 +163,7 @@ public sealed class MvccStoreTests : IDisposable
         var marker = _store.MarkPrepared(["k"], new TxId(1, 1), () => Ts(20));
 
         var read = _store.ReadAsync("k", Ts(25), CancellationToken.None).AsTask();
-        Assert.False(read.IsCompleted);
+        AssertPending(read, "the read must wait for the prepared transaction");
         _store.ClearPrepared(["k"], marker);
         marker.Resolve();
 
@@ -176,7 +176,7 @@ public sealed class MvccStoreTests : IDisposable
         var marker = _store.MarkPrepared(["new"], new TxId(1, 1), () => Ts(20));
 
         var read = _store.ReadAsync("new", Ts(25), CancellationToken.None).AsTask();
-        Assert.False(read.IsCompleted);
+        AssertPending(read, "the read must wait for the prepared transaction");
         _store.InstallAll([new("new", "inserted")], Ts(21), marker);
         marker.Resolve();
 
@@ -207,7 +207,7 @@ public sealed class MvccStoreTests : IDisposable
         using var cancellation = new CancellationTokenSource();
 
         var read = _store.ReadAsync("k", Ts(25), cancellation.Token).AsTask();
-        Assert.False(read.IsCompleted);
+        AssertPending(read, "the read must wait for the prepared transaction");
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read.WaitAsync(Deadline));
@@ -223,7 +223,7 @@ public sealed class MvccStoreTests : IDisposable
         var scan = _store.ScanAsync("s/", k => k.StartsWith("s/", StringComparison.Ordinal), 10, Ts(25), CancellationToken.None).AsTask();
         var latest = await _store.ScanAsync("s/", k => k.StartsWith("s/", StringComparison.Ordinal), 10, null, CancellationToken.None);
         var beforeMarker = await _store.ScanAsync("s/", k => k.StartsWith("s/", StringComparison.Ordinal), 1, Ts(25), CancellationToken.None);
-        Assert.False(scan.IsCompleted);
+        AssertPending(scan, "the read must wait for the prepared transaction");
         Assert.Equal(["s/1=one", "s/2=two"], latest.Select(Show)); // no snapshot: newest committed, no wait
         Assert.Equal(["s/1=one"], beforeMarker.Select(Show)); // the limit is reached before the marked key
 
@@ -344,7 +344,7 @@ public sealed class MvccStoreTests : IDisposable
         var marker = _store.MarkPrepared(["k"], new TxId(1, 1), () => Ts(12));
 
         var read = _store.ReadAsync("k", Ts(15), CancellationToken.None).AsTask();
-        Assert.False(read.IsCompleted);
+        AssertPending(read, "the read must wait for the prepared transaction");
         _store.CollectGarbage(Ts(20));
         _store.ClearPrepared(["k"], marker);
         marker.Resolve();
@@ -422,6 +422,9 @@ public sealed class MvccStoreTests : IDisposable
         });
         return result;
     }
+
+    private static void AssertPending(Task task, string because) =>
+        Assert.False(task.IsCompleted, $"{because} (it finished as {task.Status}{(task.Exception is { } e ? ": " + e.InnerException?.Message : "")})");
 
     private static string Show(KeyValuePair<string, Value> entry) => $"{entry.Key}={entry.Value.AsString()}";
 

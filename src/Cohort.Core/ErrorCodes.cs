@@ -39,6 +39,9 @@ public static class ErrorCodes
     /// <summary>Stored data failed a checksum or could not be decoded.</summary>
     public const string Corruption = "corruption";
 
+    /// <summary>A debit exceeds the account's available balance (balance minus reservations).</summary>
+    public const string InsufficientFunds = "insufficient_funds";
+
     /// <summary>The component is shut down.</summary>
     public const string Disposed = "disposed";
 }

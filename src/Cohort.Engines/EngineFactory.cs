@@ -1,5 +1,7 @@
 using Cohort.Core;
 using Cohort.Engines.Kv;
+using Cohort.Engines.Queue;
+using Cohort.Engines.Resource;
 using Microsoft.Extensions.Logging;
 
 namespace Cohort.Engines;
@@ -8,7 +10,7 @@ namespace Cohort.Engines;
 public static class EngineFactory
 {
     /// <summary>The engine kinds this build can open.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["kv"];
+    public static IReadOnlyList<string> Kinds { get; } = ["kv", "queue", "resource"];
 
     /// <summary>
     /// Opens resource <paramref name="resource"/> (<c>&lt;engine&gt;:&lt;name&gt;</c>) with its data in
@@ -21,6 +23,8 @@ public static class EngineFactory
         return kind switch
         {
             "kv" => KvEngine.Open(resource, options, logger),
+            "queue" => QueueEngine.Open(resource, options, logger),
+            "resource" => ResourceEngine.Open(resource, options, logger),
             _ => throw new CohortException(ErrorCodes.BadOperation, $"Unknown engine '{kind}' in resource '{resource}'; known: {string.Join(", ", Kinds)}.", isTransient: false),
         };
     }

@@ -65,6 +65,7 @@ public abstract partial class TransactionalEngine<TTx>
 
             var prepareTimestamp = tx.PrepareTimestamp;
             tx.Marker = MarkPrepared(tx, () => prepareTimestamp);
+            OnRecovered(tx);
         }
 
         if (Options.MaintenanceInterval != Timeout.InfiniteTimeSpan)
@@ -205,6 +206,7 @@ public abstract partial class TransactionalEngine<TTx>
         }
 
         Locks.ReleaseAll(state.Locks);
+        OnDiscarded(state);
         state.Marker?.Resolve();
         Remember(state.Id, new Outcome(false, default, state.AbortReason, false));
         _transactions.TryRemove(state.Id, out _);

@@ -407,6 +407,16 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     /// <summary>Drops versions older than the horizon.</summary>
     protected abstract void CollectGarbage(HlcTimestamp horizon);
 
+    /// <summary>Called once for a transaction that ends without committing (abort, wound, deadline, failed prepare).</summary>
+    protected virtual void OnDiscarded(TTx tx)
+    {
+    }
+
+    /// <summary>Called for each prepared transaction recovered at start-up, after its locks are retaken.</summary>
+    protected virtual void OnRecovered(TTx tx)
+    {
+    }
+
     /// <summary>Releases engine-specific resources.</summary>
     protected virtual void DisposeCore()
     {
@@ -483,6 +493,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         state.State = TxState.Aborted;
         state.AbortReason = reason;
         Locks.ReleaseAll(state.Locks);
+        OnDiscarded(state);
         Remember(state.Id, new Outcome(false, default, reason, state.Locks.IsWounded));
         _transactions.TryRemove(state.Id, out _);
         Log.Aborted(Logger, Name, state.Id, reason);
@@ -503,6 +514,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         }
 
         Locks.ReleaseAll(state.Locks);
+        OnDiscarded(state);
         state.Marker?.Resolve();
         Remember(state.Id, new Outcome(false, default, reason, false));
         _transactions.TryRemove(state.Id, out _);

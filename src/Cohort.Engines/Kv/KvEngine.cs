@@ -145,42 +145,10 @@ public sealed class KvEngine : TransactionalEngine<KvTransaction>
     protected override void OnPreparedAborted(KvTransaction tx, PreparedMarker marker) => _store.ClearPrepared(tx.Writes.Keys, marker);
 
     /// <inheritdoc/>
-    protected override void WriteState(IBufferWriter<byte> writer)
-    {
-        writer.WriteVarUInt((ulong)_store.Count);
-        _store.ForEach((key, versions) =>
-        {
-            writer.WriteString(key);
-            writer.WriteVarUInt((ulong)versions.Count);
-            for (var i = versions.Count - 1; i >= 0; i--)
-            {
-                var (timestamp, value) = versions[i];
-                writer.WriteInt64(timestamp.Value);
-                writer.WriteByte(value is null ? (byte)0 : (byte)1);
-                if (value is { } v)
-                {
-                    writer.WriteValue(v);
-                }
-            }
-        });
-    }
+    protected override void WriteState(IBufferWriter<byte> writer) => _store.WriteTo(writer, static (w, key) => w.WriteString(key));
 
     /// <inheritdoc/>
-    protected override void ReadState(ref SpanReader reader)
-    {
-        var keys = reader.ReadVarUInt();
-        for (ulong i = 0; i < keys; i++)
-        {
-            var key = reader.ReadString();
-            var versions = reader.ReadVarUInt();
-            for (ulong j = 0; j < versions; j++)
-            {
-                var timestamp = new HlcTimestamp(reader.ReadInt64());
-                var value = reader.ReadByte() == 0 ? (Value?)null : reader.ReadValue();
-                _store.Install(key, timestamp, value);
-            }
-        }
-    }
+    protected override void ReadState(ref SpanReader reader) => _store.ReadFrom(ref reader, static (ref r) => r.ReadString());
 
     /// <inheritdoc/>
     protected override void CollectGarbage(HlcTimestamp horizon) => _store.CollectGarbage(horizon);

@@ -28,9 +28,10 @@ public sealed partial class MvccStore<TKey>
     {
         public HlcTimestamp Timestamp { get; } = timestamp;
 
-        public Value Value { get; } = value;
+        // Settable only for ApplyDelta, under the write lock.
+        public Value Value { get; set; } = value;
 
-        public bool IsTombstone { get; } = isTombstone;
+        public bool IsTombstone { get; set; } = isTombstone;
 
         public Version? Older { get; set; }
     }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using Cohort.Storage.Encoding;
 using Cohort.Core;
 
 namespace Cohort.Storage.Mvcc;
@@ -15,7 +17,9 @@ public sealed partial class MvccStore<TKey> : IDisposable
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly SortedSet<Entry> _entries;
-    private readonly Dictionary<TKey, PreparedMarker> _prepared;
+    // Keys with prepared writes. Several transactions may hold markers on one key when their writes
+    // commute (queue enqueues, token credits), so each key has a small list.
+    private readonly Dictionary<TKey, List<PreparedMarker>> _prepared;
     private readonly ConcurrentQueue<(TKey Key, HlcTimestamp Timestamp)> _superseded = new();
     private readonly IComparer<TKey> _comparer;
     private long _horizon;
@@ -26,7 +30,7 @@ public sealed partial class MvccStore<TKey> : IDisposable
         ArgumentNullException.ThrowIfNull(comparer);
         _comparer = comparer;
         _entries = new SortedSet<Entry>(new EntryComparer(comparer));
-        _prepared = new Dictionary<TKey, PreparedMarker>(equality);
+        _prepared = new Dictionary<TKey, List<PreparedMarker>>(equality);
     }
 
     /// <summary>Keys present (including deleted keys whose tombstones are not yet collected).</summary>
@@ -82,7 +86,7 @@ public sealed partial class MvccStore<TKey> : IDisposable
                 // Checked under the lock on every pass: collection takes the write lock, so it cannot
                 // drop the versions this read needs between the check and the read.
                 CheckHorizon(snapshot);
-                if (_prepared.TryGetValue(key, out var marker) && marker.PrepareTimestamp <= snapshot)
+                if (BlockingMarker(key, snapshot) is { } marker)
                 {
                     wait = marker.Resolved;
                 }
@@ -139,7 +143,7 @@ public sealed partial class MvccStore<TKey> : IDisposable
                         var version = entry.Head;
                         if (snapshot is { } at)
                         {
-                            if (_prepared.TryGetValue(entry.Key, out var marker) && marker.PrepareTimestamp <= at)
+                            if (BlockingMarker(entry.Key, at) is { } marker)
                             {
                                 wait = marker.Resolved;
                                 break;
@@ -198,9 +202,9 @@ public sealed partial class MvccStore<TKey> : IDisposable
             foreach (var (key, value) in writes)
             {
                 InstallLocked(key, timestamp, value);
-                if (marker is not null && _prepared.TryGetValue(key, out var m) && m == marker)
+                if (marker is not null)
                 {
-                    _prepared.Remove(key);
+                    RemoveMarkerLocked(key, marker);
                 }
             }
         }
@@ -209,6 +213,94 @@ public sealed partial class MvccStore<TKey> : IDisposable
             _lock.ExitWriteLock();
         }
     }
+
+    /// <summary>
+    /// Applies a commuting change (a counter or balance delta) committed at <paramref name="timestamp"/>:
+    /// the new version is <paramref name="apply"/> of the value visible at that time, and every newer
+    /// version (committed earlier in real time but later in timestamp order) gets the change too, so the
+    /// result does not depend on the order in which commits are installed. <paramref name="apply"/>
+    /// receives null for a missing key and may return null for a deletion.
+    /// </summary>
+    public void ApplyDelta(TKey key, HlcTimestamp timestamp, Func<Value?, Value?> apply)
+    {
+        ArgumentNullException.ThrowIfNull(apply);
+        _lock.EnterWriteLock();
+        try
+        {
+            var entry = Find(key);
+            var visible = entry is null ? null : VisibleAt(entry.Head, timestamp);
+            InstallLocked(key, timestamp, apply(visible is null || visible.IsTombstone ? (Value?)null : visible.Value), force: true);
+            entry ??= Find(key)!;
+            for (var v = entry.Head; v is not null && v.Timestamp > timestamp; v = v.Older)
+            {
+                var updated = apply(v.IsTombstone ? (Value?)null : v.Value);
+                v.Value = updated ?? Value.Null;
+                v.IsTombstone = updated is null;
+            }
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>A task completing when every prepared write now marked on <paramref name="key"/> is resolved; null when there is none.</summary>
+    public Task? PreparedWritesOn(TKey key)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _prepared.TryGetValue(key, out var markers) ? Task.WhenAll(markers.Select(m => m.Resolved)) : null;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Serializes every key with its versions (oldest first), for a snapshot.</summary>
+    public void WriteTo(IBufferWriter<byte> writer, Action<IBufferWriter<byte>, TKey> writeKey)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(writeKey);
+        writer.WriteVarUInt((ulong)Count);
+        ForEach((key, versions) =>
+        {
+            writeKey(writer, key);
+            writer.WriteVarUInt((ulong)versions.Count);
+            for (var i = versions.Count - 1; i >= 0; i--)
+            {
+                var (timestamp, value) = versions[i];
+                writer.WriteInt64(timestamp.Value);
+                writer.WriteByte(value is null ? (byte)0 : (byte)1);
+                if (value is { } v)
+                {
+                    writer.WriteValue(v);
+                }
+            }
+        });
+    }
+
+    /// <summary>Loads what <see cref="WriteTo"/> wrote.</summary>
+    public void ReadFrom(ref SpanReader reader, KeyReader readKey)
+    {
+        ArgumentNullException.ThrowIfNull(readKey);
+        var keys = reader.ReadVarUInt();
+        for (ulong i = 0; i < keys; i++)
+        {
+            var key = readKey(ref reader);
+            var versions = reader.ReadVarUInt();
+            for (ulong j = 0; j < versions; j++)
+            {
+                var timestamp = new HlcTimestamp(reader.ReadInt64());
+                var value = reader.ReadByte() == 0 ? (Value?)null : reader.ReadValue();
+                Install(key, timestamp, value);
+            }
+        }
+    }
+
+    /// <summary>Reads one key during <see cref="ReadFrom"/>.</summary>
+    public delegate TKey KeyReader(ref SpanReader reader);
 
     /// <summary>
     /// Marks <paramref name="keys"/> as about to be written by prepared transaction <paramref name="id"/>.
@@ -223,12 +315,24 @@ public sealed partial class MvccStore<TKey> : IDisposable
         try
         {
             var marker = new PreparedMarker(id, timestamp());
-            foreach (var key in keys)
-            {
-                _prepared[key] = marker;
-            }
-
+            AddMarkerLocked(keys, marker);
             return marker;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Adds an existing marker to more keys (a transaction writing to several stores shares one marker).</summary>
+    public void MarkPrepared(IEnumerable<TKey> keys, PreparedMarker marker)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(marker);
+        _lock.EnterWriteLock();
+        try
+        {
+            AddMarkerLocked(keys, marker);
         }
         finally
         {
@@ -245,10 +349,7 @@ public sealed partial class MvccStore<TKey> : IDisposable
         {
             foreach (var key in keys)
             {
-                if (_prepared.TryGetValue(key, out var m) && m == marker)
-                {
-                    _prepared.Remove(key);
-                }
+                RemoveMarkerLocked(key, marker);
             }
         }
         finally
@@ -350,8 +451,9 @@ public sealed partial class MvccStore<TKey> : IDisposable
     // range at or before the snapshot; the scan must wait for it like a point read does.
     private Task? PreparedInsertInRange(TKey? from, Func<TKey, bool> inRange, HlcTimestamp snapshot, TKey? last, bool bounded)
     {
-        foreach (var (key, marker) in _prepared)
+        foreach (var (key, markers) in _prepared)
         {
+            var marker = Earliest(markers);
             if (marker.PrepareTimestamp <= snapshot
                 && (from is null || _comparer.Compare(key, from) >= 0)
                 && inRange(key)
@@ -364,7 +466,57 @@ public sealed partial class MvccStore<TKey> : IDisposable
         return null;
     }
 
-    private void InstallLocked(TKey key, HlcTimestamp timestamp, Value? value)
+    private PreparedMarker? BlockingMarker(TKey key, HlcTimestamp snapshot)
+    {
+        if (_prepared.TryGetValue(key, out var markers))
+        {
+            var earliest = Earliest(markers);
+            if (earliest.PrepareTimestamp <= snapshot)
+            {
+                return earliest;
+            }
+        }
+
+        return null;
+    }
+
+    private static PreparedMarker Earliest(List<PreparedMarker> markers)
+    {
+        var earliest = markers[0];
+        for (var i = 1; i < markers.Count; i++)
+        {
+            if (markers[i].PrepareTimestamp < earliest.PrepareTimestamp)
+            {
+                earliest = markers[i];
+            }
+        }
+
+        return earliest;
+    }
+
+    private void AddMarkerLocked(IEnumerable<TKey> keys, PreparedMarker marker)
+    {
+        foreach (var key in keys)
+        {
+            if (!_prepared.TryGetValue(key, out var markers))
+            {
+                markers = new List<PreparedMarker>(1);
+                _prepared[key] = markers;
+            }
+
+            markers.Add(marker);
+        }
+    }
+
+    private void RemoveMarkerLocked(TKey key, PreparedMarker marker)
+    {
+        if (_prepared.TryGetValue(key, out var markers) && markers.Remove(marker) && markers.Count == 0)
+        {
+            _prepared.Remove(key);
+        }
+    }
+
+    private void InstallLocked(TKey key, HlcTimestamp timestamp, Value? value, bool force = false)
     {
         var version = new Version(timestamp, value ?? Value.Null, value is null);
         var probe = new Entry(key);
@@ -390,10 +542,14 @@ public sealed partial class MvccStore<TKey> : IDisposable
 
             _superseded.Enqueue((key, timestamp));
         }
-        else if (value is not null)
+        else if (value is not null || force)
         {
             probe.Head = version;
             _entries.Add(probe);
+            if (value is null)
+            {
+                _superseded.Enqueue((key, timestamp));
+            }
         }
     }
 

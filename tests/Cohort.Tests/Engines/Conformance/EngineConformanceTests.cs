@@ -19,8 +19,8 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     /// <summary>The resource to open, e.g. <c>kv:conformance</c>.</summary>
     protected abstract string Resource { get; }
 
-    /// <summary>An operation that writes version <paramref name="n"/> of <paramref name="item"/>.</summary>
-    protected abstract Operation Write(string item, int n);
+    /// <summary>The operations that write version <paramref name="n"/> of <paramref name="item"/> (conflicting with other writes of it).</summary>
+    protected abstract IReadOnlyList<Operation> Write(string item, int n);
 
     /// <summary>An operation that reads <paramref name="item"/> (valid both in transactions and snapshot reads).</summary>
     protected abstract Operation Read(string item);
@@ -55,7 +55,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     {
         var engine = OpenEngine();
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 1), default);
+        await WriteAsync(engine, tx, "a", 1);
         var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
         Assert.Equal(VoteKind.Yes, vote.Kind);
         await engine.CommitAsync(tx.Id, Max(vote.PrepareTimestamp, engine.Clock.Now()), default);
@@ -79,7 +79,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var engine = OpenEngine();
         await CommitWritesAsync(engine, ("a", 1));
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 2), default);
+        await WriteAsync(engine, tx, "a", 2);
         Assert.Equal(Expected("a", [1, 2]), await engine.ApplyAsync(tx, Read("a"), default));
         await engine.AbortAsync(tx.Id, default);
     }
@@ -89,7 +89,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     {
         var engine = OpenEngine();
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 1), default);
+        await WriteAsync(engine, tx, "a", 1);
         await engine.AbortAsync(tx.Id, default);
         Assert.Equal(Expected("a", []), await ReadInNewTransactionAsync(engine, "a"));
     }
@@ -99,7 +99,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     {
         var engine = OpenEngine();
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 1), default);
+        await WriteAsync(engine, tx, "a", 1);
         Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default)).Kind);
         await engine.AbortAsync(tx.Id, default);
 
@@ -113,7 +113,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     {
         var engine = OpenEngine();
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 1), default);
+        await WriteAsync(engine, tx, "a", 1);
         var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
         var commitTs = Max(vote.PrepareTimestamp, engine.Clock.Now());
         await engine.CommitAsync(tx.Id, commitTs, default);
@@ -129,7 +129,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     {
         var engine = OpenEngine();
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 1), default);
+        await WriteAsync(engine, tx, "a", 1);
         await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
         await engine.AbortAsync(tx.Id, default);
         await engine.AbortAsync(tx.Id, default);
@@ -153,9 +153,9 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     {
         var engine = OpenEngine();
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 1), default);
+        await WriteAsync(engine, tx, "a", 1);
         await engine.AbortAsync(tx.Id, default);
-        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.ApplyAsync(tx, Write("b", 1), default));
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, tx, "b", 1));
         Assert.Equal(ErrorCodes.Aborted, error.Code);
     }
 
@@ -180,10 +180,10 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         await CommitWritesAsync(engine, ("a", 1));
         var older = Begin();
         var younger = Begin();
-        await engine.ApplyAsync(younger, Write("a", 2), default);
+        await WriteAsync(engine, younger, "a", 2);
 
         // The older transaction gets the item at once; the younger one is aborted.
-        await engine.ApplyAsync(older, Write("a", 3), default).AsTask().WaitAsync(LongWait);
+        await WriteAsync(engine, older, "a", 3).WaitAsync(LongWait);
         var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.ApplyAsync(younger, Read("a"), default));
         Assert.Equal(ErrorCodes.Wounded, error.Code);
         Assert.True(error.IsTransient);
@@ -199,9 +199,9 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var engine = OpenEngine();
         var older = Begin();
         var younger = Begin();
-        await engine.ApplyAsync(older, Write("a", 1), default);
+        await WriteAsync(engine, older, "a", 1);
 
-        var waiting = engine.ApplyAsync(younger, Write("a", 2), default).AsTask();
+        var waiting = WriteAsync(engine, younger, "a", 2);
         await AssertStillPendingAsync(waiting);
         await engine.CommitAsync(older.Id, engine.Clock.Now(), default);
         await waiting.WaitAsync(LongWait);
@@ -216,11 +216,11 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var engine = OpenEngine();
         var older = Begin();
         var younger = Begin();
-        await engine.ApplyAsync(younger, Write("a", 1), default);
+        await WriteAsync(engine, younger, "a", 1);
         var vote = await engine.PrepareAsync(younger.Id, new PrepareInfo(null), default);
         Assert.Equal(VoteKind.Yes, vote.Kind);
 
-        var waiting = engine.ApplyAsync(older, Write("a", 2), default).AsTask();
+        var waiting = WriteAsync(engine, older, "a", 2);
         await AssertStillPendingAsync(waiting);
         await engine.CommitAsync(younger.Id, Max(vote.PrepareTimestamp, engine.Clock.Now()), default);
         await waiting.WaitAsync(LongWait);
@@ -234,10 +234,10 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     {
         var engine = OpenEngine();
         var older = Begin();
-        await engine.ApplyAsync(older, Write("a", 1), default);
+        await WriteAsync(engine, older, "a", 1);
         var younger = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddMilliseconds(300));
 
-        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.ApplyAsync(younger, Write("a", 2), default).AsTask().WaitAsync(LongWait));
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, younger, "a", 2).WaitAsync(LongWait));
         Assert.Equal(ErrorCodes.LockTimeout, error.Code);
         Assert.Equal(VoteKind.No, (await engine.PrepareAsync(younger.Id, new PrepareInfo(null), default)).Kind);
         await engine.CommitAsync(older.Id, engine.Clock.Now(), default);
@@ -248,7 +248,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     {
         var engine = OpenEngine();
         var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(-1));
-        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.ApplyAsync(tx, Write("a", 1), default));
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, tx, "a", 1));
         Assert.Equal(ErrorCodes.Expired, error.Code);
     }
 
@@ -258,13 +258,13 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var engine = OpenEngine();
         await CommitWritesAsync(engine, ("a", 1));
         var writer = Begin();
-        await engine.ApplyAsync(writer, Write("a", 2), default);
+        await WriteAsync(engine, writer, "a", 2);
 
         var read = await engine.ReadAsync(engine.Clock.Now(), Read("a"), default).AsTask().WaitAsync(LongWait);
         Assert.Equal(Expected("a", [1]), read);
 
         // The writer was not disturbed by the read.
-        await engine.ApplyAsync(writer, Write("b", 2), default).AsTask().WaitAsync(LongWait);
+        await WriteAsync(engine, writer, "b", 2).WaitAsync(LongWait);
         await engine.CommitAsync(writer.Id, engine.Clock.Now(), default);
         Assert.Equal(Expected("a", [1, 2]), await ReadInNewTransactionAsync(engine, "a"));
     }
@@ -287,7 +287,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var engine = OpenEngine();
         await CommitWritesAsync(engine, ("a", 1));
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 2), default);
+        await WriteAsync(engine, tx, "a", 2);
         var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
         var snapshot = engine.Clock.Now();
         Assert.True(vote.PrepareTimestamp <= snapshot);
@@ -306,7 +306,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var engine = OpenEngine();
         await CommitWritesAsync(engine, ("a", 1));
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 2), default);
+        await WriteAsync(engine, tx, "a", 2);
         var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
         var snapshot = engine.Clock.Now();
 
@@ -325,7 +325,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         await CommitWritesAsync(engine, ("a", 1));
         var snapshot = engine.Clock.Now();
         var tx = Begin();
-        await engine.ApplyAsync(tx, Write("a", 2), default);
+        await WriteAsync(engine, tx, "a", 2);
         var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
         Assert.True(vote.PrepareTimestamp > snapshot);
 
@@ -336,7 +336,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Prepare_KillRestart_Commit_AppliesTheWrites()
     {
-        var txId = await PrepareInChildAndKillAsync([Write("a", 1), Write("b", 1)]);
+        var txId = await PrepareInChildAndKillAsync([.. Write("a", 1), .. Write("b", 1)]);
 
         var engine = OpenEngine();
         var prepared = Assert.Single(engine.GetPrepared());
@@ -345,7 +345,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
 
         // The recovered transaction still holds its write locks.
         var blocked = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddMilliseconds(300));
-        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.ApplyAsync(blocked, Write("a", 9), default).AsTask().WaitAsync(LongWait));
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, blocked, "a", 9).WaitAsync(LongWait));
         Assert.Equal(ErrorCodes.LockTimeout, error.Code);
 
         await engine.CommitAsync(txId, Max(prepared.PrepareTimestamp, engine.Clock.Now()), default);
@@ -362,7 +362,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     [Fact]
     public async Task Prepare_KillRestart_Abort_DiscardsTheWrites()
     {
-        var txId = await PrepareInChildAndKillAsync([Write("a", 1)]);
+        var txId = await PrepareInChildAndKillAsync([.. Write("a", 1)]);
 
         var engine = OpenEngine();
         Assert.Equal(txId, Assert.Single(engine.GetPrepared()).Id);
@@ -383,7 +383,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var engine = OpenEngine();
         await CommitWritesAsync(engine, ("a", 1));
         var prepared = Begin();
-        await engine.ApplyAsync(prepared, Write("p", 1), default);
+        await WriteAsync(engine, prepared, "p", 1);
         var vote = await engine.PrepareAsync(prepared.Id, new PrepareInfo("c1"), default);
         await ((IEmbeddedEngine)engine).SnapshotAsync(CancellationToken.None);
         await CommitWritesAsync(engine, ("b", 1));
@@ -412,7 +412,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
                 try
                 {
                     await engine.ApplyAsync(tx, Read("hot"), default);
-                    await engine.ApplyAsync(tx, Write("hot", n), default);
+                    await WriteAsync(engine, tx, "hot", n);
                     // Record the commit order under the same gate as the commit itself.
                     await gate.WaitAsync();
                     try
@@ -459,6 +459,14 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         await engine.DisposeAsync();
     }
 
+    protected async Task WriteAsync(ITransactionalEngine engine, TransactionContext tx, string item, int n)
+    {
+        foreach (var operation in Write(item, n))
+        {
+            await engine.ApplyAsync(tx, operation, default);
+        }
+    }
+
     protected static TransactionContext Begin() => new(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(60));
 
     protected async Task CommitWritesAsync(ITransactionalEngine engine, params (string Item, int N)[] writes)
@@ -466,7 +474,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var tx = Begin();
         foreach (var (item, n) in writes)
         {
-            await engine.ApplyAsync(tx, Write(item, n), default);
+            await WriteAsync(engine, tx, item, n);
         }
 
         await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);

@@ -7,7 +7,7 @@ public sealed class KvConformanceTests : EngineConformanceTests
 {
     protected override string Resource => "kv:conformance";
 
-    protected override Operation Write(string item, int n) => Operation.Create("put", ("key", item), ("value", n));
+    protected override IReadOnlyList<Operation> Write(string item, int n) => [Operation.Create("put", ("key", item), ("value", n))];
 
     protected override Operation Read(string item) => Operation.Create("get", ("key", item));
 

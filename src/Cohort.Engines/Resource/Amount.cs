@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Numerics;
+using Cohort.Core;
+
+namespace Cohort.Engines.Resource;
+
+/// <summary>
+/// Exact token amounts: an integer count of base units (10^-decimals of a token), parsed from and
+/// formatted to decimal strings. Never floating point; never rounded.
+/// </summary>
+internal static class Amount
+{
+    /// <summary>Largest number of decimals a resource may have.</summary>
+    public const int MaxDecimals = 18;
+
+    /// <summary>Parses a strictly positive amount given as a decimal string (or an exact integer/decimal value).</summary>
+    public static BigInteger ParsePositive(Value value, int decimals, string argument, string symbol)
+    {
+        string text;
+        switch (value.Kind)
+        {
+            case ValueKind.String:
+                text = value.AsString();
+                break;
+            case ValueKind.Int64:
+                text = value.AsInt64().ToString(CultureInfo.InvariantCulture);
+                break;
+            case ValueKind.Decimal:
+                text = value.AsDecimal().ToString(CultureInfo.InvariantCulture);
+                break;
+            default:
+                throw Bad($"'{argument}' must be a decimal string such as \"10.50\" (got {value.Kind}); amounts are never floating point.");
+        }
+
+        var amount = Parse(text, decimals, argument, symbol);
+        return amount.Sign > 0 ? amount : throw Bad($"'{argument}' must be greater than zero (got \"{text}\").");
+    }
+
+    /// <summary>Parses a non-negative decimal string with at most <paramref name="decimals"/> fractional digits.</summary>
+    public static BigInteger Parse(string text, int decimals, string argument, string symbol)
+    {
+        var span = text.AsSpan();
+        var point = span.IndexOf('.');
+        var whole = point < 0 ? span : span[..point];
+        var fraction = point < 0 ? [] : span[(point + 1)..];
+        if (whole.IsEmpty || (point >= 0 && fraction.IsEmpty) || !IsDigits(whole) || !IsDigits(fraction) || whole.Length > 60)
+        {
+            throw Bad($"'{argument}' must be a non-negative decimal number such as \"10.50\" (got \"{text}\").");
+        }
+
+        if (fraction.Length > decimals)
+        {
+            throw Bad($"'{argument}' \"{text}\" has {fraction.Length} fractional digits but {symbol} has {decimals}; amounts are never rounded.");
+        }
+
+        var digits = string.Concat(whole, fraction) + new string('0', decimals - fraction.Length);
+        return BigInteger.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Formats base units with exactly <paramref name="decimals"/> fractional digits.</summary>
+    public static string Format(BigInteger units, int decimals)
+    {
+        var negative = units.Sign < 0;
+        var digits = BigInteger.Abs(units).ToString(CultureInfo.InvariantCulture).PadLeft(decimals + 1, '0');
+        var text = decimals == 0 ? digits : $"{digits[..^decimals]}.{digits[^decimals..]}";
+        return negative ? "-" + text : text;
+    }
+
+    /// <summary>Reads a stored amount (base units as a string value); missing is zero.</summary>
+    public static BigInteger FromStored(Value? stored) =>
+        stored is { Kind: ValueKind.String } s ? BigInteger.Parse(s.AsString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : BigInteger.Zero;
+
+    /// <summary>The stored form of an amount.</summary>
+    public static Value ToStored(BigInteger units) => Value.From(units.ToString(CultureInfo.InvariantCulture));
+
+    private static bool IsDigits(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static CohortException Bad(string message) => new(ErrorCodes.BadOperation, message, isTransient: false);
+}

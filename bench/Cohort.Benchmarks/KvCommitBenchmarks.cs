@@ -147,7 +147,7 @@ public class KvCommitBenchmarks
         {
             var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(30));
             await engine.ApplyAsync(tx, operation, CancellationToken.None).ConfigureAwait(false);
-            await engine.CommitAsync(tx.Id, engine.Clock.Now(), CancellationToken.None).ConfigureAwait(false);
+            await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), CancellationToken.None).ConfigureAwait(false);
         }
     }
 

@@ -96,7 +96,7 @@ internal static class MemoryPerKey
                     await engine.ApplyAsync(tx, Operation.Create("put", ("key", key), ("value", valueOf(i))), CancellationToken.None).ConfigureAwait(false);
                 }
 
-                await engine.CommitAsync(tx.Id, engine.Clock.Now(), CancellationToken.None).ConfigureAwait(false);
+                await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), CancellationToken.None).ConfigureAwait(false);
             }
 
             var elapsed = watch.Elapsed;

@@ -8,7 +8,7 @@ namespace Cohort.Core;
 /// Guarantees an implementation must give, checked by the conformance suite:
 /// <list type="bullet">
 /// <item><see cref="PrepareAsync"/> answers <see cref="VoteKind.Yes"/> only after the prepare record is durable.</item>
-/// <item><see cref="CommitAsync"/> and <see cref="AbortAsync"/> are idempotent; abort of an unknown transaction succeeds.</item>
+/// <item><see cref="CommitAsync"/>, <see cref="CommitOnePhaseAsync"/> and <see cref="AbortAsync"/> are idempotent; abort of an unknown transaction succeeds.</item>
 /// <item>Read-write transactions lock (wound-wait on <see cref="TxId"/> age, waits bounded by the deadline);
 /// <see cref="ReadAsync"/> takes no locks and sees exactly the commits at or before its snapshot, waiting for
 /// prepared writes whose prepare timestamp is at or before it.</item>
@@ -31,10 +31,20 @@ public interface ITransactionalEngine : IAsyncDisposable
     ValueTask<Vote> PrepareAsync(TxId tx, PrepareInfo info, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Phase two: applies the writes at <paramref name="commitTimestamp"/> and releases the locks. Idempotent.
-    /// Called on an active (unprepared) transaction it commits in one phase.
+    /// Phase two, after a Yes vote: applies the writes at <paramref name="commitTimestamp"/> (or at the
+    /// prepare timestamp if that is later) and releases the locks. Idempotent: a transaction that is no
+    /// longer known committed earlier. Refuses a transaction that was never prepared (<c>not_active</c>)
+    /// or was aborted (<c>aborted</c>).
     /// </summary>
     ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Commits a transaction whose only writer is this resource, without a separate prepare: one log
+    /// record, durable before this completes, at a timestamp no earlier than <paramref name="commitTimestamp"/>.
+    /// Idempotent once committed; an unknown transaction fails with <c>unknown_transaction</c> (its work
+    /// was lost, for instance in a restart, and it did not commit).
+    /// </summary>
+    ValueTask CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken);
 
     /// <summary>Discards the transaction and releases its locks. Idempotent, never throws for an unknown transaction.</summary>
     ValueTask AbortAsync(TxId tx, CancellationToken cancellationToken);

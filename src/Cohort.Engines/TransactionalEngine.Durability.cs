@@ -195,7 +195,17 @@ public abstract partial class TransactionalEngine<TTx>
         {
             var buffer = Scratch();
             buffer.WriteTxId(state.Id);
-            durable = Wal.Append(AbortRecord, buffer.WrittenSpan);
+            try
+            {
+                durable = Wal.Append(AbortRecord, buffer.WrittenSpan);
+            }
+            catch (CohortException e)
+            {
+                // The log is failed or closing. Abort in memory anyway (presumed abort): after a restart
+                // the transaction is found prepared and the coordinator answers "abort" again.
+                durable = Task.FromException(new IOException(e.Message, e));
+            }
+
             if (state.Marker is { } marker)
             {
                 OnPreparedAborted(state, marker);

@@ -101,6 +101,16 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         }
         finally
         {
+            lock (state.Sync)
+            {
+                // An abort, wound or expiry may have run while the operation was in flight and already
+                // released what the transaction held then; release what the operation added since.
+                if (state.State == TxState.Aborted)
+                {
+                    OnDiscarded(state);
+                }
+            }
+
             state.Gate.Release();
         }
     }
@@ -172,7 +182,8 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                 }
             }
 
-            Locks.ReleaseShared(state.Locks);
+            // Shared locks are kept until commit or abort: released here, a writer could commit below
+            // this transaction's commit timestamp a value it read the older version of.
             try
             {
                 await durable.ConfigureAwait(false);
@@ -202,18 +213,41 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     }
 
     /// <inheritdoc/>
-    public async ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken)
+    public ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken) =>
+        CommitAsync(tx, commitTimestamp, onePhase: false, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken) =>
+        CommitAsync(tx, commitTimestamp, onePhase: true, cancellationToken);
+
+    private async ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, bool onePhase, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         Clock.Observe(commitTimestamp);
         if (!_transactions.TryGetValue(tx, out var state))
         {
-            if (_finished.TryGetValue(tx, out var outcome) && !outcome.Committed)
+            if (_finished.TryGetValue(tx, out var outcome))
             {
-                throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx} was aborted here ({outcome.Reason}); it cannot commit.", isTransient: false);
+                if (!outcome.Committed)
+                {
+                    throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx} was aborted here ({outcome.Reason}); it cannot commit.", isTransient: false);
+                }
+
+                return;
             }
 
-            // Committed before (and possibly forgotten): commit is idempotent.
+            if (onePhase)
+            {
+                // Never logged, so never prepared: whatever it did here was lost (a restart, or it was
+                // aborted and forgotten). Reporting success would lose the writes silently.
+                throw new CohortException(
+                    ErrorCodes.UnknownTransaction,
+                    $"Transaction {tx} is unknown here: its work was lost (for instance in a restart) before it was prepared; it did not commit.",
+                    isTransient: false);
+            }
+
+            // Phase two after a Yes vote: a prepared transaction is never forgotten before it commits,
+            // so an unknown one committed earlier and was forgotten. Commit is idempotent.
             return;
         }
 
@@ -232,6 +266,8 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                         break;
                     case TxState.Aborted:
                         throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx} was aborted here ({state.AbortReason}); it cannot commit.", isTransient: false);
+                    case TxState.Active when !onePhase:
+                        throw new CohortException(ErrorCodes.NotActive, $"Transaction {tx} has not been prepared here; prepare it first, or commit it with CommitOnePhaseAsync.", isTransient: false);
                     case TxState.Active:
                         if (!state.HasWrites)
                         {
@@ -264,7 +300,18 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                 }
             }
 
-            await durable.ConfigureAwait(false);
+            try
+            {
+                await durable.ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                // The commit record may or may not be on disk and the log accepts nothing more: this
+                // engine must restart to learn the outcome. Readers waiting on it get the error.
+                state.Marker?.Fail(new CohortException(ErrorCodes.Corruption, $"The outcome of {tx} on {Name} is unknown until restart: {e.Message}", isTransient: false, e));
+                throw;
+            }
+
             FinishCommit(state);
         }
         finally
@@ -276,8 +323,15 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     /// <inheritdoc/>
     public async ValueTask AbortAsync(TxId tx, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _disposed) != 0 || !_transactions.TryGetValue(tx, out var state))
+        if (Volatile.Read(ref _disposed) != 0)
         {
+            return;
+        }
+
+        if (!_transactions.TryGetValue(tx, out var state))
+        {
+            // Remembered so that an operation arriving late cannot start the transaction afresh.
+            Remember(tx, new Outcome(false, default, "aborted before this resource saw it", false));
             return;
         }
 
@@ -342,7 +396,11 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             }
         }
 
-        CollectGarbage(HlcTimestamp.FromDateTimeOffset(now - Options.Retention));
+        lock (_stateLock)
+        {
+            // Under the state lock so a snapshot never sees a collection half done.
+            CollectGarbage(HlcTimestamp.FromDateTimeOffset(now - Options.Retention));
+        }
         if (Wal.BytesSinceStart - Interlocked.Read(ref _walBytesAtSnapshot) >= Options.SnapshotThresholdBytes
             && Interlocked.CompareExchange(ref _snapshotQueued, 1, 0) == 0)
         {
@@ -445,7 +503,14 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                 : new CohortException(outcome.Wounded ? ErrorCodes.Wounded : ErrorCodes.Aborted, $"Transaction {tx.Id} was aborted: {outcome.Reason}.");
         }
 
-        return _transactions.GetOrAdd(tx.Id, static (id, arg) => arg.Engine.CreateTransaction(id, arg.Deadline), (Engine: this, tx.Deadline));
+        var created = _transactions.GetOrAdd(tx.Id, static (id, arg) => arg.Engine.CreateTransaction(id, arg.Deadline), (Engine: this, tx.Deadline));
+        if (_finished.TryGetValue(tx.Id, out var finished) && !finished.Committed)
+        {
+            // An abort raced with the first operation: do not let it live on as an orphan.
+            AbortActive(created, finished.Reason ?? "aborted");
+        }
+
+        return created;
     }
 
     private static void ThrowUnlessActive(TTx state)

@@ -56,7 +56,7 @@ internal static class Program
                     await engine.ApplyAsync(tx, Operation.Create("put", ("key", $"w{i}:{n}:{k}"), ("value", n)), CancellationToken.None);
                 }
 
-                await engine.CommitAsync(tx.Id, engine.Clock.Now(), CancellationToken.None);
+                await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), CancellationToken.None);
                 lock (output)
                 {
                     Console.WriteLine($"ACK {i} {n}");

@@ -180,7 +180,8 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
             case "update_metadata":
             {
                 Initialized(tx);
-                foreach (var (field, value) in operation.Arguments.AsMap().OrderBy(f => f.Key, StringComparer.Ordinal))
+                var updates = operation.Arguments.AsMap().OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
+                foreach (var (field, value) in updates)
                 {
                     if (field == "decimals")
                     {
@@ -192,7 +193,16 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                         throw Bad("'symbol' must be a string.");
                     }
 
-                    await Locks.AcquireAsync(tx.Locks, MetadataKey(ValidField(field)), LockMode.Exclusive, cancellationToken).ConfigureAwait(false);
+                    ValidField(field);
+                }
+
+                foreach (var (field, _) in updates)
+                {
+                    await Locks.AcquireAsync(tx.Locks, MetadataKey(field), LockMode.Exclusive, cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var (field, value) in updates)
+                {
                     tx.Metadata[field] = value;
                 }
 
@@ -262,13 +272,16 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
             _store.ApplyDelta(SupplyKey, commitTimestamp, v => Amount.ToStored(Amount.FromStored(v) + delta));
         }
 
-        foreach (var (account, delta) in tx.Deltas)
+        lock (_reservationGate)
         {
-            _store.ApplyDelta(BalanceKey(account), commitTimestamp, v => Amount.ToStored(Amount.FromStored(v) + delta));
-        }
+            foreach (var (account, delta) in tx.Deltas)
+            {
+                _store.ApplyDelta(BalanceKey(account), commitTimestamp, v => Amount.ToStored(Amount.FromStored(v) + delta));
+            }
 
-        // The debits have landed: their reservations end in the same step.
-        ReleaseReservations(tx);
+            // The debits have landed: their reservations end in the same step.
+            ReleaseReservations(tx);
+        }
         if (marker is not null)
         {
             _store.ClearPrepared(tx.TouchedKeys, marker);
@@ -313,8 +326,12 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
         {
             var balance = Committed(BalanceKey(account));
             var reserved = _reserved.GetValueOrDefault(account);
-            var ownCredits = tx.Deltas.GetValueOrDefault(account) + tx.Reserved.GetValueOrDefault(account);
-            var available = balance - reserved + ownCredits;
+            // Only the part of the transaction's debits its own credits do not cover needs a reservation.
+            var debits = tx.Debits.GetValueOrDefault(account);
+            var credits = tx.Deltas.GetValueOrDefault(account) + debits;
+            var held = tx.Reserved.GetValueOrDefault(account);
+            var needed = BigInteger.Max(debits + amount - credits, BigInteger.Zero);
+            var available = balance - (reserved - held) + credits - debits;
             if (available < amount)
             {
                 throw new CohortException(
@@ -323,8 +340,13 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                     isTransient: false);
             }
 
-            _reserved[account] = reserved + amount;
-            tx.Reserved[account] = tx.Reserved.GetValueOrDefault(account) + amount;
+            tx.Debits[account] = debits + amount;
+            if (needed > held)
+            {
+                _reserved[account] = reserved + needed - held;
+                tx.Reserved[account] = needed;
+            }
+
             tx.HoldsReservations = true;
         }
     }

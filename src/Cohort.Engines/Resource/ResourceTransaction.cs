@@ -13,6 +13,9 @@ public sealed class ResourceTransaction(TxId id, DateTimeOffset deadline) : Engi
 
     internal Dictionary<string, BigInteger> Reserved { get; } = new(StringComparer.Ordinal);
 
+    // Gross debits per account while active (not logged: a prepared transaction takes no more operations).
+    internal Dictionary<string, BigInteger> Debits { get; } = new(StringComparer.Ordinal);
+
     internal BigInteger SupplyDelta { get; set; }
 
     // Metadata fields written by initialize or update_metadata; each field is its own key and lock.

@@ -263,8 +263,10 @@ public sealed partial class MvccStore<TKey> : IDisposable
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(writeKey);
-        writer.WriteVarUInt((ulong)Count);
-        ForEach((key, versions) =>
+
+        // The count and the entries come from one pass under one read lock: a collection between
+        // them would make the count lie and the snapshot unreadable.
+        ForEach(count => writer.WriteVarUInt((ulong)count), (key, versions) =>
         {
             writeKey(writer, key);
             writer.WriteVarUInt((ulong)versions.Count);
@@ -409,13 +411,16 @@ public sealed partial class MvccStore<TKey> : IDisposable
     }
 
     /// <summary>Visits every key with its versions, newest first, under the read lock (for snapshots).</summary>
-    public void ForEach(Action<TKey, IReadOnlyList<(HlcTimestamp Timestamp, Value? Value)>> visit)
+    public void ForEach(Action<TKey, IReadOnlyList<(HlcTimestamp Timestamp, Value? Value)>> visit) => ForEach(null, visit);
+
+    private void ForEach(Action<int>? count, Action<TKey, IReadOnlyList<(HlcTimestamp Timestamp, Value? Value)>> visit)
     {
         ArgumentNullException.ThrowIfNull(visit);
         var versions = new List<(HlcTimestamp, Value?)>();
         _lock.EnterReadLock();
         try
         {
+            count?.Invoke(_entries.Count);
             foreach (var entry in _entries)
             {
                 versions.Clear();

@@ -29,4 +29,10 @@ public sealed class PreparedMarker
 
     /// <summary>Signals waiting readers; call after the outcome is visible in the store.</summary>
     public void Resolve() => _resolved.TrySetResult();
+
+    /// <summary>
+    /// Fails waiting readers: the outcome cannot be known in this process (the log failed while the
+    /// commit was being written). Readers get the error instead of a guess or an endless wait.
+    /// </summary>
+    public void Fail(Exception error) => _resolved.TrySetException(error);
 }

@@ -74,6 +74,63 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OnePhaseCommit_OfWorkLostInARestartBeforePrepare_FailsAndWritesNothing()
+    {
+        var engine = OpenEngine();
+        var tx = Begin();
+        await WriteAsync(engine, tx, "a", 1);
+        await CloseAsync(engine);
+
+        engine = OpenEngine();
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default));
+        Assert.Equal(ErrorCodes.UnknownTransaction, error.Code);
+        Assert.Equal(Expected("a", []), await ReadInNewTransactionAsync(engine, "a"));
+    }
+
+    [Fact]
+    public async Task PhaseTwoCommit_OfAnUnpreparedTransaction_IsRefused()
+    {
+        var engine = OpenEngine();
+        var tx = Begin();
+        await WriteAsync(engine, tx, "a", 1);
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.CommitAsync(tx.Id, engine.Clock.Now(), default));
+        Assert.Equal(ErrorCodes.NotActive, error.Code);
+        await engine.AbortAsync(tx.Id, default);
+        Assert.Equal(Expected("a", []), await ReadInNewTransactionAsync(engine, "a"));
+    }
+
+    [Fact]
+    public async Task Operation_AfterAnAbortThatArrivedFirst_IsRefused()
+    {
+        var engine = OpenEngine();
+        var tx = Begin();
+        await engine.AbortAsync(tx.Id, default);
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, tx, "a", 1));
+        Assert.Equal(ErrorCodes.Aborted, error.Code);
+        Assert.Equal(0, ((IEmbeddedEngine)engine).ActiveTransactionCount);
+    }
+
+    [Fact]
+    public async Task PreparedReader_KeepsItsReadLockUntilCommit()
+    {
+        var engine = OpenEngine();
+        await CommitWritesAsync(engine, ("a", 1));
+        var reader = Begin();
+        var writer = Begin();
+        await engine.ApplyAsync(reader, Read("a"), default);
+        await WriteAsync(engine, reader, "b", 1);
+        var vote = await engine.PrepareAsync(reader.Id, new PrepareInfo(null), default);
+
+        // Were the read lock dropped at prepare, this write could commit below the reader's commit timestamp.
+        var write = WriteAsync(engine, writer, "a", 2);
+        await AssertStillPendingAsync(write);
+        await engine.CommitAsync(reader.Id, Max(vote.PrepareTimestamp, engine.Clock.Now()), default);
+        await write.WaitAsync(LongWait);
+        await engine.CommitOnePhaseAsync(writer.Id, engine.Clock.Now(), default);
+        Assert.Equal(Expected("a", [1, 2]), await ReadInNewTransactionAsync(engine, "a"));
+    }
+
+    [Fact]
     public async Task TransactionReadsItsOwnWrites()
     {
         var engine = OpenEngine();
@@ -134,7 +191,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         await engine.AbortAsync(tx.Id, default);
         await engine.AbortAsync(tx.Id, default);
 
-        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.CommitAsync(tx.Id, engine.Clock.Now(), default));
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default));
         Assert.Equal(ErrorCodes.Aborted, error.Code);
         Assert.Equal(Expected("a", []), await ReadInNewTransactionAsync(engine, "a"));
     }
@@ -189,7 +246,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         Assert.True(error.IsTransient);
         Assert.Equal(VoteKind.No, (await engine.PrepareAsync(younger.Id, new PrepareInfo(null), default)).Kind);
 
-        await engine.CommitAsync(older.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(older.Id, engine.Clock.Now(), default);
         Assert.Equal(Expected("a", [1, 3]), await ReadInNewTransactionAsync(engine, "a"));
     }
 
@@ -203,9 +260,9 @@ public abstract class EngineConformanceTests : IAsyncLifetime
 
         var waiting = WriteAsync(engine, younger, "a", 2);
         await AssertStillPendingAsync(waiting);
-        await engine.CommitAsync(older.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(older.Id, engine.Clock.Now(), default);
         await waiting.WaitAsync(LongWait);
-        await engine.CommitAsync(younger.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(younger.Id, engine.Clock.Now(), default);
 
         Assert.Equal(Expected("a", [1, 2]), await ReadInNewTransactionAsync(engine, "a"));
     }
@@ -224,7 +281,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         await AssertStillPendingAsync(waiting);
         await engine.CommitAsync(younger.Id, Max(vote.PrepareTimestamp, engine.Clock.Now()), default);
         await waiting.WaitAsync(LongWait);
-        await engine.CommitAsync(older.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(older.Id, engine.Clock.Now(), default);
 
         Assert.Equal(Expected("a", [1, 2]), await ReadInNewTransactionAsync(engine, "a"));
     }
@@ -240,7 +297,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, younger, "a", 2).WaitAsync(LongWait));
         Assert.Equal(ErrorCodes.LockTimeout, error.Code);
         Assert.Equal(VoteKind.No, (await engine.PrepareAsync(younger.Id, new PrepareInfo(null), default)).Kind);
-        await engine.CommitAsync(older.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(older.Id, engine.Clock.Now(), default);
     }
 
     [Fact]
@@ -265,7 +322,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
 
         // The writer was not disturbed by the read.
         await WriteAsync(engine, writer, "b", 2).WaitAsync(LongWait);
-        await engine.CommitAsync(writer.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(writer.Id, engine.Clock.Now(), default);
         Assert.Equal(Expected("a", [1, 2]), await ReadInNewTransactionAsync(engine, "a"));
     }
 
@@ -312,7 +369,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
 
         var read = engine.ReadAsync(snapshot, Read("a"), default).AsTask();
         await AssertStillPendingAsync(read);
-        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default);
 
         Assert.Equal(Expected("a", [1]), await read.WaitAsync(LongWait));
         Assert.True(vote.PrepareTimestamp <= snapshot);
@@ -417,7 +474,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
                     await gate.WaitAsync();
                     try
                     {
-                        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+                        await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default);
                         committed.Add(n);
                     }
                     finally
@@ -477,14 +534,14 @@ public abstract class EngineConformanceTests : IAsyncLifetime
             await WriteAsync(engine, tx, item, n);
         }
 
-        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default);
     }
 
     protected async Task<Value> ReadInNewTransactionAsync(ITransactionalEngine engine, string item)
     {
         var tx = Begin();
         var value = await engine.ApplyAsync(tx, Read(item), default);
-        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default);
         return value;
     }
 

@@ -21,6 +21,6 @@ public sealed class ResourceConformanceTests : EngineConformanceTests
     {
         var tx = Begin();
         await engine.ApplyAsync(tx, Operation.Create("initialize", ("symbol", "PTS"), ("decimals", 2)), default);
-        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default);
     }
 }

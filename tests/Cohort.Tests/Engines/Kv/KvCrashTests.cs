@@ -138,7 +138,7 @@ public sealed class KvCrashTests : IDisposable
     {
         var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(30));
         await engine.ApplyAsync(tx, Operation.Create("put", ("key", key), ("value", value)), default);
-        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+        await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default);
     }
 
     private static async Task<Value> GetAsync(ITransactionalEngine engine, string key) =>

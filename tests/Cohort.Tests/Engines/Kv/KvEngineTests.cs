@@ -55,7 +55,7 @@ public sealed class KvEngineTests : IAsyncLifetime
 
         // Nobody else sees them before commit.
         Assert.Equal(["k1", "k2", "k3"], Keys(await ReadAsync(Operation.Create("scan", ("prefix", "k")))));
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
         Assert.Equal(["k1", "k25", "k3"], Keys(await ReadAsync(Operation.Create("scan", ("prefix", "k")))));
     }
 
@@ -67,7 +67,7 @@ public sealed class KvEngineTests : IAsyncLifetime
         Assert.Equal(Value.True, await _engine.ApplyAsync(tx, Operation.Create("delete", ("key", "k")), default));
         Assert.Equal(Value.False, await _engine.ApplyAsync(tx, Operation.Create("delete", ("key", "k")), default));
         Assert.Equal(Value.False, await _engine.ApplyAsync(tx, Operation.Create("delete", ("key", "never")), default));
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
         Assert.True((await ReadAsync(Operation.Create("get", ("key", "k")))).IsNull);
     }
 
@@ -113,7 +113,7 @@ public sealed class KvEngineTests : IAsyncLifetime
 
         // The transaction survives bad input and the data is unchanged.
         Assert.Equal(Value.From("original"), await _engine.ApplyAsync(tx, Operation.Create("get", ("key", "k")), default));
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public sealed class KvEngineTests : IAsyncLifetime
         var deleteTx = Begin(time);
         await _engine.ApplyAsync(deleteTx, Operation.Create("put", ("key", "k"), ("value", "v2")), default);
         await _engine.ApplyAsync(deleteTx, Operation.Create("delete", ("key", "gone")), default);
-        await _engine.CommitAsync(deleteTx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(deleteTx.Id, _engine.Clock.Now(), default);
         var second = _engine.Clock.Now();
 
         Assert.Equal(Value.From("v1"), await _engine.ReadAsync(first, Operation.Create("get", ("key", "k")), default));
@@ -229,7 +229,7 @@ public sealed class KvEngineTests : IAsyncLifetime
 
         var next = Begin(time);
         await _engine.ApplyAsync(next, Operation.Create("put", ("key", "k"), ("value", 2)), default).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-        await _engine.CommitAsync(next.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(next.Id, _engine.Clock.Now(), default);
     }
 
     private TransactionContext Begin(TimeProvider? time = null) =>
@@ -243,7 +243,7 @@ public sealed class KvEngineTests : IAsyncLifetime
             await _engine.ApplyAsync(tx, Operation.Create("put", ("key", key), ("value", value)), default);
         }
 
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
     }
 
     private async Task<Value> ReadAsync(Operation operation) => await _engine.ReadAsync(_engine.Clock.Now(), operation, default);

@@ -24,7 +24,7 @@ public sealed class QueueCrashTests : IDisposable
             var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(30));
             await engine.ApplyAsync(tx, Operation.Create("enqueue", ("queue", "q"), ("value", "first")), default);
             await engine.ApplyAsync(tx, Operation.Create("enqueue", ("queue", "q"), ("value", "second")), default);
-            await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+            await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default);
         }
 
         TxId prepared;
@@ -56,7 +56,7 @@ public sealed class QueueCrashTests : IDisposable
 
             var next = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(30));
             var head = await engine.ApplyAsync(next, Operation.Create("dequeue", ("queue", "q")), default);
-            await engine.CommitAsync(next.Id, engine.Clock.Now(), default);
+            await engine.CommitOnePhaseAsync(next.Id, engine.Clock.Now(), default);
             Assert.Equal(Value.From(commit ? "second" : "first"), head);
         }
     }

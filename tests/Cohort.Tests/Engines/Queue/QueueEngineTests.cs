@@ -53,8 +53,8 @@ public sealed class QueueEngineTests : IAsyncLifetime
         await _engine.ApplyAsync(first, Enqueue("q", "began-first"), default);
         await _engine.ApplyAsync(second, Enqueue("q", "began-second"), default);
 
-        await _engine.CommitAsync(second.Id, _engine.Clock.Now(), default);
-        await _engine.CommitAsync(first.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(second.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(first.Id, _engine.Clock.Now(), default);
 
         Assert.Equal(Value.From("began-second"), await DequeueAsync("q"));
         Assert.Equal(Value.From("began-first"), await DequeueAsync("q"));
@@ -70,7 +70,7 @@ public sealed class QueueEngineTests : IAsyncLifetime
         await Task.WhenAll(enqueues).WaitAsync(LongWait);
         Assert.Equal(20, _engine.ActiveTransactionCount);
 
-        await Task.WhenAll(transactions.Select(tx => _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default).AsTask())).WaitAsync(LongWait);
+        await Task.WhenAll(transactions.Select(tx => _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default).AsTask())).WaitAsync(LongWait);
         Assert.Equal(Value.From(20), await SnapshotAsync("size", "q"));
         var drained = new HashSet<long>();
         for (var i = 0; i < 20; i++)
@@ -132,7 +132,7 @@ public sealed class QueueEngineTests : IAsyncLifetime
                     Assert.Equal(peeked, taken); // the head cannot move between peek and dequeue
                     var vote = await _engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
                     Assert.Equal(VoteKind.Yes, vote.Kind);
-                    await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+                    await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
                     lock (gate)
                     {
                         delivered.Add(taken.AsInt64());
@@ -163,7 +163,7 @@ public sealed class QueueEngineTests : IAsyncLifetime
         Assert.Equal(Value.From("only"), await _engine.ApplyAsync(older, Dequeue("q"), default).AsTask().WaitAsync(LongWait));
         var error = await Assert.ThrowsAsync<CohortException>(async () => await _engine.ApplyAsync(younger, Dequeue("q"), default));
         Assert.Equal(ErrorCodes.Wounded, error.Code);
-        await _engine.CommitAsync(older.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(older.Id, _engine.Clock.Now(), default);
         Assert.True((await SnapshotAsync("peek", "q")).IsNull);
     }
 
@@ -181,7 +181,7 @@ public sealed class QueueEngineTests : IAsyncLifetime
         // The transaction itself sees its own work.
         Assert.Equal(Value.From(1), await _engine.ApplyAsync(tx, Operation.Create("size", ("queue", "q")), default));
         Assert.Equal(Value.From("pending"), await _engine.ApplyAsync(tx, Operation.Create("peek", ("queue", "q")), default));
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
         Assert.Equal(Value.From("pending"), await SnapshotAsync("peek", "q"));
     }
 
@@ -212,7 +212,7 @@ public sealed class QueueEngineTests : IAsyncLifetime
 
         await _engine.CommitAsync(enqueuer.Id, vote.PrepareTimestamp, default);
         Assert.Equal(Value.From("prepared"), await dequeue.WaitAsync(LongWait));
-        await _engine.CommitAsync(consumer.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(consumer.Id, _engine.Clock.Now(), default);
     }
 
     [Fact]
@@ -222,7 +222,7 @@ public sealed class QueueEngineTests : IAsyncLifetime
         var tx = Begin();
         await _engine.ApplyAsync(tx, Enqueue("q", 4), default);
         Assert.Equal(Value.From(4), await _engine.ApplyAsync(tx, Operation.Create("clear", ("queue", "q")), default));
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
         Assert.Equal(Value.From(0), await SnapshotAsync("size", "q"));
 
         await EnqueueAsync("q", 5);
@@ -257,7 +257,7 @@ public sealed class QueueEngineTests : IAsyncLifetime
         var tx = Begin();
         var error = await Assert.ThrowsAsync<CohortException>(async () => await _engine.ApplyAsync(tx, Operation.FromValue(ValueJson.Parse(json)), default));
         Assert.Equal(code, error.Code);
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
         Assert.Equal(Value.From(1), await SnapshotAsync("size", "q"));
     }
 
@@ -275,14 +275,14 @@ public sealed class QueueEngineTests : IAsyncLifetime
             await _engine.ApplyAsync(tx, Enqueue(queue, value), default);
         }
 
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
     }
 
     private async Task<Value> DequeueAsync(string queue)
     {
         var tx = Begin();
         var value = await _engine.ApplyAsync(tx, Dequeue(queue), default);
-        await _engine.CommitAsync(tx.Id, _engine.Clock.Now(), default);
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
         return value;
     }
 

@@ -26,6 +26,23 @@ public abstract partial class TransactionalEngine<TTx>
         return buffer;
     }
 
+    /// <summary>Runs <see cref="Open"/> on a new engine, releasing its resources if recovery fails.</summary>
+    protected static TEngine Recover<TEngine>(TEngine engine)
+        where TEngine : TransactionalEngine<TTx>
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        try
+        {
+            engine.Open();
+            return engine;
+        }
+        catch
+        {
+            engine.DisposeCore();
+            throw;
+        }
+    }
+
     /// <summary>
     /// Recovers the engine from its newest snapshot and the log after it, retakes the locks of
     /// prepared transactions and starts maintenance. Call once, from the engine's factory.

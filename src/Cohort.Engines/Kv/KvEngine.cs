@@ -40,20 +40,8 @@ public sealed class KvEngine : TransactionalEngine<KvTransaction>
     public int KeyCount => _store.Count;
 
     /// <summary>Opens (recovering if needed) the KV resource <paramref name="name"/> in <see cref="EngineOptions.DataDirectory"/>.</summary>
-    public static KvEngine Open(string name, EngineOptions options, ILogger? logger = null)
-    {
-        var engine = new KvEngine(name, options, logger);
-        try
-        {
-            engine.Open();
-            return engine;
-        }
-        catch
-        {
-            engine.DisposeCore();
-            throw;
-        }
-    }
+    public static KvEngine Open(string name, EngineOptions options, ILogger? logger = null) =>
+        Recover(new KvEngine(name, options, logger));
 
     /// <inheritdoc/>
     protected override KvTransaction CreateTransaction(TxId id, DateTimeOffset deadline) => new(id, deadline);

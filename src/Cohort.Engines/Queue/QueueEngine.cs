@@ -34,20 +34,8 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
     }
 
     /// <summary>Opens (recovering if needed) the queue resource <paramref name="name"/>.</summary>
-    public static QueueEngine Open(string name, EngineOptions options, ILogger? logger = null)
-    {
-        var engine = new QueueEngine(name, options, logger);
-        try
-        {
-            engine.Open();
-            return engine;
-        }
-        catch
-        {
-            engine.DisposeCore();
-            throw;
-        }
-    }
+    public static QueueEngine Open(string name, EngineOptions options, ILogger? logger = null) =>
+        Recover(new QueueEngine(name, options, logger));
 
     internal static string HeadLock(string queue) => "head:" + queue;
 

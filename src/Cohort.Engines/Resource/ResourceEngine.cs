@@ -41,20 +41,8 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
     }
 
     /// <summary>Opens (recovering if needed) the token resource <paramref name="name"/>.</summary>
-    public static ResourceEngine Open(string name, EngineOptions options, ILogger? logger = null)
-    {
-        var engine = new ResourceEngine(name, options, logger);
-        try
-        {
-            engine.Open();
-            return engine;
-        }
-        catch
-        {
-            engine.DisposeCore();
-            throw;
-        }
-    }
+    public static ResourceEngine Open(string name, EngineOptions options, ILogger? logger = null) =>
+        Recover(new ResourceEngine(name, options, logger));
 
     internal static string BalanceKey(string account) => "bal:" + account;
 

@@ -42,6 +42,9 @@ public static class ErrorCodes
     /// <summary>A debit exceeds the account's available balance (balance minus reservations).</summary>
     public const string InsufficientFunds = "insufficient_funds";
 
+    /// <summary>A SQL statement is not valid SQL; the message names line, column and token.</summary>
+    public const string SqlSyntax = "sql_syntax";
+
     /// <summary>The component is shut down.</summary>
     public const string Disposed = "disposed";
 }

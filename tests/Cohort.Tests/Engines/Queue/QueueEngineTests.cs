@@ -130,9 +130,16 @@ public sealed class QueueEngineTests : IAsyncLifetime
                     }
 
                     Assert.Equal(peeked, taken); // the head cannot move between peek and dequeue
+                    // An older consumer may wound this one between its dequeue and its prepare: then the
+                    // vote is No, the item stays, and the consumer retries like any client would.
                     var vote = await _engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
-                    Assert.Equal(VoteKind.Yes, vote.Kind);
-                    await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
+                    if (vote.Kind == VoteKind.No)
+                    {
+                        await _engine.AbortAsync(tx.Id, default);
+                        continue;
+                    }
+
+                    await _engine.CommitAsync(tx.Id, Max(vote.PrepareTimestamp, _engine.Clock.Now()), default);
                     lock (gate)
                     {
                         delivered.Add(taken.AsInt64());
@@ -260,6 +267,8 @@ public sealed class QueueEngineTests : IAsyncLifetime
         await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
         Assert.Equal(Value.From(1), await SnapshotAsync("size", "q"));
     }
+
+    private static HlcTimestamp Max(HlcTimestamp a, HlcTimestamp b) => a > b ? a : b;
 
     private static TransactionContext Begin() => new(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(30));
 

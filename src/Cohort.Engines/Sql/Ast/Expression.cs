@@ -1,0 +1,4 @@
+namespace Cohort.Engines.Sql.Ast;
+
+/// <summary>A scalar expression.</summary>
+internal abstract record Expression : SqlNode;

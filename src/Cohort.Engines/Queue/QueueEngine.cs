@@ -28,6 +28,12 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
     private readonly MvccStore<QueueItemKey> _items = new(Comparer<QueueItemKey>.Default);
     private readonly MvccStore<string> _counts = new(StringComparer.Ordinal, StringComparer.Ordinal);
 
+    // Per queue, a key at or before the first item that may still be live in the newest state. Dequeued
+    // items stay as tombstones for the retention window, so without it every dequeue would walk past all
+    // of them. Lowered when an item installs below it; advanced by head reads.
+    private readonly Dictionary<string, QueueItemKey> _headHints = new(StringComparer.Ordinal);
+    private readonly Lock _hintGate = new();
+
     private QueueEngine(string name, EngineOptions options, ILogger? logger)
         : base(name, options, logger)
     {
@@ -97,7 +103,7 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
             {
                 await LockHeadAsync(tx, queue, LockMode.Exclusive, cancellationToken).ConfigureAwait(false);
                 var taken = tx.OwnDequeued(queue);
-                var items = await _items.ScanAsync(QueueItemKey.First(queue), k => k.Queue == queue, int.MaxValue, null, cancellationToken).ConfigureAwait(false);
+                var items = await _items.ScanAsync(HeadHint(queue), k => k.Queue == queue, int.MaxValue, null, cancellationToken).ConfigureAwait(false);
                 var removed = tx.Enqueued.RemoveAll(e => e.Queue == queue);
                 foreach (var (key, _) in items)
                 {
@@ -181,6 +187,11 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
         }
 
         _items.InstallAll(writes, commitTimestamp, marker);
+        for (var i = 0; i < tx.Enqueued.Count; i++)
+        {
+            LowerHeadHint(new QueueItemKey(tx.Enqueued[i].Queue, commitTimestamp.Value, tx.Id, i));
+        }
+
         foreach (var queue in tx.TouchedQueues)
         {
             var delta = tx.OwnEnqueued(queue) - (tx.Dequeued.TryGetValue(queue, out var taken) ? taken.Count : 0);
@@ -263,7 +274,13 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
     private async ValueTask<(QueueItemKey? Key, Value Value)?> HeadAsync(QueueTransaction tx, string queue, CancellationToken cancellationToken)
     {
         var taken = tx.OwnDequeued(queue);
-        var items = await _items.ScanAsync(QueueItemKey.First(queue), k => k.Queue == queue, taken.Count + 1, null, cancellationToken).ConfigureAwait(false);
+        var start = HeadHint(queue);
+        var items = await _items.ScanAsync(start, k => k.Queue == queue, taken.Count + 1, null, cancellationToken).ConfigureAwait(false);
+        if (items.Count > 0)
+        {
+            AdvanceHeadHint(queue, start, items[0].Key);
+        }
+
         foreach (var (key, value) in items)
         {
             if (!taken.Contains(key))
@@ -274,6 +291,38 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
 
         var own = tx.Enqueued.FindIndex(e => e.Queue == queue);
         return own >= 0 ? (null, tx.Enqueued[own].Value) : null;
+    }
+
+    private QueueItemKey HeadHint(string queue)
+    {
+        lock (_hintGate)
+        {
+            return _headHints.TryGetValue(queue, out var hint) ? hint : QueueItemKey.First(queue);
+        }
+    }
+
+    // Only if no install lowered the hint since the scan began: otherwise that item could be skipped.
+    private void AdvanceHeadHint(string queue, QueueItemKey scannedFrom, QueueItemKey firstLive)
+    {
+        lock (_hintGate)
+        {
+            var current = _headHints.TryGetValue(queue, out var hint) ? hint : QueueItemKey.First(queue);
+            if (current == scannedFrom && firstLive.CompareTo(current) > 0)
+            {
+                _headHints[queue] = firstLive;
+            }
+        }
+    }
+
+    private void LowerHeadHint(QueueItemKey installed)
+    {
+        lock (_hintGate)
+        {
+            if (_headHints.TryGetValue(installed.Queue, out var hint) && installed.CompareTo(hint) < 0)
+            {
+                _headHints[installed.Queue] = installed;
+            }
+        }
     }
 
     private long CommittedSize(string queue) => _counts.TryGetLatest(queue, out var count) ? count.AsInt64() : 0;

@@ -232,12 +232,7 @@ public abstract partial class TransactionalEngine<TTx>
             state.AbortReason = "aborted by the coordinator";
         }
 
-        Locks.ReleaseAll(state.Locks);
-        OnDiscarded(state);
-        state.Marker?.Resolve();
-        Remember(state.Id, new Outcome(false, default, state.AbortReason, false));
-        _transactions.TryRemove(state.Id, out _);
-        Log.Aborted(Logger, Name, state.Id, state.AbortReason);
+        CompleteAbort(state);
         return durable;
     }
 

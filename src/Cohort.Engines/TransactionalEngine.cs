@@ -557,11 +557,19 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     {
         state.State = TxState.Aborted;
         state.AbortReason = reason;
+        CompleteAbort(state);
+    }
+
+    // Everything that follows an abort once the state says Aborted: release locks and engine-held
+    // resources, wake readers waiting on the transaction's markers, remember the outcome, forget it.
+    private void CompleteAbort(TTx state)
+    {
         Locks.ReleaseAll(state.Locks);
         OnDiscarded(state);
-        Remember(state.Id, new Outcome(false, default, reason, state.Locks.IsWounded));
+        state.Marker?.Resolve();
+        Remember(state.Id, new Outcome(false, default, state.AbortReason, state.Locks.IsWounded));
         _transactions.TryRemove(state.Id, out _);
-        Log.Aborted(Logger, Name, state.Id, reason);
+        Log.Aborted(Logger, Name, state.Id, state.AbortReason ?? "aborted");
     }
 
     private Vote FailPrepare(TTx state, Exception error)
@@ -578,12 +586,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             state.AbortReason = reason;
         }
 
-        Locks.ReleaseAll(state.Locks);
-        OnDiscarded(state);
-        state.Marker?.Resolve();
-        Remember(state.Id, new Outcome(false, default, reason, false));
-        _transactions.TryRemove(state.Id, out _);
-        Log.Aborted(Logger, Name, state.Id, reason);
+        CompleteAbort(state);
         return Vote.No(reason);
     }
 

@@ -201,6 +201,11 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                 {
                     state.State = TxState.Prepared;
                 }
+                else if (state.State == TxState.Aborted)
+                {
+                    // The coordinator aborted it while the prepare record was being written.
+                    return Vote.No(state.AbortReason ?? "aborted");
+                }
             }
 
             Log.Prepared(Logger, Name, tx, state.PrepareTimestamp);
@@ -504,10 +509,11 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         }
 
         var created = _transactions.GetOrAdd(tx.Id, static (id, arg) => arg.Engine.CreateTransaction(id, arg.Deadline), (Engine: this, tx.Deadline));
-        if (_finished.TryGetValue(tx.Id, out var finished) && !finished.Committed)
+        if (_finished.TryGetValue(tx.Id, out var finished))
         {
-            // An abort raced with the first operation: do not let it live on as an orphan.
-            AbortActive(created, finished.Reason ?? "aborted");
+            // The transaction finished (an abort raced with its first operation, or a misbehaving client
+            // sent operations concurrently with its commit): do not let a fresh state live on as an orphan.
+            AbortActive(created, finished.Committed ? "the transaction has already committed" : finished.Reason ?? "aborted");
         }
 
         return created;

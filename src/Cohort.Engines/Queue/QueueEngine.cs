@@ -28,10 +28,11 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
     private readonly MvccStore<QueueItemKey> _items = new(Comparer<QueueItemKey>.Default);
     private readonly MvccStore<string> _counts = new(StringComparer.Ordinal, StringComparer.Ordinal);
 
-    // Per queue, a key at or before the first item that may still be live in the newest state. Dequeued
-    // items stay as tombstones for the retention window, so without it every dequeue would walk past all
-    // of them. Lowered when an item installs below it; advanced by head reads.
-    private readonly Dictionary<string, QueueItemKey> _headHints = new(StringComparer.Ordinal);
+    // Per queue, a key at or before the first item that may still be live in the newest state, and a
+    // count of installs into the queue. Dequeued items stay as tombstones for the retention window, so
+    // without the hint every dequeue would walk past all of them. Lowered when an item installs below
+    // it; advanced only by a head scan during which nothing was installed.
+    private readonly Dictionary<string, HeadHintState> _headHints = new(StringComparer.Ordinal);
     private readonly Lock _hintGate = new();
 
     private QueueEngine(string name, EngineOptions options, ILogger? logger)
@@ -103,7 +104,7 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
             {
                 await LockHeadAsync(tx, queue, LockMode.Exclusive, cancellationToken).ConfigureAwait(false);
                 var taken = tx.OwnDequeued(queue);
-                var items = await _items.ScanAsync(HeadHint(queue), k => k.Queue == queue, int.MaxValue, null, cancellationToken).ConfigureAwait(false);
+                var items = await ScanHeadAsync(tx, queue, int.MaxValue, cancellationToken).ConfigureAwait(false);
                 var removed = tx.Enqueued.RemoveAll(e => e.Queue == queue);
                 foreach (var (key, _) in items)
                 {
@@ -189,7 +190,7 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
         _items.InstallAll(writes, commitTimestamp, marker);
         for (var i = 0; i < tx.Enqueued.Count; i++)
         {
-            LowerHeadHint(new QueueItemKey(tx.Enqueued[i].Queue, commitTimestamp.Value, tx.Id, i));
+            NoteInstalled(new QueueItemKey(tx.Enqueued[i].Queue, commitTimestamp.Value, tx.Id, i));
         }
 
         foreach (var queue in tx.TouchedQueues)
@@ -248,9 +249,13 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
     private async ValueTask LockHeadAsync(QueueTransaction tx, string queue, LockMode mode, CancellationToken cancellationToken)
     {
         await Locks.AcquireAsync(tx.Locks, HeadLock(queue), mode, cancellationToken).ConfigureAwait(false);
+        await WaitForPreparedAsync(tx, queue, cancellationToken).ConfigureAwait(false);
+    }
 
-        // An enqueue prepared elsewhere may commit with a timestamp that places its item ahead of what
-        // is committed now; the head is only known once such transactions have resolved.
+    // An enqueue prepared elsewhere may commit with a timestamp that places its item ahead of what is
+    // committed now; the head is only known once such transactions have resolved.
+    private async ValueTask WaitForPreparedAsync(QueueTransaction tx, string queue, CancellationToken cancellationToken)
+    {
         while (_counts.PreparedWritesOn(queue) is { } pending)
         {
             var remaining = tx.Deadline - Options.TimeProvider.GetUtcNow();
@@ -274,13 +279,7 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
     private async ValueTask<(QueueItemKey? Key, Value Value)?> HeadAsync(QueueTransaction tx, string queue, CancellationToken cancellationToken)
     {
         var taken = tx.OwnDequeued(queue);
-        var start = HeadHint(queue);
-        var items = await _items.ScanAsync(start, k => k.Queue == queue, taken.Count + 1, null, cancellationToken).ConfigureAwait(false);
-        if (items.Count > 0)
-        {
-            AdvanceHeadHint(queue, start, items[0].Key);
-        }
-
+        var items = await ScanHeadAsync(tx, queue, taken.Count + 1, cancellationToken).ConfigureAwait(false);
         foreach (var (key, value) in items)
         {
             if (!taken.Contains(key))
@@ -293,35 +292,59 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
         return own >= 0 ? (null, tx.Enqueued[own].Value) : null;
     }
 
-    private QueueItemKey HeadHint(string queue)
+    // The newest committed items from the head, stable against concurrent installs: an item installed
+    // (or a transaction prepared) while the scan ran could sit ahead of what it saw, so the scan is
+    // repeated until none was. Only a stable scan may move the head hint.
+    private async ValueTask<List<KeyValuePair<QueueItemKey, Value>>> ScanHeadAsync(QueueTransaction tx, string queue, int limit, CancellationToken cancellationToken)
     {
-        lock (_hintGate)
+        while (true)
         {
-            return _headHints.TryGetValue(queue, out var hint) ? hint : QueueItemKey.First(queue);
-        }
-    }
-
-    // Only if no install lowered the hint since the scan began: otherwise that item could be skipped.
-    private void AdvanceHeadHint(string queue, QueueItemKey scannedFrom, QueueItemKey firstLive)
-    {
-        lock (_hintGate)
-        {
-            var current = _headHints.TryGetValue(queue, out var hint) ? hint : QueueItemKey.First(queue);
-            if (current == scannedFrom && firstLive.CompareTo(current) > 0)
+            await WaitForPreparedAsync(tx, queue, cancellationToken).ConfigureAwait(false);
+            var (start, installs) = HeadHint(queue);
+            var items = await _items.ScanAsync(start, k => k.Queue == queue, limit, null, cancellationToken).ConfigureAwait(false);
+            if (_counts.PreparedWritesOn(queue) is null && TryAdvanceHeadHint(queue, installs, items.Count > 0 ? items[0].Key : null))
             {
-                _headHints[queue] = firstLive;
+                return items;
             }
         }
     }
 
-    private void LowerHeadHint(QueueItemKey installed)
+    private (QueueItemKey Hint, long Installs) HeadHint(string queue)
     {
         lock (_hintGate)
         {
-            if (_headHints.TryGetValue(installed.Queue, out var hint) && installed.CompareTo(hint) < 0)
+            var state = _headHints.GetValueOrDefault(queue);
+            return (state.Hint ?? QueueItemKey.First(queue), state.Installs);
+        }
+    }
+
+    // False when an item was installed into the queue since the scan began (the scan may have missed it).
+    private bool TryAdvanceHeadHint(string queue, long installsAtScan, QueueItemKey? firstLive)
+    {
+        lock (_hintGate)
+        {
+            var state = _headHints.GetValueOrDefault(queue);
+            if (state.Installs != installsAtScan)
             {
-                _headHints[installed.Queue] = installed;
+                return false;
             }
+
+            if (firstLive is { } live && (state.Hint is null || live.CompareTo(state.Hint.Value) > 0))
+            {
+                _headHints[queue] = state with { Hint = live };
+            }
+
+            return true;
+        }
+    }
+
+    private void NoteInstalled(QueueItemKey installed)
+    {
+        lock (_hintGate)
+        {
+            var state = _headHints.GetValueOrDefault(installed.Queue);
+            var hint = state.Hint is { } h && installed.CompareTo(h) < 0 ? installed : state.Hint;
+            _headHints[installed.Queue] = new HeadHintState(hint, state.Installs + 1);
         }
     }
 
@@ -348,4 +371,6 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
 
     private static CohortException UnknownOperation(Operation operation) =>
         new(ErrorCodes.UnknownOperation, $"Unknown queue operation '{operation.Name}'; expected enqueue, dequeue, peek, size, is_empty or clear.", isTransient: false);
+
+    private readonly record struct HeadHintState(QueueItemKey? Hint, long Installs);
 }

@@ -363,6 +363,10 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 }
             }
 
+            // Released amounts are gone from the table: forget them too, so that a debit racing an
+            // abort (it can reserve again after this) never releases them a second time.
+            tx.Reserved.Clear();
+            tx.Debits.Clear();
         }
     }
 

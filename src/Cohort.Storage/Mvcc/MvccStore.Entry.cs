@@ -7,19 +7,16 @@ public sealed partial class MvccStore<TKey>
 {
     private sealed class Entry
     {
-        public static readonly Entry MinBound = new(default!, -1);
-        public static readonly Entry MaxBound = new(default!, 1);
+        public static readonly Entry MinBound = new(default!);
+        public static readonly Entry MaxBound = new(default!);
 
-        public Entry(TKey key, sbyte bound = 0)
-        {
-            Key = key;
-            Bound = bound;
-        }
+        public Entry(TKey key) => Key = key;
 
         public TKey Key { get; }
 
         // -1: before every key, +1: after every key, 0: a real key. Lets range views be open-ended.
-        public sbyte Bound { get; }
+        // Identity of the two sentinels rather than a field: a field would cost 8 bytes on every key.
+        public int Bound => ReferenceEquals(this, MinBound) ? -1 : ReferenceEquals(this, MaxBound) ? 1 : 0;
 
         public Version? Head { get; set; }
     }

@@ -518,7 +518,7 @@ internal static class SqlPrinter
         _ => false,
     };
 
-    private static string Operator(BinaryOperator op) => op switch
+    internal static string Operator(BinaryOperator op) => op switch
     {
         BinaryOperator.Add => "+",
         BinaryOperator.Subtract => "-",

@@ -129,7 +129,7 @@ internal static class SqlSemantics
 
         if (!IsNumeric(left) || !IsNumeric(right))
         {
-            throw SqlError.Type($"operator {Symbol(op)} does not exist for {TypeName(left)} and {TypeName(right)}");
+            throw SqlError.Type($"operator {SqlPrinter.Operator(op)} does not exist for {TypeName(left)} and {TypeName(right)}");
         }
 
         if (left.Kind == ValueKind.Int64 && right.Kind == ValueKind.Int64)
@@ -459,16 +459,6 @@ internal static class SqlSemantics
     }
 
     private static CohortException CannotCast(Value value, SqlType type) => SqlError.Type($"cannot cast type {TypeName(value)} to {type}");
-
-    private static string Symbol(BinaryOperator op) => op switch
-    {
-        BinaryOperator.Add => "+",
-        BinaryOperator.Subtract => "-",
-        BinaryOperator.Multiply => "*",
-        BinaryOperator.Divide => "/",
-        BinaryOperator.Modulo => "%",
-        _ => op.ToString(),
-    };
 
     private static bool LikeMatch(string text, string pattern, char? escape)
     {

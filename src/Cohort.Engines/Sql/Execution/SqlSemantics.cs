@@ -363,9 +363,17 @@ internal static class SqlSemantics
     private static double ToDouble(Value value) => value.Kind switch
     {
         ValueKind.Int64 => value.AsInt64(),
-        ValueKind.Decimal => (double)value.AsDecimal(),
+        ValueKind.Decimal => DecimalToDouble(value.AsDecimal()),
         _ => value.AsDouble(),
     };
+
+    /// <summary>
+    /// The nearest double to a decimal, independent of the decimal's scale. The built-in conversion is
+    /// not correctly rounded and can give different doubles for 1.509 and 1.509000, which would make
+    /// equal keys hash differently; parsing the decimal's text is correctly rounded.
+    /// </summary>
+    public static double DecimalToDouble(decimal value) =>
+        double.Parse(value.ToString(CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private static decimal ToDecimal(Value value) => value.Kind switch
     {

@@ -101,7 +101,7 @@ internal sealed class SqlKeyComparer : IComparer<SqlKey>, IEqualityComparer<SqlK
     private static int HashValue(Value value) => value.Kind switch
     {
         ValueKind.Int64 => NumberHash(value.AsInt64()),
-        ValueKind.Decimal => NumberHash((double)value.AsDecimal()),
+        ValueKind.Decimal => NumberHash(SqlSemantics.DecimalToDouble(value.AsDecimal())),
         ValueKind.Double => NumberHash(value.AsDouble()),
         _ => value.GetHashCode(),
     };

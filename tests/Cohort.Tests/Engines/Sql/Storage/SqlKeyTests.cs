@@ -47,6 +47,39 @@ public sealed class SqlKeyTests
     }
 
     [Fact]
+    public void EqualDecimalsWithDifferentScales_HashEqually()
+    {
+        // The built-in decimal-to-double conversion gives different doubles for these (review finding):
+        // the keys compared equal but hashed differently, so a prepared-key lookup could miss a conflict.
+        decimal[] values = [92403610184.509m, 92403610184.509000m, 9572660933830.9m, 9572660933830.9000m, 9007199254740993.000m];
+        var random = new Random(20261122);
+        var pairs = values.Select(v => (v, v)).ToList();
+        for (var i = 0; i < 5000; i++)
+        {
+            var units = random.NextInt64(1, long.MaxValue / 1000);
+            var scale = (byte)random.Next(0, 9);
+            var a = new decimal((int)(units & 0xFFFFFFFF), (int)(units >> 32), 0, false, scale);
+            var padding = (byte)random.Next(1, 8);
+            var b = decimal.Parse(a.ToString(System.Globalization.CultureInfo.InvariantCulture) + (scale == 0 ? "." : "") + new string('0', padding), System.Globalization.CultureInfo.InvariantCulture);
+            pairs.Add((a, b));
+        }
+
+        pairs.Add((9007199254740993m, 9007199254740993m));
+        foreach (var (a, b) in pairs)
+        {
+            var x = SqlKey.Row("t", [a]);
+            var y = SqlKey.Row("t", [b]);
+            Assert.Equal(0, Comparer.Compare(x, y));
+            Assert.True(Comparer.GetHashCode(x) == Comparer.GetHashCode(y), $"{a} and {b} compare equal but hash differently");
+        }
+
+        var integer = SqlKey.Row("t", [9007199254740993L]);
+        var sameAsDecimal = SqlKey.Row("t", [9007199254740993.000m]);
+        Assert.Equal(0, Comparer.Compare(integer, sameAsDecimal));
+        Assert.Equal(Comparer.GetHashCode(integer), Comparer.GetHashCode(sameAsDecimal));
+    }
+
+    [Fact]
     public void UniqueIndex_OneAndOnePointZero_WantTheSameKey()
     {
         var schema = TableSchemaTests.Create("CREATE TABLE t (id INT PRIMARY KEY, x DOUBLE PRECISION UNIQUE)");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using Cohort.Core;
 using Cohort.Engines.Sql.Ast;
 
@@ -12,11 +13,11 @@ namespace Cohort.Engines.Sql.Execution;
 /// types as: INTEGER/BIGINT/SMALLINT → Int64, DOUBLE/REAL → Double, DECIMAL → Decimal, TEXT/VARCHAR → String,
 /// BOOLEAN → Bool, TIMESTAMP → String in the canonical form <c>yyyy-MM-dd HH:mm:ss[.ffffff]</c>, BYTEA → Bytes.
 /// </summary>
-internal static class SqlSemantics
+internal static partial class SqlSemantics
 {
     private static readonly string[] TimestampFormats =
     [
-        "yyyy-MM-dd HH:mm:ss.FFFFFFF", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", "yyyy-MM-dd HH:mm:ss.FFFFFFFK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd",
+        "yyyy-M-d H:mm:ss.FFFFFFF", "yyyy-M-d'T'H:mm:ss.FFFFFFF", "yyyy-M-d H:mm", "yyyy-M-d'T'H:mm", "yyyy-M-d",
     ];
 
     /// <summary>Whether the value is SQL TRUE (NULL and FALSE are not).</summary>
@@ -243,6 +244,11 @@ internal static class SqlSemantics
                     _ => throw CannotCast(value, type),
                 };
             case SqlTypeKind.Decimal:
+                if (type.Precision is > 28 or < 1 || type.Scale is > 28 or < 0)
+                {
+                    throw SqlError.Type($"NUMERIC precision and scale must be at most 28 here (got {type})");
+                }
+
                 return ToDecimalOfType(value, type);
             case SqlTypeKind.Text:
             case SqlTypeKind.Varchar:
@@ -455,11 +461,20 @@ internal static class SqlSemantics
 
     private static string CanonicalTimestamp(string text)
     {
-        if (!DateTime.TryParseExact(text.Trim(), TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time))
+        // TIMESTAMP is "without time zone": as in PostgreSQL, a trailing zone offset is accepted and ignored.
+        var trimmed = text.Trim();
+        if (trimmed.Length > 10 && trimmed.AsSpan(10).Contains(':'))
+        {
+            trimmed = TimeZoneSuffix().Replace(trimmed, "");
+        }
+
+        if (!DateTime.TryParseExact(trimmed, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
         {
             throw SqlError.Type($"invalid input syntax for type timestamp: \"{text}\"");
         }
 
+        // Microsecond precision, rounded as PostgreSQL does.
+        time = new DateTime((time.Ticks + 5) / 10 * 10, DateTimeKind.Unspecified);
         var fraction = time.Ticks % TimeSpan.TicksPerSecond;
         return fraction == 0
             ? time.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)
@@ -516,4 +531,7 @@ internal static class SqlSemantics
 
         return p == pattern.Length;
     }
+
+    [GeneratedRegex(@"(Z|[+-]\d{1,2}(:?\d{2})?)$")]
+    private static partial Regex TimeZoneSuffix();
 }

@@ -138,6 +138,14 @@ public sealed class SqlSemanticsTests
     }
 
     [Fact]
+    public void Cast_ToDecimalBeyondTheSupportedScale_IsAClearError()
+    {
+        var error = Assert.Throws<CohortException>(() => SqlSemantics.Cast(1.2345m, new SqlType(SqlTypeKind.Decimal, 40, 30)));
+        Assert.Equal(ErrorCodes.BadOperation, error.Code);
+        Assert.Contains("at most 28", error.Message);
+    }
+
+    [Fact]
     public void Cast_ToVarchar_EnforcesTheLength()
     {
         Assert.Equal(Value.From("abc"), SqlSemantics.Cast("abc", new SqlType(SqlTypeKind.Varchar, Length: 3)));
@@ -157,8 +165,13 @@ public sealed class SqlSemanticsTests
     [InlineData("2026-11-21 22:43:04", "2026-11-21 22:43:04")]
     [InlineData("2026-11-21T22:43:04.5", "2026-11-21 22:43:04.5")]
     [InlineData("2026-11-21", "2026-11-21 00:00:00")]
-    [InlineData("2026-11-21T23:43:04+01:00", "2026-11-21 22:43:04")]
-    public void Cast_ToTimestamp_IsCanonicalUtcText(string input, string expected) =>
+    [InlineData("2026-11-21T23:43:04+01:00", "2026-11-21 23:43:04")]
+    [InlineData("2026-11-21 03:04:05-05", "2026-11-21 03:04:05")]
+    [InlineData("2026-11-21 03:04:05Z", "2026-11-21 03:04:05")]
+    [InlineData("2026-1-2 03:04", "2026-01-02 03:04:00")]
+    [InlineData("2026-11-21 03:04:05.0000004", "2026-11-21 03:04:05")]
+    [InlineData("2026-11-21 03:04:05.0000006", "2026-11-21 03:04:05.000001")]
+    public void Cast_ToTimestamp_IsCanonicalTextIgnoringAZoneOffsetLikePostgres(string input, string expected) =>
         Assert.Equal(Value.From(expected), SqlSemantics.Cast(input, new SqlType(SqlTypeKind.Timestamp)));
 
     [Fact]

@@ -133,6 +133,15 @@ internal static partial class ExpressionCompiler
     {
         var left = Bind(binary.Left, scope);
         var right = Bind(binary.Right, scope);
+        if (binary.Operator is BinaryOperator.Equal or BinaryOperator.NotEqual or BinaryOperator.Less or BinaryOperator.LessOrEqual
+            or BinaryOperator.Greater or BinaryOperator.GreaterOrEqual)
+        {
+            // As in PostgreSQL, a string literal facing a typed column takes the column's type: otherwise
+            // TIMESTAMP '2024-01-01' against a stored timestamp would compare as text, and 1 = '1' would fail.
+            left = CoerceStringLiteral(binary.Left, left, binary.Right, scope);
+            right = CoerceStringLiteral(binary.Right, right, binary.Left, scope);
+        }
+
         return binary.Operator switch
         {
             BinaryOperator.And => new AndNode(left, right),
@@ -141,6 +150,20 @@ internal static partial class ExpressionCompiler
                 or BinaryOperator.Greater or BinaryOperator.GreaterOrEqual => new ComparisonNode(binary.Operator, left, right),
             _ => new ArithmeticNode(binary.Operator, left, right),
         };
+    }
+
+    private static CompiledExpression CoerceStringLiteral(Expression literal, CompiledExpression compiled, Expression other, Scope scope)
+    {
+        if (literal is not LiteralExpression { Value.Kind: Cohort.Core.ValueKind.String } text
+            || other is not ColumnReference column
+            || scope.Schema.TryResolve(column.Table, column.Column, out var index) != ColumnLookup.Found
+            || scope.Schema[index].Type is not { } type
+            || type.Kind is SqlTypeKind.Text or SqlTypeKind.Varchar)
+        {
+            return compiled;
+        }
+
+        return new ConstantNode(SqlSemantics.Cast(text.Value, type));
     }
 
     private static CompiledExpression BindLike(LikeExpression like, Scope scope)

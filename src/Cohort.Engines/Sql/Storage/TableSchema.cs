@@ -260,8 +260,34 @@ internal sealed partial class TableSchema
         return result.ToImmutable();
     }
 
+    // PostgreSQL's rules for DEFAULT: a constant expression — no parameters (which would bind to the
+    // INSERT's own), no column references, no subqueries, no aggregates.
+    private static void CheckDefault(Expression expression)
+    {
+        foreach (var node in SyntaxTree.DescendantsAndSelf(expression))
+        {
+            var problem = node switch
+            {
+                ParameterExpression parameter => $"cannot use parameter ${parameter.Index} in DEFAULT expression",
+                ColumnReference reference => $"cannot use column reference \"{reference.Column}\" in DEFAULT expression",
+                SubqueryExpression or ExistsExpression or InSubqueryExpression => "cannot use subquery in DEFAULT expression",
+                FunctionCall call when ExpressionCompiler.AggregateNames.Contains(call.Name) => "aggregate functions are not allowed in DEFAULT expressions",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                throw Error(problem);
+            }
+        }
+    }
+
     private static void CheckColumn(ColumnDefinition column)
     {
+        if (column.Default is { } defaultExpression)
+        {
+            CheckDefault(defaultExpression);
+        }
+
         var type = column.Type;
         switch (type.Kind)
         {

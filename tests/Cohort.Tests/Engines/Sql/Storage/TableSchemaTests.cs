@@ -67,6 +67,10 @@ public sealed class TableSchemaTests
     [InlineData("CREATE TABLE t (a BOOLEAN DEFAULT 1)", "column \"a\" is of type BOOLEAN but default expression is of type bigint")]
     [InlineData("CREATE TABLE t (a VARCHAR(2) DEFAULT 'abc')", "column \"a\" is of type VARCHAR(2) but default expression is of type text")]
     [InlineData("CREATE TABLE t (a INT UNIQUE, a2 INT, CONSTRAINT t_a_key UNIQUE (a, a2))", "relation \"t_a_key\" already exists")]
+    [InlineData("CREATE TABLE t (a INT DEFAULT $1)", "cannot use parameter $1 in DEFAULT expression")]
+    [InlineData("CREATE TABLE t (a INT, b INT DEFAULT a + 1)", "cannot use column reference \"a\" in DEFAULT expression")]
+    [InlineData("CREATE TABLE t (a INT DEFAULT (SELECT 1))", "cannot use subquery in DEFAULT expression")]
+    [InlineData("CREATE TABLE t (a INT DEFAULT count(*))", "aggregate functions are not allowed in DEFAULT expressions")]
     public void Create_Invalid_FailsLikePostgres(string sql, string message) => AssertBad(() => Create(sql), message);
 
     [Fact]

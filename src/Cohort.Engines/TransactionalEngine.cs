@@ -136,9 +136,12 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         ThrowIfDisposed();
         if (!_transactions.TryGetValue(tx, out var state))
         {
-            return _finished.TryGetValue(tx, out var outcome) && outcome.Committed
-                ? Vote.Yes(outcome.Timestamp)
-                : Vote.No(_finished.TryGetValue(tx, out var aborted) ? aborted.Reason ?? "aborted" : $"transaction {tx} is unknown here (never began or already aborted)");
+            if (!_finished.TryGetValue(tx, out var outcome))
+            {
+                return Vote.No($"transaction {tx} is unknown here (never began or already aborted)");
+            }
+
+            return outcome.Committed ? Vote.Yes(outcome.Timestamp) : Vote.No(outcome.Reason ?? "aborted");
         }
 
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -160,11 +163,9 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                             return Vote.ReadOnly();
                         }
 
-                        if (!Locks.TryMarkPrepared(state.Locks))
+                        if (FreezeOrAbort(state) is { } refused)
                         {
-                            var reason = state.Locks.IsWounded ? $"wounded by older transaction {state.Locks.WoundedBy}" : "aborted";
-                            AbortActiveLocked(state, reason);
-                            return Vote.No(reason);
+                            return Vote.No(refused);
                         }
 
                         try
@@ -280,11 +281,9 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                             return;
                         }
 
-                        if (!Locks.TryMarkPrepared(state.Locks))
+                        if (FreezeOrAbort(state) is { } refused)
                         {
-                            var reason = state.Locks.IsWounded ? $"wounded by older transaction {state.Locks.WoundedBy}" : "aborted";
-                            AbortActiveLocked(state, reason);
-                            throw new CohortException(ErrorCodes.Wounded, $"Transaction {tx} cannot commit: {reason}.");
+                            throw new CohortException(ErrorCodes.Wounded, $"Transaction {tx} cannot commit: {refused}.");
                         }
 
                         try
@@ -594,6 +593,20 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
 
         CompleteAbort(state);
         return Vote.No(reason);
+    }
+
+    // Caller holds state.Sync and state is Active. Marks the locks prepared (never wounded from now on);
+    // if a wound got there first, aborts the transaction and returns why.
+    private string? FreezeOrAbort(TTx state)
+    {
+        if (Locks.TryMarkPrepared(state.Locks))
+        {
+            return null;
+        }
+
+        var reason = state.Locks.IsWounded ? $"wounded by older transaction {state.Locks.WoundedBy}" : "aborted";
+        AbortActiveLocked(state, reason);
+        return reason;
     }
 
     private void FinishReadOnly(TTx state)

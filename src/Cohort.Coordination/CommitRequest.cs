@@ -1,0 +1,12 @@
+using System.Collections.Immutable;
+using Cohort.Core;
+
+namespace Cohort.Coordination;
+
+/// <summary>Phase two: the durable decision to commit. Idempotent; never refused for its epoch (a decision stands).</summary>
+/// <param name="TxId">The transaction.</param>
+/// <param name="Epoch">The epoch of the coordinator that decided.</param>
+/// <param name="Resource">The resource to commit.</param>
+/// <param name="CommitTimestamp">The commit timestamp.</param>
+/// <param name="Participants">Every participant of the decision (lets a receiver tell others, or check).</param>
+public sealed record CommitRequest(TxId TxId, long Epoch, string Resource, HlcTimestamp CommitTimestamp, ImmutableArray<Participant> Participants);

@@ -1,0 +1,340 @@
+using Cohort.Core;
+
+namespace Cohort.Coordination;
+
+/// <content>Commit: no participants, one-phase commit of a single writer, two-phase commit of several.</content>
+public sealed partial class Coordinator
+{
+    /// <summary>
+    /// Commits transaction <paramref name="txId"/>. Once started, commit runs to its end whatever happens to the
+    /// caller; a repeated call returns the same outcome.
+    /// </summary>
+    /// <returns>
+    /// Committed once the decision is durable (phase two continues in the background), aborted when the transaction
+    /// can never commit, in-doubt otherwise (query <see cref="GetStatus"/> later).
+    /// </returns>
+    /// <exception cref="CohortException"><c>unknown_transaction</c> when the id is not known here.</exception>
+    public async ValueTask<TxOutcome> CommitAsync(TxId txId, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        var tx = Get(txId);
+
+        // Waiting for the gate lets an operation in flight finish first, so commit sees every participant.
+        await tx.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        bool start;
+        try
+        {
+            lock (tx.Sync)
+            {
+                start = tx.State == TransactionState.Active;
+                if (start)
+                {
+                    tx.State = TransactionState.Preparing;
+                }
+            }
+        }
+        finally
+        {
+            tx.Gate.Release();
+        }
+
+        if (!start)
+        {
+            var known = CurrentOutcome(tx);
+            return known is { IsInDoubt: false } ? known.Value : await tx.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return await RunCommitAsync(tx).ConfigureAwait(false);
+    }
+
+    private async Task<TxOutcome> RunCommitAsync(CoordinatorTransaction tx)
+    {
+        List<ParticipantEntry> participants;
+        lock (tx.Sync)
+        {
+            participants = [.. tx.Participants];
+        }
+
+        Log.CommitStarted(_logger, tx.Id, participants.Count, participants.Count(p => p.MayWrite));
+        if (_time.GetUtcNow() >= tx.Deadline)
+        {
+            return AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed before commit");
+        }
+
+        if (participants.Count == 0)
+        {
+            return Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null);
+        }
+
+        var votes = new List<(ParticipantEntry Participant, Vote Vote)>(participants.Count);
+        var writers = participants.Where(p => p.MayWrite).ToList();
+        if (writers.Count == 1)
+        {
+            var writer = writers[0];
+            var readers = participants.Where(p => p != writer).ToList();
+
+            // Readers first: once the writer has committed, nothing may make the transaction abort.
+            votes.AddRange(await PrepareAllAsync(tx, readers).ConfigureAwait(false));
+            if (FirstRefusal(votes) is { } refusal)
+            {
+                return AbortEverywhere(tx, refusal);
+            }
+
+            if (votes.All(v => v.Vote.Kind == VoteKind.ReadOnly))
+            {
+                return await CommitOnePhaseAsync(tx, writer).ConfigureAwait(false);
+            }
+
+            // A participant thought read-only wrote after all: it is prepared, so the writer must prepare too.
+            votes.AddRange(await PrepareAllAsync(tx, [writer]).ConfigureAwait(false));
+        }
+        else
+        {
+            votes.AddRange(await PrepareAllAsync(tx, participants).ConfigureAwait(false));
+        }
+
+        return await DecideAsync(tx, votes).ConfigureAwait(false);
+    }
+
+    // All votes are in: abort on any No, commit without a decision when nobody wrote, else make the decision durable.
+    private async Task<TxOutcome> DecideAsync(CoordinatorTransaction tx, List<(ParticipantEntry Participant, Vote Vote)> votes)
+    {
+        var no = FirstRefusal(votes);
+        if (no is not null)
+        {
+            return AbortEverywhere(tx, no);
+        }
+
+        var yes = votes.Where(v => v.Vote.Kind == VoteKind.Yes).ToList();
+        if (yes.Count == 0)
+        {
+            return Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null);
+        }
+
+        lock (tx.Sync)
+        {
+            if (tx.AbortRequested)
+            {
+                no = "aborted by request during prepare";
+            }
+        }
+
+        if (no is null && _time.GetUtcNow() >= tx.Deadline)
+        {
+            no = $"deadline {tx.Deadline:O} passed before every participant voted";
+        }
+
+        if (no is not null)
+        {
+            return AbortEverywhere(tx, no);
+        }
+
+        foreach (var (_, vote) in yes)
+        {
+            _clock.Observe(vote.PrepareTimestamp);
+        }
+
+        var decision = new CommitDecision(tx.Id, [.. yes.Select(v => v.Participant.Participant)], _clock.Now(), Epoch);
+        lock (tx.Sync)
+        {
+            // Still "preparing" to a participant asking: the decision is not durable yet.
+            tx.Decision = decision;
+        }
+
+        try
+        {
+            await _log.WriteCommitAsync(decision, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The record may or may not be on disk. Sending anything now could contradict it; a restart of
+            // the coordinator reads the log and settles the transaction one way or the other.
+            Log.DecisionNotDurable(_logger, tx.Id, e);
+            return Finish(tx, TransactionState.InDoubt, TxOutcome.InDoubt($"the decision log failed while recording the commit: {e.Message}"), e.Message);
+        }
+
+        var outcome = TxOutcome.Committed(decision.CommitTimestamp);
+        lock (tx.Sync)
+        {
+            tx.State = TransactionState.Committing;
+            tx.Outcome = outcome;
+        }
+
+        tx.Completion.TrySetResult(outcome);
+
+        Log.Decided(_logger, tx.Id, decision.Participants.Length, decision.CommitTimestamp);
+        Track(() => DriveCommitAsync(tx, decision));
+        return outcome;
+    }
+
+    private async Task<List<(ParticipantEntry Participant, Vote Vote)>> PrepareAllAsync(CoordinatorTransaction tx, List<ParticipantEntry> participants)
+    {
+        if (participants.Count == 0)
+        {
+            return [];
+        }
+
+        var tasks = participants.Select(p => PrepareOneAsync(tx, p)).ToList();
+        var votes = await Task.WhenAll(tasks).ConfigureAwait(false);
+        var result = new List<(ParticipantEntry, Vote)>(participants.Count);
+        for (var i = 0; i < participants.Count; i++)
+        {
+            result.Add((participants[i], votes[i]));
+        }
+
+        return result;
+    }
+
+    private async Task<Vote> PrepareOneAsync(CoordinatorTransaction tx, ParticipantEntry participant)
+    {
+        Vote vote;
+        using (var timeout = MessageTimeout(tx.Deadline))
+        {
+            try
+            {
+                vote = await _transport.PrepareAsync(
+                    participant.Node,
+                    new PrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, NodeId, participant.Operations),
+                    timeout.Token).ConfigureAwait(false);
+            }
+            catch (CohortException e) when (e.Code != CoordinationErrorCodes.Unavailable)
+            {
+                vote = Vote.No($"{participant.Resource}: {e.Code}: {e.Message}");
+            }
+            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            {
+                // No vote in time counts as No; the abort that follows (or presumed abort) settles a late Yes.
+                vote = Vote.No($"no vote from {participant.Resource}: {e.Message}");
+            }
+        }
+
+        lock (participant)
+        {
+            participant.Vote = vote.Kind;
+        }
+
+        Log.Voted(_logger, tx.Id, participant.Resource, vote.ToString());
+        return vote;
+    }
+
+    private static TxOutcome? CurrentOutcome(CoordinatorTransaction tx)
+    {
+        lock (tx.Sync)
+        {
+            return tx.Outcome;
+        }
+    }
+
+    private static string? FirstRefusal(List<(ParticipantEntry Participant, Vote Vote)> votes)
+    {
+        foreach (var (participant, vote) in votes)
+        {
+            if (vote.IsNo)
+            {
+                return vote.Reason ?? $"{participant.Resource} voted No";
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<TxOutcome> CommitOnePhaseAsync(CoordinatorTransaction tx, ParticipantEntry writer)
+    {
+        var timestamp = _clock.Now();
+        var request = new OnePhaseCommitRequest(tx.Id, Epoch, writer.Resource, timestamp, writer.Operations);
+        var result = await TryCommitOnePhaseAsync(tx, writer, request).ConfigureAwait(false);
+        if (result is not null)
+        {
+            return result.Value;
+        }
+
+        // The writer may or may not have committed. Ask again in the background until it says.
+        var outcome = Finish(tx, TransactionState.InDoubt, TxOutcome.InDoubt($"{writer.Resource} did not confirm the one-phase commit"), "one-phase commit unconfirmed");
+        Log.OnePhaseInDoubt(_logger, tx.Id, writer.Resource);
+        Track(() => ResolveOnePhaseAsync(tx, writer, request));
+        return outcome;
+    }
+
+    // Null when the outcome is unknown.
+    private async Task<TxOutcome?> TryCommitOnePhaseAsync(CoordinatorTransaction tx, ParticipantEntry writer, OnePhaseCommitRequest request)
+    {
+        using var timeout = MessageTimeout();
+        try
+        {
+            await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
+        }
+        catch (CohortException e) when (IsDefinitelyNotCommitted(e.Code))
+        {
+            // unknown_transaction: the writer never logged the transaction (its work was lost); it did not commit.
+            return AbortEverywhere(tx, $"{writer.Resource}: {e.Code}: {e.Message}");
+        }
+        catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+        {
+            Log.OnePhaseUnconfirmed(_logger, tx.Id, writer.Resource, e.Message);
+            return null;
+        }
+
+        lock (writer)
+        {
+            writer.Acknowledged = true;
+        }
+
+        return Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null);
+    }
+
+    private static bool IsDefinitelyNotCommitted(string code) => code is ErrorCodes.UnknownTransaction or ErrorCodes.Aborted
+        or ErrorCodes.Wounded or ErrorCodes.Expired or ErrorCodes.LockTimeout or ErrorCodes.NotActive
+        or CoordinationErrorCodes.OutOfOrder or CoordinationErrorCodes.UnknownResource;
+
+    // Ends the transaction as aborted unless it already has an outcome; tells every participant in the background.
+    private TxOutcome AbortEverywhere(CoordinatorTransaction tx, string reason)
+    {
+        List<Participant> participants;
+        lock (tx.Sync)
+        {
+            if (tx.State is not (TransactionState.Active or TransactionState.Preparing))
+            {
+                return tx.Outcome ?? TxOutcome.InDoubt(tx.Reason ?? "outcome not known yet");
+            }
+
+            tx.State = TransactionState.Aborted;
+            tx.Reason = reason;
+            tx.Outcome = TxOutcome.Aborted(reason);
+            participants = [.. tx.Participants.Select(p => p.Participant)];
+        }
+
+        var outcome = TxOutcome.Aborted(reason);
+        tx.Completion.TrySetResult(outcome);
+        Log.Aborting(_logger, tx.Id, reason);
+        RememberFinished(tx.Id);
+        if (participants.Count > 0)
+        {
+            Track(() => SendAbortsAsync(tx.Id, participants));
+        }
+
+        return outcome;
+    }
+
+    private TxOutcome Finish(CoordinatorTransaction tx, TransactionState state, TxOutcome outcome, string? reason)
+    {
+        lock (tx.Sync)
+        {
+            tx.State = state;
+            tx.Reason = reason;
+            tx.Outcome = outcome;
+        }
+
+        tx.Completion.TrySetResult(outcome);
+        if (state is TransactionState.Committed)
+        {
+            Log.CommittedWithoutDecision(_logger, tx.Id);
+        }
+
+        if (state is TransactionState.Committed or TransactionState.Aborted)
+        {
+            RememberFinished(tx.Id);
+        }
+
+        return outcome;
+    }
+}

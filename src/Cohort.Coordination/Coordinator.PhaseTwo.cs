@@ -1,0 +1,185 @@
+using Cohort.Core;
+
+namespace Cohort.Coordination;
+
+/// <content>Delivering outcomes: phase two until every participant acknowledged, aborts, in-doubt one-phase commits.</content>
+public sealed partial class Coordinator
+{
+    private async Task DriveCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
+    {
+        var acknowledged = await Task.WhenAll(decision.Participants.Select(p => CommitUntilAcknowledgedAsync(tx, decision, p))).ConfigureAwait(false);
+        if (acknowledged.Any(a => !a))
+        {
+            // A participant refused a decided commit (or we are stopping): keep the decision unfinished so a
+            // restart tries again and status queries show it.
+            return;
+        }
+
+        _log.WriteEnd(decision.TxId);
+        lock (tx.Sync)
+        {
+            tx.State = TransactionState.Committed;
+        }
+
+        RememberFinished(tx.Id);
+        Log.Ended(_logger, tx.Id);
+    }
+
+    private async Task<bool> CommitUntilAcknowledgedAsync(CoordinatorTransaction tx, CommitDecision decision, Participant participant)
+    {
+        var request = new CommitRequest(decision.TxId, decision.Epoch, participant.Resource, decision.CommitTimestamp, decision.Participants);
+        var delay = _options.RetryInitialDelay;
+        for (var attempt = 1; !_stopping.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                using var timeout = MessageTimeout();
+                await _transport.CommitAsync(participant.Node, request, timeout.Token).ConfigureAwait(false);
+                MarkAcknowledged(tx, participant.Resource);
+                return true;
+            }
+            catch (CohortException e) when (e.Code is ErrorCodes.Aborted)
+            {
+                // A participant that voted Yes must never abort on its own: this is a broken promise, not a retryable fault.
+                Log.CommitRefused(_logger, tx.Id, participant.Resource, e.Message);
+                return false;
+            }
+            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return false;
+                }
+
+                Log.CommitRetry(_logger, tx.Id, participant.Resource, attempt, e.Message);
+            }
+
+            try
+            {
+                await DelayAsync(delay).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
+            delay = NextDelay(delay);
+        }
+
+        return false;
+    }
+
+    private static void MarkAcknowledged(CoordinatorTransaction tx, string resource)
+    {
+        lock (tx.Sync)
+        {
+            if (tx.Find(resource) is { } entry)
+            {
+                entry.Acknowledged = true;
+            }
+        }
+    }
+
+    private async Task SendAbortsAsync(TxId txId, List<Participant> participants)
+    {
+        await Task.WhenAll(participants.Select(p => AbortOneAsync(txId, p))).ConfigureAwait(false);
+    }
+
+    private async Task AbortOneAsync(TxId txId, Participant participant)
+    {
+        var delay = _options.RetryInitialDelay;
+        for (var attempt = 1; attempt <= _options.AbortAttempts && !_stopping.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                using var timeout = MessageTimeout();
+                await _transport.AbortAsync(participant.Node, new AbortRequest(txId, Epoch, participant.Resource), timeout.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            {
+                if (attempt == _options.AbortAttempts || _stopping.IsCancellationRequested)
+                {
+                    // Presumed abort: a prepared participant that missed this asks and is told "aborted";
+                    // an active one drops the transaction at its deadline.
+                    Log.AbortNotDelivered(_logger, txId, participant.Resource, e.Message);
+                    return;
+                }
+            }
+
+            try
+            {
+                await DelayAsync(delay).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = NextDelay(delay);
+        }
+    }
+
+    // Asks the single writer again until it says whether the one-phase commit happened. "Not committed" is only
+    // believed once the deadline has passed: before that the original message may still be on its way.
+    private async Task ResolveOnePhaseAsync(CoordinatorTransaction tx, ParticipantEntry writer, OnePhaseCommitRequest request)
+    {
+        var delay = _options.RetryInitialDelay;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await DelayAsync(delay).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = NextDelay(delay);
+            var pastDeadline = _time.GetUtcNow() >= tx.Deadline;
+            using var timeout = MessageTimeout();
+            try
+            {
+                await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
+            }
+            catch (CohortException e) when (IsDefinitelyNotCommitted(e.Code))
+            {
+                if (!pastDeadline)
+                {
+                    continue;
+                }
+
+                Resolve(tx, TransactionState.Aborted, TxOutcome.Aborted($"{writer.Resource}: {e.Code}: {e.Message}"));
+                Track(() => SendAbortsAsync(tx.Id, [writer.Participant]));
+                return;
+            }
+            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            {
+                Log.OnePhaseUnconfirmed(_logger, tx.Id, writer.Resource, e.Message);
+                continue;
+            }
+
+            lock (tx.Sync)
+            {
+                writer.Acknowledged = true;
+            }
+
+            Resolve(tx, TransactionState.Committed, TxOutcome.Committed());
+            return;
+        }
+    }
+
+    private void Resolve(CoordinatorTransaction tx, TransactionState state, TxOutcome outcome)
+    {
+        lock (tx.Sync)
+        {
+            tx.State = state;
+            tx.Outcome = outcome;
+            tx.Reason = outcome.Reason;
+        }
+
+        Log.InDoubtResolved(_logger, tx.Id, outcome.StatusName);
+        RememberFinished(tx.Id);
+    }
+}

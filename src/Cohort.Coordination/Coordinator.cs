@@ -1,0 +1,300 @@
+using System.Collections.Concurrent;
+using Cohort.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cohort.Coordination;
+
+/// <summary>
+/// The two-phase-commit coordinator (DESIGN.md §7): begins transactions, routes their operations to the resources'
+/// home nodes, commits them (one-phase for a single writer, otherwise parallel prepare, a durable decision, then
+/// phase two retried until every participant acknowledged), aborts them, answers status and decision queries, and
+/// after a restart re-drives every decision the log holds without an END.
+/// </summary>
+/// <remarks>
+/// Outcomes are values (<see cref="TxOutcome"/>); "committed" is reported only once the decision is durable,
+/// "aborted" only when the transaction can never commit, anything else is "in-doubt". The coordinator talks to
+/// participants only through <see cref="IParticipantTransport"/> and reads time only from its <see cref="TimeProvider"/>.
+/// </remarks>
+public sealed partial class Coordinator : IAsyncDisposable
+{
+    private readonly CoordinatorOptions _options;
+    private readonly IParticipantTransport _transport;
+    private readonly IPlacement _placement;
+    private readonly IDecisionLog _log;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly HybridClock _clock;
+    private readonly ConcurrentDictionary<TxId, CoordinatorTransaction> _transactions = new();
+    private readonly ConcurrentQueue<TxId> _finishedOrder = new();
+    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ITimer? _sweep;
+    private int _finishedCount;
+    private int _disposed;
+
+    /// <summary>Creates a coordinator. Call <see cref="RecoverAsync"/> before serving decision queries.</summary>
+    /// <param name="options">Settings.</param>
+    /// <param name="transport">How protocol messages reach participants.</param>
+    /// <param name="placement">Where resources live.</param>
+    /// <param name="log">The durable decision log (owned by the caller).</param>
+    /// <param name="time">The clock for deadlines, timeouts and retries.</param>
+    /// <param name="logger">Where protocol steps are logged.</param>
+    public Coordinator(CoordinatorOptions options, IParticipantTransport transport, IPlacement placement, IDecisionLog log, TimeProvider? time = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(transport);
+        ArgumentNullException.ThrowIfNull(placement);
+        ArgumentNullException.ThrowIfNull(log);
+        options.Validate();
+        _options = options;
+        _transport = transport;
+        _placement = placement;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _clock = new HybridClock(_time);
+        if (options.SweepInterval != Timeout.InfiniteTimeSpan)
+        {
+            _sweep = _time.CreateTimer(_ => Sweep(), null, options.SweepInterval, options.SweepInterval);
+        }
+    }
+
+    /// <summary>This coordinator's node id (recorded by participants at prepare).</summary>
+    public string NodeId => _options.NodeId;
+
+    /// <summary>The epoch carried by this coordinator's messages.</summary>
+    public long Epoch => _options.Epoch;
+
+    /// <summary>The coordinator's hybrid clock (commit timestamps).</summary>
+    public HybridClock Clock => _clock;
+
+    /// <summary>Begins a transaction.</summary>
+    /// <param name="timeout">How long it may run before it aborts; the configured default when null.</param>
+    /// <param name="label">A free-form label shown in status queries.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is not positive or above the configured maximum.</exception>
+    public TransactionHandle Begin(TimeSpan? timeout = null, string? label = null)
+    {
+        ThrowIfDisposed();
+        var span = timeout ?? _options.Timeout;
+        if (span <= TimeSpan.Zero || span > _options.MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), span, $"A transaction timeout must be positive and at most {_options.MaxTimeout}.");
+        }
+
+        var id = TxId.NewId(_time);
+        var deadline = _time.GetUtcNow() + span;
+        _transactions[id] = new CoordinatorTransaction(id, label, deadline);
+        Log.Begun(_logger, id, label, deadline);
+        return new TransactionHandle(id, deadline);
+    }
+
+    /// <summary>Runs an operation of transaction <paramref name="txId"/> on <paramref name="resource"/>'s home node.</summary>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="CohortException">
+    /// The participant's error. <c>wounded</c>, <c>lock_timeout</c>, <c>expired</c>, an unreachable node and the like abort the
+    /// whole transaction; an invalid operation (<c>bad_operation</c>, <c>insufficient_funds</c>, …) leaves it active.
+    /// <c>unknown_transaction</c> when the id is not active here; <c>unknown_resource</c> when no node hosts the resource.
+    /// </exception>
+    public async ValueTask<Value> ApplyAsync(TxId txId, string resource, Operation operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        ThrowIfDisposed();
+        var tx = Get(txId);
+        var node = _placement.NodeOf(resource)
+            ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not placed on any node.", isTransient: false);
+        await tx.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ParticipantEntry entry;
+            int sequence;
+            lock (tx.Sync)
+            {
+                ThrowUnlessActive(tx);
+                if (_time.GetUtcNow() >= tx.Deadline)
+                {
+                    entry = null!;
+                    sequence = 0;
+                }
+                else
+                {
+                    entry = tx.Find(resource) ?? AddParticipant(tx, resource, node);
+                    entry.MayWrite |= OperationClassifier.MayWrite(operation);
+                    sequence = ++entry.Operations;
+                }
+            }
+
+            if (sequence == 0)
+            {
+                AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed");
+                throw new CohortException(ErrorCodes.Expired, $"Transaction {txId} passed its deadline and was aborted.");
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+            timeout.CancelAfter(Remaining(tx.Deadline));
+            try
+            {
+                return await _transport.ApplyAsync(entry.Node, new ApplyRequest(txId, Epoch, tx.Deadline, resource, operation, sequence), timeout.Token).ConfigureAwait(false);
+            }
+            catch (CohortException e) when (!AbortsTransaction(e.Code))
+            {
+                Log.OperationFailed(_logger, txId, resource, e.Code, e.Message);
+                throw;
+            }
+            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            {
+                // The operation may or may not have run, or the participant dropped the transaction: it cannot commit.
+                var reason = e is CohortException ce ? $"{resource}: {ce.Code}: {ce.Message}" : $"{resource} did not answer: {e.Message}";
+                AbortEverywhere(tx, reason);
+                if (e is CohortException)
+                {
+                    throw;
+                }
+
+                throw new CohortException(
+                    cancellationToken.IsCancellationRequested ? CoordinationErrorCodes.Unavailable
+                        : _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : CoordinationErrorCodes.Unavailable,
+                    $"Transaction {txId} was aborted: {reason}",
+                    isTransient: true,
+                    e);
+            }
+        }
+        finally
+        {
+            tx.Gate.Release();
+        }
+    }
+
+    /// <summary>Aborts a transaction. Idempotent; returns the outcome it ends with (committed if commit won the race).</summary>
+    /// <exception cref="CohortException"><c>unknown_transaction</c> when the id is not known here.</exception>
+    public async ValueTask<TxOutcome> AbortAsync(TxId txId, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (!_transactions.TryGetValue(txId, out var tx))
+        {
+            throw Unknown(txId);
+        }
+
+        lock (tx.Sync)
+        {
+            if (tx.State == TransactionState.Preparing)
+            {
+                // Commit is collecting votes: it checks this before writing a decision.
+                tx.AbortRequested = true;
+            }
+        }
+
+        if (tx.State == TransactionState.Active)
+        {
+            return AbortEverywhere(tx, "aborted by request");
+        }
+
+        return await tx.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until every background delivery (phase two, aborts, in-doubt resolution) has finished; for tests and shutdown.</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken = default)
+    {
+        while (!_background.IsEmpty)
+        {
+            await Task.WhenAll(_background.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops background work (phase two resumes after a restart from the decision log). Does not close the log.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (_sweep is not null)
+        {
+            await _sweep.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_background.Keys).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or CohortException)
+        {
+            // Background loops end on cancellation.
+        }
+
+        _stopping.Dispose();
+    }
+
+    private CoordinatorTransaction Get(TxId txId) =>
+        _transactions.TryGetValue(txId, out var tx) ? tx : throw Unknown(txId);
+
+    private static CohortException Unknown(TxId txId) =>
+        new(ErrorCodes.UnknownTransaction, $"Transaction {txId} is not known to this coordinator (never begun here, finished long ago, or lost in a restart: then it did not commit).", isTransient: false);
+
+    private static ParticipantEntry AddParticipant(CoordinatorTransaction tx, string resource, string node)
+    {
+        var entry = new ParticipantEntry(resource, node);
+        tx.Participants.Add(entry);
+        return entry;
+    }
+
+    // Caller holds tx.Sync.
+    private static void ThrowUnlessActive(CoordinatorTransaction tx)
+    {
+        switch (tx.State)
+        {
+            case TransactionState.Active:
+                return;
+            case TransactionState.Aborted:
+                throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx.Id} was aborted: {tx.Reason}.");
+            default:
+                throw new CohortException(ErrorCodes.NotActive, $"Transaction {tx.Id} is {tx.State.ToWireName()} and takes no more operations.", isTransient: false);
+        }
+    }
+
+    // Codes after which the participant no longer holds the transaction as it was (or may not): it must abort.
+    private static bool AbortsTransaction(string code) => code is ErrorCodes.Wounded or ErrorCodes.LockTimeout or ErrorCodes.Expired
+        or ErrorCodes.Aborted or ErrorCodes.UnknownTransaction or ErrorCodes.NotActive or ErrorCodes.Disposed or ErrorCodes.Corruption
+        or CoordinationErrorCodes.Unavailable or CoordinationErrorCodes.StaleEpoch or CoordinationErrorCodes.OutOfOrder
+        or CoordinationErrorCodes.UnknownResource;
+
+    private TimeSpan Remaining(DateTimeOffset deadline)
+    {
+        var left = deadline - _time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
+    }
+
+    private CancellationTokenSource MessageTimeout(DateTimeOffset? deadline = null)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var limit = _options.MessageTimeout;
+        if (deadline is { } d && Remaining(d) < limit)
+        {
+            limit = Remaining(d);
+        }
+
+        cts.CancelAfter(limit);
+        return cts;
+    }
+
+    private Task DelayAsync(TimeSpan delay) => Task.Delay(delay, _time, _stopping.Token);
+
+    private TimeSpan NextDelay(TimeSpan delay) => delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+
+    private void Track(Func<Task> work)
+    {
+        var task = Task.Run(work);
+        _background[task] = 0;
+        _ = task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _), _background, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new CohortException(ErrorCodes.Disposed, "The coordinator is shut down.");
+        }
+    }
+}

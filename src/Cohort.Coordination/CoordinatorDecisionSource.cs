@@ -1,0 +1,16 @@
+using Cohort.Core;
+
+namespace Cohort.Coordination;
+
+/// <summary>Answers decision queries from a coordinator in the same process (the current one, after restarts).</summary>
+/// <param name="current">Returns the running coordinator, or null while there is none.</param>
+public sealed class CoordinatorDecisionSource(Func<Coordinator?> current) : IDecisionSource
+{
+    /// <inheritdoc/>
+    public ValueTask<DecisionAnswer> QueryDecisionAsync(string? coordinator, TxId txId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var running = current() ?? throw new CohortException(CoordinationErrorCodes.Unavailable, "No coordinator is running.", isTransient: true);
+        return ValueTask.FromResult(running.QueryDecision(txId));
+    }
+}

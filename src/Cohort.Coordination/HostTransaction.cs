@@ -1,0 +1,18 @@
+namespace Cohort.Coordination;
+
+/// <summary>What a participant host tracks of a transaction at one resource until it is prepared or finished.</summary>
+internal sealed class HostTransaction(DateTimeOffset deadline)
+{
+    public Lock Sync { get; } = new();
+
+    public DateTimeOffset Deadline { get; set; } = deadline;
+
+    /// <summary>Operations accepted so far (their sequence numbers were 1…Applied).</summary>
+    public int Applied { get; set; }
+
+    /// <summary>Whether a batch message for the transaction has arrived (a second one is a duplicate).</summary>
+    public bool BatchStarted { get; set; }
+
+    /// <summary>The answer to the batch, once known, repeated to duplicates.</summary>
+    public BatchPrepareResult? BatchResult { get; set; }
+}

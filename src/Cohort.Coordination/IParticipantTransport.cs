@@ -1,0 +1,33 @@
+using Cohort.Core;
+
+namespace Cohort.Coordination;
+
+/// <summary>
+/// Sends protocol messages to the participant host of a node (HTTP between processes, a direct call in
+/// process, a simulated network in tests).
+/// </summary>
+/// <remarks>
+/// A participant's refusal arrives as a <see cref="CohortException"/> with its code. Any other exception, a
+/// <see cref="CohortException"/> with code <see cref="CoordinationErrorCodes.Unavailable"/>, or cancellation
+/// means the message may or may not have been delivered and acted on.
+/// </remarks>
+public interface IParticipantTransport
+{
+    /// <summary>Runs an operation.</summary>
+    ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Phase one.</summary>
+    ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Operations then prepare (or one-phase commit), in one message.</summary>
+    ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(string node, BatchPrepareRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Phase two (commit).</summary>
+    ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken);
+
+    /// <summary>One-phase commit of the only writer.</summary>
+    ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Abort.</summary>
+    ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken);
+}

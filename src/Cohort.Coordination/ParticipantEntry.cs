@@ -1,0 +1,23 @@
+using Cohort.Core;
+
+namespace Cohort.Coordination;
+
+/// <summary>One participant of a transaction at the coordinator.</summary>
+internal sealed class ParticipantEntry(string resource, string node)
+{
+    public string Resource { get; } = resource;
+
+    public string Node { get; } = node;
+
+    public Participant Participant => new(Resource, Node);
+
+    /// <summary>Whether an operation sent here may have written.</summary>
+    public bool MayWrite { get; set; }
+
+    /// <summary>Operations sent (each numbered, so the participant can refuse duplicates and gaps).</summary>
+    public int Operations { get; set; }
+
+    public VoteKind? Vote { get; set; }
+
+    public bool Acknowledged { get; set; }
+}

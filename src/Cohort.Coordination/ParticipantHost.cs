@@ -1,0 +1,297 @@
+using System.Collections.Concurrent;
+using Cohort.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cohort.Coordination;
+
+/// <summary>
+/// The participant side of a node: receives the coordinator's protocol messages for the resources (engines) it
+/// hosts, refuses stale epochs, duplicated or out-of-sequence operations, and resolves prepared transactions the
+/// coordinator has not settled (termination protocol, <see cref="ResolvePreparedAsync"/>).
+/// </summary>
+public sealed partial class ParticipantHost : IAsyncDisposable
+{
+    private readonly ParticipantHostOptions _options;
+    private readonly IDecisionSource _decisions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, ITransactionalEngine> _engines = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Resource, TxId TxId), HostTransaction> _transactions = new();
+    private readonly ConcurrentDictionary<(string Resource, TxId TxId), DateTimeOffset> _preparedDeadlines = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private long _newestEpoch;
+    private int _disposed;
+
+    /// <summary>Creates a host; add its engines with <see cref="AddEngine"/> and call <see cref="Start"/> for the termination sweep.</summary>
+    public ParticipantHost(ParticipantHostOptions options, IDecisionSource decisions, TimeProvider? time = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(decisions);
+        options.Validate();
+        _options = options;
+        _decisions = decisions;
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>This node's id.</summary>
+    public string NodeId => _options.NodeId;
+
+    /// <summary>The newest coordinator epoch seen; apply, prepare and batch messages with an older one are refused.</summary>
+    public long NewestEpoch => Interlocked.Read(ref _newestEpoch);
+
+    /// <summary>The resources hosted here.</summary>
+    public IReadOnlyCollection<string> Resources => [.. _engines.Keys];
+
+    /// <summary>Hosts <paramref name="engine"/> (owned from now on: disposed with the host).</summary>
+    /// <exception cref="ArgumentException">A resource of that name is already hosted.</exception>
+    public void AddEngine(ITransactionalEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        if (!_engines.TryAdd(engine.Name, engine))
+        {
+            throw new ArgumentException($"Resource '{engine.Name}' is already hosted on {NodeId}.", nameof(engine));
+        }
+    }
+
+    /// <summary>The engine of <paramref name="resource"/>, or null.</summary>
+    public ITransactionalEngine? GetEngine(string resource) => _engines.TryGetValue(resource, out var engine) ? engine : null;
+
+    /// <summary>Runs an operation (see <see cref="ApplyRequest.Sequence"/> for duplicates and gaps).</summary>
+    public async ValueTask<Value> ApplyAsync(ApplyRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var engine = Engine(request.Resource);
+        CheckEpoch(request.Epoch, request.TxId, request.Resource);
+        if (_time.GetUtcNow() >= request.Deadline)
+        {
+            await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
+            throw new CohortException(ErrorCodes.Expired, $"Transaction {request.TxId} passed its deadline {request.Deadline:O}.");
+        }
+
+        var key = (request.Resource, request.TxId);
+        HostTransaction? entry;
+        if (request.Sequence == 1)
+        {
+            entry = _transactions.GetOrAdd(key, static (_, deadline) => new HostTransaction(deadline), request.Deadline);
+        }
+        else if (!_transactions.TryGetValue(key, out entry))
+        {
+            // Its earlier operations were lost (a restart) or it already finished here: running this one alone would commit half a transaction.
+            throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {request.TxId} is unknown on {request.Resource} (operation {request.Sequence} arrived without its predecessors).", isTransient: true);
+        }
+
+        lock (entry.Sync)
+        {
+            if (entry.BatchStarted || request.Sequence != entry.Applied + 1)
+            {
+                Log.OutOfOrder(_logger, request.TxId, request.Resource, request.Sequence, entry.Applied + 1);
+                throw new CohortException(CoordinationErrorCodes.OutOfOrder, $"Operation {request.Sequence} of {request.TxId} on {request.Resource} is a duplicate or out of sequence (expected {entry.Applied + 1}); not run.", isTransient: true);
+            }
+
+            entry.Applied = request.Sequence;
+        }
+
+        return await engine.ApplyAsync(new TransactionContext(request.TxId, request.Deadline), request.Operation, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Phase one. Votes No when the participant ran a different number of operations than the coordinator sent.</summary>
+    public async ValueTask<Vote> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var engine = Engine(request.Resource);
+        CheckEpoch(request.Epoch, request.TxId, request.Resource);
+        var key = (request.Resource, request.TxId);
+        if (_transactions.TryGetValue(key, out var entry) && entry.Applied != request.OperationCount)
+        {
+            // Not aborted here: the transaction may be prepared already (this is a stale duplicate); the No settles it.
+            Log.OperationCountMismatch(_logger, request.TxId, request.Resource, request.OperationCount, entry.Applied);
+            return Vote.No($"{request.Resource} ran {entry.Applied} operations of {request.TxId}, the coordinator sent {request.OperationCount}");
+        }
+
+        if (_time.GetUtcNow() >= request.Deadline)
+        {
+            return Vote.No($"prepare of {request.TxId} reached {request.Resource} after the deadline {request.Deadline:O}");
+        }
+
+        _preparedDeadlines[key] = request.Deadline;
+        var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
+        if (vote.Kind != VoteKind.Yes)
+        {
+            _preparedDeadlines.TryRemove(key, out _);
+        }
+
+        _transactions.TryRemove(key, out _);
+        return vote;
+    }
+
+    /// <summary>A batch: the operations, then prepare (or a one-phase commit). A duplicate gets the first one's answer.</summary>
+    public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(BatchPrepareRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var engine = Engine(request.Resource);
+        CheckEpoch(request.Epoch, request.TxId, request.Resource);
+        if (_time.GetUtcNow() >= request.Deadline)
+        {
+            // Not aborted: an earlier copy of this message may have prepared or committed it.
+            return new BatchPrepareResult([], Vote.No($"batch of {request.TxId} reached {request.Resource} after the deadline"), ErrorCodes.Expired);
+        }
+
+        var key = (request.Resource, request.TxId);
+        var entry = _transactions.GetOrAdd(key, static (_, deadline) => new HostTransaction(deadline), request.Deadline);
+        lock (entry.Sync)
+        {
+            if (entry.BatchStarted || entry.Applied > 0)
+            {
+                return entry.BatchResult ?? new BatchPrepareResult([], Vote.No($"duplicate batch message for {request.TxId}"), CoordinationErrorCodes.OutOfOrder);
+            }
+
+            entry.BatchStarted = true;
+        }
+
+        var context = new TransactionContext(request.TxId, request.Deadline);
+        var results = new List<Value>(request.Operations.Count);
+        BatchPrepareResult result;
+        try
+        {
+            foreach (var operation in request.Operations)
+            {
+                results.Add(await engine.ApplyAsync(context, operation, cancellationToken).ConfigureAwait(false));
+            }
+
+            lock (entry.Sync)
+            {
+                entry.Applied = request.Operations.Count;
+            }
+
+            if (request.CommitOnePhase)
+            {
+                await engine.CommitOnePhaseAsync(request.TxId, engine.Clock.Now(), cancellationToken).ConfigureAwait(false);
+                result = new BatchPrepareResult(results, Vote.Yes(engine.Clock.Current), null);
+            }
+            else
+            {
+                _preparedDeadlines[key] = request.Deadline;
+                var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
+                result = new BatchPrepareResult(vote.Kind == VoteKind.No ? [] : results, vote, null);
+            }
+        }
+        catch (CohortException e)
+        {
+            await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
+            result = new BatchPrepareResult([], Vote.No($"{request.Resource}: {e.Code}: {e.Message}"), e.Code);
+        }
+
+        lock (entry.Sync)
+        {
+            entry.BatchResult = result;
+        }
+
+        return result;
+    }
+
+    /// <summary>Phase two. Never refused for its epoch: a durable decision stands whoever delivers it.</summary>
+    public async ValueTask CommitAsync(CommitRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var engine = Engine(request.Resource);
+        NoteEpoch(request.Epoch);
+        await engine.CommitAsync(request.TxId, request.CommitTimestamp, cancellationToken).ConfigureAwait(false);
+        Forget(request.Resource, request.TxId);
+    }
+
+    /// <summary>
+    /// One-phase commit of the only writer. When the operation count disagrees (a lost or duplicated operation)
+    /// or the deadline has passed, the transaction is aborted first, so the commit then succeeds only if it
+    /// had already committed and otherwise reports <c>aborted</c>.
+    /// </summary>
+    public async ValueTask CommitOnePhaseAsync(OnePhaseCommitRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var engine = Engine(request.Resource);
+        NoteEpoch(request.Epoch);
+        var key = (request.Resource, request.TxId);
+        var applied = _transactions.TryGetValue(key, out var entry) ? entry.Applied : -1;
+        var pastDeadline = entry is not null && _time.GetUtcNow() >= entry.Deadline;
+        if (applied != request.OperationCount || pastDeadline)
+        {
+            if (applied >= 0 && applied != request.OperationCount)
+            {
+                Log.OperationCountMismatch(_logger, request.TxId, request.Resource, request.OperationCount, applied);
+            }
+
+            await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
+        }
+
+        await engine.CommitOnePhaseAsync(request.TxId, request.CommitTimestamp, cancellationToken).ConfigureAwait(false);
+        Forget(request.Resource, request.TxId);
+    }
+
+    /// <summary>Aborts. Idempotent, never refused for its epoch.</summary>
+    public async ValueTask AbortAsync(AbortRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var engine = Engine(request.Resource);
+        NoteEpoch(request.Epoch);
+        await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
+        Forget(request.Resource, request.TxId);
+    }
+
+    /// <summary>Stops the termination sweep and disposes every hosted engine.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await StopSweepAsync().ConfigureAwait(false);
+        foreach (var engine in _engines.Values)
+        {
+            await engine.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private ITransactionalEngine Engine(string resource)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new CohortException(ErrorCodes.Disposed, $"Node {NodeId} is shutting down.");
+        }
+
+        return _engines.TryGetValue(resource, out var engine)
+            ? engine
+            : throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on node {NodeId}.", isTransient: false);
+    }
+
+    private void CheckEpoch(long epoch, TxId txId, string resource)
+    {
+        var newest = NoteEpoch(epoch);
+        if (epoch < newest)
+        {
+            Log.StaleEpoch(_logger, txId, resource, epoch, newest);
+            throw new CohortException(CoordinationErrorCodes.StaleEpoch, $"Message for {txId} carries epoch {epoch}, older than {newest}: it comes from a deposed coordinator.", isTransient: false);
+        }
+    }
+
+    private long NoteEpoch(long epoch)
+    {
+        while (true)
+        {
+            var newest = Interlocked.Read(ref _newestEpoch);
+            if (epoch <= newest || Interlocked.CompareExchange(ref _newestEpoch, epoch, newest) == newest)
+            {
+                return Math.Max(epoch, newest);
+            }
+        }
+    }
+
+    private void Forget(string resource, TxId txId)
+    {
+        _transactions.TryRemove((resource, txId), out _);
+        _preparedDeadlines.TryRemove((resource, txId), out _);
+    }
+}

@@ -47,4 +47,7 @@ public static class ErrorCodes
 
     /// <summary>The component is shut down.</summary>
     public const string Disposed = "disposed";
+
+    /// <summary>A write would break a constraint: a duplicate primary or unique key, NULL in a NOT NULL column (SQL resources).</summary>
+    public const string ConstraintViolation = "constraint_violation";
 }

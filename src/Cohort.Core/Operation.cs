@@ -15,6 +15,17 @@ public readonly record struct Operation(string Name, Value Arguments)
     /// <summary>Converts the JSON form <c>{"name":{…}}</c> into an operation.</summary>
     public static Operation FromValue(Value op)
     {
+        // SQL operations are the two shapes the API documents: {"sql": text, "params": [...]} and the seed payload.
+        if (op.Kind == ValueKind.Map && op.AsMap().ContainsKey("sql"))
+        {
+            return new Operation("sql", op);
+        }
+
+        if (op.Kind == ValueKind.Map && op.AsMap().ContainsKey("table") && op.AsMap().ContainsKey("operation"))
+        {
+            return new Operation("payload", op);
+        }
+
         if (op.Kind != ValueKind.Map || op.AsMap().Count != 1)
         {
             throw new CohortException(ErrorCodes.BadOperation, "An operation is an object with exactly one member naming it, e.g. {\"get\":{\"key\":\"k\"}}.");
@@ -25,7 +36,7 @@ public readonly record struct Operation(string Name, Value Arguments)
     }
 
     /// <summary>The JSON form <c>{"name":{…}}</c>.</summary>
-    public Value ToValue() => Value.Map((Name, Arguments));
+    public Value ToValue() => Name is "sql" or "payload" ? Arguments : Value.Map((Name, Arguments));
 
     /// <summary>A required argument; throws <c>bad_operation</c> naming it when missing.</summary>
     public Value Required(string argument)

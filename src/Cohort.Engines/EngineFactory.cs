@@ -2,6 +2,7 @@ using Cohort.Core;
 using Cohort.Engines.Kv;
 using Cohort.Engines.Queue;
 using Cohort.Engines.Resource;
+using Cohort.Engines.Sql;
 using Microsoft.Extensions.Logging;
 
 namespace Cohort.Engines;
@@ -10,7 +11,7 @@ namespace Cohort.Engines;
 public static class EngineFactory
 {
     /// <summary>The engine kinds this build can open.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["kv", "queue", "resource"];
+    public static IReadOnlyList<string> Kinds { get; } = ["kv", "queue", "resource", "sql"];
 
     /// <summary>
     /// Opens resource <paramref name="resource"/> (<c>&lt;engine&gt;:&lt;name&gt;</c>) with its data in
@@ -25,6 +26,7 @@ public static class EngineFactory
             "kv" => KvEngine.Open(resource, options, logger),
             "queue" => QueueEngine.Open(resource, options, logger),
             "resource" => ResourceEngine.Open(resource, options, logger),
+            "sql" => SqlEngine.Open(resource, options, logger),
             _ => throw new CohortException(ErrorCodes.BadOperation, $"Unknown engine '{kind}' in resource '{resource}'; known: {string.Join(", ", Kinds)}.", isTransient: false),
         };
     }

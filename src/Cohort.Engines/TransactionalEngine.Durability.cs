@@ -75,11 +75,7 @@ public abstract partial class TransactionalEngine<TTx>
 
         foreach (var tx in _transactions.Values)
         {
-            foreach (var key in tx.ExclusiveLockKeys)
-            {
-                Locks.AcquireRecovered(tx.Locks, key, LockMode.Exclusive);
-            }
-
+            RetakeLocks(tx);
             var prepareTimestamp = tx.PrepareTimestamp;
             tx.Marker = MarkPrepared(tx, () => prepareTimestamp);
             OnRecovered(tx);

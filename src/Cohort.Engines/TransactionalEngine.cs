@@ -474,6 +474,19 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     {
     }
 
+    /// <summary>
+    /// Retakes the exclusive locks of a prepared transaction recovered from the log, before any new transaction
+    /// runs. The default locks <see cref="EngineTransaction.ExclusiveLockKeys"/>; engines with range locks override it.
+    /// </summary>
+    protected virtual void RetakeLocks(TTx tx)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        foreach (var key in tx.ExclusiveLockKeys)
+        {
+            Locks.AcquireRecovered(tx.Locks, key, LockMode.Exclusive);
+        }
+    }
+
     /// <summary>Called for each prepared transaction recovered at start-up, after its locks are retaken.</summary>
     protected virtual void OnRecovered(TTx tx)
     {

@@ -10,7 +10,7 @@ namespace Cohort.Storage.Locking;
 /// served oldest first, and a request never overtakes an older waiter it conflicts with, so a young
 /// transaction cannot starve an old one.
 /// </summary>
-public sealed class LockManager
+public sealed partial class LockManager
 {
     private static readonly TimeSpan MaxTimedWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
     private readonly Lock _gate = new();
@@ -162,6 +162,8 @@ public sealed class LockManager
                 owner.Held.Remove(key);
                 ReleaseKeyLocked(owner, key);
             }
+
+            ReleaseRangesLocked(owner, sharedOnly: true);
         }
     }
 
@@ -217,7 +219,9 @@ public sealed class LockManager
 
             throw new CohortException(
                 ErrorCodes.LockTimeout,
-                $"Transaction {waiter.Owner.Id} timed out at its deadline waiting for a {waiter.Mode} lock on '{waiter.Key}'.");
+                waiter.Range is { } range
+                    ? $"Transaction {waiter.Owner.Id} timed out at its deadline waiting for a {waiter.Mode} lock on {range} in '{waiter.Key}'."
+                    : $"Transaction {waiter.Owner.Id} timed out at its deadline waiting for a {waiter.Mode} lock on '{waiter.Key}'.");
         }
     }
 
@@ -299,6 +303,7 @@ public sealed class LockManager
         }
 
         owner.Held.Clear();
+        ReleaseRangesLocked(owner, sharedOnly: false);
     }
 
     private void ReleaseKeyLocked(LockOwner owner, string key)
@@ -326,7 +331,11 @@ public sealed class LockManager
     private void RemoveWaiterLocked(Waiter waiter)
     {
         waiter.Owner.Waiting = null;
-        if (_entries.TryGetValue(waiter.Key, out var entry))
+        if (waiter.Range is not null)
+        {
+            RemoveRangeWaiterLocked(waiter);
+        }
+        else if (_entries.TryGetValue(waiter.Key, out var entry))
         {
             entry.Waiters.Remove(waiter);
             GrantWaitersLocked(entry);
@@ -364,6 +373,9 @@ public sealed class LockManager
         public string Key { get; } = key;
 
         public LockMode Mode { get; } = mode;
+
+        /// <summary>For a range request: the range (and <see cref="Key"/> is the space); null for a key request.</summary>
+        public LockRange? Range { get; init; }
 
         public bool Granted { get; set; }
 

@@ -24,6 +24,8 @@ public sealed class LockOwner
 
     internal Dictionary<string, LockMode> Held { get; } = new(StringComparer.Ordinal);
 
+    internal List<(string Space, LockManager.RangeHolder Holder)> HeldRanges { get; } = [];
+
     internal LockManager.Waiter? Waiting { get; set; }
 
     internal bool Prepared { get; set; }

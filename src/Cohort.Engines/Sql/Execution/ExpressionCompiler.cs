@@ -35,7 +35,19 @@ internal static partial class ExpressionCompiler
     {
         ArgumentNullException.ThrowIfNull(expression);
         ArgumentNullException.ThrowIfNull(schema);
-        return Bind(expression, new Scope(schema, outer));
+        return Bind(expression, new Scope(schema, outer, null));
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="expression"/> like <see cref="Compile(Expression, RowSchema, RowSchema?)"/> and records in
+    /// <paramref name="usage"/> whether it reads a column of the enclosing query (the planner's test for a correlated subquery).
+    /// </summary>
+    public static CompiledExpression Compile(Expression expression, RowSchema schema, RowSchema? outer, OuterUsage usage)
+    {
+        ArgumentNullException.ThrowIfNull(expression);
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(usage);
+        return Bind(expression, new Scope(schema, outer, usage));
     }
 
     /// <summary>
@@ -117,6 +129,7 @@ internal static partial class ExpressionCompiler
             var outcome = outer.TryResolve(table, column, out index);
             if (outcome == ColumnLookup.Found)
             {
+                scope.Usage?.Mark();
                 return new OuterColumnNode(index);
             }
 
@@ -198,5 +211,5 @@ internal static partial class ExpressionCompiler
         return new CaseNode(@case.Operand is { } operand ? Bind(operand, scope) : null, conditions, results, otherwise);
     }
 
-    private readonly record struct Scope(RowSchema Schema, RowSchema? Outer);
+    private readonly record struct Scope(RowSchema Schema, RowSchema? Outer, OuterUsage? Usage);
 }

@@ -1,0 +1,216 @@
+using Cohort.Core;
+using Cohort.Engines.Sql.Ast;
+using Cohort.Engines.Sql.Execution;
+using Cohort.Engines.Sql.Storage;
+
+namespace Cohort.Engines.Sql.Planning;
+
+internal sealed partial class Planner
+{
+    /// <summary>The schema of EXCLUDED in ON CONFLICT DO UPDATE.</summary>
+    public const string Excluded = "excluded";
+
+    /// <summary>Plans a SELECT, INSERT, UPDATE, DELETE or EXPLAIN of one of them against <paramref name="view"/>.</summary>
+    public static StatementPlan Plan(Statement statement, ISqlView view)
+    {
+        var planner = new Planner(view);
+        return statement switch
+        {
+            ExplainStatement explain => planner.Finish(explained: Plan(explain.Statement, view)),
+            SelectStatement select => planner.Finish(query: planner.PlanQuery(select, new Frame(null))),
+            InsertStatement insert => planner.PlanInsert(insert),
+            UpdateStatement update => planner.PlanUpdate(update),
+            DeleteStatement delete => planner.PlanDelete(delete),
+            _ => throw new ArgumentException($"{statement.GetType().Name} is not planned", nameof(statement)),
+        };
+    }
+
+    private StatementPlan Finish(QueryPlan? query = null, StatementPlan.WritePlan? write = null, StatementPlan? explained = null) => new()
+    {
+        Dependencies = new Dictionary<string, TableSchema?>(_dependencies, StringComparer.Ordinal),
+        Scans = [.. _scans],
+        Subqueries = new Dictionary<SelectStatement, SubqueryPlan>(_subqueries, ReferenceEqualityComparer.Instance),
+        Query = query,
+        Write = write,
+        Explained = explained,
+    };
+
+    private StatementPlan PlanInsert(InsertStatement insert)
+    {
+        var table = Table(insert.Table);
+        var frame = new Frame(null);
+        var columns = new List<int>();
+        if (insert.Columns.IsEmpty)
+        {
+            columns.AddRange(Enumerable.Range(0, table.Columns.Length));
+        }
+        else
+        {
+            foreach (var name in insert.Columns)
+            {
+                var index = table.FindColumn(name);
+                if (index < 0)
+                {
+                    throw SqlError.Type($"column \"{name}\" of relation \"{table.Name}\" does not exist");
+                }
+
+                if (columns.Contains(index))
+                {
+                    throw SqlError.Type($"column \"{name}\" specified more than once");
+                }
+
+                columns.Add(index);
+            }
+        }
+
+        List<IReadOnlyList<CompiledExpression>>? values = null;
+        QueryPlan? query = null;
+        switch (insert.Source)
+        {
+            case ValuesSource v:
+                values = [];
+                foreach (var row in v.Rows)
+                {
+                    if (row.Length != columns.Count)
+                    {
+                        throw SqlError.Type(row.Length > columns.Count ? "INSERT has more expressions than target columns" : "INSERT has more target columns than expressions");
+                    }
+
+                    values.Add([.. row.Select(e => Compile(e, RowSchema.Empty, frame))]);
+                }
+
+                break;
+            case QuerySource q:
+                query = PlanQuery(q.Query, new Frame(null));
+                if (query.ColumnNames.Count != columns.Count)
+                {
+                    throw SqlError.Type(query.ColumnNames.Count > columns.Count ? "INSERT has more expressions than target columns" : "INSERT has more target columns than expressions");
+                }
+
+                break;
+        }
+
+        var defaults = table.Columns.Select(c => c.Default is { } d ? Compile(d, RowSchema.Empty, frame) : null).ToList();
+        var rowSchema = table.ToRowSchema();
+        StatementPlan.ConflictTarget? conflict = null;
+        var assignments = new List<(int, CompiledExpression)>();
+        if (insert.OnConflict is { } onConflict)
+        {
+            IndexSchema? index = null;
+            var any = onConflict.TargetColumns.IsEmpty;
+            if (!any)
+            {
+                var target = onConflict.TargetColumns.Select(c => table.FindColumn(c) is var i and >= 0 ? i : throw SqlError.Type($"column \"{c}\" does not exist")).ToHashSet();
+                if (!(target.SetEquals(table.PrimaryKey) && !table.HasRowId))
+                {
+                    index = table.Indexes.FirstOrDefault(i => i.Unique && target.SetEquals(i.Columns))
+                        ?? throw SqlError.Type("there is no unique or exclusion constraint matching the ON CONFLICT specification");
+                }
+            }
+
+            if (onConflict.Action == ConflictAction.DoUpdate && any)
+            {
+                throw SqlError.Type("ON CONFLICT DO UPDATE requires inference specification or constraint name");
+            }
+
+            var both = rowSchema.Concat(table.ToRowSchema(Excluded));
+            assignments = Assignments(table, onConflict.Assignments, both, frame);
+            var where = onConflict.Where is { } w ? Compile(w, both, frame) : null;
+            conflict = new StatementPlan.ConflictTarget(onConflict.Action, index, any, where);
+        }
+
+        var (returning, names) = Returning(insert.Returning, rowSchema, frame);
+        return Finish(query: query, write: new StatementPlan.WritePlan
+        {
+            Kind = StatementPlan.WriteKind.Insert,
+            Table = table,
+            Columns = columns,
+            Values = values,
+            Defaults = defaults,
+            Conflict = conflict,
+            Assignments = assignments,
+            Returning = returning,
+            ReturningNames = names,
+        });
+    }
+
+    private StatementPlan PlanUpdate(UpdateStatement update)
+    {
+        var table = Table(update.Table.Name);
+        var alias = update.Table.Alias ?? table.Name;
+        var frame = new Frame(null);
+        frame.DeclareLocals([update.Table], FindTable);
+        var scan = Scan(table, alias, [.. ExpressionRewriter.Conjuncts(update.Where)], frame);
+        var filter = update.Where is { } where ? Compile(NoAggregates(where, "WHERE"), scan.Schema, frame) : null;
+        var assignments = Assignments(table, update.Assignments, scan.Schema, frame);
+        var (returning, names) = Returning(update.Returning, scan.Schema, frame);
+        return Finish(write: new StatementPlan.WritePlan
+        {
+            Kind = StatementPlan.WriteKind.Update,
+            Table = table,
+            Scan = scan,
+            Filter = filter,
+            Assignments = assignments,
+            Returning = returning,
+            ReturningNames = names,
+        });
+    }
+
+    private StatementPlan PlanDelete(DeleteStatement delete)
+    {
+        var table = Table(delete.Table.Name);
+        var alias = delete.Table.Alias ?? table.Name;
+        var frame = new Frame(null);
+        frame.DeclareLocals([delete.Table], FindTable);
+        var scan = Scan(table, alias, [.. ExpressionRewriter.Conjuncts(delete.Where)], frame);
+        var filter = delete.Where is { } where ? Compile(NoAggregates(where, "WHERE"), scan.Schema, frame) : null;
+        var (returning, names) = Returning(delete.Returning, scan.Schema, frame);
+        return Finish(write: new StatementPlan.WritePlan
+        {
+            Kind = StatementPlan.WriteKind.Delete,
+            Table = table,
+            Scan = scan,
+            Filter = filter,
+            Returning = returning,
+            ReturningNames = names,
+        });
+    }
+
+    private static Expression NoAggregates(Expression expression, string clause) =>
+        ExpressionCompiler.ContainsAggregate(expression) ? throw SqlError.Type($"aggregate functions are not allowed in {clause}") : expression;
+
+    private List<(int, CompiledExpression)> Assignments(TableSchema table, IEnumerable<Assignment> assignments, RowSchema scope, Frame frame)
+    {
+        var result = new List<(int, CompiledExpression)>();
+        foreach (var assignment in assignments)
+        {
+            var column = table.FindColumn(assignment.Column);
+            if (column < 0)
+            {
+                throw SqlError.Type($"column \"{assignment.Column}\" of relation \"{table.Name}\" does not exist");
+            }
+
+            if (result.Any(a => a.Item1 == column))
+            {
+                throw SqlError.Type($"multiple assignments to same column \"{assignment.Column}\"");
+            }
+
+            result.Add((column, Compile(NoAggregates(assignment.Value, "UPDATE"), scope, frame)));
+        }
+
+        return result;
+    }
+
+    private (List<CompiledExpression> Expressions, List<string> Names) Returning(IEnumerable<SelectItem> items, RowSchema scope, Frame frame)
+    {
+        var expressions = new List<CompiledExpression>();
+        var names = new List<string>();
+        foreach (var item in ExpandItems(items, scope))
+        {
+            expressions.Add(item.Expression is { } e ? Compile(NoAggregates(e, "RETURNING"), scope, frame) : ColumnAt(item.Index, scope));
+            names.Add(item.Name);
+        }
+
+        return (expressions, names);
+    }
+}

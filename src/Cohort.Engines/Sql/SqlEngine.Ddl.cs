@@ -1,0 +1,177 @@
+using System.Collections.Immutable;
+using Cohort.Core;
+using Cohort.Engines.Sql.Ast;
+using Cohort.Engines.Sql.Execution;
+using Cohort.Engines.Sql.Execution.Views;
+using Cohort.Engines.Sql.Storage;
+using Cohort.Storage.Locking;
+
+namespace Cohort.Engines.Sql;
+
+public sealed partial class SqlEngine
+{
+    // DDL writes catalog entries (and index entries or row deletions) into the transaction like any write, under an
+    // exclusive lock on the table's catalog entry, which every statement using the table holds shared.
+    private async ValueTask<Value> ExecuteDdlAsync(Statement statement, Value[] parameters, DateTime now, SqlTransaction tx, CancellationToken cancellationToken)
+    {
+        var view = new TransactionView(_store, tx);
+        switch (statement)
+        {
+            case CreateTableStatement create:
+            {
+                await LockCatalogAsync(tx, create.Name, cancellationToken).ConfigureAwait(false);
+                if (view.FindTable(create.Name) is not null)
+                {
+                    return create.IfNotExists ? Done() : throw SqlError.Type($"relation \"{create.Name}\" already exists");
+                }
+
+                var schema = TableSchema.Create(create);
+                CheckIndexNames(view, schema, schema.Indexes.Select(i => i.Name));
+                tx.Write(SqlKey.Catalog(schema.Name), SchemaCache.Encode(schema));
+                return Done();
+            }
+
+            case DropTableStatement drop:
+            {
+                await LockCatalogAsync(tx, drop.Name, cancellationToken).ConfigureAwait(false);
+                if (view.FindTable(drop.Name) is not { } schema)
+                {
+                    return drop.IfExists ? Done() : throw SqlError.Type($"table \"{drop.Name}\" does not exist");
+                }
+
+                foreach (var (key, _) in view.Scan(SqlKey.PrefixRange(SqlKeySpace.Rows, schema.Name, string.Empty, [])))
+                {
+                    tx.Write(key, null);
+                }
+
+                foreach (var index in schema.Indexes)
+                {
+                    DropIndexRange(view, tx, schema.Name, index.Name);
+                }
+
+                tx.Write(SqlKey.Catalog(schema.Name), null);
+                return Done();
+            }
+
+            case CreateIndexStatement create:
+            {
+                await LockCatalogAsync(tx, create.Table, cancellationToken).ConfigureAwait(false);
+                var schema = view.FindTable(create.Table) ?? throw SqlError.Type($"relation \"{create.Table}\" does not exist");
+                if (view.Tables().Any(t => t.FindIndex(create.Name) is not null) || (!schema.HasRowId && schema.PrimaryKeyName == create.Name))
+                {
+                    return create.IfNotExists ? Done() : throw SqlError.Type($"relation \"{create.Name}\" already exists");
+                }
+
+                var altered = schema.AddIndex(create.Name, create.Columns, create.Unique);
+                var index = altered.FindIndex(create.Name)!;
+                var entries = new Dictionary<SqlKey, SqlKey>(SqlKeyComparer.Instance);
+                foreach (var (rowKey, stored) in view.Scan(SqlKey.PrefixRange(SqlKeySpace.Rows, schema.Name, string.Empty, [])))
+                {
+                    var row = RowCodec.DecodeRow(altered, stored);
+                    var entry = RowCodec.IndexEntry(altered, index, row, rowKey);
+                    if (!entries.TryAdd(entry.Key, rowKey))
+                    {
+                        throw new CohortException(ErrorCodes.ConstraintViolation, $"could not create unique index \"{create.Name}\": Key ({string.Join(", ", index.Columns.Select(c => altered.Columns[c].Name))})=({string.Join(", ", index.Columns.Select(c => SqlSemantics.ToText(row[c])))}) is duplicated.", isTransient: false);
+                    }
+
+                    tx.Write(entry.Key, entry.Value);
+                }
+
+                tx.Write(SqlKey.Catalog(schema.Name), SchemaCache.Encode(altered));
+                return Done();
+            }
+
+            case DropIndexStatement drop:
+            {
+                // Index names are unique across tables; find the table first, then lock it and look again.
+                var owner = view.Tables().FirstOrDefault(t => t.FindIndex(drop.Name) is not null);
+                if (owner is null)
+                {
+                    return drop.IfExists ? Done() : throw SqlError.Type($"index \"{drop.Name}\" does not exist");
+                }
+
+                await LockCatalogAsync(tx, owner.Name, cancellationToken).ConfigureAwait(false);
+                var schema = view.FindTable(owner.Name);
+                if (schema?.FindIndex(drop.Name) is null)
+                {
+                    return drop.IfExists ? Done() : throw SqlError.Type($"index \"{drop.Name}\" does not exist");
+                }
+
+                DropIndexRange(view, tx, schema.Name, drop.Name);
+                tx.Write(SqlKey.Catalog(schema.Name), SchemaCache.Encode(schema.DropIndex(drop.Name)));
+                return Done();
+            }
+
+            case AlterTableAddColumnStatement alter:
+            {
+                await LockCatalogAsync(tx, alter.Table, cancellationToken).ConfigureAwait(false);
+                var schema = view.FindTable(alter.Table) ?? throw SqlError.Type($"relation \"{alter.Table}\" does not exist");
+                if (schema.FindColumn(alter.Column.Name) >= 0 && alter.IfNotExists)
+                {
+                    return Done();
+                }
+
+                // Rows stored before the column existed read the default evaluated now (PostgreSQL's missing value).
+                var missing = alter.Column.Default is { } d
+                    ? SqlSemantics.Assign(ExpressionCompiler.Compile(d, RowSchema.Empty).Evaluate([], new EvaluationContext(parameters, now)), alter.Column.Type, alter.Column.Name)
+                    : Value.Null;
+                var altered = schema.AddColumn(alter.Column, missing);
+                var rows = view.Scan(SqlKey.PrefixRange(SqlKeySpace.Rows, schema.Name, string.Empty, []));
+                if (alter.Column.NotNull && missing.IsNull && rows.Count > 0)
+                {
+                    throw new CohortException(ErrorCodes.ConstraintViolation, $"column \"{alter.Column.Name}\" of relation \"{schema.Name}\" contains null values", isTransient: false);
+                }
+
+                var added = altered.Indexes.Where(i => schema.FindIndex(i.Name) is null).ToList();
+                CheckIndexNames(view, altered, added.Select(i => i.Name));
+                foreach (var index in added)
+                {
+                    // A new UNIQUE column holds one value (the missing value) in every existing row.
+                    if (index.Unique && !missing.IsNull && rows.Count > 1)
+                    {
+                        throw new CohortException(ErrorCodes.ConstraintViolation, $"could not create unique index \"{index.Name}\": Key ({alter.Column.Name})=({SqlSemantics.ToText(missing)}) is duplicated.", isTransient: false);
+                    }
+
+                    foreach (var (rowKey, stored) in rows)
+                    {
+                        var entry = RowCodec.IndexEntry(altered, index, RowCodec.DecodeRow(altered, stored), rowKey);
+                        tx.Write(entry.Key, entry.Value);
+                    }
+                }
+
+                tx.Write(SqlKey.Catalog(schema.Name), SchemaCache.Encode(altered));
+                return Done();
+            }
+
+            default:
+                throw new ArgumentException($"{statement.GetType().Name} is not DDL", nameof(statement));
+        }
+    }
+
+    private ValueTask LockCatalogAsync(SqlTransaction tx, string table, CancellationToken cancellationToken) =>
+        Locks.AcquireAsync(tx.Locks, SqlLocks.CatalogLock(table), LockMode.Exclusive, cancellationToken);
+
+    private static void DropIndexRange(TransactionView view, SqlTransaction tx, string table, string index)
+    {
+        foreach (var (key, _) in view.Scan(SqlKey.PrefixRange(SqlKeySpace.Index, table, index, [])))
+        {
+            tx.Write(key, null);
+        }
+    }
+
+    private static void CheckIndexNames(TransactionView view, TableSchema schema, IEnumerable<string> names)
+    {
+        var taken = view.Tables().Where(t => t.Name != schema.Name)
+            .SelectMany(t => t.Indexes.Select(i => i.Name).Append(t.PrimaryKeyName))
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (taken.Contains(name))
+            {
+                throw SqlError.Type($"relation \"{name}\" already exists");
+            }
+        }
+    }
+
+    private static Value Done() => Result([], [], 0);
+}

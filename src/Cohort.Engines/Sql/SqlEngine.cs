@@ -1,0 +1,128 @@
+using System.Buffers;
+using Cohort.Core;
+using Cohort.Engines.Sql.Storage;
+using Cohort.Storage.Encoding;
+using Cohort.Storage.Locking;
+using Cohort.Storage.Mvcc;
+using Microsoft.Extensions.Logging;
+
+namespace Cohort.Engines.Sql;
+
+/// <summary>
+/// The SQL engine (<c>sql:*</c>): its own parser, planner and executor over one MVCC store holding the catalog,
+/// the rows and the index entries of every table. Operations are <c>{"sql": text, "params": [...]}</c> or a seed
+/// payload <c>{"table", "operation", "values", "where"}</c>; answers are <c>{"columns", "rows", "affected"}</c>.
+/// </summary>
+/// <remarks>
+/// Read-write transactions are serializable by strict two-phase locking with predicate locks: statements lock the
+/// key ranges they read (a primary-key point, an index range or the whole table) and every key they write, and
+/// keep them to the end. Reads outside a transaction and <c>SELECT … AS OF</c> read a snapshot and lock nothing.
+/// DDL is transactional: schemas are catalog entries written like rows.
+/// </remarks>
+public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
+{
+    /// <summary>Most statements kept in the plan cache.</summary>
+    public const int PlanCacheCapacity = 1024;
+
+    private readonly MvccStore<SqlKey> _store = new(SqlKeyComparer.Instance, SqlKeyComparer.Instance);
+    private readonly StatementCache _statements = new(PlanCacheCapacity);
+
+    private SqlEngine(string name, EngineOptions options, ILogger? logger)
+        : base(name, options, logger)
+    {
+    }
+
+    /// <summary>Number of keys stored (catalog entries, rows and index entries, including deleted ones not yet collected).</summary>
+    public int KeyCount => _store.Count;
+
+    /// <summary>Opens (recovering if needed) the SQL resource <paramref name="name"/> in <see cref="EngineOptions.DataDirectory"/>.</summary>
+    public static SqlEngine Open(string name, EngineOptions options, ILogger? logger = null) =>
+        Recover(new SqlEngine(name, options, logger));
+
+    /// <inheritdoc/>
+    protected override SqlTransaction CreateTransaction(TxId id, DateTimeOffset deadline) => new(id, deadline);
+
+    /// <inheritdoc/>
+    protected override ValueTask<Value> ExecuteAsync(SqlTransaction tx, Operation operation, CancellationToken cancellationToken)
+    {
+        var (text, parameters) = ParseOperation(operation);
+        return RunAsync(text, parameters, tx, null, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    protected override ValueTask<Value> ExecuteReadAsync(HlcTimestamp snapshot, Operation operation, CancellationToken cancellationToken)
+    {
+        var (text, parameters) = ParseOperation(operation);
+        return RunAsync(text, parameters, null, snapshot, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    protected override SqlTransaction ReadIntents(TxId id, ref SpanReader reader) => SqlTransaction.ReadIntents(id, ref reader);
+
+    /// <inheritdoc/>
+    protected override PreparedMarker MarkPrepared(SqlTransaction tx, Func<HlcTimestamp> timestamp) =>
+        _store.MarkPrepared(tx.Writes.Keys, tx.Id, timestamp);
+
+    /// <inheritdoc/>
+    protected override void InstallCommit(SqlTransaction tx, HlcTimestamp commitTimestamp, PreparedMarker? marker) =>
+        _store.InstallAll(tx.Writes, commitTimestamp, marker);
+
+    /// <inheritdoc/>
+    protected override void OnPreparedAborted(SqlTransaction tx, PreparedMarker marker) => _store.ClearPrepared(tx.Writes.Keys, marker);
+
+    /// <inheritdoc/>
+    protected override void RetakeLocks(SqlTransaction tx)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        foreach (var key in tx.Writes.Keys)
+        {
+            if (key.Space == SqlKeySpace.Catalog)
+            {
+                Locks.AcquireRecovered(tx.Locks, SqlLocks.CatalogLock(key.Table), LockMode.Exclusive);
+            }
+            else
+            {
+                Locks.AcquireRangeRecovered(tx.Locks, SqlLocks.Space(key.Table), SqlLocks.Point(key), SqlLocks.Comparer);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void WriteState(IBufferWriter<byte> writer) => _store.WriteTo(writer, SqlKeyCodec.Write);
+
+    /// <inheritdoc/>
+    protected override void ReadState(ref SpanReader reader) => _store.ReadFrom(ref reader, SqlKeyCodec.Read);
+
+    /// <inheritdoc/>
+    protected override void CollectGarbage(HlcTimestamp horizon) => _store.CollectGarbage(horizon);
+
+    /// <inheritdoc/>
+    protected override void DisposeCore() => _store.Dispose();
+
+    private static (string Text, Value[] Parameters) ParseOperation(Operation operation)
+    {
+        switch (operation.Name)
+        {
+            case "sql":
+            {
+                var text = operation.RequiredString("sql");
+                if (!operation.Arguments.TryGetField("params", out var list) || list.IsNull)
+                {
+                    return (text, []);
+                }
+
+                return list.Kind == ValueKind.List
+                    ? (text, [.. list.AsList()])
+                    : throw new CohortException(ErrorCodes.BadOperation, "Argument 'params' of 'sql' must be a list.", isTransient: false);
+            }
+
+            case "payload":
+                return SeedPayload.ToStatement(operation.Arguments);
+            default:
+                throw new CohortException(
+                    ErrorCodes.UnknownOperation,
+                    $"Unknown SQL operation '{operation.Name}'; expected {{\"sql\": \"…\", \"params\": […]}} or a seed payload {{\"table\", \"operation\", \"values\", \"where\"}}.",
+                    isTransient: false);
+        }
+    }
+}

@@ -5,7 +5,7 @@ namespace Cohort.Coordination;
 
 /// <summary>Phase two: the durable decision to commit. Idempotent; never refused for its epoch (a decision stands).</summary>
 /// <param name="TxId">The transaction.</param>
-/// <param name="Epoch">The epoch of the coordinator that decided.</param>
+/// <param name="Epoch">The sender's epoch (noted by the participant, never grounds for refusal).</param>
 /// <param name="Resource">The resource to commit.</param>
 /// <param name="CommitTimestamp">The commit timestamp.</param>
 /// <param name="Participants">Every participant of the decision (lets a receiver tell others, or check).</param>

@@ -27,7 +27,7 @@ public sealed partial class Coordinator
 
     private async Task<bool> CommitUntilAcknowledgedAsync(CoordinatorTransaction tx, CommitDecision decision, Participant participant)
     {
-        var request = new CommitRequest(decision.TxId, decision.Epoch, participant.Resource, decision.CommitTimestamp, decision.Participants);
+        var request = new CommitRequest(decision.TxId, Epoch, participant.Resource, decision.CommitTimestamp, decision.Participants);
         var delay = _options.RetryInitialDelay;
         for (var attempt = 1; !_stopping.IsCancellationRequested; attempt++)
         {

@@ -224,7 +224,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             // Background loops end on cancellation.
         }
 
-        _stopping.Dispose();
+        // _stopping is not disposed: a commit still running on another thread links to it and must see it cancelled.
     }
 
     private CoordinatorTransaction Get(TxId txId) =>

@@ -23,7 +23,7 @@ namespace Cohort.Benchmarks.Sql;
 public class SqlInsertBenchmarks
 {
     /// <summary>Transactions per writer per invocation.</summary>
-    public const int PerWriter = 16;
+    public const int PerWriter = 32;
 
     /// <summary>Concurrent writers (a constant so that <c>OperationsPerInvoke</c> can use it).</summary>
     public const int WriterCount = 64;

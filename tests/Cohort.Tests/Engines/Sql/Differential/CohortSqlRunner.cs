@@ -51,20 +51,12 @@ internal sealed class CohortSqlRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs the query as a lock-free snapshot read.</summary>
     public async Task<QueryResult> QueryAsync(DifferentialQuery query)
     {
         try
         {
-            var result = await _engine.ReadAsync(_engine.Clock.Now(), SqlOperation(query.Sql, query.Parameters), CancellationToken.None);
-            if (!result.TryGetField("columns", out var columns) || !result.TryGetField("rows", out var rows))
-            {
-                return new QueryResult([], [], $"the result has no columns or rows: {result}");
-            }
-
-            return new QueryResult(
-                [.. columns.AsList().Select(c => c.AsString())],
-                [.. rows.AsList().Select(r => r.AsList())],
-                null);
+            return ToResult(await _engine.ReadAsync(_engine.Clock.Now(), SqlOperation(query.Sql, query.Parameters), CancellationToken.None));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -73,7 +65,37 @@ internal sealed class CohortSqlRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs the query in a read-write transaction (taking its predicate locks), then commits it.</summary>
+    public async Task<QueryResult> QueryInTransactionAsync(DifferentialQuery query)
+    {
+        var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow + Deadline);
+        try
+        {
+            var result = await _engine.ApplyAsync(tx, SqlOperation(query.Sql, query.Parameters), CancellationToken.None);
+            await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), CancellationToken.None);
+            return ToResult(result);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            await _engine.AbortAsync(tx.Id, CancellationToken.None);
+            return QueryResult.Failed(e);
+        }
+    }
+
     public ValueTask DisposeAsync() => _engine.DisposeAsync();
+
+    private static QueryResult ToResult(Value result)
+    {
+        if (!result.TryGetField("columns", out var columns) || !result.TryGetField("rows", out var rows))
+        {
+            return new QueryResult([], [], $"the result has no columns or rows: {result}");
+        }
+
+        return new QueryResult(
+            [.. columns.AsList().Select(c => c.AsString())],
+            [.. rows.AsList().Select(r => r.AsList())],
+            null);
+    }
 
     private static Operation SqlOperation(string sql, ImmutableArray<Value> parameters) =>
         Operation.Create("sql", ("sql", Value.From(sql)), ("params", Value.List(parameters.IsDefault ? [] : parameters)));

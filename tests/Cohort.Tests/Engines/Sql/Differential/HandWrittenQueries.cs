@@ -243,6 +243,56 @@ internal static class HandWrittenQueries
         P("SELECT $1 + quantity FROM orders WHERE id < 5", false, 10);
         P("SELECT id FROM orders WHERE total > $1 AND placed < '2024-05-01 00:00:00'", false, 50.25m);
 
+        // Edge cases: empty subqueries, NULL bounds and operands, NULL join keys, outer joins to aggregates.
+        Q("SELECT id FROM users WHERE age NOT IN (SELECT age FROM users WHERE id < 0)");
+        Q("SELECT id FROM users WHERE age IN (SELECT age FROM users WHERE id < 0)");
+        Q("SELECT id, (SELECT MAX(total) FROM orders o WHERE o.user_id = -1) AS none_found FROM users WHERE id < 4");
+        Q("SELECT CASE NULL WHEN NULL THEN 1 ELSE 0 END");
+        Q("SELECT id FROM users WHERE NOT (age BETWEEN NULL AND 30)");
+        Q("SELECT id, age BETWEEN NULL AND 30 AS x FROM users");
+        Q("SELECT id, name LIKE NULL AS x, NULL LIKE 'a%' AS y FROM users WHERE id < 5");
+        Q("SELECT id, quantity + NULL, 'x' || NULL, NULL * total FROM orders WHERE id < 5");
+        Q("SELECT COUNT(*) FROM users WHERE NULL");
+        Q("SELECT a.id, b.id FROM users a JOIN users b ON a.city = b.city WHERE a.city IS NULL");
+        Q("SELECT u.id, d.n FROM users u LEFT JOIN (SELECT user_id, COUNT(*) AS n FROM orders GROUP BY user_id) d ON d.user_id = u.id");
+        Q("SELECT u.id, coalesce(d.n, 0) FROM users u LEFT JOIN (SELECT user_id, COUNT(*) AS n FROM orders GROUP BY user_id) d ON d.user_id = u.id");
+        Q("SELECT COUNT(*), COUNT(o.id), SUM(o.quantity) FROM users u LEFT JOIN orders o ON o.user_id = u.id WHERE o.id IS NULL");
+        Q("SELECT o.id, u.id FROM orders o LEFT JOIN users u ON u.id = o.user_id OR o.user_id IS NULL WHERE o.id < 20");
+        Q("SELECT COUNT(DISTINCT age), COUNT(age), COUNT(*) FROM users");
+        Q("SELECT SUM(DISTINCT quantity), AVG(DISTINCT quantity), COUNT(DISTINCT quantity) FROM orders");
+        Q("SELECT status, SUM(quantity * 2), MAX(lower(note)), MIN(length(note)) FROM orders GROUP BY status");
+        Q("SELECT user_id FROM orders GROUP BY user_id HAVING MAX(total) > 300 AND COUNT(*) > 1");
+        Q("SELECT status, CASE WHEN COUNT(*) > 38 THEN 'many' ELSE 'few' END FROM orders GROUP BY status");
+        Q("SELECT city, COUNT(*) FROM users WHERE age > 200 GROUP BY city");
+        Q("SELECT COUNT(*), MIN(age) FROM users WHERE age > 200 HAVING COUNT(*) = 0");
+        Q("SELECT id FROM users u WHERE (SELECT COUNT(*) FROM orders o WHERE o.user_id = u.id) > 3");
+        Q("SELECT * FROM users WHERE id IN (SELECT user_id FROM orders WHERE orders.user_id = users.id AND orders.quantity > 8)");
+        Q("SELECT u.city, COUNT(*) FROM users u WHERE EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id) GROUP BY u.city");
+        Q("SELECT status FROM orders o GROUP BY status HAVING MAX(quantity) > (SELECT AVG(quantity) FROM orders)");
+        Q("SELECT id FROM users WHERE id IN (SELECT user_id FROM orders ORDER BY total DESC NULLS LAST, id LIMIT 5)");
+        Q("SELECT d.id FROM (SELECT id, age FROM users ORDER BY age NULLS LAST, id LIMIT 10) d WHERE d.age > 30");
+        Q("SELECT x.city, x.n FROM (SELECT city, COUNT(*) AS n FROM (SELECT city FROM users WHERE active) a GROUP BY city) x WHERE x.n > 1");
+        Q("SELECT id, CASE WHEN age IS NULL THEN 'unknown' WHEN age < 30 THEN CASE WHEN active THEN 'young+' ELSE 'young' END ELSE 'older' END FROM users");
+        Q("SELECT ID, Name FROM Users WHERE Age > 60");
+        Q("SELECT \"id\", \"name\" FROM \"users\" WHERE \"city\" = 'lima'");
+        Q("SELECT 9007199254740993, 2147483648 * 2, 5 - -3");
+        Q("SELECT id /* a comment */ FROM users -- another\nWHERE id = 3");
+        Q("SELECT id FROM users WHERE id IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 99)");
+        Q("SELECT id, name FROM users WHERE name > 'Zz' AND name < 'b'");
+        Q("SELECT length(name || coalesce(city, '')), upper(name || '!') FROM users");
+        Q("SELECT i.sku, COUNT(DISTINCT o.user_id) FROM items i JOIN orders o ON o.id = i.order_id GROUP BY i.sku");
+        Q("SELECT u.id, o.id FROM users u JOIN orders o ON o.user_id = u.id JOIN items i ON i.order_id = o.id AND i.qty > 10");
+        Q("SELECT DISTINCT u.city FROM users u JOIN orders o ON o.user_id = u.id WHERE o.status = 'cancelled'");
+        O("SELECT name FROM users ORDER BY age NULLS FIRST, id");
+        O("SELECT status FROM orders GROUP BY status ORDER BY COUNT(*) DESC, status");
+        O("SELECT DISTINCT city FROM users ORDER BY city DESC NULLS LAST");
+        O("SELECT id, total FROM orders ORDER BY total NULLS FIRST, id DESC LIMIT 10 OFFSET 10");
+        O("SELECT id FROM users ORDER BY id DESC LIMIT 5 OFFSET 100");
+        O("SELECT u.id, COUNT(o.id) AS n FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id ORDER BY n DESC, u.id LIMIT 8");
+        O("SELECT code, label FROM categories ORDER BY label NULLS FIRST, code");
+        O("SELECT id, lower(name) AS l FROM users ORDER BY l, id DESC");
+        O("SELECT id, price FROM items WHERE sku = 'SKU-007' ORDER BY price DESC, id");
+
         // Odds and ends.
         Q("SELECT * FROM categories");
         Q("SELECT u.* FROM users u WHERE u.id < 4");

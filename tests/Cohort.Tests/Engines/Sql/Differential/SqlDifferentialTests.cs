@@ -6,7 +6,8 @@ namespace Cohort.Tests.Engines.Sql.Differential;
 /// Differential tests of the SQL engine against SQLite (an oracle, used in tests only): every query of
 /// <see cref="DifferentialCorpus"/> runs on both over the same data, and the rows must agree (in order when
 /// the ORDER BY fixes it, as multisets otherwise), up to the representations the dialects legitimately
-/// differ in (see <see cref="ResultComparer"/>). Each query is its own test case, named by its id and text.
+/// differ in (see <see cref="ResultComparer"/>), both as a snapshot read and inside a read-write
+/// transaction. Each query is its own test case, named by its id and text.
 /// </summary>
 public sealed class SqlDifferentialTests(DifferentialFixture fixture, ITestOutputHelper output) : IClassFixture<DifferentialFixture>
 {
@@ -36,10 +37,15 @@ public sealed class SqlDifferentialTests(DifferentialFixture fixture, ITestOutpu
         Assert.True(expected.Succeeded, $"SQLite rejected {id}, so it is not in the shared dialect: {expected.Error}\n  {sql}");
 
         var cohort = await fixture.CohortAsync();
-        var actual = await cohort.QueryAsync(query);
-        var mismatch = ResultComparer.Compare(query, expected, actual);
-        output.WriteLine($"{id}: SQLite {expected.Rows.Length} rows, Cohort {(actual.Succeeded ? actual.Rows.Length + " rows" : "error")}");
-        Assert.True(mismatch is null, $"{id}: {mismatch}");
+        var snapshot = await cohort.QueryAsync(query);
+        output.WriteLine($"{id}: SQLite {expected.Rows.Length} rows, Cohort {(snapshot.Succeeded ? snapshot.Rows.Length + " rows" : "error")}");
+        var mismatch = ResultComparer.Compare(query, expected, snapshot);
+        Assert.True(mismatch is null, $"{id} (snapshot read): {mismatch}");
+
+        // The same query through the read-write path (transaction view, predicate locks) must agree too.
+        var transactional = await cohort.QueryInTransactionAsync(query);
+        mismatch = ResultComparer.Compare(query, expected, transactional);
+        Assert.True(mismatch is null, $"{id} (read-write transaction): {mismatch}");
     }
 
     [Fact]

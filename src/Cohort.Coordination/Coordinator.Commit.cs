@@ -44,7 +44,25 @@ public sealed partial class Coordinator
             return known is { IsInDoubt: false } ? known.Value : await tx.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return await RunCommitAsync(tx).ConfigureAwait(false);
+        try
+        {
+            return await RunCommitAsync(tx).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Never leave the transaction "preparing" (participants would wait forever): before a decision was
+            // attempted it can still be aborted; after, only the log knows, so it is in doubt.
+            bool decisionAttempted;
+            lock (tx.Sync)
+            {
+                decisionAttempted = tx.Decision is not null;
+            }
+
+            Log.CommitFailed(_logger, tx.Id, e);
+            return decisionAttempted
+                ? Finish(tx, TransactionState.InDoubt, TxOutcome.InDoubt($"commit failed after the decision was attempted: {e.Message}"), e.Message)
+                : AbortEverywhere(tx, $"commit failed before a decision: {e.Message}");
+        }
     }
 
     private async Task<TxOutcome> RunCommitAsync(CoordinatorTransaction tx)
@@ -208,7 +226,7 @@ public sealed partial class Coordinator
             }
         }
 
-        lock (participant)
+        lock (tx.Sync)
         {
             participant.Vote = vote.Kind;
         }
@@ -274,7 +292,7 @@ public sealed partial class Coordinator
             return null;
         }
 
-        lock (writer)
+        lock (tx.Sync)
         {
             writer.Acknowledged = true;
         }

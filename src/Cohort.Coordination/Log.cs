@@ -64,6 +64,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5018, Level = LogLevel.Debug, Message = "tx {TxId}: decision queried by a participant: {Answer}")]
     public static partial void DecisionQueried(ILogger logger, TxId txId, string answer);
 
+    [LoggerMessage(EventId = 5019, Level = LogLevel.Error, Message = "tx {TxId}: commit failed unexpectedly")]
+    public static partial void CommitFailed(ILogger logger, TxId txId, Exception error);
+
     // Decision log: 5100–5199.
     [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "decision log opened in {Directory}: snapshot segment {Segment}, {Records} records replayed, {Unfinished} unfinished decisions")]
     public static partial void DecisionLogOpened(ILogger logger, string directory, long segment, long records, int unfinished);

@@ -26,7 +26,7 @@ public sealed partial class ParticipantHost
     /// <param name="all">Ask about every prepared transaction, deadline or not.</param>
     /// <param name="cancellationToken">Stops the sweep.</param>
     /// <returns>How many prepared transactions were resolved.</returns>
-    public async Task<int> ResolvePreparedAsync(bool all, CancellationToken cancellationToken)
+    public async Task<int> ResolvePreparedAsync(bool all, CancellationToken cancellationToken = default)
     {
         var now = _time.GetUtcNow();
         foreach (var (key, entry) in _transactions)

@@ -59,7 +59,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public ITransactionalEngine? GetEngine(string resource) => _engines.TryGetValue(resource, out var engine) ? engine : null;
 
     /// <summary>Runs an operation (see <see cref="ApplyRequest.Sequence"/> for duplicates and gaps).</summary>
-    public async ValueTask<Value> ApplyAsync(ApplyRequest request, CancellationToken cancellationToken)
+    public async ValueTask<Value> ApplyAsync(ApplyRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
@@ -97,7 +97,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     }
 
     /// <summary>Phase one. Votes No when the participant ran a different number of operations than the coordinator sent.</summary>
-    public async ValueTask<Vote> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
+    public async ValueTask<Vote> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
@@ -127,7 +127,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     }
 
     /// <summary>A batch: the operations, then prepare (or a one-phase commit). A duplicate gets the first one's answer.</summary>
-    public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(BatchPrepareRequest request, CancellationToken cancellationToken)
+    public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(BatchPrepareRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
@@ -192,7 +192,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     }
 
     /// <summary>Phase two. Never refused for its epoch: a durable decision stands whoever delivers it.</summary>
-    public async ValueTask CommitAsync(CommitRequest request, CancellationToken cancellationToken)
+    public async ValueTask CommitAsync(CommitRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
@@ -206,7 +206,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     /// or the deadline has passed, the transaction is aborted first, so the commit then succeeds only if it
     /// had already committed and otherwise reports <c>aborted</c>.
     /// </summary>
-    public async ValueTask CommitOnePhaseAsync(OnePhaseCommitRequest request, CancellationToken cancellationToken)
+    public async ValueTask CommitOnePhaseAsync(OnePhaseCommitRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
@@ -229,7 +229,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     }
 
     /// <summary>Aborts. Idempotent, never refused for its epoch.</summary>
-    public async ValueTask AbortAsync(AbortRequest request, CancellationToken cancellationToken)
+    public async ValueTask AbortAsync(AbortRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);

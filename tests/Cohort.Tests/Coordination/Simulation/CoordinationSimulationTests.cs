@@ -46,7 +46,7 @@ public sealed class CoordinationSimulationTests(ITestOutputHelper output)
             $"{seeds.Count} seeds in {watch.Elapsed.TotalSeconds:F1} s: {all.Sum(s => s.Transactions)} transactions; told committed {all.Sum(s => s.ToldCommitted)}, "
             + $"aborted {all.Sum(s => s.ToldAborted)}, in-doubt {all.Sum(s => s.ToldInDoubt)}, no answer {all.Sum(s => s.NoAnswer)}; "
             + $"ended committed {all.Sum(s => s.EndedCommitted)}; coordinator crashes {all.Sum(s => s.CoordinatorCrashes)}, node crashes {all.Sum(s => s.NodeCrashes)}; "
-            + $"messages lost {all.Sum(s => s.Dropped)}, duplicated {all.Sum(s => s.Duplicated)}"));
+            + $"messages lost {all.Sum(s => s.Dropped)}, duplicated {all.Sum(s => s.Duplicated)}; decision-log compactions {all.Sum(s => s.Compactions)}"));
 
         var failed = failures.OrderBy(f => f.Seed).ToList();
         Assert.True(failed.Count == 0, $"{failed.Count} of {seeds.Count} seeds failed (replay one with COHORT_SIM_SEED=<seed>):\n"
@@ -183,7 +183,8 @@ public sealed class CoordinationSimulationTests(ITestOutputHelper output)
             world.CoordinatorCrashes,
             world.NodeCrashes,
             world.Network.Dropped,
-            world.Network.Duplicated);
+            world.Network.Duplicated,
+            world.Compactions);
     }
 
     private static async Task InitializeTokenAsync(SimWorld world, int seed)

@@ -11,4 +11,5 @@ internal sealed record SeedStats(
     int CoordinatorCrashes,
     int NodeCrashes,
     int Dropped,
-    int Duplicated);
+    int Duplicated,
+    int Compactions);

@@ -51,6 +51,11 @@ internal sealed class SimWorld : IAsyncDisposable
 
     public int NodeCrashes { get; private set; }
 
+    /// <summary>Compactions of the decision log, summed over the coordinator's lives.</summary>
+    public int Compactions => _compactions + (_log?.CompactionCount ?? 0);
+
+    private int _compactions;
+
     public Coordinator? Coordinator
     {
         get
@@ -248,6 +253,7 @@ internal sealed class SimWorld : IAsyncDisposable
         if (log is not null)
         {
             await log.DisposeAsync();
+            _compactions += log.CompactionCount;
         }
     }
 

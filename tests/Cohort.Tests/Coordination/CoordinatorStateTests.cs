@@ -1,0 +1,90 @@
+using Cohort.Coordination;
+using Cohort.Tests.TestSupport;
+
+namespace Cohort.Tests.Coordination;
+
+/// <summary>Status, listing, decision answers while a transaction is in flight, abort during prepare, the overdue sweep.</summary>
+public sealed class CoordinatorStateTests
+{
+    [Fact]
+    public async Task QueryDecision_ForActiveAndPreparingTransactions_IsPending_AndAbortDuringPrepareWins()
+    {
+        BlockingTransport? blocking = null;
+        await using var cluster = new CoordinationCluster(wrap: t => blocking = new BlockingTransport(t));
+        var c = cluster.Coordinator;
+        await c.RecoverAsync();
+
+        var tx = c.Begin(label: "slow");
+        await c.ApplyAsync(tx.TxId, "kv:users", Ops.Put("p", 1L));
+        await c.ApplyAsync(tx.TxId, "queue:events", Ops.Enqueue("p", 1L));
+        Assert.Equal(DecisionAnswerKind.Pending, c.QueryDecision(tx.TxId).Kind);
+        Assert.Equal(tx.TxId, Assert.Single(c.List(TransactionState.Active)).TxId);
+
+        blocking!.Blocking = true;
+        var commit = c.CommitAsync(tx.TxId).AsTask();
+        await blocking.PrepareReached.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(TransactionState.Preparing, c.GetStatus(tx.TxId)!.State);
+        Assert.Equal(DecisionAnswerKind.Pending, c.QueryDecision(tx.TxId).Kind);
+
+        var abort = c.AbortAsync(tx.TxId).AsTask();
+        blocking.Release();
+        var committed = await commit.WaitAsync(TimeSpan.FromSeconds(30));
+        var aborted = await abort.WaitAsync(TimeSpan.FromSeconds(30));
+        await c.DrainAsync();
+
+        Assert.True(committed.IsDefinitelyAborted, committed.ToString());
+        Assert.Equal(committed, aborted);
+        Assert.Equal(DecisionAnswerKind.Aborted, c.QueryDecision(tx.TxId).Kind);
+        Assert.Empty(cluster.Engine("kv:users").GetPrepared());
+        Assert.Empty(cluster.Engine("queue:events").GetPrepared());
+        Assert.True((await cluster.ReadAsync("kv:users", Ops.Get("p"))).IsNull);
+    }
+
+    [Fact]
+    public async Task QueryDecision_ForAnUnknownTransaction_IsAbortedOnlyAfterRecovery()
+    {
+        await using var cluster = new CoordinationCluster();
+        var stranger = Cohort.Core.TxId.NewId();
+        Assert.Equal(DecisionAnswerKind.Pending, cluster.Coordinator.QueryDecision(stranger).Kind);
+        await cluster.Coordinator.RecoverAsync();
+        Assert.Equal(DecisionAnswerKind.Aborted, cluster.Coordinator.QueryDecision(stranger).Kind);
+        Assert.Null(cluster.Coordinator.GetStatus(stranger));
+    }
+
+    [Fact]
+    public async Task AbortOverdue_AbortsActiveTransactionsPastTheirDeadline_AndReleasesParticipants()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var cluster = new CoordinationCluster(time);
+        var c = cluster.Coordinator;
+        var late = c.Begin(TimeSpan.FromSeconds(1));
+        var onTime = c.Begin(TimeSpan.FromSeconds(60));
+        await c.ApplyAsync(late.TxId, "kv:users", Ops.Put("late", 1L));
+        await c.ApplyAsync(onTime.TxId, "kv:users", Ops.Put("ontime", 1L));
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, c.AbortOverdue());
+        await c.DrainAsync();
+
+        Assert.Equal(TransactionState.Aborted, c.GetStatus(late.TxId)!.State);
+        Assert.Equal(TransactionState.Active, c.GetStatus(onTime.TxId)!.State);
+        Assert.Equal(late.TxId, Assert.Single(c.List(TransactionState.Aborted)).TxId);
+        Assert.Equal(1, ((Cohort.Engines.IEmbeddedEngine)cluster.Engine("kv:users")).ActiveTransactionCount);
+        Assert.True((await c.CommitAsync(onTime.TxId)).IsCommitted);
+    }
+
+    [Fact]
+    public async Task Commit_CalledTwice_ReturnsTheSameOutcome()
+    {
+        await using var cluster = new CoordinationCluster();
+        var c = cluster.Coordinator;
+        var tx = c.Begin();
+        await c.ApplyAsync(tx.TxId, "kv:users", Ops.Put("twice", 1L));
+        await c.ApplyAsync(tx.TxId, "queue:events", Ops.Enqueue("twice", 1L));
+        var first = await c.CommitAsync(tx.TxId);
+        var second = await c.CommitAsync(tx.TxId);
+        Assert.True(first.IsCommitted);
+        Assert.Equal(first, second);
+        Assert.True((await c.AbortAsync(tx.TxId)).IsCommitted);
+    }
+}

@@ -110,7 +110,7 @@ public sealed partial class Coordinator
                 vote = result.Vote;
                 code = result.Error;
             }
-            catch (CohortException e) when (e.Code != CoordinationErrorCodes.Unavailable)
+            catch (CohortException e) when (e.Code is not (CoordinationErrorCodes.Unavailable or ErrorCodes.Corruption or ErrorCodes.Disposed))
             {
                 vote = Vote.No($"{participant.Resource}: {e.Code}: {e.Message}");
                 code = e.Code;

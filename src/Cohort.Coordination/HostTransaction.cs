@@ -11,8 +11,8 @@ internal sealed class HostTransaction(DateTimeOffset deadline)
     public int Applied { get; set; }
 
     /// <summary>Whether a batch message for the transaction has arrived (a second one is a duplicate).</summary>
-    public bool BatchStarted { get; set; }
+    public bool BatchStarted => Batch is not null;
 
-    /// <summary>The answer to the batch, once known, repeated to duplicates.</summary>
-    public BatchPrepareResult? BatchResult { get; set; }
+    /// <summary>The answer to the first batch message; duplicates wait for it and repeat it.</summary>
+    public TaskCompletionSource<BatchPrepareResult>? Batch { get; set; }
 }

@@ -132,27 +132,66 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
         CheckEpoch(request.Epoch, request.TxId, request.Resource);
+        var key = (request.Resource, request.TxId);
         if (_time.GetUtcNow() >= request.Deadline)
         {
-            // Not aborted: an earlier copy of this message may have prepared or committed it.
+            // Too late to run anything; but another copy of this message may have run, so answer what it did.
+            if (_transactions.TryGetValue(key, out var existing) && existing.Batch is { } running)
+            {
+                return await running.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (request.CommitOnePhase && await SettleOnePhaseAsync(engine, request.TxId, cancellationToken).ConfigureAwait(false))
+            {
+                return new BatchPrepareResult([], Vote.Yes(engine.Clock.Current), null);
+            }
+
             return new BatchPrepareResult([], Vote.No($"batch of {request.TxId} reached {request.Resource} after the deadline"), ErrorCodes.Expired);
         }
 
-        var key = (request.Resource, request.TxId);
         var entry = _transactions.GetOrAdd(key, static (_, deadline) => new HostTransaction(deadline), request.Deadline);
+        TaskCompletionSource<BatchPrepareResult>? first = null;
         lock (entry.Sync)
         {
-            if (entry.BatchStarted || entry.Applied > 0)
+            if (entry.Applied > 0 && entry.Batch is null)
             {
-                return entry.BatchResult ?? new BatchPrepareResult([], Vote.No($"duplicate batch message for {request.TxId}"), CoordinationErrorCodes.OutOfOrder);
+                return new BatchPrepareResult([], Vote.No($"{request.TxId} already ran single operations on {request.Resource}; a batch cannot join it"), CoordinationErrorCodes.OutOfOrder);
             }
 
-            entry.BatchStarted = true;
+            if (entry.Batch is { } running)
+            {
+                first = running;
+            }
+            else
+            {
+                entry.Batch = new TaskCompletionSource<BatchPrepareResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
         }
 
+        if (first is not null)
+        {
+            // A duplicate: answering No while the first copy may still commit would be a lie. Repeat its answer.
+            return await first.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var result = await RunBatchAsync(engine, entry, request, cancellationToken).ConfigureAwait(false);
+            entry.Batch!.TrySetResult(result);
+            return result;
+        }
+        catch (Exception e)
+        {
+            entry.Batch!.TrySetException(e);
+            throw;
+        }
+    }
+
+    private async Task<BatchPrepareResult> RunBatchAsync(ITransactionalEngine engine, HostTransaction entry, BatchPrepareRequest request, CancellationToken cancellationToken)
+    {
+        var key = (request.Resource, request.TxId);
         var context = new TransactionContext(request.TxId, request.Deadline);
         var results = new List<Value>(request.Operations.Count);
-        BatchPrepareResult result;
         try
         {
             foreach (var operation in request.Operations)
@@ -168,27 +207,41 @@ public sealed partial class ParticipantHost : IAsyncDisposable
             if (request.CommitOnePhase)
             {
                 await engine.CommitOnePhaseAsync(request.TxId, engine.Clock.Now(), cancellationToken).ConfigureAwait(false);
-                result = new BatchPrepareResult(results, Vote.Yes(engine.Clock.Current), null);
+                return new BatchPrepareResult(results, Vote.Yes(engine.Clock.Current), null);
             }
-            else
+
+            _preparedDeadlines[key] = request.Deadline;
+            var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
+            return new BatchPrepareResult(vote.Kind == VoteKind.No ? [] : results, vote, null);
+        }
+        catch (CohortException e) when (e.Code is not (ErrorCodes.Corruption or ErrorCodes.Disposed))
+        {
+            // A failed log write or a closing engine leaves the outcome unknown: those propagate instead.
+            if (request.CommitOnePhase && await SettleOnePhaseAsync(engine, request.TxId, cancellationToken).ConfigureAwait(false))
             {
-                _preparedDeadlines[key] = request.Deadline;
-                var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
-                result = new BatchPrepareResult(vote.Kind == VoteKind.No ? [] : results, vote, null);
+                // Another copy of this message (before a restart, say) committed it: say so, not "No".
+                return new BatchPrepareResult([], Vote.Yes(engine.Clock.Current), null);
             }
-        }
-        catch (CohortException e)
-        {
+
             await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
-            result = new BatchPrepareResult([], Vote.No($"{request.Resource}: {e.Code}: {e.Message}"), e.Code);
+            return new BatchPrepareResult([], Vote.No($"{request.Resource}: {e.Code}: {e.Message}"), e.Code);
         }
+    }
 
-        lock (entry.Sync)
+    // Makes the one-phase outcome final and reports it: aborts the transaction unless it committed (abort is a no-op
+    // then), so the commit that follows succeeds exactly when it had committed.
+    private static async Task<bool> SettleOnePhaseAsync(ITransactionalEngine engine, TxId txId, CancellationToken cancellationToken)
+    {
+        await engine.AbortAsync(txId, cancellationToken).ConfigureAwait(false);
+        try
         {
-            entry.BatchResult = result;
+            await engine.CommitOnePhaseAsync(txId, engine.Clock.Now(), cancellationToken).ConfigureAwait(false);
+            return true;
         }
-
-        return result;
+        catch (CohortException e) when (e.Code is ErrorCodes.Aborted or ErrorCodes.UnknownTransaction)
+        {
+            return false;
+        }
     }
 
     /// <summary>Phase two. Never refused for its epoch: a durable decision stands whoever delivers it.</summary>

@@ -16,7 +16,8 @@ namespace Cohort.Tests.Coordination.Simulation;
 /// <remarks>
 /// The workload, the crash schedule and each message's fate are pure functions of the seed; thread interleavings
 /// and real-time timers are not, so a failing seed replays the same faults but not always the same interleaving.
-/// Replay one with <c>COHORT_SIM_SEED=&lt;seed&gt;</c>; <c>COHORT_SIM_SEEDS=&lt;n&gt;</c> changes how many run.
+/// Replay one with <c>COHORT_SIM_SEED=&lt;seed&gt;</c>; <c>COHORT_SIM_SEEDS=&lt;n&gt;</c> changes how many run and
+/// <c>COHORT_SIM_FAULT_RATE</c> how often messages misbehave (0.05 by default).
 /// </remarks>
 public sealed class CoordinationSimulationTests(ITestOutputHelper output)
 {
@@ -73,10 +74,14 @@ public sealed class CoordinationSimulationTests(ITestOutputHelper output)
         return [.. Enumerable.Range(1, count)];
     }
 
+    // Each message is lost, its reply lost, or duplicated with this probability (COHORT_SIM_FAULT_RATE overrides).
+    private static double FaultRate() =>
+        double.TryParse(Environment.GetEnvironmentVariable("COHORT_SIM_FAULT_RATE"), NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) ? rate : 0.05;
+
     private static async Task<SeedStats> RunSeedAsync(int seed)
     {
         var random = new Random(seed);
-        await using var world = new SimWorld(seed, faultRate: 0.05);
+        await using var world = new SimWorld(seed, FaultRate());
         await world.StartAsync();
         await InitializeTokenAsync(world, seed);
 

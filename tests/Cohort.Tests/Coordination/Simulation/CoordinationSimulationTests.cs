@@ -109,29 +109,34 @@ public sealed class CoordinationSimulationTests(ITestOutputHelper output)
                 await RunTransactionAsync(world, transactions[(w * perWorker) + j]);
             }
         }));
-        var chaos = Task.Run(async () =>
+        // Crash events run independently, so the coordinator and nodes may be down at the same time; one party
+        // is never crashed twice at once.
+        var parties = Enumerable.Range(0, 4).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+        var chaos = Task.WhenAll(crashes.Select(crash => Task.Run(async () =>
         {
-            var elapsed = 0;
-            foreach (var (party, at, down) in crashes)
+            await Task.Delay(crash.At);
+            await parties[crash.Party].WaitAsync();
+            try
             {
-                await Task.Delay(Math.Max(0, at - elapsed));
-                if (party == 0)
+                if (crash.Party == 0)
                 {
                     await world.CrashCoordinatorAsync();
-                    await Task.Delay(down);
+                    await Task.Delay(crash.Down);
                     await world.StartCoordinatorAsync();
                 }
                 else
                 {
-                    var node = $"n{party}";
+                    var node = $"n{crash.Party}";
                     await world.CrashNodeAsync(node);
-                    await Task.Delay(down);
+                    await Task.Delay(crash.Down);
                     world.StartNode(node);
                 }
-
-                elapsed = at + down;
             }
-        });
+            finally
+            {
+                parties[crash.Party].Release();
+            }
+        })));
         await Task.WhenAll([.. clients, chaos]).WaitAsync(TimeSpan.FromSeconds(60));
 
         // Everything is back; the network heals; recovery and the termination protocol must settle everything.

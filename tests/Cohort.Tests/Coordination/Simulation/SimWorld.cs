@@ -47,9 +47,12 @@ internal sealed class SimWorld : IAsyncDisposable
 
     public SimNetwork Network { get; }
 
-    public int CoordinatorCrashes { get; private set; }
+    private int _coordinatorCrashes;
+    private int _nodeCrashes;
 
-    public int NodeCrashes { get; private set; }
+    public int CoordinatorCrashes => _coordinatorCrashes;
+
+    public int NodeCrashes => _nodeCrashes;
 
     /// <summary>Compactions of the decision log, summed over the coordinator's lives.</summary>
     public int Compactions => _compactions + (_log?.CompactionCount ?? 0);
@@ -186,7 +189,7 @@ internal sealed class SimWorld : IAsyncDisposable
             _nodes[node] = (null, incarnation + 1);
         }
 
-        NodeCrashes++;
+        Interlocked.Increment(ref _nodeCrashes);
         if (host is not null)
         {
             await host.DisposeAsync();
@@ -244,7 +247,7 @@ internal sealed class SimWorld : IAsyncDisposable
             _coordinatorUp = false;
         }
 
-        CoordinatorCrashes++;
+        Interlocked.Increment(ref _coordinatorCrashes);
         if (coordinator is not null)
         {
             await coordinator.DisposeAsync();

@@ -97,7 +97,10 @@ public sealed class CoordinationSimulationTests(ITestOutputHelper output)
             transactions.Add(new SimTransaction(ordinal, chosen, batch: plan.NextDouble() < 0.25, hotResource: kv is not null && plan.NextDouble() < 0.3 ? kv : null));
         }
 
-        var crashes = Enumerable.Range(0, random.Next(0, 4))
+        string[] kinds = ["apply", "prepare", "batch", "commit", "commit1pc", "abort"];
+        world.Triggers = [.. Enumerable.Range(0, random.Next(0, 3))
+            .Select(_ => new CrashTrigger(kinds[random.Next(kinds.Length)], random.Next(1, 12), random.Next(2) == 0, random.Next(2) == 0, random.Next(5, 30)))];
+        var crashes = Enumerable.Range(0, random.Next(0, 3))
             .Select(_ => (Party: random.Next(0, 4), At: random.Next(0, 120), Down: random.Next(5, 30)))
             .OrderBy(c => c.At)
             .ToList();
@@ -109,35 +112,14 @@ public sealed class CoordinationSimulationTests(ITestOutputHelper output)
                 await RunTransactionAsync(world, transactions[(w * perWorker) + j]);
             }
         }));
-        // Crash events run independently, so the coordinator and nodes may be down at the same time; one party
-        // is never crashed twice at once.
-        var parties = Enumerable.Range(0, 4).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+        // Timed crashes run independently, so the coordinator and nodes may be down at the same time.
         var chaos = Task.WhenAll(crashes.Select(crash => Task.Run(async () =>
         {
             await Task.Delay(crash.At);
-            await parties[crash.Party].WaitAsync();
-            try
-            {
-                if (crash.Party == 0)
-                {
-                    await world.CrashCoordinatorAsync();
-                    await Task.Delay(crash.Down);
-                    await world.StartCoordinatorAsync();
-                }
-                else
-                {
-                    var node = $"n{crash.Party}";
-                    await world.CrashNodeAsync(node);
-                    await Task.Delay(crash.Down);
-                    world.StartNode(node);
-                }
-            }
-            finally
-            {
-                parties[crash.Party].Release();
-            }
+            await world.CrashAndRestartAsync(crash.Party, crash.Down);
         })));
         await Task.WhenAll([.. clients, chaos]).WaitAsync(TimeSpan.FromSeconds(60));
+        await world.WhenCrashesDoneAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
         // Everything is back; the network heals; recovery and the termination protocol must settle everything.
         world.Network.Healthy = true;
@@ -180,7 +162,7 @@ public sealed class CoordinationSimulationTests(ITestOutputHelper output)
 
         if (problems.Count > 0)
         {
-            throw new Xunit.Sdk.XunitException($"crashes {string.Join(" ", crashes)}; " + string.Join("; ", problems));
+            throw new Xunit.Sdk.XunitException($"timed crashes (party, at ms, down ms) {string.Join(" ", crashes)}; triggered crashes [{string.Join("; ", world.Triggers)}]; " + string.Join("; ", problems));
         }
 
         return new SeedStats(

@@ -79,6 +79,8 @@ internal sealed class SimNetwork(SimWorld world) : IParticipantTransport, IDecis
         }
 
         var fate = FateOf(kind, txId, resource);
+        var occurrence = world.CountMessage(kind);
+        world.MaybeCrash(kind, occurrence, node, afterDelivery: false);
         await Task.Delay(fate.DelayMs, cancellationToken);
         if (fate.DropRequest)
         {
@@ -93,6 +95,11 @@ internal sealed class SimNetwork(SimWorld world) : IParticipantTransport, IDecis
         }
 
         var result = await DeliverAsync(node, handler, cancellationToken);
+        if (world.MaybeCrash(kind, occurrence, node, afterDelivery: true))
+        {
+            throw new IOException($"simulated: crash after {kind} #{occurrence} was handled, before its reply");
+        }
+
         if (fate.DropReply)
         {
             Interlocked.Increment(ref Dropped);

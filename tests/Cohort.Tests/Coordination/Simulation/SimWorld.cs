@@ -29,6 +29,9 @@ internal sealed class SimWorld : IAsyncDisposable
     private readonly Dictionary<string, (ParticipantHost? Host, int Incarnation)> _nodes = [];
     private readonly ConcurrentDictionary<TxId, int> _ordinals = new();
     private readonly ConcurrentBag<Task> _tracked = [];
+    private readonly ConcurrentDictionary<string, int> _messageCounts = new();
+    private readonly SemaphoreSlim[] _parties = [.. Enumerable.Range(0, 4).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly ConcurrentBag<Task> _crashes = [];
     private Coordinator? _coordinator;
     private FileDecisionLog? _log;
     private long _epoch;
@@ -136,6 +139,69 @@ internal sealed class SimWorld : IAsyncDisposable
     }
 
     public void Track(Task task) => _tracked.Add(task);
+
+    /// <summary>Crashes tied to protocol progress (see <see cref="CrashTrigger"/>).</summary>
+    public IReadOnlyList<CrashTrigger> Triggers { get; set; } = [];
+
+    /// <summary>Counts a message of <paramref name="kind"/> and returns its occurrence number.</summary>
+    public int CountMessage(string kind) => _messageCounts.AddOrUpdate(kind, 1, static (_, n) => n + 1);
+
+    /// <summary>Fires the triggers matching this message; true when the party that would handle the reply crashed.</summary>
+    public bool MaybeCrash(string kind, int occurrence, string node, bool afterDelivery)
+    {
+        if (Network.Healthy)
+        {
+            return false;
+        }
+
+        var fired = false;
+        foreach (var trigger in Triggers)
+        {
+            if (trigger.Kind == kind && trigger.Occurrence == occurrence && trigger.AfterDelivery == afterDelivery)
+            {
+                var party = trigger.Coordinator ? 0 : int.Parse(node.AsSpan(1), CultureInfo.InvariantCulture);
+                _crashes.Add(CrashAndRestartAsync(party, trigger.DownMs));
+                fired = true;
+            }
+        }
+
+        return fired;
+    }
+
+    /// <summary>Crashes party 0 (the coordinator) or node n (party n), waits, restarts it; one crash of a party at a time.</summary>
+    public async Task CrashAndRestartAsync(int party, int downMs)
+    {
+        await _parties[party].WaitAsync();
+        try
+        {
+            if (party == 0)
+            {
+                await CrashCoordinatorAsync();
+                await Task.Delay(downMs);
+                await StartCoordinatorAsync();
+            }
+            else
+            {
+                var node = $"n{party}";
+                await CrashNodeAsync(node);
+                await Task.Delay(downMs);
+                StartNode(node);
+            }
+        }
+        finally
+        {
+            _parties[party].Release();
+        }
+    }
+
+    /// <summary>Waits until every triggered crash has restarted its party.</summary>
+    public async Task WhenCrashesDoneAsync()
+    {
+        while (_crashes.Any(t => !t.IsCompleted))
+        {
+            await Task.WhenAll(_crashes);
+        }
+    }
 
     public async Task StartAsync()
     {

@@ -24,6 +24,12 @@ internal sealed class SimWorld : IAsyncDisposable
 
     public static readonly TimeSpan TxTimeout = TimeSpan.FromMilliseconds(400);
 
+    /// <summary>Engine snapshot threshold; COHORT_SIM_SNAPSHOT_BYTES (at least 4096) makes engines snapshot during runs.</summary>
+    private static readonly long SnapshotThresholdBytes =
+        long.TryParse(Environment.GetEnvironmentVariable("COHORT_SIM_SNAPSHOT_BYTES"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes) && bytes >= 4096
+            ? bytes
+            : EngineOptions.DefaultSnapshotThresholdBytes;
+
     private readonly TempDirectory _directory = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, (ParticipantHost? Host, int Incarnation)> _nodes = [];
@@ -232,6 +238,7 @@ internal sealed class SimWorld : IAsyncDisposable
                 DataDirectory = Path.Combine(_directory.Path, node, resource.Replace(':', '_')),
                 Durability = DurabilityMode.None,
                 MaintenanceInterval = TimeSpan.FromMilliseconds(50),
+                SnapshotThresholdBytes = SnapshotThresholdBytes,
             }));
         }
 

@@ -364,4 +364,21 @@ public sealed class CoordinatorTests
         Assert.Equal(CoordinationErrorCodes.UnknownResource, error.Code);
         Assert.Equal(TransactionState.Active, c.GetStatus(tx.TxId)!.State);
     }
+
+    [Fact]
+    public async Task Batch_WithAnUnplacedResource_FailsAndAborts()
+    {
+        await using var cluster = new CoordinationCluster();
+        var c = cluster.Coordinator;
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await c.ExecuteBatchAsync(
+        [
+            new BatchOperation("kv:users", Ops.Put("never", 1L)),
+            new BatchOperation("kv:nowhere", Ops.Put("never", 1L)),
+        ]));
+
+        Assert.Equal(CoordinationErrorCodes.UnknownResource, error.Code);
+        Assert.Empty(c.List(TransactionState.Active));
+        Assert.Single(c.List(TransactionState.Aborted));
+        Assert.True((await cluster.ReadAsync("kv:users", Ops.Get("never"))).IsNull);
+    }
 }

@@ -143,4 +143,24 @@ public sealed class FileDecisionLogTests : IDisposable
         await log.DisposeAsync();
         await Assert.ThrowsAsync<CohortException>(async () => await log.WriteCommitAsync(Decision(0), default));
     }
+
+    [Fact]
+    public async Task End_AfterTheThreshold_CompactsInTheBackground()
+    {
+        await using var log = Open(compactAfter: 20, segmentBytes: 4096);
+        var decisions = Enumerable.Range(0, 30).Select(Decision).ToList();
+        foreach (var d in decisions)
+        {
+            await log.WriteCommitAsync(d, default);
+            log.WriteEnd(d.TxId);
+        }
+
+        for (var i = 0; i < 500 && log.CompactionCount == 0; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(log.CompactionCount > 0, "no compaction after 60 records with a threshold of 20");
+        Assert.Empty(log.GetUnfinished());
+    }
 }

@@ -50,7 +50,7 @@ public sealed partial class Coordinator
         if (groups.Count == 0 && operations.Count > 0)
         {
             var missing = operations.First(o => _placement.NodeOf(o.Resource) is null).Resource;
-            AbortEverywhere(tx, $"resource '{missing}' is not placed on any node");
+            AbortEverywhere(tx, $"resource '{missing}' is not placed on any node", CoordinationErrorCodes.UnknownResource);
             throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{missing}' is not placed on any node.", isTransient: false);
         }
 
@@ -122,9 +122,15 @@ public sealed partial class Coordinator
             }
         }
 
+        if (vote.IsNo && code is null)
+        {
+            code = unknown ? (_time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : CoordinationErrorCodes.Unavailable) : ErrorCodes.Aborted;
+        }
+
         lock (tx.Sync)
         {
             participant.Vote = vote.Kind;
+            participant.RefusalCode = vote.IsNo ? code : null;
         }
 
         Log.Voted(_logger, tx.Id, participant.Resource, vote.ToString());
@@ -145,7 +151,7 @@ public sealed partial class Coordinator
 
         if (!reply.Unknown)
         {
-            return AbortEverywhere(tx, reply.Vote.Reason ?? $"{participant.Resource} refused");
+            return AbortEverywhere(tx, reply.Vote.Reason ?? $"{participant.Resource} refused", reply.Code ?? ErrorCodes.Aborted);
         }
 
         // The message may have committed the batch or may still arrive; ask with one-phase commits (which never run

@@ -76,7 +76,7 @@ public sealed partial class Coordinator
         Log.CommitStarted(_logger, tx.Id, participants.Count, participants.Count(p => p.MayWrite));
         if (_time.GetUtcNow() >= tx.Deadline)
         {
-            return AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed before commit");
+            return AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed before commit", ErrorCodes.Expired);
         }
 
         if (participants.Count == 0)
@@ -95,7 +95,7 @@ public sealed partial class Coordinator
             votes.AddRange(await PrepareAllAsync(tx, readers).ConfigureAwait(false));
             if (FirstRefusal(votes) is { } refusal)
             {
-                return AbortEverywhere(tx, refusal);
+                return AbortEverywhere(tx, refusal, RefusalCode(tx, votes));
             }
 
             if (votes.All(v => v.Vote.Kind == VoteKind.ReadOnly))
@@ -120,7 +120,7 @@ public sealed partial class Coordinator
         var no = FirstRefusal(votes);
         if (no is not null)
         {
-            return AbortEverywhere(tx, no);
+            return AbortEverywhere(tx, no, RefusalCode(tx, votes));
         }
 
         var yes = votes.Where(v => v.Vote.Kind == VoteKind.Yes).ToList();
@@ -137,14 +137,14 @@ public sealed partial class Coordinator
             }
         }
 
-        if (no is null && _time.GetUtcNow() >= tx.Deadline)
-        {
-            no = $"deadline {tx.Deadline:O} passed before every participant voted";
-        }
-
         if (no is not null)
         {
             return AbortEverywhere(tx, no);
+        }
+
+        if (_time.GetUtcNow() >= tx.Deadline)
+        {
+            return AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed before every participant voted", ErrorCodes.Expired);
         }
 
         foreach (var (_, vote) in yes)
@@ -206,6 +206,7 @@ public sealed partial class Coordinator
     private async Task<Vote> PrepareOneAsync(CoordinatorTransaction tx, ParticipantEntry participant)
     {
         Vote vote;
+        string? code = null;
         using (var timeout = MessageTimeout(tx.Deadline))
         {
             try
@@ -218,17 +219,20 @@ public sealed partial class Coordinator
             catch (CohortException e) when (e.Code != CoordinationErrorCodes.Unavailable)
             {
                 vote = Vote.No($"{participant.Resource}: {e.Code}: {e.Message}");
+                code = e.Code;
             }
             catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
             {
                 // No vote in time counts as No; the abort that follows (or presumed abort) settles a late Yes.
                 vote = Vote.No($"no vote from {participant.Resource}: {e.Message}");
+                code = _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : CoordinationErrorCodes.Unavailable;
             }
         }
 
         lock (tx.Sync)
         {
             participant.Vote = vote.Kind;
+            participant.RefusalCode = vote.IsNo ? code ?? ErrorCodes.Aborted : null;
         }
 
         Log.Voted(_logger, tx.Id, participant.Resource, vote.ToString());
@@ -240,6 +244,14 @@ public sealed partial class Coordinator
         lock (tx.Sync)
         {
             return tx.Outcome;
+        }
+    }
+
+    private static string RefusalCode(CoordinatorTransaction tx, List<(ParticipantEntry Participant, Vote Vote)> votes)
+    {
+        lock (tx.Sync)
+        {
+            return votes.FirstOrDefault(v => v.Vote.IsNo).Participant?.RefusalCode ?? ErrorCodes.Aborted;
         }
     }
 
@@ -284,7 +296,7 @@ public sealed partial class Coordinator
         catch (CohortException e) when (IsDefinitelyNotCommitted(e.Code))
         {
             // unknown_transaction: the writer never logged the transaction (its work was lost); it did not commit.
-            return AbortEverywhere(tx, $"{writer.Resource}: {e.Code}: {e.Message}");
+            return AbortEverywhere(tx, $"{writer.Resource}: {e.Code}: {e.Message}", e.Code);
         }
         catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
         {
@@ -305,7 +317,7 @@ public sealed partial class Coordinator
         or CoordinationErrorCodes.OutOfOrder or CoordinationErrorCodes.UnknownResource;
 
     // Ends the transaction as aborted unless it already has an outcome; tells every participant in the background.
-    private TxOutcome AbortEverywhere(CoordinatorTransaction tx, string reason)
+    private TxOutcome AbortEverywhere(CoordinatorTransaction tx, string reason, string code = ErrorCodes.Aborted)
     {
         List<Participant> participants;
         lock (tx.Sync)
@@ -317,11 +329,11 @@ public sealed partial class Coordinator
 
             tx.State = TransactionState.Aborted;
             tx.Reason = reason;
-            tx.Outcome = TxOutcome.Aborted(reason);
+            tx.Outcome = TxOutcome.Aborted(reason, code);
             participants = [.. tx.Participants.Select(p => p.Participant)];
         }
 
-        var outcome = TxOutcome.Aborted(reason);
+        var outcome = TxOutcome.Aborted(reason, code);
         tx.Completion.TrySetResult(outcome);
         Log.Aborting(_logger, tx.Id, reason);
         RememberFinished(tx.Id);

@@ -150,7 +150,7 @@ public sealed partial class Coordinator
                     continue;
                 }
 
-                Resolve(tx, TransactionState.Aborted, TxOutcome.Aborted($"{writer.Resource}: {e.Code}: {e.Message}"));
+                Resolve(tx, TransactionState.Aborted, TxOutcome.Aborted($"{writer.Resource}: {e.Code}: {e.Message}", e.Code));
                 Track(() => SendAbortsAsync(tx.Id, [writer.Participant]));
                 return;
             }

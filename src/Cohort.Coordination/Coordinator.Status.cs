@@ -31,7 +31,7 @@ public sealed partial class Coordinator
                 try
                 {
                     Log.Expired(_logger, tx.Id, tx.Deadline);
-                    AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed");
+                    AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed", ErrorCodes.Expired);
                     count++;
                 }
                 finally

@@ -126,7 +126,7 @@ public sealed partial class Coordinator : IAsyncDisposable
 
             if (sequence == 0)
             {
-                AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed");
+                AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed", ErrorCodes.Expired);
                 throw new CohortException(ErrorCodes.Expired, $"Transaction {txId} passed its deadline and was aborted.");
             }
 
@@ -145,7 +145,10 @@ public sealed partial class Coordinator : IAsyncDisposable
             {
                 // The operation may or may not have run, or the participant dropped the transaction: it cannot commit.
                 var reason = e is CohortException ce ? $"{resource}: {ce.Code}: {ce.Message}" : $"{resource} did not answer: {e.Message}";
-                AbortEverywhere(tx, reason);
+                AbortEverywhere(
+                    tx,
+                    reason,
+                    e is CohortException known ? known.Code : _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : CoordinationErrorCodes.Unavailable);
                 if (e is CohortException)
                 {
                     throw;

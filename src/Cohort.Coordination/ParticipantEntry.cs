@@ -20,4 +20,7 @@ internal sealed class ParticipantEntry(string resource, string node)
     public VoteKind? Vote { get; set; }
 
     public bool Acknowledged { get; set; }
+
+    /// <summary>For a No vote: the error code behind it, when one is known.</summary>
+    public string? RefusalCode { get; set; }
 }

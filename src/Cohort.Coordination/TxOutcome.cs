@@ -5,11 +5,12 @@ namespace Cohort.Coordination;
 /// <summary>The outcome of commit, abort or a one-shot batch, as a value (converted to an HTTP status at the API edge).</summary>
 public readonly record struct TxOutcome
 {
-    private TxOutcome(TxOutcomeKind kind, HlcTimestamp commitTimestamp, string? reason)
+    private TxOutcome(TxOutcomeKind kind, HlcTimestamp commitTimestamp, string? reason, string? code)
     {
         Kind = kind;
         CommitTimestamp = commitTimestamp;
         Reason = reason;
+        Code = code;
     }
 
     /// <summary>Committed, aborted or in doubt.</summary>
@@ -20,6 +21,13 @@ public readonly record struct TxOutcome
 
     /// <summary>Why the transaction aborted, or why its outcome is in doubt.</summary>
     public string? Reason { get; }
+
+    /// <summary>
+    /// For an abort, a stable error code for the API edge: <c>expired</c> (the deadline passed), <c>unavailable</c>
+    /// (a participant did not answer), a participant's own code (<c>wounded</c>, <c>insufficient_funds</c>, …) when it
+    /// gave one, else <c>aborted</c>. Null otherwise.
+    /// </summary>
+    public string? Code { get; }
 
     /// <summary>Whether the transaction committed.</summary>
     public bool IsCommitted => Kind == TxOutcomeKind.Committed;
@@ -39,13 +47,13 @@ public readonly record struct TxOutcome
     };
 
     /// <summary>A committed outcome.</summary>
-    public static TxOutcome Committed(HlcTimestamp commitTimestamp = default) => new(TxOutcomeKind.Committed, commitTimestamp, null);
+    public static TxOutcome Committed(HlcTimestamp commitTimestamp = default) => new(TxOutcomeKind.Committed, commitTimestamp, null, null);
 
-    /// <summary>An aborted outcome with its reason.</summary>
-    public static TxOutcome Aborted(string reason) => new(TxOutcomeKind.Aborted, default, reason);
+    /// <summary>An aborted outcome with its reason and code (<see cref="ErrorCodes.Aborted"/> unless more is known).</summary>
+    public static TxOutcome Aborted(string reason, string code = ErrorCodes.Aborted) => new(TxOutcomeKind.Aborted, default, reason, code);
 
     /// <summary>An outcome not known yet, with what made it unknown.</summary>
-    public static TxOutcome InDoubt(string reason) => new(TxOutcomeKind.InDoubt, default, reason);
+    public static TxOutcome InDoubt(string reason) => new(TxOutcomeKind.InDoubt, default, reason, null);
 
     /// <inheritdoc/>
     public override string ToString() => Reason is null ? StatusName : $"{StatusName} ({Reason})";

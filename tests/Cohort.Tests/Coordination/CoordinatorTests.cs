@@ -141,6 +141,7 @@ public sealed class CoordinatorTests
 
         Assert.True(outcome.IsDefinitelyAborted, outcome.ToString());
         Assert.Contains("deadline", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(ErrorCodes.Expired, outcome.Code);
         Assert.True((await cluster.ReadAsync("kv:users", Ops.Get("late"))).IsNull);
         Assert.Equal(0L, (await cluster.ReadAsync("queue:events", Ops.Size("late"))).AsInt64());
         Assert.Equal(0, ((Cohort.Engines.IEmbeddedEngine)cluster.Engine("kv:users")).ActiveTransactionCount);
@@ -239,6 +240,7 @@ public sealed class CoordinatorTests
 
         Assert.True(result.Outcome.IsDefinitelyAborted, result.Outcome.ToString());
         Assert.Contains(ErrorCodes.InsufficientFunds, result.Outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal(ErrorCodes.InsufficientFunds, result.Outcome.Code);
         Assert.Empty(result.Results);
         Assert.True((await cluster.ReadAsync("kv:users", Ops.Get("paid"))).IsNull);
         Assert.Empty(cluster.Engine("kv:users").GetPrepared());

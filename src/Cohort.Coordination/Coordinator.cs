@@ -130,8 +130,7 @@ public sealed partial class Coordinator : IAsyncDisposable
                 throw new CohortException(ErrorCodes.Expired, $"Transaction {txId} passed its deadline and was aborted.");
             }
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-            timeout.CancelAfter(Remaining(tx.Deadline));
+            using var timeout = new TimeoutScope(Remaining(tx.Deadline), _time, cancellationToken, _stopping.Token);
             try
             {
                 return await _transport.ApplyAsync(entry.Node, new ApplyRequest(txId, Epoch, tx.Deadline, resource, operation, sequence), timeout.Token).ConfigureAwait(false);
@@ -269,17 +268,15 @@ public sealed partial class Coordinator : IAsyncDisposable
         return left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
     }
 
-    private CancellationTokenSource MessageTimeout(DateTimeOffset? deadline = null)
+    private TimeoutScope MessageTimeout(DateTimeOffset? deadline = null)
     {
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         var limit = _options.MessageTimeout;
         if (deadline is { } d && Remaining(d) < limit)
         {
             limit = Remaining(d);
         }
 
-        cts.CancelAfter(limit);
-        return cts;
+        return new TimeoutScope(limit, _time, _stopping.Token);
     }
 
     private Task DelayAsync(TimeSpan delay) => Task.Delay(delay, _time, _stopping.Token);

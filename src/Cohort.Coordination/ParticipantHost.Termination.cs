@@ -81,8 +81,7 @@ public sealed partial class ParticipantHost
         {
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(_options.QueryTimeout);
+                using var timeout = new TimeoutScope(_options.QueryTimeout, _time, cancellationToken);
                 var answer = await _decisions.QueryDecisionAsync(prepared.Coordinator, prepared.Id, timeout.Token).ConfigureAwait(false);
                 switch (answer.Kind)
                 {

@@ -1,0 +1,22 @@
+namespace Cohort.Coordination;
+
+/// <summary>A cancellation token that fires after a delay measured by a <see cref="TimeProvider"/>, or when any linked token does.</summary>
+internal sealed class TimeoutScope : IDisposable
+{
+    private readonly CancellationTokenSource _timer;
+    private readonly CancellationTokenSource _linked;
+
+    public TimeoutScope(TimeSpan delay, TimeProvider time, CancellationToken first, CancellationToken second = default)
+    {
+        _timer = new CancellationTokenSource(delay, time);
+        _linked = CancellationTokenSource.CreateLinkedTokenSource(first, second, _timer.Token);
+    }
+
+    public CancellationToken Token => _linked.Token;
+
+    public void Dispose()
+    {
+        _linked.Dispose();
+        _timer.Dispose();
+    }
+}

@@ -293,6 +293,46 @@ internal static class HandWrittenQueries
         O("SELECT id, lower(name) AS l FROM users ORDER BY l, id DESC");
         O("SELECT id, price FROM items WHERE sku = 'SKU-007' ORDER BY price DESC, id");
 
+        // Precedence without parentheses, literals, and clauses in less common positions.
+        Q("SELECT 1 + 2 * 3 - 4 / 2, 7 % 4 * 2, -2 * -3, 2 * 3 + 4 * 5");
+        Q("SELECT id FROM users WHERE NOT age = 30 OR city = 'oslo' AND active");
+        Q("SELECT id FROM users WHERE NOT NOT active");
+        Q("SELECT id, 'a' || 'b' = 'ab', (age + quantity_free) IS NULL FROM (SELECT id, age, CAST(NULL AS INTEGER) AS quantity_free FROM users) t");
+        Q("SELECT id FROM users WHERE age BETWEEN 20 AND 40 AND active");
+        Q("SELECT -7 / 2.0, round(-2.5), round(2.5), round(2.345, 2), round(-2.345, 2), 10.0 / 4");
+        Q("SELECT id FROM orders WHERE total = 25");
+        Q("SELECT id, CASE WHEN quantity > 5 THEN total END FROM orders");
+        Q("SELECT coalesce(NULL, NULL, 3), nullif(5, 5), nullif(5, 6), coalesce(NULL, 'x')");
+        Q("SELECT id, CAST(' 42 ' AS INTEGER) FROM users WHERE id = 1");
+        O("SELECT id FROM users ORDER BY id LIMIT 2 + 3");
+        Q("SELECT COUNT(*) FROM users u JOIN orders o ON TRUE");
+        Q("SELECT u.id, o.id FROM users u JOIN orders o ON o.total > u.score * 10 WHERE u.id < 6");
+        Q("SELECT u.id, o.id FROM users u LEFT JOIN orders o ON u.active AND o.user_id = u.id");
+        Q("SELECT * FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id < 3");
+        Q("SELECT u.*, o.id FROM users u JOIN orders o ON o.user_id = u.id WHERE o.quantity = 10");
+        Q("SELECT city, COUNT(*) FROM users GROUP BY 1");
+        O("SELECT id, name FROM users ORDER BY length(name) DESC, id");
+        O("SELECT u.id FROM users u ORDER BY (SELECT COUNT(*) FROM orders o WHERE o.user_id = u.id) DESC, u.id LIMIT 10");
+        Q("SELECT u.id FROM users u WHERE EXISTS (SELECT o.user_id FROM orders o WHERE o.user_id = u.id GROUP BY o.user_id HAVING COUNT(*) > 5)");
+        Q("SELECT id FROM users WHERE id IN (SELECT o.user_id FROM orders o JOIN items i ON i.order_id = o.id WHERE i.qty > 11)");
+        Q("SELECT id FROM users WHERE city NOT IN ('oslo', NULL)");
+        Q("SELECT id FROM users WHERE city IN ('oslo', NULL)");
+        O("SELECT status, MAX(total) AS m FROM orders GROUP BY status ORDER BY m DESC NULLS LAST, status LIMIT 1");
+        Q("SELECT DISTINCT CASE WHEN age > 40 THEN city END FROM users");
+        Q("SELECT id, email = '' AS blank, email IS NULL AS missing FROM users");
+        Q("SELECT id FROM orders WHERE note = ''");
+        Q("SELECT AVG(total), SUM(total) / COUNT(total), MAX(total) - MIN(total) FROM orders");
+        Q("SELECT status, AVG(quantity * total) FROM orders GROUP BY status");
+        Q("SELECT id, price * 3 / 7, price / 3 * 3 FROM items WHERE id < 20");
+        Q("SELECT id, score * score, score - score / 2 FROM users");
+        Q("SELECT order_id, COUNT(*) FROM items GROUP BY order_id HAVING COUNT(*) > 3 AND MIN(price) > 10");
+        Q("SELECT u.name, o.status, COUNT(*) FROM users u JOIN orders o ON o.user_id = u.id GROUP BY u.name, o.status HAVING COUNT(*) > 1");
+        P("SELECT id FROM users WHERE age IN ($1, $2, $3)", false, 30, 40, 50);
+        P("SELECT id, CASE WHEN age > $1 THEN 'old' ELSE 'young' END FROM users", false, 45);
+        P("SELECT id FROM users WHERE coalesce(city, $1) = $1", false, "oslo");
+        P("SELECT id FROM users ORDER BY id LIMIT ? OFFSET ?", true, 4, 2);
+        P("SELECT COUNT(*) FROM orders WHERE quantity * $1 > $2", false, 3, 20);
+
         // Odds and ends.
         Q("SELECT * FROM categories");
         Q("SELECT u.* FROM users u WHERE u.id < 4");

@@ -8,7 +8,8 @@ namespace Cohort.Tests.Engines.Sql.Differential;
 /// and SQLite evaluate alike: typed expressions (never text against numbers), integer division and
 /// remainder only by non-zero integer literals, % only on integers, no round() of doubles, every operator
 /// fully parenthesized (the dialects rank || and IS differently), ORDER BY only on columns with explicit
-/// NULLS placement and the primary key last, and LIMIT only under such a total order.
+/// NULLS placement and the primary key last (or every GROUP BY key), and LIMIT only under such a total
+/// order. Scalar subqueries are aggregates: one row, as PostgreSQL requires (SQLite would take the first of many).
 /// </summary>
 internal sealed class QueryGenerator(int seed)
 {
@@ -18,6 +19,12 @@ internal sealed class QueryGenerator(int seed)
         ["'2023-03-01 00:00:00'", "'2023-09-15 12:00:00'", "'2024-01-15 00:00:00'", "'2024-03-01 06:30:00'", "'2024-05-20 00:00:00'", "'2024-07-01 00:00:00'"];
 
     private readonly Random _random = new(seed);
+
+    // Subqueries get fresh aliases (o1, i2, …) so that an inner reference never means an outer table by accident;
+    // none inside GROUP BY keys or aggregate arguments, and at most two levels deep.
+    private int _aliases;
+    private int _subqueryDepth;
+    private bool _subqueriesAllowed = true;
 
     /// <summary>The FROM clauses the generator draws from: one table, or an inner or left join of two.</summary>
     private sealed record Source(string From, ImmutableArray<(string Alias, DatasetTable Table)> Tables);
@@ -53,7 +60,8 @@ internal sealed class QueryGenerator(int seed)
     private (string, bool) Ordered()
     {
         var source = PickSource();
-        var sortable = Columns(source).Where(c => c.Type != ColumnType.Boolean).ToList();
+        // Not d.s: a SUM of decimals is exact in Cohort but a float sum in SQLite, so equal sums may not tie there.
+        var sortable = Columns(source).Where(c => c.Type != ColumnType.Boolean && c.Sql != "d.s").ToList();
         var keys = new List<string>();
         for (var i = _random.Next(1, 3); i > 0; i--)
         {
@@ -77,12 +85,54 @@ internal sealed class QueryGenerator(int seed)
     private (string, bool) Grouped()
     {
         var source = PickSource();
-        var groupable = Columns(source).Where(c => c.Type is ColumnType.Text or ColumnType.Integer or ColumnType.Boolean && !c.Sql.EndsWith(".id", StringComparison.Ordinal)).ToList();
-        var keys = Enumerable.Range(0, _random.Next(1, 3)).Select(_ => Pick(groupable).Sql).Distinct().ToList();
+        var keys = Enumerable.Range(0, _random.Next(1, 3)).Select(_ => GroupKey(source)).Distinct().ToList();
         var aggregates = Enumerable.Range(0, _random.Next(1, 4)).Select(_ => AggregateCall(source)).ToList();
-        var having = _random.Next(3) == 0 ? $" HAVING COUNT(*) {Pick(["> 1", ">= 3", "< 5", "= 1"])}" : "";
+        var having = _random.Next(3) switch
+        {
+            0 => "",
+            1 => $" HAVING COUNT(*) {Pick(["> 1", ">= 3", "< 5", "= 1"])}",
+            _ => $" HAVING {HavingPredicate(source)}",
+        };
         var where = _random.Next(2) == 0 ? "" : $" WHERE {Predicate(source, 2)}";
-        return ($"SELECT {string.Join(", ", keys)}, {string.Join(", ", aggregates)} FROM {source.From}{where} GROUP BY {string.Join(", ", keys)}{having}", false);
+        var select = $"SELECT {string.Join(", ", keys)}, {string.Join(", ", aggregates)} FROM {source.From}{where} GROUP BY {string.Join(", ", keys)}{having}";
+        if (_random.Next(3) != 0)
+        {
+            return (select, false);
+        }
+
+        // Groups are distinct in their keys, so ordering by every key with explicit NULLS placement is total.
+        var order = keys.Select(k => $"{k}{(_random.Next(2) == 0 ? "" : " DESC")} NULLS {(_random.Next(2) == 0 ? "FIRST" : "LAST")}");
+        var limit = _random.Next(2) == 0 ? "" : $" LIMIT {_random.Next(1, 8)}";
+        return ($"{select} ORDER BY {string.Join(", ", order)}{limit}", true);
+    }
+
+    /// <summary>A GROUP BY key: a column, or a simple expression of one (no subqueries, no aggregates).</summary>
+    private string GroupKey(Source source)
+    {
+        var column = Pick(Columns(source).Where(c => c.Type is ColumnType.Text or ColumnType.Integer or ColumnType.Boolean && !c.Sql.EndsWith(".id", StringComparison.Ordinal)).ToList());
+        return (column.Type, _random.Next(4)) switch
+        {
+            (ColumnType.Integer, 0) => $"({column.Sql} / {Int(_random.Next(2, 11))})",
+            (ColumnType.Integer, 1) => $"coalesce({column.Sql}, {Int(_random.Next(-1, 3))})",
+            (ColumnType.Integer, 2) => $"CASE WHEN {column.Sql} > {Int(_random.Next(0, 40))} THEN 'hi' ELSE 'lo' END",
+            (ColumnType.Text, 0) => $"lower({column.Sql})",
+            (ColumnType.Text, 1) => $"coalesce({column.Sql}, 'none')",
+            (ColumnType.Text, 2) => $"length({column.Sql})",
+            _ => column.Sql,
+        };
+    }
+
+    private string HavingPredicate(Source source)
+    {
+        var column = Pick(Columns(source).Where(c => c.Type != ColumnType.Boolean).ToList());
+        var predicate = column.Type switch
+        {
+            ColumnType.Integer => $"{Pick(["SUM", "MIN", "MAX"])}({column.Sql}) {Comparison()} {Int(_random.Next(0, 60))}",
+            ColumnType.Decimal or ColumnType.Double => $"{Pick(["SUM", "MIN", "MAX", "AVG"])}({column.Sql}) {Comparison()} {Pick(["10", "50.5", "100", "250"])}",
+            ColumnType.Timestamp => $"{Pick(["MIN", "MAX"])}({column.Sql}) {Comparison()} {Pick(TimestampLiterals)}",
+            _ => $"{Pick(["MIN", "MAX"])}({column.Sql}) {Comparison()} {Pick(TextLiterals)}",
+        };
+        return _random.Next(3) == 0 ? $"({predicate} OR COUNT(DISTINCT {column.Sql}) >= 2)" : predicate;
     }
 
     private (string, bool) Aggregate()
@@ -151,6 +201,15 @@ internal sealed class QueryGenerator(int seed)
 
     private string AggregateCall(Source source)
     {
+        if (_random.Next(5) == 0)
+        {
+            var saved = _subqueriesAllowed;
+            _subqueriesAllowed = false;
+            var argument = IntExpression(source, 1);
+            _subqueriesAllowed = saved;
+            return $"{Pick(["SUM", "MIN", "MAX", "AVG", "COUNT"])}({argument})";
+        }
+
         var columns = Columns(source).Where(c => c.Type != ColumnType.Boolean).ToList();
         var column = Pick(columns);
         if (column.Type is ColumnType.Integer or ColumnType.Decimal or ColumnType.Double)
@@ -190,6 +249,11 @@ internal sealed class QueryGenerator(int seed)
         {
             var ints = Columns(source).Where(c => c.Type == ColumnType.Integer).ToList();
             return _random.Next(4) == 0 ? Int(_random.Next(-5, 60)) : Pick(ints).Sql;
+        }
+
+        if (CanNest() && _random.Next(8) == 0)
+        {
+            return ScalarSubquery(source);
         }
 
         return _random.Next(9) switch
@@ -252,6 +316,11 @@ internal sealed class QueryGenerator(int seed)
 
     private string Predicate(Source source, int depth)
     {
+        if (depth > 0 && CanNest() && _random.Next(7) == 0)
+        {
+            return SubqueryPredicate(source);
+        }
+
         if (depth > 0 && _random.Next(3) == 0)
         {
             return _random.Next(5) switch
@@ -304,15 +373,100 @@ internal sealed class QueryGenerator(int seed)
         }
     }
 
-    private Source PickSource() => _random.Next(7) switch
+    private Source PickSource() => _random.Next(9) switch
     {
         0 or 1 => Single("users", "u"),
         2 => Single("orders", "o"),
         3 => Single("items", "i"),
         4 => Join("users", "u", "orders", "o", "o.user_id = u.id"),
         5 => Join("orders", "o", "items", "i", "i.order_id = o.id"),
+        6 => ThreeWay(),
+        7 => WithDerived(),
         _ => Join("users", "u", "orders", "o", "o.user_id = u.id"),
     };
+
+    // users, their orders, and those orders' items; LEFT JOINs keep users without orders and orders without items.
+    private Source ThreeWay()
+    {
+        var first = _random.Next(2) == 0 ? "JOIN" : "LEFT JOIN";
+        var second = _random.Next(2) == 0 ? "JOIN" : "LEFT JOIN";
+        return new Source(
+            $"users u {first} orders o ON o.user_id = u.id {second} items i ON i.order_id = o.id",
+            [("u", DifferentialDataset.Table("users")), ("o", DifferentialDataset.Table("orders")), ("i", DifferentialDataset.Table("items"))]);
+    }
+
+    // users joined to per-user order aggregates (one row per user_id, so d.user_id is a key of d).
+    private Source WithDerived()
+    {
+        var kind = _random.Next(2) == 0 ? "JOIN" : "LEFT JOIN";
+        var where = _random.Next(2) == 0 ? "" : $" WHERE {Pick(["status <> 'cancelled'", "total > 50", "quantity >= 3", "note IS NULL"])}";
+        var derived = new DatasetTable(
+            "d",
+            [new("user_id", ColumnType.Integer, true), new("n", ColumnType.Integer, false), new("s", ColumnType.Decimal, true), new("latest", ColumnType.Timestamp, false)],
+            [],
+            []);
+        return new Source(
+            $"users u {kind} (SELECT user_id, COUNT(*) AS n, SUM(total) AS s, MAX(placed) AS latest FROM orders{where} GROUP BY user_id) d ON d.user_id = u.id",
+            [("u", DifferentialDataset.Table("users")), ("d", derived)]);
+    }
+
+    private bool CanNest() => _subqueriesAllowed && _subqueryDepth < 2;
+
+    /// <summary>An aggregate over rows of another table correlated with an integer of the current row: one value, maybe NULL.</summary>
+    private string ScalarSubquery(Source outer)
+    {
+        var key = Pick(Columns(outer).Where(c => c.Type == ColumnType.Integer).ToList()).Sql;
+        var (table, column) = Pick<(string, string)>([("orders", "user_id"), ("items", "order_id"), ("orders", "quantity")]);
+        var alias = NewAlias(table);
+        var inner = Single(table, alias);
+        _subqueryDepth++;
+        var where = _random.Next(2) == 0 ? "" : $" AND {Predicate(inner, 1)}";
+        var aggregate = table == "orders"
+            ? Pick([$"COUNT(*)", $"SUM({alias}.quantity)", $"MAX({alias}.quantity)", $"COUNT({alias}.total)"])
+            : Pick([$"COUNT(*)", $"SUM({alias}.qty)", $"MIN({alias}.qty)"]);
+        _subqueryDepth--;
+        return $"(SELECT {aggregate} FROM {table} {alias} WHERE {alias}.{column} = {key}{where})";
+    }
+
+    /// <summary>[NOT] IN (SELECT …), [NOT] EXISTS (correlated), or a comparison with a correlated aggregate.</summary>
+    private string SubqueryPredicate(Source outer)
+    {
+        var key = Pick(Columns(outer).Where(c => c.Type == ColumnType.Integer).ToList()).Sql;
+        var not = _random.Next(3) == 0 ? "NOT " : "";
+        _subqueryDepth++;
+        string result;
+        switch (_random.Next(3))
+        {
+            case 0:
+            {
+                var (table, column) = Pick<(string, string)>([("orders", "user_id"), ("items", "order_id"), ("items", "qty"), ("users", "age"), ("orders", "quantity")]);
+                var alias = NewAlias(table);
+                result = $"({key} {not}IN (SELECT {alias}.{column} FROM {table} {alias} WHERE {Predicate(Single(table, alias), 2)}))";
+                break;
+            }
+
+            case 1:
+            {
+                var (table, column) = Pick<(string, string)>([("orders", "user_id"), ("items", "order_id"), ("users", "id"), ("orders", "id")]);
+                var alias = NewAlias(table);
+                result = $"({not}EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.{column} = {key} AND {Predicate(Single(table, alias), 2)}))";
+                break;
+            }
+
+            default:
+            {
+                var alias = NewAlias("items");
+                var aggregate = Pick([$"MAX({alias}.qty)", $"COUNT(*)", $"SUM({alias}.qty)", $"MIN({alias}.order_id)"]);
+                result = $"({key} {Comparison()} (SELECT {aggregate} FROM items {alias} WHERE {alias}.order_id = {key} OR {Predicate(Single("items", alias), 1)}))";
+                break;
+            }
+        }
+
+        _subqueryDepth--;
+        return result;
+    }
+
+    private string NewAlias(string table) => $"{table[0]}{++_aliases}";
 
     private static Source Single(string table, string alias) =>
         new($"{table} {alias}", [(alias, DifferentialDataset.Table(table))]);

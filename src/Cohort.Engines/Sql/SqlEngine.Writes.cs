@@ -279,7 +279,10 @@ public sealed partial class SqlEngine
                 tx.Write(removed.Key, null);
             }
 
-            if (after is { } added && !(sameKey && before!.Value.Value.Equals(added.Value)))
+            // An unchanged entry is written again: every key a prepared transaction locked must be among its writes,
+            // because recovery retakes its locks from them, and a reader that found the row through this index
+            // locked only the entry.
+            if (after is { } added)
             {
                 tx.Write(added.Key, added.Value);
             }

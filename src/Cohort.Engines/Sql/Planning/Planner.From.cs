@@ -37,7 +37,15 @@ internal sealed partial class Planner
 
             case DerivedTable derived:
             {
-                var plan = PlanQuery(derived.Query, new Frame(frame.Outer));
+                // A derived table sees the rows enclosing this level (not its siblings); when it reads one, this level
+                // reads it too, so a subquery around it is correlated and must not be run only once.
+                var inner = new Frame(frame.Outer);
+                var plan = PlanQuery(derived.Query, inner);
+                if (inner.Usage.IsUsed)
+                {
+                    frame.Usage.Mark();
+                }
+
                 var node = new AliasNode(plan.Root, derived.Alias);
                 local.Add(node.Schema);
                 return node;

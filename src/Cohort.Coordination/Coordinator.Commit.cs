@@ -159,6 +159,7 @@ public sealed partial class Coordinator
             tx.Decision = decision;
         }
 
+        CrashPoints.Hit(CrashPoints.CoordinatorAfterVotes);
         try
         {
             await _log.WriteCommitAsync(decision, CancellationToken.None).ConfigureAwait(false);
@@ -171,6 +172,7 @@ public sealed partial class Coordinator
             return Finish(tx, TransactionState.InDoubt, TxOutcome.InDoubt($"the decision log failed while recording the commit: {e.Message}"), e.Message);
         }
 
+        CrashPoints.Hit(CrashPoints.CoordinatorAfterDecision);
         var outcome = TxOutcome.Committed(decision.CommitTimestamp);
         lock (tx.Sync)
         {

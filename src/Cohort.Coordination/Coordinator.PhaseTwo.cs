@@ -36,6 +36,7 @@ public sealed partial class Coordinator
                 using var timeout = MessageTimeout();
                 await _transport.CommitAsync(participant.Node, request, timeout.Token).ConfigureAwait(false);
                 MarkAcknowledged(tx, participant.Resource);
+                CrashPoints.Hit(CrashPoints.CoordinatorDuringPhaseTwo);
                 return true;
             }
             catch (CohortException e) when (e.Code is ErrorCodes.Aborted)

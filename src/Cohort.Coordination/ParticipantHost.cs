@@ -121,6 +121,10 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         {
             _preparedDeadlines.TryRemove(key, out _);
         }
+        else
+        {
+            CrashPoints.Hit(CrashPoints.ParticipantAfterPrepareDurable);
+        }
 
         _transactions.TryRemove(key, out _);
         return vote;
@@ -212,6 +216,11 @@ public sealed partial class ParticipantHost : IAsyncDisposable
 
             _preparedDeadlines[key] = request.Deadline;
             var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
+            if (vote.Kind == VoteKind.Yes)
+            {
+                CrashPoints.Hit(CrashPoints.ParticipantAfterPrepareDurable);
+            }
+
             return new BatchPrepareResult(vote.Kind == VoteKind.No ? [] : results, vote, null);
         }
         catch (CohortException e) when (e.Code is not (ErrorCodes.Corruption or ErrorCodes.Disposed))
@@ -250,6 +259,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
         NoteEpoch(request.Epoch);
+        CrashPoints.Hit(CrashPoints.ParticipantDuringPhaseTwo);
         await engine.CommitAsync(request.TxId, request.CommitTimestamp, cancellationToken).ConfigureAwait(false);
         Forget(request.Resource, request.TxId);
     }

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using Cohort.Core;
+using Cohort.Server;
+using Cohort.Server.Http;
+
+namespace Cohort.Cli;
+
+/// <summary>The <c>cohort</c> command line.</summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Cohort: atomic commits across embedded engines and PostgreSQL, over a cluster of nodes.")
+        {
+            StartCommand("start-master", "Start the master (coordinator) node.", master: true),
+            StartCommand("start-node", "Start a node that joins the master named by --nodes.", master: false),
+            HealthCommand(),
+        };
+        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+
+    private static Command StartCommand(string name, string description, bool master)
+    {
+        var addr = new Option<string>("--addr") { Description = "Address to listen on and be known by (host:port).", Required = true };
+        var nodes = new Option<string?>("--nodes") { Description = "Comma-separated peer addresses; a node joins the first (the master)." };
+        var heartbeat = new Option<string>("--heartbeat") { Description = "Heartbeat interval (500ms, 1s, …).", DefaultValueFactory = _ => "1s" };
+        var coordTimeout = new Option<string>("--coord-timeout") { Description = "Transaction timeout when a client names none.", DefaultValueFactory = _ => "30s" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: ./cohort-data/<port>)." };
+        var token = new Option<string?>("--auth-token") { Description = "Bearer token required on every endpoint but /health (default: $COHORT_AUTH_TOKEN)." };
+        var resources = new Option<string[]>("--resource") { Description = "A resource this node hosts besides sql:default (repeatable), e.g. kv:users.", AllowMultipleArgumentsPerToken = true };
+        var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync logs (experiments only: a crash can lose commits)." };
+        var command = new Command(name, description) { addr, nodes, heartbeat, coordTimeout, dataDir, token, resources, noFsync };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var address = result.GetValue(addr)!;
+            var port = Endpoint.TryParse(address, out var ep) ? ep.Port : 0;
+            NodeOptions options;
+            try
+            {
+                options = new NodeOptions
+                {
+                    Address = address,
+                    IsMaster = master,
+                    Nodes = [.. (result.GetValue(nodes) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+                    Heartbeat = Durations.Parse(result.GetValue(heartbeat)!),
+                    CoordinatorTimeout = Durations.Parse(result.GetValue(coordTimeout)!),
+                    DataDirectory = result.GetValue(dataDir) ?? Path.Combine("cohort-data", port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    AuthToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN"),
+                    Resources = result.GetValue(resources) ?? [],
+                    Fsync = !result.GetValue(noFsync),
+                };
+                options.Validate();
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or CohortException)
+            {
+                await Console.Error.WriteLineAsync($"cohort {name}: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            await using var node = await CohortNode.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Console.WriteLine($"READY {options.Address}");
+            await node.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command HealthCommand()
+    {
+        var addr = new Option<string>("--addr") { Description = "Node address (host:port).", DefaultValueFactory = _ => "127.0.0.1:7001" };
+        var command = new Command("health", "Show a node's health.") { addr };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = new NodeClient(Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN"), TimeSpan.FromSeconds(5));
+            try
+            {
+                var answer = await client.GetAsync(result.GetValue(addr)!, "health", cancellationToken).ConfigureAwait(false);
+                Console.WriteLine(ValueJson.Serialize(answer));
+                return 0;
+            }
+            catch (CohortException e)
+            {
+                await Console.Error.WriteLineAsync($"cohort health: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,252 @@
+using System.Net;
+using Cohort.Coordination;
+using Cohort.Core;
+using Cohort.Engines;
+using Cohort.Server.Endpoints;
+using Cohort.Server.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cohort.Server;
+
+/// <summary>
+/// One Cohort node: its engines behind a participant host, the coordinator and decision log when it is the master,
+/// membership, and the HTTP API (seed-compatible endpoints, <c>/v1/…</c>, and the internal protocol) on Kestrel.
+/// </summary>
+public sealed partial class CohortNode : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly Dictionary<string, IEmbeddedEngine> _engines = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _background;
+
+    private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
+    {
+        Options = options;
+        _app = app;
+        Loggers = loggers;
+        Logger = loggers.CreateLogger("Cohort.Server");
+        Cluster = new Cluster(options.Address, options.IsMaster);
+        Client = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30));
+        Time = TimeProvider.System;
+    }
+
+    /// <summary>The node's settings.</summary>
+    public NodeOptions Options { get; }
+
+    /// <summary>The address the node serves on.</summary>
+    public string Address => Options.Address;
+
+    /// <summary>Whether this node coordinates transactions.</summary>
+    public bool IsMaster => Options.IsMaster;
+
+    internal Cluster Cluster { get; }
+
+    internal NodeClient Client { get; }
+
+    internal ILoggerFactory Loggers { get; }
+
+    internal ILogger Logger { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal ParticipantHost Host { get; private set; } = null!;
+
+    internal Coordinator? Coordinator { get; private set; }
+
+    internal FileDecisionLog? DecisionLog { get; private set; }
+
+    internal IReadOnlyDictionary<string, IEmbeddedEngine> Engines => _engines;
+
+    /// <summary>Opens the engines, recovers, starts serving, and (for a plain node) joins the master.</summary>
+    public static async Task<CohortNode> StartAsync(NodeOptions options, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Directory.CreateDirectory(options.DataDirectory);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (loggers is null)
+        {
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);
+        }
+
+        // Per-request framework logs would drown the protocol's own.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var (host, port) = Endpoint.TryParse(options.Address, out var ep) ? ep : throw new ArgumentException("bad address");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            kestrel.AddServerHeader = false;
+            if (IPAddress.TryParse(host, out var ip))
+            {
+                kestrel.Listen(ip, port);
+            }
+            else
+            {
+                kestrel.ListenAnyIP(port);
+            }
+        });
+        var app = builder.Build();
+        var node = new CohortNode(options, app, loggers ?? app.Services.GetRequiredService<ILoggerFactory>());
+        try
+        {
+            await node.OpenAsync(cancellationToken).ConfigureAwait(false);
+            NodeMiddleware.Use(app, node);
+            SeedEndpoints.Map(app, node);
+            ApiEndpoints.Map(app, node);
+            InternalEndpoints.Map(app, node);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            node._background = Task.Run(() => node.RunBackgroundAsync(node._stopping.Token), CancellationToken.None);
+            Log.Started(node.Logger, options.Address, options.IsMaster ? "MASTER" : "NODE", options.DataDirectory, node._engines.Count);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> fires or the host stops.</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started.
+        }
+
+        if (_background is not null)
+        {
+            await _background.ConfigureAwait(false);
+        }
+
+        if (Coordinator is not null)
+        {
+            await Coordinator.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Host is not null)
+        {
+            await Host.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (DecisionLog is not null)
+        {
+            await DecisionLog.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (var engine in _engines.Values)
+        {
+            await engine.DisposeAsync().ConfigureAwait(false);
+        }
+
+        Client.Dispose();
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    /// <summary>Opens (or creates) a resource on this node and registers it with the master.</summary>
+    internal IEmbeddedEngine OpenResource(string resource)
+    {
+        lock (_engines)
+        {
+            if (_engines.TryGetValue(resource, out var existing))
+            {
+                return existing;
+            }
+
+            var engine = EngineFactory.Open(resource, new EngineOptions
+            {
+                DataDirectory = Path.Combine(Options.DataDirectory, "resources", resource.Replace(':', '_')),
+                Durability = Options.Fsync ? Cohort.Storage.Wal.DurabilityMode.Fsync : Cohort.Storage.Wal.DurabilityMode.None,
+            }, Loggers.CreateLogger("Cohort.Engines"));
+            _engines[resource] = engine;
+            Host?.AddEngine(engine);
+            return engine;
+        }
+    }
+
+    /// <summary>The resources this node hosts.</summary>
+    internal IReadOnlyList<string> LocalResources()
+    {
+        lock (_engines)
+        {
+            return [.. _engines.Keys.Order(StringComparer.Ordinal)];
+        }
+    }
+
+    private async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        // Resources created at run time are remembered by their data directories.
+        var resources = new SortedSet<string>(Options.Resources, StringComparer.Ordinal) { "sql:default" };
+        var existing = Path.Combine(Options.DataDirectory, "resources");
+        if (Directory.Exists(existing))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(existing))
+            {
+                var name = Path.GetFileName(dir);
+                var colon = name.IndexOf('_', StringComparison.Ordinal);
+                if (colon > 0)
+                {
+                    resources.Add(name[..colon] + ":" + name[(colon + 1)..]);
+                }
+            }
+        }
+
+        Host = new ParticipantHost(
+            new ParticipantHostOptions { NodeId = Options.Address },
+            Options.IsMaster ? new CoordinatorDecisionSource(() => Coordinator) : new HttpDecisionSource(Client, () => Cluster.Master),
+            Time,
+            Loggers.CreateLogger("Cohort.Coordination.Participant"));
+        foreach (var resource in resources)
+        {
+            OpenResource(resource);
+        }
+
+        Cluster.Add(Options.Address, LocalResources(), Time.GetUtcNow());
+        if (Options.IsMaster)
+        {
+            foreach (var peer in Options.Nodes.Where(n => n != Options.Address))
+            {
+                Cluster.Add(peer, null, Time.GetUtcNow()).Alive = false;
+            }
+
+            DecisionLog = FileDecisionLog.Open(new FileDecisionLogOptions
+            {
+                Directory = Path.Combine(Options.DataDirectory, "decisions"),
+                Durability = Options.Fsync ? Cohort.Storage.Wal.DurabilityMode.Fsync : Cohort.Storage.Wal.DurabilityMode.None,
+            }, Loggers.CreateLogger("Cohort.Coordination.DecisionLog"));
+            Coordinator = new Coordinator(
+                new CoordinatorOptions { NodeId = Options.Address, Timeout = Options.CoordinatorTimeout, MaxTimeout = TimeSpan.FromTicks(Math.Max(Options.CoordinatorTimeout.Ticks, CoordinatorOptions.DefaultMaxTimeout.Ticks)) },
+                new HttpParticipantTransport(Client, Options.Address, Host),
+                Cluster,
+                DecisionLog,
+                Time,
+                Loggers.CreateLogger("Cohort.Coordination.Coordinator"));
+        }
+        else
+        {
+            Cluster.Master = Options.Nodes[0];
+        }
+
+        Host.Start();
+        if (Coordinator is not null)
+        {
+            var redriven = await Coordinator.RecoverAsync(cancellationToken).ConfigureAwait(false);
+            Log.Recovered(Logger, redriven);
+        }
+    }
+}

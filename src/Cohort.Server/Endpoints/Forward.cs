@@ -1,0 +1,53 @@
+using System.Text;
+using Cohort.Coordination;
+using Cohort.Core;
+using Microsoft.AspNetCore.Http;
+
+namespace Cohort.Server.Endpoints;
+
+/// <summary>Runs a coordinator call on the master, or forwards the request to the master from any other node.</summary>
+internal static class Forward
+{
+    // One client for all forwarded calls (a client per request would exhaust sockets); the timeout covers the longest transaction.
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(11) };
+
+    public static async Task<IResult> OrRun(CohortNode node, HttpContext context, Func<Coordinator, Task<IResult>> run)
+    {
+        if (node.Coordinator is { } coordinator)
+        {
+            return await run(coordinator).ConfigureAwait(false);
+        }
+
+        var master = node.Cluster.Master ?? throw new CohortException(CoordinationErrorCodes.Unavailable, "No master is known; the node has not joined a cluster.", isTransient: true);
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(Endpoint.BaseUri(master), context.Request.Path + context.Request.QueryString));
+        if (body.Length > 0)
+        {
+            request.Content = new ByteArrayContent(body.ToArray());
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        if (context.Request.Headers.Authorization.Count > 0)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", context.Request.Headers.Authorization.ToString());
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await Http.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CohortException(CoordinationErrorCodes.Unavailable, $"The master {master} is unreachable: {e.Message}", isTransient: true);
+        }
+
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(context.RequestAborted).ConfigureAwait(false);
+            var type = response.Content.Headers.ContentType?.MediaType ?? "application/json";
+            return Results.Text(text, type, Encoding.UTF8, (int)response.StatusCode);
+        }
+    }
+}

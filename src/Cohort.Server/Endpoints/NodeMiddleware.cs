@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using System.Text;
+using Cohort.Core;
+using Cohort.Server.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Cohort.Server.Endpoints;
+
+/// <summary>
+/// What every request passes through: the bearer-token check (all endpoints but <c>/health</c>, compared in
+/// constant time) and the one place exceptions become <c>application/problem+json</c> answers.
+/// </summary>
+internal static class NodeMiddleware
+{
+    public static void Use(WebApplication app, CohortNode node)
+    {
+        var expected = node.Options.AuthToken is { } token ? Encoding.UTF8.GetBytes("Bearer " + token) : null;
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                if (expected is not null && context.Request.Path != "/health" && !Authorized(context, expected))
+                {
+                    await WriteProblemAsync(context, "unauthorized", "A valid bearer token is required (Authorization: Bearer <token>).", 401).ConfigureAwait(false);
+                    return;
+                }
+
+                await next(context).ConfigureAwait(false);
+            }
+            catch (CohortException e) when (!context.Response.HasStarted)
+            {
+                await WriteProblemAsync(context, e.Code, e.Message, ProblemDetails.StatusOf(e.Code)).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                var tooLarge = e.StatusCode == StatusCodes.Status413PayloadTooLarge;
+                await WriteProblemAsync(context, tooLarge ? "too_large" : ErrorCodes.BadJson, e.Message, e.StatusCode).ConfigureAwait(false);
+            }
+            catch (TimeoutException e) when (!context.Response.HasStarted)
+            {
+                await WriteProblemAsync(context, Coordination.CoordinationErrorCodes.Unavailable, e.Message, 503).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away.
+            }
+            catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+            {
+                Log.RequestFailed(node.Logger, context.Request.Method, context.Request.Path, e);
+                await WriteProblemAsync(context, "internal", "The node failed to handle the request: " + e.Message, 500).ConfigureAwait(false);
+            }
+        });
+    }
+
+    /// <summary>Reads the JSON body (bounded by the request size limit).</summary>
+    public static async Task<Value> ReadJsonAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+        if (buffer.Length == 0)
+        {
+            throw new CohortException(ErrorCodes.BadJson, "The request needs a JSON body.", isTransient: false);
+        }
+
+        return ValueJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    /// <summary>A JSON answer.</summary>
+    public static IResult Json(Value value, int status = 200) => Results.Text(ValueJson.Serialize(value), "application/json", Encoding.UTF8, status);
+
+    public static Task WriteProblemAsync(HttpContext context, string code, string detail, int status)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = ProblemDetails.MediaType;
+        return context.Response.WriteAsync(ValueJson.Serialize(ProblemDetails.Body(code, detail, status)), context.RequestAborted);
+    }
+
+    private static bool Authorized(HttpContext context, byte[] expected)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        var given = Encoding.UTF8.GetBytes(header);
+        return CryptographicOperations.FixedTimeEquals(given, expected);
+    }
+}

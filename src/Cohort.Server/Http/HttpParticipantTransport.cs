@@ -1,0 +1,72 @@
+using Cohort.Coordination;
+using Cohort.Core;
+
+namespace Cohort.Server.Http;
+
+/// <summary>
+/// The coordinator's transport: protocol messages to the participant hosts of other nodes over HTTP
+/// (<c>/internal/…</c>), and straight to this node's own host without a network hop. Participant hosts know a
+/// node's default shard by its local name (<c>sql:default@n</c> is <c>sql:default</c> on n), so names are mapped here.
+/// </summary>
+internal sealed class HttpParticipantTransport(NodeClient client, string self, ParticipantHost local) : IParticipantTransport
+{
+    public async ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken)
+    {
+        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        return node == self
+            ? await local.ApplyAsync(request, cancellationToken).ConfigureAwait(false)
+            : WireFormat.Field(await client.PostAsync(node, "internal/apply", WireFormat.Apply(request), cancellationToken).ConfigureAwait(false), "result");
+    }
+
+    public async ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken)
+    {
+        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        return node == self
+            ? await local.PrepareAsync(request, cancellationToken).ConfigureAwait(false)
+            : WireFormat.ReadVote(await client.PostAsync(node, "internal/prepare", WireFormat.Prepare(request), cancellationToken).ConfigureAwait(false));
+    }
+
+    public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(string node, BatchPrepareRequest request, CancellationToken cancellationToken)
+    {
+        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        return node == self
+            ? await local.ApplyAndPrepareAsync(request, cancellationToken).ConfigureAwait(false)
+            : WireFormat.ReadBatchResult(await client.PostAsync(node, "internal/batch", WireFormat.Batch(request), cancellationToken).ConfigureAwait(false));
+    }
+
+    public async ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken)
+    {
+        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        if (node == self)
+        {
+            await local.CommitAsync(request, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await client.PostAsync(node, "internal/commit", WireFormat.Commit(request), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken)
+    {
+        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        if (node == self)
+        {
+            await local.CommitOnePhaseAsync(request, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await client.PostAsync(node, "internal/commit-one-phase", WireFormat.OnePhase(request), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken)
+    {
+        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        if (node == self)
+        {
+            await local.AbortAsync(request, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await client.PostAsync(node, "internal/abort", WireFormat.Abort(request), cancellationToken).ConfigureAwait(false);
+    }
+}

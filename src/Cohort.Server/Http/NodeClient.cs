@@ -1,0 +1,86 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Cohort.Coordination;
+using Cohort.Core;
+
+namespace Cohort.Server.Http;
+
+/// <summary>
+/// Sends JSON requests to other nodes with the cluster's bearer token. A problem response becomes a
+/// <see cref="CohortException"/> with the same code; a node that cannot be reached becomes <c>unavailable</c>.
+/// </summary>
+public sealed class NodeClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    /// <summary>Creates a client; <paramref name="authToken"/> is sent as <c>Authorization: Bearer</c> when set.</summary>
+    public NodeClient(string? authToken, TimeSpan timeout, HttpMessageHandler? handler = null)
+    {
+        _http = handler is null ? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), MaxConnectionsPerServer = 256 }) : new HttpClient(handler);
+        _http.Timeout = timeout;
+        if (authToken is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", authToken);
+        }
+    }
+
+    /// <summary>POSTs <paramref name="body"/> to <paramref name="path"/> on node <paramref name="node"/> and returns the JSON answer.</summary>
+    public async ValueTask<Value> PostAsync(string node, string path, Value body, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(ValueJson.Serialize(body), Encoding.UTF8, "application/json");
+        return await SendAsync(node, new HttpRequestMessage(HttpMethod.Post, Url(node, path)) { Content = content }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>GETs <paramref name="path"/> on node <paramref name="node"/> and returns the JSON answer.</summary>
+    public ValueTask<Value> GetAsync(string node, string path, CancellationToken cancellationToken) =>
+        SendAsync(node, new HttpRequestMessage(HttpMethod.Get, Url(node, path)), cancellationToken);
+
+    /// <inheritdoc/>
+    public void Dispose() => _http.Dispose();
+
+    private static Uri Url(string node, string path) => new(Endpoint.BaseUri(node), path.TrimStart('/'));
+
+    private async ValueTask<Value> SendAsync(string node, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new CohortException(CoordinationErrorCodes.Unavailable, $"Node {node} is unreachable: {e.Message}", isTransient: true);
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Node {node} did not answer {request.RequestUri?.AbsolutePath} in time.");
+            }
+
+            using (response)
+            {
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return text.Length == 0 ? Value.Null : ValueJson.Parse(text);
+                }
+
+                var code = CoordinationErrorCodes.Unavailable;
+                var detail = $"Node {node} answered {(int)response.StatusCode} to {request.RequestUri?.AbsolutePath}.";
+                try
+                {
+                    var problem = ValueJson.Parse(text);
+                    code = WireFormat.OptStr(problem, "code") ?? code;
+                    detail = WireFormat.OptStr(problem, "detail") ?? detail;
+                }
+                catch (CohortException)
+                {
+                    // Not a problem body (a proxy, a crash mid-response): keep the status.
+                }
+
+                throw new CohortException(code, detail, isTransient: (int)response.StatusCode >= 500 || code is ErrorCodes.Wounded or ErrorCodes.LockTimeout);
+            }
+        }
+    }
+}

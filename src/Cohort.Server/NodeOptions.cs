@@ -1,0 +1,75 @@
+namespace Cohort.Server;
+
+/// <summary>How a node runs: its address, its peers, where it keeps data, and the protocol's timing.</summary>
+public sealed class NodeOptions
+{
+    /// <summary>Default heartbeat interval.</summary>
+    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default transaction timeout given by the coordinator when a client names none.</summary>
+    public static readonly TimeSpan DefaultCoordinatorTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Default largest request body accepted, in bytes.</summary>
+    public const long DefaultMaxRequestBytes = 1024 * 1024;
+
+    /// <summary>The address this node listens on and is known by, <c>host:port</c> (127.0.0.1:7001).</summary>
+    public required string Address { get; init; }
+
+    /// <summary>Whether this node is the coordinator (<c>start-master</c>).</summary>
+    public bool IsMaster { get; init; }
+
+    /// <summary>The other nodes' addresses; a plain node joins the first (the master).</summary>
+    public IReadOnlyList<string> Nodes { get; init; } = [];
+
+    /// <summary>The node's data directory (engines, decision log).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The bearer token every request except <c>/health</c> must carry, or null for none.</summary>
+    public string? AuthToken { get; init; }
+
+    /// <summary>How often nodes check each other's health.</summary>
+    public TimeSpan Heartbeat { get; init; } = DefaultHeartbeat;
+
+    /// <summary>The transaction timeout used when a client names none.</summary>
+    public TimeSpan CoordinatorTimeout { get; init; } = DefaultCoordinatorTimeout;
+
+    /// <summary>The resources this node hosts besides its default SQL shard (<c>kv:users</c>, …).</summary>
+    public IReadOnlyList<string> Resources { get; init; } = [];
+
+    /// <summary>The largest request body accepted, in bytes.</summary>
+    public long MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
+
+    /// <summary>Whether engines fsync their logs (off only for experiments).</summary>
+    public bool Fsync { get; init; } = true;
+
+    /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        if (!Endpoint.TryParse(Address, out _))
+        {
+            throw new ArgumentException($"--addr '{Address}' is not host:port.", nameof(Address));
+        }
+
+        foreach (var node in Nodes)
+        {
+            if (!Endpoint.TryParse(node, out _))
+            {
+                throw new ArgumentException($"--nodes entry '{node}' is not host:port.", nameof(Nodes));
+            }
+        }
+
+        if (!IsMaster && Nodes.Count == 0)
+        {
+            throw new ArgumentException("A node needs --nodes naming the master to join.", nameof(Nodes));
+        }
+
+        ArgumentException.ThrowIfNullOrWhiteSpace(DataDirectory);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Heartbeat, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CoordinatorTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBytes, 1024);
+        foreach (var resource in Resources)
+        {
+            Engines.EngineFactory.KindOf(resource);
+        }
+    }
+}

@@ -12,6 +12,12 @@ internal sealed partial class Planner
     public QueryPlan PlanQuery(SelectStatement query, Frame frame)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (query.AsOf is not null && !ReferenceEquals(query, _root))
+        {
+            // Silently reading the present instead would be a wrong answer.
+            throw SqlError.Type("AS OF is allowed only on the outermost SELECT of a statement");
+        }
+
         var conjuncts = ExpressionRewriter.Conjuncts(query.Where).ToList();
         var source = query.From.IsEmpty ? SingleRowNode.Instance : PlanFrom(query.From, conjuncts, frame);
         if (query.Where is { } where)

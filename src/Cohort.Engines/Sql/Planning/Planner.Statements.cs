@@ -16,14 +16,23 @@ internal sealed partial class Planner
         var planner = new Planner(view);
         return statement switch
         {
-            ExplainStatement explain => planner.Finish(explained: Plan(explain.Statement, view)),
-            SelectStatement select => planner.Finish(query: planner.PlanQuery(select, new Frame(null))),
+            ExplainStatement explain => Explain(Plan(explain.Statement, view)),
+            SelectStatement select => planner.Finish(query: planner.PlanQuery(planner._root = select, new Frame(null))),
             InsertStatement insert => planner.PlanInsert(insert),
             UpdateStatement update => planner.PlanUpdate(update),
             DeleteStatement delete => planner.PlanDelete(delete),
             _ => throw new ArgumentException($"{statement.GetType().Name} is not planned", nameof(statement)),
         };
     }
+
+    // An EXPLAIN depends on the schemas of the plan it shows: cached, it must be made again when they change.
+    private static StatementPlan Explain(StatementPlan explained) => new()
+    {
+        Dependencies = explained.Dependencies,
+        Scans = [],
+        Subqueries = new Dictionary<SelectStatement, SubqueryPlan>(ReferenceEqualityComparer.Instance),
+        Explained = explained,
+    };
 
     private StatementPlan Finish(QueryPlan? query = null, StatementPlan.WritePlan? write = null, StatementPlan? explained = null) => new()
     {

@@ -14,6 +14,9 @@ internal sealed partial class Planner(ISqlView view)
     private readonly Dictionary<SelectStatement, SubqueryPlan> _subqueries = new(ReferenceEqualityComparer.Instance);
     private readonly List<ScanNode> _scans = [];
 
+    // The statement's outermost SELECT: the only one AS OF may qualify (the engine reads the whole statement at it).
+    private SelectStatement? _root;
+
     /// <summary>The schema (or absence) of each table the plans depend on.</summary>
     public IReadOnlyDictionary<string, TableSchema?> Dependencies => _dependencies;
 

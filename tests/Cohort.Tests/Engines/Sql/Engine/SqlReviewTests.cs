@@ -103,4 +103,27 @@ public sealed class SqlReviewTests : IAsyncLifetime
         Assert.Equal(["102", "103", "104", "105"], (await _db.ExecAsync("DELETE FROM t WHERE id > 101 RETURNING id")).Lines.Order().ToArray());
         Assert.Equal(["2", "3", "4", "5"], (await _db.QueryAsync("SELECT id FROM t WHERE email IS NULL OR id > 0 ORDER BY id")).Lines);
     }
+
+    [Fact]
+    public async Task Explain_CachedPlan_IsMadeAgainAfterAnIndexIsCreatedOrDropped()
+    {
+        const string sql = "EXPLAIN SELECT * FROM users WHERE name = 'ann'";
+        Assert.Contains("Seq Scan", string.Join("\n", (await _db.QueryAsync(sql)).Lines));
+        await _db.ExecAsync("CREATE INDEX users_name ON users (name)");
+        Assert.Contains("Index Scan using users_name", string.Join("\n", (await _db.QueryAsync(sql)).Lines));
+        Assert.Contains("Index Scan using users_name", string.Join("\n", (await _db.ExecAsync(sql)).Lines));
+        await _db.ExecAsync("DROP INDEX users_name");
+        Assert.Contains("Seq Scan", string.Join("\n", (await _db.QueryAsync(sql)).Lines));
+    }
+
+    [Theory]
+    [InlineData("SELECT id FROM users WHERE id IN (SELECT uid FROM orders AS OF '2000-01-01 00:00:00')")]
+    [InlineData("SELECT * FROM (SELECT id FROM users AS OF '2000-01-01 00:00:00') d")]
+    [InlineData("INSERT INTO orders SELECT id + 100, id, 1.0 FROM users AS OF '2000-01-01 00:00:00'")]
+    public async Task AsOf_OnAnInnerSelect_IsRefusedRatherThanIgnored(string sql)
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() => _db.ExecAsync(sql));
+        Assert.Equal(ErrorCodes.BadOperation, e.Code);
+        Assert.Contains("AS OF", e.Message);
+    }
 }

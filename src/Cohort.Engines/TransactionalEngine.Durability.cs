@@ -14,7 +14,10 @@ public abstract partial class TransactionalEngine<TTx>
     private const byte CommitRecord = 2;
     private const byte CommitOnePhaseRecord = 3;
     private const byte AbortRecord = 4;
-    private const byte SnapshotFormat = 1;
+    // Format 2 adds the remembered committed outcomes, so a repeated one-phase commit after a snapshot and a
+    // restart still answers "committed" instead of "unknown" (which a coordinator must read as not committed).
+    private const byte SnapshotFormat = 2;
+    private const byte SnapshotFormatWithoutOutcomes = 1;
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _scratch;
@@ -120,6 +123,14 @@ public abstract partial class TransactionalEngine<TTx>
                     var intents = new ArrayBufferWriter<byte>();
                     tx.WriteIntents(intents);
                     writer.WriteBytes(intents.WrittenSpan);
+                }
+
+                var committed = _finished.Where(f => f.Value.Committed).ToList();
+                writer.WriteVarUInt((ulong)committed.Count);
+                foreach (var (id, outcome) in committed)
+                {
+                    writer.WriteTxId(id);
+                    writer.WriteInt64(outcome.Timestamp.Value);
                 }
 
                 payload = writer.WrittenMemory;
@@ -294,7 +305,7 @@ public abstract partial class TransactionalEngine<TTx>
     {
         var reader = new SpanReader(payload);
         var format = reader.ReadByte();
-        if (format != SnapshotFormat)
+        if (format is not (SnapshotFormat or SnapshotFormatWithoutOutcomes))
         {
             throw new CohortException(ErrorCodes.Corruption, $"Snapshot of {Name} has unknown format {format}.", isTransient: false);
         }
@@ -322,6 +333,18 @@ public abstract partial class TransactionalEngine<TTx>
                 tx.Coordinator = coordinator;
                 _transactions[id] = tx;
             }
+        }
+
+        if (format == SnapshotFormatWithoutOutcomes)
+        {
+            return;
+        }
+
+        var outcomes = reader.ReadVarUInt();
+        for (ulong i = 0; i < outcomes; i++)
+        {
+            var id = reader.ReadTxId();
+            Remember(id, new Outcome(true, new HlcTimestamp(reader.ReadInt64()), null, false));
         }
     }
 }

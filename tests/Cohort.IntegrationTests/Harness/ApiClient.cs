@@ -1,0 +1,55 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Cohort.IntegrationTests.Harness;
+
+/// <summary>JSON calls to any node of a test cluster (with the cluster's bearer token when it has one).</summary>
+internal sealed class ApiClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public ApiClient(string? authToken, TimeSpan? timeout = null)
+    {
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(30), MaxConnectionsPerServer = 64 })
+        {
+            Timeout = timeout ?? TimeSpan.FromSeconds(60),
+        };
+        if (authToken is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", authToken);
+        }
+    }
+
+    public Task<ApiResponse> PostAsync(NodeProcess node, string path, JsonNode? body, CancellationToken cancellationToken = default) =>
+        SendRawAsync(node, HttpMethod.Post, path, body?.ToJsonString(), cancellationToken: cancellationToken);
+
+    public Task<ApiResponse> GetAsync(NodeProcess node, string path, CancellationToken cancellationToken = default) =>
+        SendRawAsync(node, HttpMethod.Get, path, null, cancellationToken: cancellationToken);
+
+    /// <summary>Sends <paramref name="body"/> as is (possibly not JSON at all).</summary>
+    public async Task<ApiResponse> SendRawAsync(NodeProcess node, HttpMethod method, string path, string? body, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(node.BaseUri, path.TrimStart('/')));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await _http.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        JsonNode? json = null;
+        try
+        {
+            json = text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON; the text is kept.
+        }
+
+        return new ApiResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, json);
+    }
+
+    public void Dispose() => _http.Dispose();
+}

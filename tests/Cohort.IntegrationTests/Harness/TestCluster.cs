@@ -1,0 +1,255 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace Cohort.IntegrationTests.Harness;
+
+/// <summary>
+/// A cluster of real node processes on 127.0.0.1: node 0 is the master, the others join it. Everything lives in one
+/// temp directory (data directories and a log file per node) deleted on dispose; every process is killed by its id.
+/// </summary>
+internal sealed class TestCluster : IAsyncDisposable
+{
+    private readonly string _root;
+    private readonly ITestOutputHelper? _output;
+
+    private TestCluster(string root, IReadOnlyList<NodeProcess> nodes, string? authToken, ITestOutputHelper? output)
+    {
+        _root = root;
+        Nodes = nodes;
+        AuthToken = authToken;
+        Api = new ApiClient(authToken);
+        _output = output;
+    }
+
+    /// <summary>All nodes; [0] is the master.</summary>
+    public IReadOnlyList<NodeProcess> Nodes { get; }
+
+    public NodeProcess Master => Nodes[0];
+
+    public string? AuthToken { get; }
+
+    public ApiClient Api { get; }
+
+    /// <summary>
+    /// Starts a master with <paramref name="resources"/>[0] and one node for each further entry, each armed with
+    /// <paramref name="crashAt"/>[index] when given, and waits until the master sees every node alive with its resources.
+    /// </summary>
+    public static async Task<TestCluster> StartAsync(
+        IReadOnlyList<string[]> resources,
+        ITestOutputHelper? output = null,
+        string? authToken = null,
+        IReadOnlyDictionary<int, string>? crashAt = null,
+        string heartbeat = "300ms")
+    {
+        var root = Path.Combine(Path.GetTempPath(), "cohort-it-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var ports = FreePorts.Take(resources.Count);
+        var addresses = ports.Select(p => $"127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}").ToArray();
+        var nodes = new List<NodeProcess>();
+        for (var i = 0; i < resources.Count; i++)
+        {
+            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat));
+        }
+
+        var cluster = new TestCluster(root, nodes, authToken, output);
+        try
+        {
+            // The master first, so the others join at once; then the rest in parallel.
+            await nodes[0].StartAsync(crashAt?.GetValueOrDefault(0));
+            await Task.WhenAll(nodes.Skip(1).Select((n, i) => n.StartAsync(crashAt?.GetValueOrDefault(i + 1))));
+            await cluster.WaitAllAliveAsync();
+            output?.WriteLine($"cluster up in {root}: {string.Join(", ", nodes)}");
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The node hosting <paramref name="resource"/> (by the resources it was started with).</summary>
+    public NodeProcess HomeOf(string resource) =>
+        Nodes.SingleOrDefault(n => n.Resources.Contains(resource)) ?? throw new ArgumentException($"No node hosts {resource}.", nameof(resource));
+
+    /// <summary>The cluster-wide name of a node's default SQL shard.</summary>
+    public static string DefaultShard(NodeProcess node) => $"sql:default@{node.Address}";
+
+    /// <summary>Waits until the master lists every node alive, hosting the resources it was started with.</summary>
+    public async Task WaitAllAliveAsync(TimeSpan? timeout = null)
+    {
+        string last = "(no answer)";
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var answer = await Api.GetAsync(Master, "cluster/nodes");
+                last = answer.Text;
+                if (!answer.IsSuccess || answer.Body["nodes"] is not JsonArray members)
+                {
+                    return false;
+                }
+
+                return Nodes.All(n => members.OfType<JsonObject>().Any(m =>
+                    m["address"]?.GetValue<string>() == n.Address
+                    && m["alive"]?.GetValue<bool>() == true
+                    && n.Resources.All(r => m["resources"] is JsonArray rs && rs.Any(x => x?.GetValue<string>() == r))));
+            },
+            timeout ?? Wait.Long,
+            "every node alive with its resources on the master",
+            () => last);
+    }
+
+    public async Task<string> BeginAsync(int timeoutMs = 30_000, NodeProcess? via = null)
+    {
+        var answer = await Api.PostAsync(via ?? Master, "v1/tx", new JsonObject { ["timeout_ms"] = timeoutMs, ["label"] = "integration" });
+        Assert.True(answer.Status == 201, $"begin: {answer}");
+        return answer.Body["tx_id"]!.GetValue<string>();
+    }
+
+    public Task<ApiResponse> ApplyAsync(string txId, string resource, JsonObject op, NodeProcess? via = null) =>
+        Api.PostAsync(via ?? Master, $"v1/tx/{txId}/ops", new JsonObject { ["resource"] = resource, ["op"] = op });
+
+    /// <summary>Applies an operation that must succeed and returns its result.</summary>
+    public async Task<JsonNode?> ApplyOkAsync(string txId, string resource, JsonObject op, NodeProcess? via = null)
+    {
+        var answer = await ApplyAsync(txId, resource, op, via);
+        Assert.True(answer.Status == 200, $"{resource} {op.ToJsonString()}: {answer}");
+        return answer.Body["result"];
+    }
+
+    public Task<ApiResponse> CommitAsync(string txId, NodeProcess? via = null) => Api.PostAsync(via ?? Master, $"v1/tx/{txId}/commit", null);
+
+    public Task<ApiResponse> AbortAsync(string txId, NodeProcess? via = null) => Api.PostAsync(via ?? Master, $"v1/tx/{txId}/abort", null);
+
+    public Task<ApiResponse> BatchAsync(JsonObject body, NodeProcess? via = null) => Api.PostAsync(via ?? Master, "v1/batch", body);
+
+    /// <summary>Runs a batch that must commit; returns its results.</summary>
+    public async Task<JsonArray> BatchOkAsync(params JsonObject[] ops)
+    {
+        var answer = await BatchAsync(Ops.Batch(ops));
+        Assert.True(answer.Status == 200 && answer.TxStatus == "committed", $"batch: {answer}");
+        return answer.Body["results"]!.AsArray();
+    }
+
+    /// <summary>Snapshot reads through <c>/v1/read</c> on <paramref name="via"/> (the master by default); returns the results and the snapshot.</summary>
+    public async Task<(JsonArray Results, long AsOf)> ReadAsync(NodeProcess? via, params JsonObject[] ops)
+    {
+        var answer = await Api.PostAsync(via ?? Master, "v1/read", Ops.Batch(ops));
+        Assert.True(answer.Status == 200, $"read: {answer}");
+        return (answer.Body["results"]!.AsArray(), answer.Body["as_of"]!.GetValue<long>());
+    }
+
+    /// <summary>One read of <paramref name="resource"/> (the master routes it to its home).</summary>
+    public async Task<JsonNode?> ReadOneAsync(string resource, JsonObject op) => (await ReadAsync(null, Ops.On(resource, op))).Results[0];
+
+    /// <summary>A read straight on the home node's engine (<c>/internal/read</c>) at snapshot <paramref name="asOf"/>.</summary>
+    public async Task<JsonNode?> ReadOnNodeAsync(NodeProcess node, string resource, JsonObject op, long asOf)
+    {
+        var answer = await Api.PostAsync(node, "internal/read", new JsonObject { ["resource"] = resource, ["op"] = op, ["as_of"] = asOf });
+        Assert.True(answer.Status == 200, $"read on {node}: {answer}");
+        return answer.Body["result"];
+    }
+
+    /// <summary>The transactions the master lists in <paramref name="state"/>.</summary>
+    public async Task<JsonArray> ListAsync(string state)
+    {
+        var answer = await Api.GetAsync(Master, $"v1/tx?state={state}");
+        Assert.True(answer.Status == 200, $"list {state}: {answer}");
+        return answer.Body["transactions"]!.AsArray();
+    }
+
+    /// <summary>Unfinished engine transactions (active or prepared) per resource on <paramref name="node"/>, from its /metrics.</summary>
+    public async Task<Dictionary<string, long>> EngineTransactionsAsync(NodeProcess node)
+    {
+        var answer = await Api.GetAsync(node, "metrics");
+        if (answer.Status != 200)
+        {
+            throw new HttpRequestException($"metrics of {node}: {answer}");
+        }
+
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        const string Prefix = "cohort_engine_active_transactions{resource=\"";
+        foreach (var line in answer.Text.Split('\n'))
+        {
+            if (line.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                var end = line.IndexOf('"', Prefix.Length);
+                counts[line[Prefix.Length..end]] = long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>
+    /// Waits until nothing is unsettled anywhere: the master lists nothing in-doubt, preparing or committing, and no
+    /// node's engines hold an unfinished (active or prepared) transaction.
+    /// </summary>
+    public async Task WaitSettledAsync(TimeSpan? timeout = null)
+    {
+        var state = new StringBuilder();
+        await Wait.UntilAsync(
+            async () =>
+            {
+                state.Clear();
+                var settled = true;
+                foreach (var s in new[] { "in-doubt", "preparing", "committing" })
+                {
+                    var list = await ListAsync(s);
+                    if (list.Count > 0)
+                    {
+                        settled = false;
+                        state.Append(CultureInfo.InvariantCulture, $"{s}: {list.ToJsonString()}; ");
+                    }
+                }
+
+                foreach (var node in Nodes)
+                {
+                    var busy = (await EngineTransactionsAsync(node)).Where(kv => kv.Value > 0).ToList();
+                    if (busy.Count > 0)
+                    {
+                        settled = false;
+                        state.Append(CultureInfo.InvariantCulture, $"{node.Name}: {string.Join(", ", busy.Select(kv => $"{kv.Key}={kv.Value}"))}; ");
+                    }
+                }
+
+                return settled;
+            },
+            timeout ?? Wait.Long,
+            "no transaction in-doubt, preparing or committing on the master and none unfinished on any node",
+            () => state.ToString());
+    }
+
+    /// <summary>The tail of every node's output.</summary>
+    public string Diagnostics(int lines = 40) =>
+        string.Join("\n", Nodes.Select(n => $"--- {n} (pid {n.ProcessId?.ToString(CultureInfo.InvariantCulture) ?? "down"}) ---\n{n.Tail(lines)}"));
+
+    public void Log(string line) => _output?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await Task.WhenAll(Nodes.Select(n => n.DisposeAsync().AsTask()));
+        }
+        finally
+        {
+            Api.Dispose();
+            if (Environment.GetEnvironmentVariable("COHORT_IT_KEEP") is null)
+            {
+                try
+                {
+                    Directory.Delete(_root, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+    }
+}

@@ -46,7 +46,7 @@ public sealed partial class LockManager
                 entry = new RangeSpace(comparer);
                 _spaces[space] = entry;
             }
-            else if (RangeSpace.IsCoveredFor(owner, space, range, mode, entry.Comparer))
+            else if (owner.Coverage.TryGetValue(space, out var coverage) && coverage.Covers(range, mode))
             {
                 return ValueTask.CompletedTask;
             }
@@ -124,7 +124,15 @@ public sealed partial class LockManager
     {
         var holder = new RangeHolder(owner, range, mode);
         entry.Holders.Add(holder);
+        entry.HolderCounts[owner] = entry.HolderCounts.GetValueOrDefault(owner) + 1;
         owner.HeldRanges.Add((space, holder));
+        if (!owner.Coverage.TryGetValue(space, out var coverage))
+        {
+            coverage = new RangeCoverage(entry.Comparer);
+            owner.Coverage[space] = coverage;
+        }
+
+        coverage.Add(range, mode);
     }
 
     private void ReleaseRangesLocked(LockOwner owner, bool sharedOnly)
@@ -134,26 +142,50 @@ public sealed partial class LockManager
             return;
         }
 
+        // One pass per space (removing holdings one by one made releasing n of them quadratic).
         HashSet<string>? touched = null;
-        for (var i = owner.HeldRanges.Count - 1; i >= 0; i--)
+        foreach (var (space, holder) in owner.HeldRanges)
         {
-            var (space, holder) = owner.HeldRanges[i];
-            if (sharedOnly && holder.Mode != LockMode.Shared)
+            if (!sharedOnly || holder.Mode == LockMode.Shared)
             {
-                continue;
+                (touched ??= new(StringComparer.Ordinal)).Add(space);
+            }
+        }
+
+        owner.HeldRanges.RemoveAll(h => !sharedOnly || h.Holder.Mode == LockMode.Shared);
+        foreach (var space in touched ?? [])
+        {
+            if (sharedOnly)
+            {
+                owner.Coverage.GetValueOrDefault(space)?.ClearShared();
+            }
+            else
+            {
+                owner.Coverage.Remove(space);
             }
 
-            owner.HeldRanges.RemoveAt(i);
             if (_spaces.TryGetValue(space, out var entry))
             {
-                entry.Holders.Remove(holder);
-                (touched ??= new(StringComparer.Ordinal)).Add(space);
+                var removed = entry.Holders.RemoveAll(h => h.Owner == owner && (!sharedOnly || h.Mode == LockMode.Shared));
+                var left = entry.HolderCounts.GetValueOrDefault(owner) - removed;
+                if (left > 0)
+                {
+                    entry.HolderCounts[owner] = left;
+                }
+                else
+                {
+                    entry.HolderCounts.Remove(owner);
+                }
             }
         }
 
         foreach (var space in touched ?? [])
         {
-            var entry = _spaces[space];
+            if (!_spaces.TryGetValue(space, out var entry))
+            {
+                continue;
+            }
+
             GrantRangeWaitersLocked(entry);
             if (entry.Holders.Count == 0 && entry.Waiters.Count == 0)
             {
@@ -206,25 +238,16 @@ public sealed partial class LockManager
 
         public List<RangeHolder> Holders { get; } = [];
 
+        // How many holdings each owner has here: lets a request skip the holders when they are all its own.
+        public Dictionary<LockOwner, int> HolderCounts { get; } = new(ReferenceEqualityComparer.Instance);
+
         // Oldest transaction first.
         public List<Waiter> Waiters { get; } = [];
 
-        public static bool IsCoveredFor(LockOwner owner, string space, LockRange range, LockMode mode, IComparer<object> comparer)
-        {
-            foreach (var (held, holder) in owner.HeldRanges)
-            {
-                if (holder.Mode >= mode && held == space && holder.Range.Covers(range, comparer))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
         public bool CanGrant(LockOwner owner, LockRange range, LockMode mode)
         {
-            foreach (var holder in Holders)
+            var othersHold = HolderCounts.Count > 1 || (HolderCounts.Count == 1 && !HolderCounts.ContainsKey(owner));
+            foreach (var holder in othersHold ? Holders : [])
             {
                 if (holder.Owner != owner && Conflicts(holder.Mode, mode) && holder.Range.Overlaps(range, Comparer))
                 {

@@ -26,6 +26,9 @@ public sealed class LockOwner
 
     internal List<(string Space, LockManager.RangeHolder Holder)> HeldRanges { get; } = [];
 
+    // Per space: what the range holdings cover, for the covered-request check.
+    internal Dictionary<string, RangeCoverage> Coverage { get; } = new(StringComparer.Ordinal);
+
     internal LockManager.Waiter? Waiting { get; set; }
 
     internal bool Prepared { get; set; }

@@ -86,6 +86,37 @@ public sealed class RangeLockTests
     }
 
     [Fact]
+    public void Acquire_CoveredByAWiderOrContainingHoldingAmongMany_IsFree()
+    {
+        var owner = Owner(1);
+        for (var k = 0; k < 1000; k += 10)
+        {
+            Assert.True(Range(owner, k, k + 1, LockMode.Exclusive).IsCompletedSuccessfully);
+        }
+
+        // A wider exclusive range swallows the points inside it for coverage; the points stay held.
+        Assert.True(Range(owner, 195, 505, LockMode.Exclusive).IsCompletedSuccessfully);
+        Assert.True(Range(owner, 300, 301, LockMode.Exclusive).IsCompletedSuccessfully);
+        Assert.True(Range(owner, 195, 505, LockMode.Shared).IsCompletedSuccessfully);
+        Assert.True(Range(owner, 990, 991, LockMode.Shared).IsCompletedSuccessfully);
+        Assert.Equal(101, _locks.HeldRangeCount(owner));
+
+        // Not covered: straddling the wide range's end, or between two points.
+        Assert.True(Range(owner, 500, 510, LockMode.Exclusive).IsCompletedSuccessfully);
+        Assert.True(Range(owner, 991, 992, LockMode.Shared).IsCompletedSuccessfully);
+        Assert.Equal(103, _locks.HeldRangeCount(owner));
+
+        // Shared holdings cover shared requests only.
+        Assert.True(Range(owner, 2000, 3000, LockMode.Shared).IsCompletedSuccessfully);
+        Assert.True(Range(owner, 2500, 2600, LockMode.Shared).IsCompletedSuccessfully);
+        Assert.True(Range(owner, 2500, 2501, LockMode.Exclusive).IsCompletedSuccessfully);
+        Assert.Equal(105, _locks.HeldRangeCount(owner));
+
+        _locks.ReleaseAll(owner);
+        Assert.Equal(0, _locks.LockedSpaceCount);
+    }
+
+    [Fact]
     public async Task Acquire_OlderConflictingWithYoungerRangeHolder_WoundsItAndIsGrantedAtOnce()
     {
         var older = Owner(1);

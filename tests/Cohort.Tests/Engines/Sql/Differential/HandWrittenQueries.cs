@@ -333,6 +333,13 @@ internal static class HandWrittenQueries
         P("SELECT id FROM users ORDER BY id LIMIT ? OFFSET ?", true, 4, 2);
         P("SELECT COUNT(*) FROM orders WHERE quantity * $1 > $2", false, 3, 20);
 
+        // Derived tables inside subqueries that read a column of the outer query (correlated through the FROM clause).
+        Q("SELECT u.id FROM users u WHERE EXISTS (SELECT 1 FROM (SELECT o.id FROM orders o WHERE o.user_id = u.id AND o.total > 300) d)");
+        Q("SELECT u.id, (SELECT COUNT(*) FROM (SELECT o.id FROM orders o WHERE o.user_id = u.id) d) AS n FROM users u");
+        Q("SELECT u.id, (SELECT MAX(d.t) FROM (SELECT o.total AS t FROM orders o WHERE o.user_id = u.id AND o.status = 'paid') d) FROM users u");
+        Q("SELECT o.id FROM orders o WHERE o.quantity IN (SELECT d.qty FROM (SELECT i.qty FROM items i WHERE i.order_id = o.id) d)");
+        Q("SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM (SELECT i.id FROM items i WHERE i.order_id = o.id AND i.qty > 5) d) AND o.id < 60");
+
         // Odds and ends.
         Q("SELECT * FROM categories");
         Q("SELECT u.* FROM users u WHERE u.id < 4");

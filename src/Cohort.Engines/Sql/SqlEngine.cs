@@ -74,16 +74,27 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
     protected override void RetakeLocks(SqlTransaction tx)
     {
         ArgumentNullException.ThrowIfNull(tx);
+
+        // Every table the transaction wrote keeps its catalog entry locked: exclusively after DDL, else shared, as
+        // before the restart. Without the shared lock, DDL could change the table under writes made for the old
+        // schema (an index built now would miss the prepared rows; a dropped table would get them back at commit).
+        var tables = new Dictionary<string, LockMode>(StringComparer.Ordinal);
         foreach (var key in tx.Writes.Keys)
         {
             if (key.Space == SqlKeySpace.Catalog)
             {
-                Locks.AcquireRecovered(tx.Locks, SqlLocks.CatalogLock(key.Table), LockMode.Exclusive);
+                tables[key.Table] = LockMode.Exclusive;
             }
             else
             {
+                tables.TryAdd(key.Table, LockMode.Shared);
                 Locks.AcquireRangeRecovered(tx.Locks, SqlLocks.Space(key.Table), SqlLocks.Point(key), SqlLocks.Comparer);
             }
+        }
+
+        foreach (var (table, mode) in tables)
+        {
+            Locks.AcquireRecovered(tx.Locks, SqlLocks.CatalogLock(table), mode);
         }
     }
 

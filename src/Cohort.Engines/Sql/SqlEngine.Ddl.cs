@@ -26,6 +26,7 @@ public sealed partial class SqlEngine
                 }
 
                 var schema = TableSchema.Create(create);
+                await LockNamesAsync(tx, schema.Indexes.Select(i => i.Name), cancellationToken).ConfigureAwait(false);
                 CheckIndexNames(view, schema, schema.Indexes.Select(i => i.Name));
                 tx.Write(SqlKey.Catalog(schema.Name), SchemaCache.Encode(schema));
                 return Done();
@@ -57,6 +58,7 @@ public sealed partial class SqlEngine
             {
                 await LockCatalogAsync(tx, create.Table, cancellationToken).ConfigureAwait(false);
                 var schema = view.FindTable(create.Table) ?? throw SqlError.Type($"relation \"{create.Table}\" does not exist");
+                await LockNamesAsync(tx, [create.Name], cancellationToken).ConfigureAwait(false);
                 if (view.Tables().Any(t => t.FindIndex(create.Name) is not null) || (!schema.HasRowId && schema.PrimaryKeyName == create.Name))
                 {
                     return create.IfNotExists ? Done() : throw SqlError.Type($"relation \"{create.Name}\" already exists");
@@ -123,6 +125,7 @@ public sealed partial class SqlEngine
                 }
 
                 var added = altered.Indexes.Where(i => schema.FindIndex(i.Name) is null).ToList();
+                await LockNamesAsync(tx, added.Select(i => i.Name), cancellationToken).ConfigureAwait(false);
                 CheckIndexNames(view, altered, added.Select(i => i.Name));
                 foreach (var index in added)
                 {
@@ -145,6 +148,16 @@ public sealed partial class SqlEngine
 
             default:
                 throw new ArgumentException($"{statement.GetType().Name} is not DDL", nameof(statement));
+        }
+    }
+
+    // Index names are unique across tables, but DDL locks only its own table's catalog entry: two transactions
+    // creating one name on two tables would both find it free. Each takes the name exclusively before looking.
+    private async ValueTask LockNamesAsync(SqlTransaction tx, IEnumerable<string> names, CancellationToken cancellationToken)
+    {
+        foreach (var name in names.Order(StringComparer.Ordinal))
+        {
+            await Locks.AcquireAsync(tx.Locks, SqlLocks.NameLock(name), LockMode.Exclusive, cancellationToken).ConfigureAwait(false);
         }
     }
 

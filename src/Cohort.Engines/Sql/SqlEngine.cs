@@ -1,5 +1,6 @@
 using System.Buffers;
 using Cohort.Core;
+using Cohort.Engines.Sql.Execution;
 using Cohort.Engines.Sql.Storage;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Locking;
@@ -84,6 +85,14 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
             if (key.Space == SqlKeySpace.Catalog)
             {
                 tables[key.Table] = LockMode.Exclusive;
+                if (tx.Writes[key] is { } schema)
+                {
+                    // The index names it may have created stay reserved until the outcome is known.
+                    foreach (var index in SchemaCache.Decode(schema).Indexes)
+                    {
+                        Locks.AcquireRecovered(tx.Locks, SqlLocks.NameLock(index.Name), LockMode.Exclusive);
+                    }
+                }
             }
             else
             {

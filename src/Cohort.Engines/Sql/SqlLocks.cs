@@ -18,6 +18,9 @@ internal static class SqlLocks
     /// <summary>The string lock on a table's catalog entry.</summary>
     public static string CatalogLock(string table) => "catalog:" + table;
 
+    /// <summary>The string lock on an index name (index names are unique across tables), taken by DDL creating it.</summary>
+    public static string NameLock(string index) => "index:" + index;
+
     /// <summary>The range-lock space of a table's rows and index entries.</summary>
     public static string Space(string table) => "rows:" + table;
 

@@ -104,6 +104,22 @@ public sealed class SqlReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateIndex_SameNameOnTwoTablesConcurrently_OnlyOneSucceeds()
+    {
+        var first = SqlTestDatabase.Begin();
+        var second = SqlTestDatabase.Begin();
+        await _db.InAsync(first, "CREATE INDEX by_amount ON orders (amount)");
+        var rival = _db.InAsync(second, "CREATE INDEX by_amount ON users (name)");
+        var winner = await Task.WhenAny(rival, Task.Delay(300));
+        Assert.NotSame(rival, winner);
+
+        await _db.Engine.CommitOnePhaseAsync(first.Id, _db.Engine.Clock.Now(), default);
+        var e = await Assert.ThrowsAsync<CohortException>(() => rival.WaitAsync(LongWait));
+        Assert.Contains("already exists", e.Message);
+        await _db.Engine.AbortAsync(second.Id, default);
+    }
+
+    [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {
         await _db.ScriptAsync("""

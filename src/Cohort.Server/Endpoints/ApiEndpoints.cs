@@ -66,6 +66,15 @@ internal static class ApiEndpoints
             }).ToList();
             var result = await coordinator.ExecuteBatchAsync(ops, Timeout(body), Label(body), c.RequestAborted);
             var answer = Outcome(result.TxId, result.Outcome).AsMap().Add("results", Value.List(ImmutableArray.CreateRange(result.Results)));
+            if (result.Outcome.IsDefinitelyAborted && result.Outcome.Code is { } code && ProblemDetails.StatusOf(code) == 400)
+            {
+                // An operation the request got wrong (unknown, malformed arguments, bad SQL) is bad input, answered as
+                // such like the same operation sent to /v1/tx/{id}/ops; the problem still names the aborted batch.
+                var problem = ProblemDetails.Body(code, result.Outcome.Reason ?? code, 400).AsMap()
+                    .Add("tx_id", result.TxId.ToString()).Add("outcome", result.Outcome.StatusName);
+                return Results.Text(ValueJson.Serialize(Value.Map(problem)), ProblemDetails.MediaType, System.Text.Encoding.UTF8, 400);
+            }
+
             return NodeMiddleware.Json(Value.Map(answer));
         }));
 

@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Cohort.IntegrationTests.Harness;
+using Xunit.Abstractions;
+
+namespace Cohort.IntegrationTests;
+
+/// <summary>
+/// Issue 5, "bank test": accounts on three nodes, 16 concurrent clients making random transfers through
+/// <c>/v1/batch</c> (entering at any node) while a killer SIGKILLs and restarts a random non-master node every few
+/// seconds. Every transfer also writes a marker <c>t:&lt;id&gt;</c> on the ledger of its destination node, so that
+/// afterwards the test knows exactly which transfers took effect. Then: nothing unsettled 30 s after the last restart,
+/// no balance negative, the total conserved, every balance equal to the initial one plus the transfers whose marker
+/// exists, every transfer a client saw committed applied and none it saw aborted.
+/// </summary>
+/// <remarks>
+/// <c>COHORT_BANK_SECONDS</c> sets the load duration (default 60), <c>COHORT_BANK_SETTLE_SECONDS</c> the time allowed to
+/// settle after the last restart (default 30), <c>COHORT_BANK_SEED</c> the random seed.
+/// </remarks>
+[Trait("Category", "Integration")]
+[Trait("Category", "Slow")]
+public sealed class BankTests(ITestOutputHelper output)
+{
+    private const int Banks = 3;
+    private const int AccountsPerBank = 4;
+    private const int Clients = 16;
+    private const decimal Initial = 1000m;
+    private const int TimeoutMs = 10_000;
+
+    [Fact]
+    public async Task Transfers_WhileNodesAreKilledAndRestarted_ConserveMoneyAndMatchWhatClientsWereTold()
+    {
+        var duration = TimeSpan.FromSeconds(EnvInt("COHORT_BANK_SECONDS", 60));
+        var settle = TimeSpan.FromSeconds(EnvInt("COHORT_BANK_SETTLE_SECONDS", 30));
+        var seed = EnvInt("COHORT_BANK_SEED", Environment.TickCount & 0x7fffffff);
+        output.WriteLine($"bank test: {duration.TotalSeconds:0}s of load, {Clients} clients, settle {settle.TotalSeconds:0}s, seed {seed}");
+
+        await using var cluster = await TestCluster.StartAsync(
+            [.. Enumerable.Range(0, Banks).Select(i => new[] { Bank(i), Ledger(i) })], output);
+        for (var i = 0; i < Banks; i++)
+        {
+            await cluster.BatchOkAsync([
+                Ops.On(Bank(i), Ops.Initialize("BNK", 2)),
+                .. Enumerable.Range(0, AccountsPerBank).Select(a => Ops.On(Bank(i), Ops.Mint(Account(a), Initial))),
+            ]);
+        }
+
+        await cluster.WaitSettledAsync();
+        var transfers = new ConcurrentBag<Transfer>();
+        var stopwatch = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(duration);
+        var restarts = 0;
+        var lastRestart = DateTime.UtcNow;
+        var killer = Task.Run(async () =>
+        {
+            var random = new Random(seed);
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2000, 5000)), stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                var victim = cluster.Nodes[random.Next(1, cluster.Nodes.Count)];
+                await victim.KillAsync();
+                await Task.Delay(random.Next(0, 500));
+                await victim.StartAsync();
+                lastRestart = DateTime.UtcNow;
+                Interlocked.Increment(ref restarts);
+                cluster.Log($"killer: restarted {victim}");
+            }
+        });
+        var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(() => RunClientAsync(cluster, new Random(seed + 1 + c), transfers, stop.Token))).ToList();
+        await Task.WhenAll(clients);
+        await killer;
+        var loadTime = stopwatch.Elapsed;
+
+        // Every node back, then nothing may stay unsettled 30 s after the last restart.
+        foreach (var node in cluster.Nodes.Where(n => !n.IsRunning))
+        {
+            await node.StartAsync();
+            lastRestart = DateTime.UtcNow;
+        }
+
+        await cluster.WaitAllAliveAsync();
+        var budget = lastRestart + settle - DateTime.UtcNow;
+        await cluster.WaitSettledAsync(budget > TimeSpan.FromSeconds(1) ? budget : TimeSpan.FromSeconds(1));
+        var settledAfter = DateTime.UtcNow - lastRestart;
+        Assert.Empty(await cluster.ListAsync("in-doubt"));
+
+        // Balances: none negative, total conserved.
+        var accounts = Enumerable.Range(0, Banks).SelectMany(b => Enumerable.Range(0, AccountsPerBank).Select(a => (Bank: b, Account: a))).ToList();
+        var (balanceResults, _) = await cluster.ReadAsync(null, [.. accounts.Select(x => Ops.On(Bank(x.Bank), Ops.Balance(Account(x.Account))))]);
+        var balances = accounts.Select((x, i) => (x.Bank, x.Account, Balance: Ops.Decimal(balanceResults[i]))).ToList();
+        var (supplies, _) = await cluster.ReadAsync(null, [.. Enumerable.Range(0, Banks).Select(b => Ops.On(Bank(b), new JsonObject { ["supply"] = new JsonObject() }))]);
+        output.WriteLine("balances: " + string.Join(", ", balances.Select(b => $"{Bank(b.Bank)}/{Account(b.Account)}={b.Balance}")));
+        Assert.All(balances, b => Assert.True(b.Balance >= 0, $"{Bank(b.Bank)}/{Account(b.Account)} is negative: {b.Balance}"));
+        Assert.Equal(Banks * AccountsPerBank * Initial, balances.Sum(b => b.Balance));
+        Assert.Equal(Banks * AccountsPerBank * Initial, supplies.Sum(Ops.Decimal));
+
+        // Which transfers took effect: exactly those whose marker exists.
+        var all = transfers.ToList();
+        var applied = new HashSet<Guid>();
+        foreach (var chunk in all.Chunk(200))
+        {
+            var (markers, _) = await cluster.ReadAsync(null, [.. chunk.Select(t => Ops.On(Ledger(t.ToBank), Ops.Get(Marker(t))))]);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (markers[i] is not null)
+                {
+                    Assert.Equal($"\"{chunk[i].Amount.ToString(CultureInfo.InvariantCulture)}\"", Ops.Text(markers[i]));
+                    applied.Add(chunk[i].Id);
+                }
+            }
+        }
+
+        var lost = all.Where(t => t.Told == "committed" && !applied.Contains(t.Id)).ToList();
+        var ghosts = all.Where(t => t.Told == "aborted" && applied.Contains(t.Id)).ToList();
+        var inDoubt = all.Where(t => t.Told == "in-doubt").ToList();
+        var summary =
+            $"{all.Count} transfers in {loadTime.TotalSeconds:0.0}s with {restarts} restarts: " +
+            $"{all.Count(t => t.Told == "committed")} committed, {all.Count(t => t.Told == "aborted")} aborted " +
+            $"({string.Join(", ", all.Where(t => t.Told == "aborted").GroupBy(t => t.Code ?? "?").OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}"))}), " +
+            $"{inDoubt.Count} in-doubt then resolved ({inDoubt.Count(t => applied.Contains(t.Id))} committed, {inDoubt.Count(t => !applied.Contains(t.Id))} aborted); " +
+            $"settled {settledAfter.TotalSeconds:0.0}s after the last restart";
+        output.WriteLine(summary);
+        Console.WriteLine("BANK " + summary);
+        Assert.True(lost.Count == 0, $"{lost.Count} transfers told committed were not applied, e.g. {lost.FirstOrDefault()}");
+        Assert.True(ghosts.Count == 0, $"{ghosts.Count} transfers told aborted were applied, e.g. {ghosts.FirstOrDefault()}");
+
+        // Atomicity: every balance is the initial one plus exactly the applied transfers (no half transfer anywhere).
+        var expected = accounts.ToDictionary(x => x, _ => Initial);
+        foreach (var t in all.Where(t => applied.Contains(t.Id)))
+        {
+            expected[(t.FromBank, t.FromAccount)] -= t.Amount;
+            expected[(t.ToBank, t.ToAccount)] += t.Amount;
+        }
+
+        foreach (var b in balances)
+        {
+            Assert.True(expected[(b.Bank, b.Account)] == b.Balance, $"{Bank(b.Bank)}/{Account(b.Account)} is {b.Balance}, the applied transfers make it {expected[(b.Bank, b.Account)]}");
+        }
+
+        Assert.True(all.Count(t => t.Told == "committed") > 0, "no transfer committed at all");
+        Assert.True(duration < TimeSpan.FromSeconds(10) || restarts > 0, "the killer never restarted a node");
+    }
+
+    private async Task RunClientAsync(TestCluster cluster, Random random, ConcurrentBag<Transfer> transfers, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var fromBank = random.Next(Banks);
+            var toBank = random.Next(Banks);
+            var fromAccount = random.Next(AccountsPerBank);
+            var toAccount = random.Next(AccountsPerBank);
+            if (fromBank == toBank && fromAccount == toAccount)
+            {
+                continue;
+            }
+
+            var amount = random.Next(1, 30000) / 100m;
+            var transfer = new Transfer(Guid.NewGuid(), fromBank, fromAccount, toBank, toAccount, amount);
+            JsonObject[] ops = fromBank == toBank
+                ? [Ops.On(Bank(fromBank), Ops.Transfer(Account(fromAccount), Account(toAccount), amount))]
+                : [
+                    Ops.On(Bank(fromBank), new JsonObject { ["burn"] = new JsonObject { ["from"] = Account(fromAccount), ["amount"] = amount.ToString(CultureInfo.InvariantCulture) } }),
+                    Ops.On(Bank(toBank), Ops.Mint(Account(toAccount), amount)),
+                ];
+            var body = Ops.Batch([.. ops, Ops.On(Ledger(toBank), Ops.Put(Marker(transfer), amount.ToString(CultureInfo.InvariantCulture)))]);
+            body["timeout_ms"] = TimeoutMs;
+            body["label"] = "bank";
+
+            // Mostly through the master; sometimes through a node that forwards (and may be killed under the request).
+            var via = random.Next(4) == 0 ? cluster.Nodes[random.Next(cluster.Nodes.Count)] : cluster.Master;
+            try
+            {
+                var answer = await cluster.BatchAsync(body, via);
+                if (answer.Status == 400)
+                {
+                    Assert.Fail($"the test sent bad input: {answer}");
+                }
+
+                transfers.Add(answer.Status == 200 && answer.TxStatus is "committed" or "aborted"
+                    ? transfer with { Told = answer.TxStatus!, Code = answer.Code }
+                    : transfer with { Told = "in-doubt", Code = answer.Code ?? answer.Status.ToString(CultureInfo.InvariantCulture) });
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+            {
+                transfers.Add(transfer with { Told = "in-doubt", Code = e.GetType().Name });
+                await Task.Delay(50, CancellationToken.None);
+            }
+        }
+    }
+
+    private static string Bank(int i) => $"resource:bank{i}";
+
+    private static string Ledger(int i) => $"kv:ledger{i}";
+
+    private static string Account(int a) => $"acc{a}";
+
+    private static string Marker(Transfer t) => $"t:{t.Id:N}";
+
+    private static int EnvInt(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : fallback;
+
+    private sealed record Transfer(Guid Id, int FromBank, int FromAccount, int ToBank, int ToAccount, decimal Amount)
+    {
+        public string Told { get; init; } = "?";
+
+        public string? Code { get; init; }
+    }
+}

@@ -44,10 +44,25 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
     protected override SqlTransaction CreateTransaction(TxId id, DateTimeOffset deadline) => new(id, deadline);
 
     /// <inheritdoc/>
-    protected override ValueTask<Value> ExecuteAsync(SqlTransaction tx, Operation operation, CancellationToken cancellationToken)
+    protected override async ValueTask<Value> ExecuteAsync(SqlTransaction tx, Operation operation, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(tx);
         var (text, parameters) = ParseOperation(operation);
-        return RunAsync(text, parameters, tx, null, cancellationToken);
+
+        // A statement is atomic: one that fails part-way (a duplicate key in the third row, a unique index that
+        // cannot be built) takes back the writes it made, so the transaction can neither see nor commit half of it.
+        tx.BeginStatement();
+        try
+        {
+            var result = await RunAsync(text, parameters, tx, null, cancellationToken).ConfigureAwait(false);
+            tx.EndStatement();
+            return result;
+        }
+        catch
+        {
+            tx.RollBackStatement();
+            throw;
+        }
     }
 
     /// <inheritdoc/>

@@ -24,10 +24,49 @@ public sealed class SqlTransaction(TxId id, DateTimeOffset deadline) : EngineTra
     public override IEnumerable<string> ExclusiveLockKeys =>
         Writes.Keys.Where(k => k.Space == SqlKeySpace.Catalog).Select(k => SqlLocks.CatalogLock(k.Table));
 
+    // While a statement runs: what each of its writes replaced, newest last, to undo them if it fails.
+    private List<(SqlKey Key, bool Existed, Value? Previous)>? _undo;
+
     internal void Write(SqlKey key, Value? value)
     {
+        if (_undo is not null)
+        {
+            _undo.Add(Writes.TryGetValue(key, out var previous) ? (key, true, previous) : (key, false, null));
+        }
+
         Writes[key] = value;
         WrittenKeys.Add(key);
+    }
+
+    /// <summary>Starts recording the writes of a statement, so that a failure part-way leaves none of them.</summary>
+    internal void BeginStatement() => _undo = [];
+
+    /// <summary>The statement succeeded: its writes stay.</summary>
+    internal void EndStatement() => _undo = null;
+
+    /// <summary>The statement failed: undoes its writes, newest first (its locks are kept, as 2PL allows).</summary>
+    internal void RollBackStatement()
+    {
+        if (_undo is not { } undo)
+        {
+            return;
+        }
+
+        for (var i = undo.Count - 1; i >= 0; i--)
+        {
+            var (key, existed, previous) = undo[i];
+            if (existed)
+            {
+                Writes[key] = previous;
+            }
+            else
+            {
+                Writes.Remove(key);
+                WrittenKeys.Remove(key);
+            }
+        }
+
+        _undo = null;
     }
 
     /// <inheritdoc/>

@@ -160,6 +160,36 @@ public sealed class SqlReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FailedStatement_InsertingSeveralRows_LeavesNoneOfThemInTheTransaction()
+    {
+        var tx = SqlTestDatabase.Begin();
+        await _db.InAsync(tx, "INSERT INTO orders VALUES (30, 1, 1.0)");
+        var e = await Assert.ThrowsAsync<CohortException>(() => _db.InAsync(tx, "INSERT INTO users VALUES (10, 'eve', 'oslo'), (1, 'dup', 'rome')"));
+        Assert.Equal(ErrorCodes.ConstraintViolation, e.Code);
+        Assert.Equal(0, (await _db.InAsync(tx, "SELECT count(*) FROM users WHERE id = 10")).Scalar.AsInt64());
+        Assert.Equal(["30"], (await _db.InAsync(tx, "SELECT id FROM orders WHERE id = 30")).Lines);
+        await _db.Engine.CommitOnePhaseAsync(tx.Id, _db.Engine.Clock.Now(), default);
+
+        Assert.Equal(["1|ann", "2|bob", "3|cid", "4|dan"], (await _db.QueryAsync("SELECT id, name FROM users ORDER BY id")).Lines);
+        Assert.Equal(["30"], (await _db.QueryAsync("SELECT id FROM orders WHERE id = 30")).Lines);
+    }
+
+    [Fact]
+    public async Task FailedStatement_CreateUniqueIndexOverDuplicates_LeavesNoIndexEntriesBehind()
+    {
+        var keys = _db.Engine.KeyCount;
+        var tx = SqlTestDatabase.Begin();
+        var e = await Assert.ThrowsAsync<CohortException>(() => _db.InAsync(tx, "CREATE UNIQUE INDEX users_city_unique ON users (city)"));
+        Assert.Equal(ErrorCodes.ConstraintViolation, e.Code);
+        await _db.Engine.CommitOnePhaseAsync(tx.Id, _db.Engine.Clock.Now(), default);
+
+        Assert.Equal(keys, _db.Engine.KeyCount);
+        await _db.ExecAsync("UPDATE users SET city = 'bergen' WHERE id = 4");
+        await _db.ExecAsync("CREATE UNIQUE INDEX users_city_unique ON users (city)");
+        Assert.Equal(["1"], (await _db.QueryAsync("SELECT id FROM users WHERE city = 'oslo'")).Lines);
+    }
+
+    [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {
         await _db.ScriptAsync("""

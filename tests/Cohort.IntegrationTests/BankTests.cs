@@ -17,7 +17,8 @@ namespace Cohort.IntegrationTests;
 /// </summary>
 /// <remarks>
 /// <c>COHORT_BANK_SECONDS</c> sets the load duration (default 60), <c>COHORT_BANK_SETTLE_SECONDS</c> the time allowed to
-/// settle after the last restart (default 30), <c>COHORT_BANK_SEED</c> the random seed.
+/// settle after the last restart (default 30), <c>COHORT_BANK_SEED</c> the random seed; <c>COHORT_BANK_KILL_MASTER=1</c>
+/// lets the killer pick the master (the coordinator) too.
 /// </remarks>
 [Trait("Category", "Integration")]
 [Trait("Category", "Slow")]
@@ -35,7 +36,8 @@ public sealed class BankTests(ITestOutputHelper output)
         var duration = TimeSpan.FromSeconds(EnvInt("COHORT_BANK_SECONDS", 60));
         var settle = TimeSpan.FromSeconds(EnvInt("COHORT_BANK_SETTLE_SECONDS", 30));
         var seed = EnvInt("COHORT_BANK_SEED", Environment.TickCount & 0x7fffffff);
-        output.WriteLine($"bank test: {duration.TotalSeconds:0}s of load, {Clients} clients, settle {settle.TotalSeconds:0}s, seed {seed}");
+        var firstVictim = EnvInt("COHORT_BANK_KILL_MASTER", 0) == 1 ? 0 : 1;
+        output.WriteLine($"bank test: {duration.TotalSeconds:0}s of load, {Clients} clients, settle {settle.TotalSeconds:0}s, seed {seed}, killing {(firstVictim == 0 ? "any node" : "non-master nodes")}");
 
         await using var cluster = await TestCluster.StartAsync(
             [.. Enumerable.Range(0, Banks).Select(i => new[] { Bank(i), Ledger(i) })], output);
@@ -67,7 +69,7 @@ public sealed class BankTests(ITestOutputHelper output)
                     break;
                 }
 
-                var victim = cluster.Nodes[random.Next(1, cluster.Nodes.Count)];
+                var victim = cluster.Nodes[random.Next(firstVictim, cluster.Nodes.Count)];
                 await victim.KillAsync();
                 await Task.Delay(random.Next(0, 500));
                 await victim.StartAsync();

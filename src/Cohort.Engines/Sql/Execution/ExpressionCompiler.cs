@@ -126,7 +126,7 @@ internal static partial class ExpressionCompiler
         var searchOuter = inner == ColumnLookup.UnknownTable || (inner == ColumnLookup.NotFound && table is null);
         if (scope.Outer is { } outer && searchOuter)
         {
-            var outcome = outer.TryResolve(table, column, out index);
+            var outcome = outer.TryResolveNearest(table, column, out index);
             if (outcome == ColumnLookup.Found)
             {
                 scope.Usage?.Mark();

@@ -17,6 +17,57 @@ internal sealed class RowSchema
     {
         ArgumentNullException.ThrowIfNull(columns);
         Columns = [.. columns];
+        LevelStarts = [];
+    }
+
+    private RowSchema(ImmutableArray<SchemaColumn> columns, ImmutableArray<int> levelStarts)
+    {
+        Columns = columns;
+        LevelStarts = levelStarts;
+    }
+
+    // For the rows enclosing a subquery: where each level after the nearest one starts.
+    private ImmutableArray<int> LevelStarts { get; }
+
+    /// <summary>
+    /// The rows a subquery may reference: <paramref name="nearest"/> (the query immediately enclosing it) and then
+    /// <paramref name="further"/> (the rows enclosing that query, if any). <see cref="TryResolveNearest"/> keeps the levels apart.
+    /// </summary>
+    public static RowSchema Enclosing(RowSchema nearest, RowSchema? further)
+    {
+        ArgumentNullException.ThrowIfNull(nearest);
+        if (further is null)
+        {
+            return new RowSchema(nearest.Columns, []);
+        }
+
+        return new RowSchema(
+            nearest.Columns.AddRange(further.Columns),
+            [nearest.Count, .. further.LevelStarts.Select(start => start + nearest.Count)]);
+    }
+
+    /// <summary>
+    /// Resolves a reference to an enclosing query as PostgreSQL does: level by level from the nearest, the first level
+    /// that has the column (or, for a qualified name, the table) decides; only there is a duplicate an ambiguity.
+    /// </summary>
+    public ColumnLookup TryResolveNearest(string? table, string column, out int index)
+    {
+        ArgumentNullException.ThrowIfNull(column);
+        var start = 0;
+        for (var level = 0; level <= LevelStarts.Length; level++)
+        {
+            var end = level < LevelStarts.Length ? LevelStarts[level] : Columns.Length;
+            var outcome = TryResolve(table, column, start, end, out index);
+            if (outcome != ColumnLookup.UnknownTable && !(outcome == ColumnLookup.NotFound && table is null))
+            {
+                return outcome;
+            }
+
+            start = end;
+        }
+
+        index = -1;
+        return table is null ? ColumnLookup.NotFound : ColumnLookup.UnknownTable;
     }
 
     /// <summary>The columns, in row order.</summary>
@@ -63,9 +114,14 @@ internal sealed class RowSchema
     public ColumnLookup TryResolve(string? table, string column, out int index)
     {
         ArgumentNullException.ThrowIfNull(column);
+        return TryResolve(table, column, 0, Columns.Length, out index);
+    }
+
+    private ColumnLookup TryResolve(string? table, string column, int start, int end, out int index)
+    {
         index = -1;
         var tableSeen = table is null;
-        for (var i = 0; i < Columns.Length; i++)
+        for (var i = start; i < end; i++)
         {
             var candidate = Columns[i];
             if (table is not null)

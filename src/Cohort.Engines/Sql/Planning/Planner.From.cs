@@ -217,7 +217,7 @@ internal sealed partial class Planner
 
         foreach (var column in ExpressionRewriter.Columns(expression))
         {
-            if (frame.Outer is null || frame.IsLocal(column) || frame.Outer.TryResolve(column.Table, column.Column, out _) != ColumnLookup.Found)
+            if (frame.Outer is null || frame.IsLocal(column) || frame.Outer.TryResolveNearest(column.Table, column.Column, out _) != ColumnLookup.Found)
             {
                 return false;
             }

@@ -62,7 +62,7 @@ internal sealed partial class Planner(ISqlView view)
                 continue;
             }
 
-            var inner = new Frame(frame.Outer is null ? scope : scope.Concat(frame.Outer));
+            var inner = new Frame(RowSchema.Enclosing(scope, frame.Outer));
             var plan = PlanQuery(query, inner);
             _subqueries[query] = new SubqueryPlan(plan.Root, inner.Usage.IsUsed);
             if (inner.Usage.IsUsed)

@@ -190,6 +190,33 @@ public sealed class SqlReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NestedSubquery_NameInTwoEnclosingLevels_ResolvesToTheNearest()
+    {
+        // "name" and "u.id" exist in both enclosing levels; PostgreSQL takes the nearest one, not an ambiguity.
+        const string unqualified = """
+            SELECT u.id FROM users u
+            WHERE EXISTS (SELECT 1 FROM users v WHERE v.id = u.id + 1
+                          AND EXISTS (SELECT 1 FROM orders o WHERE o.uid = v.id AND name = 'bob'))
+            ORDER BY u.id
+            """;
+        Assert.Equal(["1"], (await _db.QueryAsync(unqualified)).Lines);
+        const string qualified = """
+            SELECT u.id FROM users u
+            WHERE EXISTS (SELECT 1 FROM users u WHERE u.name = 'dan'
+                          AND EXISTS (SELECT 1 FROM orders o WHERE o.uid = u.id))
+            ORDER BY u.id
+            """;
+        Assert.Equal(["1", "2", "3", "4"], (await _db.QueryAsync(qualified)).Lines);
+        const string farther = """
+            SELECT u.id FROM users u
+            WHERE EXISTS (SELECT 1 FROM orders v WHERE v.uid = u.id
+                          AND EXISTS (SELECT 1 FROM orders o WHERE o.id = v.id AND city = 'rome'))
+            ORDER BY u.id
+            """;
+        Assert.Equal(["2"], (await _db.QueryAsync(farther)).Lines);
+    }
+
+    [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {
         await _db.ScriptAsync("""

@@ -39,6 +39,9 @@ public sealed partial class SqlEngine
 
             case StatementPlan.WriteKind.Update:
             {
+                // Every new row (and RETURNING value) is computed before the first write: a subquery in SET or
+                // RETURNING reads the table as the statement found it, as in PostgreSQL, not half updated.
+                var changes = new List<(SqlKey Key, Value[] Row, SqlKey NewKey, Value[] Updated)>();
                 foreach (var (key, row) in Targets(write, state, context))
                 {
                     var updated = (Value[])row.Clone();
@@ -48,10 +51,14 @@ public sealed partial class SqlEngine
                     }
 
                     CheckNotNull(table, updated);
-                    var newKey = table.HasRowId ? key : RowCodec.RowKey(table, ImmutableArray.Create(updated));
+                    changes.Add((key, row, table.HasRowId ? key : RowCodec.RowKey(table, ImmutableArray.Create(updated)), updated));
+                    Return(write, updated, context, returned);
+                }
+
+                foreach (var (key, row, newKey, updated) in changes)
+                {
                     await WriteRowAsync(table, key, row, newKey, updated, state, tx, cancellationToken).ConfigureAwait(false);
                     affected++;
-                    Return(write, updated, context, returned);
                 }
 
                 break;
@@ -59,11 +66,16 @@ public sealed partial class SqlEngine
 
             case StatementPlan.WriteKind.Delete:
             {
-                foreach (var (key, row) in Targets(write, state, context))
+                var targets = Targets(write, state, context);
+                foreach (var (_, row) in targets)
+                {
+                    Return(write, row, context, returned);
+                }
+
+                foreach (var (key, row) in targets)
                 {
                     await WriteRowAsync(table, key, row, null, null, state, tx, cancellationToken).ConfigureAwait(false);
                     affected++;
-                    Return(write, row, context, returned);
                 }
 
                 break;

@@ -217,6 +217,17 @@ public sealed class SqlReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Update_WithACorrelatedSubqueryOnTheSameTable_ReadsTheTableAsTheStatementFoundIt()
+    {
+        // Amounts 5, 15, 25, 1, 2.5: each becomes how many amounts were smaller before the statement.
+        var result = await _db.ExecAsync("UPDATE orders SET amount = (SELECT count(*) FROM orders o2 WHERE o2.amount < orders.amount) RETURNING id, amount, (SELECT max(amount) FROM orders)");
+        Assert.Equal(["10|2|25", "11|3|25", "12|4|25", "13|0|25", "14|1|25"], result.Lines);
+        Assert.Equal(["10|2", "11|3", "12|4", "13|0", "14|1"], (await _db.QueryAsync("SELECT id, amount FROM orders ORDER BY id")).Lines);
+        var deleted = await _db.ExecAsync("DELETE FROM orders WHERE amount < 3 RETURNING id, (SELECT count(*) FROM orders)");
+        Assert.Equal(["10|5", "13|5", "14|5"], deleted.Lines);
+    }
+
+    [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {
         await _db.ScriptAsync("""

@@ -22,6 +22,7 @@ namespace Cohort.IntegrationTests;
 /// </remarks>
 [Trait("Category", "Integration")]
 [Trait("Category", "Slow")]
+[Collection(RunsAlone.Name)]
 public sealed class BankTests(ITestOutputHelper output)
 {
     private const int Banks = 3;

@@ -23,10 +23,11 @@ public sealed partial class SqlEngine
                 var sources = write.Values is { } values
                     ? [.. values.Select(row => row.Select(e => e.Evaluate([], context)).ToArray())]
                     : plan.Query!.Root.Execute(state, context).ToList();
+                var touched = new HashSet<SqlKey>(SqlKeyComparer.Instance);
                 foreach (var source in sources)
                 {
                     var row = NewRow(write, source, context);
-                    var written = await InsertAsync(write, row, state, context, tx, cancellationToken).ConfigureAwait(false);
+                    var written = await InsertAsync(write, row, state, context, tx, touched, cancellationToken).ConfigureAwait(false);
                     if (written is not null)
                     {
                         affected++;
@@ -138,7 +139,9 @@ public sealed partial class SqlEngine
     }
 
     // Inserts a row, or applies ON CONFLICT; returns the row written (inserted or updated) or null when nothing was.
-    private async ValueTask<Value[]?> InsertAsync(StatementPlan.WritePlan write, Value[] row, ExecutionState state, EvaluationContext context, SqlTransaction tx, CancellationToken cancellationToken)
+    // <paramref name="touched"/> holds the keys of the rows this statement has inserted or updated so far.
+    private async ValueTask<Value[]?> InsertAsync(
+        StatementPlan.WritePlan write, Value[] row, ExecutionState state, EvaluationContext context, SqlTransaction tx, HashSet<SqlKey> touched, CancellationToken cancellationToken)
     {
         var table = write.Table;
         var key = table.HasRowId ? RowCodec.RowKey(table.Name, Clock.Now().Value) : RowCodec.RowKey(table, ImmutableArray.Create(row));
@@ -146,6 +149,7 @@ public sealed partial class SqlEngine
         if (conflict is null)
         {
             await WriteRowAsync(table, null, null, key, row, state, tx, cancellationToken, checkConstraints: false).ConfigureAwait(false);
+            touched.Add(key);
             return row;
         }
 
@@ -158,6 +162,15 @@ public sealed partial class SqlEngine
         if (onConflict.Action == ConflictAction.DoNothing)
         {
             return null;
+        }
+
+        if (touched.Contains(existingKey))
+        {
+            // Which of the statement's rows would win is undefined; PostgreSQL refuses the statement.
+            throw new CohortException(
+                ErrorCodes.BadOperation,
+                "ON CONFLICT DO UPDATE command cannot affect row a second time: ensure that no rows proposed for insertion within the same command have duplicate constrained values",
+                isTransient: false);
         }
 
         if (!state.View.TryGet(existingKey, out var stored))
@@ -181,6 +194,7 @@ public sealed partial class SqlEngine
         CheckNotNull(table, updated);
         var newKey = table.HasRowId ? existingKey : RowCodec.RowKey(table, ImmutableArray.Create(updated));
         await WriteRowAsync(table, existingKey, existing, newKey, updated, state, tx, cancellationToken).ConfigureAwait(false);
+        touched.Add(newKey);
         return updated;
     }
 

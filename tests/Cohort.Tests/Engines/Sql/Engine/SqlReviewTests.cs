@@ -228,6 +228,20 @@ public sealed class SqlReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OnConflictDoUpdate_TwoProposedRowsWithOneKey_IsRefusedAndWritesNothing()
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() => _db.ExecAsync("INSERT INTO users VALUES (7, 'a', 'x'), (7, 'b', 'y') ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name"));
+        Assert.Contains("cannot affect row a second time", e.Message);
+        e = await Assert.ThrowsAsync<CohortException>(() => _db.ExecAsync("INSERT INTO users VALUES (1, 'a', 'x'), (1, 'b', 'y') ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name"));
+        Assert.Contains("cannot affect row a second time", e.Message);
+        Assert.Equal(["1|ann"], (await _db.QueryAsync("SELECT id, name FROM users WHERE id IN (1, 7)")).Lines);
+
+        // DO NOTHING keeps the first, as in PostgreSQL.
+        Assert.Equal(1, (await _db.ExecAsync("INSERT INTO users VALUES (7, 'a', 'x'), (7, 'b', 'y') ON CONFLICT DO NOTHING")).Affected);
+        Assert.Equal(["7|a"], (await _db.QueryAsync("SELECT id, name FROM users WHERE id = 7")).Lines);
+    }
+
+    [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {
         await _db.ScriptAsync("""

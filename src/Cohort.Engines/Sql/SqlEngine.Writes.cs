@@ -139,7 +139,6 @@ public sealed partial class SqlEngine
     }
 
     // Inserts a row, or applies ON CONFLICT; returns the row written (inserted or updated) or null when nothing was.
-    // touched holds the keys of the rows this statement has inserted or updated so far.
     // <paramref name="touched"/> holds the keys of the rows this statement has inserted or updated so far.
     private async ValueTask<Value[]?> InsertAsync(
         StatementPlan.WritePlan write, Value[] row, ExecutionState state, EvaluationContext context, SqlTransaction tx, HashSet<SqlKey> touched, CancellationToken cancellationToken)

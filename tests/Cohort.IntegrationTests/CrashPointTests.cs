@@ -6,7 +6,8 @@ namespace Cohort.IntegrationTests;
 
 /// <summary>
 /// Issue 5, "each crash point": a transaction writes on two nodes while one real process is armed to SIGKILL itself at
-/// a named point of the protocol (the coordinator is the master; the participant is the node hosting <c>kv:a</c>). The
+/// a named point of the protocol (the coordinator is the master; the participant is the node hosting <c>kv:a</c>, or the
+/// master itself hosting <c>kv:m</c>, so that coordinator and participant die together). The
 /// killed process is restarted without the crash point; then nothing may stay unsettled, both participants must end
 /// the same, and the outcome must match what the client was told (anything may follow "in-doubt"), and match the
 /// outcome the protocol fixes for that point.
@@ -17,6 +18,7 @@ public sealed class CrashPointTests(ITestOutputHelper output)
 {
     private const string A = "kv:a";
     private const string B = "kv:b";
+    private const string OnMaster = "kv:m";
     private const int TimeoutMs = 10_000;
 
     [Theory]
@@ -30,16 +32,23 @@ public sealed class CrashPointTests(ITestOutputHelper output)
     [InlineData("participant.during-phase-two", "batch", "committed")]
     [InlineData("coordinator.during-phase-two", "tx", "committed")]
     [InlineData("coordinator.during-phase-two", "batch", "committed")]
-    public async Task Crash_AtPoint_RestartSettlesBothParticipantsConsistentlyWithTheClient(string crashPoint, string mode, string expected)
+
+    // The master is a participant too: its crash takes the coordinator down with its own prepared (or committing) resource.
+    [InlineData("participant.after-prepare-durable", "tx", "aborted", true)]
+    [InlineData("participant.after-prepare-durable", "batch", "aborted", true)]
+    [InlineData("participant.during-phase-two", "tx", "committed", true)]
+    [InlineData("participant.during-phase-two", "batch", "committed", true)]
+    public async Task Crash_AtPoint_RestartSettlesBothParticipantsConsistentlyWithTheClient(string crashPoint, string mode, string expected, bool participantIsMaster = false)
     {
-        var target = crashPoint.StartsWith("coordinator.", StringComparison.Ordinal) ? 0 : 1;
-        await using var cluster = await TestCluster.StartAsync([[], [A], [B]], output, crashAt: new Dictionary<int, string> { [target] = crashPoint });
+        var target = crashPoint.StartsWith("coordinator.", StringComparison.Ordinal) || participantIsMaster ? 0 : 1;
+        await using var cluster = await TestCluster.StartAsync([[OnMaster], [A], [B]], output, crashAt: new Dictionary<int, string> { [target] = crashPoint });
         var victim = cluster.Nodes[target];
+        var first = participantIsMaster ? OnMaster : A;
         var value = "v-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
-            cluster.Log($"armed {crashPoint} in {victim}; writing {value} on {A} ({cluster.HomeOf(A)}) and {B} ({cluster.HomeOf(B)}) by {mode}");
-            var (told, txId) = await RunTransactionAsync(cluster, mode, value);
+            cluster.Log($"armed {crashPoint} in {victim}; writing {value} on {first} ({cluster.HomeOf(first)}) and {B} ({cluster.HomeOf(B)}) by {mode}");
+            var (told, txId) = await RunTransactionAsync(cluster, mode, first, value);
             cluster.Log($"client was told: {told} (tx {txId ?? "?"})");
 
             // The crash point must really have fired, or this test proves nothing.
@@ -53,18 +62,18 @@ public sealed class CrashPointTests(ITestOutputHelper output)
             cluster.Log("settled: nothing in-doubt, preparing or committing; no unfinished engine transaction");
             Assert.Empty(await cluster.ListAsync("in-doubt"));
 
-            var (results, asOf) = await cluster.ReadAsync(cluster.Nodes[2], Ops.On(A, Ops.Get("k")), Ops.On(B, Ops.Get("k")));
-            var onA = await cluster.ReadOnNodeAsync(cluster.HomeOf(A), A, Ops.Get("k"), asOf);
+            var (results, asOf) = await cluster.ReadAsync(cluster.Nodes[2], Ops.On(first, Ops.Get("k")), Ops.On(B, Ops.Get("k")));
+            var onA = await cluster.ReadOnNodeAsync(cluster.HomeOf(first), first, Ops.Get("k"), asOf);
             var onB = await cluster.ReadOnNodeAsync(cluster.HomeOf(B), B, Ops.Get("k"), asOf);
-            cluster.Log($"after recovery: {A}={Ops.Text(results[0])} {B}={Ops.Text(results[1])} (on the nodes: {Ops.Text(onA)}, {Ops.Text(onB)})");
+            cluster.Log($"after recovery: {first}={Ops.Text(results[0])} {B}={Ops.Text(results[1])} (on the nodes: {Ops.Text(onA)}, {Ops.Text(onB)})");
             Assert.Equal(Ops.Text(results[0]), Ops.Text(onA));
             Assert.Equal(Ops.Text(results[1]), Ops.Text(onB));
 
             // Atomic: both participants ended the same way.
             var committedA = Ops.Text(results[0]) == $"\"{value}\"";
             var committedB = Ops.Text(results[1]) == $"\"{value}\"";
-            Assert.True(committedA == committedB, $"participants disagree: {A}={Ops.Text(results[0])}, {B}={Ops.Text(results[1])}");
-            Assert.True(committedA || results[0] is null, $"{A} holds something else: {Ops.Text(results[0])}");
+            Assert.True(committedA == committedB, $"participants disagree: {first}={Ops.Text(results[0])}, {B}={Ops.Text(results[1])}");
+            Assert.True(committedA || results[0] is null, $"{first} holds something else: {Ops.Text(results[0])}");
 
             // Matches the client: "committed" must be applied, "aborted" must be nowhere, "in-doubt" may go either way.
             var outcome = committedA ? "committed" : "aborted";
@@ -79,9 +88,9 @@ public sealed class CrashPointTests(ITestOutputHelper output)
             }
 
             // No locks left behind: a new transaction over the same keys commits on both nodes.
-            await cluster.BatchOkAsync(Ops.On(A, Ops.Put("k", "after")), Ops.On(B, Ops.Put("k", "after")));
+            await cluster.BatchOkAsync(Ops.On(first, Ops.Put("k", "after")), Ops.On(B, Ops.Put("k", "after")));
             await cluster.WaitSettledAsync();
-            var (after, _) = await cluster.ReadAsync(null, Ops.On(A, Ops.Get("k")), Ops.On(B, Ops.Get("k")));
+            var (after, _) = await cluster.ReadAsync(null, Ops.On(first, Ops.Get("k")), Ops.On(B, Ops.Get("k")));
             Assert.Equal("[\"after\",\"after\"]", after.ToJsonString());
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
@@ -96,7 +105,7 @@ public sealed class CrashPointTests(ITestOutputHelper output)
     }
 
     // What the client was told: committed, aborted, or in-doubt (also for a lost connection, a timeout or a 5xx).
-    private async Task<(string Told, string? TxId)> RunTransactionAsync(TestCluster cluster, string mode, string value)
+    private async Task<(string Told, string? TxId)> RunTransactionAsync(TestCluster cluster, string mode, string first, string value)
     {
         ApiResponse answer;
         string? txId = null;
@@ -105,13 +114,13 @@ public sealed class CrashPointTests(ITestOutputHelper output)
             if (mode == "tx")
             {
                 txId = await cluster.BeginAsync(TimeoutMs);
-                await cluster.ApplyOkAsync(txId, A, Ops.Put("k", value));
+                await cluster.ApplyOkAsync(txId, first, Ops.Put("k", value));
                 await cluster.ApplyOkAsync(txId, B, Ops.Put("k", value));
                 answer = await cluster.CommitAsync(txId);
             }
             else
             {
-                var body = Ops.Batch(Ops.On(A, Ops.Put("k", value)), Ops.On(B, Ops.Put("k", value)));
+                var body = Ops.Batch(Ops.On(first, Ops.Put("k", value)), Ops.On(B, Ops.Put("k", value)));
                 body["timeout_ms"] = TimeoutMs;
                 answer = await cluster.BatchAsync(body);
             }

@@ -241,6 +241,40 @@ public sealed class SqlReviewTests : IAsyncLifetime
         Assert.Equal(["7|a"], (await _db.QueryAsync("SELECT id, name FROM users WHERE id = 7")).Lines);
     }
 
+    [Theory]
+    [InlineData("SELECT count(*) FROM users WHERE city = 'paris'")]
+    [InlineData("SELECT count(*) FROM users WHERE name = 'w'")]
+    [InlineData("SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM users v WHERE v.id = u.id AND v.city = 'paris')")]
+    public async Task ConcurrentCheckThenInsert_UnderPredicateLocks_NeverExceedsTheLimit(string check)
+    {
+        // Each transaction inserts a Paris user only while fewer than three exist: serializable runs stop at three.
+        var nextId = 100;
+        var workers = Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
+        {
+            for (var attempt = 0; attempt < 40; attempt++)
+            {
+                var tx = SqlTestDatabase.Begin();
+                try
+                {
+                    if ((await _db.InAsync(tx, check)).Scalar.AsInt64() >= 3)
+                    {
+                        await _db.Engine.AbortAsync(tx.Id, default);
+                        return;
+                    }
+
+                    await _db.InAsync(tx, "INSERT INTO users VALUES ($1, 'w', 'paris')", Interlocked.Increment(ref nextId));
+                    await _db.Engine.CommitOnePhaseAsync(tx.Id, _db.Engine.Clock.Now(), default);
+                }
+                catch (CohortException e) when (e.IsTransient)
+                {
+                    await _db.Engine.AbortAsync(tx.Id, default);
+                }
+            }
+        })).ToList();
+        await Task.WhenAll(workers).WaitAsync(LongWait);
+        Assert.Equal(3, (await _db.QueryAsync("SELECT count(*) FROM users WHERE city = 'paris'")).Scalar.AsInt64());
+    }
+
     [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Cohort.Core;
 using Cohort.Engines.Sql.Execution;
 
@@ -33,6 +34,23 @@ internal sealed class SortNode(PlanNode child, IReadOnlyList<SortKey> keys) : Pl
 
         // List.Sort is unstable; sort indexes with the position as the last key.
         var order = Enumerable.Range(0, rows.Count).ToArray();
+        try
+        {
+            Sort(order, rows);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is CohortException error)
+        {
+            // Array.Sort wraps what the comparison throws; the caller must see the SQL error itself.
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        foreach (var i in order)
+        {
+            yield return rows[i].Row;
+        }
+    }
+
+    private void Sort(int[] order, List<(Value[] Keys, Value[] Row)> rows) =>
         Array.Sort(order, (a, b) =>
         {
             var x = rows[a].Keys;
@@ -48,11 +66,6 @@ internal sealed class SortNode(PlanNode child, IReadOnlyList<SortKey> keys) : Pl
 
             return a.CompareTo(b);
         });
-        foreach (var i in order)
-        {
-            yield return rows[i].Row;
-        }
-    }
 
     private static int Compare(Value x, Value y, SortKey key)
     {

@@ -276,6 +276,14 @@ public sealed class SqlReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OrderBy_ValuesThatCannotBeCompared_FailsWithTheSqlErrorNotAnInternalOne()
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() => _db.QueryAsync("SELECT id FROM users ORDER BY CASE WHEN id = 1 THEN 'a' ELSE 1 END"));
+        Assert.Equal(ErrorCodes.BadOperation, e.Code);
+        Assert.Contains("compare", e.Message);
+    }
+
+    [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {
         await _db.ScriptAsync("""

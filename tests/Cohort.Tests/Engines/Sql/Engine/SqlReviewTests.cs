@@ -284,6 +284,40 @@ public sealed class SqlReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IndexBounds_WithMixedNumericTypesAndOutOfRangeValues_MatchTheFilter()
+    {
+        await _db.ScriptAsync("""
+            CREATE TABLE m (id BIGINT PRIMARY KEY, a INTEGER, b DOUBLE PRECISION, c DECIMAL(10,2));
+            CREATE INDEX m_ab ON m (a, b);
+            CREATE INDEX m_c ON m (c);
+            INSERT INTO m VALUES (1, 1, 0.5, 1.00), (2, 1, 1.5, 1.01), (3, 2, 2.0, 2.50), (4, 2, NULL, NULL), (5, NULL, 1.0, 3.00)
+            """);
+        async Task Check(string where, params string[] expected)
+        {
+            var sql = "SELECT id FROM m WHERE " + where + " ORDER BY id";
+            Assert.Equal(expected, (await _db.QueryAsync(sql)).Lines);
+            Assert.Equal(expected, (await _db.ExecAsync(sql)).Lines);
+        }
+
+        await Check("a = 1 AND b > 1", "2");
+        await Check("a = 1.0 AND b >= 0.5 AND b < 1.5", "1");
+        await Check("a > 1.5", "3", "4");
+        await Check("a = 1.5");
+        await Check("a < 3000000000", "1", "2", "3", "4");
+        await Check("a BETWEEN -3000000000 AND 1", "1", "2");
+        await Check("a = 3000000000");
+        await Check("c = 1", "1");
+        await Check("c >= 1.005", "2", "3", "5");
+        await Check("c < 2.5e0", "1", "2");
+        await Check("c <= 2.5e0", "1", "2", "3");
+        await Check("c = 1.005");
+        await Check("c > NULL");
+        await Check("c BETWEEN 1 AND NULL");
+        await Check("b = 1", "5");
+        await Check("a = 2 AND b IS NULL", "4");
+    }
+
+    [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {
         await _db.ScriptAsync("""

@@ -13,6 +13,9 @@ internal sealed class NodeProcess : IAsyncDisposable
     private const int TailLines = 300;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
+    // Every process started here, so a test host that exits without disposing (an aborted run) still kills them.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<NodeProcess, byte> Started = new();
+
     private readonly object _sync = new();
     private readonly Queue<string> _tail = new();
     private readonly string _logPath;
@@ -20,6 +23,17 @@ internal sealed class NodeProcess : IAsyncDisposable
     private TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private StreamWriter? _log;
     private int _starts;
+
+    static NodeProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var node in Started.Keys)
+            {
+                node.KillNow();
+            }
+        };
+    }
 
     public NodeProcess(string name, int port, bool isMaster, string masterAddress, IReadOnlyList<string> peers, IReadOnlyList<string> resources, string rootDirectory, string? authToken, string heartbeat)
     {
@@ -166,6 +180,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             _process = process;
         }
 
+        Started.TryAdd(this, 0);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await WaitReadyAsync(ready);
@@ -243,6 +258,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         }
         finally
         {
+            Started.TryRemove(this, out _);
             lock (_sync)
             {
                 _process?.Dispose();
@@ -254,6 +270,23 @@ internal sealed class NodeProcess : IAsyncDisposable
     }
 
     public override string ToString() => $"{Name} ({Address}{(IsMaster ? ", master" : string.Empty)})";
+
+    private void KillNow()
+    {
+        try
+        {
+            lock (_sync)
+            {
+                if (_process is { HasExited: false } p)
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
 
     private static string DotnetHost()
     {

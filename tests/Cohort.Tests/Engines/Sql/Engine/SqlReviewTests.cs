@@ -318,6 +318,14 @@ public sealed class SqlReviewTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TypeMismatch_InAWhereClause_FailsAlikeWithAndWithoutAnIndex()
+    {
+        var plain = await Assert.ThrowsAsync<CohortException>(() => _db.QueryAsync("SELECT id FROM users WHERE name = 5"));
+        var indexed = await Assert.ThrowsAsync<CohortException>(() => _db.QueryAsync("SELECT id FROM users WHERE city = 5"));
+        Assert.Equal(plain.Code, indexed.Code);
+    }
+
+    [Fact]
     public async Task Writes_KeyChangesUniqueNullsOnConflictInsertSelectAndReturning_GiveTheExpectedRows()
     {
         await _db.ScriptAsync("""

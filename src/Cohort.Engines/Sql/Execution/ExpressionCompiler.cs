@@ -129,7 +129,7 @@ internal static partial class ExpressionCompiler
             var outcome = outer.TryResolveNearest(table, column, out index);
             if (outcome == ColumnLookup.Found)
             {
-                scope.Usage?.Mark();
+                scope.Usage?.Mark(index);
                 return new OuterColumnNode(index);
             }
 

@@ -43,7 +43,7 @@ internal sealed partial class Planner
                 var plan = PlanQuery(derived.Query, inner);
                 if (inner.Usage.IsUsed)
                 {
-                    frame.Usage.Mark();
+                    frame.Usage.Mark(inner.Usage.MaxIndex);
                 }
 
                 var node = new AliasNode(plan.Root, derived.Alias);
@@ -141,6 +141,7 @@ internal sealed partial class Planner
         }
 
         AccessPath? best = null;
+        OuterUsage? bestUsage = null;
         var bestScore = 0;
         var keys = new List<(IndexSchema? Index, ImmutableArray<int> Columns)>();
         if (!table.HasRowId)
@@ -189,12 +190,13 @@ internal sealed partial class Planner
             {
                 best = path;
                 bestScore = score;
+                bestUsage = usage;
             }
         }
 
-        if (best is { IsCorrelated: true })
+        if (best is { IsCorrelated: true } && bestUsage is not null)
         {
-            frame.Usage.Mark();
+            frame.Usage.Mark(bestUsage.MaxIndex);
         }
 
         return best ?? AccessPath.Full(table);

@@ -65,10 +65,12 @@ internal sealed partial class Planner(ISqlView view)
             var inner = new Frame(RowSchema.Enclosing(scope, frame.Outer));
             var plan = PlanQuery(query, inner);
             _subqueries[query] = new SubqueryPlan(plan.Root, inner.Usage.IsUsed);
-            if (inner.Usage.IsUsed)
+            // The subquery's enclosing rows are this level's row, then this level's own enclosing rows: only a read
+            // past this level's row makes this level correlated too (a subquery correlated with this level alone
+            // still runs once per execution of this level).
+            if (inner.Usage.MaxIndex >= scope.Count)
             {
-                // The subquery reads rows enclosing it; if it reaches past this level, this level is correlated too.
-                frame.Usage.Mark();
+                frame.Usage.Mark(inner.Usage.MaxIndex - scope.Count);
             }
         }
 

@@ -91,7 +91,7 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
                         throw SqlError.Type($"function {spec.Name}({SqlSemantics.TypeName(value)}) does not exist");
                     }
 
-                    _value = _count == 1 ? Widen(value) : Add(_value, value);
+                    _value = _count == 1 ? value : Add(_value, value);
                     break;
                 case "min":
                     _value = _count == 1 || Order(value, _value) < 0 ? value : _value;
@@ -120,8 +120,6 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
             SqlSemantics.Compare(a, b) ?? throw SqlError.Type($"could not compare {SqlSemantics.TypeName(a)} with {SqlSemantics.TypeName(b)}");
 
         // Integer sums overflow into NUMERIC, as PostgreSQL's sum(bigint) returns numeric.
-        private static Value Widen(Value value) => value;
-
         private static Value Add(Value sum, Value value)
         {
             if (sum.Kind == ValueKind.Int64 && value.Kind == ValueKind.Int64)

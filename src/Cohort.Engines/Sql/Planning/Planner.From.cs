@@ -12,18 +12,17 @@ internal sealed partial class Planner
     {
         // The FROM items of this level: a column one of them could supply is not a constant for an access path.
         frame.DeclareLocals(from, name => FindTable(name));
-        var local = new List<RowSchema>();
         PlanNode? node = null;
         foreach (var source in from)
         {
-            var next = PlanSource(source, where, pushable: true, frame, local);
+            var next = PlanSource(source, where, pushable: true, frame);
             node = node is null ? next : new JoinNode(JoinKind.Inner, node, next, null, null, [], []);
         }
 
         return node!;
     }
 
-    private PlanNode PlanSource(TableSource source, IReadOnlyList<Expression> conjuncts, bool pushable, Frame frame, List<RowSchema> local)
+    private PlanNode PlanSource(TableSource source, IReadOnlyList<Expression> conjuncts, bool pushable, Frame frame)
     {
         switch (source)
         {
@@ -31,7 +30,6 @@ internal sealed partial class Planner
             {
                 var table = Table(reference.Name);
                 var alias = reference.Alias ?? reference.Name;
-                local.Add(table.ToRowSchema(alias));
                 return Scan(table, alias, pushable ? conjuncts : [], frame);
             }
 
@@ -47,7 +45,6 @@ internal sealed partial class Planner
                 }
 
                 var node = new AliasNode(plan.Root, derived.Alias);
-                local.Add(node.Schema);
                 return node;
             }
 
@@ -56,12 +53,12 @@ internal sealed partial class Planner
                 var on = ExpressionRewriter.Conjuncts(join.Condition).ToList();
                 var inner = join.Kind != JoinKind.Left;
                 var leftConjuncts = inner ? [.. conjuncts, .. on] : conjuncts;
-                var left = PlanSource(join.Left, leftConjuncts, pushable, frame, local);
+                var left = PlanSource(join.Left, leftConjuncts, pushable, frame);
 
                 // Conditions of the ON clause narrow the right side of a left join too; the WHERE clause does not
                 // (it filters after NULL-extension).
                 List<Expression> rightConjuncts = inner && pushable ? [.. conjuncts, .. on] : on;
-                var right = PlanSource(join.Right, rightConjuncts, pushable: true, frame, local);
+                var right = PlanSource(join.Right, rightConjuncts, pushable: true, frame);
                 var schema = left.Schema.Concat(right.Schema);
                 if (join.Condition is not { } condition)
                 {

@@ -22,6 +22,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     private readonly Dictionary<string, IEmbeddedEngine> _engines = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _background;
+    private HttpParticipantTransport? _transport;
 
     private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
     {
@@ -138,6 +139,11 @@ public sealed partial class CohortNode : IAsyncDisposable
             await Coordinator.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (_transport is not null)
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (Host is not null)
         {
             await Host.DisposeAsync().ConfigureAwait(false);
@@ -231,7 +237,7 @@ public sealed partial class CohortNode : IAsyncDisposable
             }, Loggers.CreateLogger("Cohort.Coordination.DecisionLog"));
             Coordinator = new Coordinator(
                 new CoordinatorOptions { NodeId = Options.Address, Timeout = Options.CoordinatorTimeout, MaxTimeout = TimeSpan.FromTicks(Math.Max(Options.CoordinatorTimeout.Ticks, CoordinatorOptions.DefaultMaxTimeout.Ticks)) },
-                new HttpParticipantTransport(Client, Options.Address, Host),
+                _transport = new HttpParticipantTransport(Client, Options.Address, Host),
                 Cluster,
                 DecisionLog,
                 Time,

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Server.Http;
@@ -21,6 +22,24 @@ internal static class InternalEndpoints
         {
             await node.Host.CommitAsync(WireFormat.ReadCommit(await NodeMiddleware.ReadJsonAsync(c)), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("ok", true)));
+        });
+        app.MapPost("/internal/commit-many", async (HttpContext c, CancellationToken _) =>
+        {
+            // Each commit gets its own answer; they run concurrently (the engines group their log writes).
+            var requests = WireFormat.List(await NodeMiddleware.ReadJsonAsync(c), "commits").Select(WireFormat.ReadCommit).ToList();
+            var results = await Task.WhenAll(requests.Select(async request =>
+            {
+                try
+                {
+                    await node.Host.CommitAsync(request, c.RequestAborted);
+                    return Value.Map(("ok", true));
+                }
+                catch (CohortException e)
+                {
+                    return Value.Map(("code", e.Code), ("detail", e.Message));
+                }
+            }));
+            return NodeMiddleware.Json(Value.Map(("results", Value.List(ImmutableArray.Create(results)))));
         });
         app.MapPost("/internal/commit-one-phase", async (HttpContext c, CancellationToken _) =>
         {

@@ -8,8 +8,21 @@ namespace Cohort.Server.Http;
 /// (<c>/internal/…</c>), and straight to this node's own host without a network hop. Participant hosts know a
 /// node's default shard by its local name (<c>sql:default@n</c> is <c>sql:default</c> on n), so names are mapped here.
 /// </summary>
-internal sealed class HttpParticipantTransport(NodeClient client, string self, ParticipantHost local) : IParticipantTransport
+internal sealed class HttpParticipantTransport(NodeClient client, string self, ParticipantHost local) : IParticipantTransport, IAsyncDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<CommitBatcher>> _commits = new(StringComparer.Ordinal);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var batcher in _commits.Values)
+        {
+            if (batcher.IsValueCreated)
+            {
+                await batcher.Value.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
     public async ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken)
     {
         request = request with { Resource = Cluster.LocalName(request.Resource) };
@@ -43,7 +56,9 @@ internal sealed class HttpParticipantTransport(NodeClient client, string self, P
             return;
         }
 
-        await client.PostAsync(node, "internal/commit", WireFormat.Commit(request), cancellationToken).ConfigureAwait(false);
+        // Phase 2 to other nodes is coalesced across transactions (see CommitBatcher).
+        var batcher = _commits.GetOrAdd(node, n => new Lazy<CommitBatcher>(() => new CommitBatcher(client, n))).Value;
+        await batcher.CommitAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken)

@@ -643,11 +643,14 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
 
             InstallCommit(state, state.CommitTimestamp, state.Marker);
             state.State = TxState.Committed;
+
+            // Remembered in the same step as the install: a snapshot taken in between would otherwise hold the
+            // writes but not the outcome, and a repeated one-phase commit after a restart would read "unknown".
+            Remember(state.Id, new Outcome(true, state.CommitTimestamp, null, false));
         }
 
         Locks.ReleaseAll(state.Locks);
         state.Marker?.Resolve();
-        Remember(state.Id, new Outcome(true, state.CommitTimestamp, null, false));
         _transactions.TryRemove(state.Id, out _);
         Log.Committed(Logger, Name, state.Id, state.CommitTimestamp);
     }

@@ -143,43 +143,31 @@ internal sealed partial class Planner
         });
     }
 
-    private StatementPlan PlanUpdate(UpdateStatement update)
-    {
-        var table = Table(update.Table.Name);
-        var alias = update.Table.Alias ?? table.Name;
-        var frame = new Frame(null);
-        frame.DeclareLocals([update.Table], FindTable);
-        var scan = Scan(table, alias, [.. ExpressionRewriter.Conjuncts(update.Where)], frame);
-        var filter = update.Where is { } where ? Compile(NoAggregates(where, "WHERE"), scan.Schema, frame) : null;
-        var assignments = Assignments(table, update.Assignments, scan.Schema, frame);
-        var (returning, names) = Returning(update.Returning, scan.Schema, frame);
-        return Finish(write: new StatementPlan.WritePlan
-        {
-            Kind = StatementPlan.WriteKind.Update,
-            Table = table,
-            Scan = scan,
-            Filter = filter,
-            Assignments = assignments,
-            Returning = returning,
-            ReturningNames = names,
-        });
-    }
+    private StatementPlan PlanUpdate(UpdateStatement update) =>
+        PlanChange(StatementPlan.WriteKind.Update, update.Table, update.Where, update.Assignments, update.Returning);
 
-    private StatementPlan PlanDelete(DeleteStatement delete)
+    private StatementPlan PlanDelete(DeleteStatement delete) =>
+        PlanChange(StatementPlan.WriteKind.Delete, delete.Table, delete.Where, [], delete.Returning);
+
+    // UPDATE and DELETE: a scan of the target table narrowed by the WHERE conjuncts, the WHERE itself over the row,
+    // the assignments (UPDATE) and RETURNING, all over the target's row.
+    private StatementPlan PlanChange(
+        StatementPlan.WriteKind kind, TableReference target, Expression? where, IEnumerable<Assignment> assignments, IEnumerable<SelectItem> returningItems)
     {
-        var table = Table(delete.Table.Name);
-        var alias = delete.Table.Alias ?? table.Name;
+        var table = Table(target.Name);
         var frame = new Frame(null);
-        frame.DeclareLocals([delete.Table], FindTable);
-        var scan = Scan(table, alias, [.. ExpressionRewriter.Conjuncts(delete.Where)], frame);
-        var filter = delete.Where is { } where ? Compile(NoAggregates(where, "WHERE"), scan.Schema, frame) : null;
-        var (returning, names) = Returning(delete.Returning, scan.Schema, frame);
+        frame.DeclareLocals([target], FindTable);
+        var scan = Scan(table, target.Alias ?? table.Name, [.. ExpressionRewriter.Conjuncts(where)], frame);
+        var filter = where is not null ? Compile(NoAggregates(where, "WHERE"), scan.Schema, frame) : null;
+        var compiled = Assignments(table, assignments, scan.Schema, frame);
+        var (returning, names) = Returning(returningItems, scan.Schema, frame);
         return Finish(write: new StatementPlan.WritePlan
         {
-            Kind = StatementPlan.WriteKind.Delete,
+            Kind = kind,
             Table = table,
             Scan = scan,
             Filter = filter,
+            Assignments = compiled,
             Returning = returning,
             ReturningNames = names,
         });

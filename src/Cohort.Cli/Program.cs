@@ -10,7 +10,7 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var root = new RootCommand("Cohort: atomic commits across embedded engines and PostgreSQL, over a cluster of nodes.")
+        var root = new RootCommand("Cohort: atomic transactions across KV, queue, token and SQL resources on a cluster of nodes.")
         {
             StartCommand("start-master", "Start the master (coordinator) node.", master: true),
             StartCommand("start-node", "Start a node that joins the master named by --nodes.", master: false),
@@ -54,7 +54,8 @@ internal static class Program
             }
             catch (Exception e) when (e is ArgumentException or FormatException or CohortException)
             {
-                await Console.Error.WriteLineAsync($"cohort {name}: {e.Message}").ConfigureAwait(false);
+                var message = e is ArgumentException { ParamName: { } parameter } ? e.Message.Replace($" (Parameter '{parameter}')", string.Empty, StringComparison.Ordinal) : e.Message;
+                await Console.Error.WriteLineAsync($"cohort {name}: {message}").ConfigureAwait(false);
                 return 2;
             }
 

@@ -36,7 +36,7 @@ internal static class SqlAssert
             UnaryOperator.Plus => "+",
             _ => "NOT ",
         } + Paren(unary.Operand) + ")",
-        BinaryExpression binary => $"({Paren(binary.Left)} {Symbol(binary.Operator)} {Paren(binary.Right)})",
+        BinaryExpression binary => $"({Paren(binary.Left)} {SqlPrinter.Operator(binary.Operator)} {Paren(binary.Right)})",
         IsNullExpression isNull => $"({Paren(isNull.Operand)} IS {(isNull.Negated ? "NOT " : "")}NULL)",
         BetweenExpression between => $"({Paren(between.Operand)} {(between.Negated ? "NOT " : "")}BETWEEN {Paren(between.Low)} AND {Paren(between.High)})",
         LikeExpression like => $"({Paren(like.Operand)} {(like.Negated ? "NOT " : "")}LIKE {Paren(like.Pattern)}{(like.Escape is null ? "" : " ESCAPE " + Paren(like.Escape))})",
@@ -50,23 +50,5 @@ internal static class SqlAssert
             + string.Concat(@case.Whens.Select(w => $" WHEN {Paren(w.Condition)} THEN {Paren(w.Result)}"))
             + (@case.Else is null ? "" : " ELSE " + Paren(@case.Else)) + " END",
         _ => throw new ArgumentException(expression.GetType().Name),
-    };
-
-    private static string Symbol(BinaryOperator op) => op switch
-    {
-        BinaryOperator.Add => "+",
-        BinaryOperator.Subtract => "-",
-        BinaryOperator.Multiply => "*",
-        BinaryOperator.Divide => "/",
-        BinaryOperator.Modulo => "%",
-        BinaryOperator.Concat => "||",
-        BinaryOperator.Equal => "=",
-        BinaryOperator.NotEqual => "<>",
-        BinaryOperator.Less => "<",
-        BinaryOperator.LessOrEqual => "<=",
-        BinaryOperator.Greater => ">",
-        BinaryOperator.GreaterOrEqual => ">=",
-        BinaryOperator.And => "AND",
-        _ => "OR",
     };
 }

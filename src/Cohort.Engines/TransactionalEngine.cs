@@ -236,7 +236,12 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             {
                 if (!outcome.Committed)
                 {
-                    throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx} was aborted here ({outcome.Reason}); it cannot commit.", isTransient: false);
+                    // A wounded transaction lost a conflict: retrying the whole transaction may succeed.
+                    // The code stays "aborted" (callers settle on it); transience tells a client it may retry.
+                    throw new CohortException(
+                        ErrorCodes.Aborted,
+                        $"Transaction {tx} was aborted here ({outcome.Reason}); it cannot commit.",
+                        isTransient: outcome.Wounded);
                 }
 
                 return;

@@ -15,6 +15,7 @@ internal static class Program
             StartCommand("start-master", "Start the master (coordinator) node.", master: true),
             StartCommand("start-node", "Start a node that joins the master named by --nodes.", master: false),
             HealthCommand(),
+            CommitCommand.Create(),
             BenchCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,15 @@
+using Cohort.Core;
+
+namespace Cohort.Cli;
+
+/// <summary>One node's answer as <see cref="CliHttp"/> got it: HTTP status and JSON body, or why the node was not reached.</summary>
+internal sealed record CliAnswer(int Status, Value Body, bool IsProblem, string? Unreachable)
+{
+    public static CliAnswer Unreachable_(string why) => new(0, Value.Null, true, why);
+
+    /// <summary>The problem's <c>code</c>, if the body has one.</summary>
+    public string Code => Body.Kind == ValueKind.Map && Body.TryGetField("code", out var c) && c.Kind == ValueKind.String ? c.AsString() : $"http_{Status}";
+
+    /// <summary>The problem's <c>detail</c> (or the body).</summary>
+    public string Detail => Body.Kind == ValueKind.Map && Body.TryGetField("detail", out var d) && d.Kind == ValueKind.String ? d.AsString() : ValueJson.Serialize(Body);
+}

@@ -1,0 +1,69 @@
+using Cohort.Core;
+using Spectre.Console;
+
+namespace Cohort.Cli;
+
+/// <summary>
+/// How a command answers: tables and sentences for people, one JSON document on stdout with <c>--json</c>. Errors go to
+/// stderr as <c>cohort &lt;command&gt;: &lt;message&gt;</c> (and, with <c>--json</c>, also as a JSON object on stdout), and
+/// each kind of failure has its own exit code (<see cref="ExitCodes"/>).
+/// </summary>
+internal sealed class CliOutput(string command, bool json)
+{
+    public bool IsJson => json;
+
+    /// <summary>Writes <paramref name="value"/> as JSON, or what <paramref name="human"/> says.</summary>
+    public void Result(Value value, Func<string> human)
+    {
+        if (json)
+        {
+            System.Console.Out.WriteLine(ValueJson.Serialize(value));
+        }
+        else
+        {
+            System.Console.Out.WriteLine(human());
+        }
+    }
+
+    /// <summary>Writes <paramref name="value"/> as JSON, or renders <paramref name="human"/> with Spectre.Console.</summary>
+    public void Render(Value value, Func<Spectre.Console.Rendering.IRenderable> human)
+    {
+        if (json)
+        {
+            System.Console.Out.WriteLine(ValueJson.Serialize(value));
+        }
+        else
+        {
+            Ansi().Write(human());
+        }
+    }
+
+    public int BadInput(string message) => Fail(ExitCodes.BadInput, "bad_input", message);
+
+    public int Unreachable(string message) => Fail(ExitCodes.Unreachable, "unreachable", message);
+
+    public int Problem(CliAnswer answer) => answer.Unreachable is { } why
+        ? Unreachable(why)
+        : Fail(answer.Code is "bad_json" or "bad_operation" or "unknown_operation" or "sql_syntax" ? ExitCodes.BadInput : ExitCodes.Failed, answer.Code, answer.Detail);
+
+    public int Fail(int exitCode, string code, string message)
+    {
+        System.Console.Error.WriteLine($"cohort {command}: {message}");
+        if (json)
+        {
+            System.Console.Out.WriteLine(ValueJson.Serialize(Value.Map(("error", Value.Map(("code", code), ("detail", message))))));
+        }
+
+        return exitCode;
+    }
+
+    /// <summary>A Spectre console on stdout that does not wrap or colour when the output is redirected.</summary>
+    public static IAnsiConsole Ansi() => Shared.Value;
+
+    private static readonly Lazy<IAnsiConsole> Shared = new(() => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(System.Console.Out),
+        Ansi = System.Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
+        ColorSystem = System.Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+    }));
+}

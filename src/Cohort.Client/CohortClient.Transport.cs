@@ -1,0 +1,265 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Cohort.Core;
+
+namespace Cohort.Client;
+
+/// <content>
+/// Sending: which node to ask, and which failures may be retried. A request that certainly never reached a node
+/// (connection refused) goes to the next node; an idempotent request is retried on any transient failure with bounded
+/// backoff; a request that changes state (an operation, a commit, a batch) is never sent twice once it may have arrived.
+/// </content>
+public sealed partial class CohortClient
+{
+    private const string ProblemMediaType = "application/problem+json";
+
+    private readonly object _sync = new();
+    private string? _leader;
+    private bool _discovered;
+    private int _preferred;
+
+    /// <summary>
+    /// Sends one request to the cluster and returns the JSON answer of a successful (2xx) response.
+    /// </summary>
+    /// <param name="method">The HTTP method.</param>
+    /// <param name="path">The path, e.g. <c>v1/resources</c>.</param>
+    /// <param name="body">The JSON body, or null for none.</param>
+    /// <param name="idempotent">
+    /// Whether sending the request twice is harmless. Only such requests are retried after they may have reached a node.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The answer's JSON (<see cref="Value.Null"/> for an empty body).</returns>
+    /// <exception cref="CohortClientException">
+    /// The node answered with a problem (its code and status), or no node could be reached (<c>unavailable</c>).
+    /// </exception>
+    public async Task<Value> SendAsync(HttpMethod method, string path, Value? body, bool idempotent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (_options.DiscoverLeader && !Volatile.Read(ref _discovered))
+        {
+            await DiscoverLeaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var backoff = _options.InitialBackoff;
+        string? lastFailure = null;
+        for (var attempt = 1; ; attempt++)
+        {
+            foreach (var address in Candidates())
+            {
+                var outcome = await SendOnceAsync(address, method, path, body, cancellationToken).ConfigureAwait(false);
+                switch (outcome.Kind)
+                {
+                    case SendKind.Answered:
+                        Prefer(address);
+                        return outcome.Body;
+                    case SendKind.Problem when !(outcome.Code is "unavailable" or "no_leader" or ErrorCodes.Disposed && outcome.Status == 503):
+                        Prefer(address);
+                        throw outcome.ToException();
+                    case SendKind.Problem when !idempotent && outcome.Code != "no_leader":
+                        // The node could not finish the call (the master went away while forwarding, a participant did
+                        // not answer): the call may have run, so it is not sent again.
+                        throw new LostAnswerException(outcome.Detail, outcome.Status);
+                    case SendKind.Lost when !idempotent:
+                        ForgetLeader();
+                        throw new LostAnswerException(outcome.Detail, null);
+                    default:
+                        // Never delivered (connection refused), or an idempotent call that met an outage: try elsewhere.
+                        lastFailure = outcome.Detail;
+                        if (outcome.Kind != SendKind.Problem)
+                        {
+                            ForgetLeader();
+                        }
+
+                        break;
+                }
+            }
+
+            if (attempt >= _options.MaxAttempts)
+            {
+                throw new CohortClientException("unavailable", $"No node could serve {method} /{path} after {attempt} rounds over {string.Join(", ", _options.Addresses)}: {lastFailure}", null, isTransient: true);
+            }
+
+            // Jitter keeps many clients from retrying in step.
+            var pause = TimeSpan.FromTicks((long)(backoff.Ticks * (0.5 + (Random.Shared.NextDouble() / 2))));
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+            if (_options.DiscoverLeader && !Volatile.Read(ref _discovered))
+            {
+                await DiscoverLeaderAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The base URI of a node address (<c>host:port</c> or a full <c>http(s)://</c> URL).</summary>
+    internal static Uri BaseUri(string address)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        var text = address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address;
+        if (!Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var uri) || uri.Port <= 0 || (uri.Scheme != "http" && uri.Scheme != "https"))
+        {
+            throw new ArgumentException($"'{address}' is not a node address (host:port or http://host:port).", nameof(address));
+        }
+
+        return uri;
+    }
+
+    private IEnumerable<string> Candidates()
+    {
+        string? leader;
+        int preferred;
+        lock (_sync)
+        {
+            leader = _leader;
+            preferred = _preferred;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (leader is not null && seen.Add(leader))
+        {
+            yield return leader;
+        }
+
+        var count = _options.Addresses.Count;
+        for (var i = 0; i < count; i++)
+        {
+            var address = _options.Addresses[(preferred + i) % count];
+            if (seen.Add(address))
+            {
+                yield return address;
+            }
+        }
+    }
+
+    private void Prefer(string address)
+    {
+        lock (_sync)
+        {
+            if (address != _leader)
+            {
+                var index = _options.Addresses.ToList().IndexOf(address);
+                _preferred = index >= 0 ? index : _preferred;
+            }
+        }
+    }
+
+    private void ForgetLeader()
+    {
+        lock (_sync)
+        {
+            _leader = null;
+            _discovered = false;
+        }
+    }
+
+    // Asks the configured nodes who the master is; nothing is lost when none answers (they forward anyway).
+    private async Task DiscoverLeaderAsync(CancellationToken cancellationToken)
+    {
+        foreach (var address in _options.Addresses)
+        {
+            var outcome = await SendOnceAsync(address, HttpMethod.Get, "cluster/nodes", null, cancellationToken).ConfigureAwait(false);
+            if (outcome.Kind == SendKind.Answered)
+            {
+                lock (_sync)
+                {
+                    _leader = outcome.Body.TryGetField("master_addr", out var m) && m.Kind == ValueKind.String ? m.AsString() : null;
+                    _discovered = true;
+                }
+
+                return;
+            }
+        }
+    }
+
+    private async Task<SendOutcome> SendOnceAsync(string address, HttpMethod method, string path, Value? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(BaseUri(address), path.TrimStart('/')));
+        if (_authorization is not null)
+        {
+            request.Headers.Authorization = _authorization;
+        }
+
+        if (body is { } b)
+        {
+            request.Content = new StringContent(ValueJson.Serialize(b), Encoding.UTF8, "application/json");
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+            || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
+        {
+            return new SendOutcome(SendKind.NotDelivered, 0, Value.Null, "unavailable", $"{address} is unreachable: {e.Message}");
+        }
+        catch (HttpRequestException e)
+        {
+            return new SendOutcome(SendKind.Lost, 0, Value.Null, "unavailable", $"the connection to {address} failed before the answer came: {e.Message}");
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new SendOutcome(SendKind.Lost, 0, Value.Null, "unavailable", $"{address} did not answer within {_http.Timeout.TotalSeconds:0} s: {e.Message}");
+        }
+
+        using (response)
+        {
+            string text;
+            try
+            {
+                text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                return new SendOutcome(SendKind.Lost, 0, Value.Null, "unavailable", $"the answer from {address} was cut off: {e.Message}");
+            }
+
+            var status = (int)response.StatusCode;
+            var isProblem = response.Content.Headers.ContentType?.MediaType == ProblemMediaType || status >= 400;
+            Value parsed;
+            try
+            {
+                parsed = text.Length == 0 ? Value.Null : ValueJson.Parse(text);
+            }
+            catch (CohortException)
+            {
+                return isProblem
+                    ? new SendOutcome(SendKind.Problem, status, Value.Null, status == (int)HttpStatusCode.ServiceUnavailable ? "unavailable" : $"http_{status}", $"{address} answered {status}: {Truncate(text)}")
+                    : new SendOutcome(SendKind.Lost, status, Value.Null, "unavailable", $"{address} answered {status} with a body that is not JSON: {Truncate(text)}");
+            }
+
+            if (!isProblem)
+            {
+                return new SendOutcome(SendKind.Answered, status, parsed, null, null);
+            }
+
+            var code = Field(parsed, "code") ?? (status == 503 ? "unavailable" : $"http_{status}");
+            return new SendOutcome(SendKind.Problem, status, parsed, code, Field(parsed, "detail") ?? $"{address} answered {status}");
+        }
+    }
+
+    private static string? Field(Value v, string name) => v.Kind == ValueKind.Map && v.TryGetField(name, out var f) && f.Kind == ValueKind.String ? f.AsString() : null;
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
+
+    private static AuthenticationHeaderValue? Authorization(string? token) => string.IsNullOrEmpty(token) ? null : new AuthenticationHeaderValue("Bearer", token);
+
+    private enum SendKind
+    {
+        Answered,
+        Problem,
+        NotDelivered,
+        Lost,
+    }
+
+    private readonly record struct SendOutcome(SendKind Kind, int Status, Value Body, string? Code, string? Detail)
+    {
+        public CohortClientException ToException()
+        {
+            var code = Code ?? "unavailable";
+            return new CohortClientException(code, Detail ?? code, Status == 0 ? null : Status, CohortClientException.TransientCode(code) || Status == 503);
+        }
+    }
+}

@@ -1,0 +1,259 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Net.Http.Headers;
+using Cohort.Core;
+
+namespace Cohort.Client;
+
+/// <summary>
+/// A client of a Cohort cluster. Give it one or more node addresses: it finds the master, falls back to any other node
+/// (which forwards) when one cannot be reached, retries what is safe to retry, and turns outcomes into values and
+/// exceptions (<see cref="CohortAbortedException"/>, <see cref="CohortInDoubtException"/>). Thread-safe; create one per
+/// cluster and share it.
+/// </summary>
+/// <example>
+/// <code>
+/// using var client = new CohortClient("127.0.0.1:7001");
+/// await using var tx = await client.BeginAsync(TimeSpan.FromSeconds(30), label: "signup");
+/// await tx.Kv("kv:users").PutAsync("user:alice", "Alice");
+/// await tx.Resource("resource:points").TransferAsync("system", "alice", 500m);
+/// await tx.CommitAsync();
+/// </code>
+/// </example>
+public sealed partial class CohortClient : IDisposable
+{
+    private readonly CohortClientOptions _options;
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly AuthenticationHeaderValue? _authorization;
+
+    /// <summary>A client of the nodes at <paramref name="addresses"/> (<c>host:port</c>), without a token.</summary>
+    /// <param name="addresses">One or more node addresses.</param>
+    public CohortClient(params string[] addresses)
+        : this(new CohortClientOptions { Addresses = addresses })
+    {
+    }
+
+    /// <summary>A client with explicit options and, optionally, an <see cref="HttpClient"/> to send with.</summary>
+    /// <param name="options">Addresses, token, retry and discovery settings.</param>
+    /// <param name="httpClient">The HTTP client to use (not disposed by this client); null to create one.</param>
+    public CohortClient(CohortClientOptions options, HttpClient? httpClient = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _authorization = Authorization(options.AuthToken);
+        if (httpClient is null)
+        {
+            _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = TimeSpan.FromSeconds(5) })
+            {
+                Timeout = options.RequestTimeout,
+            };
+            _ownsHttp = true;
+        }
+        else
+        {
+            _http = httpClient;
+        }
+    }
+
+    /// <summary>The options the client runs with.</summary>
+    public CohortClientOptions Options => _options;
+
+    /// <summary>The master's address as last discovered, or null when not known (calls then go through any node).</summary>
+    public string? Leader
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _leader;
+            }
+        }
+    }
+
+    /// <summary>Begins an interactive transaction.</summary>
+    /// <param name="timeout">How long the transaction may live before the cluster aborts it; null for the cluster's default.</param>
+    /// <param name="label">A label shown in transaction listings, or null.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The transaction; dispose it to abort it unless it was committed.</returns>
+    public async Task<CohortTransaction> BeginAsync(TimeSpan? timeout = null, string? label = null, CancellationToken cancellationToken = default)
+    {
+        var fields = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+        if (timeout is { } t)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(t, TimeSpan.Zero, nameof(timeout));
+            fields["timeout_ms"] = (long)Math.Ceiling(t.TotalMilliseconds);
+        }
+
+        if (label is not null)
+        {
+            fields["label"] = label;
+        }
+
+        // A begin whose answer is lost leaves at most an empty transaction that expires on its own: safe to retry.
+        var answer = await SendAsync(HttpMethod.Post, "v1/tx", Value.Map(fields.ToImmutable()), idempotent: true, cancellationToken).ConfigureAwait(false);
+        var txId = TxId.Parse(Field(answer, "tx_id") ?? throw Malformed("begin", answer));
+        var deadline = Field(answer, "deadline") is { } d && DateTimeOffset.TryParse(d, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : (DateTimeOffset?)null;
+        return new CohortTransaction(this, txId, deadline);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operations"/> as one atomic transaction in two round trips (<c>/v1/batch</c>): all of them
+    /// commit or none does.
+    /// </summary>
+    /// <param name="operations">The operations, in order (build them with <see cref="CohortOps"/>).</param>
+    /// <param name="timeout">The transaction's timeout; null for the cluster's default.</param>
+    /// <param name="label">A label for listings, or null.</param>
+    /// <param name="cancellationToken">Cancels waiting (the batch may still run).</param>
+    /// <returns>The committed transaction's id, commit timestamp and each operation's result.</returns>
+    /// <exception cref="CohortAbortedException">The batch aborted; nothing of it is visible.</exception>
+    /// <exception cref="CohortInDoubtException">The outcome is unknown (the answer was lost, or the cluster reported in-doubt).</exception>
+    /// <exception cref="CohortClientException">The request was refused (bad input, unknown resource, …); nothing ran.</exception>
+    public async Task<BatchResult> BatchAsync(IEnumerable<CohortOperation> operations, TimeSpan? timeout = null, string? label = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        var ops = operations.Select(o => o.ToValue()).ToImmutableArray();
+        var fields = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+        fields["ops"] = Value.List(ops);
+        if (timeout is { } t)
+        {
+            fields["timeout_ms"] = (long)Math.Ceiling(t.TotalMilliseconds);
+        }
+
+        if (label is not null)
+        {
+            fields["label"] = label;
+        }
+
+        Value answer;
+        try
+        {
+            answer = await SendAsync(HttpMethod.Post, "v1/batch", Value.Map(fields.ToImmutable()), idempotent: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (LostAnswerException e)
+        {
+            throw new CohortInDoubtException(TxId.Empty, $"the batch may have run but its answer was lost: {e.Message}", e);
+        }
+
+        var txId = TxId.TryParse(Field(answer, "tx_id"), out var id) ? id : TxId.Empty;
+        var commitTs = ThrowUnlessCommitted(txId, answer, 200);
+        var results = answer.TryGetField("results", out var r) && r.Kind == ValueKind.List ? r.AsList() : [];
+        return new BatchResult(txId, commitTs, results);
+    }
+
+    /// <summary>Runs <paramref name="operations"/> as one atomic transaction in two round trips.</summary>
+    /// <param name="operations">The operations, in order.</param>
+    /// <returns>The committed transaction's id, commit timestamp and each operation's result.</returns>
+    public Task<BatchResult> BatchAsync(params CohortOperation[] operations) => BatchAsync(operations, null, null, CancellationToken.None);
+
+    /// <summary>
+    /// Reads at one consistent snapshot without taking locks (<c>/v1/read</c>): read operations only (get, scan, peek,
+    /// size, balance, SELECT, …).
+    /// </summary>
+    /// <param name="operations">Read operations, in order.</param>
+    /// <param name="asOf">The snapshot to read at (an earlier <see cref="ReadResult.AsOf"/> or commit timestamp); null for now.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The snapshot timestamp and each operation's result.</returns>
+    public async Task<ReadResult> ReadAsync(IEnumerable<CohortOperation> operations, HlcTimestamp? asOf = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operations);
+        var fields = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+        fields["ops"] = Value.List(operations.Select(o => o.ToValue()).ToImmutableArray());
+        if (asOf is { } ts)
+        {
+            fields["as_of"] = ts.Value;
+        }
+
+        var answer = await SendAsync(HttpMethod.Post, "v1/read", Value.Map(fields.ToImmutable()), idempotent: true, cancellationToken).ConfigureAwait(false);
+        var at = answer.TryGetField("as_of", out var a) && a.TryGetInt64(out var hlc) ? new HlcTimestamp(hlc) : asOf ?? default;
+        var results = answer.TryGetField("results", out var r) && r.Kind == ValueKind.List ? r.AsList() : [];
+        return new ReadResult(at, results);
+    }
+
+    /// <summary>
+    /// A snapshot for typed reads: every read through it sees the same consistent state, at <paramref name="asOf"/> or, when
+    /// null, at the time of its first read.
+    /// </summary>
+    /// <param name="asOf">The snapshot timestamp, or null to take it at the first read.</param>
+    /// <returns>The snapshot.</returns>
+    public CohortSnapshot Snapshot(HlcTimestamp? asOf = null) => new(this, asOf);
+
+    /// <summary>The coordinator's record of a transaction.</summary>
+    /// <param name="txId">The transaction.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Its state, participants and decision.</returns>
+    /// <exception cref="CohortClientException"><c>unknown_transaction</c> when the coordinator does not know it.</exception>
+    public async Task<TransactionInfo> GetTransactionAsync(TxId txId, CancellationToken cancellationToken = default) =>
+        TransactionInfo.FromValue(await SendAsync(HttpMethod.Get, $"v1/tx/{txId}", null, idempotent: true, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The transactions the coordinator knows, optionally only those in one state.</summary>
+    /// <param name="state">Null for all, else one of <see cref="CohortTransactionState"/> (e.g. <see cref="CohortTransactionState.InDoubt"/>).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The transactions.</returns>
+    public async Task<IReadOnlyList<TransactionInfo>> ListTransactionsAsync(CohortTransactionState? state = null, CancellationToken cancellationToken = default)
+    {
+        var path = state is { } s ? $"v1/tx?state={TransactionInfo.WireName(s)}" : "v1/tx";
+        var answer = await SendAsync(HttpMethod.Get, path, null, idempotent: true, cancellationToken).ConfigureAwait(false);
+        return answer.TryGetField("transactions", out var list) && list.Kind == ValueKind.List ? [.. list.AsList().Select(TransactionInfo.FromValue)] : [];
+    }
+
+    /// <summary>Every resource of the cluster and the node hosting it.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The resources.</returns>
+    public async Task<IReadOnlyList<ResourceInfo>> ListResourcesAsync(CancellationToken cancellationToken = default)
+    {
+        var answer = await SendAsync(HttpMethod.Get, "v1/resources", null, idempotent: true, cancellationToken).ConfigureAwait(false);
+        return answer.TryGetField("resources", out var list) && list.Kind == ValueKind.List
+            ? [.. list.AsList().Select(r => new ResourceInfo(Field(r, "name") ?? "?", Field(r, "node") ?? "?"))]
+            : [];
+    }
+
+    /// <summary>Creates a resource (<c>kv:…</c>, <c>queue:…</c>, <c>resource:…</c>, <c>sql:…</c>) on a node.</summary>
+    /// <param name="name">The resource name.</param>
+    /// <param name="node">The node to host it, or null for the node the request reaches.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Where it was created.</returns>
+    public async Task<ResourceInfo> CreateResourceAsync(string name, string? node = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var body = node is null ? Value.Map(("name", name)) : Value.Map(("name", name), ("node", node));
+        var answer = await SendAsync(HttpMethod.Post, "v1/resources", body, idempotent: false, cancellationToken).ConfigureAwait(false);
+        return new ResourceInfo(Field(answer, "name") ?? name, Field(answer, "node") ?? node ?? "?");
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Reads a commit or batch answer: returns the commit timestamp when committed, throws the abort or in-doubt exception
+    /// otherwise.
+    /// </summary>
+    internal static HlcTimestamp ThrowUnlessCommitted(TxId txId, Value answer, int status)
+    {
+        var state = Field(answer, "status");
+        var reason = Field(answer, "reason");
+        switch (state)
+        {
+            case "committed":
+                return answer.TryGetField("commit_ts", out var ts) && ts.TryGetInt64(out var hlc) ? new HlcTimestamp(hlc) : default;
+            case "aborted":
+                throw new CohortAbortedException(txId, Field(answer, "code") ?? ErrorCodes.Aborted, reason ?? "aborted", status);
+            case "in-doubt":
+                throw new CohortInDoubtException(txId, reason ?? "the cluster reported the outcome in doubt");
+            default:
+                throw Malformed("commit", answer);
+        }
+    }
+
+    internal static string? StringField(Value v, string name) => Field(v, name);
+
+    private static CohortClientException Malformed(string what, Value answer) =>
+        new("bad_answer", $"The node's answer to {what} is not what the protocol says: {ValueJson.Serialize(answer)}", null, isTransient: false);
+}

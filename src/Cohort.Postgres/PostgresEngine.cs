@@ -1,0 +1,388 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Data;
+using Cohort.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Cohort.Postgres;
+
+/// <summary>
+/// A <c>pg:*</c> resource: a PostgreSQL database taking part in Cohort transactions through real two-phase commit.
+/// Each transaction holds one pooled connection with an open PostgreSQL transaction until prepare, one-phase commit or
+/// abort. Prepare writes the transaction's <c>distributed_tx</c> audit row and runs
+/// <c>PREPARE TRANSACTION 'cohort:&lt;txid&gt;:&lt;resource&gt;'</c>; phase two is <c>COMMIT PREPARED</c> or
+/// <c>ROLLBACK PREPARED</c>. Prepared transactions this process did not start (a crash, a restart) are listed by
+/// <see cref="GetPrepared"/> so the participant host resolves them with the coordinator (the Citus method).
+/// </summary>
+/// <remarks>
+/// Operations are <c>{"sql": text, "params": [...]}</c> (one statement, <c>$n</c> placeholders) or a seed payload
+/// <c>{"table", "operation", "values", "where"}</c>; answers are <c>{"columns", "rows", "affected"}</c> as the SQL
+/// engine gives them. Isolation and locking are PostgreSQL's own (the database's default isolation level); a
+/// deadlock or serialization failure is reported as <c>wounded</c>, a wait past the deadline as <c>lock_timeout</c>.
+/// </remarks>
+public sealed partial class PostgresEngine : ITransactionalEngine
+{
+    /// <summary>The audit table every pg resource writes one row per transaction into.</summary>
+    public const string AuditTable = "distributed_tx";
+
+    /// <summary>The prefix of every global transaction id Cohort prepares.</summary>
+    public const string GidPrefix = "cohort:";
+
+    private const int FinishedMemory = 100_000;
+
+    private readonly PostgresOptions _options;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<TxId, PgTransaction> _active = new();
+    private readonly ConcurrentDictionary<TxId, PgTransactionState> _finished = new();
+    private readonly ConcurrentQueue<TxId> _finishedOrder = new();
+    private readonly ConcurrentDictionary<TxId, PreparedTransaction> _recovered = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
+
+    private PostgresEngine(string name, PostgresOptions options, NpgsqlDataSource dataSource, ILogger logger)
+    {
+        Name = name;
+        GlobalName = options.GlobalName ?? name;
+        _options = options;
+        _dataSource = dataSource;
+        _logger = logger;
+        _time = options.TimeProvider;
+        Clock = new HybridClock(_time);
+    }
+
+    /// <inheritdoc/>
+    public string Name { get; }
+
+    /// <summary>The name written into this resource's global transaction ids and audit rows.</summary>
+    public string GlobalName { get; }
+
+    /// <inheritdoc/>
+    public HybridClock Clock { get; }
+
+    /// <summary>The database this resource writes to.</summary>
+    public string Database { get; private set; } = string.Empty;
+
+    /// <summary>Number of transactions not yet finished (active or prepared by this process).</summary>
+    public int ActiveTransactionCount => _active.Count;
+
+    /// <summary>
+    /// Connects to the database, checks that two-phase commit is enabled (<c>max_prepared_transactions</c> &gt; 0), creates
+    /// the audit table if missing, finds the prepared transactions a previous process left, and starts the recovery scan.
+    /// </summary>
+    /// <exception cref="CohortException"><c>bad_operation</c> for a bad resource name, <c>pg_misconfigured</c> when
+    /// prepared transactions are disabled, <c>unavailable</c> when the server cannot be reached.</exception>
+    public static async Task<PostgresEngine> OpenAsync(string resource, PostgresOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ValidateName(resource);
+        options.Validate();
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = options.MaxPoolSize, Enlist = false };
+        }
+        catch (ArgumentException e)
+        {
+            throw new CohortException(ErrorCodes.BadOperation, $"{resource}: the DSN is not a valid connection string: {e.Message}", isTransient: false, e);
+        }
+
+        if (string.IsNullOrEmpty(builder.ApplicationName))
+        {
+            builder.ApplicationName = "cohort " + resource;
+        }
+
+        var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        var engine = new PostgresEngine(resource, options, dataSource, logger ?? NullLogger.Instance);
+        try
+        {
+            await engine.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            return engine;
+        }
+        catch
+        {
+            await engine.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The global transaction id of <paramref name="txId"/> on this resource.</summary>
+    public string GidOf(TxId txId) => GidPrefix + txId.ToString() + ":" + GlobalName;
+
+    /// <inheritdoc/>
+    public async ValueTask<Value> ApplyAsync(TransactionContext tx, Operation operation, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var (text, parameters) = ParseOperation(operation);
+        if (_finished.TryGetValue(tx.Id, out var outcome))
+        {
+            throw Finished(tx.Id, outcome);
+        }
+
+        var t = _active.GetOrAdd(tx.Id, static id => new PgTransaction(id));
+        await t.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_finished.TryGetValue(tx.Id, out outcome))
+            {
+                throw Finished(tx.Id, outcome);
+            }
+
+            if (t.State != PgTransactionState.Active)
+            {
+                throw Finished(tx.Id, t.State);
+            }
+
+            var remaining = tx.Deadline - _time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                await RollbackActiveAsync(t, "deadline passed").ConfigureAwait(false);
+                throw new CohortException(ErrorCodes.Expired, $"{Name}: transaction {tx.Id} passed its deadline {tx.Deadline:O}.");
+            }
+
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, t.Cancel.Token);
+            deadline.CancelAfter(remaining);
+            try
+            {
+                if (t.Connection is null)
+                {
+                    t.Connection = await _dataSource.OpenConnectionAsync(deadline.Token).ConfigureAwait(false);
+                }
+
+                var (result, mayWrite) = await ExecuteAsync(t.Connection, t.Begun ? null : "BEGIN", text, parameters, deadline.Token).ConfigureAwait(false);
+                t.Begun = true;
+                t.MayHaveWritten |= mayWrite;
+                t.Operations.Add(operation.ToValue());
+                return result;
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or IOException or InvalidOperationException or TimeoutException)
+            {
+                // A failed statement leaves the PostgreSQL transaction unusable: the Cohort transaction ends with it.
+                await RollbackActiveAsync(t, e.Message).ConfigureAwait(false);
+                if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+
+                if (e is OperationCanceledException)
+                {
+                    throw t.Cancel.IsCancellationRequested
+                        ? new CohortException(ErrorCodes.Aborted, $"{Name}: transaction {tx.Id} was aborted while its statement ran.", isTransient: false, e)
+                        : new CohortException(ErrorCodes.LockTimeout, $"{Name}: transaction {tx.Id} reached its deadline while its statement waited.", isTransient: true, e);
+                }
+
+                throw PgErrors.Map(Name, e);
+            }
+        }
+        finally
+        {
+            t.Gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>PostgreSQL keeps no history: the read sees the latest committed state in a read-only transaction, whatever <paramref name="snapshot"/> is.</remarks>
+    public async ValueTask<Value> ReadAsync(HlcTimestamp snapshot, Operation operation, CancellationToken cancellationToken)
+    {
+        ThrowIfDisposed();
+        var (text, parameters) = ParseOperation(operation);
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var (result, _) = await ExecuteAsync(connection, "BEGIN TRANSACTION READ ONLY", text, parameters, cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+            finally
+            {
+                await TryExecuteAsync(connection, "ROLLBACK").ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not (CohortException or OperationCanceledException))
+        {
+            throw PgErrors.Map(Name, e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await StopRecoveryAsync().ConfigureAwait(false);
+        foreach (var t in _active.Values)
+        {
+            // Open transactions roll back with their connections; prepared ones stay in PostgreSQL for recovery.
+            await t.Cancel.CancelAsync().ConfigureAwait(false);
+            if (t.Connection is { } connection)
+            {
+                t.Connection = null;
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        _active.Clear();
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    // Runs [prefix;] statement in one round trip and reads the statement's answer.
+    private static async Task<(Value Result, bool MayWrite)> ExecuteAsync(NpgsqlConnection connection, string? prefix, string text, Value[] parameters, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        if (prefix is not null)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(prefix));
+        }
+
+        var command = new NpgsqlBatchCommand(text);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(PgValues.Parameter(parameter));
+        }
+
+        batch.BatchCommands.Add(command);
+        var columns = ImmutableArray<Value>.Empty;
+        var rows = ImmutableArray.CreateBuilder<Value>();
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            do
+            {
+                if (reader.FieldCount == 0)
+                {
+                    continue;
+                }
+
+                var names = ImmutableArray.CreateBuilder<Value>(reader.FieldCount);
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    names.Add(Value.From(reader.GetName(i)));
+                }
+
+                columns = names.MoveToImmutable();
+                rows.Clear();
+                var values = new object[reader.FieldCount];
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    reader.GetValues(values);
+                    rows.Add(Value.List(ImmutableArray.CreateRange(values.Select(PgValues.FromDatabase))));
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+        }
+
+        var isSelect = command.StatementType == Npgsql.StatementType.Select;
+        var affected = isSelect ? rows.Count : (long)command.RecordsAffected;
+        var result = Value.Map(
+            ("columns", Value.List(columns)),
+            ("rows", Value.List(rows.ToImmutable())),
+            ("affected", Value.From(affected)));
+        return (result, !isSelect);
+    }
+
+    private static async Task TryExecuteAsync(NpgsqlConnection connection, string text)
+    {
+        try
+        {
+            await using var command = new NpgsqlCommand(text, connection);
+            await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or ObjectDisposedException)
+        {
+            // The connection is broken or closed; the server rolls an open transaction back when it goes.
+        }
+    }
+
+    private static (string Text, Value[] Parameters) ParseOperation(Operation operation)
+    {
+        switch (operation.Name)
+        {
+            case "sql":
+            {
+                var text = operation.RequiredString("sql");
+                if (!operation.Arguments.TryGetField("params", out var list) || list.IsNull)
+                {
+                    return (text, []);
+                }
+
+                return list.Kind == ValueKind.List
+                    ? (text, [.. list.AsList()])
+                    : throw new CohortException(ErrorCodes.BadOperation, "Argument 'params' of 'sql' must be a list.", isTransient: false);
+            }
+
+            case "payload":
+                return PgPayload.ToStatement(operation.Arguments);
+            default:
+                throw new CohortException(
+                    ErrorCodes.UnknownOperation,
+                    $"Unknown PostgreSQL operation '{operation.Name}'; expected {{\"sql\": \"…\", \"params\": […]}} or a seed payload {{\"table\", \"operation\", \"values\", \"where\"}}.",
+                    isTransient: false);
+        }
+    }
+
+    private static void ValidateName(string resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var colon = resource.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0 || resource[..colon] != "pg" || colon == resource.Length - 1 || resource.Length > 128
+            || !resource.AsSpan(colon + 1).ToString().All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+        {
+            throw new CohortException(ErrorCodes.BadOperation, $"'{resource}' is not a PostgreSQL resource name; expected pg:<name> (letters, digits, '_' and '-').", isTransient: false);
+        }
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new CohortException(ErrorCodes.Disposed, $"{Name} is closed.");
+        }
+    }
+
+    private CohortException Finished(TxId txId, PgTransactionState state) => state == PgTransactionState.Aborted
+        ? new CohortException(ErrorCodes.Aborted, $"{Name}: transaction {txId} was aborted.", isTransient: false)
+        : new CohortException(ErrorCodes.NotActive, $"{Name}: transaction {txId} is {(state == PgTransactionState.Prepared ? "prepared" : "finished")} and takes no more operations.", isTransient: false);
+
+    private void Remember(TxId txId, PgTransactionState outcome)
+    {
+        if (_finished.TryAdd(txId, outcome))
+        {
+            _finishedOrder.Enqueue(txId);
+            while (_finishedOrder.Count > FinishedMemory && _finishedOrder.TryDequeue(out var old))
+            {
+                _finished.TryRemove(old, out _);
+            }
+        }
+        else
+        {
+            _finished[txId] = outcome;
+        }
+    }
+
+    // Ends an active transaction: rolls back on its connection (or lets the broken connection go) and forgets it.
+    private async Task RollbackActiveAsync(PgTransaction t, string reason)
+    {
+        Remember(t.Id, PgTransactionState.Aborted);
+        t.State = PgTransactionState.Aborted;
+        if (t.Connection is { } connection)
+        {
+            t.Connection = null;
+            if (connection.FullState == ConnectionState.Open)
+            {
+                await TryExecuteAsync(connection, "ROLLBACK").ConfigureAwait(false);
+            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _active.TryRemove(t.Id, out _);
+        Log.Aborted(_logger, Name, t.Id, reason);
+    }
+}

@@ -12,8 +12,8 @@ internal static class Program
     {
         var root = new RootCommand("Cohort: atomic transactions across KV, queue, token and SQL resources on a cluster of nodes.")
         {
-            StartCommand("start-master", "Start the master (coordinator) node.", master: true),
-            StartCommand("start-node", "Start a node that joins the master named by --nodes.", master: false),
+            StartCommand("start-master", "Start a node, possibly the first of a cluster (--nodes optional). Any node may be elected master.", master: true),
+            StartCommand("start-node", "Start a node of the cluster named by --nodes (it joins through them if not yet a member).", master: false),
             HealthCommand(),
             CommitCommand.Create(),
             BenchCommand.Create(),
@@ -24,14 +24,15 @@ internal static class Program
     private static Command StartCommand(string name, string description, bool master)
     {
         var addr = new Option<string>("--addr") { Description = "Address to listen on and be known by (host:port).", Required = true };
-        var nodes = new Option<string?>("--nodes") { Description = "Comma-separated peer addresses; a node joins the first (the master)." };
+        var nodes = new Option<string?>("--nodes") { Description = "Comma-separated addresses of the cluster's nodes (include this one, as the seed does); a node not listed joins through them." };
         var heartbeat = new Option<string>("--heartbeat") { Description = "Heartbeat interval (500ms, 1s, …).", DefaultValueFactory = _ => "1s" };
+        var misses = new Option<int>("--misses") { Description = "Heartbeat intervals of silence before a node counts as down and a silent master is replaced.", DefaultValueFactory = _ => Cohort.Cluster.ClusterOptions.DefaultMisses };
         var coordTimeout = new Option<string>("--coord-timeout") { Description = "Transaction timeout when a client names none.", DefaultValueFactory = _ => "30s" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: ./cohort-data/<port>)." };
         var token = new Option<string?>("--auth-token") { Description = "Bearer token required on every endpoint but /health (default: $COHORT_AUTH_TOKEN)." };
         var resources = new Option<string[]>("--resource") { Description = "A resource this node hosts besides sql:default (repeatable), e.g. kv:users.", AllowMultipleArgumentsPerToken = true };
         var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync logs (experiments only: a crash can lose commits)." };
-        var command = new Command(name, description) { addr, nodes, heartbeat, coordTimeout, dataDir, token, resources, noFsync };
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync };
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
@@ -45,6 +46,7 @@ internal static class Program
                     IsMaster = master,
                     Nodes = [.. (result.GetValue(nodes) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
                     Heartbeat = Durations.Parse(result.GetValue(heartbeat)!),
+                    Misses = result.GetValue(misses),
                     CoordinatorTimeout = Durations.Parse(result.GetValue(coordTimeout)!),
                     DataDirectory = result.GetValue(dataDir) ?? Path.Combine("cohort-data", port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     AuthToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN"),

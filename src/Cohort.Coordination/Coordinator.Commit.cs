@@ -79,6 +79,12 @@ public sealed partial class Coordinator
             return AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed before commit", ErrorCodes.Expired);
         }
 
+        if (!IsLeader)
+        {
+            // A deposed master starts no new prepare; the participants would refuse its epoch anyway.
+            return AbortEverywhere(tx, $"{NodeId} is no longer the master (epoch {Epoch}); retry the transaction", CoordinationErrorCodes.Unavailable);
+        }
+
         if (participants.Count == 0)
         {
             return Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null);

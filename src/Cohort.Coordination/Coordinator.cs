@@ -31,6 +31,7 @@ public sealed partial class Coordinator : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer? _sweep;
     private int _finishedCount;
+    private long _begunCount;
     private int _disposed;
 
     /// <summary>Creates a coordinator. Call <see cref="RecoverAsync"/> before serving decision queries.</summary>
@@ -63,8 +64,14 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>This coordinator's node id (recorded by participants at prepare).</summary>
     public string NodeId => _options.NodeId;
 
-    /// <summary>The epoch carried by this coordinator's messages.</summary>
-    public long Epoch => _options.Epoch;
+    /// <summary>The epoch carried by this coordinator's messages (the cluster's, when it has a leadership source).</summary>
+    public long Epoch => _options.Leadership?.Epoch ?? _options.Epoch;
+
+    /// <summary>How many transactions this coordinator has begun since it started.</summary>
+    public long BegunCount => Interlocked.Read(ref _begunCount);
+
+    /// <summary>Whether this coordinator may start new work now (always, without a leadership source).</summary>
+    public bool IsLeader => _options.Leadership?.IsLeader ?? true;
 
     /// <summary>The coordinator's hybrid clock (commit timestamps).</summary>
     public HybridClock Clock => _clock;
@@ -76,12 +83,18 @@ public sealed partial class Coordinator : IAsyncDisposable
     public TransactionHandle Begin(TimeSpan? timeout = null, string? label = null)
     {
         ThrowIfDisposed();
+        if (!IsLeader)
+        {
+            throw new CohortException(CoordinationErrorCodes.Unavailable, $"{NodeId} is not the master (epoch {Epoch}); send transactions to the master, or retry.", isTransient: true);
+        }
+
         var span = timeout ?? _options.Timeout;
         if (span <= TimeSpan.Zero || span > _options.MaxTimeout)
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), span, $"A transaction timeout must be positive and at most {_options.MaxTimeout}.");
         }
 
+        Interlocked.Increment(ref _begunCount);
         var id = TxId.NewId(_time);
         var deadline = _time.GetUtcNow() + span;
         _transactions[id] = new CoordinatorTransaction(id, label, deadline);

@@ -33,6 +33,12 @@ public sealed class CoordinatorOptions
     /// <summary>The leadership epoch; messages carry it and participants refuse older ones.</summary>
     public long Epoch { get; init; } = 1;
 
+    /// <summary>
+    /// Where the epoch and the right to start new work come from (the cluster's election); null: always leading,
+    /// at <see cref="Epoch"/>.
+    /// </summary>
+    public ILeadership? Leadership { get; init; }
+
     /// <summary>Timeout of a transaction that asks for none.</summary>
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
 

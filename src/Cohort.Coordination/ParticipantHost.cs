@@ -340,6 +340,12 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Records an epoch learnt outside the protocol (from cluster heartbeats), so that a deposed coordinator's
+    /// begin/apply/prepare is refused even before the new master has sent this node anything.
+    /// </summary>
+    public void ObserveEpoch(long epoch) => NoteEpoch(epoch);
+
     private long NoteEpoch(long epoch)
     {
         while (true)

@@ -1,4 +1,5 @@
 using System.Net;
+using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Engines;
@@ -30,9 +31,24 @@ public sealed partial class CohortNode : IAsyncDisposable
         _app = app;
         Loggers = loggers;
         Logger = loggers.CreateLogger("Cohort.Server");
-        Cluster = new Cluster(options.Address, options.IsMaster);
         Client = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30));
+        HeartbeatClient = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30));
         Time = TimeProvider.System;
+        Cluster = new ClusterAgent(
+            new ClusterOptions
+            {
+                Self = options.Address,
+                Seeds = options.Nodes,
+                Heartbeat = options.Heartbeat,
+                Misses = options.Misses,
+                DataDirectory = options.DataDirectory,
+                Fsync = options.Fsync,
+            },
+            new HttpClusterTransport(HeartbeatClient),
+            LocalResources,
+            InFlight,
+            Time,
+            loggers.CreateLogger("Cohort.Cluster"));
     }
 
     /// <summary>The node's settings.</summary>
@@ -41,12 +57,15 @@ public sealed partial class CohortNode : IAsyncDisposable
     /// <summary>The address the node serves on.</summary>
     public string Address => Options.Address;
 
-    /// <summary>Whether this node coordinates transactions.</summary>
-    public bool IsMaster => Options.IsMaster;
+    /// <summary>Whether this node is the elected master now (the one that coordinates new transactions).</summary>
+    public bool IsMaster => Cluster.IsMaster;
 
-    internal Cluster Cluster { get; }
+    internal ClusterAgent Cluster { get; }
 
     internal NodeClient Client { get; }
+
+    // Heartbeats travel on their own connections, never queued behind transaction traffic.
+    internal NodeClient HeartbeatClient { get; }
 
     internal ILoggerFactory Loggers { get; }
 
@@ -56,7 +75,7 @@ public sealed partial class CohortNode : IAsyncDisposable
 
     internal ParticipantHost Host { get; private set; } = null!;
 
-    internal Coordinator? Coordinator { get; private set; }
+    internal Coordinator Coordinator { get; private set; } = null!;
 
     internal FileDecisionLog? DecisionLog { get; private set; }
 
@@ -98,12 +117,13 @@ public sealed partial class CohortNode : IAsyncDisposable
         {
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
             NodeMiddleware.Use(app, node);
+            ClusterEndpoints.Map(app, node);
             SeedEndpoints.Map(app, node);
             ApiEndpoints.Map(app, node);
             InternalEndpoints.Map(app, node);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             node._background = Task.Run(() => node.RunBackgroundAsync(node._stopping.Token), CancellationToken.None);
-            Log.Started(node.Logger, options.Address, options.IsMaster ? "MASTER" : "NODE", options.DataDirectory, node._engines.Count);
+            Log.Started(node.Logger, options.Address, string.Join(",", node.Cluster.Members.Select(m => m.Address)), options.DataDirectory, node._engines.Count);
             return node;
         }
         catch
@@ -160,6 +180,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         }
 
         Client.Dispose();
+        HeartbeatClient.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
@@ -182,6 +203,15 @@ public sealed partial class CohortNode : IAsyncDisposable
             _engines[resource] = engine;
             Host?.AddEngine(engine);
             return engine;
+        }
+    }
+
+    /// <summary>Transactions not yet finished on this node's engines.</summary>
+    internal int InFlight()
+    {
+        lock (_engines)
+        {
+            return _engines.Values.OfType<IEmbeddedEngine>().Sum(e => e.ActiveTransactionCount);
         }
     }
 
@@ -214,7 +244,7 @@ public sealed partial class CohortNode : IAsyncDisposable
 
         Host = new ParticipantHost(
             new ParticipantHostOptions { NodeId = Options.Address },
-            Options.IsMaster ? new CoordinatorDecisionSource(() => Coordinator) : new HttpDecisionSource(Client, () => Cluster.Master),
+            new ClusterDecisionSource(Options.Address, Client, () => Coordinator, () => Cluster.Master),
             Time,
             Loggers.CreateLogger("Cohort.Coordination.Participant"));
         foreach (var resource in resources)
@@ -222,37 +252,33 @@ public sealed partial class CohortNode : IAsyncDisposable
             OpenResource(resource);
         }
 
-        Cluster.Add(Options.Address, LocalResources(), Time.GetUtcNow());
-        if (Options.IsMaster)
+        // Every node keeps a decision log and a coordinator: the master starts new transactions with it, and any
+        // node that once was master finishes the decisions its log holds, whoever leads now.
+        Host.ObserveEpoch(Cluster.Epoch);
+        Cluster.EpochChanged += Host.ObserveEpoch;
         {
-            foreach (var peer in Options.Nodes.Where(n => n != Options.Address))
-            {
-                Cluster.Add(peer, null, Time.GetUtcNow()).Alive = false;
-            }
-
             DecisionLog = FileDecisionLog.Open(new FileDecisionLogOptions
             {
                 Directory = Path.Combine(Options.DataDirectory, "decisions"),
                 Durability = Options.Fsync ? Cohort.Storage.Wal.DurabilityMode.Fsync : Cohort.Storage.Wal.DurabilityMode.None,
             }, Loggers.CreateLogger("Cohort.Coordination.DecisionLog"));
             Coordinator = new Coordinator(
-                new CoordinatorOptions { NodeId = Options.Address, Timeout = Options.CoordinatorTimeout, MaxTimeout = TimeSpan.FromTicks(Math.Max(Options.CoordinatorTimeout.Ticks, CoordinatorOptions.DefaultMaxTimeout.Ticks)) },
+                new CoordinatorOptions
+                {
+                    NodeId = Options.Address,
+                    Leadership = Cluster,
+                    Timeout = Options.CoordinatorTimeout,
+                    MaxTimeout = TimeSpan.FromTicks(Math.Max(Options.CoordinatorTimeout.Ticks, CoordinatorOptions.DefaultMaxTimeout.Ticks)),
+                },
                 _transport = new HttpParticipantTransport(Client, Options.Address, Host),
                 Cluster,
                 DecisionLog,
                 Time,
                 Loggers.CreateLogger("Cohort.Coordination.Coordinator"));
         }
-        else
-        {
-            Cluster.Master = Options.Nodes[0];
-        }
 
         Host.Start();
-        if (Coordinator is not null)
-        {
-            var redriven = await Coordinator.RecoverAsync(cancellationToken).ConfigureAwait(false);
-            Log.Recovered(Logger, redriven);
-        }
+        var redriven = await Coordinator.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        Log.Recovered(Logger, redriven);
     }
 }

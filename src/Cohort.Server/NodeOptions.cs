@@ -15,10 +15,16 @@ public sealed class NodeOptions
     /// <summary>The address this node listens on and is known by, <c>host:port</c> (127.0.0.1:7001).</summary>
     public required string Address { get; init; }
 
-    /// <summary>Whether this node is the coordinator (<c>start-master</c>).</summary>
+    /// <summary>
+    /// Whether the node was started with <c>start-master</c> (the seed's name for the first node). Any node may
+    /// become master by election; this only lets the node start without <see cref="Nodes"/>.
+    /// </summary>
     public bool IsMaster { get; init; }
 
-    /// <summary>The other nodes' addresses; a plain node joins the first (the master).</summary>
+    /// <summary>
+    /// The cluster's addresses (this node's own may be among them). A node not among them joins through them; after
+    /// a change at run time, the membership saved in the data directory takes precedence.
+    /// </summary>
     public IReadOnlyList<string> Nodes { get; init; } = [];
 
     /// <summary>The node's data directory (engines, decision log).</summary>
@@ -29,6 +35,9 @@ public sealed class NodeOptions
 
     /// <summary>How often nodes check each other's health.</summary>
     public TimeSpan Heartbeat { get; init; } = DefaultHeartbeat;
+
+    /// <summary>Heartbeat intervals of silence after which a node counts as down (and a silent master is replaced).</summary>
+    public int Misses { get; init; } = Cohort.Cluster.ClusterOptions.DefaultMisses;
 
     /// <summary>The transaction timeout used when a client names none.</summary>
     public TimeSpan CoordinatorTimeout { get; init; } = DefaultCoordinatorTimeout;
@@ -60,11 +69,15 @@ public sealed class NodeOptions
 
         if (!IsMaster && Nodes.Count == 0)
         {
-            throw new ArgumentException("A node needs --nodes naming the master to join.", nameof(Nodes));
+            throw new ArgumentException("A node needs --nodes naming the cluster's members (or at least one of them to join through).", nameof(Nodes));
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(DataDirectory);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Heartbeat, TimeSpan.Zero);
+        if (Misses < 1)
+        {
+            throw new ArgumentException($"--misses must be at least 1 (got {Misses}).", nameof(Misses));
+        }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CoordinatorTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBytes, 1024);
         foreach (var resource in Resources)

@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Engines;
 using Cohort.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -34,26 +36,57 @@ internal static class ApiEndpoints
         app.MapPost("/v1/tx/{id}/abort", async (HttpContext c, string id) => await Forward.OrRun(node, c, async coordinator =>
             NodeMiddleware.Json(Outcome(ParseTx(id), await coordinator.AbortAsync(ParseTx(id), c.RequestAborted)))));
 
-        app.MapGet("/v1/tx/{id}", async (HttpContext c, string id) => await Forward.OrRun(node, c, coordinator =>
+        // A transaction is known to the node that coordinated it, which need not be today's master: this node, the
+        // master, or (asked by the master) any alive member.
+        app.MapGet("/v1/tx/{id}", async (HttpContext c, string id) =>
         {
-            var status = coordinator.GetStatus(ParseTx(id))
-                ?? throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {id} is not known to the coordinator (never begun, or finished long ago).", isTransient: false);
-            return Task.FromResult(NodeMiddleware.Json(Status(status)));
-        }));
-
-        app.MapGet("/v1/tx", async (HttpContext c, CancellationToken _) => await Forward.OrRun(node, c, coordinator =>
-        {
-            var state = c.Request.Query["state"].ToString();
-            TransactionState? filter = null;
-            if (!string.IsNullOrEmpty(state))
+            var txId = ParseTx(id);
+            if (node.Coordinator.GetStatus(txId) is { } local)
             {
-                filter = TransactionStateNames.TryParse(state, out var parsed) ? parsed
-                    : throw new CohortException(ErrorCodes.BadOperation, $"Unknown state '{state}'; expected active, preparing, committing, committed, aborted or in-doubt.", isTransient: false);
+                return NodeMiddleware.Json(Status(local));
             }
 
-            var list = coordinator.List(filter);
-            return Task.FromResult(NodeMiddleware.Json(Value.Map(("transactions", Value.List(ImmutableArray.CreateRange(list.Select(Status)))))));
-        }));
+            return await Forward.OrRun(node, c, async _ =>
+            {
+                foreach (var member in node.Cluster.AliveMembers.Where(m => m != node.Address))
+                {
+                    try
+                    {
+                        return NodeMiddleware.Json(await node.Client.GetAsync(member, $"internal/tx/{txId}", c.RequestAborted));
+                    }
+                    catch (CohortException e) when (e.Code is ErrorCodes.UnknownTransaction or CoordinationErrorCodes.Unavailable)
+                    {
+                        // Not that node's, or it is gone: ask the next.
+                    }
+                }
+
+                throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {id} is not known to any alive coordinator (never begun, finished long ago, or its coordinator is down).", isTransient: false);
+            });
+        });
+
+        // Lists what every alive node's coordinator holds (the master gathers it).
+        app.MapGet("/v1/tx", async (HttpContext c, CancellationToken _) =>
+        {
+            var filter = StateFilter(c);
+            return await Forward.OrRun(node, c, async coordinator =>
+            {
+                var all = coordinator.List(filter).Select(Status).ToList();
+                foreach (var member in node.Cluster.AliveMembers.Where(m => m != node.Address))
+                {
+                    try
+                    {
+                        var answer = await node.Client.GetAsync(member, "internal/tx" + c.Request.QueryString, c.RequestAborted);
+                        all.AddRange(WireFormat.List(answer, "transactions"));
+                    }
+                    catch (Exception e) when (e is CohortException or TimeoutException)
+                    {
+                        // A node that went down since the last heartbeat: its transactions show up once it is back.
+                    }
+                }
+
+                return NodeMiddleware.Json(Value.Map(("transactions", Value.List(ImmutableArray.CreateRange(all)))));
+            });
+        });
 
         app.MapPost("/v1/batch", async (HttpContext c, CancellationToken _) => await Forward.OrRun(node, c, async coordinator =>
         {
@@ -92,7 +125,7 @@ internal static class ApiEndpoints
                 var operation = WireFormat.Field(op, "op");
                 if (home == node.Address)
                 {
-                    var engine = node.Host.GetEngine(Cluster.LocalName(resource))
+                    var engine = node.Host.GetEngine(ClusterAgent.LocalName(resource))
                         ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted here.", isTransient: false);
                     results.Add(await engine.ReadAsync(asOf, Operation.FromValue(operation), c.RequestAborted));
                 }
@@ -106,33 +139,42 @@ internal static class ApiEndpoints
             return NodeMiddleware.Json(Value.Map(("as_of", asOf.Value), ("results", Value.List(ImmutableArray.CreateRange(results)))));
         }));
 
-        app.MapGet("/v1/resources", () => NodeMiddleware.Json(Value.Map(("resources", Value.List(ImmutableArray.CreateRange(node.Cluster.Members.Where(m => node.IsAlive(m) || m.Address == node.Address)
+        app.MapGet("/v1/resources", () => NodeMiddleware.Json(Value.Map(("resources", Value.List(ImmutableArray.CreateRange(node.Cluster.Members.Where(m => m.Alive)
                 .SelectMany(m => m.Resources.Select(r => Value.Map(
-                    ("name", Cluster.IsDefaultShard(r) ? $"{r}{Cluster.NodeSeparator}{m.Address}" : r),
+                    ("name", ClusterAgent.IsDefaultShard(r) ? $"{r}{ClusterAgent.NodeSeparator}{m.Address}" : r),
                     ("node", m.Address))))))))));
 
+        // Creates a resource on the named node, or on the least-loaded alive one. Placement travels with heartbeats,
+        // so every node knows the new home within one interval (the node that created it knows at once).
         app.MapPost("/v1/resources", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var name = WireFormat.Str(body, "name");
-            var target = WireFormat.OptStr(body, "node") ?? node.Address;
-            if (target != node.Address)
+            EngineFactory.KindOf(name);
+            if (ClusterAgent.IsDefaultShard(name) || name.Contains(ClusterAgent.NodeSeparator, StringComparison.Ordinal))
             {
-                return NodeMiddleware.Json(await node.Client.PostAsync(target, "v1/resources", Value.Map(("name", name)), c.RequestAborted), 201);
+                throw new CohortException(ErrorCodes.BadOperation, $"'{name}' is a node's default shard or node-qualified name; every node has its own.", isTransient: false);
             }
 
-            if (Cluster.IsDefaultShard(name) || (node.Cluster.NodeOf(name) is { } home && home != node.Address))
+            if (node.Cluster.NodeOf(name) is { } home)
             {
-                throw new CohortException(ErrorCodes.BadOperation, $"Resource '{name}' already exists on {node.Cluster.NodeOf(name)}.", isTransient: false);
+                throw new CohortException(ErrorCodes.BadOperation, $"Resource '{name}' already exists on {home}.", isTransient: false);
+            }
+
+            var target = WireFormat.OptStr(body, "node") ?? node.Cluster.LeastLoaded();
+            if (target != node.Address)
+            {
+                if (!node.Cluster.IsAlive(target))
+                {
+                    throw new CohortException(CoordinationErrorCodes.Unavailable, $"Node {target} is not an alive member; resources can be created only on alive members.", isTransient: !node.Cluster.Members.Any(m => m.Address == target) ? false : true);
+                }
+
+                var forwarded = body.AsMap().SetItem("node", target);
+                return NodeMiddleware.Json(await node.Client.PostAsync(target, "v1/resources", Value.Map(forwarded), c.RequestAborted), 201);
             }
 
             node.OpenResource(name);
-            node.Cluster.Add(node.Address, node.LocalResources(), node.Time.GetUtcNow());
-            if (!node.IsMaster && node.Cluster.Master is { } master)
-            {
-                await node.Client.PostAsync(master, "cluster/join", Value.Map(("address", node.Address), ("resources", Value.List(ImmutableArray.CreateRange(node.LocalResources().Select(Value.From))))), c.RequestAborted);
-            }
-
+            node.Cluster.AnnounceSoon();
             return NodeMiddleware.Json(Value.Map(("name", name), ("node", node.Address)), 201);
         });
 
@@ -145,6 +187,10 @@ internal static class ApiEndpoints
         {
             "# TYPE cohort_node_up gauge",
             $"cohort_node_up{{address=\"{node.Address}\",role=\"{(node.IsMaster ? "master" : "node")}\"}} 1",
+            "# TYPE cohort_cluster_epoch gauge",
+            $"cohort_cluster_epoch {node.Cluster.Epoch}",
+            "# TYPE cohort_coordinator_begun_total counter",
+            $"cohort_coordinator_begun_total {node.Coordinator.BegunCount}",
             "# TYPE cohort_engine_active_transactions gauge",
         };
         foreach (var (name, engine) in node.Engines)
@@ -152,16 +198,21 @@ internal static class ApiEndpoints
             lines.Add($"cohort_engine_active_transactions{{resource=\"{name}\"}} {engine.ActiveTransactionCount}");
         }
 
-        if (node.Coordinator is { } coordinator)
+        lines.Add("# TYPE cohort_coordinator_transactions gauge");
+        foreach (var group in node.Coordinator.List(null, int.MaxValue).GroupBy(s => s.State.ToWireName()))
         {
-            lines.Add("# TYPE cohort_coordinator_transactions gauge");
-            foreach (var group in coordinator.List(null, int.MaxValue).GroupBy(s => s.State.ToWireName()))
-            {
-                lines.Add($"cohort_coordinator_transactions{{state=\"{group.Key}\"}} {group.Count()}");
-            }
+            lines.Add($"cohort_coordinator_transactions{{state=\"{group.Key}\"}} {group.Count()}");
         }
 
         return string.Join('\n', lines) + "\n";
+    }
+
+    internal static TransactionState? StateFilter(HttpContext context)
+    {
+        var state = context.Request.Query["state"].ToString();
+        return string.IsNullOrEmpty(state) ? null
+            : TransactionStateNames.TryParse(state, out var parsed) ? parsed
+            : throw new CohortException(ErrorCodes.BadOperation, $"Unknown state '{state}'; expected active, preparing, committing, committed, aborted or in-doubt.", isTransient: false);
     }
 
     private static TimeSpan? Timeout(Value body) =>
@@ -171,7 +222,7 @@ internal static class ApiEndpoints
 
     private static string? Label(Value body) => WireFormat.OptStr(body, "label");
 
-    private static TxId ParseTx(string id) =>
+    internal static TxId ParseTx(string id) =>
         TxId.TryParse(id, null, out var txId) ? txId : throw new CohortException(ErrorCodes.UnknownTransaction, $"'{id}' is not a transaction id.", isTransient: false);
 
     internal static Value Outcome(TxId txId, TxOutcome outcome)
@@ -197,7 +248,7 @@ internal static class ApiEndpoints
         return Value.Map(fields.ToImmutable());
     }
 
-    private static Value Status(TxStatus status) => Value.Map(
+    internal static Value Status(TxStatus status) => Value.Map(
         ("tx_id", status.TxId.ToString()),
         ("state", status.State.ToWireName()),
         ("label", Value.From(status.Label)),

@@ -13,12 +13,18 @@ internal static class Forward
 
     public static async Task<IResult> OrRun(CohortNode node, HttpContext context, Func<Coordinator, Task<IResult>> run)
     {
-        if (node.Coordinator is { } coordinator)
+        if (node.Cluster.IsLeader)
         {
-            return await run(coordinator).ConfigureAwait(false);
+            return await run(node.Coordinator).ConfigureAwait(false);
         }
 
-        var master = node.Cluster.Master ?? throw new CohortException(CoordinationErrorCodes.Unavailable, "No master is known; the node has not joined a cluster.", isTransient: true);
+        var master = node.Cluster.Master;
+        if (master is null || master == node.Address)
+        {
+            // No master, or this node was master and has yet to confirm it still is (after a pause, say).
+            throw new CohortException(CoordinationErrorCodes.Unavailable, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
+        }
+
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(Endpoint.BaseUri(master), context.Request.Path + context.Request.QueryString));

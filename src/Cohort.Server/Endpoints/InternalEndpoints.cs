@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Server.Http;
@@ -53,14 +54,20 @@ internal static class InternalEndpoints
         });
         app.MapGet("/internal/decision/{id}", (string id) =>
         {
-            var coordinator = node.Coordinator ?? throw new CohortException(CoordinationErrorCodes.Unavailable, $"Node {node.Address} is not the coordinator.", isTransient: true);
             var txId = TxId.TryParse(id, null, out var parsed) ? parsed : throw new CohortException(ErrorCodes.BadJson, $"'{id}' is not a transaction id.", isTransient: false);
-            return NodeMiddleware.Json(WireFormat.Decision(coordinator.QueryDecision(txId)));
+            return NodeMiddleware.Json(WireFormat.Decision(node.Coordinator.QueryDecision(txId)));
         });
+
+        // This node's own coordinator only (the /v1/tx endpoints gather across nodes).
+        app.MapGet("/internal/tx/{id}", (string id) => NodeMiddleware.Json(ApiEndpoints.Status(
+            node.Coordinator.GetStatus(ApiEndpoints.ParseTx(id))
+            ?? throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {id} is not known to {node.Address}.", isTransient: false))));
+        app.MapGet("/internal/tx", (HttpContext c) => NodeMiddleware.Json(Value.Map(("transactions", Value.List(
+            ImmutableArray.CreateRange(node.Coordinator.List(ApiEndpoints.StateFilter(c)).Select(ApiEndpoints.Status)))))));
         app.MapPost("/internal/read", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            var resource = Cluster.LocalName(WireFormat.Str(body, "resource"));
+            var resource = ClusterAgent.LocalName(WireFormat.Str(body, "resource"));
             var engine = node.Host.GetEngine(resource)
                 ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on {node.Address}.", isTransient: false);
             var result = await engine.ReadAsync(new HlcTimestamp(WireFormat.Long(body, "as_of")), Operation.FromValue(WireFormat.Field(body, "op")), c.RequestAborted);

@@ -1,3 +1,4 @@
+using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 
@@ -25,7 +26,7 @@ internal sealed class HttpParticipantTransport(NodeClient client, string self, P
 
     public async ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken)
     {
-        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         return node == self
             ? await local.ApplyAsync(request, cancellationToken).ConfigureAwait(false)
             : WireFormat.Field(await client.PostAsync(node, "internal/apply", WireFormat.Apply(request), cancellationToken).ConfigureAwait(false), "result");
@@ -33,7 +34,7 @@ internal sealed class HttpParticipantTransport(NodeClient client, string self, P
 
     public async ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken)
     {
-        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         return node == self
             ? await local.PrepareAsync(request, cancellationToken).ConfigureAwait(false)
             : WireFormat.ReadVote(await client.PostAsync(node, "internal/prepare", WireFormat.Prepare(request), cancellationToken).ConfigureAwait(false));
@@ -41,7 +42,7 @@ internal sealed class HttpParticipantTransport(NodeClient client, string self, P
 
     public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(string node, BatchPrepareRequest request, CancellationToken cancellationToken)
     {
-        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         return node == self
             ? await local.ApplyAndPrepareAsync(request, cancellationToken).ConfigureAwait(false)
             : WireFormat.ReadBatchResult(await client.PostAsync(node, "internal/batch", WireFormat.Batch(request), cancellationToken).ConfigureAwait(false));
@@ -49,7 +50,7 @@ internal sealed class HttpParticipantTransport(NodeClient client, string self, P
 
     public async ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken)
     {
-        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         if (node == self)
         {
             await local.CommitAsync(request, cancellationToken).ConfigureAwait(false);
@@ -63,7 +64,7 @@ internal sealed class HttpParticipantTransport(NodeClient client, string self, P
 
     public async ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken)
     {
-        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         if (node == self)
         {
             await local.CommitOnePhaseAsync(request, cancellationToken).ConfigureAwait(false);
@@ -75,7 +76,7 @@ internal sealed class HttpParticipantTransport(NodeClient client, string self, P
 
     public async ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken)
     {
-        request = request with { Resource = Cluster.LocalName(request.Resource) };
+        request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         if (node == self)
         {
             await local.AbortAsync(request, cancellationToken).ConfigureAwait(false);

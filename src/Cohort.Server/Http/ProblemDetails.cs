@@ -1,3 +1,4 @@
+using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 
@@ -16,7 +17,7 @@ public static class ProblemDetails
         "unauthorized" => 401,
         ErrorCodes.UnknownTransaction or CoordinationErrorCodes.UnknownResource or "not_found" => 404,
         ErrorCodes.Wounded or ErrorCodes.LockTimeout or ErrorCodes.ConstraintViolation or ErrorCodes.InsufficientFunds
-            or ErrorCodes.NotActive or ErrorCodes.Aborted or CoordinationErrorCodes.StaleEpoch or CoordinationErrorCodes.OutOfOrder => 409,
+            or ErrorCodes.NotActive or ErrorCodes.Aborted or CoordinationErrorCodes.StaleEpoch or CoordinationErrorCodes.OutOfOrder or ClusterAgent.ResourcesHomedCode => 409,
         ErrorCodes.Expired or ErrorCodes.SnapshotTooOld => 410,
         "too_large" => 413,
         CoordinationErrorCodes.Unavailable or ErrorCodes.Disposed or "no_leader" => 503,

@@ -51,6 +51,9 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>Heartbeat intervals of silence before a node counts as down (<c>--misses</c>).</summary>
+    public int Misses { get; init; } = 2;
+
     public int Port { get; }
 
     public string Address => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
@@ -138,6 +141,8 @@ internal sealed class NodeProcess : IAsyncDisposable
         info.ArgumentList.Add(DataDirectory);
         info.ArgumentList.Add("--heartbeat");
         info.ArgumentList.Add(Heartbeat);
+        info.ArgumentList.Add("--misses");
+        info.ArgumentList.Add(Misses.ToString(CultureInfo.InvariantCulture));
         foreach (var resource in Resources)
         {
             info.ArgumentList.Add("--resource");

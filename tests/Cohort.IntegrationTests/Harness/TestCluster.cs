@@ -23,6 +23,12 @@ internal sealed class TestCluster : IAsyncDisposable
         _output = output;
     }
 
+    /// <summary>
+    /// Failure detection for tests that restart the master and expect it back as master: 10 intervals (3 s at
+    /// 300 ms) outlast a restart, so nobody else takes over meanwhile. Election tests pass their own.
+    /// </summary>
+    public const int StableMisses = 10;
+
     /// <summary>All nodes; [0] is the master.</summary>
     public IReadOnlyList<NodeProcess> Nodes { get; }
 
@@ -41,7 +47,8 @@ internal sealed class TestCluster : IAsyncDisposable
         ITestOutputHelper? output = null,
         string? authToken = null,
         IReadOnlyDictionary<int, string>? crashAt = null,
-        string heartbeat = "300ms")
+        string heartbeat = "300ms",
+        int misses = StableMisses)
     {
         var root = Path.Combine(Path.GetTempPath(), "cohort-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -50,7 +57,7 @@ internal sealed class TestCluster : IAsyncDisposable
         var nodes = new List<NodeProcess>();
         for (var i = 0; i < resources.Count; i++)
         {
-            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat));
+            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses });
         }
 
         var cluster = new TestCluster(root, nodes, authToken, output);

@@ -1,0 +1,101 @@
+using Cohort.Coordination;
+using Cohort.Core;
+
+namespace Cohort.Cluster;
+
+public sealed partial class ClusterAgent
+{
+    /// <summary>The separator between a node-local resource name and its node (<c>sql:default@127.0.0.1:7001</c>).</summary>
+    public const char NodeSeparator = '@';
+
+    /// <summary>Every resource other than the default shards with its home node, as the members last reported them.</summary>
+    public IReadOnlyDictionary<string, string> Homes
+    {
+        get
+        {
+            var homes = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var resource in _localResources())
+            {
+                if (!IsDefaultShard(resource))
+                {
+                    homes[resource] = Self;
+                }
+            }
+
+            lock (_sync)
+            {
+                var now = _time.GetUtcNow();
+                foreach (var address in _members)
+                {
+                    if (address == Self)
+                    {
+                        continue;
+                    }
+
+                    foreach (var resource in _peers[address].Resources)
+                    {
+                        // A resource reported by two nodes (one of them stale) goes to the alive one.
+                        if (!IsDefaultShard(resource) && (!homes.TryGetValue(resource, out var other) || !IsAliveLocked(other, now)))
+                        {
+                            homes[resource] = address;
+                        }
+                    }
+                }
+            }
+
+            return homes;
+        }
+    }
+
+    /// <inheritdoc/>
+    public string? NodeOf(string resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var at = resource.IndexOf(NodeSeparator, StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            var node = resource[(at + 1)..];
+            lock (_sync)
+            {
+                return _members.Contains(node) ? node : null;
+            }
+        }
+
+        if (IsDefaultShard(resource))
+        {
+            return Self;
+        }
+
+        return Homes.TryGetValue(resource, out var home) ? home : null;
+    }
+
+    /// <summary>Throws <c>unknown_resource</c> unless the resource has a home.</summary>
+    public string HomeOf(string resource) =>
+        NodeOf(resource) ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted by any known node.", isTransient: false);
+
+    /// <summary>
+    /// Where a new resource should go: the alive member homing the fewest resources, then with the fewest
+    /// transactions in flight, then the lowest address.
+    /// </summary>
+    public string LeastLoaded()
+    {
+        var members = Members.Where(m => m.Alive).ToList();
+        return members
+            .OrderBy(m => m.Resources.Count(r => !IsDefaultShard(r)))
+            .ThenBy(m => m.InFlight)
+            .ThenBy(m => m.Address, StringComparer.Ordinal)
+            .Select(m => m.Address)
+            .FirstOrDefault() ?? Self;
+    }
+
+    /// <summary>The name a resource has on its home node (<c>sql:default@n</c> is <c>sql:default</c> there).</summary>
+    public static string LocalName(string resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var at = resource.IndexOf(NodeSeparator, StringComparison.Ordinal);
+        return at >= 0 ? resource[..at] : resource;
+    }
+
+    /// <summary>Whether a resource is a node's default shard, of which every node has its own.</summary>
+    public static bool IsDefaultShard(string resource) => LocalName(resource) is "sql:default" or "pg:default";
+}

@@ -1,0 +1,43 @@
+namespace Cohort.Cluster;
+
+/// <summary>Settings of a <see cref="ClusterAgent"/>.</summary>
+public sealed class ClusterOptions
+{
+    /// <summary>Default heartbeat interval: 1 second.</summary>
+    public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Default number of heartbeat intervals without word from a node before it counts as down: 2, so a dead master
+    /// is replaced within 3 intervals.
+    /// </summary>
+    public const int DefaultMisses = 2;
+
+    /// <summary>This node's address.</summary>
+    public required string Self { get; init; }
+
+    /// <summary>The addresses given at start (<c>--nodes</c>); this node joins through them when it is not yet a member.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    /// <summary>How often heartbeats go out.</summary>
+    public TimeSpan Heartbeat { get; init; } = DefaultHeartbeat;
+
+    /// <summary>Intervals of silence after which a node counts as down.</summary>
+    public int Misses { get; init; } = DefaultMisses;
+
+    /// <summary>Where membership and the newest epoch persist (<c>cluster.json</c>); null keeps them in memory only.</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>Whether the state file is fsynced on every change.</summary>
+    public bool Fsync { get; init; } = true;
+
+    /// <summary>The silence after which a node counts as down.</summary>
+    public TimeSpan FailureTimeout => Heartbeat * Misses;
+
+    /// <summary>Checks the settings.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Self);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Heartbeat, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Misses, 1);
+    }
+}

@@ -1,0 +1,11 @@
+namespace Cohort.Cluster;
+
+/// <summary>One node as this node sees it.</summary>
+/// <param name="Address">Its address.</param>
+/// <param name="IsMaster">Whether it is the master this node follows.</param>
+/// <param name="Alive">Whether it was heard from within the failure-detection window (always true for this node).</param>
+/// <param name="LastSeen">When it was last heard from (null: never).</param>
+/// <param name="Epoch">The epoch it last reported.</param>
+/// <param name="Resources">The resources it homes, as it last reported them.</param>
+/// <param name="InFlight">Its unfinished transactions, as last reported.</param>
+public sealed record MemberStatus(string Address, bool IsMaster, bool Alive, DateTimeOffset? LastSeen, long Epoch, IReadOnlyList<string> Resources, int InFlight);

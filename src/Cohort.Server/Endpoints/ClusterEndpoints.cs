@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using Cohort.Cluster;
+using Cohort.Coordination;
+using Cohort.Core;
+using Cohort.Server.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Cohort.Server.Endpoints;
+
+/// <summary>
+/// Health, role and membership: the seed's <c>/health</c>, <c>/role</c>, <c>/cluster/nodes</c>, <c>/cluster/join</c>,
+/// <c>/cluster/add</c> (same paths, compatible shapes, more fields) plus <c>/cluster/remove</c>,
+/// <c>/cluster/summary</c> and the heartbeat. None of them waits on transaction work. Membership changes run on the
+/// master; any other node passes them on.
+/// </summary>
+internal static class ClusterEndpoints
+{
+    public static void Map(WebApplication app, CohortNode node)
+    {
+        app.MapGet("/health", () => NodeMiddleware.Json(Value.Map(("status", "OK"), ("address", node.Address), ("role", Role(node)))));
+
+        app.MapGet("/role", () => NodeMiddleware.Json(Value.Map(
+            ("role", Role(node)),
+            ("address", node.Address),
+            ("master", Value.From(node.Cluster.Master)),
+            ("epoch", node.Cluster.Epoch),
+            ("leader", node.Cluster.IsLeader))));
+
+        app.MapPost("/cluster/heartbeat", async (HttpContext c, CancellationToken _) =>
+        {
+            var message = HttpClusterTransport.Read(await NodeMiddleware.ReadJsonAsync(c));
+            return NodeMiddleware.Json(HttpClusterTransport.Write(node.Cluster.OnHeartbeat(message)));
+        });
+
+        app.MapGet("/cluster/nodes", () => NodeMiddleware.Json(Value.Map(
+            ("master_addr", Value.From(node.Cluster.Master)),
+            ("epoch", node.Cluster.Epoch),
+            ("members_version", node.Cluster.MembersVersion),
+            ("nodes", Value.List(ImmutableArray.CreateRange(node.Cluster.Members.Select(m => Value.Map(
+                ("address", m.Address),
+                ("role", m.IsMaster ? "MASTER" : "SLAVE"),
+                ("alive", m.Alive),
+                ("last_seen", m.LastSeen is { } seen ? WireFormat.Time(seen) : Value.Null),
+                ("epoch", m.Epoch),
+                ("resources", Value.List(ImmutableArray.CreateRange(m.Resources.Select(Value.From)))),
+                ("in_flight", m.InFlight)))))))));
+
+        app.MapGet("/cluster/summary", () =>
+        {
+            var members = node.Cluster.Members;
+            return NodeMiddleware.Json(Value.Map(
+                ("master_addr", Value.From(node.Cluster.Master)),
+                ("epoch", node.Cluster.Epoch),
+                ("nodes", members.Count),
+                ("alive", members.Count(m => m.Alive)),
+                ("resources", node.Cluster.Homes.Count + members.Count(m => m.Alive)),
+                ("in_flight", members.Where(m => m.Alive).Sum(m => m.InFlight)),
+                ("in_doubt", node.Coordinator.List(TransactionState.InDoubt, int.MaxValue).Count)));
+        });
+
+        // The seed's join: {"address"} (Cohort nodes send their whole heartbeat state); answered by the master.
+        app.MapPost("/cluster/join", async (HttpContext c, CancellationToken _) =>
+        {
+            var body = await NodeMiddleware.ReadJsonAsync(c);
+            var joiner = HttpClusterTransport.Read(body);
+            return await OnMasterAsync(node, "cluster/join", body, c, () =>
+            {
+                var state = node.Cluster.Join(joiner);
+                return Value.Map(
+                    ("success", true),
+                    ("master_addr", Value.From(state.Master)),
+                    ("cluster_nodes", Value.List(ImmutableArray.CreateRange(state.Members.Select(Value.From)))),
+                    ("state", HttpClusterTransport.Write(state)));
+            });
+        });
+
+        app.MapPost("/cluster/add", async (HttpContext c, CancellationToken _) =>
+        {
+            var body = await NodeMiddleware.ReadJsonAsync(c);
+            var address = Address(body);
+            return await OnMasterAsync(node, "cluster/add", body, c, () =>
+                Value.Map(("success", true), ("added", node.Cluster.Add(address)), ("members_version", node.Cluster.MembersVersion)));
+        });
+
+        app.MapPost("/cluster/remove", async (HttpContext c, CancellationToken _) =>
+        {
+            var body = await NodeMiddleware.ReadJsonAsync(c);
+            var address = Address(body);
+            var force = body.TryGetField("force", out var f) && f.Kind == ValueKind.Bool && f.AsBool();
+            return await OnMasterAsync(node, "cluster/remove", body, c, () => node.Cluster.Remove(address, force)
+                ? Value.Map(("success", true), ("members_version", node.Cluster.MembersVersion))
+                : throw new CohortException("not_found", $"Node {address} is not a member.", isTransient: false));
+        });
+    }
+
+    private static string Role(CohortNode node) => node.IsMaster ? "MASTER" : "SLAVE";
+
+    private static async Task<IResult> OnMasterAsync(CohortNode node, string path, Value body, HttpContext context, Func<Value> run)
+    {
+        if (node.Cluster.IsLeader)
+        {
+            return NodeMiddleware.Json(run());
+        }
+
+        var master = node.Cluster.Master;
+        if (master is null || master == node.Address)
+        {
+            throw new CohortException(CoordinationErrorCodes.Unavailable, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
+        }
+
+        return NodeMiddleware.Json(await node.Client.PostAsync(master, path, body, context.RequestAborted));
+    }
+
+    private static string Address(Value body)
+    {
+        var address = WireFormat.Str(body, "address");
+        return Endpoint.TryParse(address, out _) ? address : throw new CohortException(ErrorCodes.BadJson, $"'{address}' is not host:port.", isTransient: false);
+    }
+}

@@ -44,6 +44,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     private bool _everMember;
     private bool _firstRoundDone;
     private DateTimeOffset _leadingSince;
+    private DateTimeOffset _started;
 
     /// <summary>Creates the agent and loads the persisted state; call <see cref="RunAsync"/> to take part.</summary>
     /// <param name="options">Settings.</param>
@@ -83,6 +84,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         }
 
         _epoch = saved?.Epoch ?? 0;
+        _started = _time.GetUtcNow();
         _isMember = _everMember = _members.Contains(options.Self);
         foreach (var member in _members)
         {
@@ -323,7 +325,11 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
                 }
             }
 
-            if (!_isMember || !_firstRoundDone || _leading)
+            // A starting node first listens (StartupGrace, cut short once every member has answered), so that nodes
+            // started together elect the lowest address rather than whoever booted first, and a restarted node
+            // hears of the live master before it could claim.
+            if (!_isMember || !_firstRoundDone || _leading
+                || (now - _started < _options.StartupGrace && !_members.All(m => m == Self || _peers[m].LastSeen is not null)))
             {
                 return;
             }

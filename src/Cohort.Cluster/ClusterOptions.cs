@@ -3,6 +3,8 @@ namespace Cohort.Cluster;
 /// <summary>Settings of a <see cref="ClusterAgent"/>.</summary>
 public sealed class ClusterOptions
 {
+    private readonly TimeSpan? _startupGrace;
+
     /// <summary>Default heartbeat interval: 1 second.</summary>
     public static readonly TimeSpan DefaultHeartbeat = TimeSpan.FromSeconds(1);
 
@@ -29,6 +31,12 @@ public sealed class ClusterOptions
 
     /// <summary>Whether the state file is fsynced on every change.</summary>
     public bool Fsync { get; init; } = true;
+
+    /// <summary>
+    /// How long a starting node listens before it may elect itself, unless every member answered sooner; by default
+    /// <see cref="FailureTimeout"/>.
+    /// </summary>
+    public TimeSpan StartupGrace { get => _startupGrace ?? FailureTimeout; init => _startupGrace = value; }
 
     /// <summary>The silence after which a node counts as down.</summary>
     public TimeSpan FailureTimeout => Heartbeat * Misses;

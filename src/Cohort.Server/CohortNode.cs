@@ -41,6 +41,9 @@ public sealed partial class CohortNode : IAsyncDisposable
                 Seeds = options.Nodes,
                 Heartbeat = options.Heartbeat,
                 Misses = options.Misses,
+
+                // start-master is the seed's "master candidate": it need not wait for peers before it may lead.
+                StartupGrace = options.IsMaster ? options.Heartbeat : options.Heartbeat * options.Misses,
                 DataDirectory = options.DataDirectory,
                 Fsync = options.Fsync,
             },

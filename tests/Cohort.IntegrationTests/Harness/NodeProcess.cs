@@ -51,6 +51,12 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>The PostgreSQL connection string of the node's <c>pg:default</c> (<c>--dsn</c>), or null.</summary>
+    public string? Dsn { get; init; }
+
+    /// <summary>Whether a plain node is given every peer in <c>--nodes</c> (the seed's way) rather than only the master.</summary>
+    public bool AllPeers { get; init; }
+
     /// <summary>Heartbeat intervals of silence before a node counts as down (<c>--misses</c>).</summary>
     public int Misses { get; init; } = 2;
 
@@ -136,7 +142,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         info.ArgumentList.Add("--addr");
         info.ArgumentList.Add(Address);
         info.ArgumentList.Add("--nodes");
-        info.ArgumentList.Add(IsMaster ? string.Join(',', Peers) : MasterAddress);
+        info.ArgumentList.Add(IsMaster || AllPeers ? string.Join(',', Peers) : MasterAddress);
         info.ArgumentList.Add("--data-dir");
         info.ArgumentList.Add(DataDirectory);
         info.ArgumentList.Add("--heartbeat");
@@ -149,6 +155,12 @@ internal sealed class NodeProcess : IAsyncDisposable
             info.ArgumentList.Add(resource);
         }
 
+        if (Dsn is not null)
+        {
+            info.ArgumentList.Add("--dsn");
+            info.ArgumentList.Add(Dsn);
+        }
+
         if (AuthToken is not null)
         {
             info.ArgumentList.Add("--auth-token");
@@ -158,6 +170,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         // Nothing leaks in from the test runner's environment: only what this node is given.
         info.Environment.Remove("COHORT_CRASH_AT");
         info.Environment.Remove("COHORT_AUTH_TOKEN");
+        info.Environment.Remove("POSTGRES_DSN");
         if (crashAt is not null)
         {
             info.Environment["COHORT_CRASH_AT"] = crashAt;
@@ -220,6 +233,26 @@ internal sealed class NodeProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(cts.Token);
         Note($"===== killed by the test {DateTime.UtcNow:O} =====");
+    }
+
+    /// <summary>Sends SIGSTOP (<paramref name="pause"/>) or SIGCONT to the running process: a node frozen in place, not dead.</summary>
+    public async Task SignalAsync(bool pause)
+    {
+        Process? process;
+        lock (_sync)
+        {
+            process = _process;
+        }
+
+        if (process is null || process.HasExited)
+        {
+            throw new InvalidOperationException($"{Name} is not running.");
+        }
+
+        using var kill = Process.Start(new ProcessStartInfo("kill", [pause ? "-STOP" : "-CONT", process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        Assert.True(kill.ExitCode == 0, $"kill {(pause ? "-STOP" : "-CONT")} {process.Id} failed");
+        Note($"===== {(pause ? "SIGSTOP" : "SIGCONT")} by the test {DateTime.UtcNow:O} =====");
     }
 
     /// <summary>Waits until the process exits on its own (a crash point fired); false when it is still running at the timeout.</summary>

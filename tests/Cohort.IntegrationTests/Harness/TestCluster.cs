@@ -12,12 +12,13 @@ namespace Cohort.IntegrationTests.Harness;
 internal sealed class TestCluster : IAsyncDisposable
 {
     private readonly string _root;
+    private readonly List<NodeProcess> _nodes;
     private readonly ITestOutputHelper? _output;
 
     private TestCluster(string root, IReadOnlyList<NodeProcess> nodes, string? authToken, ITestOutputHelper? output)
     {
         _root = root;
-        Nodes = nodes;
+        _nodes = [.. nodes];
         AuthToken = authToken;
         Api = new ApiClient(authToken);
         _output = output;
@@ -30,7 +31,19 @@ internal sealed class TestCluster : IAsyncDisposable
     public const int StableMisses = 10;
 
     /// <summary>All nodes; [0] is the master.</summary>
-    public IReadOnlyList<NodeProcess> Nodes { get; }
+    public IReadOnlyList<NodeProcess> Nodes => _nodes;
+
+    /// <summary>
+    /// A further node (not started) that names only <paramref name="joinVia"/> in <c>--nodes</c>, as the seed's "add a
+    /// node" steps do; it is killed with the cluster.
+    /// </summary>
+    public NodeProcess AddNode(string name, string[] resources, NodeProcess joinVia)
+    {
+        var port = FreePorts.Take(1)[0];
+        var node = new NodeProcess(name, port, false, joinVia.Address, [joinVia.Address], resources, _root, AuthToken, joinVia.Heartbeat) { Misses = joinVia.Misses };
+        _nodes.Add(node);
+        return node;
+    }
 
     public NodeProcess Master => Nodes[0];
 
@@ -48,7 +61,8 @@ internal sealed class TestCluster : IAsyncDisposable
         string? authToken = null,
         IReadOnlyDictionary<int, string>? crashAt = null,
         string heartbeat = "300ms",
-        int misses = StableMisses)
+        int misses = StableMisses,
+        IReadOnlyList<string?>? dsns = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "cohort-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -57,7 +71,7 @@ internal sealed class TestCluster : IAsyncDisposable
         var nodes = new List<NodeProcess>();
         for (var i = 0; i < resources.Count; i++)
         {
-            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses });
+            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses, Dsn = dsns?.ElementAtOrDefault(i) });
         }
 
         var cluster = new TestCluster(root, nodes, authToken, output);
@@ -75,6 +89,78 @@ internal sealed class TestCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts the seed's way: every node with <c>--nodes</c> naming all of them, all at once, then waits until every
+    /// node agrees on one master. <see cref="Master"/> is then only node [0], not necessarily the master: use
+    /// <see cref="RolesAsync"/>.
+    /// </summary>
+    public static async Task<TestCluster> StartPeersAsync(IReadOnlyList<string[]> resources, ITestOutputHelper? output, string heartbeat, int misses)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "cohort-it-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(root);
+        var ports = FreePorts.Take(resources.Count);
+        var addresses = ports.Select(p => $"127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}").ToArray();
+        var nodes = resources.Select((r, i) => new NodeProcess($"node{i}", ports[i], false, addresses[0], addresses, r, root, null, heartbeat) { Misses = misses, AllPeers = true }).ToList();
+        var cluster = new TestCluster(root, nodes, null, output);
+        try
+        {
+            await Task.WhenAll(nodes.Select(n => n.StartAsync()));
+            await cluster.WaitAgreedAsync(nodes, Wait.Long);
+            output?.WriteLine($"peers up in {root}: {string.Join(", ", nodes)}");
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Each given node's <c>/role</c> answer (null for a node that does not answer).</summary>
+    public async Task<List<(NodeProcess Node, string? Role, string? Master, long Epoch)>> RolesAsync(IEnumerable<NodeProcess> nodes)
+    {
+        var answers = new List<(NodeProcess, string?, string?, long)>();
+        foreach (var node in nodes)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                var answer = await Api.GetAsync(node, "role", timeout.Token);
+                answers.Add(answer.IsSuccess
+                    ? (node, answer.Body["role"]?.GetValue<string>(), answer.Body["master"]?.GetValue<string>(), answer.Body["epoch"]!.GetValue<long>())
+                    : (node, null, null, 0));
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
+            {
+                answers.Add((node, null, null, 0));
+            }
+        }
+
+        return answers;
+    }
+
+    /// <summary>Waits until all <paramref name="nodes"/> name the same master, it is one of them and says MASTER; returns it.</summary>
+    public async Task<NodeProcess> WaitAgreedAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, TimeSpan? poll = null)
+    {
+        NodeProcess? master = null;
+        var last = "(no answer)";
+        await Wait.UntilAsync(
+            async () =>
+            {
+                var roles = await RolesAsync(nodes);
+                last = string.Join("; ", roles.Select(r => $"{r.Node.Name}: {r.Role ?? "-"} master={r.Master ?? "-"} epoch={r.Epoch}"));
+                var named = roles.Select(r => r.Master).Distinct().ToList();
+                master = named is [{ } only] ? nodes.FirstOrDefault(n => n.Address == only) : null;
+                return master is not null && roles.All(r => r.Epoch == roles[0].Epoch)
+                    && roles.Single(r => r.Node == master).Role == "MASTER";
+            },
+            timeout,
+            "every node agreeing on one master",
+            () => last,
+            poll);
+        return master!;
     }
 
     /// <summary>The node hosting <paramref name="resource"/> (by the resources it was started with).</summary>

@@ -15,7 +15,18 @@ internal static class Program
             StartCommand("start-master", "Start a node, possibly the first of a cluster (--nodes optional). Any node may be elected master.", master: true),
             StartCommand("start-node", "Start a node of the cluster named by --nodes (it joins through them if not yet a member).", master: false),
             HealthCommand(),
+            ClusterCommands.Status(),
             CommitCommand.Create(),
+            ClusterCommands.AddNode(),
+            ClusterCommands.RemoveNode(),
+            ClusterCommands.Dashboard(),
+            UpCommand.Create(),
+            DemoCommand.Create(),
+            SqlCommand.Create(),
+            DataCommands.Kv(),
+            DataCommands.Queue(),
+            DataCommands.Resource(),
+            TxCommand.Create(),
             BenchCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -124,6 +124,7 @@ public sealed partial class CohortNode : IAsyncDisposable
             SeedEndpoints.Map(app, node);
             ApiEndpoints.Map(app, node);
             InternalEndpoints.Map(app, node);
+            DashboardEndpoints.Map(app, node);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             node._background = Task.Run(() => node.RunBackgroundAsync(node._stopping.Token), CancellationToken.None);
             Log.Started(node.Logger, options.Address, string.Join(",", node.Cluster.Members.Select(m => m.Address)), options.DataDirectory, node._engines.Count);

@@ -1,0 +1,206 @@
+using System.Collections.Immutable;
+using System.CommandLine;
+using System.Diagnostics;
+using Cohort.Core;
+using Spectre.Console;
+
+namespace Cohort.Cli;
+
+/// <summary>The seed's cluster commands: <c>status</c>, <c>add-node</c>, <c>remove-node</c>, and <c>dashboard</c>.</summary>
+internal static class ClusterCommands
+{
+    public static Command Status()
+    {
+        var nodes = new Option<string>("--nodes", "--addr") { Description = "Comma-separated node addresses to ask.", DefaultValueFactory = _ => CliOptions.DefaultAddress };
+        var token = CliOptions.AuthToken();
+        var json = CliOptions.Json();
+        var command = new Command("status", "Show each node's health, role and view of the cluster; exits 1 when a node is unreachable.") { nodes, token, json };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var output = new CliOutput("status", result.GetValue(json));
+            var addresses = CliOptions.SplitAddresses(result.GetValue(nodes));
+            if (addresses.Length == 0)
+            {
+                return output.BadInput("--nodes names no node");
+            }
+
+            using var http = new CliHttp(result.GetValue(token), TimeSpan.FromSeconds(5));
+            var rows = await Task.WhenAll(addresses.Select(async a =>
+            {
+                var health = await http.SendAsync(a, HttpMethod.Get, "health", null, cancellationToken).ConfigureAwait(false);
+                var summary = health.Unreachable is null
+                    ? await http.SendAsync(a, HttpMethod.Get, "cluster/summary", null, cancellationToken).ConfigureAwait(false)
+                    : health;
+                return (Address: a, Health: health, Summary: summary);
+            })).ConfigureAwait(false);
+
+            var list = rows.Select(r => Value.Map(
+                ("address", r.Address),
+                ("reachable", r.Health.Unreachable is null),
+                ("error", Value.From(r.Health.Unreachable ?? (r.Health.IsProblem ? r.Health.Detail : r.Summary.IsProblem ? r.Summary.Detail : null))),
+                ("role", Field(r.Health, "role")),
+                ("status", Field(r.Health, "status")),
+                ("master_addr", Field(r.Summary, "master_addr")),
+                ("nodes", Field(r.Summary, "nodes")),
+                ("alive", Field(r.Summary, "alive")),
+                ("resources", Field(r.Summary, "resources")),
+                ("in_doubt", Field(r.Summary, "in_doubt")))).ToImmutableArray();
+            output.Render(Value.Map(("nodes", Value.List(list))), () =>
+            {
+                var table = new Table().AddColumns("node", "status", "role", "master", "members alive", "resources", "in doubt");
+                foreach (var row in list)
+                {
+                    var reachable = row.TryGetField("reachable", out var ok) && ok.AsBool();
+                    table.AddRow(
+                        Markup.Escape(Text(row, "address")),
+                        reachable ? Markup.Escape(Text(row, "status")) : "[red]unreachable[/]",
+                        Markup.Escape(Text(row, "role")),
+                        Markup.Escape(Text(row, "master_addr")),
+                        Markup.Escape($"{Text(row, "alive")}/{Text(row, "nodes")}"),
+                        Markup.Escape(Text(row, "resources")),
+                        Markup.Escape(Text(row, "in_doubt")));
+                }
+
+                return table;
+            });
+            var down = rows.Where(r => r.Health.Unreachable is not null).ToList();
+            foreach (var r in down)
+            {
+                await Console.Error.WriteLineAsync($"cohort status: {r.Health.Unreachable}").ConfigureAwait(false);
+            }
+
+            return down.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        });
+        return command;
+    }
+
+    public static Command AddNode() => Membership("add-node", "cluster/add", "Tell the master about a node at --addr (POST /cluster/add); it joins once it runs.", force: false);
+
+    public static Command RemoveNode() => Membership("remove-node", "cluster/remove", "Remove the node at --addr from the cluster (POST /cluster/remove).", force: true);
+
+    public static Command Dashboard()
+    {
+        var addr = CliOptions.Addr();
+        var token = CliOptions.AuthToken();
+        var open = new Option<bool>("--open") { Description = "Open the page in a browser (xdg-open / open)." };
+        var json = CliOptions.Json();
+        var command = new Command("dashboard", "Print the node's dashboard URL and a text snapshot of the cluster (nodes, resources, in-doubt transactions, metrics).") { addr, token, open, json };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var output = new CliOutput("dashboard", result.GetValue(json));
+            var address = result.GetValue(addr)!;
+            var url = $"http://{address}/dashboard";
+            using var http = new CliHttp(result.GetValue(token), TimeSpan.FromSeconds(5));
+            var nodes = await http.SendAsync(address, HttpMethod.Get, "cluster/nodes", null, cancellationToken).ConfigureAwait(false);
+            if (nodes.Unreachable is not null || nodes.IsProblem)
+            {
+                return output.Problem(nodes);
+            }
+
+            var resources = await http.SendAsync(address, HttpMethod.Get, "v1/resources", null, cancellationToken).ConfigureAwait(false);
+            var inDoubt = await http.SendAsync(address, HttpMethod.Get, "v1/tx?state=in-doubt", null, cancellationToken).ConfigureAwait(false);
+            var snapshot = Value.Map(("url", url), ("cluster", nodes.Body), ("resources", resources.Body), ("in_doubt", inDoubt.Body));
+            output.Render(snapshot, () =>
+            {
+                var grid = new Rows(
+                    new Markup($"Dashboard: [link]{Markup.Escape(url)}[/]{(CliOptions.Token(result.GetValue(token)) is null ? string.Empty : " (the node has a token: see docs/operations.md)")}"),
+                    NodesTable(nodes.Body),
+                    ResourcesTable(resources.Body),
+                    new Markup($"In-doubt transactions: {Count(inDoubt.Body, "transactions")}"));
+                return grid;
+            });
+            if (result.GetValue(open))
+            {
+                TryOpen(url);
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Membership(string name, string path, string description, bool force)
+    {
+        var master = CliOptions.Master();
+        var addr = new Option<string>("--addr") { Description = "The node's address (host:port).", Required = true };
+        var forceOption = new Option<bool>("--force") { Description = "Remove even when the master considers the node needed (e.g. it holds prepared transactions)." };
+        var token = CliOptions.AuthToken();
+        var json = CliOptions.Json();
+        var command = new Command(name, description) { master, addr, token, json };
+        if (force)
+        {
+            command.Options.Add(forceOption);
+        }
+
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var output = new CliOutput(name, result.GetValue(json));
+            var address = result.GetValue(addr)!;
+            if (!Cohort.Server.Endpoint.TryParse(address, out _))
+            {
+                return output.BadInput($"--addr '{address}' is not host:port");
+            }
+
+            var body = force && result.GetValue(forceOption) ? Value.Map(("address", address), ("force", true)) : Value.Map(("address", address));
+            using var http = new CliHttp(result.GetValue(token));
+            var answer = await http.SendAsync(result.GetValue(master)!, HttpMethod.Post, path, body, cancellationToken).ConfigureAwait(false);
+            if (answer.Unreachable is not null || answer.IsProblem)
+            {
+                return output.Problem(answer);
+            }
+
+            output.Result(answer.Body, () => $"{(name == "add-node" ? "added" : "removed")} {address}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Table NodesTable(Value cluster)
+    {
+        var table = new Table().Title("nodes").AddColumns("address", "role", "alive", "resources");
+        foreach (var node in List(cluster, "nodes"))
+        {
+            table.AddRow(
+                Markup.Escape(Text(node, "address")),
+                Markup.Escape(Text(node, "role")),
+                Text(node, "alive") == "true" ? "[green]yes[/]" : "[red]no[/]",
+                Markup.Escape(string.Join(", ", List(node, "resources").Select(CliRun.Show))));
+        }
+
+        return table;
+    }
+
+    private static Table ResourcesTable(Value resources)
+    {
+        var table = new Table().Title("resources").AddColumns("resource", "node");
+        foreach (var r in List(resources, "resources"))
+        {
+            table.AddRow(Markup.Escape(Text(r, "name")), Markup.Escape(Text(r, "node")));
+        }
+
+        return table;
+    }
+
+    private static ImmutableArray<Value> List(Value v, string name) =>
+        v.Kind == ValueKind.Map && v.TryGetField(name, out var l) && l.Kind == ValueKind.List ? l.AsList() : [];
+
+    private static int Count(Value v, string name) => List(v, name).Length;
+
+    private static Value Field(CliAnswer answer, string name) =>
+        answer.Unreachable is null && answer.Body.Kind == ValueKind.Map && answer.Body.TryGetField(name, out var f) ? f : Value.Null;
+
+    private static string Text(Value row, string name) =>
+        row.Kind == ValueKind.Map && row.TryGetField(name, out var v) ? v.Kind == ValueKind.Null ? "-" : CliRun.Show(v) : "-";
+
+    private static void TryOpen(string url)
+    {
+        try
+        {
+            using var _ = Process.Start(new ProcessStartInfo(OperatingSystem.IsMacOS() ? "open" : "xdg-open", url) { UseShellExecute = false });
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            Console.Error.WriteLine($"cohort dashboard: could not open a browser; visit {url}");
+        }
+    }
+}

@@ -186,12 +186,13 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
                 var master = _master is not null && IsAliveLocked(_master, now) ? _master : null;
                 return [.. _members.Select(address => address == Self
                     ? new MemberStatus(address, master == address, true, now, _epoch, local, inFlight)
-                    : _peers[address] is var peer
-                        ? new MemberStatus(address, master == address, IsAliveLocked(address, now), peer.LastSeen, peer.Epoch, peer.Resources, peer.InFlight)
-                        : null!)];
+                    : Status(_peers[address], master, now))];
             }
         }
     }
+
+    private MemberStatus Status(Peer peer, string? master, DateTimeOffset now) =>
+        new(peer.Address, master == peer.Address, IsAliveLocked(peer.Address, now), peer.LastSeen, peer.Epoch, peer.Resources, peer.InFlight);
 
     /// <summary>The alive members' addresses, in order.</summary>
     public IReadOnlyList<string> AliveMembers

@@ -43,7 +43,8 @@ internal static class Program
         var token = new Option<string?>("--auth-token") { Description = "Bearer token required on every endpoint but /health (default: $COHORT_AUTH_TOKEN)." };
         var resources = new Option<string[]>("--resource") { Description = "A resource this node hosts besides sql:default (repeatable), e.g. kv:users.", AllowMultipleArgumentsPerToken = true };
         var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync logs (experiments only: a crash can lose commits)." };
-        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync };
+        var dsn = new Option<string?>("--dsn") { Description = "PostgreSQL connection string of this node's pg:default shard, where the seed payload then runs (default: $POSTGRES_DSN)." };
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn };
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
@@ -63,6 +64,7 @@ internal static class Program
                     AuthToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN"),
                     Resources = result.GetValue(resources) ?? [],
                     Fsync = !result.GetValue(noFsync),
+                    Dsn = result.GetValue(dsn) ?? (Environment.GetEnvironmentVariable("POSTGRES_DSN") is { Length: > 0 } envDsn ? envDsn : null),
                 };
                 options.Validate();
             }

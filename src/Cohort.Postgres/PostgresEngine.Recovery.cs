@@ -104,6 +104,15 @@ public sealed partial class PostgresEngine
             """;
         try
         {
+            // Only when missing: CREATE INDEX locks the table first, and would wait for every prepared transaction holding it.
+            await using (var exists = new NpgsqlCommand($"SELECT to_regclass('{AuditTable}') IS NOT NULL AND to_regclass('{AuditTable}_unsettled') IS NOT NULL", connection))
+            {
+                if ((bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+                {
+                    return;
+                }
+            }
+
             await using var command = new NpgsqlCommand(Ddl, connection);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -152,7 +152,21 @@ public sealed partial class PostgresEngine : ITransactionalEngine
                     t.Connection = await _dataSource.OpenConnectionAsync(deadline.Token).ConfigureAwait(false);
                 }
 
-                var (result, mayWrite) = await ExecuteAsync(t.Connection, t.Begun ? null : "BEGIN", text, parameters, deadline.Token).ConfigureAwait(false);
+                Value result;
+                bool mayWrite;
+                try
+                {
+                    (result, mayWrite) = await ExecuteAsync(t.Connection, t.Begun ? null : "BEGIN", text, parameters, deadline.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!t.Begun && PgErrors.IsConnectionFailure(e))
+                {
+                    // A pooled connection that died with a server restart: nothing ran yet, so start over once on a fresh one.
+                    await t.Connection.DisposeAsync().ConfigureAwait(false);
+                    _dataSource.Clear();
+                    t.Connection = await _dataSource.OpenConnectionAsync(deadline.Token).ConfigureAwait(false);
+                    (result, mayWrite) = await ExecuteAsync(t.Connection, "BEGIN", text, parameters, deadline.Token).ConfigureAwait(false);
+                }
+
                 t.Begun = true;
                 t.MayHaveWritten |= mayWrite;
                 t.Operations.Add(operation.ToValue());

@@ -224,7 +224,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     {
         lock (_engines)
         {
-            return [.. _engines.Keys.Order(StringComparer.Ordinal)];
+            return [.. _engines.Keys.Concat(PostgresEngines.Keys).Order(StringComparer.Ordinal)];
         }
     }
 
@@ -255,6 +255,8 @@ public sealed partial class CohortNode : IAsyncDisposable
         {
             OpenResource(resource);
         }
+
+        await OpenPostgresResourcesAsync(cancellationToken).ConfigureAwait(false);
 
         // Every node keeps a decision log and a coordinator: the master starts new transactions with it, and any
         // node that once was master finishes the decisions its log holds, whoever leads now.

@@ -51,6 +51,15 @@ public sealed class NodeOptions
     /// <summary>Whether engines fsync their logs (off only for experiments).</summary>
     public bool Fsync { get; init; } = true;
 
+    /// <summary>
+    /// The PostgreSQL connection string of this node's default shard <c>pg:default</c> (<c>--dsn</c>, or <c>POSTGRES_DSN</c>);
+    /// null for none. The seed payload of <c>/transaction</c> runs on <c>pg:default</c> of every node that has one.
+    /// </summary>
+    public string? Dsn { get; init; }
+
+    /// <summary>More PostgreSQL resources this node hosts, by name (<c>pg:shard1</c>) with their connection strings.</summary>
+    public IReadOnlyDictionary<string, string> ResourceDsns { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {

@@ -173,7 +173,7 @@ internal static class ApiEndpoints
                 return NodeMiddleware.Json(await node.Client.PostAsync(target, "v1/resources", Value.Map(forwarded), c.RequestAborted), 201);
             }
 
-            node.OpenResource(name);
+            await node.OpenResourceAsync(name, WireFormat.OptStr(body, "dsn"), c.RequestAborted);
             node.Cluster.AnnounceSoon();
             return NodeMiddleware.Json(Value.Map(("name", name), ("node", node.Address)), 201);
         });

@@ -17,8 +17,6 @@ namespace Cohort.Server.Endpoints;
 /// </summary>
 internal static class SeedEndpoints
 {
-    private const string DefaultShard = "sql:default";
-
     public static void Map(WebApplication app, CohortNode node)
     {
         app.MapPost("/prepare", async (HttpContext c, CancellationToken _) =>
@@ -65,7 +63,8 @@ internal static class SeedEndpoints
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var payload = Payload(WireFormat.Field(body, "payload"));
-            var shards = node.Cluster.AliveMembers.Select(m => $"{DefaultShard}{ClusterAgent.NodeSeparator}{m}").ToList();
+            // Each node's default shard: pg:default where the node has a PostgreSQL DSN, sql:default elsewhere.
+            var shards = node.Cluster.Members.Where(m => m.Alive).Select(m => $"{CohortNode.DefaultShardOf(m.Resources)}{ClusterAgent.NodeSeparator}{m.Address}").ToList();
             var result = await coordinator.ExecuteBatchAsync([.. shards.Select(s => new BatchOperation(s, Operation.FromValue(payload)))], null, "transaction", c.RequestAborted);
             var success = result.Outcome.IsCommitted;
             var message = success
@@ -78,7 +77,7 @@ internal static class SeedEndpoints
     }
 
     private static ITransactionalEngine DefaultEngine(CohortNode node) =>
-        node.Host.GetEngine(DefaultShard) ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Node {node.Address} has no {DefaultShard}.", isTransient: false);
+        node.Host.GetEngine(node.LocalDefaultShard) ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Node {node.Address} has no {node.LocalDefaultShard}.", isTransient: false);
 
     // The seed's payload defaults to insert; Operation.FromValue recognises a payload by its table and operation.
     private static Value Payload(Value payload) =>

@@ -45,6 +45,8 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     private bool _firstRoundDone;
     private DateTimeOffset _leadingSince;
     private DateTimeOffset _started;
+    private DateTimeOffset? _lastEvaluated;
+    private DateTimeOffset _listenUntil;
 
     /// <summary>Creates the agent and loads the persisted state; call <see cref="RunAsync"/> to take part.</summary>
     /// <param name="options">Settings.</param>
@@ -329,7 +331,15 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
             // A starting node first listens (StartupGrace, cut short once every member has answered), so that nodes
             // started together elect the lowest address rather than whoever booted first, and a restarted node
             // hears of the live master before it could claim.
-            if (!_isMember || !_firstRoundDone || _leading
+            // A node that was itself stalled (a GC pause, a starved thread pool, SIGSTOP) has not been listening:
+            // the silence it sees may be its own. It listens for one more interval before it may claim.
+            if (_lastEvaluated is { } last && now - last > _options.Heartbeat)
+            {
+                _listenUntil = now + _options.Heartbeat;
+            }
+
+            _lastEvaluated = now;
+            if (!_isMember || !_firstRoundDone || _leading || now < _listenUntil
                 || (now - _started < _options.StartupGrace && !_members.All(m => m == Self || _peers[m].LastSeen is not null)))
             {
                 return;
@@ -512,7 +522,9 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     {
         if (!_peers.TryGetValue(address, out var peer))
         {
-            _peers[address] = peer = new Peer(address);
+            // A member just added has not had a heartbeat yet; it must not count against the master's confirmation
+            // before it could have.
+            _peers[address] = peer = new Peer(address) { CompletedSendAt = _time.GetUtcNow() };
         }
 
         return peer;

@@ -28,6 +28,7 @@ internal static class Program
             DataCommands.Resource(),
             TxCommand.Create(),
             BenchCommand.Create(),
+            BenchPgCommand.Create(),
         };
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }

@@ -198,6 +198,24 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         var results = new List<Value>(request.Operations.Count);
         try
         {
+            if (!request.CommitOnePhase && engine is IPipelinedParticipant pipelined)
+            {
+                // Operations and prepare in one go (PostgreSQL: the last statement, the audit row and PREPARE TRANSACTION in one round trip).
+                _preparedDeadlines[key] = request.Deadline;
+                var (values, pipelinedVote) = await pipelined.ApplyAndPrepareAsync(context, request.Operations, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
+                lock (entry.Sync)
+                {
+                    entry.Applied = request.Operations.Count;
+                }
+
+                if (pipelinedVote.Kind == VoteKind.Yes)
+                {
+                    CrashPoints.Hit(CrashPoints.ParticipantAfterPrepareDurable);
+                }
+
+                return new BatchPrepareResult(pipelinedVote.Kind == VoteKind.No ? [] : [.. values], pipelinedVote, null);
+            }
+
             foreach (var operation in request.Operations)
             {
                 results.Add(await engine.ApplyAsync(context, operation, cancellationToken).ConfigureAwait(false));

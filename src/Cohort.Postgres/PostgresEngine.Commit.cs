@@ -314,7 +314,7 @@ public sealed partial class PostgresEngine
         Remember(tx, PgTransactionState.Committed);
         _recovered.TryRemove(tx, out _);
         Log.Committed(_logger, Name, tx);
-        await MarkCommittedAsync(gid).ConfigureAwait(false);
+        _committedGids.Writer.TryWrite(gid);
     }
 
     // ROLLBACK PREPARED, tolerating a gid that is gone; never throws. False when the server could not be told.
@@ -482,26 +482,37 @@ public sealed partial class PostgresEngine
         }
     }
 
-    // Marks the audit row committed. Not needed for correctness — a visible row with status 'prepared' is already a
-    // committed transaction (the row commits with it) — so it skips the WAL flush wait, and the recovery scan repeats
-    // it for rows a failure left behind.
-    private async Task MarkCommittedAsync(string gid)
+    // Marks audit rows committed, many per statement. Not needed for correctness — a visible row with status 'prepared'
+    // is already a committed transaction (the row commits with it) — so it runs off the commit path, skips the WAL
+    // flush wait, and the recovery scan repeats it for rows a failure or a shutdown left behind.
+    private async Task WriteCommittedStatusesAsync()
     {
-        try
+        var reader = _committedGids.Reader;
+        var gids = new List<string>();
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-            await using var batch = new NpgsqlBatch(connection);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
-            var update = new NpgsqlBatchCommand($"UPDATE {AuditTable} SET status = 'committed', updated_at = now() WHERE gid = $1 AND status <> 'committed'");
-            update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = gid });
-            batch.BatchCommands.Add(update);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-            await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)
-        {
-            // The recovery scan sets it later.
+            gids.Clear();
+            while (gids.Count < 1000 && reader.TryRead(out var gid))
+            {
+                gids.Add(gid);
+            }
+
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+                await using var batch = new NpgsqlBatch(connection);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
+                var update = new NpgsqlBatchCommand($"UPDATE {AuditTable} SET status = 'committed', updated_at = now() WHERE gid = ANY($1) AND status <> 'committed'");
+                update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. gids] });
+                batch.BatchCommands.Add(update);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+                await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The recovery scan sets them later.
+            }
         }
     }
 

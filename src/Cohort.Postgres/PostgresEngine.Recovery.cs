@@ -79,6 +79,7 @@ public sealed partial class PostgresEngine
         }
 
         var found = await ScanAsync(startup: true, cancellationToken).ConfigureAwait(false);
+        _statusWriter = Task.Run(WriteCommittedStatusesAsync, CancellationToken.None);
         Log.Opened(_logger, Name, Database, _maxPrepared, found);
         if (_options.RecoveryInterval != Timeout.InfiniteTimeSpan)
         {

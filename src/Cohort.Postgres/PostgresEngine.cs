@@ -22,7 +22,7 @@ namespace Cohort.Postgres;
 /// engine gives them. Isolation and locking are PostgreSQL's own (the database's default isolation level); a
 /// deadlock or serialization failure is reported as <c>wounded</c>, a wait past the deadline as <c>lock_timeout</c>.
 /// </remarks>
-public sealed partial class PostgresEngine : ITransactionalEngine
+public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedParticipant
 {
     /// <summary>The audit table every pg resource writes one row per transaction into.</summary>
     public const string AuditTable = "distributed_tx";
@@ -41,6 +41,8 @@ public sealed partial class PostgresEngine : ITransactionalEngine
     private readonly ConcurrentQueue<TxId> _finishedOrder = new();
     private readonly ConcurrentDictionary<TxId, PreparedTransaction> _recovered = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly System.Threading.Channels.Channel<string> _committedGids = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
+    private Task _statusWriter = Task.CompletedTask;
     private int _disposed;
 
     private PostgresEngine(string name, PostgresOptions options, NpgsqlDataSource dataSource, ILogger logger)
@@ -231,6 +233,8 @@ public sealed partial class PostgresEngine : ITransactionalEngine
         }
 
         await StopRecoveryAsync().ConfigureAwait(false);
+        _committedGids.Writer.TryComplete();
+        await _statusWriter.ConfigureAwait(false);
         foreach (var t in _active.Values)
         {
             // Open transactions roll back with their connections; prepared ones stay in PostgreSQL for recovery.
@@ -247,8 +251,8 @@ public sealed partial class PostgresEngine : ITransactionalEngine
         _stopping.Dispose();
     }
 
-    // Runs [prefix;] statement in one round trip and reads the statement's answer.
-    private static async Task<(Value Result, bool MayWrite)> ExecuteAsync(NpgsqlConnection connection, string? prefix, string text, Value[] parameters, CancellationToken cancellationToken)
+    // Runs [prefix;] statement [; trailing…] in one round trip and reads the statement's answer (trailing commands return no rows).
+    private static async Task<(Value Result, bool MayWrite)> ExecuteAsync(NpgsqlConnection connection, string? prefix, string text, Value[] parameters, CancellationToken cancellationToken, params IEnumerable<NpgsqlBatchCommand> trailing)
     {
         await using var batch = new NpgsqlBatch(connection);
         if (prefix is not null)
@@ -263,6 +267,11 @@ public sealed partial class PostgresEngine : ITransactionalEngine
         }
 
         batch.BatchCommands.Add(command);
+        foreach (var extra in trailing)
+        {
+            batch.BatchCommands.Add(extra);
+        }
+
         var columns = ImmutableArray<Value>.Empty;
         var rows = ImmutableArray.CreateBuilder<Value>();
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))

@@ -57,8 +57,7 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         Assert.Empty(await PreparedGidsAsync());
         Assert.Equal([1L], await Server.QueryAsync(_database, "SELECT v FROM items WHERE id = 'a'"));
         Assert.Empty(engine.GetPrepared());
-        var status = await Server.QueryAsync(_database, "SELECT status FROM distributed_tx WHERE gid = $1", engine.GidOf(tx.Id));
-        Assert.Equal(["committed"], status);
+        await StatusesAsync("committed");
         var payload = await Server.QueryAsync(_database, "SELECT payload::text FROM distributed_tx WHERE gid = $1", engine.GidOf(tx.Id));
         Assert.Contains("INSERT INTO items", (string)payload[0]!, StringComparison.Ordinal);
     }
@@ -132,6 +131,32 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.CommitAsync(prepared.Id, engine.Clock.Now(), default));
         Assert.Equal(ErrorCodes.Aborted, error.Code);
         Assert.Equal(0, engine.ActiveTransactionCount);
+    }
+
+    [Fact]
+    public async Task ApplyAndPrepare_RunsTheOperationsAndPreparesInOneStep_AndAFailingStatementPreparesNothing()
+    {
+        var engine = await OpenAsync();
+        var tx = Begin();
+        var (results, vote) = await engine.ApplyAndPrepareAsync(tx, [Write("a", 1), Sql("INSERT INTO items VALUES ($1, $2) RETURNING v * 10", "b", 2)], new PrepareInfo(null), default);
+        Assert.Equal(VoteKind.Yes, vote.Kind);
+        Assert.Equal(2, results.Count);
+        Assert.Equal(Value.List(Value.List(Value.From(20L))), results[1].AsMap()["rows"]);
+        Assert.Equal([engine.GidOf(tx.Id)], await PreparedGidsAsync());
+        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+        Assert.Equal([1L, 2L], await Server.QueryAsync(_database, "SELECT v FROM items ORDER BY id"));
+
+        var failing = Begin();
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.ApplyAndPrepareAsync(failing, [Write("c", 3), Write("d", -1)], new PrepareInfo(null), default));
+        Assert.Equal(ErrorCodes.ConstraintViolation, error.Code);
+        Assert.Empty(await PreparedGidsAsync());
+        Assert.Equal(VoteKind.No, (await engine.PrepareAsync(failing.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal([2L], await Server.QueryAsync(_database, "SELECT count(*) FROM items"));
+
+        var reader = Begin();
+        var (read, readVote) = await engine.ApplyAndPrepareAsync(reader, [Read("a")], new PrepareInfo(null), default);
+        Assert.Equal(VoteKind.ReadOnly, readVote.Kind);
+        Assert.Equal(Value.List(Value.List(Value.From(1L))), read[0].AsMap()["rows"]);
     }
 
     [Fact]
@@ -315,7 +340,7 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         Assert.Empty(await PreparedGidsAsync());
         Assert.Empty(again.GetPrepared());
         Assert.Equal(["c"], await Server.QueryAsync(_database, "SELECT id FROM items"));
-        Assert.Equal(["committed"], await Server.QueryAsync(_database, "SELECT status FROM distributed_tx"));
+        await StatusesAsync("committed");
     }
 
     [Fact]
@@ -406,6 +431,17 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         });
         _opened.Add(engine);
         return engine;
+    }
+
+    // The audit statuses of the database's transactions; 'committed' is written after COMMIT PREPARED, off the commit path.
+    private async Task StatusesAsync(params string[] expected)
+    {
+        List<object?> last = [];
+        await Wait.UntilAsync(
+            async () => (last = await Server.QueryAsync(_database, "SELECT status FROM distributed_tx ORDER BY gid")).SequenceEqual(expected),
+            Wait.Long,
+            $"audit statuses [{string.Join(", ", expected)}]",
+            () => $"[{string.Join(", ", last)}]");
     }
 
     private async Task<List<string>> PreparedGidsAsync() =>

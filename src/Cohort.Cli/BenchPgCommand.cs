@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using Cohort.Core;
+using Npgsql;
+
+namespace Cohort.Cli;
+
+/// <summary>
+/// <c>cohort bench-pg</c>: two-phase commit across PostgreSQL databases, Cohort against a hand-written baseline in one run.
+/// Each transaction inserts one row in each database. The Cohort side sends one <c>/v1/batch</c> per transaction to the
+/// master, with one INSERT on each <c>pg:*</c> resource; the baseline is an Npgsql loop doing, on both databases in
+/// parallel, BEGIN / INSERT / PREPARE TRANSACTION (one round trip), then COMMIT PREPARED on both. Rounds alternate
+/// (Cohort, baseline, …) so both see the same machine; the report gives each round and the medians.
+/// </summary>
+internal static class BenchPgCommand
+{
+    private const string Table = "bench_pg_rows";
+
+    public static Command Create()
+    {
+        var addr = new Option<string>("--addr") { Description = "The master's address (host:port).", DefaultValueFactory = _ => "127.0.0.1:7001" };
+        var resources = new Option<string>("--resources") { Description = "Comma-separated Cohort pg resources, one per database (e.g. pg:default@127.0.0.1:7001,pg:default@127.0.0.1:7002).", Required = true };
+        var dsns = new Option<string[]>("--dsn") { Description = "The same databases' connection strings, in the same order (repeat the option), for the baseline.", Required = true, AllowMultipleArgumentsPerToken = false };
+        var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 32 };
+        var duration = new Option<string>("--duration") { Description = "Measured time of each round (after its warm-up).", DefaultValueFactory = _ => "10s" };
+        var warmup = new Option<string>("--warmup") { Description = "Warm-up of each round, not counted.", DefaultValueFactory = _ => "2s" };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of each side (alternating).", DefaultValueFactory = _ => 3 };
+        var command = new Command("bench-pg", "Benchmark atomic inserts into two PostgreSQL databases: Cohort vs a hand-written PREPARE TRANSACTION loop.")
+        {
+            addr, resources, dsns, clients, duration, warmup, rounds,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var names = result.GetValue(resources)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var connections = result.GetValue(dsns) ?? [];
+            var n = result.GetValue(clients);
+            if (n < 1 || names.Length == 0 || names.Length != connections.Length || result.GetValue(rounds) < 1)
+            {
+                await Console.Error.WriteLineAsync("cohort bench-pg: give one --dsn per resource, --clients ≥ 1 and --rounds ≥ 1").ConfigureAwait(false);
+                return 2;
+            }
+
+            var sources = connections.Select(d => new NpgsqlDataSourceBuilder(d) { ConnectionStringBuilder = { MaxPoolSize = n * 2 } }.Build()).ToList();
+            try
+            {
+                foreach (var source in sources)
+                {
+                    await using var create = source.CreateCommand($"CREATE TABLE IF NOT EXISTS {Table} (k text PRIMARY KEY, client integer NOT NULL, n bigint NOT NULL)");
+                    await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var warm = Durations.Parse(result.GetValue(warmup)!);
+                var measured = Durations.Parse(result.GetValue(duration)!);
+                var cohort = new List<Round>();
+                var baseline = new List<Round>();
+                for (var r = 1; r <= result.GetValue(rounds); r++)
+                {
+                    var c = await RunCohortAsync(result.GetValue(addr)!, names, n, warm, measured, cancellationToken).ConfigureAwait(false);
+                    Console.WriteLine($"round {r} cohort:   {c}");
+                    cohort.Add(c);
+                    var b = await RunBaselineAsync(sources, n, warm, measured, cancellationToken).ConfigureAwait(false);
+                    Console.WriteLine($"round {r} baseline: {b}");
+                    baseline.Add(b);
+                }
+
+                var cohortMedian = Median(cohort.Select(x => x.PerSecond));
+                var baselineMedian = Median(baseline.Select(x => x.PerSecond));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"median: cohort {cohortMedian:F0} tx/s (p50 {Median(cohort.Select(x => x.P50)):F1} ms, p99 {Median(cohort.Select(x => x.P99)):F1} ms); "
+                    + $"baseline {baselineMedian:F0} tx/s (p50 {Median(baseline.Select(x => x.P50)):F1} ms, p99 {Median(baseline.Select(x => x.P99)):F1} ms); "
+                    + $"ratio {cohortMedian / baselineMedian:F2}"));
+                return 0;
+            }
+            finally
+            {
+                foreach (var source in sources)
+                {
+                    await source.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        });
+        return command;
+    }
+
+    private static async Task<Round> RunCohortAsync(string master, string[] resources, int clients, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri($"http://{master}/"), Timeout = TimeSpan.FromSeconds(60) };
+        if (Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN") is { } token)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        var run = Guid.NewGuid().ToString("N")[..8];
+        return await MeasureAsync(clients, warmup, duration, async (client, i) =>
+        {
+            var key = $"c{run}-{client}-{i}";
+            var ops = resources.Select(r => Value.Map(
+                ("resource", r),
+                ("op", Value.Map(("sql", $"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)"), ("params", Value.List(key, client, i))))));
+            var body = ValueJson.Serialize(Value.Map(("ops", Value.List(ImmutableArray.CreateRange(ops)))));
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync("v1/batch", content, cancellationToken).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            return response.IsSuccessStatusCode && ValueJson.Parse(text).TryGetField("status", out var s) && s.AsString() == "committed";
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<Round> RunBaselineAsync(List<NpgsqlDataSource> sources, int clients, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        return await MeasureAsync(clients, warmup, duration, async (client, i) =>
+        {
+            var key = $"b{run}-{client}-{i}";
+            var gids = sources.Select((_, d) => $"bench:{run}:{client}:{i}:{d}").ToList();
+            try
+            {
+                await Task.WhenAll(sources.Select(async (source, d) =>
+                {
+                    await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    await using var batch = new NpgsqlBatch(connection);
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                    var insert = new NpgsqlBatchCommand($"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)");
+                    insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+                    insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = client });
+                    insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = i });
+                    batch.BatchCommands.Add(insert);
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand($"PREPARE TRANSACTION '{gids[d]}'"));
+                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                })).ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+                await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"ROLLBACK PREPARED '{gids[d]}'", ignoreErrors: true, cancellationToken))).ConfigureAwait(false);
+                return false;
+            }
+
+            await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"COMMIT PREPARED '{gids[d]}'", ignoreErrors: false, cancellationToken))).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task RunAsync(NpgsqlDataSource source, string text, bool ignoreErrors, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = source.CreateCommand(text);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException) when (ignoreErrors)
+        {
+        }
+    }
+
+    // Closed loop: each client runs one transaction at a time; committed ones after the warm-up are counted.
+    private static async Task<Round> MeasureAsync(int clients, TimeSpan warmup, TimeSpan duration, Func<int, long, Task<bool>> transaction, CancellationToken cancellationToken)
+    {
+        var latencies = new ConcurrentBag<double>();
+        long failed = 0;
+        var clock = Stopwatch.StartNew();
+        var stopAt = warmup + duration;
+        var tasks = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+        {
+            for (long i = 0; clock.Elapsed < stopAt && !cancellationToken.IsCancellationRequested; i++)
+            {
+                var started = clock.Elapsed;
+                bool committed;
+                try
+                {
+                    committed = await transaction(c, i).ConfigureAwait(false);
+                }
+                catch (HttpRequestException)
+                {
+                    committed = false;
+                }
+
+                var ended = clock.Elapsed;
+                if (started >= warmup && ended <= stopAt)
+                {
+                    if (committed)
+                    {
+                        latencies.Add((ended - started).TotalMilliseconds);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                }
+            }
+        }, cancellationToken)).ToList();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        var sorted = latencies.Order().ToArray();
+        return new Round(
+            sorted.Length / duration.TotalSeconds,
+            sorted.Length == 0 ? 0 : sorted[sorted.Length / 2],
+            sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * 0.99))],
+            Interlocked.Read(ref failed));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private readonly record struct Round(double PerSecond, double P50, double P99, long Failed)
+    {
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{PerSecond:F0} tx/s, p50 {P50:F1} ms, p99 {P99:F1} ms, {Failed} failed");
+    }
+}

@@ -57,7 +57,7 @@ public sealed partial class CohortClient
                     case SendKind.Problem when !(outcome.Code is "unavailable" or "no_leader" or ErrorCodes.Disposed && outcome.Status == 503):
                         Prefer(address);
                         throw outcome.ToException();
-                    case SendKind.Problem when !idempotent && outcome.Code != "no_leader":
+                    case SendKind.Problem when !idempotent && outcome.Code != "no_leader" && !NeverRan(outcome.Detail):
                         // The node could not finish the call (the master went away while forwarding, a participant did
                         // not answer): the call may have run, so it is not sent again.
                         throw new LostAnswerException(outcome.Detail, outcome.Status);
@@ -66,12 +66,9 @@ public sealed partial class CohortClient
                         throw new LostAnswerException(outcome.Detail, null);
                     default:
                         // Never delivered (connection refused), or an idempotent call that met an outage: try elsewhere.
+                        // The master may have changed (a 503 from a node that stopped leading): ask again next round.
                         lastFailure = outcome.Detail;
-                        if (outcome.Kind != SendKind.Problem)
-                        {
-                            ForgetLeader();
-                        }
-
+                        ForgetLeader();
                         break;
                 }
             }
@@ -239,6 +236,15 @@ public sealed partial class CohortClient
             return new SendOutcome(SendKind.Problem, status, parsed, code, Field(parsed, "detail") ?? $"{address} answered {status}");
         }
     }
+
+    // A 503 "unavailable" does not say whether the call ran. These answers are given before anything runs: no master
+    // is confirmed (an election), the node asked is not the master, or the master refused the forwarded connection.
+    // Anything else stays "may have run"; a changed wording only makes the client more cautious, never less.
+    private static bool NeverRan(string? detail) =>
+        detail is not null
+        && (detail.StartsWith("No master is confirmed", StringComparison.Ordinal)
+            || detail.Contains("needs the master, and this node is not it", StringComparison.Ordinal)
+            || (detail.StartsWith("The master ", StringComparison.Ordinal) && detail.Contains("Connection refused", StringComparison.Ordinal)));
 
     private static string? Field(Value v, string name) => v.Kind == ValueKind.Map && v.TryGetField(name, out var f) && f.Kind == ValueKind.String ? f.AsString() : null;
 

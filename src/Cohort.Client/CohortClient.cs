@@ -209,16 +209,28 @@ public sealed partial class CohortClient : IDisposable
             : [];
     }
 
-    /// <summary>Creates a resource (<c>kv:…</c>, <c>queue:…</c>, <c>resource:…</c>, <c>sql:…</c>) on a node.</summary>
+    /// <summary>Creates a resource (<c>kv:…</c>, <c>queue:…</c>, <c>resource:…</c>, <c>sql:…</c>, or <c>pg:…</c> with a DSN) on a node.</summary>
     /// <param name="name">The resource name.</param>
-    /// <param name="node">The node to host it, or null for the node the request reaches.</param>
+    /// <param name="node">The node to host it, or null to let the cluster place it.</param>
+    /// <param name="dsn">For a <c>pg:</c> resource, the PostgreSQL connection string; null otherwise.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>Where it was created.</returns>
-    public async Task<ResourceInfo> CreateResourceAsync(string name, string? node = null, CancellationToken cancellationToken = default)
+    public async Task<ResourceInfo> CreateResourceAsync(string name, string? node = null, string? dsn = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        var body = node is null ? Value.Map(("name", name)) : Value.Map(("name", name), ("node", node));
-        var answer = await SendAsync(HttpMethod.Post, "v1/resources", body, idempotent: false, cancellationToken).ConfigureAwait(false);
+        var fields = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+        fields["name"] = name;
+        if (node is not null)
+        {
+            fields["node"] = node;
+        }
+
+        if (dsn is not null)
+        {
+            fields["dsn"] = dsn;
+        }
+
+        var answer = await SendAsync(HttpMethod.Post, "v1/resources", Value.Map(fields.ToImmutable()), idempotent: false, cancellationToken).ConfigureAwait(false);
         return new ResourceInfo(Field(answer, "name") ?? name, Field(answer, "node") ?? node ?? "?");
     }
 

@@ -246,6 +246,11 @@ internal static partial class ExpressionCompiler
             }
 
             var unknown = x.IsNull;
+            if (!unknown && values is SubqueryColumn column && column.TryFind(x, out var found, out var hasNull))
+            {
+                return found ? Value.From(!negated) : hasNull ? Value.Null : Value.From(negated);
+            }
+
             if (!unknown)
             {
                 for (var i = 0; i < values.Count; i++)

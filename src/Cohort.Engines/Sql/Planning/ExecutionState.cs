@@ -14,6 +14,7 @@ internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectSt
 {
     private readonly Dictionary<ScanNode, SqlKeyRange> _ranges = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<SelectStatement, List<Value[]>> _results = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<SelectStatement, SubqueryColumn> _columns = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>What the statement reads.</summary>
     public ISqlView View { get; } = view;
@@ -57,13 +58,25 @@ internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectSt
     /// <inheritdoc/>
     public IReadOnlyList<Value> Column(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
     {
+        if (_columns.TryGetValue(query, out var cached))
+        {
+            return cached;
+        }
+
         var rows = Run(query, outerRow, context);
         if (rows.Count > 0 && rows[0].Length != 1)
         {
             throw SqlError.Type("subquery has too many columns");
         }
 
-        return [.. rows.Select(r => r[0])];
+        var column = new SubqueryColumn([.. rows.Select(r => r[0])]);
+        if (!subqueries[query].Correlated)
+        {
+            // Computed once for the whole statement, like its rows; the lookup inside is built on first use.
+            _columns[query] = column;
+        }
+
+        return column;
     }
 
     private List<Value[]> Run(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context)

@@ -382,6 +382,16 @@ public sealed class SqlReviewTests : IAsyncLifetime
         Assert.Equal(0, _db.Engine.Locks.LockedSpaceCount);
     }
 
+    [Fact]
+    public async Task InSubquery_InsideACorrelatedSubquery_KeepsNullSemantics_AndRunsOncePerStatement()
+    {
+        await _db.ScriptAsync("CREATE TABLE nums (id BIGINT PRIMARY KEY, n BIGINT, t TEXT); INSERT INTO nums VALUES (1, 1, 'a'), (2, 2, 'b'), (3, NULL, NULL)");
+        Assert.Equal(["1", "2"], (await _db.QueryAsync("SELECT id FROM nums o WHERE o.id IN (SELECT n FROM nums) ORDER BY id")).Lines);
+        Assert.Empty((await _db.QueryAsync("SELECT id FROM nums o WHERE o.id NOT IN (SELECT n FROM nums)")).Lines);
+        Assert.Equal(["1|t", "2|t", "3|f"], (await _db.QueryAsync("SELECT id, (SELECT count(*) FROM nums i WHERE i.id = o.id AND i.t IN (SELECT t FROM nums)) = 1 FROM nums o ORDER BY id")).Lines);
+        Assert.Equal(["3"], (await _db.InAsync(SqlTestDatabase.Begin(), "SELECT id FROM nums o WHERE (SELECT max(n) FROM nums i WHERE i.id = o.id OR i.n IN (SELECT n FROM nums WHERE n > 1)) IS NOT NULL AND o.t IS NULL")).Lines);
+    }
+
     private async Task<TimeSpan> TimeBulkWriteAsync(string table, int rows)
     {
         await _db.ExecAsync($"CREATE TABLE {table} (id BIGINT PRIMARY KEY, v BIGINT, w TEXT)");

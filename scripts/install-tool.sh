@@ -10,10 +10,16 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 packages="${COHORT_PACKAGES:-$work/packages}"
 
-# Own artifacts folder: never the tree's bin/obj, which a concurrent build may be using.
-dotnet pack src/Cohort.Cli -c Release -o "$packages" --artifacts-path "$work/artifacts" -nologo -v quiet
-dotnet pack src/Cohort.Core -c Release -o "$packages" --artifacts-path "$work/artifacts" -nologo -v quiet
-dotnet pack src/Cohort.Client -c Release -o "$packages" --artifacts-path "$work/artifacts" -nologo -v quiet
+# By default an own artifacts folder: never the tree's bin/obj, which a concurrent build may be using.
+# COHORT_PACK_NO_BUILD=1 packs what `dotnet build -c Release` (scripts/test.sh) already built in the tree.
+if [ "${COHORT_PACK_NO_BUILD:-0}" = "1" ]; then
+  build=(--no-build)
+else
+  build=(--artifacts-path "$work/artifacts")
+fi
+for project in src/Cohort.Cli src/Cohort.Core src/Cohort.Client; do
+  dotnet pack "$project" -c Release -o "$packages" "${build[@]}" -nologo -v quiet
+done
 ls "$packages"
 
 if [ $# -ge 1 ]; then

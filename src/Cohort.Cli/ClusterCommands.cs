@@ -84,7 +84,7 @@ internal static class ClusterCommands
         var token = CliOptions.AuthToken();
         var open = new Option<bool>("--open") { Description = "Open the page in a browser (xdg-open / open)." };
         var json = CliOptions.Json();
-        var command = new Command("dashboard", "Print the node's dashboard URL and a text snapshot of the cluster (nodes, resources, in-doubt transactions, metrics).") { addr, token, open, json };
+        var command = new Command("dashboard", "Print the node's dashboard URL and a text snapshot of the cluster (nodes, resources, in-doubt transactions).") { addr, token, open, json };
         command.SetAction(async (result, cancellationToken) =>
         {
             var output = new CliOutput("dashboard", result.GetValue(json));
@@ -123,7 +123,7 @@ internal static class ClusterCommands
     {
         var master = CliOptions.Master();
         var addr = new Option<string>("--addr") { Description = "The node's address (host:port).", Required = true };
-        var forceOption = new Option<bool>("--force") { Description = "Remove even when the master considers the node needed (e.g. it holds prepared transactions)." };
+        var forceOption = new Option<bool>("--force") { Description = "Remove the node even when it homes resources besides its default shard (they become unreachable)." };
         var token = CliOptions.AuthToken();
         var json = CliOptions.Json();
         var command = new Command(name, description) { master, addr, token, json };

@@ -25,7 +25,7 @@ internal static class ApiEndpoints
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var resource = WireFormat.Str(body, "resource");
-            node.Cluster.HomeOf(resource);
+            AliveHomeOf(node, resource);
             var result = await coordinator.ApplyAsync(ParseTx(id), resource, Operation.FromValue(WireFormat.Field(body, "op")), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("result", result)));
         }));
@@ -94,7 +94,7 @@ internal static class ApiEndpoints
             var ops = WireFormat.List(body, "ops").Select(op =>
             {
                 var resource = WireFormat.Str(op, "resource");
-                node.Cluster.HomeOf(resource);
+                AliveHomeOf(node, resource);
                 return new BatchOperation(resource, Operation.FromValue(WireFormat.Field(op, "op")));
             }).ToList();
             var result = await coordinator.ExecuteBatchAsync(ops, Timeout(body), Label(body), c.RequestAborted);
@@ -121,7 +121,7 @@ internal static class ApiEndpoints
             foreach (var op in WireFormat.List(body, "ops"))
             {
                 var resource = WireFormat.Str(op, "resource");
-                var home = node.Cluster.HomeOf(resource);
+                var home = AliveHomeOf(node, resource);
                 var operation = WireFormat.Field(op, "op");
                 if (home == node.Address)
                 {
@@ -198,6 +198,11 @@ internal static class ApiEndpoints
             lines.Add($"cohort_engine_active_transactions{{resource=\"{name}\"}} {engine.ActiveTransactionCount}");
         }
 
+        foreach (var (name, engine) in node.PostgresEngines)
+        {
+            lines.Add($"cohort_engine_active_transactions{{resource=\"{name}\"}} {engine.ActiveTransactionCount}");
+        }
+
         lines.Add("# TYPE cohort_coordinator_transactions gauge");
         foreach (var group in node.Coordinator.List(null, int.MaxValue).GroupBy(s => s.State.ToWireName()))
         {
@@ -205,6 +210,16 @@ internal static class ApiEndpoints
         }
 
         return string.Join('\n', lines) + "\n";
+    }
+
+    // A resource whose home is down is refused before anything is sent, rather than reported in doubt after a
+    // message that could not be delivered.
+    private static string AliveHomeOf(CohortNode node, string resource)
+    {
+        var home = node.Cluster.HomeOf(resource);
+        return node.IsAlive(home)
+            ? home
+            : throw new CohortException(CoordinationErrorCodes.Unavailable, $"Resource '{resource}' lives on {home}, which is down; retry when it is back.", isTransient: true);
     }
 
     internal static TransactionState? StateFilter(HttpContext context)

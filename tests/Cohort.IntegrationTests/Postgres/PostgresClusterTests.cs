@@ -107,9 +107,10 @@ public sealed class PostgresClusterTests(PostgresFixture fixture, ITestOutputHel
         var victim = cluster.Nodes[1];
         var shard = $"pg:default@{victim.Address}";
 
+        // A deadline far enough away that the node's termination sweep cannot settle the transaction before phase two arrives.
         var answer = await cluster.BatchAsync(new JsonObject
         {
-            ["timeout_ms"] = 5000,
+            ["timeout_ms"] = 30_000,
             ["ops"] = new JsonArray(
                 Ops.On("kv:m", Ops.Put("k", "v")),
                 Ops.On(shard, new JsonObject { ["table"] = "users", ["operation"] = "insert", ["values"] = new JsonObject { ["id"] = 7, ["name"] = "Crash" } })),

@@ -94,6 +94,23 @@ public sealed class PostgresClusterTests(PostgresFixture fixture, ITestOutputHel
         Assert.Equal(70m, Ops.Decimal(await cluster.ReadOneAsync("resource:points", Ops.Balance("alice"))));
         Assert.Equal(30m, Ops.Decimal(await cluster.ReadOneAsync("resource:points", Ops.Balance("shop"))));
         Assert.Empty(await PreparedAsync(database));
+
+        // The DSN given at run time is remembered, readable by the owner only, and a restarted node reopens pg:shard1.
+        var dsnFile = Path.Combine(cluster.Nodes[2].DataDirectory, "postgres-resources.json");
+        Assert.True(File.Exists(dsnFile), $"{dsnFile} missing");
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dsnFile));
+        }
+
+        await cluster.Nodes[2].RestartAsync();
+        await Wait.UntilAsync(
+            async () => (await cluster.BatchAsync(Ops.Batch(
+                Ops.On("pg:shard1", Ops.Sql("INSERT INTO orders VALUES ($1, $2, $3)", 3, "bob", 1)),
+                Ops.On("kv:users", Ops.Put("bob", "ordered 3"))))).TxStatus == "committed",
+            Wait.Long,
+            "a transaction on pg:shard1 after its node restarted");
+        await EventuallyAsync(database, "SELECT customer FROM orders WHERE id = 3", "bob");
     }
 
     [Theory]

@@ -15,6 +15,12 @@ public static class CoordinationErrorCodes
     /// <summary>The resource is not placed on any node, or not hosted by the node the message reached.</summary>
     public const string UnknownResource = "unknown_resource";
 
+    /// <summary>
+    /// No confirmed master right now (an election is under way, or this node was master and has to confirm it still
+    /// is): the request was <em>not</em> run, so any request may be retried as it is.
+    /// </summary>
+    public const string NoLeader = "no_leader";
+
     /// <summary>An operation arrived out of sequence (a duplicate, or its predecessors were lost); it was not run.</summary>
     public const string OutOfOrder = "out_of_order";
 }

@@ -85,7 +85,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         ThrowIfDisposed();
         if (!IsLeader)
         {
-            throw new CohortException(CoordinationErrorCodes.Unavailable, $"{NodeId} is not the master (epoch {Epoch}); send transactions to the master, or retry.", isTransient: true);
+            throw new CohortException(CoordinationErrorCodes.NoLeader, $"{NodeId} is not the master (epoch {Epoch}); send transactions to the master, or retry.", isTransient: true);
         }
 
         var span = timeout ?? _options.Timeout;

@@ -106,7 +106,7 @@ internal static class ClusterEndpoints
         var master = node.Cluster.Master;
         if (master is null || master == node.Address)
         {
-            throw new CohortException(CoordinationErrorCodes.Unavailable, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
+            throw new CohortException(CoordinationErrorCodes.NoLeader, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
         }
 
         return NodeMiddleware.Json(await node.Client.PostAsync(master, path, body, context.RequestAborted));

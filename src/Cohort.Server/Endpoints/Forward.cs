@@ -22,7 +22,7 @@ internal static class Forward
         if (master is null || master == node.Address)
         {
             // No master, or this node was master and has yet to confirm it still is (after a pause, say).
-            throw new CohortException(CoordinationErrorCodes.Unavailable, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
+            throw new CohortException(CoordinationErrorCodes.NoLeader, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
         }
 
         using var body = new MemoryStream();

@@ -20,7 +20,7 @@ public static class ProblemDetails
             or ErrorCodes.NotActive or ErrorCodes.Aborted or CoordinationErrorCodes.StaleEpoch or CoordinationErrorCodes.OutOfOrder or ClusterAgent.ResourcesHomedCode => 409,
         ErrorCodes.Expired or ErrorCodes.SnapshotTooOld => 410,
         "too_large" => 413,
-        CoordinationErrorCodes.Unavailable or ErrorCodes.Disposed or "no_leader" => 503,
+        CoordinationErrorCodes.Unavailable or ErrorCodes.Disposed or CoordinationErrorCodes.NoLeader => 503,
         _ => 500,
     };
 

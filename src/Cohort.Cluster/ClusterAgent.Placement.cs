@@ -13,6 +13,14 @@ public sealed partial class ClusterAgent
     {
         get
         {
+            // Asked for every operation a node routes: rebuilt only after something it depends on changed.
+            var cached = Volatile.Read(ref _homes);
+            if (cached is not null)
+            {
+                return cached;
+            }
+
+            var version = Interlocked.Read(ref _placementVersion);
             var homes = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var resource in _localResources())
             {
@@ -41,10 +49,22 @@ public sealed partial class ClusterAgent
                         }
                     }
                 }
+
+                if (Interlocked.Read(ref _placementVersion) == version)
+                {
+                    Volatile.Write(ref _homes, homes);
+                }
             }
 
             return homes;
         }
+    }
+
+    /// <summary>Forgets the placement built from earlier reports (after any change of resources, members or liveness).</summary>
+    private void InvalidatePlacement()
+    {
+        Interlocked.Increment(ref _placementVersion);
+        Volatile.Write(ref _homes, null);
     }
 
     /// <inheritdoc/>

@@ -46,6 +46,8 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     private DateTimeOffset _leadingSince;
     private DateTimeOffset _started;
     private DateTimeOffset? _lastEvaluated;
+    private Dictionary<string, string>? _homes;
+    private long _placementVersion;
     private DateTimeOffset _listenUntil;
 
     /// <summary>Creates the agent and loads the persisted state; call <see cref="RunAsync"/> to take part.</summary>
@@ -304,6 +306,9 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     /// <summary>Sends this node's state to every member now rather than at the next beat (after a local change).</summary>
     public void AnnounceSoon() => _ = HeartbeatRoundAsync(CancellationToken.None);
 
+    /// <summary>Tells the agent this node's own resources changed (its placement view is rebuilt).</summary>
+    public void ResourcesChanged() => InvalidatePlacement();
+
     /// <summary>Runs failure detection and the election rule once.</summary>
     public void Evaluate()
     {
@@ -317,6 +322,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
                 if (peer.ReportedAlive != alive && (alive || peer.LastSeen is not null))
                 {
                     peer.ReportedAlive = alive;
+                    InvalidatePlacement();
                     if (alive)
                     {
                         Log.MemberUp(_logger, address);
@@ -420,7 +426,12 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
                 var peer = PeerOf(message.Address);
                 peer.LastSeen = now;
                 peer.Epoch = message.Epoch;
-                peer.Resources = message.Resources;
+                if (!peer.Resources.SequenceEqual(message.Resources, StringComparer.Ordinal))
+                {
+                    peer.Resources = message.Resources;
+                    InvalidatePlacement();
+                }
+
                 peer.InFlight = message.InFlight;
                 peer.Awaited = false;
             }
@@ -471,6 +482,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         _members.Clear();
         _members.UnionWith(members);
         _membersVersion = version;
+        InvalidatePlacement();
         foreach (var address in _peers.Keys.Where(a => !_members.Contains(a)).ToList())
         {
             _peers.Remove(address);

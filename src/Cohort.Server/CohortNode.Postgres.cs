@@ -99,6 +99,7 @@ public sealed partial class CohortNode
             }
 
             _postgres[resource] = engine;
+            Cluster.ResourcesChanged();
             Host.AddEngine(engine);
         }
 

@@ -206,6 +206,7 @@ public sealed partial class CohortNode : IAsyncDisposable
             }, Loggers.CreateLogger("Cohort.Engines"));
             _engines[resource] = engine;
             Host?.AddEngine(engine);
+            Cluster.ResourcesChanged();
             return engine;
         }
     }

@@ -42,6 +42,29 @@ public sealed class SeedEndpointTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PrepareThenCommit_DrivenByTheSeedClient_WaitsForTheClientsDecision()
+    {
+        var node = _cluster.Nodes[1];
+        var payload = new JsonObject { ["table"] = "users", ["values"] = new JsonObject { ["id"] = 50, ["name"] = "held" } };
+        var prepared = await _cluster.Api.PostAsync(node, "prepare", new JsonObject { ["transaction_id"] = "seed-tx-50", ["payload"] = payload });
+        Assert.True(prepared.Status == 200 && prepared.Body["status"]!.GetValue<string>() == "READY", prepared.ToString());
+
+        // The node's termination sweep runs every second; no coordinator knows this transaction,
+        // and none may presume it aborted: it is the client's to decide.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var committed = await _cluster.Api.PostAsync(node, "commit", new JsonObject { ["transaction_id"] = "seed-tx-50" });
+        Assert.True(committed.Status == 200, committed.ToString());
+        var rows = await _cluster.ReadOneAsync(TestCluster.DefaultShard(node), Ops.Sql("SELECT name FROM users WHERE id = 50"));
+        Assert.Equal("[[\"held\"]]", Ops.Text(rows?["rows"]));
+
+        var second = await _cluster.Api.PostAsync(node, "prepare", new JsonObject { ["transaction_id"] = "seed-tx-51", ["payload"] = new JsonObject { ["table"] = "users", ["values"] = new JsonObject { ["id"] = 51, ["name"] = "dropped" } } });
+        Assert.True(second.Status == 200, second.ToString());
+        Assert.True((await _cluster.Api.PostAsync(node, "abort", new JsonObject { ["transaction_id"] = "seed-tx-51" })).Status == 200);
+        rows = await _cluster.ReadOneAsync(TestCluster.DefaultShard(node), Ops.Sql("SELECT count(*) FROM users WHERE id = 51"));
+        Assert.Equal("[[0]]", Ops.Text(rows?["rows"]));
+    }
+
+    [Fact]
     public async Task Transaction_SeedPayload_InsertsOnEveryShardOrNowhere()
     {
         var insert = new JsonObject { ["payload"] = new JsonObject { ["table"] = "users", ["values"] = new JsonObject { ["id"] = 1, ["name"] = "ann" } } };

@@ -28,7 +28,7 @@ internal static class SeedEndpoints
             {
                 var payload = WireFormat.Field(body, "payload");
                 await engine.ApplyAsync(new TransactionContext(txId, node.Time.GetUtcNow() + node.Options.CoordinatorTimeout), Operation.FromValue(Payload(payload)), c.RequestAborted);
-                var vote = await engine.PrepareAsync(txId, new PrepareInfo(null), c.RequestAborted);
+                var vote = await engine.PrepareAsync(txId, new PrepareInfo(ClientCoordinator), c.RequestAborted);
                 if (vote.IsNo)
                 {
                     return NodeMiddleware.Json(Value.Map(("status", "ABORT"), ("error", Value.From(vote.Reason))), 500);
@@ -75,6 +75,13 @@ internal static class SeedEndpoints
                 success ? 200 : result.Outcome.IsInDoubt ? 202 : 409);
         }));
     }
+
+    /// <summary>
+    /// The coordinator recorded for a transaction prepared through the seed's <c>/prepare</c>: the calling client,
+    /// which decides with <c>/commit</c> or <c>/abort</c>. No node may decide it instead (the cluster's coordinators
+    /// never heard of it and would presume it aborted), so it stays prepared until the client says.
+    /// </summary>
+    internal const string ClientCoordinator = "client:seed";
 
     private static ITransactionalEngine DefaultEngine(CohortNode node) =>
         node.Host.GetEngine(node.LocalDefaultShard) ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Node {node.Address} has no {node.LocalDefaultShard}.", isTransient: false);

@@ -11,6 +11,12 @@ internal sealed class ClusterDecisionSource(string self, NodeClient client, Func
 {
     public async ValueTask<DecisionAnswer> QueryDecisionAsync(string? coordinator, TxId txId, CancellationToken cancellationToken)
     {
+        if (coordinator == Endpoints.SeedEndpoints.ClientCoordinator)
+        {
+            // The seed client that called /prepare decides, through /commit or /abort.
+            return DecisionAnswer.Pending;
+        }
+
         var node = coordinator ?? master() ?? throw new CohortException(CoordinationErrorCodes.Unavailable, "No master is known.", isTransient: true);
         if (node == self)
         {

@@ -46,6 +46,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     private DateTimeOffset _leadingSince;
     private DateTimeOffset _started;
     private DateTimeOffset? _lastEvaluated;
+    private long _claimedEpoch;
     private Dictionary<string, string>? _homes;
     private long _placementVersion;
     private DateTimeOffset _listenUntil;
@@ -105,7 +106,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     /// <summary>The settings.</summary>
     public ClusterOptions Options => _options;
 
-    /// <inheritdoc/>
+    /// <summary>The newest epoch this node knows (whoever claimed it).</summary>
     public long Epoch
     {
         get
@@ -113,6 +114,22 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
             lock (_sync)
             {
                 return _epoch;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The epoch of this node's own claim, kept after it steps down: a deposed master's messages must carry its old
+    /// epoch (which participants refuse), never its successor's.
+    /// </remarks>
+    long ILeadership.Epoch
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _claimedEpoch;
             }
         }
     }
@@ -248,14 +265,32 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         var tick = _options.Heartbeat / 4;
         using var timer = new PeriodicTimer(tick > TimeSpan.Zero ? tick : _options.Heartbeat, _time);
         var beat = 0;
+        lock (_sync)
+        {
+            // The startup grace counts from here: opening engines and recovery before this may take long.
+            _started = _time.GetUtcNow();
+        }
+
         do
         {
-            if (beat++ % 4 == 0)
+            try
             {
-                await BeatAsync(cancellationToken).ConfigureAwait(false);
-            }
+                if (beat++ % 4 == 0)
+                {
+                    await BeatAsync(cancellationToken).ConfigureAwait(false);
+                }
 
-            Evaluate();
+                Evaluate();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // Saving cluster.json failed, say: the loop must go on (a node that stops heartbeating looks dead).
+                Log.LoopFailed(_logger, e);
+            }
         }
         while (await WaitAsync(timer, cancellationToken).ConfigureAwait(false));
     }
@@ -358,6 +393,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
                 _epoch++;
                 _master = Self;
                 _leading = true;
+                _claimedEpoch = _epoch;
                 _leadingSince = now;
                 claimed = _epoch;
                 Log.BecameMaster(_logger, Self, _epoch, string.Join(", ", _members.Where(m => IsAliveLocked(m, now))));

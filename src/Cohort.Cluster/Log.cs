@@ -31,6 +31,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7008, Level = LogLevel.Debug, Message = "join through {Via} failed: {Reason}")]
     public static partial void JoinFailed(ILogger logger, string via, string reason);
 
+    [LoggerMessage(EventId = 7010, Level = LogLevel.Error, Message = "cluster loop step failed; continuing")]
+    public static partial void LoopFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 7009, Level = LogLevel.Information, Message = "master {Master} is down; waiting for {Candidate} to take over")]
     public static partial void AwaitingCandidate(ILogger logger, string? master, string candidate);
 }

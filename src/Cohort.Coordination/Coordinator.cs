@@ -114,6 +114,11 @@ public sealed partial class Coordinator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(resource);
         ThrowIfDisposed();
         var tx = Get(txId);
+        if (!IsLeader)
+        {
+            throw new CohortException(CoordinationErrorCodes.NoLeader, $"{NodeId} is no longer the master (epoch {Epoch}); abort and retry the transaction.", isTransient: true);
+        }
+
         var node = _placement.NodeOf(resource)
             ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not placed on any node.", isTransient: false);
         await tx.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -99,8 +99,8 @@ public sealed partial class CohortNode
             }
 
             _postgres[resource] = engine;
-            Cluster.ResourcesChanged();
             Host.AddEngine(engine);
+            Cluster.ResourcesChanged();
         }
 
         if (stored.GetValueOrDefault(resource) != dsn)

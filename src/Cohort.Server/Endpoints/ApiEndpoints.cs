@@ -54,9 +54,9 @@ internal static class ApiEndpoints
                     {
                         return NodeMiddleware.Json(await node.Client.GetAsync(member, $"internal/tx/{txId}", c.RequestAborted));
                     }
-                    catch (CohortException e) when (e.Code is ErrorCodes.UnknownTransaction or CoordinationErrorCodes.Unavailable)
+                    catch (Exception e) when (e is CohortException or TimeoutException)
                     {
-                        // Not that node's, or it is gone: ask the next.
+                        // Not that node's, or it is gone or slow: ask the next.
                     }
                 }
 

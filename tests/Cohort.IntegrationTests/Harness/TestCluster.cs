@@ -81,6 +81,13 @@ internal sealed class TestCluster : IAsyncDisposable
             await nodes[0].StartAsync(crashAt?.GetValueOrDefault(0));
             await Task.WhenAll(nodes.Skip(1).Select((n, i) => n.StartAsync(crashAt?.GetValueOrDefault(i + 1))));
             await cluster.WaitAllAliveAsync();
+
+            // And the master confirmed as leader (it must have heard from every member first), so that the first
+            // transaction of a test is not refused with no_leader.
+            await Wait.UntilAsync(
+                async () => (await cluster.Api.GetAsync(nodes[0], "role")).Body["leader"]?.GetValue<bool>() == true,
+                Wait.Long,
+                $"{nodes[0]} confirmed as the leader");
             output?.WriteLine($"cluster up in {root}: {string.Join(", ", nodes)}");
             return cluster;
         }

@@ -1,4 +1,5 @@
 using Cohort.Cluster;
+using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Tests.TestSupport;
 
@@ -97,6 +98,8 @@ public sealed class ClusterAgentTests : IDisposable
         var agents = Start("n1", "n2", "n3");
         await StepAsync(3);
         Assert.True(agents[0].IsLeader);
+        var claimed = ((ILeadership)agents[0]).Epoch;
+        Assert.Equal(agents[0].Epoch, claimed);
 
         _network.Pause("n1");
         await StepAsync(4);
@@ -113,6 +116,11 @@ public sealed class ClusterAgentTests : IDisposable
         Assert.False(agents[0].IsMaster);
         Assert.Equal("n2", agents[0].Master);
         Assert.Equal(agents[1].Epoch, agents[0].Epoch);
+
+        // Its coordinator keeps stamping the epoch of its own claim, which participants now refuse — never the
+        // successor's.
+        Assert.Equal(claimed, ((ILeadership)agents[0]).Epoch);
+        Assert.True(((ILeadership)agents[1]).Epoch > claimed);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ internal static class ApiEndpoints
             return NodeMiddleware.Json(Value.Map(("tx_id", handle.TxId.ToString()), ("deadline", WireFormat.Time(handle.Deadline))), 201);
         }));
 
-        app.MapPost("/v1/tx/{id}/ops", async (HttpContext c, string id) => await Forward.OrRun(node, c, async coordinator =>
+        app.MapPost("/v1/tx/{id}/ops", async (HttpContext c, string id) => await Forward.OrRunOwn(node, c, id, async coordinator =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var resource = WireFormat.Str(body, "resource");
@@ -30,10 +30,10 @@ internal static class ApiEndpoints
             return NodeMiddleware.Json(Value.Map(("result", result)));
         }));
 
-        app.MapPost("/v1/tx/{id}/commit", async (HttpContext c, string id) => await Forward.OrRun(node, c, async coordinator =>
+        app.MapPost("/v1/tx/{id}/commit", async (HttpContext c, string id) => await Forward.OrRunOwn(node, c, id, async coordinator =>
             NodeMiddleware.Json(Outcome(ParseTx(id), await coordinator.CommitAsync(ParseTx(id), c.RequestAborted)))));
 
-        app.MapPost("/v1/tx/{id}/abort", async (HttpContext c, string id) => await Forward.OrRun(node, c, async coordinator =>
+        app.MapPost("/v1/tx/{id}/abort", async (HttpContext c, string id) => await Forward.OrRunOwn(node, c, id, async coordinator =>
             NodeMiddleware.Json(Outcome(ParseTx(id), await coordinator.AbortAsync(ParseTx(id), c.RequestAborted)))));
 
         // A transaction is known to the node that coordinated it, which need not be today's master: this node, the

@@ -11,6 +11,16 @@ internal static class Forward
     // One client for all forwarded calls (a client per request would exhaust sockets); the timeout covers the longest transaction.
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(11) };
 
+    /// <summary>
+    /// For a call on an existing transaction: runs it here when this node's coordinator began it (even if this node
+    /// has since lost the mastership: its commit then aborts, its abort works, and its locks are not left to the
+    /// deadline), else like <see cref="OrRun"/>.
+    /// </summary>
+    public static Task<IResult> OrRunOwn(CohortNode node, HttpContext context, string txId, Func<Coordinator, Task<IResult>> run) =>
+        TxId.TryParse(txId, null, out var id) && node.Coordinator.GetStatus(id) is not null
+            ? run(node.Coordinator)
+            : OrRun(node, context, run);
+
     public static async Task<IResult> OrRun(CohortNode node, HttpContext context, Func<Coordinator, Task<IResult>> run)
     {
         if (node.Cluster.IsLeader)

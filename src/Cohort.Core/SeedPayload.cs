@@ -1,14 +1,14 @@
 using System.Text;
-using Cohort.Core;
 
-namespace Cohort.Postgres;
+namespace Cohort.Core;
 
 /// <summary>
-/// The seed payload <c>{"table","operation":"insert|update|delete|upsert","values":{…},"where":{…}}</c> as one
-/// parameterized PostgreSQL statement. Identifiers follow the SQL engine's rules — letters, digits and <c>_</c>, not
-/// starting with a digit, at most 63 characters — and are quoted in lower case; values are always parameters.
+/// The seed systems' row payload <c>{"table","operation":"insert|update|delete|upsert","values":{…},"where":{…}}</c>
+/// as one parameterized statement that both the SQL engine and PostgreSQL run. Identifiers are plain names —
+/// letters, digits and <c>_</c>, not starting with a digit, at most 63 characters — quoted in lower case; values are
+/// always parameters, never spliced into the text.
 /// </summary>
-internal static class PgPayload
+public static class SeedPayload
 {
     /// <summary>Longest identifier accepted (PostgreSQL's NAMEDATALEN − 1).</summary>
     public const int MaxIdentifierLength = 63;

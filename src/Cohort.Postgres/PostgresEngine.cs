@@ -341,7 +341,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
             }
 
             case "payload":
-                return PgPayload.ToStatement(operation.Arguments);
+                return SeedPayload.ToStatement(operation.Arguments);
             default:
                 throw new CohortException(
                     ErrorCodes.UnknownOperation,

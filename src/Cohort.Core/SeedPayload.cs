@@ -13,6 +13,37 @@ public static class SeedPayload
     /// <summary>Longest identifier accepted (PostgreSQL's NAMEDATALEN − 1).</summary>
     public const int MaxIdentifierLength = 63;
 
+    /// <summary>
+    /// The statement an operation of a SQL resource runs: <c>{"sql": "…", "params": […]}</c> as given, or a seed
+    /// payload (<see cref="ToStatement"/>). <paramref name="kind"/> names the resource kind in the error for any other.
+    /// </summary>
+    public static (string Text, Value[] Parameters) StatementOf(Operation operation, string kind)
+    {
+        switch (operation.Name)
+        {
+            case "sql":
+            {
+                var text = operation.RequiredString("sql");
+                if (!operation.Arguments.TryGetField("params", out var list) || list.IsNull)
+                {
+                    return (text, []);
+                }
+
+                return list.Kind == ValueKind.List
+                    ? (text, [.. list.AsList()])
+                    : throw Bad("Argument 'params' of 'sql' must be a list.");
+            }
+
+            case "payload":
+                return ToStatement(operation.Arguments);
+            default:
+                throw new CohortException(
+                    ErrorCodes.UnknownOperation,
+                    $"Unknown {kind} operation '{operation.Name}'; expected {{\"sql\": \"…\", \"params\": […]}} or a seed payload {{\"table\", \"operation\", \"values\", \"where\"}}.",
+                    isTransient: false);
+        }
+    }
+
     /// <summary>The statement text (<c>$n</c> placeholders) and its parameters.</summary>
     public static (string Text, Value[] Parameters) ToStatement(Value payload)
     {

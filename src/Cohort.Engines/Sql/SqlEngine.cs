@@ -134,30 +134,5 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
     /// <inheritdoc/>
     protected override void DisposeCore() => _store.Dispose();
 
-    private static (string Text, Value[] Parameters) ParseOperation(Operation operation)
-    {
-        switch (operation.Name)
-        {
-            case "sql":
-            {
-                var text = operation.RequiredString("sql");
-                if (!operation.Arguments.TryGetField("params", out var list) || list.IsNull)
-                {
-                    return (text, []);
-                }
-
-                return list.Kind == ValueKind.List
-                    ? (text, [.. list.AsList()])
-                    : throw new CohortException(ErrorCodes.BadOperation, "Argument 'params' of 'sql' must be a list.", isTransient: false);
-            }
-
-            case "payload":
-                return SeedPayload.ToStatement(operation.Arguments);
-            default:
-                throw new CohortException(
-                    ErrorCodes.UnknownOperation,
-                    $"Unknown SQL operation '{operation.Name}'; expected {{\"sql\": \"…\", \"params\": […]}} or a seed payload {{\"table\", \"operation\", \"values\", \"where\"}}.",
-                    isTransient: false);
-        }
-    }
+    private static (string Text, Value[] Parameters) ParseOperation(Operation operation) => SeedPayload.StatementOf(operation, "SQL");
 }

@@ -16,10 +16,14 @@ namespace Cohort.Cli;
 /// master, with one INSERT on each <c>pg:*</c> resource; the baseline is an Npgsql loop doing, on both databases in
 /// parallel, BEGIN / INSERT / PREPARE TRANSACTION (one round trip), then COMMIT PREPARED on both. Rounds alternate
 /// (Cohort, baseline, …) so both see the same machine; the report gives each round and the medians.
+/// With <c>--audited-baseline</c> a third side runs the hand-written loop doing the PostgreSQL work Cohort does: an audit
+/// row (payload, status) inserted before PREPARE TRANSACTION and marked committed afterwards in batches, which tells how
+/// much of the difference is PostgreSQL's work for the audit table and how much is Cohort's own.
 /// </summary>
 internal static class BenchPgCommand
 {
     private const string Table = "bench_pg_rows";
+    private const string AuditTable = "bench_pg_audit";
 
     public static Command Create()
     {
@@ -30,9 +34,10 @@ internal static class BenchPgCommand
         var duration = new Option<string>("--duration") { Description = "Measured time of each round (after its warm-up).", DefaultValueFactory = _ => "10s" };
         var warmup = new Option<string>("--warmup") { Description = "Warm-up of each round, not counted.", DefaultValueFactory = _ => "2s" };
         var rounds = new Option<int>("--rounds") { Description = "Rounds of each side (alternating).", DefaultValueFactory = _ => 3 };
+        var audited = new Option<bool>("--audited-baseline") { Description = "Also run the hand-written loop with an audit row per database, as Cohort writes (table bench_pg_audit)." };
         var command = new Command("bench-pg", "Benchmark atomic inserts into two PostgreSQL databases: Cohort vs a hand-written PREPARE TRANSACTION loop.")
         {
-            addr, resources, dsns, clients, duration, warmup, rounds,
+            addr, resources, dsns, clients, duration, warmup, rounds, audited,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -52,20 +57,36 @@ internal static class BenchPgCommand
                 {
                     await using var create = source.CreateCommand($"CREATE TABLE IF NOT EXISTS {Table} (k text PRIMARY KEY, client integer NOT NULL, n bigint NOT NULL)");
                     await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    if (result.GetValue(audited))
+                    {
+                        // The same shape as Cohort's distributed_tx table.
+                        await using var audit = source.CreateCommand(
+                            $"CREATE TABLE IF NOT EXISTS {AuditTable} (gid text PRIMARY KEY, tx_id text NOT NULL, resource text NOT NULL, status text NOT NULL, payload jsonb, "
+                            + "created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now()); "
+                            + $"CREATE INDEX IF NOT EXISTS {AuditTable}_unsettled ON {AuditTable} (resource) WHERE status = 'prepared'");
+                        await audit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 var warm = Durations.Parse(result.GetValue(warmup)!);
                 var measured = Durations.Parse(result.GetValue(duration)!);
                 var cohort = new List<Round>();
                 var baseline = new List<Round>();
+                var auditedBaseline = new List<Round>();
                 for (var r = 1; r <= result.GetValue(rounds); r++)
                 {
                     var c = await RunCohortAsync(result.GetValue(addr)!, names, n, warm, measured, cancellationToken).ConfigureAwait(false);
                     Console.WriteLine($"round {r} cohort:   {c}");
                     cohort.Add(c);
-                    var b = await RunBaselineAsync(sources, n, warm, measured, cancellationToken).ConfigureAwait(false);
+                    var b = await RunBaselineAsync(sources, n, warm, measured, audit: false, cancellationToken).ConfigureAwait(false);
                     Console.WriteLine($"round {r} baseline: {b}");
                     baseline.Add(b);
+                    if (result.GetValue(audited))
+                    {
+                        var a = await RunBaselineAsync(sources, n, warm, measured, audit: true, cancellationToken).ConfigureAwait(false);
+                        Console.WriteLine($"round {r} baseline+audit: {a}");
+                        auditedBaseline.Add(a);
+                    }
                 }
 
                 var cohortMedian = Median(cohort.Select(x => x.PerSecond));
@@ -74,6 +95,14 @@ internal static class BenchPgCommand
                     $"median: cohort {cohortMedian:F0} tx/s (p50 {Median(cohort.Select(x => x.P50)):F1} ms, p99 {Median(cohort.Select(x => x.P99)):F1} ms); "
                     + $"baseline {baselineMedian:F0} tx/s (p50 {Median(baseline.Select(x => x.P50)):F1} ms, p99 {Median(baseline.Select(x => x.P99)):F1} ms); "
                     + $"ratio {cohortMedian / baselineMedian:F2}"));
+                if (auditedBaseline.Count > 0)
+                {
+                    var auditedMedian = Median(auditedBaseline.Select(x => x.PerSecond));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"median: baseline+audit {auditedMedian:F0} tx/s (p50 {Median(auditedBaseline.Select(x => x.P50)):F1} ms); "
+                        + $"baseline+audit/baseline {auditedMedian / baselineMedian:F2}; cohort/(baseline+audit) {cohortMedian / auditedMedian:F2}"));
+                }
+
                 return 0;
             }
             finally
@@ -110,38 +139,99 @@ internal static class BenchPgCommand
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<Round> RunBaselineAsync(List<NpgsqlDataSource> sources, int clients, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
+    private static async Task<Round> RunBaselineAsync(List<NpgsqlDataSource> sources, int clients, TimeSpan warmup, TimeSpan duration, bool audit, CancellationToken cancellationToken)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        return await MeasureAsync(clients, warmup, duration, async (client, i) =>
+        var committed = audit ? System.Threading.Channels.Channel.CreateUnbounded<(int Source, string Gid)>() : null;
+        var statusWriter = committed is null ? Task.CompletedTask : WriteAuditStatusesAsync(sources, committed.Reader);
+        try
         {
-            var key = $"b{run}-{client}-{i}";
-            var gids = sources.Select((_, d) => $"bench:{run}:{client}:{i}:{d}").ToList();
-            try
+            return await MeasureAsync(clients, warmup, duration, async (client, i) =>
             {
-                await Task.WhenAll(sources.Select(async (source, d) =>
+                var key = $"{(audit ? 'a' : 'b')}{run}-{client}-{i}";
+                var gids = sources.Select((_, d) => $"bench:{run}:{client}:{i}:{d}").ToList();
+                try
                 {
-                    await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                    await using var batch = new NpgsqlBatch(connection);
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-                    var insert = new NpgsqlBatchCommand($"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)");
-                    insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
-                    insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = client });
-                    insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = i });
-                    batch.BatchCommands.Add(insert);
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand($"PREPARE TRANSACTION '{gids[d]}'"));
-                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                })).ConfigureAwait(false);
-            }
-            catch (NpgsqlException)
+                    await Task.WhenAll(sources.Select(async (source, d) =>
+                    {
+                        await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                        await using var batch = new NpgsqlBatch(connection);
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                        var insert = new NpgsqlBatchCommand($"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)");
+                        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+                        insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = client });
+                        insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = i });
+                        batch.BatchCommands.Add(insert);
+                        if (audit)
+                        {
+                            var row = new NpgsqlBatchCommand($"INSERT INTO {AuditTable} (gid, tx_id, resource, status, payload) VALUES ($1, $2, $3, 'prepared', $4)");
+                            row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = gids[d] });
+                            row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"{run}:{client}:{i}" });
+                            row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"db{d}" });
+                            row.Parameters.Add(new NpgsqlParameter<string>
+                            {
+                                TypedValue = ValueJson.Serialize(Value.List(Value.Map(("sql", $"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)"), ("params", Value.List(key, client, i))))),
+                                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb,
+                            });
+                            batch.BatchCommands.Add(row);
+                        }
+
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand($"PREPARE TRANSACTION '{gids[d]}'"));
+                        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    })).ConfigureAwait(false);
+                }
+                catch (NpgsqlException)
+                {
+                    await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"ROLLBACK PREPARED '{gids[d]}'", ignoreErrors: true, cancellationToken))).ConfigureAwait(false);
+                    return false;
+                }
+
+                await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"COMMIT PREPARED '{gids[d]}'", ignoreErrors: false, cancellationToken))).ConfigureAwait(false);
+                for (var d = 0; d < gids.Count; d++)
+                {
+                    committed?.Writer.TryWrite((d, gids[d]));
+                }
+
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            committed?.Writer.TryComplete();
+            await statusWriter.ConfigureAwait(false);
+        }
+    }
+
+    // As Cohort marks audit rows committed: off the commit path, many rows per UPDATE, without waiting for the WAL flush.
+    private static async Task WriteAuditStatusesAsync(List<NpgsqlDataSource> sources, System.Threading.Channels.ChannelReader<(int Source, string Gid)> reader)
+    {
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
+            var gids = sources.Select(_ => new List<string>()).ToList();
+            while (reader.TryRead(out var item))
             {
-                await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"ROLLBACK PREPARED '{gids[d]}'", ignoreErrors: true, cancellationToken))).ConfigureAwait(false);
-                return false;
+                gids[item.Source].Add(item.Gid);
             }
 
-            await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"COMMIT PREPARED '{gids[d]}'", ignoreErrors: false, cancellationToken))).ConfigureAwait(false);
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+            for (var d = 0; d < sources.Count; d++)
+            {
+                if (gids[d].Count == 0)
+                {
+                    continue;
+                }
+
+                await using var connection = await sources[d].OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+                await using var batch = new NpgsqlBatch(connection);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
+                var update = new NpgsqlBatchCommand($"UPDATE {AuditTable} SET status = 'committed', updated_at = now() WHERE gid = ANY($1) AND status <> 'committed'");
+                update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. gids[d]] });
+                batch.BatchCommands.Add(update);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+                await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
     }
 
     private static async Task RunAsync(NpgsqlDataSource source, string text, bool ignoreErrors, CancellationToken cancellationToken)

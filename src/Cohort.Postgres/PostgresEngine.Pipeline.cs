@@ -142,7 +142,7 @@ public sealed partial class PostgresEngine
     {
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+            await using var connection = await _internalSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
             return await ScalarAsync<bool>(connection, "SELECT EXISTS (SELECT 1 FROM pg_prepared_xacts WHERE gid = $1)", [Value.From(gid)], CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException)

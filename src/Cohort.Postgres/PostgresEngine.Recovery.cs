@@ -128,7 +128,7 @@ public sealed partial class PostgresEngine
         var seen = new HashSet<TxId>();
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = await _internalSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (var command = new NpgsqlCommand(
                 "SELECT gid, prepared, now() - prepared >= $1 FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE 'cohort:%'",
                 connection))

@@ -34,6 +34,10 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
 
     private readonly PostgresOptions _options;
     private readonly NpgsqlDataSource _dataSource;
+
+    // Connections that run only Cohort's own fixed statements (COMMIT/ROLLBACK PREPARED, audit status, recovery scans):
+    // no session state to reset, so no DISCARD ALL before each use. User statements run on _dataSource, which resets.
+    private readonly NpgsqlDataSource _internalSource;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<TxId, PgTransaction> _active = new();
@@ -45,12 +49,13 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
     private Task _statusWriter = Task.CompletedTask;
     private int _disposed;
 
-    private PostgresEngine(string name, PostgresOptions options, NpgsqlDataSource dataSource, ILogger logger)
+    private PostgresEngine(string name, PostgresOptions options, NpgsqlDataSource dataSource, NpgsqlDataSource internalSource, ILogger logger)
     {
         Name = name;
         GlobalName = options.GlobalName ?? name;
         _options = options;
         _dataSource = dataSource;
+        _internalSource = internalSource;
         _logger = logger;
         _time = options.TimeProvider;
         Clock = new HybridClock(_time);
@@ -98,7 +103,9 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         }
 
         var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
-        var engine = new PostgresEngine(resource, options, dataSource, logger ?? NullLogger.Instance);
+        builder.NoResetOnClose = true;
+        builder.ApplicationName += " (internal)";
+        var engine = new PostgresEngine(resource, options, dataSource, NpgsqlDataSource.Create(builder.ConnectionString), logger ?? NullLogger.Instance);
         try
         {
             await engine.InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -248,6 +255,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
 
         _active.Clear();
         await _dataSource.DisposeAsync().ConfigureAwait(false);
+        await _internalSource.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
 

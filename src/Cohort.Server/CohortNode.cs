@@ -90,7 +90,14 @@ public sealed partial class CohortNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Directory.CreateDirectory(options.DataDirectory);
-        var builder = WebApplication.CreateSlimBuilder();
+        // No configuration file is read, so nothing is watched: by default the host watches its content root (the current
+        // directory) recursively for appsettings changes, and a data directory below it made every WAL write, every
+        // snapshot and (for PostgreSQL run from there) every database write an event this process handled.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         if (loggers is null)
         {

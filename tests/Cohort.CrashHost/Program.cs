@@ -14,6 +14,9 @@ namespace Cohort.CrashHost;
 /// forever; each writes keys <c>w{i}:{n}:{k}</c> = n and prints <c>ACK i n</c> after commit returns.
 /// <c>prepare &lt;dir&gt; &lt;resource&gt; &lt;opsJson&gt;</c> — applies the operations (a JSON array of operations) in one
 /// transaction, prepares it and prints <c>PREPARED txid</c>, then waits to be killed.
+/// <c>sql-commit-loop &lt;dir&gt; &lt;resource&gt; [iterations]</c> — for i = 0, 1, … (at most <c>iterations</c>, default
+/// 10,000) commits one-phase a transaction that creates table <c>t{i}</c>, its index <c>t{i}_k</c> and rows
+/// (1, 'a{i}'), (2, 'b{i}'), and prints <c>ACK i</c> after the commit returned.
 /// </remarks>
 internal static class Program
 {
@@ -21,7 +24,7 @@ internal static class Program
     {
         if (args.Length < 3)
         {
-            await Console.Error.WriteLineAsync("usage: Cohort.CrashHost writers|prepare <dir> <resource> ...");
+            await Console.Error.WriteLineAsync("usage: Cohort.CrashHost writers|prepare|sql-commit-loop <dir> <resource> ...");
             return 2;
         }
 
@@ -35,6 +38,9 @@ internal static class Program
                 return 0;
             case "prepare":
                 await PrepareAsync(engine, args[3]);
+                return 0;
+            case "sql-commit-loop":
+                await RunSqlCommitLoopAsync(engine, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10_000);
                 return 0;
             default:
                 await Console.Error.WriteLineAsync($"unknown command {args[0]}");
@@ -77,5 +83,26 @@ internal static class Program
         var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo("test-coordinator"), CancellationToken.None);
         Console.WriteLine(vote.Kind == VoteKind.Yes ? $"PREPARED {tx.Id}" : $"VOTE {vote}");
         await Task.Delay(Timeout.Infinite);
+    }
+
+    private static async Task RunSqlCommitLoopAsync(ITransactionalEngine engine, int iterations)
+    {
+        static Operation Sql(string text) => Operation.Create("sql", ("sql", text));
+
+        Console.WriteLine("READY");
+        Console.Out.Flush();
+        for (var i = 0; i < iterations; i++)
+        {
+            var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(30));
+            await engine.ApplyAsync(tx, Sql($"CREATE TABLE t{i} (id BIGINT PRIMARY KEY, k TEXT)"), CancellationToken.None);
+            await engine.ApplyAsync(tx, Sql($"CREATE INDEX t{i}_k ON t{i} (k)"), CancellationToken.None);
+            await engine.ApplyAsync(tx, Sql($"INSERT INTO t{i} VALUES (1, 'a{i}'), (2, 'b{i}')"), CancellationToken.None);
+            await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), CancellationToken.None);
+            Console.WriteLine($"ACK {i}");
+            Console.Out.Flush();
+        }
+
+        Console.WriteLine("DONE");
+        Console.Out.Flush();
     }
 }

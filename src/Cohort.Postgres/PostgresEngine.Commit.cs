@@ -105,16 +105,10 @@ public sealed partial class PostgresEngine
     {
         ThrowIfDisposed();
         Clock.Observe(commitTimestamp);
-        if (_active.TryGetValue(tx, out var t))
+        if (await EnterAsync(tx, cancellationToken).ConfigureAwait(false) is { } t)
         {
-            await t.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (t.DoubtfulBackend is not null)
-                {
-                    await ResolveDoubtAsync(t, cancellationToken).ConfigureAwait(false);
-                }
-
                 switch (t.State)
                 {
                     case PgTransactionState.Active:
@@ -155,16 +149,10 @@ public sealed partial class PostgresEngine
     {
         ThrowIfDisposed();
         Clock.Observe(commitTimestamp);
-        if (_active.TryGetValue(tx, out var t))
+        if (await EnterAsync(tx, cancellationToken).ConfigureAwait(false) is { } t)
         {
-            await t.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (t.DoubtfulBackend is not null)
-                {
-                    await ResolveDoubtAsync(t, cancellationToken).ConfigureAwait(false);
-                }
-
                 switch (t.State)
                 {
                     case PgTransactionState.Committed:
@@ -288,6 +276,32 @@ public sealed partial class PostgresEngine
 
         // Unknown: an abort that arrived before the transaction's first operation, which must then be refused.
         Remember(tx, PgTransactionState.Aborted);
+    }
+
+    // The transaction this process knows, its gate taken and any doubt about its last statement resolved; null when
+    // it is not known here. The caller releases the gate.
+    private async ValueTask<PgTransaction?> EnterAsync(TxId tx, CancellationToken cancellationToken)
+    {
+        if (!_active.TryGetValue(tx, out var t))
+        {
+            return null;
+        }
+
+        await t.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (t.DoubtfulBackend is not null)
+            {
+                await ResolveDoubtAsync(t, cancellationToken).ConfigureAwait(false);
+            }
+
+            return t;
+        }
+        catch
+        {
+            t.Gate.Release();
+            throw;
+        }
     }
 
     // COMMIT PREPARED; when the gid is gone, the audit row (visible only once the transaction committed) tells.

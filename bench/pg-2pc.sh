@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Two-phase commit across two PostgreSQL databases on one local server: Cohort (two nodes, each homing pg:default on
-# its own database, transactions through /v1/batch) against a hand-written Npgsql PREPARE TRANSACTION loop, in one run
-# (cohort bench-pg alternates the two). Starts its own PostgreSQL (initdb in a temp dir, as the postgres user when run
-# as root) and its own nodes, and stops them by pid at the end.
-# Usage: bench/pg-2pc.sh [cohort bench-pg options, e.g. --clients 32 --duration 10s --rounds 3]
+# Two-phase commit across two PostgreSQL databases on one local server: Cohort (transactions through /v1/batch) against
+# a hand-written Npgsql PREPARE TRANSACTION loop, in one run (cohort bench-pg alternates the sides). Starts its own
+# PostgreSQL (initdb in a temp dir, as the postgres user when run as root) and its own nodes, and stops them by pid.
+#   --nodes 1 (default): one node homes both databases (pg:default and pg:b), as one hand-written process does;
+#   --nodes 2: two nodes, each homing pg:default on its own database (the seed's one-database-per-node layout), so
+#              every transaction also crosses from the master to the other node over HTTP.
+# Usage: bench/pg-2pc.sh [--nodes 1|2] [cohort bench-pg options, e.g. --clients 32 --duration 10s --rounds 3 --audited-baseline]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+nodes=1
+if [ "${1:-}" = "--nodes" ]; then nodes="$2"; shift 2; fi
+case "$nodes" in 1|2) ;; *) echo "--nodes must be 1 or 2"; exit 2 ;; esac
 
 art="${COHORT_BENCH_ARTIFACTS:-/tmp/cohort-bench-pg-art}"
 [ -n "${COHORT_BENCH_NO_BUILD:-}" ] || dotnet build src/Cohort.Cli -c Release --artifacts-path "$art" -nologo -v quiet >/dev/null
@@ -42,14 +47,23 @@ dsn() { echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=$1"; }
 
 a=127.0.0.1:7191
 b=127.0.0.1:7192
-dotnet "$cohort" start-master --addr "$a" --nodes "$a,$b" --data-dir "$root/n1" --dsn "$(dsn bench_a)" >"$root/n1.log" 2>&1 &
-pids+=($!)
-dotnet "$cohort" start-node --addr "$b" --nodes "$a,$b" --data-dir "$root/n2" --dsn "$(dsn bench_b)" >"$root/n2.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do
-  if [ "$(curl -sf "http://$a/v1/resources" | grep -o 'pg:default@' | wc -l)" -ge 2 ]; then break; fi
-  sleep 0.5
-done
+if [ "$nodes" = 1 ]; then
+  dotnet "$cohort" start-master --addr "$a" --data-dir "$root/n1" --dsn "$(dsn bench_a)" >"$root/n1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 120); do curl -sf "http://$a/v1/resources" | grep -q 'pg:default@' && break; sleep 0.5; done
+  curl -sf -X POST "http://$a/v1/resources" -H 'content-type: application/json' -d "{\"name\":\"pg:b\",\"dsn\":\"$(dsn bench_b)\"}" >/dev/null
+  resources="pg:default@$a,pg:b"
+else
+  dotnet "$cohort" start-master --addr "$a" --nodes "$a,$b" --data-dir "$root/n1" --dsn "$(dsn bench_a)" >"$root/n1.log" 2>&1 &
+  pids+=($!)
+  dotnet "$cohort" start-node --addr "$b" --nodes "$a,$b" --data-dir "$root/n2" --dsn "$(dsn bench_b)" >"$root/n2.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 120); do
+    if [ "$(curl -sf "http://$a/v1/resources" | grep -o 'pg:default@' | wc -l)" -ge 2 ]; then break; fi
+    sleep 0.5
+  done
+  resources="pg:default@$a,pg:default@$b"
+fi
 
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-dotnet "$cohort" bench-pg --addr "$a" --resources "pg:default@$a,pg:default@$b" --dsn "$(dsn bench_a)" --dsn "$(dsn bench_b)" "$@"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); Cohort nodes: $nodes"
+dotnet "$cohort" bench-pg --addr "$a" --resources "$resources" --dsn "$(dsn bench_a)" --dsn "$(dsn bench_b)" "$@"

@@ -17,8 +17,8 @@ namespace Cohort.Cli;
 /// parallel, BEGIN / INSERT / PREPARE TRANSACTION (one round trip), then COMMIT PREPARED on both. Rounds alternate
 /// (Cohort, baseline, …) so both see the same machine; the report gives each round and the medians.
 /// With <c>--audited-baseline</c> a third side runs the hand-written loop doing the PostgreSQL work Cohort does: an audit
-/// row (payload, status) inserted before PREPARE TRANSACTION and marked committed afterwards in batches, which tells how
-/// much of the difference is PostgreSQL's work for the audit table and how much is Cohort's own.
+/// row (payload, status) inserted before PREPARE TRANSACTION, which tells how much of the difference is PostgreSQL's work
+/// for the audit table and how much is Cohort's own.
 /// </summary>
 internal static class BenchPgCommand
 {
@@ -142,96 +142,49 @@ internal static class BenchPgCommand
     private static async Task<Round> RunBaselineAsync(List<NpgsqlDataSource> sources, int clients, TimeSpan warmup, TimeSpan duration, bool audit, CancellationToken cancellationToken)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
-        var committed = audit ? System.Threading.Channels.Channel.CreateUnbounded<(int Source, string Gid)>() : null;
-        var statusWriter = committed is null ? Task.CompletedTask : WriteAuditStatusesAsync(sources, committed.Reader);
-        try
+        return await MeasureAsync(clients, warmup, duration, async (client, i) =>
         {
-            return await MeasureAsync(clients, warmup, duration, async (client, i) =>
+            var key = $"{(audit ? 'a' : 'b')}{run}-{client}-{i}";
+            var gids = sources.Select((_, d) => $"bench:{run}:{client}:{i}:{d}").ToList();
+            try
             {
-                var key = $"{(audit ? 'a' : 'b')}{run}-{client}-{i}";
-                var gids = sources.Select((_, d) => $"bench:{run}:{client}:{i}:{d}").ToList();
-                try
+                await Task.WhenAll(sources.Select(async (source, d) =>
                 {
-                    await Task.WhenAll(sources.Select(async (source, d) =>
+                    await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    await using var batch = new NpgsqlBatch(connection);
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
+                    var insert = new NpgsqlBatchCommand($"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)");
+                    insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+                    insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = client });
+                    insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = i });
+                    batch.BatchCommands.Add(insert);
+                    if (audit)
                     {
-                        await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                        await using var batch = new NpgsqlBatch(connection);
-                        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-                        var insert = new NpgsqlBatchCommand($"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)");
-                        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
-                        insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = client });
-                        insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = i });
-                        batch.BatchCommands.Add(insert);
-                        if (audit)
+                        var row = new NpgsqlBatchCommand($"INSERT INTO {AuditTable} (gid, tx_id, resource, status, payload) VALUES ($1, $2, $3, 'committed', $4)");
+                        row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = gids[d] });
+                        row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"{run}:{client}:{i}" });
+                        row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"db{d}" });
+                        row.Parameters.Add(new NpgsqlParameter<string>
                         {
-                            var row = new NpgsqlBatchCommand($"INSERT INTO {AuditTable} (gid, tx_id, resource, status, payload) VALUES ($1, $2, $3, 'prepared', $4)");
-                            row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = gids[d] });
-                            row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"{run}:{client}:{i}" });
-                            row.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"db{d}" });
-                            row.Parameters.Add(new NpgsqlParameter<string>
-                            {
-                                TypedValue = ValueJson.Serialize(Value.List(Value.Map(("sql", $"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)"), ("params", Value.List(key, client, i))))),
-                                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb,
-                            });
-                            batch.BatchCommands.Add(row);
-                        }
+                            TypedValue = ValueJson.Serialize(Value.List(Value.Map(("sql", $"INSERT INTO {Table} (k, client, n) VALUES ($1, $2, $3)"), ("params", Value.List(key, client, i))))),
+                            NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb,
+                        });
+                        batch.BatchCommands.Add(row);
+                    }
 
-                        batch.BatchCommands.Add(new NpgsqlBatchCommand($"PREPARE TRANSACTION '{gids[d]}'"));
-                        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                    })).ConfigureAwait(false);
-                }
-                catch (NpgsqlException)
-                {
-                    await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"ROLLBACK PREPARED '{gids[d]}'", ignoreErrors: true, cancellationToken))).ConfigureAwait(false);
-                    return false;
-                }
-
-                await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"COMMIT PREPARED '{gids[d]}'", ignoreErrors: false, cancellationToken))).ConfigureAwait(false);
-                for (var d = 0; d < gids.Count; d++)
-                {
-                    committed?.Writer.TryWrite((d, gids[d]));
-                }
-
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            committed?.Writer.TryComplete();
-            await statusWriter.ConfigureAwait(false);
-        }
-    }
-
-    // As Cohort marks audit rows committed: off the commit path, many rows per UPDATE, without waiting for the WAL flush.
-    private static async Task WriteAuditStatusesAsync(List<NpgsqlDataSource> sources, System.Threading.Channels.ChannelReader<(int Source, string Gid)> reader)
-    {
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None).ConfigureAwait(false);
-            var gids = sources.Select(_ => new List<string>()).ToList();
-            while (reader.TryRead(out var item))
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand($"PREPARE TRANSACTION '{gids[d]}'"));
+                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                })).ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
             {
-                gids[item.Source].Add(item.Gid);
+                await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"ROLLBACK PREPARED '{gids[d]}'", ignoreErrors: true, cancellationToken))).ConfigureAwait(false);
+                return false;
             }
 
-            for (var d = 0; d < sources.Count; d++)
-            {
-                if (gids[d].Count == 0)
-                {
-                    continue;
-                }
-
-                await using var connection = await sources[d].OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-                await using var batch = new NpgsqlBatch(connection);
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
-                var update = new NpgsqlBatchCommand($"UPDATE {AuditTable} SET status = 'committed', updated_at = now() WHERE gid = ANY($1) AND status <> 'committed'");
-                update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. gids[d]] });
-                batch.BatchCommands.Add(update);
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-                await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-        }
+            await Task.WhenAll(sources.Select((source, d) => RunAsync(source, $"COMMIT PREPARED '{gids[d]}'", ignoreErrors: false, cancellationToken))).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task RunAsync(NpgsqlDataSource source, string text, bool ignoreErrors, CancellationToken cancellationToken)

@@ -9,7 +9,6 @@ namespace Cohort.Postgres;
 public sealed partial class PostgresEngine
 {
     private static readonly TimeSpan BackendGoneWait = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan StatusWriteDelay = TimeSpan.FromMilliseconds(100);
 
     /// <inheritdoc/>
     public async ValueTask<Vote> PrepareAsync(TxId tx, PrepareInfo info, CancellationToken cancellationToken)
@@ -63,7 +62,7 @@ public sealed partial class PostgresEngine
             try
             {
                 await using var batch = new NpgsqlBatch(t.Connection);
-                batch.BatchCommands.Add(AuditInsert(gid, tx, "prepared", t.Operations));
+                batch.BatchCommands.Add(AuditInsert(gid, tx, t.Operations));
                 batch.BatchCommands.Add(new NpgsqlBatchCommand($"PREPARE TRANSACTION {Literal(gid)}"));
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -329,7 +328,6 @@ public sealed partial class PostgresEngine
         Remember(tx, PgTransactionState.Committed);
         _recovered.TryRemove(tx, out _);
         Log.Committed(_logger, Name, tx);
-        _committedGids.Writer.TryWrite(gid);
     }
 
     // ROLLBACK PREPARED, tolerating a gid that is gone; never throws. False when the server could not be told.
@@ -387,7 +385,7 @@ public sealed partial class PostgresEngine
         try
         {
             await using var batch = new NpgsqlBatch(connection);
-            batch.BatchCommands.Add(AuditInsert(GidOf(t.Id), t.Id, "committed", t.Operations));
+            batch.BatchCommands.Add(AuditInsert(GidOf(t.Id), t.Id, t.Operations));
             batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -497,58 +495,16 @@ public sealed partial class PostgresEngine
         }
     }
 
-    // Marks audit rows committed, many per statement. Not needed for correctness — a visible row with status 'prepared'
-    // is already a committed transaction (the row commits with it) — so it runs off the commit path, skips the WAL
-    // flush wait, and the recovery scan repeats it for rows a failure or a shutdown left behind.
-    private async Task WriteCommittedStatusesAsync()
+    // The audit row goes into the transaction itself, with its final status: PostgreSQL shows it to nobody until the
+    // transaction commits (COMMIT PREPARED, or COMMIT in one phase), and never if it rolls back, so "committed" is true
+    // from the first moment anyone can read it. (The seed wrote "prepared" and updated it after the commit: a second row
+    // version per transaction, and a window in which a committed transaction's row still said "prepared".)
+    private NpgsqlBatchCommand AuditInsert(string gid, TxId tx, List<Value> operations)
     {
-        var reader = _committedGids.Reader;
-        var gids = new List<string>();
-        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            // Let a batch gather: one UPDATE for many transactions instead of a round trip and a transaction for each.
-            // Real time: a test's fake clock must not hold the statuses back.
-            try
-            {
-                await Task.Delay(StatusWriteDelay, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopping: write what is there now.
-            }
-
-            gids.Clear();
-            while (gids.Count < 1000 && reader.TryRead(out var gid))
-            {
-                gids.Add(gid);
-            }
-
-            try
-            {
-                await using var connection = await _internalSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-                await using var batch = new NpgsqlBatch(connection);
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit TO OFF"));
-                var update = new NpgsqlBatchCommand($"UPDATE {AuditTable} SET status = 'committed', updated_at = now() WHERE gid = ANY($1) AND status <> 'committed'");
-                update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. gids] });
-                batch.BatchCommands.Add(update);
-                batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-                await batch.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The recovery scan sets them later.
-            }
-        }
-    }
-
-    private NpgsqlBatchCommand AuditInsert(string gid, TxId tx, string status, List<Value> operations)
-    {
-        var insert = new NpgsqlBatchCommand($"INSERT INTO {AuditTable} (gid, tx_id, resource, status, payload) VALUES ($1, $2, $3, $4, $5)");
+        var insert = new NpgsqlBatchCommand($"INSERT INTO {AuditTable} (gid, tx_id, resource, status, payload) VALUES ($1, $2, $3, 'committed', $4)");
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = gid });
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tx.ToString() });
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = GlobalName });
-        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = status });
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ValueJson.Serialize(Value.List(System.Collections.Immutable.ImmutableArray.CreateRange(operations))), NpgsqlDbType = NpgsqlDbType.Jsonb });
         return insert;
     }

@@ -73,7 +73,7 @@ public sealed partial class PostgresEngine
                     text,
                     parameters,
                     deadline.Token,
-                    AuditInsert(gid, tx.Id, "prepared", audited),
+                    AuditInsert(gid, tx.Id, audited),
                     new NpgsqlBatchCommand($"PREPARE TRANSACTION {Literal(gid)}")).ConfigureAwait(false);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)

@@ -41,7 +41,7 @@ public sealed partial class PostgresEngine
     /// <summary>
     /// Scans <c>pg_prepared_xacts</c> once: this resource's prepared transactions that this process does not own are
     /// reported by <see cref="GetPrepared"/> from now on (at start-up all of them; later only those older than
-    /// <see cref="PostgresOptions.OrphanGracePeriod"/>). Also marks committed the audit rows a failure left as 'prepared'.
+    /// <see cref="PostgresOptions.OrphanGracePeriod"/>).
     /// </summary>
     /// <returns>How many prepared transactions of this resource wait for recovery.</returns>
     public async Task<int> ScanPreparedAsync(CancellationToken cancellationToken = default)
@@ -79,7 +79,6 @@ public sealed partial class PostgresEngine
         }
 
         var found = await ScanAsync(startup: true, cancellationToken).ConfigureAwait(false);
-        _statusWriter = Task.Run(WriteCommittedStatusesAsync, CancellationToken.None);
         Log.Opened(_logger, Name, Database, _maxPrepared, found);
         if (_options.RecoveryInterval != Timeout.InfiniteTimeSpan)
         {
@@ -155,9 +154,11 @@ public sealed partial class PostgresEngine
                 }
             }
 
-            // A visible audit row still saying 'prepared' belongs to a transaction that committed (the row commits with it).
-            await using (var settle = new NpgsqlCommand($"UPDATE {AuditTable} SET status = 'committed', updated_at = now() WHERE resource = $1 AND status = 'prepared'", connection))
+            // Rows are written 'committed' now; a visible row saying 'prepared' was written by an earlier version, which
+            // updated the status after the commit, and belongs to a transaction that committed (the row commits with it).
+            if (startup)
             {
+                await using var settle = new NpgsqlCommand($"UPDATE {AuditTable} SET status = 'committed', updated_at = now() WHERE resource = $1 AND status = 'prepared'", connection);
                 settle.Parameters.Add(new NpgsqlParameter<string> { TypedValue = GlobalName });
                 await settle.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }

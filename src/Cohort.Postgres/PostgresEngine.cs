@@ -35,7 +35,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
     private readonly PostgresOptions _options;
     private readonly NpgsqlDataSource _dataSource;
 
-    // Connections that run only Cohort's own fixed statements (COMMIT/ROLLBACK PREPARED, audit status, recovery scans):
+    // Connections that run only Cohort's own fixed statements (COMMIT/ROLLBACK PREPARED, audit lookups, recovery scans):
     // no session state to reset, so no DISCARD ALL before each use. User statements run on _dataSource, which resets.
     private readonly NpgsqlDataSource _internalSource;
     private readonly ILogger _logger;
@@ -45,8 +45,6 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
     private readonly ConcurrentQueue<TxId> _finishedOrder = new();
     private readonly ConcurrentDictionary<TxId, PreparedTransaction> _recovered = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly System.Threading.Channels.Channel<string> _committedGids = System.Threading.Channels.Channel.CreateUnbounded<string>(new() { SingleReader = true });
-    private Task _statusWriter = Task.CompletedTask;
     private int _disposed;
 
     private PostgresEngine(string name, PostgresOptions options, NpgsqlDataSource dataSource, NpgsqlDataSource internalSource, ILogger logger)
@@ -240,8 +238,6 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         }
 
         await StopRecoveryAsync().ConfigureAwait(false);
-        _committedGids.Writer.TryComplete();
-        await _statusWriter.ConfigureAwait(false);
         foreach (var t in _active.Values)
         {
             // Open transactions roll back with their connections; prepared ones stay in PostgreSQL for recovery.

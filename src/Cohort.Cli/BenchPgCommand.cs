@@ -50,7 +50,7 @@ internal static class BenchPgCommand
                 return 2;
             }
 
-            var sources = connections.Select(d => new NpgsqlDataSourceBuilder(d) { ConnectionStringBuilder = { MaxPoolSize = n * 2 } }.Build()).ToList();
+            var sources = connections.Select(d => new NpgsqlDataSourceBuilder(d) { ConnectionStringBuilder = { MaxPoolSize = n + 2 } }.Build()).ToList();
             try
             {
                 foreach (var source in sources)

@@ -88,7 +88,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = options.MaxPoolSize, Enlist = false };
+            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = options.TransactionPoolSize, Enlist = false };
         }
         catch (ArgumentException e)
         {
@@ -102,6 +102,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
 
         var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         builder.NoResetOnClose = true;
+        builder.MaxPoolSize = options.MaxPoolSize - options.TransactionPoolSize;
         builder.ApplicationName += " (internal)";
         var engine = new PostgresEngine(resource, options, dataSource, NpgsqlDataSource.Create(builder.ConnectionString), logger ?? NullLogger.Instance);
         try

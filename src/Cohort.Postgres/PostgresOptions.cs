@@ -31,8 +31,14 @@ public sealed class PostgresOptions
     /// <summary>How often <c>pg_prepared_xacts</c> is scanned for prepared transactions to resolve; <see cref="Timeout.InfiniteTimeSpan"/> disables it.</summary>
     public TimeSpan RecoveryInterval { get; init; } = DefaultRecoveryInterval;
 
-    /// <summary>Largest number of pooled connections (one per open transaction).</summary>
+    /// <summary>
+    /// Largest number of connections the resource opens in all: most for open transactions (one each), a fifth (at least
+    /// one, at most 20) for phase-two commits, audit lookups and recovery scans; at least 2.
+    /// </summary>
     public int MaxPoolSize { get; init; } = DefaultMaxPoolSize;
+
+    /// <summary>The part of <see cref="MaxPoolSize"/> for open transactions; the rest runs Cohort's own statements.</summary>
+    internal int TransactionPoolSize => MaxPoolSize - Math.Clamp(MaxPoolSize / 5, 1, 20);
 
     /// <summary>The clock for deadlines and the recovery timer.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -47,7 +53,7 @@ public sealed class PostgresOptions
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RecoveryInterval, TimeSpan.Zero);
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPoolSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPoolSize, 2);
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }
 }

@@ -50,15 +50,7 @@ public sealed partial class PostgresEngine
                 throw Finished(tx.Id, t.State == PgTransactionState.Active ? PgTransactionState.Aborted : t.State);
             }
 
-            var remaining = tx.Deadline - _time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-            {
-                await RollbackActiveAsync(t, "deadline passed").ConfigureAwait(false);
-                throw new CohortException(ErrorCodes.Expired, $"{Name}: transaction {tx.Id} passed its deadline {tx.Deadline:O}.");
-            }
-
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, t.Cancel.Token);
-            deadline.CancelAfter(remaining);
+            using var deadline = await StatementDeadlineAsync(tx, t, cancellationToken).ConfigureAwait(false);
             var gid = GidOf(tx.Id);
             var audited = new List<Value>(t.Operations) { last.ToValue() };
             var backend = 0;
@@ -88,12 +80,7 @@ public sealed partial class PostgresEngine
 
                 // The deadline (or an abort) fired as PREPARE finished: it is prepared, and an abort will find it.
                 Log.InDoubtResolved(_logger, Name, tx.Id, "PREPARE TRANSACTION (cancelled)", "prepared: " + e.Message);
-                t.Begun = true;
-                t.Operations.Add(last.ToValue());
-                await ReleaseConnectionAsync(t).ConfigureAwait(false);
-                t.State = PgTransactionState.Prepared;
-                t.PrepareTimestamp = Clock.Now();
-                t.Coordinator = info.Coordinator;
+                await MarkPreparedAsync(t, last, info).ConfigureAwait(false);
                 return (results.Append(Value.Null).ToList(), Vote.Yes(t.PrepareTimestamp));
             }
             catch (Exception e) when (backend != 0 && PgErrors.IsConnectionFailure(e))
@@ -121,12 +108,7 @@ public sealed partial class PostgresEngine
                 throw PgErrors.Map(Name, e);
             }
 
-            t.Begun = true;
-            t.Operations.Add(last.ToValue());
-            await ReleaseConnectionAsync(t).ConfigureAwait(false);
-            t.State = PgTransactionState.Prepared;
-            t.PrepareTimestamp = Clock.Now();
-            t.Coordinator = info.Coordinator;
+            await MarkPreparedAsync(t, last, info).ConfigureAwait(false);
             Log.Prepared(_logger, Name, tx.Id, gid);
             results.Add(result);
             return (results, Vote.Yes(t.PrepareTimestamp));
@@ -135,6 +117,17 @@ public sealed partial class PostgresEngine
         {
             t.Gate.Release();
         }
+    }
+
+    // The batch's last statement ran and PREPARE TRANSACTION took: the connection goes back, the transaction waits for phase two.
+    private async Task MarkPreparedAsync(PgTransaction t, Operation last, PrepareInfo info)
+    {
+        t.Begun = true;
+        t.Operations.Add(last.ToValue());
+        await ReleaseConnectionAsync(t).ConfigureAwait(false);
+        t.State = PgTransactionState.Prepared;
+        t.PrepareTimestamp = Clock.Now();
+        t.Coordinator = info.Coordinator;
     }
 
     // Whether the gid is prepared now; false when that cannot be read (the caller then rolls back, which is safe either way).

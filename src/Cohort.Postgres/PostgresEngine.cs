@@ -144,15 +144,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
                 throw Finished(tx.Id, t.State);
             }
 
-            var remaining = tx.Deadline - _time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
-            {
-                await RollbackActiveAsync(t, "deadline passed").ConfigureAwait(false);
-                throw new CohortException(ErrorCodes.Expired, $"{Name}: transaction {tx.Id} passed its deadline {tx.Deadline:O}.");
-            }
-
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, t.Cancel.Token);
-            deadline.CancelAfter(remaining);
+            using var deadline = await StatementDeadlineAsync(tx, t, cancellationToken).ConfigureAwait(false);
             try
             {
                 if (t.Connection is null)
@@ -254,6 +246,22 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         await _internalSource.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
+    }
+
+    // A token that fires at the transaction's deadline or when it is aborted; a transaction already past its deadline is
+    // rolled back and refused.
+    private async Task<CancellationTokenSource> StatementDeadlineAsync(TransactionContext tx, PgTransaction t, CancellationToken cancellationToken)
+    {
+        var remaining = tx.Deadline - _time.GetUtcNow();
+        if (remaining <= TimeSpan.Zero)
+        {
+            await RollbackActiveAsync(t, "deadline passed").ConfigureAwait(false);
+            throw new CohortException(ErrorCodes.Expired, $"{Name}: transaction {tx.Id} passed its deadline {tx.Deadline:O}.");
+        }
+
+        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, t.Cancel.Token);
+        deadline.CancelAfter(remaining);
+        return deadline;
     }
 
     // Runs [prefix;] statement [; trailing…] in one round trip and reads the statement's answer (trailing commands return no rows).

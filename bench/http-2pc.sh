@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The issue-5 benchmark: three Cohort nodes on loopback (fsync on), kv:a on the second and kv:b on the third, and
+# `cohort bench` (64 clients, one /v1/batch with a put on each per transaction) against the first. Prints each run's
+# report and, because throughput on a shared host moves with the neighbours, the CPU the three nodes used per
+# committed transaction (from /proc/<pid>/stat), which does not. Stops the nodes it started, by pid.
+# Usage: bench/http-2pc.sh [--runs N] [cohort bench options, e.g. --clients 64 --duration 10s --warmup 3s]
+# Environment: COHORT_BENCH_ARTIFACTS (build output, default /tmp/cohort-bench-http-art), COHORT_BENCH_NO_BUILD=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=3
+if [ "${1:-}" = "--runs" ]; then runs="$2"; shift 2; fi
+
+art="${COHORT_BENCH_ARTIFACTS:-/tmp/cohort-bench-http-art}"
+[ -n "${COHORT_BENCH_NO_BUILD:-}" ] || dotnet build src/Cohort.Cli -c Release --artifacts-path "$art" -nologo -v quiet >/dev/null
+cohort="$art/bin/Cohort.Cli/release/cohort.dll"
+root="$(mktemp -d /tmp/cohort-bench-http-XXXXXX)"
+nodes=127.0.0.1:17101,127.0.0.1:17102,127.0.0.1:17103
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$root"
+}
+trap cleanup EXIT
+
+dotnet "$cohort" start-master --addr 127.0.0.1:17101 --nodes "$nodes" --data-dir "$root/1" >"$root/1.log" 2>&1 &
+pids+=($!)
+dotnet "$cohort" start-node --addr 127.0.0.1:17102 --nodes "$nodes" --data-dir "$root/2" --resource kv:a >"$root/2.log" 2>&1 &
+pids+=($!)
+dotnet "$cohort" start-node --addr 127.0.0.1:17103 --nodes "$nodes" --data-dir "$root/3" --resource kv:b >"$root/3.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do
+  r="$(curl -sf http://127.0.0.1:17101/v1/resources || true)"
+  if grep -q '"kv:a"' <<<"$r" && grep -q '"kv:b"' <<<"$r"; then break; fi
+  sleep 0.5
+done
+
+ticks() { local sum=0; for pid in "${pids[@]}"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
+hz="$(getconf CLK_TCK)"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "warm-up run (JIT), not reported"
+dotnet "$cohort" bench --addr 127.0.0.1:17101 --quiet "$@" >/dev/null
+for run in $(seq 1 "$runs"); do
+  before="$(ticks)"
+  json="$(dotnet "$cohort" bench --addr 127.0.0.1:17101 --quiet --json "$@")"
+  after="$(ticks)"
+  python3 - "$run" "$before" "$after" "$hz" "$json" <<'PY'
+import json, sys
+run, before, after, hz, text = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+r = json.loads(text)
+lat = r.get("latency_ms", {})
+committed = r["committed"]
+# The nodes' CPU over the whole bench process, per transaction it committed (the warm-up's counted at the measured rate).
+total = r["tx_per_s"] * (r["warmup_s"] + r["duration_s"])
+cpu = (after - before) / hz * 1000 / total if total else float("nan")
+print(f"run {run}: {r['tx_per_s']:.0f} tx/s, p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms, abort rate {r['abort_rate']}, "
+      f"nodes' CPU ≈ {cpu:.2f} ms per committed tx")
+PY
+done

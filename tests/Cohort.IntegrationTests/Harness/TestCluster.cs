@@ -253,9 +253,18 @@ internal sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>The transactions the master lists in <paramref name="state"/>.</summary>
-    public async Task<JsonArray> ListAsync(string state)
+    public async Task<JsonArray> ListAsync(string state) =>
+        await TryListAsync(state) ?? throw new Xunit.Sdk.XunitException($"list {state}: no master is confirmed (503 no_leader)");
+
+    // Null while no master is confirmed (503 no_leader: an election or a restarted master's first exchange; retry).
+    private async Task<JsonArray?> TryListAsync(string state)
     {
         var answer = await Api.GetAsync(Master, $"v1/tx?state={state}");
+        if (answer.Status == 503 && answer.Code == "no_leader")
+        {
+            return null;
+        }
+
         Assert.True(answer.Status == 200, $"list {state}: {answer}");
         return answer.Body["transactions"]!.AsArray();
     }
@@ -297,8 +306,13 @@ internal sealed class TestCluster : IAsyncDisposable
                 var settled = true;
                 foreach (var s in new[] { "in-doubt", "preparing", "committing" })
                 {
-                    var list = await ListAsync(s);
-                    if (list.Count > 0)
+                    var list = await TryListAsync(s);
+                    if (list is null)
+                    {
+                        settled = false;
+                        state.Append(CultureInfo.InvariantCulture, $"{s}: no master confirmed yet; ");
+                    }
+                    else if (list.Count > 0)
                     {
                         settled = false;
                         state.Append(CultureInfo.InvariantCulture, $"{s}: {list.ToJsonString()}; ");

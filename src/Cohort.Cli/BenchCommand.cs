@@ -42,6 +42,11 @@ internal static class BenchCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            if (await LoadGeneratorProcess.RelaunchWithoutPgoAsync(cancellationToken).ConfigureAwait(false) is { } exitCode)
+            {
+                return exitCode;
+            }
+
             var output = new CliOutput("bench", result.GetValue(json));
             var names = result.GetValue(resources)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var n = result.GetValue(clients);

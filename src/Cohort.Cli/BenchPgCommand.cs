@@ -41,6 +41,11 @@ internal static class BenchPgCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            if (await LoadGeneratorProcess.RelaunchWithoutPgoAsync(cancellationToken).ConfigureAwait(false) is { } exitCode)
+            {
+                return exitCode;
+            }
+
             var names = result.GetValue(resources)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var connections = result.GetValue(dsns) ?? [];
             var n = result.GetValue(clients);

@@ -45,7 +45,13 @@ internal static class Program
         var resources = new Option<string[]>("--resource") { Description = "A resource this node hosts besides sql:default (repeatable), e.g. kv:users.", AllowMultipleArgumentsPerToken = true };
         var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync logs (experiments only: a crash can lose commits)." };
         var dsn = new Option<string?>("--dsn") { Description = "PostgreSQL connection string of this node's pg:default shard, where the seed payload then runs (default: $POSTGRES_DSN)." };
-        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn };
+        var messages = new Option<string>("--messages")
+        {
+            Description = "How protocol messages travel to other nodes: socket (one WebSocket per node, messages of many transactions sharing frames) or http (one HTTP request each).",
+            DefaultValueFactory = _ => "socket",
+        };
+        messages.AcceptOnlyFromAmong("socket", "http");
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages };
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
@@ -65,6 +71,7 @@ internal static class Program
                     AuthToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN"),
                     Resources = result.GetValue(resources) ?? [],
                     Fsync = !result.GetValue(noFsync),
+                    MessageSockets = result.GetValue(messages) == "socket",
                     Dsn = result.GetValue(dsn) ?? (Environment.GetEnvironmentVariable("POSTGRES_DSN") is { Length: > 0 } envDsn ? envDsn : null),
                 };
                 options.Validate();

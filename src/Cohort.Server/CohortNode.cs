@@ -24,6 +24,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task? _background;
     private HttpParticipantTransport? _transport;
+    private NodeSockets? _sockets;
 
     private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
     {
@@ -127,6 +128,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         {
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
             NodeMiddleware.Use(app, node);
+            app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
             ClusterEndpoints.Map(app, node);
             SeedEndpoints.Map(app, node);
             ApiEndpoints.Map(app, node);
@@ -173,6 +175,11 @@ public sealed partial class CohortNode : IAsyncDisposable
         if (_transport is not null)
         {
             await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_sockets is not null)
+        {
+            await _sockets.DisposeAsync().ConfigureAwait(false);
         }
 
         if (Host is not null)
@@ -284,7 +291,8 @@ public sealed partial class CohortNode : IAsyncDisposable
                     Timeout = Options.CoordinatorTimeout,
                     MaxTimeout = TimeSpan.FromTicks(Math.Max(Options.CoordinatorTimeout.Ticks, CoordinatorOptions.DefaultMaxTimeout.Ticks)),
                 },
-                _transport = new HttpParticipantTransport(Client, Options.Address, Host),
+                _transport = new HttpParticipantTransport(
+                    Options.MessageSockets ? _sockets = new NodeSockets(Options.AuthToken, TimeSpan.FromSeconds(30)) : Client, Options.Address, Host),
                 Cluster,
                 DecisionLog,
                 Time,

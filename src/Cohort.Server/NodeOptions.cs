@@ -52,6 +52,12 @@ public sealed class NodeOptions
     public bool Fsync { get; init; } = true;
 
     /// <summary>
+    /// Whether protocol messages to other nodes travel over one WebSocket per node (<c>/internal/ws</c>, the default)
+    /// rather than as one HTTP request each; the same requests and answers either way.
+    /// </summary>
+    public bool MessageSockets { get; init; } = true;
+
+    /// <summary>
     /// The PostgreSQL connection string of this node's default shard <c>pg:default</c> (<c>--dsn</c>, or <c>POSTGRES_DSN</c>);
     /// null for none. The seed payload of <c>/transaction</c> runs on <c>pg:default</c> of every node that has one.
     /// </summary>

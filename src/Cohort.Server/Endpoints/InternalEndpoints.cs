@@ -11,47 +11,68 @@ namespace Cohort.Server.Endpoints;
 /// <summary>The node-to-node protocol: the coordinator's messages to participant hosts, and decision queries.</summary>
 internal static class InternalEndpoints
 {
+    /// <summary>
+    /// The protocol's requests, by path: served as <c>POST /{path}</c> and as messages on the node-to-node socket
+    /// (<c>GET /internal/ws</c>, <see cref="InternalSocket"/>). Each takes the JSON body and answers a JSON document.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> Handlers(CohortNode node) =>
+        new Dictionary<string, Func<Value, CancellationToken, Task<Value>>>(StringComparer.Ordinal)
+        {
+            ["internal/apply"] = async (body, ct) => Value.Map(("result", await node.Host.ApplyAsync(WireFormat.ReadApply(body), ct))),
+            ["internal/prepare"] = async (body, ct) => WireFormat.VoteValue(await node.Host.PrepareAsync(WireFormat.ReadPrepare(body), ct)),
+            ["internal/batch"] = async (body, ct) => WireFormat.BatchResult(await node.Host.ApplyAndPrepareAsync(WireFormat.ReadBatch(body), ct)),
+            ["internal/commit"] = async (body, ct) =>
+            {
+                await node.Host.CommitAsync(WireFormat.ReadCommit(body), ct);
+                return Value.Map(("ok", true));
+            },
+            ["internal/commit-many"] = async (body, ct) =>
+            {
+                // Each commit gets its own answer; they run concurrently (the engines group their log writes).
+                var requests = WireFormat.List(body, "commits").Select(WireFormat.ReadCommit).ToList();
+                var results = await Task.WhenAll(requests.Select(async request =>
+                {
+                    try
+                    {
+                        await node.Host.CommitAsync(request, ct);
+                        return Value.Map(("ok", true));
+                    }
+                    catch (CohortException e)
+                    {
+                        return Value.Map(("code", e.Code), ("detail", e.Message));
+                    }
+                }));
+                return Value.Map(("results", Value.List(ImmutableArray.Create(results))));
+            },
+            ["internal/commit-one-phase"] = async (body, ct) =>
+            {
+                await node.Host.CommitOnePhaseAsync(WireFormat.ReadOnePhase(body), ct);
+                return Value.Map(("ok", true));
+            },
+            ["internal/abort"] = async (body, ct) =>
+            {
+                await node.Host.AbortAsync(WireFormat.ReadAbort(body), ct);
+                return Value.Map(("ok", true));
+            },
+            ["internal/read"] = async (body, ct) =>
+            {
+                var resource = ClusterAgent.LocalName(WireFormat.Str(body, "resource"));
+                var engine = node.Host.GetEngine(resource)
+                    ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on {node.Address}.", isTransient: false);
+                var result = await engine.ReadAsync(new HlcTimestamp(WireFormat.Long(body, "as_of")), Operation.FromValue(WireFormat.Field(body, "op")), ct);
+                return Value.Map(("result", result));
+            },
+        };
+
     public static void Map(WebApplication app, CohortNode node)
     {
-        app.MapPost("/internal/apply", async (HttpContext c, CancellationToken _) =>
-            NodeMiddleware.Json(Value.Map(("result", await node.Host.ApplyAsync(WireFormat.ReadApply(await NodeMiddleware.ReadJsonAsync(c)), c.RequestAborted)))));
-        app.MapPost("/internal/prepare", async (HttpContext c, CancellationToken _) =>
-            NodeMiddleware.Json(WireFormat.VoteValue(await node.Host.PrepareAsync(WireFormat.ReadPrepare(await NodeMiddleware.ReadJsonAsync(c)), c.RequestAborted))));
-        app.MapPost("/internal/batch", async (HttpContext c, CancellationToken _) =>
-            NodeMiddleware.Json(WireFormat.BatchResult(await node.Host.ApplyAndPrepareAsync(WireFormat.ReadBatch(await NodeMiddleware.ReadJsonAsync(c)), c.RequestAborted))));
-        app.MapPost("/internal/commit", async (HttpContext c, CancellationToken _) =>
+        var handlers = Handlers(node);
+        foreach (var (path, handler) in handlers)
         {
-            await node.Host.CommitAsync(WireFormat.ReadCommit(await NodeMiddleware.ReadJsonAsync(c)), c.RequestAborted);
-            return NodeMiddleware.Json(Value.Map(("ok", true)));
-        });
-        app.MapPost("/internal/commit-many", async (HttpContext c, CancellationToken _) =>
-        {
-            // Each commit gets its own answer; they run concurrently (the engines group their log writes).
-            var requests = WireFormat.List(await NodeMiddleware.ReadJsonAsync(c), "commits").Select(WireFormat.ReadCommit).ToList();
-            var results = await Task.WhenAll(requests.Select(async request =>
-            {
-                try
-                {
-                    await node.Host.CommitAsync(request, c.RequestAborted);
-                    return Value.Map(("ok", true));
-                }
-                catch (CohortException e)
-                {
-                    return Value.Map(("code", e.Code), ("detail", e.Message));
-                }
-            }));
-            return NodeMiddleware.Json(Value.Map(("results", Value.List(ImmutableArray.Create(results)))));
-        });
-        app.MapPost("/internal/commit-one-phase", async (HttpContext c, CancellationToken _) =>
-        {
-            await node.Host.CommitOnePhaseAsync(WireFormat.ReadOnePhase(await NodeMiddleware.ReadJsonAsync(c)), c.RequestAborted);
-            return NodeMiddleware.Json(Value.Map(("ok", true)));
-        });
-        app.MapPost("/internal/abort", async (HttpContext c, CancellationToken _) =>
-        {
-            await node.Host.AbortAsync(WireFormat.ReadAbort(await NodeMiddleware.ReadJsonAsync(c)), c.RequestAborted);
-            return NodeMiddleware.Json(Value.Map(("ok", true)));
-        });
+            app.MapPost("/" + path, async (HttpContext c, CancellationToken _) => NodeMiddleware.Json(await handler(await NodeMiddleware.ReadJsonAsync(c), c.RequestAborted)));
+        }
+
+        app.Map("/internal/ws", (HttpContext c) => InternalSocket.AcceptAsync(c, handlers, node));
         app.MapGet("/internal/decision/{id}", (string id) =>
         {
             var txId = TxId.TryParse(id, null, out var parsed) ? parsed : throw new CohortException(ErrorCodes.BadJson, $"'{id}' is not a transaction id.", isTransient: false);
@@ -64,14 +85,5 @@ internal static class InternalEndpoints
             ?? throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {id} is not known to {node.Address}.", isTransient: false))));
         app.MapGet("/internal/tx", (HttpContext c) => NodeMiddleware.Json(Value.Map(("transactions", Value.List(
             ImmutableArray.CreateRange(node.Coordinator.List(ApiEndpoints.StateFilter(c)).Select(ApiEndpoints.Status)))))));
-        app.MapPost("/internal/read", async (HttpContext c, CancellationToken _) =>
-        {
-            var body = await NodeMiddleware.ReadJsonAsync(c);
-            var resource = ClusterAgent.LocalName(WireFormat.Str(body, "resource"));
-            var engine = node.Host.GetEngine(resource)
-                ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on {node.Address}.", isTransient: false);
-            var result = await engine.ReadAsync(new HlcTimestamp(WireFormat.Long(body, "as_of")), Operation.FromValue(WireFormat.Field(body, "op")), c.RequestAborted);
-            return NodeMiddleware.Json(Value.Map(("result", result)));
-        });
     }
 }

@@ -20,7 +20,7 @@ internal sealed class CommitBatcher : IAsyncDisposable
     // Two requests in flight per node: one can be building on the node while the next fills.
     private const int Senders = 2;
 
-    private readonly NodeClient _client;
+    private readonly INodeMessages _client;
     private readonly string _node;
     private readonly Channel<(CommitRequest Request, TaskCompletionSource Done)> _queue =
         Channel.CreateUnbounded<(CommitRequest, TaskCompletionSource)>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
@@ -28,7 +28,7 @@ internal sealed class CommitBatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _senders;
 
-    public CommitBatcher(NodeClient client, string node)
+    public CommitBatcher(INodeMessages client, string node)
     {
         _client = client;
         _node = node;

@@ -5,11 +5,11 @@ using Cohort.Core;
 namespace Cohort.Server.Http;
 
 /// <summary>
-/// The coordinator's transport: protocol messages to the participant hosts of other nodes over HTTP
-/// (<c>/internal/…</c>), and straight to this node's own host without a network hop. Participant hosts know a
+/// The coordinator's transport: protocol messages to the participant hosts of other nodes (<c>internal/…</c> requests,
+/// over the node-to-node WebSocket or one HTTP request each, see <see cref="INodeMessages"/>), and straight to this node's own host without a network hop. Participant hosts know a
 /// node's default shard by its local name (<c>sql:default@n</c> is <c>sql:default</c> on n), so names are mapped here.
 /// </summary>
-internal sealed class HttpParticipantTransport(NodeClient client, string self, ParticipantHost local) : IParticipantTransport, IAsyncDisposable
+internal sealed class HttpParticipantTransport(INodeMessages client, string self, ParticipantHost local) : IParticipantTransport, IAsyncDisposable
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<CommitBatcher>> _commits = new(StringComparer.Ordinal);
 

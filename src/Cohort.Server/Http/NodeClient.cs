@@ -9,7 +9,7 @@ namespace Cohort.Server.Http;
 /// Sends JSON requests to other nodes with the cluster's bearer token. A problem response becomes a
 /// <see cref="CohortException"/> with the same code; a node that cannot be reached becomes <c>unavailable</c>.
 /// </summary>
-public sealed class NodeClient : IDisposable
+public sealed class NodeClient : INodeMessages, IDisposable
 {
     private readonly HttpClient _http;
 
@@ -25,6 +25,7 @@ public sealed class NodeClient : IDisposable
     }
 
     /// <summary>POSTs <paramref name="body"/> to <paramref name="path"/> on node <paramref name="node"/> and returns the JSON answer.</summary>
+    /// <remarks>One HTTP request per call.</remarks>
     public async ValueTask<Value> PostAsync(string node, string path, Value body, CancellationToken cancellationToken)
     {
         using var content = new StringContent(ValueJson.Serialize(body), Encoding.UTF8, "application/json");
@@ -66,20 +67,17 @@ public sealed class NodeClient : IDisposable
                     return text.Length == 0 ? Value.Null : ValueJson.Parse(text);
                 }
 
-                var code = CoordinationErrorCodes.Unavailable;
-                var detail = $"Node {node} answered {(int)response.StatusCode} to {request.RequestUri?.AbsolutePath}.";
+                var problem = Value.Null;
                 try
                 {
-                    var problem = ValueJson.Parse(text);
-                    code = WireFormat.OptStr(problem, "code") ?? code;
-                    detail = WireFormat.OptStr(problem, "detail") ?? detail;
+                    problem = ValueJson.Parse(text);
                 }
                 catch (CohortException)
                 {
                     // Not a problem body (a proxy, a crash mid-response): keep the status.
                 }
 
-                throw new CohortException(code, detail, isTransient: (int)response.StatusCode >= 500 || code is ErrorCodes.Wounded or ErrorCodes.LockTimeout);
+                throw ProblemDetails.ToException((int)response.StatusCode, problem, $"Node {node} answered {(int)response.StatusCode} to {request.RequestUri?.AbsolutePath}.");
             }
         }
     }

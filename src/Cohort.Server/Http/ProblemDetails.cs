@@ -31,4 +31,24 @@ public static class ProblemDetails
         ("status", status),
         ("detail", detail),
         ("code", code));
+
+    /// <summary>The code, detail and status a failed request answers with (CohortException codes kept; timeouts are <c>unavailable</c>).</summary>
+    public static (string Code, string Detail, int Status) Of(Exception exception) => exception switch
+    {
+        CohortException e => (e.Code, e.Message, StatusOf(e.Code)),
+        TimeoutException e => (CoordinationErrorCodes.Unavailable, e.Message, 503),
+        OperationCanceledException => (CoordinationErrorCodes.Unavailable, "The request was cancelled.", 503),
+        _ => ("internal", "The node failed to handle the request: " + exception.Message, 500),
+    };
+
+    /// <summary>
+    /// The exception for a problem answer from another node: its code and detail when <paramref name="problem"/> is a
+    /// problem body, else <c>unavailable</c> with <paramref name="fallback"/>. Transient for 5xx, wounds and lock timeouts.
+    /// </summary>
+    public static CohortException ToException(int status, Value problem, string fallback)
+    {
+        var code = problem.Kind == ValueKind.Map && problem.TryGetField("code", out var c) && c.Kind == ValueKind.String ? c.AsString() : CoordinationErrorCodes.Unavailable;
+        var detail = problem.Kind == ValueKind.Map && problem.TryGetField("detail", out var d) && d.Kind == ValueKind.String ? d.AsString() : fallback;
+        return new CohortException(code, detail, isTransient: status >= 500 || code is ErrorCodes.Wounded or ErrorCodes.LockTimeout);
+    }
 }

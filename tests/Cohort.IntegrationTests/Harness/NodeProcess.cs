@@ -60,6 +60,9 @@ internal sealed class NodeProcess : IAsyncDisposable
     /// <summary>Heartbeat intervals of silence before a node counts as down (<c>--misses</c>).</summary>
     public int Misses { get; init; } = 2;
 
+    /// <summary>More command-line arguments for the node (e.g. <c>--messages http</c>).</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
+
     public int Port { get; }
 
     public string Address => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
@@ -153,6 +156,11 @@ internal sealed class NodeProcess : IAsyncDisposable
         {
             info.ArgumentList.Add("--resource");
             info.ArgumentList.Add(resource);
+        }
+
+        foreach (var argument in ExtraArguments)
+        {
+            info.ArgumentList.Add(argument);
         }
 
         if (Dsn is not null)

@@ -62,7 +62,8 @@ internal sealed class TestCluster : IAsyncDisposable
         IReadOnlyDictionary<int, string>? crashAt = null,
         string heartbeat = "300ms",
         int misses = StableMisses,
-        IReadOnlyList<string?>? dsns = null)
+        IReadOnlyList<string?>? dsns = null,
+        IReadOnlyList<string>? nodeArguments = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "cohort-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -71,7 +72,7 @@ internal sealed class TestCluster : IAsyncDisposable
         var nodes = new List<NodeProcess>();
         for (var i = 0; i < resources.Count; i++)
         {
-            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses, Dsn = dsns?.ElementAtOrDefault(i) });
+            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses, Dsn = dsns?.ElementAtOrDefault(i), ExtraArguments = nodeArguments ?? [] });
         }
 
         var cluster = new TestCluster(root, nodes, authToken, output);

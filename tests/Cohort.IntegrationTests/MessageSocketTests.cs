@@ -1,0 +1,133 @@
+using System.Text.Json.Nodes;
+using Cohort.Coordination;
+using Cohort.Core;
+using Cohort.IntegrationTests.Harness;
+using Cohort.Server.Http;
+using Xunit.Abstractions;
+
+namespace Cohort.IntegrationTests;
+
+/// <summary>
+/// The node-to-node message socket (<c>GET /internal/ws</c>, <see cref="NodeSockets"/>) against real node processes:
+/// concurrent requests sharing one socket each get their own answer, problems keep their codes, the bearer token guards
+/// the upgrade, and a node killed under load fails the requests in flight (never a wrong or lost answer) and is reached
+/// again after its restart. Also: a cluster whose nodes send protocol messages as HTTP requests (<c>--messages http</c>)
+/// still commits across nodes. Every other integration test runs over the socket, the nodes' default.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class MessageSocketTests(ITestOutputHelper output)
+{
+    private const string Token = "socket-test-token";
+    private const int Keys = 200;
+
+    [Fact]
+    public async Task ConcurrentRequests_OnOneSocket_EachGetsItsOwnAnswer_ProblemsKeepTheirCodes_TokenRequired()
+    {
+        await using var cluster = await TestCluster.StartAsync([["kv:a"], ["kv:b"]], output, authToken: Token);
+        var node = cluster.Nodes[1];
+        var asOf = await WriteKeysAsync(cluster);
+
+        await using var sockets = new NodeSockets(Token, TimeSpan.FromSeconds(30));
+
+        // 400 reads at once, two per key, all on one socket: every answer must be its own key's value.
+        var reads = Enumerable.Range(0, 2 * Keys).Select(async i =>
+        {
+            var key = i % Keys;
+            var answer = await sockets.PostAsync(node.Address, "internal/read", ReadBody($"k{key}", asOf), CancellationToken.None);
+            return (key, answer);
+        });
+        foreach (var (key, answer) in await Task.WhenAll(reads))
+        {
+            Assert.Equal($"v{key}", WireFormat.Field(answer, "result").AsString());
+        }
+
+        // Problems come back with the code the HTTP endpoint would answer.
+        var unknownPath = await Assert.ThrowsAsync<CohortException>(() => sockets.PostAsync(node.Address, "internal/nothing", Value.Map(), CancellationToken.None).AsTask());
+        Assert.Equal("not_found", unknownPath.Code);
+        var badBody = await Assert.ThrowsAsync<CohortException>(() => sockets.PostAsync(node.Address, "internal/read", Value.Map(("op", "x")), CancellationToken.None).AsTask());
+        Assert.Equal(ErrorCodes.BadJson, badBody.Code);
+        var unknownResource = await Assert.ThrowsAsync<CohortException>(() => sockets.PostAsync(node.Address, "internal/read", ReadBody("k1", asOf, "kv:nowhere"), CancellationToken.None).AsTask());
+        Assert.Equal(CoordinationErrorCodes.UnknownResource, unknownResource.Code);
+
+        // The socket still serves after the problems.
+        Assert.Equal("v7", WireFormat.Field(await sockets.PostAsync(node.Address, "internal/read", ReadBody("k7", asOf), CancellationToken.None), "result").AsString());
+
+        // The upgrade is refused without the right token, and nothing is served on it.
+        await using var stranger = new NodeSockets("wrong-token", TimeSpan.FromSeconds(30));
+        var refused = await Assert.ThrowsAsync<CohortException>(() => stranger.PostAsync(node.Address, "internal/read", ReadBody("k1", asOf), CancellationToken.None).AsTask());
+        Assert.Equal(CoordinationErrorCodes.Unavailable, refused.Code);
+        Assert.Contains("401", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NodeKilledUnderLoad_RequestsFailAsUnavailableOrAnswerCorrectly_ThenTheRestartedNodeIsReachedAgain()
+    {
+        await using var cluster = await TestCluster.StartAsync([["kv:a"], ["kv:b"]], output);
+        var node = cluster.Nodes[1];
+        var asOf = await WriteKeysAsync(cluster);
+        await using var sockets = new NodeSockets(null, TimeSpan.FromSeconds(10));
+
+        var answered = 0;
+        var failed = 0;
+        using var stop = new CancellationTokenSource();
+        var load = Enumerable.Range(0, 16).Select(worker => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested && i < 100_000; i++)
+            {
+                var key = (worker * 31 + i) % Keys;
+                try
+                {
+                    var answer = await sockets.PostAsync(node.Address, "internal/read", ReadBody($"k{key}", asOf), CancellationToken.None);
+                    Assert.Equal($"v{key}", WireFormat.Field(answer, "result").AsString());
+                    Interlocked.Increment(ref answered);
+                }
+                catch (CohortException e) when (e.Code == CoordinationErrorCodes.Unavailable)
+                {
+                    Interlocked.Increment(ref failed);
+                    await Task.Delay(20);
+                }
+            }
+        }));
+        var workers = Task.WhenAll(load);
+
+        await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref answered) > 500), Wait.Long, "reads answered before the kill");
+        await node.KillAsync();
+        var afterKill = Volatile.Read(ref answered);
+        await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref failed) > 0), Wait.Long, "reads failing while the node is down");
+
+        await node.RestartAsync();
+        await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref answered) > afterKill + 500), Wait.Long, "reads answered again after the restart");
+        await stop.CancelAsync();
+        await workers;
+        output.WriteLine($"answered {answered}, failed as unavailable {failed} (answered {afterKill} before the kill)");
+    }
+
+    [Fact]
+    public async Task HttpMessages_BatchAcrossNodes_CommitsOnBoth()
+    {
+        await using var cluster = await TestCluster.StartAsync([["kv:a"], ["kv:b"], []], output, nodeArguments: ["--messages", "http"]);
+        await cluster.BatchOkAsync(Ops.On("kv:a", Ops.Put("x", "1")), Ops.On("kv:b", Ops.Put("y", "2")));
+        await cluster.WaitSettledAsync();
+        var (results, _) = await cluster.ReadAsync(cluster.Nodes[2], Ops.On("kv:a", Ops.Get("x")), Ops.On("kv:b", Ops.Get("y")));
+        Assert.Equal("1", results[0]!.GetValue<string>());
+        Assert.Equal("2", results[1]!.GetValue<string>());
+    }
+
+    // Writes k0..k199 = v0..v199 on kv:b and returns a snapshot that sees them all.
+    private static async Task<long> WriteKeysAsync(TestCluster cluster)
+    {
+        for (var start = 0; start < Keys; start += 50)
+        {
+            await cluster.BatchOkAsync([.. Enumerable.Range(start, 50).Select(k => Ops.On("kv:b", Ops.Put($"k{k}", $"v{k}")))]);
+        }
+
+        await cluster.WaitSettledAsync();
+        var (_, asOf) = await cluster.ReadAsync(null, Ops.On("kv:b", Ops.Get("k0")));
+        return asOf;
+    }
+
+    private static Value ReadBody(string key, long asOf, string resource = "kv:b") => Value.Map(
+        ("resource", resource),
+        ("op", Value.Map(("get", Value.Map(("key", key))))),
+        ("as_of", asOf));
+}

@@ -59,6 +59,14 @@ internal static class PgErrors
                 return Unavailable(resource, e);
             }
 
+            if (p.SqlState.StartsWith("53", StringComparison.Ordinal))
+            {
+                // Insufficient resources (e.g. 53200 "maximum number of prepared transactions reached", 53100 disk full):
+                // nothing wrong with the statement; it may work later, or once the server's limit is raised.
+                var hint = p.Hint is { Length: > 0 } h ? $" {h}." : string.Empty;
+                return new CohortException(PgErrorCodes.Unavailable, $"{resource}: PostgreSQL ran out of a resource ({p.SqlState}: {p.MessageText}).{hint}", isTransient: true, e);
+            }
+
             // Classes 22 (data), 42 (syntax or access rule), 0A (not supported) and the rest are the statement's fault.
             return new CohortException(ErrorCodes.BadOperation, $"{resource}: {p.SqlState}: {p.MessageText}{where}{detail}", isTransient: false, e);
         }

@@ -412,6 +412,30 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Prepare_BeyondMaxPreparedTransactions_VotesNoAsTransientUnavailable_NamingTheSetting()
+    {
+        await using var small = await PostgresServer.StartAsync(fsync: false, maxPreparedTransactions: 1);
+        var database = await small.CreateDatabaseAsync("small");
+        await small.ExecuteAsync(database, "CREATE TABLE items (id text PRIMARY KEY, v bigint NOT NULL)");
+        await using var engine = await PostgresEngine.OpenAsync("pg:small", new PostgresOptions { ConnectionString = small.ConnectionString(database), RecoveryInterval = Timeout.InfiniteTimeSpan });
+        var first = Begin();
+        await engine.ApplyAsync(first, Write("a", 1), default);
+        Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(first.Id, new PrepareInfo(null), default)).Kind);
+
+        // The server's one prepared-transaction slot is taken: not the statement's fault, so not bad_operation (a 400).
+        var second = Begin();
+        await engine.ApplyAsync(second, Write("b", 2), default);
+        var vote = await engine.PrepareAsync(second.Id, new PrepareInfo(null), default);
+        Assert.Equal(VoteKind.No, vote.Kind);
+        Assert.StartsWith(PgErrorCodes.Unavailable + ":", vote.Reason, StringComparison.Ordinal);
+        Assert.Contains("53200", vote.Reason, StringComparison.Ordinal);
+        Assert.Contains("max_prepared_transactions", vote.Reason, StringComparison.Ordinal);
+
+        await engine.CommitAsync(first.Id, engine.Clock.Now(), default);
+        Assert.Equal([1L], await small.QueryAsync(database, "SELECT v FROM items"));
+    }
+
+    [Fact]
     public async Task Open_WithMaxPreparedTransactionsZero_FailsNamingTheSetting()
     {
         await using var plain = await PostgresServer.StartAsync(fsync: false, maxPreparedTransactions: 0);
@@ -433,7 +457,7 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         return engine;
     }
 
-    // The audit statuses of the database's transactions; 'committed' is written after COMMIT PREPARED, off the commit path.
+    // The audit statuses of the database's transactions (written 'committed' inside each transaction, so visible once it commits).
     private async Task StatusesAsync(params string[] expected)
     {
         List<object?> last = [];

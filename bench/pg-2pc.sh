@@ -66,4 +66,8 @@ else
 fi
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); Cohort nodes: $nodes"
+# Nodes just started are still compiling their hot paths (tiered JIT) for tens of seconds; one unreported round of
+# each side first, so that the rounds below compare warm code (as http-2pc.sh does with its warm-up run).
+echo "warm-up round (JIT), not reported"
+dotnet "$cohort" bench-pg --addr "$a" --resources "$resources" --dsn "$(dsn bench_a)" --dsn "$(dsn bench_b)" --rounds 1 --duration 20s --warmup 1s >/dev/null
 dotnet "$cohort" bench-pg --addr "$a" --resources "$resources" --dsn "$(dsn bench_a)" --dsn "$(dsn bench_b)" "$@"

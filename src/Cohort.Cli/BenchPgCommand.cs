@@ -130,6 +130,7 @@ internal static class BenchPgCommand
         }
 
         var run = Guid.NewGuid().ToString("N")[..8];
+        var reported = 0;
         return await MeasureAsync(clients, warmup, duration, async (client, i) =>
         {
             var key = $"c{run}-{client}-{i}";
@@ -140,7 +141,14 @@ internal static class BenchPgCommand
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
             using var response = await http.PostAsync("v1/batch", content, cancellationToken).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            return response.IsSuccessStatusCode && ValueJson.Parse(text).TryGetField("status", out var s) && s.AsString() == "committed";
+            var committed = response.IsSuccessStatusCode && ValueJson.Parse(text).TryGetField("status", out var s) && s.AsString() == "committed";
+            if (!committed && Interlocked.Exchange(ref reported, 1) == 0)
+            {
+                // A failure should be rare; say what the first one was.
+                await Console.Error.WriteLineAsync($"cohort bench-pg: first failed Cohort transaction of the round: {(int)response.StatusCode} {text}").ConfigureAwait(false);
+            }
+
+            return committed;
         }, cancellationToken).ConfigureAwait(false);
     }
 

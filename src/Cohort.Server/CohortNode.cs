@@ -128,7 +128,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         {
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
             NodeMiddleware.Use(app, node);
-            app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+            app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = MessageFrames.KeepAliveInterval, KeepAliveTimeout = MessageFrames.KeepAliveTimeout });
             ClusterEndpoints.Map(app, node);
             SeedEndpoints.Map(app, node);
             ApiEndpoints.Map(app, node);

@@ -49,13 +49,18 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
         var unknownResource = await Assert.ThrowsAsync<CohortException>(() => sockets.PostAsync(node.Address, "internal/read", ReadBody("k1", asOf, "kv:nowhere"), CancellationToken.None).AsTask());
         Assert.Equal(CoordinationErrorCodes.UnknownResource, unknownResource.Code);
 
+        // A request over the message limit is refused before it is sent, and only it.
+        var huge = await Assert.ThrowsAsync<CohortException>(() => sockets.PostAsync(node.Address, "internal/read", ReadBody(new string('k', MessageFrames.MaxMessageBytes + 1), asOf), CancellationToken.None).AsTask());
+        Assert.Equal("too_large", huge.Code);
+
         // The socket still serves after the problems.
         Assert.Equal("v7", WireFormat.Field(await sockets.PostAsync(node.Address, "internal/read", ReadBody("k7", asOf), CancellationToken.None), "result").AsString());
 
-        // The upgrade is refused without the right token, and nothing is served on it.
+        // The upgrade is refused without the right token (as a 401 problem is over HTTP), and nothing is served on it.
         await using var stranger = new NodeSockets("wrong-token", TimeSpan.FromSeconds(30));
         var refused = await Assert.ThrowsAsync<CohortException>(() => stranger.PostAsync(node.Address, "internal/read", ReadBody("k1", asOf), CancellationToken.None).AsTask());
-        Assert.Equal(CoordinationErrorCodes.Unavailable, refused.Code);
+        Assert.Equal("unauthorized", refused.Code);
+        Assert.False(refused.IsTransient);
         Assert.Contains("401", refused.Message, StringComparison.Ordinal);
     }
 

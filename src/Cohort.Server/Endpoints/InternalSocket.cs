@@ -1,6 +1,6 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
-using System.Text.Json;
 using System.Threading.Channels;
 using Cohort.Core;
 using Cohort.Server.Http;
@@ -11,12 +11,17 @@ namespace Cohort.Server.Endpoints;
 
 /// <summary>
 /// The serving side of the node-to-node socket (<c>GET /internal/ws</c>, framing in <see cref="MessageFrames"/>): every
-/// request in a frame runs at once with the same handler as its <c>POST /internal/…</c> endpoint, and answers go back as
-/// they finish, many to a frame. The bearer token is checked on the upgrade request like any other. When the socket
-/// closes, requests still running are cancelled as an aborted HTTP request would be.
+/// request in a frame runs on the thread pool with the same handler as its <c>POST /internal/…</c> endpoint (at most
+/// <see cref="MaxInFlight"/> at once per socket), and answers go back as they finish, many to a frame. The bearer token
+/// is checked on the upgrade request like any other. When the node stops, it reads no more requests but lets those
+/// running finish and sends their answers, as Kestrel does for HTTP requests; when the socket breaks, the requests still
+/// running are cancelled, as an aborted HTTP request would be.
 /// </summary>
 internal static class InternalSocket
 {
+    /// <summary>Requests of one socket running at once; reading waits while this many are.</summary>
+    public const int MaxInFlight = 1024;
+
     public static async Task AcceptAsync(HttpContext context, IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> handlers, CohortNode node)
     {
         if (!context.WebSockets.IsWebSocketRequest)
@@ -26,82 +31,120 @@ internal static class InternalSocket
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
         var stopping = context.RequestServices.GetService(typeof(IHostApplicationLifetime)) is IHostApplicationLifetime lifetime ? lifetime.ApplicationStopping : CancellationToken.None;
-        using var closing = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
-        var answers = Channel.CreateUnbounded<(long Id, int Status, Value Body)>(new UnboundedChannelOptions { SingleReader = true });
-        var sending = SendAsync(socket, answers.Reader, closing);
+
+        // Handlers are cancelled when the connection is lost; reading also stops when the node stops.
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(lost.Token, stopping);
+        using var gate = new SemaphoreSlim(MaxInFlight);
+        var running = new ConcurrentDictionary<Task, byte>();
+        var answers = Channel.CreateUnbounded<(long Id, byte[] Bytes)>(new UnboundedChannelOptions { SingleReader = true });
+        var sending = SendAsync(socket, answers.Reader, lost);
         var frame = new ArrayBufferWriter<byte>(64 * 1024);
         try
         {
-            while (await MessageFrames.ReadAsync(socket, frame, closing.Token).ConfigureAwait(false))
+            while (await MessageFrames.ReadAsync(socket, frame, reading.Token).ConfigureAwait(false))
             {
                 foreach (var message in MessageFrames.Messages(frame))
                 {
-                    _ = HandleAsync(message, handlers, answers.Writer, node, closing.Token);
+                    await gate.WaitAsync(reading.Token).ConfigureAwait(false);
+                    var task = HandleAsync(message, handlers, answers.Writer, node, gate, lost.Token);
+                    running.TryAdd(task, 0);
+                    _ = task.ContinueWith(t => running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or CohortException)
         {
-            // The other node went away, this one is stopping, or the frame was not ours: drop the connection.
+            // The other node went away, this one is stopping, or the frame was not ours: read no more.
         }
-        finally
+
+        if (!stopping.IsCancellationRequested || socket.State != WebSocketState.Open)
         {
-            await closing.CancelAsync().ConfigureAwait(false);
-            answers.Writer.TryComplete();
-            await sending.ConfigureAwait(false);
+            // Not a graceful stop: nobody will hear the answers.
+            await lost.CancelAsync().ConfigureAwait(false);
         }
+
+        await Task.WhenAll(running.Keys).ConfigureAwait(false);
+        answers.Writer.TryComplete();
+        await sending.ConfigureAwait(false);
     }
 
     private static async Task HandleAsync(
-        Value message, IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> handlers, ChannelWriter<(long, int, Value)> answers, CohortNode node, CancellationToken cancellationToken)
+        Value message,
+        IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> handlers,
+        ChannelWriter<(long, byte[])> answers,
+        CohortNode node,
+        SemaphoreSlim gate,
+        CancellationToken cancellationToken)
     {
-        if (message.Kind != ValueKind.Map || !message.TryGetField("id", out var idField) || !idField.TryGetInt64(out var id))
-        {
-            return;
-        }
-
-        (long, int, Value) answer;
+        // Off the receive loop: a handler that works synchronously (a SQL statement) must not hold up the next requests.
+        await Task.Yield();
         try
         {
-            var path = WireFormat.Str(message, "path");
-            var handler = handlers.GetValueOrDefault(path)
-                ?? throw new CohortException("not_found", $"No protocol request '{path}'.", isTransient: false);
-            answer = (id, 200, await handler(WireFormat.Field(message, "body"), cancellationToken).ConfigureAwait(false));
-        }
-        catch (Exception e)
-        {
-            var (code, detail, status) = ProblemDetails.Of(e);
-            if (status == 500)
+            if (message.Kind != ValueKind.Map || !message.TryGetField("id", out var idField) || !idField.TryGetInt64(out var id))
             {
-                Log.RequestFailed(node.Logger, "WS", "/internal/ws", e);
+                return;
             }
 
-            answer = (id, status, ProblemDetails.Body(code, detail, status));
-        }
+            Value body;
+            var status = 200;
+            try
+            {
+                var path = WireFormat.Str(message, "path");
+                var handler = handlers.GetValueOrDefault(path)
+                    ?? throw new CohortException("not_found", $"No protocol request '{path}'.", isTransient: false);
+                body = await handler(WireFormat.Field(message, "body"), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                (body, status) = Problem(e, node);
+            }
 
-        answers.TryWrite(answer);
+            byte[] bytes;
+            try
+            {
+                bytes = MessageFrames.Answer(id, status, body);
+            }
+            catch (CohortException e)
+            {
+                // The answer cannot be sent (not encodable, or too large): say so for this request alone.
+                (body, status) = Problem(e, node);
+                bytes = MessageFrames.Answer(id, status, body);
+            }
+
+            answers.TryWrite((id, bytes));
+        }
+        finally
+        {
+            gate.Release();
+        }
     }
 
-    private static async Task SendAsync(WebSocket socket, ChannelReader<(long Id, int Status, Value Body)> answers, CancellationTokenSource closing)
+    private static (Value Body, int Status) Problem(Exception e, CohortNode node)
+    {
+        var (code, detail, status) = ProblemDetails.Of(e);
+        if (status == 500)
+        {
+            Log.RequestFailed(node.Logger, "WS", "/internal/ws", e);
+        }
+
+        return (ProblemDetails.Body(code, detail, status), status);
+    }
+
+    private static async Task SendAsync(WebSocket socket, ChannelReader<(long Id, byte[] Bytes)> answers, CancellationTokenSource lost)
     {
         try
         {
-            await MessageFrames.SendLoopAsync(socket, answers, WriteAnswer, closing.Token).ConfigureAwait(false);
+            await MessageFrames.SendLoopAsync(socket, answers, static _ => true, lost.Token).ConfigureAwait(false);
+            if (socket.State == WebSocketState.Open)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "node stopping", lost.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
-            // The receive loop sees the same broken socket and ends the connection.
-            await closing.CancelAsync().ConfigureAwait(false);
+            // The socket broke: the requests still running cannot be answered.
+            await lost.CancelAsync().ConfigureAwait(false);
         }
-    }
-
-    private static void WriteAnswer(Utf8JsonWriter writer, (long Id, int Status, Value Body) answer)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("id", answer.Id);
-        writer.WriteNumber("status", answer.Status);
-        writer.WritePropertyName("body");
-        ValueJson.Write(writer, answer.Body);
-        writer.WriteEndObject();
     }
 }

@@ -10,16 +10,40 @@ namespace Cohort.Server.Http;
 /// The framing of the node-to-node message socket (<c>GET /internal/ws</c>): each WebSocket text message is a JSON
 /// array of messages. Requests are <c>{"id","path","body"}</c>, answers <c>{"id","status","body"}</c> with the body an
 /// endpoint's JSON answer or, for a status of 400 and up, its problem body — the same documents the HTTP endpoints
-/// exchange. Both sides write with one loop per socket that puts every message waiting in its queue into the next frame,
-/// so under load many requests (or answers) share one frame and one system call, as group commit does for fsyncs.
+/// exchange. Each message is encoded by the party that sends it (so an encoding error reaches that caller alone), and
+/// one loop per socket side puts every encoded message waiting in its queue into the next frame, so under load many
+/// requests (or answers) share one frame and one system call, as group commit does for fsyncs.
 /// </summary>
 internal static class MessageFrames
 {
     /// <summary>The largest frame a side accepts; a bigger one closes the socket.</summary>
     public const int MaxFrameBytes = 64 * 1024 * 1024;
 
+    /// <summary>The largest single message: a bigger request is refused before it is sent, a bigger answer becomes a 413.</summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
     /// <summary>A frame stops taking more messages once it holds this many bytes.</summary>
     public const int SoftFrameBytes = 1024 * 1024;
+
+    /// <summary>Pings every this often; a side that hears nothing back within <see cref="KeepAliveTimeout"/> drops the socket.</summary>
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>See <see cref="KeepAliveInterval"/>: a frozen or unreachable peer fails the requests waiting on it after this.</summary>
+    public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(15);
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// <summary>One encoded request.</summary>
+    /// <exception cref="CohortException"><c>bad_json</c> when the body cannot be encoded, <c>too_large</c> past <see cref="MaxMessageBytes"/>.</exception>
+    public static byte[] Request(long id, string path, Value body) => Encode(id, "path", path, 0, body);
+
+    /// <summary>One encoded answer.</summary>
+    /// <exception cref="CohortException"><c>bad_json</c> when the body cannot be encoded, <c>too_large</c> past <see cref="MaxMessageBytes"/>.</exception>
+    public static byte[] Answer(long id, int status, Value body) => Encode(id, null, null, status, body);
 
     /// <summary>Reads one whole frame into <paramref name="buffer"/>; <see langword="false"/> when the other side closed.</summary>
     public static async ValueTask<bool> ReadAsync(WebSocket socket, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
@@ -54,25 +78,80 @@ internal static class MessageFrames
 
     /// <summary>
     /// Sends what <paramref name="queue"/> holds until it completes: every message waiting goes into the next frame (up
-    /// to <see cref="SoftFrameBytes"/>), written by <paramref name="write"/>.
+    /// to <see cref="SoftFrameBytes"/>); a message whose <paramref name="wanted"/> says no (its sender gave up) is dropped.
     /// </summary>
-    public static async Task SendLoopAsync<T>(WebSocket socket, ChannelReader<T> queue, Action<Utf8JsonWriter, T> write, CancellationToken cancellationToken)
+    public static async Task SendLoopAsync(WebSocket socket, ChannelReader<(long Id, byte[] Bytes)> queue, Func<long, bool> wanted, CancellationToken cancellationToken)
     {
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
-        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        var frame = new ArrayBufferWriter<byte>(64 * 1024);
         while (await queue.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            buffer.ResetWrittenCount();
-            writer.Reset(buffer);
-            writer.WriteStartArray();
-            while (writer.BytesCommitted + writer.BytesPending < SoftFrameBytes && queue.TryRead(out var message))
+            frame.ResetWrittenCount();
+            frame.Write("["u8);
+            var count = 0;
+            while (frame.WrittenCount < SoftFrameBytes && queue.TryRead(out var message))
             {
-                write(writer, message);
+                if (!wanted(message.Id))
+                {
+                    continue;
+                }
+
+                if (count++ > 0)
+                {
+                    frame.Write(","u8);
+                }
+
+                frame.Write(message.Bytes);
             }
 
-            writer.WriteEndArray();
-            writer.Flush();
-            await socket.SendAsync(buffer.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            if (count == 0)
+            {
+                continue;
+            }
+
+            frame.Write("]"u8);
+            await socket.SendAsync(frame.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private static byte[] Encode(long id, string? textName, string? text, int status, Value body)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        try
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("id", id);
+            if (textName is not null)
+            {
+                writer.WriteString(textName, text);
+            }
+            else
+            {
+                writer.WriteNumber("status", status);
+            }
+
+            writer.WritePropertyName("body");
+            ValueJson.Write(writer, body);
+            writer.WriteEndObject();
+            writer.Flush();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // Text that is not valid UTF-16 (a lone surrogate) and the like; the writer is reset on next use.
+            throw new CohortException(ErrorCodes.BadJson, $"The message cannot be encoded as JSON: {e.Message}", isTransient: false);
+        }
+
+        var size = buffer.WrittenCount;
+        var bytes = size > MaxMessageBytes ? null : buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > SoftFrameBytes)
+        {
+            // Do not keep a big message's buffer alive on this thread.
+            t_buffer = null;
+            t_writer = null;
+        }
+
+        return bytes ?? throw new CohortException("too_large", $"The message has {size} bytes, more than {MaxMessageBytes}.", isTransient: false);
     }
 }

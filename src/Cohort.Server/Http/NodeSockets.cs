@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.WebSockets;
-using System.Text.Json;
 using System.Threading.Channels;
 using Cohort.Coordination;
 using Cohort.Core;
@@ -12,7 +12,9 @@ namespace Cohort.Server.Http;
 /// The node-to-node protocol over one WebSocket per destination node (<c>GET /internal/ws</c>, see
 /// <see cref="MessageFrames"/>): requests of many transactions share frames both ways, and each message skips the HTTP
 /// request machinery of both sides. The socket opens on first use and again after it breaks; a request in flight when it
-/// breaks fails as <c>unavailable</c> (it may or may not have been acted on, as with a lost HTTP connection).
+/// breaks fails as <c>unavailable</c> (it may or may not have been acted on, as with a lost HTTP connection). Pings
+/// every <see cref="MessageFrames.KeepAliveInterval"/> unanswered for <see cref="MessageFrames.KeepAliveTimeout"/>
+/// (a frozen or cut-off peer) break it too.
 /// </summary>
 internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMessages, IAsyncDisposable
 {
@@ -25,12 +27,12 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
         var session = Current(node);
         try
         {
-            await session.Connected.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await session.Connected.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             session.Close(e);
-            throw new CohortException(CoordinationErrorCodes.Unavailable, $"Node {node} is unreachable: {e.Message}", isTransient: true);
+            throw session.ConnectFailure(e);
         }
 
         return await session.SendAsync(path, body, timeout, cancellationToken).ConfigureAwait(false);
@@ -58,13 +60,17 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
 
         lock (_sync)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_disposed)
+            {
+                throw new CohortException(ErrorCodes.Disposed, "The node is shutting down.", isTransient: true);
+            }
+
             if (_sessions.TryGetValue(node, out session) && !session.IsClosed)
             {
                 return session;
             }
 
-            session = new Session(node, authToken);
+            session = new Session(node, authToken, timeout);
             _sessions[node] = session;
             return session;
         }
@@ -77,14 +83,14 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
         private readonly ClientWebSocket _socket = new();
         private readonly CancellationTokenSource _closing = new();
         private readonly ConcurrentDictionary<long, TaskCompletionSource<(int Status, Value Body)>> _pending = new();
-        private readonly Channel<(long Id, string Path, Value Body)> _outgoing =
-            Channel.CreateUnbounded<(long, string, Value)>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Channel<(long Id, byte[] Bytes)> _outgoing =
+            Channel.CreateUnbounded<(long, byte[])>(new UnboundedChannelOptions { SingleReader = true });
 
         private long _nextId;
-        private volatile bool _closed;
+        private int _closed;
         private Task _loops = Task.CompletedTask;
 
-        public Session(string node, string? authToken)
+        public Session(string node, string? authToken, TimeSpan connectTimeout)
         {
             _node = node;
             if (authToken is not null)
@@ -92,22 +98,27 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
                 _socket.Options.SetRequestHeader("Authorization", "Bearer " + authToken);
             }
 
-            _socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
-            Connected = ConnectAsync();
+            _socket.Options.KeepAliveInterval = MessageFrames.KeepAliveInterval;
+            _socket.Options.KeepAliveTimeout = MessageFrames.KeepAliveTimeout;
+            _socket.Options.CollectHttpResponseDetails = true;
+            Connected = ConnectAsync(connectTimeout);
         }
 
         public Task Connected { get; }
 
-        public bool IsClosed => _closed;
+        public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
         public async ValueTask<Value> SendAsync(string path, Value body, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var id = Interlocked.Increment(ref _nextId);
+
+            // Encoded here, so that a body that cannot be sent fails this request alone (it was never sent).
+            var bytes = MessageFrames.Request(id, path, body);
             var answer = new TaskCompletionSource<(int, Value)>(TaskCreationOptions.RunContinuationsAsynchronously);
             _pending[id] = answer;
 
             // Close fails everything pending; a request registered after it ran is failed here.
-            if (_closed || !_outgoing.Writer.TryWrite((id, path, body)))
+            if (IsClosed || !_outgoing.Writer.TryWrite((id, bytes)))
             {
                 _pending.TryRemove(id, out _);
                 throw Lost("the connection was closed");
@@ -126,6 +137,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             }
             catch (OperationCanceledException)
             {
+                // Not yet sent, it is dropped from the queue (SendLoopAsync asks whether it is still wanted).
                 _pending.TryRemove(id, out _);
                 throw;
             }
@@ -133,14 +145,18 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             return status < 400 ? result : throw ProblemDetails.ToException(status, result, $"Node {_node} answered {status} to /{path}.");
         }
 
+        /// <summary>The error for a socket that could not be opened: 401 stays <c>unauthorized</c>, the rest is <c>unavailable</c>.</summary>
+        public CohortException ConnectFailure(Exception e) => _socket.HttpStatusCode == HttpStatusCode.Unauthorized
+            ? new CohortException("unauthorized", $"Node {_node} refused this node's bearer token (401 on /internal/ws); the nodes must share --auth-token.", isTransient: false)
+            : new CohortException(CoordinationErrorCodes.Unavailable, $"Node {_node} is unreachable: {e.Message}", isTransient: true);
+
         public void Close(Exception reason)
         {
-            if (_closed)
+            if (Interlocked.Exchange(ref _closed, 1) != 0)
             {
                 return;
             }
 
-            _closed = true;
             _outgoing.Writer.TryComplete();
             try
             {
@@ -164,28 +180,43 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
         public async ValueTask DisposeAsync()
         {
             Close(new ObjectDisposedException(nameof(NodeSockets), "The node is shutting down."));
+            try
+            {
+                await Connected.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException or HttpRequestException)
+            {
+                // It never opened.
+            }
+
             await _loops.ConfigureAwait(false);
             _socket.Dispose();
             _closing.Dispose();
         }
 
-        private async Task ConnectAsync()
+        private async Task ConnectAsync(TimeSpan connectTimeout)
         {
             var uri = new UriBuilder(Endpoint.BaseUri(_node)) { Scheme = "ws", Path = "internal/ws" }.Uri;
+            _closing.CancelAfter(connectTimeout);
             await _socket.ConnectAsync(uri, _closing.Token).ConfigureAwait(false);
+            _closing.CancelAfter(Timeout.InfiniteTimeSpan);
             _loops = Task.WhenAll(Task.Run(ReceiveLoopAsync), Task.Run(SendLoopAsync));
         }
 
+        // Both loops end the session on any failure: a loop that died alone would leave requests unanswered.
         private async Task SendLoopAsync()
         {
+            Exception reason = new IOException($"the connection to {_node} was closed");
             try
             {
-                await MessageFrames.SendLoopAsync(_socket, _outgoing.Reader, WriteRequest, _closing.Token).ConfigureAwait(false);
+                await MessageFrames.SendLoopAsync(_socket, _outgoing.Reader, _pending.ContainsKey, _closing.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+            catch (Exception e)
             {
-                Close(e);
+                reason = e;
             }
+
+            Close(reason);
         }
 
         private async Task ReceiveLoopAsync()
@@ -198,29 +229,22 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
                 {
                     foreach (var message in MessageFrames.Messages(frame))
                     {
-                        if (_pending.TryRemove(WireFormat.Long(message, "id"), out var answer))
+                        var id = WireFormat.Long(message, "id");
+                        var status = (int)WireFormat.Long(message, "status");
+                        var body = WireFormat.Field(message, "body");
+                        if (_pending.TryRemove(id, out var answer))
                         {
-                            answer.TrySetResult(((int)WireFormat.Long(message, "status"), WireFormat.Field(message, "body")));
+                            answer.TrySetResult((status, body));
                         }
                     }
                 }
             }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or CohortException or ObjectDisposedException)
+            catch (Exception e)
             {
                 reason = e;
             }
 
             Close(reason);
-        }
-
-        private static void WriteRequest(Utf8JsonWriter writer, (long Id, string Path, Value Body) request)
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("id", request.Id);
-            writer.WriteString("path", request.Path);
-            writer.WritePropertyName("body");
-            ValueJson.Write(writer, request.Body);
-            writer.WriteEndObject();
         }
 
         private CohortException Lost(string reason) => new(

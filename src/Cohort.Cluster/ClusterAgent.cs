@@ -443,7 +443,12 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
             lock (_sync)
             {
                 peer.Outstanding = false;
-                if (peer.CompletedSendAt is null || peer.CompletedSendAt < sentAt)
+
+                // A failed send counts too (a dead member must not keep the master from leading), but no exchange that
+                // ended long after its timeout should have: then this process was paused or starved meanwhile, and the
+                // others may have chosen a new master that the late answer (or the late timeout) knows nothing of.
+                var stalled = _time.GetUtcNow() - sentAt > _options.Heartbeat * 2;
+                if (!stalled && (peer.CompletedSendAt is null || peer.CompletedSendAt < sentAt))
                 {
                     peer.CompletedSendAt = sentAt;
                 }

@@ -124,6 +124,33 @@ public sealed class ClusterAgentTests : IDisposable
     }
 
     [Fact]
+    public async Task HeartbeatThatCompletesLongAfterItsTimeout_DoesNotConfirmTheMaster()
+    {
+        // A heartbeat in flight when the master was paused (SIGSTOP, a long stall) finishes at resume, with an answer
+        // the others gave before they could know of any successor. It must not count as a recent exchange: a master
+        // resumed within its confirmation window would otherwise begin transactions (seen in CI: participants then
+        // refused them as stale, but the master should not have begun them).
+        var agents = Start("n1", "n2", "n3");
+        await StepAsync(3);
+        Assert.True(agents[0].IsLeader);
+
+        _network.Hold("n1");
+        var round = agents[0].HeartbeatRoundAsync();
+        _network.Pause("n1");
+        _time.Advance(Beat * 2.5);
+        _network.Resume("n1");
+        _network.Release();
+        await round;
+
+        Assert.True(agents[0].IsMaster);
+        Assert.False(agents[0].IsLeader);
+
+        // Its next exchange, promptly answered, confirms it again (nobody else took over meanwhile).
+        await agents[0].HeartbeatRoundAsync();
+        Assert.True(agents[0].IsLeader);
+    }
+
+    [Fact]
     public async Task EpochChanges_AreReportedToTheNode()
     {
         var seen = new List<long>();
@@ -273,6 +300,8 @@ public sealed class ClusterAgentTests : IDisposable
         private readonly Dictionary<string, ClusterAgent> _agents = new(StringComparer.Ordinal);
         private readonly HashSet<string> _down = new(StringComparer.Ordinal);
         private readonly HashSet<string> _paused = new(StringComparer.Ordinal);
+        private readonly List<(TaskCompletionSource<HeartbeatMessage> Done, HeartbeatMessage Reply)> _held = [];
+        private string? _holding;
 
         public ClusterAgent Add(ClusterAgent agent)
         {
@@ -294,12 +323,38 @@ public sealed class ClusterAgentTests : IDisposable
 
         public void Resume(string name) => _paused.Remove(name);
 
+        // Heartbeats sent by the held node are answered at once but delivered to it only at Release.
+        public void Hold(string name)
+        {
+            _holding = name;
+            _held.Clear();
+        }
+
+        public void Release()
+        {
+            _holding = null;
+            foreach (var (done, reply) in _held)
+            {
+                done.SetResult(reply);
+            }
+
+            _held.Clear();
+        }
+
         public IEnumerable<ClusterAgent> Running() => [.. _agents.Values.Where(a => !_down.Contains(a.Self) && !_paused.Contains(a.Self))];
 
         public Task<HeartbeatMessage> HeartbeatAsync(string address, HeartbeatMessage message, CancellationToken cancellationToken)
         {
             Reachable(message.Address, address);
-            return Task.FromResult(_agents[address].OnHeartbeat(message));
+            var reply = _agents[address].OnHeartbeat(message);
+            if (message.Address != _holding)
+            {
+                return Task.FromResult(reply);
+            }
+
+            var done = new TaskCompletionSource<HeartbeatMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _held.Add((done, reply));
+            return done.Task;
         }
 
         public Task<HeartbeatMessage> JoinAsync(string address, HeartbeatMessage joiner, CancellationToken cancellationToken)

@@ -61,7 +61,9 @@ public sealed partial class Coordinator
         }
 
         var onePhase = groups.Count == 1;
+        var started = _time.GetTimestamp();
         var replies = await Task.WhenAll(groups.Select(g => SendBatchAsync(tx, g.Participant, g.Operations, onePhase))).ConfigureAwait(false);
+        PrepareLatency.Record(_time.GetElapsedTime(started));
         var results = new Value[operations.Count];
         for (var g = 0; g < groups.Count; g++)
         {

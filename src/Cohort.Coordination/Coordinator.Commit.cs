@@ -168,7 +168,9 @@ public sealed partial class Coordinator
         CrashPoints.Hit(CrashPoints.CoordinatorAfterVotes);
         try
         {
+            var writing = _time.GetTimestamp();
             await _log.WriteCommitAsync(decision, CancellationToken.None).ConfigureAwait(false);
+            DecisionLatency.Record(_time.GetElapsedTime(writing));
         }
         catch (Exception e)
         {
@@ -200,8 +202,10 @@ public sealed partial class Coordinator
             return [];
         }
 
+        var started = _time.GetTimestamp();
         var tasks = participants.Select(p => PrepareOneAsync(tx, p)).ToList();
         var votes = await Task.WhenAll(tasks).ConfigureAwait(false);
+        PrepareLatency.Record(_time.GetElapsedTime(started));
         var result = new List<(ParticipantEntry, Vote)>(participants.Count);
         for (var i = 0; i < participants.Count; i++)
         {

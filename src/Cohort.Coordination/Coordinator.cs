@@ -70,6 +70,15 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>How many transactions this coordinator has begun since it started.</summary>
     public long BegunCount => Interlocked.Read(ref _begunCount);
 
+    /// <summary>
+    /// Time from sending prepare (or a batch's operations with prepare) to the last participant's vote, per transaction
+    /// that had at least one participant.
+    /// </summary>
+    public LatencyHistogram PrepareLatency { get; } = new();
+
+    /// <summary>Time to make a commit decision durable in the decision log (the group-commit wait and fsync included).</summary>
+    public LatencyHistogram DecisionLatency { get; } = new();
+
     /// <summary>Whether this coordinator may start new work now (always, without a leadership source).</summary>
     public bool IsLeader => _options.Leadership?.IsLeader ?? true;
 

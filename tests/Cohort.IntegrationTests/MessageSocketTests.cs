@@ -116,6 +116,15 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
         var (results, _) = await cluster.ReadAsync(cluster.Nodes[2], Ops.On("kv:a", Ops.Get("x")), Ops.On("kv:b", Ops.Get("y")));
         Assert.Equal("1", results[0]!.GetValue<string>());
         Assert.Equal("2", results[1]!.GetValue<string>());
+
+        // The master timed the prepare round and the decision write (/metrics histograms).
+        var metrics = (await cluster.Api.GetAsync(cluster.Master, "metrics")).Text.Split('\n');
+        foreach (var name in new[] { "cohort_coordinator_prepare_seconds", "cohort_coordinator_decision_seconds" })
+        {
+            var count = metrics.Single(l => l.StartsWith(name + "_count ", StringComparison.Ordinal));
+            Assert.True(long.Parse(count[(count.IndexOf(' ', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture) >= 1, count);
+            Assert.Contains(metrics, l => l.StartsWith(name + "_bucket{le=\"+Inf\"} ", StringComparison.Ordinal));
+        }
     }
 
     // Writes k0..k199 = v0..v199 on kv:b and returns a snapshot that sees them all.

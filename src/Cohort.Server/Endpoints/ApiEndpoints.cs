@@ -209,6 +209,8 @@ internal static class ApiEndpoints
             lines.Add($"cohort_coordinator_transactions{{state=\"{group.Key}\"}} {group.Count()}");
         }
 
+        node.Coordinator.PrepareLatency.WritePrometheus(lines, "cohort_coordinator_prepare_seconds", "Time from sending prepare (or a batch with prepare) to the last vote, per transaction this node coordinated.");
+        node.Coordinator.DecisionLatency.WritePrometheus(lines, "cohort_coordinator_decision_seconds", "Time to make a commit decision durable in the decision log (group-commit wait and fsync included).");
         return string.Join('\n', lines) + "\n";
     }
 

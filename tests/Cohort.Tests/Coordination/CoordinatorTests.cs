@@ -209,6 +209,10 @@ public sealed class CoordinatorTests
         Assert.Equal(1L, (await cluster.ReadAsync("kv:users", Ops.Get("b1"))).AsInt64());
         Assert.Equal(1L, (await cluster.ReadAsync("queue:events", Ops.Size("batch"))).AsInt64());
         Assert.Empty(cluster.DecisionLog.GetUnfinished());
+
+        // One prepare round and one decision write were timed (/metrics histograms).
+        Assert.Equal(1, c.PrepareLatency.Count);
+        Assert.Equal(1, c.DecisionLatency.Count);
     }
 
     [Fact]

@@ -28,18 +28,10 @@ internal static class NodeMiddleware
 
                 await next(context).ConfigureAwait(false);
             }
-            catch (CohortException e) when (!context.Response.HasStarted)
-            {
-                await WriteProblemAsync(context, e.Code, e.Message, ProblemDetails.StatusOf(e.Code)).ConfigureAwait(false);
-            }
             catch (BadHttpRequestException e) when (!context.Response.HasStarted)
             {
                 var tooLarge = e.StatusCode == StatusCodes.Status413PayloadTooLarge;
                 await WriteProblemAsync(context, tooLarge ? "too_large" : ErrorCodes.BadJson, e.Message, e.StatusCode).ConfigureAwait(false);
-            }
-            catch (TimeoutException e) when (!context.Response.HasStarted)
-            {
-                await WriteProblemAsync(context, Coordination.CoordinationErrorCodes.Unavailable, e.Message, 503).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
@@ -47,8 +39,15 @@ internal static class NodeMiddleware
             }
             catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
             {
-                Log.RequestFailed(node.Logger, context.Request.Method, context.Request.Path, e);
-                await WriteProblemAsync(context, "internal", "The node failed to handle the request: " + e.Message, 500).ConfigureAwait(false);
+                // Refusals keep their code; timeouts are unavailable; anything else is a bug, logged (the same mapping
+                // as the node-to-node socket's answers).
+                var (code, detail, status) = ProblemDetails.Of(e);
+                if (status == 500)
+                {
+                    Log.RequestFailed(node.Logger, context.Request.Method, context.Request.Path, e);
+                }
+
+                await WriteProblemAsync(context, code, detail, status).ConfigureAwait(false);
             }
         });
     }

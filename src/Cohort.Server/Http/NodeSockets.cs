@@ -35,7 +35,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             throw session.ConnectFailure(e);
         }
 
-        return await session.SendAsync(path, body, timeout, cancellationToken).ConfigureAwait(false);
+        return await session.SendAsync(path, body, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -80,6 +80,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
     private sealed class Session : IAsyncDisposable
     {
         private readonly string _node;
+        private readonly TimeSpan _timeout;
         private readonly ClientWebSocket _socket = new();
         private readonly CancellationTokenSource _closing = new();
         private readonly ConcurrentDictionary<long, TaskCompletionSource<(int Status, Value Body)>> _pending = new();
@@ -90,9 +91,11 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
         private int _closed;
         private Task _loops = Task.CompletedTask;
 
-        public Session(string node, string? authToken, TimeSpan connectTimeout)
+        // timeout bounds the connect and each request's wait for its answer.
+        public Session(string node, string? authToken, TimeSpan timeout)
         {
             _node = node;
+            _timeout = timeout;
             if (authToken is not null)
             {
                 _socket.Options.SetRequestHeader("Authorization", "Bearer " + authToken);
@@ -101,14 +104,14 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             _socket.Options.KeepAliveInterval = MessageFrames.KeepAliveInterval;
             _socket.Options.KeepAliveTimeout = MessageFrames.KeepAliveTimeout;
             _socket.Options.CollectHttpResponseDetails = true;
-            Connected = ConnectAsync(connectTimeout);
+            Connected = ConnectAsync();
         }
 
         public Task Connected { get; }
 
         public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-        public async ValueTask<Value> SendAsync(string path, Value body, TimeSpan timeout, CancellationToken cancellationToken)
+        public async ValueTask<Value> SendAsync(string path, Value body, CancellationToken cancellationToken)
         {
             var id = Interlocked.Increment(ref _nextId);
 
@@ -128,7 +131,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             Value result;
             try
             {
-                (status, result) = await answer.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+                (status, result) = await answer.Task.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {
@@ -194,10 +197,10 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             _closing.Dispose();
         }
 
-        private async Task ConnectAsync(TimeSpan connectTimeout)
+        private async Task ConnectAsync()
         {
             var uri = new UriBuilder(Endpoint.BaseUri(_node)) { Scheme = "ws", Path = "internal/ws" }.Uri;
-            _closing.CancelAfter(connectTimeout);
+            _closing.CancelAfter(_timeout);
             await _socket.ConnectAsync(uri, _closing.Token).ConfigureAwait(false);
             _closing.CancelAfter(Timeout.InfiniteTimeSpan);
             _loops = Task.WhenAll(Task.Run(ReceiveLoopAsync), Task.Run(SendLoopAsync));

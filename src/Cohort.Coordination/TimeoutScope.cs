@@ -3,11 +3,19 @@ namespace Cohort.Coordination;
 /// <summary>A cancellation token that fires after a delay measured by a <see cref="TimeProvider"/>, or when any linked token does.</summary>
 internal sealed class TimeoutScope : IDisposable
 {
-    private readonly CancellationTokenSource _timer;
+    private readonly CancellationTokenSource? _timer;
     private readonly CancellationTokenSource _linked;
 
     public TimeoutScope(TimeSpan delay, TimeProvider time, CancellationToken first, CancellationToken second = default)
     {
+        if (ReferenceEquals(time, TimeProvider.System))
+        {
+            // One source, not two: this runs for every protocol message, and each source with a delay is a timer.
+            _linked = CancellationTokenSource.CreateLinkedTokenSource(first, second);
+            _linked.CancelAfter(delay);
+            return;
+        }
+
         _timer = new CancellationTokenSource(delay, time);
         _linked = CancellationTokenSource.CreateLinkedTokenSource(first, second, _timer.Token);
     }
@@ -17,6 +25,6 @@ internal sealed class TimeoutScope : IDisposable
     public void Dispose()
     {
         _linked.Dispose();
-        _timer.Dispose();
+        _timer?.Dispose();
     }
 }

@@ -31,7 +31,7 @@ public readonly record struct Operation(string Name, Value Arguments)
             throw new CohortException(ErrorCodes.BadOperation, "An operation is an object with exactly one member naming it, e.g. {\"get\":{\"key\":\"k\"}}.");
         }
 
-        var (name, args) = op.AsMap().First();
+        var (name, args) = op.AsMap().Entries[0];
         return new Operation(name, args);
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 
 namespace Cohort.Core;
@@ -67,43 +68,26 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
         return new(ValueKind.Bytes, 0, value);
     }
 
-    /// <summary>Creates a list value.</summary>
-    public static Value List(ImmutableArray<Value> items) => new(ValueKind.List, 0, items.IsDefault ? [] : items);
+    // A list holds its items' array itself (an ImmutableArray kept as object would be boxed, one more allocation).
 
     /// <summary>Creates a list value.</summary>
-    public static Value List(params ReadOnlySpan<Value> items) => new(ValueKind.List, 0, ImmutableArray.Create(items));
+    public static Value List(ImmutableArray<Value> items) => new(ValueKind.List, 0, items.IsDefault ? Array.Empty<Value>() : ImmutableCollectionsMarshal.AsArray(items));
+
+    /// <summary>Creates a list value.</summary>
+    public static Value List(params ReadOnlySpan<Value> items) => new(ValueKind.List, 0, items.IsEmpty ? Array.Empty<Value>() : items.ToArray());
 
     /// <summary>Creates a map value.</summary>
-    public static Value Map(ImmutableSortedDictionary<string, Value> entries)
+    public static Value Map(ValueMap entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        return new(ValueKind.Map, 0, entries.WithComparers(StringComparer.Ordinal));
+        return new(ValueKind.Map, 0, entries);
     }
 
     /// <summary>Creates a map value from key/value pairs; a repeated key keeps its last value.</summary>
-    public static Value Map(IEnumerable<KeyValuePair<string, Value>> entries)
-    {
-        ArgumentNullException.ThrowIfNull(entries);
-        var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
-        foreach (var (key, value) in entries)
-        {
-            builder[key] = value;
-        }
-
-        return new(ValueKind.Map, 0, builder.ToImmutable());
-    }
+    public static Value Map(IEnumerable<KeyValuePair<string, Value>> entries) => new(ValueKind.Map, 0, entries as ValueMap ?? ValueMap.CreateRange(entries));
 
     /// <summary>Creates a map value from key/value pairs; a repeated key keeps its last value.</summary>
-    public static Value Map(params ReadOnlySpan<(string Key, Value Value)> entries)
-    {
-        var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
-        foreach (var (key, value) in entries)
-        {
-            builder[key] = value;
-        }
-
-        return new(ValueKind.Map, 0, builder.ToImmutable());
-    }
+    public static Value Map(params ReadOnlySpan<(string Key, Value Value)> entries) => new(ValueKind.Map, 0, ValueMap.Create(entries));
 
     /// <summary>Converts a boolean.</summary>
     public static implicit operator Value(bool value) => From(value);
@@ -145,10 +129,10 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
     public ReadOnlyMemory<byte> AsBytes() => _kind == ValueKind.Bytes ? (byte[])_ref! : throw WrongKind(ValueKind.Bytes);
 
     /// <summary>The list items; throws when this is not a <see cref="ValueKind.List"/>.</summary>
-    public ImmutableArray<Value> AsList() => _kind == ValueKind.List ? (ImmutableArray<Value>)_ref! : throw WrongKind(ValueKind.List);
+    public ImmutableArray<Value> AsList() => _kind == ValueKind.List ? ImmutableCollectionsMarshal.AsImmutableArray((Value[])_ref!) : throw WrongKind(ValueKind.List);
 
     /// <summary>The map entries in ordinal key order; throws when this is not a <see cref="ValueKind.Map"/>.</summary>
-    public ImmutableSortedDictionary<string, Value> AsMap() => _kind == ValueKind.Map ? (ImmutableSortedDictionary<string, Value>)_ref! : throw WrongKind(ValueKind.Map);
+    public ValueMap AsMap() => _kind == ValueKind.Map ? (ValueMap)_ref! : throw WrongKind(ValueKind.Map);
 
     /// <summary>Reads an integer, also accepting an integral decimal or double.</summary>
     public bool TryGetInt64(out long value)
@@ -173,7 +157,7 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
     /// <summary>Looks up a map entry; false when this is not a map or has no such key.</summary>
     public bool TryGetField(string key, out Value value)
     {
-        if (_kind == ValueKind.Map && ((ImmutableSortedDictionary<string, Value>)_ref!).TryGetValue(key, out value))
+        if (_kind == ValueKind.Map && ((ValueMap)_ref!).TryGetValue(key, out value))
         {
             return true;
         }
@@ -247,7 +231,7 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
             {
                 var hash = new HashCode();
                 hash.Add(_kind);
-                foreach (var item in (ImmutableArray<Value>)_ref!)
+                foreach (var item in (Value[])_ref!)
                 {
                     hash.Add(item);
                 }
@@ -258,7 +242,7 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
             {
                 var hash = new HashCode();
                 hash.Add(_kind);
-                foreach (var (key, value) in (ImmutableSortedDictionary<string, Value>)_ref!)
+                foreach (var (key, value) in ((ValueMap)_ref!).Entries)
                 {
                     hash.Add(key, StringComparer.Ordinal);
                     hash.Add(value);
@@ -304,8 +288,8 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
                 return ((byte[])_ref!).AsSpan().SequenceCompareTo((byte[])other._ref!);
             case ValueKind.List:
             {
-                var a = (ImmutableArray<Value>)_ref!;
-                var b = (ImmutableArray<Value>)other._ref!;
+                var a = (Value[])_ref!;
+                var b = (Value[])other._ref!;
                 for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
                 {
                     var c = a[i].CompareTo(b[i]);
@@ -319,23 +303,14 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
             }
             default:
             {
-                var a = (ImmutableSortedDictionary<string, Value>)_ref!;
-                var b = (ImmutableSortedDictionary<string, Value>)other._ref!;
-                using var ea = a.GetEnumerator();
-                using var eb = b.GetEnumerator();
-                while (true)
+                var a = ((ValueMap)_ref!).Entries;
+                var b = ((ValueMap)other._ref!).Entries;
+                for (var i = 0; i < Math.Min(a.Length, b.Length); i++)
                 {
-                    var hasA = ea.MoveNext();
-                    var hasB = eb.MoveNext();
-                    if (!hasA || !hasB)
-                    {
-                        return hasA.CompareTo(hasB);
-                    }
-
-                    var c = string.CompareOrdinal(ea.Current.Key, eb.Current.Key);
+                    var c = string.CompareOrdinal(a[i].Key, b[i].Key);
                     if (c == 0)
                     {
-                        c = ea.Current.Value.CompareTo(eb.Current.Value);
+                        c = a[i].Value.CompareTo(b[i].Value);
                     }
 
                     if (c != 0)
@@ -343,6 +318,8 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
                         return c;
                     }
                 }
+
+                return a.Length.CompareTo(b.Length);
             }
         }
     }

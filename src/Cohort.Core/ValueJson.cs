@@ -91,7 +91,7 @@ public static class ValueJson
             }
             default:
             {
-                var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+                var builder = new ValueMap.Builder();
                 var properties = element.EnumerateObject().ToList();
                 if (properties is [{ Name: "$map", Value.ValueKind: JsonValueKind.Object } wrapper])
                 {
@@ -100,7 +100,7 @@ public static class ValueJson
                         builder[property.Name] = FromElement(property.Value);
                     }
 
-                    return Value.Map(builder.ToImmutable());
+                    return Value.Map(builder.ToMap());
                 }
 
                 foreach (var property in properties)
@@ -155,8 +155,8 @@ public static class ValueJson
                 break;
             case ValueKind.Map:
             {
-                var map = value.AsMap();
-                var wrap = map.Count == 1 && map.Keys.First().StartsWith('$');
+                var map = value.AsMap().Entries;
+                var wrap = map.Length == 1 && map[0].Key.StartsWith('$');
                 if (wrap)
                 {
                     writer.WriteStartObject();
@@ -208,7 +208,7 @@ public static class ValueJson
             }
             case JsonTokenType.StartObject:
             {
-                var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+                var builder = new ValueMap.Builder();
                 while (Next(ref reader) != JsonTokenType.EndObject)
                 {
                     var key = reader.GetString()!;
@@ -219,7 +219,7 @@ public static class ValueJson
                         var inner = ReadMembers(ref reader);
                         if (Next(ref reader) == JsonTokenType.EndObject)
                         {
-                            return Value.Map(inner.ToImmutable());
+                            return Value.Map(inner.ToMap());
                         }
 
                         builder[key] = FromObject(inner);
@@ -237,9 +237,9 @@ public static class ValueJson
         }
     }
 
-    private static ImmutableSortedDictionary<string, Value>.Builder ReadMembers(ref Utf8JsonReader reader)
+    private static ValueMap.Builder ReadMembers(ref Utf8JsonReader reader)
     {
-        var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+        var builder = new ValueMap.Builder();
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
             var key = reader.GetString()!;
@@ -265,11 +265,12 @@ public static class ValueJson
         return reader.TokenType;
     }
 
-    private static Value FromObject(ImmutableSortedDictionary<string, Value>.Builder builder)
+    private static Value FromObject(ValueMap.Builder builder)
     {
-        if (builder.Count == 1)
+        var map = builder.ToMap();
+        if (map.Count == 1)
         {
-            var (key, inner) = builder.First();
+            var (key, inner) = map.Entries[0];
             switch (key)
             {
                 case "$decimal":
@@ -312,7 +313,7 @@ public static class ValueJson
             }
         }
 
-        return Value.Map(builder.ToImmutable());
+        return Value.Map(map);
     }
 
     private static Value ParseNumber(ReadOnlySpan<byte> text)

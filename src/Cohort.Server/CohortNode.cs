@@ -108,6 +108,10 @@ public sealed partial class CohortNode : IAsyncDisposable
         // Per-request framework logs would drown the protocol's own.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+        // The hosting layer starts an Activity for every request whenever its logger is enabled at any level, for log
+        // scopes no one reads here; it logs nothing else above Warning (failures are logged by Kestrel and by us).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+
         var (host, port) = Endpoint.TryParse(options.Address, out var ep) ? ep : throw new ArgumentException("bad address");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -108,6 +108,39 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ParticipantFrozenDuringABatch_TheBatchEndsAbortedInTime_AndNothingIsApplied()
+    {
+        await using var cluster = await TestCluster.StartAsync([[], ["kv:a"], ["kv:b"]], output);
+        await cluster.BatchOkAsync(Ops.On("kv:a", Ops.Put("x", "0")), Ops.On("kv:b", Ops.Put("y", "0")));
+        var frozen = cluster.Nodes[2];
+        Assert.NotSame(cluster.Master, frozen);
+
+        // The socket to the frozen node stays open (keep-alive gives up only after 15 s): the request's wait for an
+        // answer must end with the transaction's deadline, not with the socket.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        ApiResponse answer;
+        await frozen.SignalAsync(pause: true);
+        try
+        {
+            var body = Ops.Batch(Ops.On("kv:a", Ops.Put("x", "1")), Ops.On("kv:b", Ops.Put("y", "1")));
+            body["timeout_ms"] = 1500;
+            answer = await cluster.BatchAsync(body);
+        }
+        finally
+        {
+            await frozen.SignalAsync(pause: false);
+        }
+
+        output.WriteLine($"answered {answer.Status} {answer.Text} after {started.ElapsedMilliseconds} ms");
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"the batch took {started.Elapsed}");
+        Assert.Equal("aborted", answer.TxStatus);
+        await cluster.WaitSettledAsync();
+        var (results, _) = await cluster.ReadAsync(null, Ops.On("kv:a", Ops.Get("x")), Ops.On("kv:b", Ops.Get("y")));
+        Assert.Equal("0", results[0]!.GetValue<string>());
+        Assert.Equal("0", results[1]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task HttpMessages_BatchAcrossNodes_CommitsOnBoth()
     {
         await using var cluster = await TestCluster.StartAsync([["kv:a"], ["kv:b"], []], output, nodeArguments: ["--messages", "http"]);
@@ -125,6 +158,15 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
             Assert.True(long.Parse(count[(count.IndexOf(' ', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture) >= 1, count);
             Assert.Contains(metrics, l => l.StartsWith(name + "_bucket{le=\"+Inf\"} ", StringComparison.Ordinal));
         }
+
+        // And the process's own counters: a node that has served requests has used CPU and allocated.
+        foreach (var name in new[] { "process_cpu_seconds_total", "dotnet_gc_allocated_bytes_total", "process_resident_memory_bytes" })
+        {
+            var line = metrics.Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+            Assert.True(double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture) > 0, line);
+        }
+
+        Assert.Contains(metrics, l => l.StartsWith("dotnet_gc_collections_total{generation=\"0\"} ", StringComparison.Ordinal));
     }
 
     // Writes k0..k199 = v0..v199 on kv:b and returns a snapshot that sees them all.

@@ -83,10 +83,11 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
         private readonly TimeSpan _timeout;
         private readonly ClientWebSocket _socket = new();
         private readonly CancellationTokenSource _closing = new();
-        private readonly ConcurrentDictionary<long, TaskCompletionSource<(int Status, Value Body)>> _pending = new();
+        private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
         private readonly Channel<(long Id, byte[] Bytes)> _outgoing =
             Channel.CreateUnbounded<(long, byte[])>(new UnboundedChannelOptions { SingleReader = true });
 
+        private readonly ITimer _sweep;
         private long _nextId;
         private int _closed;
         private Task _loops = Task.CompletedTask;
@@ -104,6 +105,11 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             _socket.Options.KeepAliveInterval = MessageFrames.KeepAliveInterval;
             _socket.Options.KeepAliveTimeout = MessageFrames.KeepAliveTimeout;
             _socket.Options.CollectHttpResponseDetails = true;
+
+            // A request's wait for its answer is bounded by a sweep over the pending requests rather than a timer each
+            // (every protocol message has one): it fails late by at most one period.
+            var period = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds / 8, 10, 250));
+            _sweep = TimeProvider.System.CreateTimer(static state => ((Session)state!).FailOverdue(), this, period, period);
             Connected = ConnectAsync();
         }
 
@@ -117,8 +123,8 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
 
             // Encoded here, so that a body that cannot be sent fails this request alone (it was never sent).
             var bytes = MessageFrames.Request(id, path, body);
-            var answer = new TaskCompletionSource<(int, Value)>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _pending[id] = answer;
+            var request = new PendingRequest(this, id, path, Environment.TickCount64 + (long)_timeout.TotalMilliseconds);
+            _pending[id] = request;
 
             // Close fails everything pending; a request registered after it ran is failed here.
             if (IsClosed || !_outgoing.Writer.TryWrite((id, bytes)))
@@ -127,22 +133,20 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
                 throw Lost("the connection was closed");
             }
 
+            // Cancelled or overdue, the request leaves the pending map, so an unsent one is dropped from the queue
+            // (SendLoopAsync asks whether it is still wanted) and a late answer is ignored.
+            var registration = cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static (state, token) => ((PendingRequest)state!).Cancel(token), request)
+                : default;
             int status;
             Value result;
             try
             {
-                (status, result) = await answer.Task.WaitAsync(_timeout, cancellationToken).ConfigureAwait(false);
+                (status, result) = await request.Task.ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            finally
             {
-                _pending.TryRemove(id, out _);
-                throw new TimeoutException($"Node {_node} did not answer /{path} in time.");
-            }
-            catch (OperationCanceledException)
-            {
-                // Not yet sent, it is dropped from the queue (SendLoopAsync asks whether it is still wanted).
-                _pending.TryRemove(id, out _);
-                throw;
+                await registration.DisposeAsync().ConfigureAwait(false);
             }
 
             return status < 400 ? result : throw ProblemDetails.ToException(status, result, $"Node {_node} answered {status} to /{path}.");
@@ -161,6 +165,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             }
 
             _outgoing.Writer.TryComplete();
+            _sweep.Dispose();
             try
             {
                 _closing.Cancel();
@@ -250,9 +255,39 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             Close(reason);
         }
 
+        private void FailOverdue()
+        {
+            var now = Environment.TickCount64;
+            foreach (var (id, request) in _pending)
+            {
+                if (request.Deadline <= now && _pending.TryRemove(id, out _))
+                {
+                    request.TrySetException(new TimeoutException($"Node {_node} did not answer /{request.Path} in time."));
+                }
+            }
+        }
+
         private CohortException Lost(string reason) => new(
             CoordinationErrorCodes.Unavailable,
             $"The connection to node {_node} was lost ({reason}); the message may or may not have been acted on.",
             isTransient: true);
+
+        /// <summary>A request waiting for its answer: the answer, a failure, a timeout or the caller's cancellation completes it.</summary>
+        private sealed class PendingRequest(Session session, long id, string path, long deadline)
+            : TaskCompletionSource<(int Status, Value Body)>(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+            public string Path => path;
+
+            /// <summary>When the sweep fails it (<see cref="Environment.TickCount64"/>).</summary>
+            public long Deadline => deadline;
+
+            public void Cancel(CancellationToken token)
+            {
+                if (session._pending.TryRemove(id, out _))
+                {
+                    TrySetCanceled(token);
+                }
+            }
+        }
     }
 }

@@ -132,8 +132,8 @@ public static class BinaryEncoding
 
             case ValueKind.Map:
             {
-                var map = value.AsMap();
-                writer.WriteVarUInt((ulong)map.Count);
+                var map = value.AsMap().Entries;
+                writer.WriteVarUInt((ulong)map.Length);
                 foreach (var (key, item) in map)
                 {
                     writer.WriteString(key);
@@ -271,14 +271,14 @@ public ref struct SpanReader
             case ValueKind.Map:
             {
                 var count = CheckedCount(ReadVarUInt());
-                var builder = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
+                var builder = new ValueMap.Builder(count);
                 for (var i = 0; i < count; i++)
                 {
                     var key = ReadString();
                     builder[key] = ReadValue(depth + 1);
                 }
 
-                return Value.Map(builder.ToImmutable());
+                return Value.Map(builder.ToMap());
             }
 
             default:

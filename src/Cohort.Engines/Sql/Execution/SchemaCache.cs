@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Runtime.CompilerServices;
 using Cohort.Core;
 using Cohort.Engines.Sql.Storage;
@@ -11,7 +10,7 @@ namespace Cohort.Engines.Sql.Execution;
 /// </summary>
 internal static class SchemaCache
 {
-    private static readonly ConditionalWeakTable<ImmutableSortedDictionary<string, Value>, TableSchema> Decoded = [];
+    private static readonly ConditionalWeakTable<ValueMap, TableSchema> Decoded = [];
 
     /// <summary>The schema a catalog value encodes.</summary>
     public static TableSchema Decode(Value catalog) =>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 
@@ -18,6 +19,21 @@ namespace Cohort.Core;
 public static class ValueJson
 {
     private const int MaxDepth = 64;
+
+    // A thread keeps its reading stacks up to this many slots once a document is read.
+    private const int ScratchLimit = 4096;
+
+    [ThreadStatic]
+    private static KeyValuePair<string, Value>[]? t_entries;
+
+    [ThreadStatic]
+    private static int t_entryCount;
+
+    [ThreadStatic]
+    private static Value[]? t_items;
+
+    [ThreadStatic]
+    private static int t_itemCount;
 
     /// <summary>Serializes a value to its JSON text.</summary>
     public static string Serialize(Value value)
@@ -39,11 +55,17 @@ public static class ValueJson
     }
 
     /// <summary>Parses UTF-8 JSON into a value; throws <see cref="CohortException"/> with code <c>bad_json</c> on bad input.</summary>
-    public static Value Parse(ReadOnlySpan<byte> utf8Json)
+    public static Value Parse(ReadOnlySpan<byte> utf8Json) => Parse(new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth }));
+
+    /// <summary>Parses UTF-8 JSON held in segments (as a request body arrives); throws <see cref="CohortException"/> with code <c>bad_json</c> on bad input.</summary>
+    public static Value Parse(ReadOnlySequence<byte> utf8Json) => utf8Json.IsSingleSegment
+        ? Parse(utf8Json.FirstSpan)
+        : Parse(new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth }));
+
+    private static Value Parse(Utf8JsonReader reader)
     {
         try
         {
-            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = MaxDepth });
             if (!reader.Read())
             {
                 throw new CohortException(ErrorCodes.BadJson, "Empty JSON document.");
@@ -108,7 +130,7 @@ public static class ValueJson
                     builder[property.Name] = FromElement(property.Value);
                 }
 
-                return FromObject(builder);
+                return FromObject(builder.ToMap());
             }
         }
     }
@@ -193,45 +215,62 @@ public static class ValueJson
             case JsonTokenType.False:
                 return Value.False;
             case JsonTokenType.String:
-                return Value.From(reader.GetString());
+                return Value.From(Text(ref reader));
             case JsonTokenType.Number:
                 return ParseNumber(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
             case JsonTokenType.StartArray:
             {
-                var items = ImmutableArray.CreateBuilder<Value>();
-                while (Next(ref reader) != JsonTokenType.EndArray)
+                var start = t_itemCount;
+                try
                 {
-                    items.Add(Read(ref reader));
-                }
-
-                return Value.List(items.ToImmutable());
-            }
-            case JsonTokenType.StartObject:
-            {
-                var builder = new ValueMap.Builder();
-                while (Next(ref reader) != JsonTokenType.EndObject)
-                {
-                    var key = reader.GetString()!;
-                    Next(ref reader);
-                    if (builder.Count == 0 && key == "$map" && reader.TokenType == JsonTokenType.StartObject)
+                    while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        // The wrapper's content is a user map taken literally: its own "$…" key must not be interpreted.
-                        var inner = ReadMembers(ref reader);
-                        if (Next(ref reader) == JsonTokenType.EndObject)
-                        {
-                            return Value.Map(inner.ToMap());
-                        }
-
-                        builder[key] = FromObject(inner);
-                        builder[reader.GetString()!] = ReadNext(ref reader);
-                        continue;
+                        PushItem(Read(ref reader));
                     }
 
-                    builder[key] = Read(ref reader);
+                    return Value.List(ImmutableCollectionsMarshal.AsImmutableArray(TakeItems(start)));
                 }
-
-                return FromObject(builder);
+                finally
+                {
+                    DropItems(start);
+                }
             }
+
+            case JsonTokenType.StartObject:
+            {
+                var start = t_entryCount;
+                try
+                {
+                    while (Next(ref reader) != JsonTokenType.EndObject)
+                    {
+                        var key = Text(ref reader)!;
+                        Next(ref reader);
+                        if (t_entryCount == start && key == "$map" && reader.TokenType == JsonTokenType.StartObject)
+                        {
+                            // The wrapper's content is a user map taken literally: its own "$…" key must not be interpreted.
+                            var inner = ReadMembers(ref reader);
+                            if (Next(ref reader) == JsonTokenType.EndObject)
+                            {
+                                return Value.Map(inner.ToMap());
+                            }
+
+                            PushEntry(key, FromObject(inner.ToMap()));
+                            key = Text(ref reader)!;
+                            PushEntry(key, ReadNext(ref reader));
+                            continue;
+                        }
+
+                        PushEntry(key, Read(ref reader));
+                    }
+
+                    return FromObject(TakeEntries(start));
+                }
+                finally
+                {
+                    DropEntries(start);
+                }
+            }
+
             default:
                 throw new CohortException(ErrorCodes.BadJson, $"Unexpected JSON token {reader.TokenType}.");
         }
@@ -242,11 +281,91 @@ public static class ValueJson
         var builder = new ValueMap.Builder();
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
-            var key = reader.GetString()!;
+            var key = Text(ref reader)!;
             builder[key] = ReadNext(ref reader);
         }
 
         return builder;
+    }
+
+    // The entries of the maps and the items of the lists being read, kept as two stacks shared by the nesting levels
+    // of one thread (reading is synchronous): a map's or a list's array is allocated once, at its exact size, when it
+    // ends, rather than grown as it is read.
+    private static void PushEntry(string key, Value value)
+    {
+        var entries = t_entries ??= new KeyValuePair<string, Value>[64];
+        if (t_entryCount == entries.Length)
+        {
+            Array.Resize(ref t_entries, entries.Length * 2);
+        }
+
+        t_entries![t_entryCount++] = new(key, value);
+    }
+
+    private static ValueMap TakeEntries(int start)
+    {
+        var count = t_entryCount - start;
+        if (count == 0)
+        {
+            return ValueMap.Empty;
+        }
+
+        var entries = new KeyValuePair<string, Value>[count];
+        t_entries.AsSpan(start, count).CopyTo(entries);
+        return ValueMap.Own(entries, count);
+    }
+
+    private static void DropEntries(int start)
+    {
+        if (t_entries is { } entries)
+        {
+            entries.AsSpan(start, t_entryCount - start).Clear();
+            if (start == 0 && entries.Length > ScratchLimit)
+            {
+                t_entries = null;
+            }
+        }
+
+        t_entryCount = start;
+    }
+
+    private static void PushItem(Value item)
+    {
+        var items = t_items ??= new Value[64];
+        if (t_itemCount == items.Length)
+        {
+            Array.Resize(ref t_items, items.Length * 2);
+        }
+
+        t_items![t_itemCount++] = item;
+    }
+
+    private static Value[] TakeItems(int start) => t_itemCount == start ? [] : t_items.AsSpan(start, t_itemCount - start).ToArray();
+
+    private static void DropItems(int start)
+    {
+        if (t_items is { } items)
+        {
+            items.AsSpan(start, t_itemCount - start).Clear();
+            if (start == 0 && items.Length > ScratchLimit)
+            {
+                t_items = null;
+            }
+        }
+
+        t_itemCount = start;
+    }
+
+    // A string token. Property names and short words that recur in every protocol message and request are returned
+    // as one shared instance rather than a new string each time.
+    private static string? Text(ref Utf8JsonReader reader)
+    {
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped && KnownWords.Find(reader.ValueSpan) is { } known)
+        {
+            return known;
+        }
+
+        return reader.GetString();
     }
 
     private static Value ReadNext(ref Utf8JsonReader reader)
@@ -265,9 +384,8 @@ public static class ValueJson
         return reader.TokenType;
     }
 
-    private static Value FromObject(ValueMap.Builder builder)
+    private static Value FromObject(ValueMap map)
     {
-        var map = builder.ToMap();
         if (map.Count == 1)
         {
             var (key, inner) = map.Entries[0];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Cohort.Core;
@@ -55,18 +56,32 @@ internal static class NodeMiddleware
     /// <summary>Reads the JSON body (bounded by the request size limit).</summary>
     public static async Task<Value> ReadJsonAsync(HttpContext context)
     {
-        using var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
-        if (buffer.Length == 0)
+        // Parsed where Kestrel buffered it: no copy into a stream of our own.
+        var body = context.Request.BodyReader;
+        while (true)
         {
-            throw new CohortException(ErrorCodes.BadJson, "The request needs a JSON body.", isTransient: false);
-        }
+            var read = await body.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            if (!read.IsCompleted)
+            {
+                body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                continue;
+            }
 
-        return ValueJson.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            try
+            {
+                return read.Buffer.Length == 0
+                    ? throw new CohortException(ErrorCodes.BadJson, "The request needs a JSON body.", isTransient: false)
+                    : ValueJson.Parse(read.Buffer);
+            }
+            finally
+            {
+                body.AdvanceTo(read.Buffer.End);
+            }
+        }
     }
 
     /// <summary>A JSON answer.</summary>
-    public static IResult Json(Value value, int status = 200) => Results.Text(ValueJson.Serialize(value), "application/json", Encoding.UTF8, status);
+    public static IResult Json(Value value, int status = 200) => new JsonAnswer(value, status, "application/json");
 
     public static Task WriteProblemAsync(HttpContext context, string code, string detail, int status)
     {
@@ -78,7 +93,29 @@ internal static class NodeMiddleware
     private static bool Authorized(HttpContext context, byte[] expected)
     {
         var header = context.Request.Headers.Authorization.ToString();
-        var given = Encoding.UTF8.GetBytes(header);
+        var length = Encoding.UTF8.GetByteCount(header);
+        var given = length <= 512 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(header, given);
         return CryptographicOperations.FixedTimeEquals(given, expected);
+    }
+
+    /// <summary>A value written as UTF-8 JSON straight into the response, with its length (no string in between).</summary>
+    private sealed class JsonAnswer(Value value, int status, string mediaType) : IResult, IStatusCodeHttpResult
+    {
+        public int? StatusCode => status;
+
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            var writer = JsonScratch.Start(out var buffer);
+            ValueJson.Write(writer, value);
+            writer.Flush();
+            response.StatusCode = status;
+            response.ContentType = mediaType;
+            response.ContentLength = buffer.WrittenCount;
+            response.BodyWriter.Write(buffer.WrittenSpan);
+            JsonScratch.Done(buffer);
+            return response.BodyWriter.FlushAsync(httpContext.RequestAborted).AsTask();
+        }
     }
 }

@@ -44,7 +44,18 @@ internal sealed class CommitBatcher : IAsyncDisposable
             throw new CohortException(CoordinationErrorCodes.Unavailable, "The node is shutting down.", isTransient: true);
         }
 
-        await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The caller may stop waiting; the commit itself goes on (a registration, not WaitAsync's promise: one per commit).
+        var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static (state, token) => ((TaskCompletionSource)state!).TrySetCanceled(token), done)
+            : default;
+        try
+        {
+            await done.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            await registration.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -31,12 +31,6 @@ internal static class MessageFrames
     /// <summary>See <see cref="KeepAliveInterval"/>: a frozen or unreachable peer fails the requests waiting on it after this.</summary>
     public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(15);
 
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
-
     /// <summary>One encoded request.</summary>
     /// <exception cref="CohortException"><c>bad_json</c> when the body cannot be encoded, <c>too_large</c> past <see cref="MaxMessageBytes"/>.</exception>
     public static byte[] Request(long id, string path, Value body) => Encode(id, "path", path, 0, body);
@@ -115,10 +109,7 @@ internal static class MessageFrames
 
     private static byte[] Encode(long id, string? textName, string? text, int status, Value body)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
-        buffer.ResetWrittenCount();
-        var writer = t_writer ??= new Utf8JsonWriter(buffer);
-        writer.Reset(buffer);
+        var writer = JsonScratch.Start(out var buffer);
         try
         {
             writer.WriteStartObject();
@@ -145,13 +136,7 @@ internal static class MessageFrames
 
         var size = buffer.WrittenCount;
         var bytes = size > MaxMessageBytes ? null : buffer.WrittenSpan.ToArray();
-        if (buffer.Capacity > SoftFrameBytes)
-        {
-            // Do not keep a big message's buffer alive on this thread.
-            t_buffer = null;
-            t_writer = null;
-        }
-
+        JsonScratch.Done(buffer);
         return bytes ?? throw new CohortException("too_large", $"The message has {size} bytes, more than {MaxMessageBytes}.", isTransient: false);
     }
 }

@@ -99,8 +99,15 @@ internal static class WireFormat
     public static TxId Tx(Value v, string name = "tx_id") =>
         TxId.TryParse(Str(v, name), null, out var id) ? id : throw Bad($"'{Str(v, name)}' is not a transaction id");
 
-    private static DateTimeOffset Deadline(Value v) =>
-        DateTimeOffset.TryParse(Str(v, "deadline"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : throw Bad("field 'deadline' must be an ISO-8601 time");
+    // Written by Time (the round-trip "O" form), which has a fast exact parser; any other ISO-8601 form is accepted too.
+    private static DateTimeOffset Deadline(Value v)
+    {
+        var text = Str(v, "deadline");
+        return DateTimeOffset.TryParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
+            || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out t)
+            ? t
+            : throw Bad("field 'deadline' must be an ISO-8601 time");
+    }
 
     private static CohortException Bad(string message) => new(ErrorCodes.BadJson, message, isTransient: false);
 }

@@ -251,6 +251,65 @@ public sealed class ValueJsonTests
     }
 
     [Fact]
+    public void Parse_AfterAFailureDeepInsideADocument_TheNextDocumentIsReadWhole()
+    {
+        // Reading keeps the unfinished maps and lists of a thread on shared stacks: a document that fails halfway
+        // must leave nothing behind for the next one.
+        string[] broken = ["{\"a\":[1,{\"b\":[2,3,{\"c\":", "[{\"a\":1},{\"b\":[{\"$decimal\":1.5}]}]", "{\"k\":[1,2,3],\"m\":{\"x\":{\"y\":[tru"];
+        var expected = Value.Map(("a", Value.List(1, Value.Map(("b", 2)))), ("c", Value.Map()), ("d", Value.List()));
+        foreach (var json in broken)
+        {
+            Assert.Throws<CohortException>(() => ValueJson.Parse(json));
+            Assert.Equal(expected, ValueJson.Parse("{\"d\":[],\"c\":{},\"a\":[1,{\"b\":2}]}"));
+        }
+    }
+
+    [Fact]
+    public void Parse_SegmentedInput_ReadsAsTheContiguousText()
+    {
+        var random = new RandomValues(PropertySeed + 1);
+        for (var i = 0; i < 200; i++)
+        {
+            var original = random.Next();
+            var bytes = System.Text.Encoding.UTF8.GetBytes(ValueJson.Serialize(original));
+
+            // Cut into 1..7-byte segments, so that tokens (names, strings, numbers) straddle segment boundaries.
+            var parsed = ValueJson.Parse(Segments(bytes, 1 + (i % 7)));
+
+            Assert.True(StrictValue.AreSame(original, parsed, anyNaN: true), $"value #{i}: {ValueJson.Serialize(original)} read back as {ValueJson.Serialize(parsed)}");
+        }
+
+        Assert.Equal(Value.Map(("tx_id", "t"), ("status", 1)), ValueJson.Parse(Segments("{\"tx_id\":\"t\",\"status\":1}"u8.ToArray(), 2)));
+    }
+
+    private static System.Buffers.ReadOnlySequence<byte> Segments(byte[] bytes, int size)
+    {
+        Segment? first = null, last = null;
+        for (var offset = 0; offset < bytes.Length; offset += size)
+        {
+            var next = new Segment(bytes.AsMemory(offset, Math.Min(size, bytes.Length - offset)), last?.End ?? 0);
+            first ??= next;
+            last?.Link(next);
+            last = next;
+        }
+
+        return first is null ? System.Buffers.ReadOnlySequence<byte>.Empty : new(first, 0, last!, last!.Memory.Length);
+    }
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public long End => RunningIndex + Memory.Length;
+
+        public void Link(Segment next) => Next = next;
+    }
+
+    [Fact]
     public void Parse_NestingBeyondMaxDepth_ThrowsBadJson()
     {
         var json = new string('[', 200) + new string(']', 200);

@@ -17,7 +17,11 @@ public sealed partial class Coordinator
     public async ValueTask<TxOutcome> CommitAsync(TxId txId, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var tx = Get(txId);
+        if (!_transactions.TryGetValue(txId, out var tx))
+        {
+            // Finished (a repeated call gets the same outcome) or unknown.
+            return _finished.TryGetValue(txId, out var finished) ? finished.Outcome : throw Unknown(txId);
+        }
 
         // Waiting for the gate lets an operation in flight finish first, so commit sees every participant.
         await tx.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -348,7 +352,7 @@ public sealed partial class Coordinator
         var outcome = TxOutcome.Aborted(reason, code);
         tx.Completion.TrySetResult(outcome);
         Log.Aborting(_logger, tx.Id, reason);
-        RememberFinished(tx.Id);
+        RememberFinished(tx);
         if (participants.Count > 0)
         {
             Track(() => SendAbortsAsync(tx.Id, participants));
@@ -374,7 +378,7 @@ public sealed partial class Coordinator
 
         if (state is TransactionState.Committed or TransactionState.Aborted)
         {
-            RememberFinished(tx.Id);
+            RememberFinished(tx);
         }
 
         return outcome;

@@ -21,7 +21,7 @@ public sealed partial class Coordinator
             tx.State = TransactionState.Committed;
         }
 
-        RememberFinished(tx.Id);
+        RememberFinished(tx);
         Log.Ended(_logger, tx.Id);
     }
 
@@ -181,6 +181,6 @@ public sealed partial class Coordinator
         }
 
         Log.InDoubtResolved(_logger, tx.Id, outcome.StatusName);
-        RememberFinished(tx.Id);
+        RememberFinished(tx);
     }
 }

@@ -63,7 +63,10 @@ public sealed partial class Coordinator
         }
         else if (!_transactions.TryGetValue(txId, out var tx))
         {
-            answer = DecisionAnswer.Aborted;
+            // Finished here (committed ones keep their decision), or never decided: presumed abort.
+            answer = _finished.TryGetValue(txId, out var finished) && finished is { State: TransactionState.Committed, Decision: { } decision }
+                ? DecisionAnswer.Committed(decision.CommitTimestamp)
+                : DecisionAnswer.Aborted;
         }
         else
         {

@@ -6,17 +6,23 @@ namespace Cohort.Coordination;
 public sealed partial class Coordinator
 {
     /// <summary>What this coordinator knows of <paramref name="txId"/>, or null when nothing (never begun here, forgotten, or lost in a restart).</summary>
-    public TxStatus? GetStatus(TxId txId) => _transactions.TryGetValue(txId, out var tx) ? tx.ToStatus() : null;
+    public TxStatus? GetStatus(TxId txId) =>
+        _transactions.TryGetValue(txId, out var tx) ? tx.ToStatus()
+        : _finished.TryGetValue(txId, out var finished) ? finished.ToStatus(txId)
+        : null;
 
     /// <summary>The transactions in <paramref name="state"/> (all known ones when null), oldest first, at most <paramref name="limit"/>.</summary>
     public IReadOnlyList<TxStatus> List(TransactionState? state = null, int limit = 1000)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 0);
-        return [.. _transactions.Values
-            .Where(t => state is null || t.State == state)
+        // A transaction that finishes meanwhile may be seen in both; the live view wins.
+        var live = _transactions.Values.Where(t => state is null || t.State == state).Select(t => (t.Id, Live: (CoordinatorTransaction?)t, Finished: default(FinishedTransaction)));
+        var finished = _finished.ToList().Where(f => state is null || f.Value.State == state).Select(f => (Id: f.Key, Live: (CoordinatorTransaction?)null, Finished: f.Value));
+        return [.. live.Concat(finished)
+            .DistinctBy(t => t.Id)
             .OrderBy(t => t.Id)
             .Take(limit)
-            .Select(t => t.ToStatus())];
+            .Select(t => t.Live?.ToStatus() ?? t.Finished.ToStatus(t.Id))];
     }
 
     /// <summary>Aborts every active transaction past its deadline (runs periodically; callable by tests).</summary>
@@ -52,21 +58,11 @@ public sealed partial class Coordinator
         }
     }
 
-    private void RememberFinished(TxId txId)
+    // Final (committed or aborted): the live transaction gives way to what is kept of it (see FinishedTransaction),
+    // added before the live one is removed so that a lookup always finds one of them.
+    private void RememberFinished(CoordinatorTransaction tx)
     {
-        _finishedOrder.Enqueue(txId);
-        if (Interlocked.Increment(ref _finishedCount) <= _options.FinishedCapacity)
-        {
-            return;
-        }
-
-        if (_finishedOrder.TryDequeue(out var old))
-        {
-            Interlocked.Decrement(ref _finishedCount);
-            if (_transactions.TryGetValue(old, out var tx) && tx.State is TransactionState.Committed or TransactionState.Aborted)
-            {
-                _transactions.TryRemove(old, out _);
-            }
-        }
+        _finished.TryAdd(tx.Id, FinishedTransaction.Of(tx));
+        _transactions.TryRemove(tx.Id, out _);
     }
 }

@@ -26,11 +26,10 @@ public sealed partial class Coordinator : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly HybridClock _clock;
     private readonly ConcurrentDictionary<TxId, CoordinatorTransaction> _transactions = new();
-    private readonly ConcurrentQueue<TxId> _finishedOrder = new();
+    private readonly RecentOutcomes<FinishedTransaction> _finished;
     private readonly ConcurrentDictionary<Task, byte> _background = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer? _sweep;
-    private int _finishedCount;
     private long _begunCount;
     private int _disposed;
 
@@ -49,6 +48,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         options.Validate();
         _options = options;
+        _finished = new(options.FinishedCapacity);
         _transport = transport;
         _placement = placement;
         _log = log;
@@ -201,7 +201,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         ThrowIfDisposed();
         if (!_transactions.TryGetValue(txId, out var tx))
         {
-            throw Unknown(txId);
+            return _finished.TryGetValue(txId, out var finished) ? finished.Outcome : throw Unknown(txId);
         }
 
         lock (tx.Sync)
@@ -256,8 +256,22 @@ public sealed partial class Coordinator : IAsyncDisposable
         // _stopping is not disposed: a commit still running on another thread links to it and must see it cancelled.
     }
 
-    private CoordinatorTransaction Get(TxId txId) =>
-        _transactions.TryGetValue(txId, out var tx) ? tx : throw Unknown(txId);
+    private CoordinatorTransaction Get(TxId txId)
+    {
+        if (_transactions.TryGetValue(txId, out var tx))
+        {
+            return tx;
+        }
+
+        if (_finished.TryGetValue(txId, out var finished))
+        {
+            throw finished.State == TransactionState.Aborted
+                ? new CohortException(ErrorCodes.Aborted, $"Transaction {txId} was aborted: {finished.Reason}.")
+                : new CohortException(ErrorCodes.NotActive, $"Transaction {txId} is {finished.State.ToWireName()} and takes no more operations.", isTransient: false);
+        }
+
+        throw Unknown(txId);
+    }
 
     private static CohortException Unknown(TxId txId) =>
         new(ErrorCodes.UnknownTransaction, $"Transaction {txId} is not known to this coordinator (never begun here, finished long ago, or lost in a restart: then it did not commit).", isTransient: false);

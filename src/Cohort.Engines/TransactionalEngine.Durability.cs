@@ -125,7 +125,7 @@ public abstract partial class TransactionalEngine<TTx>
                     writer.WriteBytes(intents.WrittenSpan);
                 }
 
-                var committed = _finished.Where(f => f.Value.Committed).ToList();
+                var committed = _finished.ToList().Where(f => f.Value.Committed).ToList();
                 writer.WriteVarUInt((ulong)committed.Count);
                 foreach (var (id, outcome) in committed)
                 {

@@ -30,8 +30,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     private const int FinishedCapacity = 100_000;
 
     private readonly ConcurrentDictionary<TxId, TTx> _transactions = new();
-    private readonly ConcurrentDictionary<TxId, Outcome> _finished = new();
-    private readonly ConcurrentQueue<TxId> _finishedOrder = new();
+    private readonly RecentOutcomes<Outcome> _finished = new(FinishedCapacity);
     private readonly Lock _stateLock = new();
     private readonly SnapshotStore _snapshots;
     private readonly SemaphoreSlim _snapshotGate = new(1, 1);
@@ -40,7 +39,6 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     private long _walBytesAtSnapshot;
     private int _disposed;
     private int _snapshotQueued;
-    private int _finishedCount;
 
     /// <summary>Creates the engine; call <see cref="Open"/> before use.</summary>
     protected TransactionalEngine(string name, EngineOptions options, ILogger? logger)
@@ -660,22 +658,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         Log.Committed(Logger, Name, state.Id, state.CommitTimestamp);
     }
 
-    private void Remember(TxId id, Outcome outcome)
-    {
-        if (_finished.TryAdd(id, outcome))
-        {
-            _finishedOrder.Enqueue(id);
-
-            // ConcurrentDictionary.Count takes every bucket lock; a counter keeps this off the commit path.
-            // One eviction per insertion holds the table at its capacity.
-            if (Interlocked.Increment(ref _finishedCount) > FinishedCapacity
-                && _finishedOrder.TryDequeue(out var old)
-                && _finished.TryRemove(old, out _))
-            {
-                Interlocked.Decrement(ref _finishedCount);
-            }
-        }
-    }
+    private void Remember(TxId id, Outcome outcome) => _finished.TryAdd(id, outcome);
 
     private static HlcTimestamp Max(HlcTimestamp a, HlcTimestamp b) => a > b ? a : b;
 

@@ -41,8 +41,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<TxId, PgTransaction> _active = new();
-    private readonly ConcurrentDictionary<TxId, PgTransactionState> _finished = new();
-    private readonly ConcurrentQueue<TxId> _finishedOrder = new();
+    private readonly RecentOutcomes<PgTransactionState> _finished = new(FinishedMemory);
     private readonly ConcurrentDictionary<TxId, PreparedTransaction> _recovered = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
@@ -361,21 +360,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         ? new CohortException(ErrorCodes.Aborted, $"{Name}: transaction {txId} was aborted.", isTransient: false)
         : new CohortException(ErrorCodes.NotActive, $"{Name}: transaction {txId} is {(state == PgTransactionState.Prepared ? "prepared" : "finished")} and takes no more operations.", isTransient: false);
 
-    private void Remember(TxId txId, PgTransactionState outcome)
-    {
-        if (_finished.TryAdd(txId, outcome))
-        {
-            _finishedOrder.Enqueue(txId);
-            while (_finishedOrder.Count > FinishedMemory && _finishedOrder.TryDequeue(out var old))
-            {
-                _finished.TryRemove(old, out _);
-            }
-        }
-        else
-        {
-            _finished[txId] = outcome;
-        }
-    }
+    private void Remember(TxId txId, PgTransactionState outcome) => _finished.Set(txId, outcome);
 
     // Ends an active transaction: rolls back on its connection (or lets the broken connection go) and forgets it.
     private async Task RollbackActiveAsync(PgTransaction t, string reason)

@@ -24,11 +24,13 @@ internal sealed class CoordinationCluster : IAsyncDisposable
     private readonly TempDirectory _directory = new();
     private readonly Func<IParticipantTransport, IParticipantTransport>? _wrap;
     private readonly Dictionary<string, ParticipantHost> _hosts = [];
+    private readonly int _finishedCapacity;
     private long _epoch;
 
-    public CoordinationCluster(TimeProvider? time = null, Func<IParticipantTransport, IParticipantTransport>? wrap = null)
+    public CoordinationCluster(TimeProvider? time = null, Func<IParticipantTransport, IParticipantTransport>? wrap = null, int finishedCapacity = CoordinatorOptions.DefaultFinishedCapacity)
     {
         Time = time ?? TimeProvider.System;
+        _finishedCapacity = finishedCapacity;
         _wrap = wrap;
         Network = new InProcessParticipantTransport();
         Transport = wrap is null ? Network : wrap(Network);
@@ -72,6 +74,7 @@ internal sealed class CoordinationCluster : IAsyncDisposable
                 RetryInitialDelay = TimeSpan.FromMilliseconds(5),
                 RetryMaxDelay = TimeSpan.FromMilliseconds(50),
                 SweepInterval = Timeout.InfiniteTimeSpan,
+                FinishedCapacity = _finishedCapacity,
             },
             Transport,
             new StaticPlacement(Layout),

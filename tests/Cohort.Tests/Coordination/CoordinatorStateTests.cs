@@ -87,4 +87,53 @@ public sealed class CoordinatorStateTests
         Assert.Equal(first, second);
         Assert.True((await c.AbortAsync(tx.TxId)).IsCommitted);
     }
+
+    [Fact]
+    public async Task FinishedTransactions_KeepTheirStatusOutcomeAndDecision_UntilTheCapacityForgetsTheOldest()
+    {
+        await using var cluster = new CoordinationCluster(finishedCapacity: 3);
+        var c = cluster.Coordinator;
+        await c.RecoverAsync();
+
+        // A two-phase commit (two writers), an abort, and two more commits that push the first one out.
+        var committed = c.Begin(label: "first");
+        await c.ApplyAsync(committed.TxId, "kv:users", Ops.Put("f", 1L));
+        await c.ApplyAsync(committed.TxId, "queue:events", Ops.Enqueue("f", 1L));
+        var outcome = await c.CommitAsync(committed.TxId);
+        await c.DrainAsync();
+        var aborted = c.Begin();
+        await c.ApplyAsync(aborted.TxId, "kv:users", Ops.Put("a", 1L));
+        await c.AbortAsync(aborted.TxId);
+        await c.DrainAsync();
+
+        var status = c.GetStatus(committed.TxId)!;
+        Assert.True(outcome.IsCommitted, outcome.ToString());
+        Assert.Equal(TransactionState.Committed, status.State);
+        Assert.Equal("first", status.Label);
+        Assert.Equal(["kv:users", "queue:events"], status.Participants.Select(p => p.Resource).Order());
+        Assert.All(status.Participants, p => Assert.True(p.Acknowledged && p.Vote == Cohort.Core.VoteKind.Yes, p.ToString()));
+        Assert.Equal(outcome.CommitTimestamp, status.Decision!.CommitTimestamp);
+        Assert.Equal(DecisionAnswerKind.Committed, c.QueryDecision(committed.TxId).Kind);
+        Assert.Equal(outcome.CommitTimestamp, c.QueryDecision(committed.TxId).CommitTimestamp);
+        Assert.Equal(outcome, await c.CommitAsync(committed.TxId));
+        Assert.Equal(outcome, await c.AbortAsync(committed.TxId));
+        Assert.Equal(Cohort.Core.ErrorCodes.NotActive, (await Assert.ThrowsAsync<Cohort.Core.CohortException>(() => c.ApplyAsync(committed.TxId, "kv:users", Ops.Put("g", 1L)).AsTask())).Code);
+        Assert.Equal(Cohort.Core.ErrorCodes.Aborted, (await Assert.ThrowsAsync<Cohort.Core.CohortException>(() => c.ApplyAsync(aborted.TxId, "kv:users", Ops.Put("g", 1L)).AsTask())).Code);
+        Assert.True((await c.CommitAsync(aborted.TxId)).IsDefinitelyAborted);
+        Assert.Equal([committed.TxId, aborted.TxId], c.List().Select(s => s.TxId).Order());
+        Assert.Equal(aborted.TxId, Assert.Single(c.List(TransactionState.Aborted)).TxId);
+
+        foreach (var key in new[] { "x", "y" })
+        {
+            var next = c.Begin();
+            await c.ApplyAsync(next.TxId, "kv:users", Ops.Put(key, 1L));
+            Assert.True((await c.CommitAsync(next.TxId)).IsCommitted);
+        }
+
+        await c.DrainAsync();
+        Assert.Null(c.GetStatus(committed.TxId));
+        Assert.Equal(TransactionState.Aborted, c.GetStatus(aborted.TxId)!.State);
+        Assert.Equal(3, c.List().Count);
+        Assert.Equal(Cohort.Core.ErrorCodes.UnknownTransaction, (await Assert.ThrowsAsync<Cohort.Core.CohortException>(() => c.CommitAsync(committed.TxId).AsTask())).Code);
+    }
 }

@@ -1,0 +1,43 @@
+using Cohort.Core;
+
+namespace Cohort.Coordination;
+
+/// <summary>
+/// What the coordinator keeps of a committed or aborted transaction, for status queries, decision queries and repeated
+/// commit or abort calls: values and one small array, where the live transaction had a dozen objects (its gate, lock,
+/// completion, participant entries…) that would otherwise stay reachable for as long as it is remembered.
+/// </summary>
+internal readonly record struct FinishedTransaction(
+    TransactionState State,
+    string? Label,
+    DateTimeOffset Deadline,
+    FinishedTransaction.Member[] Participants,
+    CommitDecision? Decision,
+    string? Reason,
+    TxOutcome Outcome)
+{
+    public static FinishedTransaction Of(CoordinatorTransaction tx)
+    {
+        lock (tx.Sync)
+        {
+            var participants = new Member[tx.Participants.Count];
+            for (var i = 0; i < participants.Length; i++)
+            {
+                var p = tx.Participants[i];
+                participants[i] = new Member(p.Resource, p.Node, p.MayWrite, p.Vote, p.Acknowledged);
+            }
+
+            return new(tx.State, tx.Label, tx.Deadline, participants, tx.Decision, tx.Reason, tx.Outcome ?? OutcomeOf(tx.State, tx.Decision, tx.Reason));
+        }
+    }
+
+    public TxStatus ToStatus(TxId id) => new(
+        id, State, Label, Deadline, [.. Participants.Select(p => new ParticipantStatus(p.Resource, p.Node, p.MayWrite, p.Vote, p.Acknowledged))], Decision, Reason);
+
+    private static TxOutcome OutcomeOf(TransactionState state, CommitDecision? decision, string? reason) => state == TransactionState.Committed
+        ? TxOutcome.Committed(decision?.CommitTimestamp ?? default)
+        : TxOutcome.Aborted(reason ?? "aborted");
+
+    /// <summary>One participant as it ended.</summary>
+    public readonly record struct Member(string Resource, string Node, bool MayWrite, VoteKind? Vote, bool Acknowledged);
+}

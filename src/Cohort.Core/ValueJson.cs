@@ -291,69 +291,46 @@ public static class ValueJson
     // The entries of the maps and the items of the lists being read, kept as two stacks shared by the nesting levels
     // of one thread (reading is synchronous): a map's or a list's array is allocated once, at its exact size, when it
     // ends, rather than grown as it is read.
-    private static void PushEntry(string key, Value value)
-    {
-        var entries = t_entries ??= new KeyValuePair<string, Value>[64];
-        if (t_entryCount == entries.Length)
-        {
-            Array.Resize(ref t_entries, entries.Length * 2);
-        }
-
-        t_entries![t_entryCount++] = new(key, value);
-    }
+    private static void PushEntry(string key, Value value) => Push(ref t_entries, ref t_entryCount, new(key, value));
 
     private static ValueMap TakeEntries(int start)
     {
         var count = t_entryCount - start;
-        if (count == 0)
-        {
-            return ValueMap.Empty;
-        }
-
-        var entries = new KeyValuePair<string, Value>[count];
-        t_entries.AsSpan(start, count).CopyTo(entries);
-        return ValueMap.Own(entries, count);
+        return count == 0 ? ValueMap.Empty : ValueMap.Own(t_entries.AsSpan(start, count).ToArray(), count);
     }
 
-    private static void DropEntries(int start)
-    {
-        if (t_entries is { } entries)
-        {
-            entries.AsSpan(start, t_entryCount - start).Clear();
-            if (start == 0 && entries.Length > ScratchLimit)
-            {
-                t_entries = null;
-            }
-        }
+    private static void DropEntries(int start) => Drop(ref t_entries, ref t_entryCount, start);
 
-        t_entryCount = start;
-    }
-
-    private static void PushItem(Value item)
-    {
-        var items = t_items ??= new Value[64];
-        if (t_itemCount == items.Length)
-        {
-            Array.Resize(ref t_items, items.Length * 2);
-        }
-
-        t_items![t_itemCount++] = item;
-    }
+    private static void PushItem(Value item) => Push(ref t_items, ref t_itemCount, item);
 
     private static Value[] TakeItems(int start) => t_itemCount == start ? [] : t_items.AsSpan(start, t_itemCount - start).ToArray();
 
-    private static void DropItems(int start)
+    private static void DropItems(int start) => Drop(ref t_items, ref t_itemCount, start);
+
+    private static void Push<T>(ref T[]? stack, ref int count, T item)
     {
-        if (t_items is { } items)
+        stack ??= new T[64];
+        if (count == stack.Length)
         {
-            items.AsSpan(start, t_itemCount - start).Clear();
+            Array.Resize(ref stack, stack.Length * 2);
+        }
+
+        stack[count++] = item;
+    }
+
+    // Pops back to start, clearing the slots (they would keep values alive); a stack grown big is let go.
+    private static void Drop<T>(ref T[]? stack, ref int count, int start)
+    {
+        if (stack is { } items)
+        {
+            items.AsSpan(start, count - start).Clear();
             if (start == 0 && items.Length > ScratchLimit)
             {
-                t_items = null;
+                stack = null;
             }
         }
 
-        t_itemCount = start;
+        count = start;
     }
 
     // A string token. Property names and short words that recur in every protocol message and request are returned

@@ -64,8 +64,8 @@ public sealed partial class Coordinator
         else if (!_transactions.TryGetValue(txId, out var tx))
         {
             // Finished here (committed ones keep their decision), or never decided: presumed abort.
-            answer = _finished.TryGetValue(txId, out var finished) && finished is { State: TransactionState.Committed, Decision: { } decision }
-                ? DecisionAnswer.Committed(decision.CommitTimestamp)
+            answer = _finished.TryGetValue(txId, out var finished) && finished is { State: TransactionState.Committed, Decided: { } decided }
+                ? DecisionAnswer.Committed(decided.CommitTimestamp)
                 : DecisionAnswer.Aborted;
         }
         else

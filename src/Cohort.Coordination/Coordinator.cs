@@ -18,6 +18,8 @@ namespace Cohort.Coordination;
 /// </remarks>
 public sealed partial class Coordinator : IAsyncDisposable
 {
+    private const int MaxInternedNames = 10_000;
+
     private readonly CoordinatorOptions _options;
     private readonly IParticipantTransport _transport;
     private readonly IPlacement _placement;
@@ -28,6 +30,8 @@ public sealed partial class Coordinator : IAsyncDisposable
     private readonly ConcurrentDictionary<TxId, CoordinatorTransaction> _transactions = new();
     private readonly RecentOutcomes<FinishedTransaction> _finished;
     private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly ConcurrentDictionary<string, string> _resourceNames = new(StringComparer.Ordinal);
+    private int _internedNames;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer? _sweep;
     private long _begunCount;
@@ -276,8 +280,19 @@ public sealed partial class Coordinator : IAsyncDisposable
     private static CohortException Unknown(TxId txId) =>
         new(ErrorCodes.UnknownTransaction, $"Transaction {txId} is not known to this coordinator (never begun here, finished long ago, or lost in a restart: then it did not commit).", isTransient: false);
 
-    private static ParticipantEntry AddParticipant(CoordinatorTransaction tx, string resource, string node)
+    private ParticipantEntry AddParticipant(CoordinatorTransaction tx, string resource, string node)
     {
+        // One instance per placed resource name rather than the request's copy, which a finished transaction would
+        // otherwise keep alive (see FinishedTransaction). Bounded, in case names are many.
+        if (_resourceNames.TryGetValue(resource, out var known))
+        {
+            resource = known;
+        }
+        else if (Volatile.Read(ref _internedNames) < MaxInternedNames && _resourceNames.TryAdd(resource, resource))
+        {
+            Interlocked.Increment(ref _internedNames);
+        }
+
         var entry = new ParticipantEntry(resource, node);
         tx.Participants.Add(entry);
         return entry;

@@ -269,9 +269,7 @@ public sealed partial class Coordinator : IAsyncDisposable
 
         if (_finished.TryGetValue(txId, out var finished))
         {
-            throw finished.State == TransactionState.Aborted
-                ? new CohortException(ErrorCodes.Aborted, $"Transaction {txId} was aborted: {finished.Reason}.")
-                : new CohortException(ErrorCodes.NotActive, $"Transaction {txId} is {finished.State.ToWireName()} and takes no more operations.", isTransient: false);
+            throw NotActive(txId, finished.State, finished.Reason);
         }
 
         throw Unknown(txId);
@@ -301,16 +299,16 @@ public sealed partial class Coordinator : IAsyncDisposable
     // Caller holds tx.Sync.
     private static void ThrowUnlessActive(CoordinatorTransaction tx)
     {
-        switch (tx.State)
+        if (tx.State != TransactionState.Active)
         {
-            case TransactionState.Active:
-                return;
-            case TransactionState.Aborted:
-                throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx.Id} was aborted: {tx.Reason}.");
-            default:
-                throw new CohortException(ErrorCodes.NotActive, $"Transaction {tx.Id} is {tx.State.ToWireName()} and takes no more operations.", isTransient: false);
+            throw NotActive(tx.Id, tx.State, tx.Reason);
         }
     }
+
+    // Why an operation on a transaction past Active is refused (live or finished).
+    private static CohortException NotActive(TxId txId, TransactionState state, string? reason) => state == TransactionState.Aborted
+        ? new CohortException(ErrorCodes.Aborted, $"Transaction {txId} was aborted: {reason}.")
+        : new CohortException(ErrorCodes.NotActive, $"Transaction {txId} is {state.ToWireName()} and takes no more operations.", isTransient: false);
 
     // Codes after which the participant no longer holds the transaction as it was (or may not): it must abort.
     private static bool AbortsTransaction(string code) => code is ErrorCodes.Wounded or ErrorCodes.LockTimeout or ErrorCodes.Expired

@@ -50,6 +50,10 @@ internal static class PgErrors
                     return new CohortException(ErrorCodes.LockTimeout, $"{resource}: {p.MessageText} ({p.SqlState}); retry it.", isTransient: true, e);
                 case PostgresErrorCodes.SyntaxError:
                     return new CohortException(ErrorCodes.SqlSyntax, $"{resource}: {p.MessageText}{(p.Position > 0 ? $" at position {p.Position}" : string.Empty)}", isTransient: false, e);
+                case PostgresErrorCodes.FeatureNotSupported when p.Routine == "RevalidateCachedQuery":
+                    // A prepared statement (see Max Auto Prepare) whose result columns changed with the table's schema:
+                    // Npgsql has dropped it, and the statement is prepared afresh when it runs again.
+                    return new CohortException(ErrorCodes.Wounded, $"{resource}: the statement was prepared before a schema change that altered its result columns ({p.MessageText}); retry it.", isTransient: true, e);
                 case PostgresErrorCodes.ReadOnlySqlTransaction:
                     return new CohortException(ErrorCodes.BadOperation, $"{resource}: the statement writes; run it in a transaction, not as a snapshot read ({p.MessageText}).", isTransient: false, e);
             }

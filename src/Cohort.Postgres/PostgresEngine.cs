@@ -99,8 +99,18 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
             builder.ApplicationName = "cohort " + resource;
         }
 
+        if (!SetsMaxAutoPrepare(options.ConnectionString))
+        {
+            // Every transaction runs the same few statements (its audit row, and usually the application's own): prepared
+            // on each pooled connection after a few uses, PostgreSQL parses and plans them once instead of every time.
+            builder.MaxAutoPrepare = PostgresOptions.DefaultMaxAutoPrepare;
+        }
+
         var dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         builder.NoResetOnClose = true;
+
+        // Cohort's own statements name one prepared transaction each (COMMIT PREPARED 'cohort:…'): never worth preparing.
+        builder.MaxAutoPrepare = 0;
         builder.MaxPoolSize = options.MaxPoolSize - options.TransactionPoolSize;
         builder.ApplicationName += " (internal)";
         var engine = new PostgresEngine(resource, options, dataSource, NpgsqlDataSource.Create(builder.ConnectionString), logger ?? NullLogger.Instance);
@@ -114,6 +124,13 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
             await engine.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    // Whether the DSN says how many statements to prepare (Max Auto Prepare, with or without spaces, any case): it then wins.
+    private static bool SetsMaxAutoPrepare(string connectionString)
+    {
+        var parsed = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        return parsed.Keys.Cast<string>().Any(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The global transaction id of <paramref name="txId"/> on this resource.</summary>

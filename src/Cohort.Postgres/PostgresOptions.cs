@@ -12,6 +12,12 @@ public sealed class PostgresOptions
     /// <summary>Default largest number of pooled connections: 100.</summary>
     public const int DefaultMaxPoolSize = 100;
 
+    /// <summary>
+    /// Default number of statements each pooled connection keeps prepared (Npgsql's <c>Max Auto Prepare</c>): 32. A statement
+    /// is prepared once it ran five times on a connection. A DSN that sets <c>Max Auto Prepare</c> wins; 0 turns it off.
+    /// </summary>
+    public const int DefaultMaxAutoPrepare = 32;
+
     /// <summary>The Npgsql connection string (DSN) of the database, e.g. <c>Host=127.0.0.1;Port=5432;Username=app;Database=shard1</c>.</summary>
     public required string ConnectionString { get; init; }
 

@@ -412,6 +412,55 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task RepeatedStatements_ArePreparedOnTheirConnection_UnlessTheDsnTurnsThatOff()
+    {
+        // One transaction at a time, so every one runs on the same pooled connection: after five runs a statement is
+        // prepared there (PostgreSQL lists it in the session's pg_prepared_statements), the audit row's INSERT included.
+        var engine = await OpenAsync();
+        for (var i = 0; i < 8; i++)
+        {
+            await CommitTwoPhaseAsync(engine, Write($"p{i}", i));
+        }
+
+        var prepared = await PreparedStatementsAsync(engine);
+        Assert.Contains(prepared, s => s.StartsWith("INSERT INTO distributed_tx", StringComparison.Ordinal));
+        Assert.Contains(prepared, s => s.StartsWith("INSERT INTO items", StringComparison.Ordinal));
+        Assert.Equal([8L], await Server.QueryAsync(_database, "SELECT count(*) FROM items WHERE id LIKE 'p%'"));
+
+        // Max Auto Prepare in the DSN wins: 0 prepares nothing.
+        var plain = await OpenAsync(dsnSuffix: ";Max Auto Prepare=0");
+        for (var i = 0; i < 8; i++)
+        {
+            await CommitTwoPhaseAsync(plain, Write($"q{i}", i));
+        }
+
+        Assert.Empty(await PreparedStatementsAsync(plain));
+    }
+
+    [Fact]
+    public async Task PreparedSelect_WhoseColumnsChangedWithTheSchema_FailsOnceAsRetryable_ThenRunsAgain()
+    {
+        var engine = await OpenAsync();
+        await CommitAsync(engine, Write("s", 1));
+        for (var i = 0; i < 6; i++)
+        {
+            await engine.ReadAsync(engine.Clock.Now(), Sql("SELECT * FROM items WHERE id = $1", "s"), default);
+        }
+
+        Assert.Contains(await PreparedStatementsAsync(engine), s => s.StartsWith("SELECT * FROM items", StringComparison.Ordinal));
+        await Server.ExecuteAsync(_database, "ALTER TABLE items ADD COLUMN note text");
+
+        // PostgreSQL refuses a prepared statement whose result columns changed: a clear error the client retries, not a
+        // fault of the statement; the retry prepares it afresh and sees the new column.
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.ReadAsync(engine.Clock.Now(), Sql("SELECT * FROM items WHERE id = $1", "s"), default));
+        Assert.Equal(ErrorCodes.Wounded, error.Code);
+        Assert.True(error.IsTransient);
+        Assert.Contains("schema change", error.Message, StringComparison.Ordinal);
+        var again = await engine.ReadAsync(engine.Clock.Now(), Sql("SELECT * FROM items WHERE id = $1", "s"), default);
+        Assert.Equal(Value.List(Value.From("id"), Value.From("v"), Value.From("note")), again.AsMap()["columns"]);
+    }
+
+    [Fact]
     public async Task Prepare_BeyondMaxPreparedTransactions_VotesNoAsTransientUnavailable_NamingTheSetting()
     {
         await using var small = await PostgresServer.StartAsync(fsync: false, maxPreparedTransactions: 1);
@@ -445,11 +494,11 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         Assert.Contains("restart PostgreSQL", error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<PostgresEngine> OpenAsync(TimeSpan? grace = null)
+    private async Task<PostgresEngine> OpenAsync(TimeSpan? grace = null, string dsnSuffix = "")
     {
         var engine = await PostgresEngine.OpenAsync("pg:test", new PostgresOptions
         {
-            ConnectionString = Server.ConnectionString(_database),
+            ConnectionString = Server.ConnectionString(_database) + dsnSuffix,
             OrphanGracePeriod = grace ?? PostgresOptions.DefaultOrphanGracePeriod,
             RecoveryInterval = Timeout.InfiniteTimeSpan,
         });
@@ -476,6 +525,21 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         var tx = Begin();
         await engine.ApplyAsync(tx, operation, default);
         await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), default);
+    }
+
+    private static async Task CommitTwoPhaseAsync(PostgresEngine engine, Operation operation)
+    {
+        var tx = Begin();
+        await engine.ApplyAsync(tx, operation, default);
+        Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default)).Kind);
+        await engine.CommitAsync(tx.Id, engine.Clock.Now(), default);
+    }
+
+    // The statements prepared on the engine's pooled connection (the one a lone reader gets, as every transaction above did).
+    private static async Task<List<string>> PreparedStatementsAsync(PostgresEngine engine)
+    {
+        var result = await engine.ReadAsync(engine.Clock.Now(), Sql("SELECT statement FROM pg_prepared_statements ORDER BY statement"), default);
+        return [.. result.AsMap()["rows"].AsList().Select(row => row.AsList()[0].AsString())];
     }
 
     private static TransactionContext Begin() => new(TxId.NewId(), DateTimeOffset.UtcNow.AddSeconds(60));

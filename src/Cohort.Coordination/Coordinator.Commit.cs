@@ -195,7 +195,16 @@ public sealed partial class Coordinator
         tx.Completion.TrySetResult(outcome);
 
         Log.Decided(_logger, tx.Id, decision.Participants.Length, decision.CommitTimestamp);
-        Track(() => DriveCommitAsync(tx, decision));
+        var backlogged = Volatile.Read(ref _phaseTwoPending) >= _options.PhaseTwoBacklog;
+        var phaseTwo = RunTracked(() => DriveCommitAsync(tx, decision));
+        if (backlogged)
+        {
+            // Participants commit more slowly than clients start transactions: answering now would let prepared
+            // transactions pile up without bound. The answer waits for this transaction's phase two (bounded; the
+            // decision is durable either way, so "committed" stays true).
+            await phaseTwo.WaitAsync(_options.MessageTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         return outcome;
     }
 

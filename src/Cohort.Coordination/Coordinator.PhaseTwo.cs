@@ -5,7 +5,23 @@ namespace Cohort.Coordination;
 /// <content>Delivering outcomes: phase two until every participant acknowledged, aborts, in-doubt one-phase commits.</content>
 public sealed partial class Coordinator
 {
+    /// <summary>Decided commits whose phase two has not finished yet (see <see cref="CoordinatorOptions.PhaseTwoBacklog"/>).</summary>
+    public int PhaseTwoPending => Volatile.Read(ref _phaseTwoPending);
+
     private async Task DriveCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
+    {
+        Interlocked.Increment(ref _phaseTwoPending);
+        try
+        {
+            await DeliverCommitAsync(tx, decision).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _phaseTwoPending);
+        }
+    }
+
+    private async Task DeliverCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
     {
         var acknowledged = await Task.WhenAll(decision.Participants.Select(p => CommitUntilAcknowledgedAsync(tx, decision, p))).ConfigureAwait(false);
         if (acknowledged.Any(a => !a))

@@ -36,6 +36,7 @@ public sealed partial class Coordinator : IAsyncDisposable
     private readonly ITimer? _sweep;
     private long _begunCount;
     private int _disposed;
+    private int _phaseTwoPending;
 
     /// <summary>Creates a coordinator. Call <see cref="RecoverAsync"/> before serving decision queries.</summary>
     /// <param name="options">Settings.</param>
@@ -337,11 +338,15 @@ public sealed partial class Coordinator : IAsyncDisposable
 
     private TimeSpan NextDelay(TimeSpan delay) => delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
 
-    private void Track(Func<Task> work)
+    private void Track(Func<Task> work) => _ = RunTracked(work);
+
+    // Background work the coordinator waits for when it stops (DrainAsync, DisposeAsync).
+    private Task RunTracked(Func<Task> work)
     {
         var task = Task.Run(work);
         _background[task] = 0;
         _ = task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _), _background, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return task;
     }
 
     private void ThrowIfDisposed()

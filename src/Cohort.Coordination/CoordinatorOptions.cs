@@ -27,6 +27,9 @@ public sealed class CoordinatorOptions
     /// <summary>Default period of the sweep that aborts overdue transactions: 1 second.</summary>
     public static readonly TimeSpan DefaultSweepInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Default <see cref="PhaseTwoBacklog"/>: 64 transactions.</summary>
+    public const int DefaultPhaseTwoBacklog = 64;
+
     /// <summary>This coordinator's address (node id); participants record it at prepare to ask for decisions.</summary>
     public required string NodeId { get; init; }
 
@@ -62,6 +65,14 @@ public sealed class CoordinatorOptions
 
     /// <summary>Period of the overdue-transaction sweep; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> disables it.</summary>
     public TimeSpan SweepInterval { get; init; } = DefaultSweepInterval;
+
+    /// <summary>
+    /// How many decided commits may still be in phase two before the caller of a new commit waits for its own phase two
+    /// (at most <see cref="MessageTimeout"/>) rather than being answered as soon as its decision is durable. It bounds
+    /// what participants hold prepared when they commit more slowly than clients start transactions (a PostgreSQL server
+    /// refuses PREPARE TRANSACTION beyond <c>max_prepared_transactions</c>); 0 makes every caller wait for phase two.
+    /// </summary>
+    public int PhaseTwoBacklog { get; init; } = DefaultPhaseTwoBacklog;
 
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()

@@ -3,11 +3,22 @@ using Cohort.Core;
 
 namespace Cohort.Tests.Coordination;
 
-/// <summary>Wraps a transport and holds every prepare until <see cref="Release"/> is called.</summary>
+/// <summary>
+/// Wraps a transport and holds every prepare (while <see cref="Blocking"/>) until <see cref="Release"/>, and every
+/// phase-two commit (while <see cref="BlockingCommits"/>) until <see cref="ReleaseCommits"/>.
+/// </summary>
 internal sealed class BlockingTransport(IParticipantTransport inner) : IParticipantTransport
 {
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _commitGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public bool BlockingCommits { get; set; }
+
+    /// <summary>Released once for every phase-two commit that reached the transport while <see cref="BlockingCommits"/>.</summary>
+    public SemaphoreSlim CommitsReached { get; } = new(0);
+
+    public void ReleaseCommits() => _commitGate.TrySetResult();
 
     public bool Blocking { get; set; }
 
@@ -30,7 +41,16 @@ internal sealed class BlockingTransport(IParticipantTransport inner) : IParticip
 
     public ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(string node, BatchPrepareRequest request, CancellationToken cancellationToken) => inner.ApplyAndPrepareAsync(node, request, cancellationToken);
 
-    public ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken) => inner.CommitAsync(node, request, cancellationToken);
+    public async ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken)
+    {
+        if (BlockingCommits)
+        {
+            CommitsReached.Release();
+            await _commitGate.Task.WaitAsync(cancellationToken);
+        }
+
+        await inner.CommitAsync(node, request, cancellationToken);
+    }
 
     public ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) => inner.CommitOnePhaseAsync(node, request, cancellationToken);
 

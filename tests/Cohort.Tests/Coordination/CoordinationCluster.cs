@@ -25,12 +25,14 @@ internal sealed class CoordinationCluster : IAsyncDisposable
     private readonly Func<IParticipantTransport, IParticipantTransport>? _wrap;
     private readonly Dictionary<string, ParticipantHost> _hosts = [];
     private readonly int _finishedCapacity;
+    private readonly int _phaseTwoBacklog;
     private long _epoch;
 
-    public CoordinationCluster(TimeProvider? time = null, Func<IParticipantTransport, IParticipantTransport>? wrap = null, int finishedCapacity = CoordinatorOptions.DefaultFinishedCapacity)
+    public CoordinationCluster(TimeProvider? time = null, Func<IParticipantTransport, IParticipantTransport>? wrap = null, int finishedCapacity = CoordinatorOptions.DefaultFinishedCapacity, int phaseTwoBacklog = CoordinatorOptions.DefaultPhaseTwoBacklog)
     {
         Time = time ?? TimeProvider.System;
         _finishedCapacity = finishedCapacity;
+        _phaseTwoBacklog = phaseTwoBacklog;
         _wrap = wrap;
         Network = new InProcessParticipantTransport();
         Transport = wrap is null ? Network : wrap(Network);
@@ -75,6 +77,7 @@ internal sealed class CoordinationCluster : IAsyncDisposable
                 RetryMaxDelay = TimeSpan.FromMilliseconds(50),
                 SweepInterval = Timeout.InfiniteTimeSpan,
                 FinishedCapacity = _finishedCapacity,
+                PhaseTwoBacklog = _phaseTwoBacklog,
             },
             Transport,
             new StaticPlacement(Layout),

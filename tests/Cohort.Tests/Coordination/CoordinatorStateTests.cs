@@ -41,6 +41,48 @@ public sealed class CoordinatorStateTests
     }
 
     [Fact]
+    public async Task PhaseTwoBacklogFull_TheNextCaller_IsAnsweredOnlyAfterItsOwnPhaseTwo()
+    {
+        BlockingTransport? blocking = null;
+        await using var cluster = new CoordinationCluster(wrap: t => blocking = new BlockingTransport(t), phaseTwoBacklog: 1);
+        var c = cluster.Coordinator;
+        await c.RecoverAsync();
+        blocking!.BlockingCommits = true;
+
+        // Nothing in phase two yet: the first caller is answered once the decision is durable, phase two still running.
+        var first = await CommitBothAsync(c, "first");
+        Assert.True(first.Outcome.IsCommitted, first.Outcome.ToString());
+        Assert.Equal(TransactionState.Committing, c.GetStatus(first.TxId)!.State);
+        Assert.Equal(1, c.PhaseTwoPending);
+
+        // The backlog (1) is full: the second caller's answer waits for its own phase two, here held at both participants.
+        var second = CommitBothAsync(c, "second");
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.True(await blocking.CommitsReached.WaitAsync(TimeSpan.FromSeconds(30)), "phase-two commits reached the participants");
+        }
+
+        Assert.False(second.IsCompleted);
+        blocking.ReleaseCommits();
+        var answered = await second.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(answered.Outcome.IsCommitted, answered.Outcome.ToString());
+        Assert.Equal(TransactionState.Committed, c.GetStatus(answered.TxId)!.State);
+
+        await c.DrainAsync();
+        Assert.Equal(0, c.PhaseTwoPending);
+        Assert.Equal(TransactionState.Committed, c.GetStatus(first.TxId)!.State);
+        Assert.Equal(2, (await cluster.ReadAsync("kv:users", Ops.Get("second"))).AsInt64());
+    }
+
+    private static async Task<(Cohort.Core.TxId TxId, TxOutcome Outcome)> CommitBothAsync(Coordinator c, string key)
+    {
+        var tx = c.Begin();
+        await c.ApplyAsync(tx.TxId, "kv:users", Ops.Put(key, 2L));
+        await c.ApplyAsync(tx.TxId, "queue:events", Ops.Enqueue(key, 2L));
+        return (tx.TxId, await c.CommitAsync(tx.TxId));
+    }
+
+    [Fact]
     public async Task QueryDecision_ForAnUnknownTransaction_IsAbortedOnlyAfterRecovery()
     {
         await using var cluster = new CoordinationCluster();

@@ -86,5 +86,6 @@ public sealed class CoordinatorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryMaxDelay, RetryInitialDelay);
         ArgumentOutOfRangeException.ThrowIfLessThan(AbortAttempts, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(FinishedCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(PhaseTwoBacklog);
     }
 }

@@ -202,6 +202,7 @@ public sealed partial class Coordinator
             // Participants commit more slowly than clients start transactions: answering now would let prepared
             // transactions pile up without bound. The answer waits for this transaction's phase two (bounded; the
             // decision is durable either way, so "committed" stays true).
+            Interlocked.Increment(ref _phaseTwoWaits);
             await phaseTwo.WaitAsync(_options.MessageTimeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 

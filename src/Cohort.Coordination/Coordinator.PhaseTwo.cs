@@ -8,6 +8,9 @@ public sealed partial class Coordinator
     /// <summary>Decided commits whose phase two has not finished yet (see <see cref="CoordinatorOptions.PhaseTwoBacklog"/>).</summary>
     public int PhaseTwoPending => Volatile.Read(ref _phaseTwoPending);
 
+    /// <summary>Commits whose caller waited for their own phase two because the backlog was full (since start).</summary>
+    public long PhaseTwoWaitCount => Interlocked.Read(ref _phaseTwoWaits);
+
     private async Task DriveCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
     {
         Interlocked.Increment(ref _phaseTwoPending);

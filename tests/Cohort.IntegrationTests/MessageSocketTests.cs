@@ -167,6 +167,10 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
         }
 
         Assert.Contains(metrics, l => l.StartsWith("dotnet_gc_collections_total{generation=\"0\"} ", StringComparison.Ordinal));
+
+        // One transaction on an idle cluster: no phase-two backlog, so its caller did not wait for phase two.
+        Assert.Contains("cohort_coordinator_phase_two_waits_total 0", metrics);
+        Assert.Contains(metrics, l => l.StartsWith("cohort_coordinator_phase_two_pending ", StringComparison.Ordinal));
     }
 
     // Writes k0..k199 = v0..v199 on kv:b and returns a snapshot that sees them all.

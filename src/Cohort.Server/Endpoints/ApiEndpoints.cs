@@ -209,6 +209,12 @@ internal static class ApiEndpoints
             lines.Add($"cohort_coordinator_transactions{{state=\"{group.Key}\"}} {group.Count()}");
         }
 
+        lines.Add("# HELP cohort_coordinator_phase_two_pending Decided commits whose phase two is still running.");
+        lines.Add("# TYPE cohort_coordinator_phase_two_pending gauge");
+        lines.Add($"cohort_coordinator_phase_two_pending {node.Coordinator.PhaseTwoPending}");
+        lines.Add("# HELP cohort_coordinator_phase_two_waits_total Commits answered only after their phase two, because the phase-two backlog was full.");
+        lines.Add("# TYPE cohort_coordinator_phase_two_waits_total counter");
+        lines.Add($"cohort_coordinator_phase_two_waits_total {node.Coordinator.PhaseTwoWaitCount}");
         node.Coordinator.PrepareLatency.WritePrometheus(lines, "cohort_coordinator_prepare_seconds", "Time from sending prepare (or a batch with prepare) to the last vote, per transaction this node coordinated.");
         node.Coordinator.DecisionLatency.WritePrometheus(lines, "cohort_coordinator_decision_seconds", "Time to make a commit decision durable in the decision log (group-commit wait and fsync included).");
         WriteProcessMetrics(lines);

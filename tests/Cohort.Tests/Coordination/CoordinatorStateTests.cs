@@ -67,6 +67,7 @@ public sealed class CoordinatorStateTests
         var answered = await second.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(answered.Outcome.IsCommitted, answered.Outcome.ToString());
         Assert.Equal(TransactionState.Committed, c.GetStatus(answered.TxId)!.State);
+        Assert.Equal(1, c.PhaseTwoWaitCount);
 
         await c.DrainAsync();
         Assert.Equal(0, c.PhaseTwoPending);

@@ -196,7 +196,7 @@ public sealed partial class Coordinator
 
         Log.Decided(_logger, tx.Id, decision.Participants.Length, decision.CommitTimestamp);
         var backlogged = Volatile.Read(ref _phaseTwoPending) >= _options.PhaseTwoBacklog;
-        var phaseTwo = RunTracked(() => DriveCommitAsync(tx, decision));
+        var phaseTwo = StartPhaseTwo(tx, decision);
         if (backlogged)
         {
             // Participants commit more slowly than clients start transactions: answering now would let prepared

@@ -11,20 +11,25 @@ public sealed partial class Coordinator
     /// <summary>Commits whose caller waited for their own phase two because the backlog was full (since start).</summary>
     public long PhaseTwoWaitCount => Interlocked.Read(ref _phaseTwoWaits);
 
-    private async Task DriveCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
+    // Phase two of a decided commit, in the background; pending from this call (not from when a thread picks it up, so
+    // the next commit's check of the backlog sees it) until every participant acknowledged or the coordinator stops.
+    private Task StartPhaseTwo(CoordinatorTransaction tx, CommitDecision decision)
     {
         Interlocked.Increment(ref _phaseTwoPending);
-        try
+        return RunTracked(async () =>
         {
-            await DeliverCommitAsync(tx, decision).ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _phaseTwoPending);
-        }
+            try
+            {
+                await DriveCommitAsync(tx, decision).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _phaseTwoPending);
+            }
+        });
     }
 
-    private async Task DeliverCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
+    private async Task DriveCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
     {
         var acknowledged = await Task.WhenAll(decision.Participants.Select(p => CommitUntilAcknowledgedAsync(tx, decision, p))).ConfigureAwait(false);
         if (acknowledged.Any(a => !a))

@@ -41,7 +41,7 @@ public sealed partial class Coordinator
             if (_transactions.TryAdd(decision.TxId, tx))
             {
                 Log.Redriving(_logger, decision.TxId, decision.Participants.Length, decision.Epoch);
-                Track(() => DriveCommitAsync(tx, decision));
+                _ = StartPhaseTwo(tx, decision);
             }
         }
 

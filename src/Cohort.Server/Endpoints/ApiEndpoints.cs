@@ -209,12 +209,8 @@ internal static class ApiEndpoints
             lines.Add($"cohort_coordinator_transactions{{state=\"{group.Key}\"}} {group.Count()}");
         }
 
-        lines.Add("# HELP cohort_coordinator_phase_two_pending Decided commits whose phase two is still running.");
-        lines.Add("# TYPE cohort_coordinator_phase_two_pending gauge");
-        lines.Add($"cohort_coordinator_phase_two_pending {node.Coordinator.PhaseTwoPending}");
-        lines.Add("# HELP cohort_coordinator_phase_two_waits_total Commits answered only after their phase two, because the phase-two backlog was full.");
-        lines.Add("# TYPE cohort_coordinator_phase_two_waits_total counter");
-        lines.Add($"cohort_coordinator_phase_two_waits_total {node.Coordinator.PhaseTwoWaitCount}");
+        AddMetric(lines, "cohort_coordinator_phase_two_pending", "gauge", "Decided commits whose phase two is still running.", node.Coordinator.PhaseTwoPending);
+        AddMetric(lines, "cohort_coordinator_phase_two_waits_total", "counter", "Commits answered only after their phase two, because the phase-two backlog was full.", node.Coordinator.PhaseTwoWaitCount);
         node.Coordinator.PrepareLatency.WritePrometheus(lines, "cohort_coordinator_prepare_seconds", "Time from sending prepare (or a batch with prepare) to the last vote, per transaction this node coordinated.");
         node.Coordinator.DecisionLatency.WritePrometheus(lines, "cohort_coordinator_decision_seconds", "Time to make a commit decision durable in the decision log (group-commit wait and fsync included).");
         WriteProcessMetrics(lines);
@@ -226,23 +222,29 @@ internal static class ApiEndpoints
     private static void WriteProcessMetrics(List<string> lines)
     {
         using var process = System.Diagnostics.Process.GetCurrentProcess();
-        var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        lines.Add("# HELP process_cpu_seconds_total User and system CPU time of the node process.");
-        lines.Add("# TYPE process_cpu_seconds_total counter");
-        lines.Add(string.Create(invariant, $"process_cpu_seconds_total {process.TotalProcessorTime.TotalSeconds:0.###}"));
-        lines.Add("# TYPE process_resident_memory_bytes gauge");
-        lines.Add(string.Create(invariant, $"process_resident_memory_bytes {process.WorkingSet64}"));
-        lines.Add("# HELP dotnet_gc_allocated_bytes_total Bytes the node process has allocated on the managed heap.");
-        lines.Add("# TYPE dotnet_gc_allocated_bytes_total counter");
-        lines.Add(string.Create(invariant, $"dotnet_gc_allocated_bytes_total {GC.GetTotalAllocatedBytes()}"));
+        AddMetric(lines, "process_cpu_seconds_total", "counter", "User and system CPU time of the node process.", process.TotalProcessorTime.TotalSeconds, "0.###");
+        AddMetric(lines, "process_resident_memory_bytes", "gauge", null, process.WorkingSet64);
+        AddMetric(lines, "dotnet_gc_allocated_bytes_total", "counter", "Bytes the node process has allocated on the managed heap.", GC.GetTotalAllocatedBytes());
         lines.Add("# TYPE dotnet_gc_collections_total counter");
         for (var generation = 0; generation <= GC.MaxGeneration; generation++)
         {
-            lines.Add(string.Create(invariant, $"dotnet_gc_collections_total{{generation=\"{generation}\"}} {GC.CollectionCount(generation)}"));
+            lines.Add(FormattableString.Invariant($"dotnet_gc_collections_total{{generation=\"{generation}\"}} {GC.CollectionCount(generation)}"));
         }
 
-        lines.Add("# TYPE dotnet_gc_pause_seconds_total counter");
-        lines.Add(string.Create(invariant, $"dotnet_gc_pause_seconds_total {GC.GetTotalPauseDuration().TotalSeconds:0.######}"));
+        AddMetric(lines, "dotnet_gc_pause_seconds_total", "counter", null, GC.GetTotalPauseDuration().TotalSeconds, "0.######");
+    }
+
+    // One unlabelled sample with its HELP (when given) and TYPE lines, the number written culture-invariant.
+    private static void AddMetric<T>(List<string> lines, string name, string type, string? help, T value, string? format = null)
+        where T : IFormattable
+    {
+        if (help is not null)
+        {
+            lines.Add($"# HELP {name} {help}");
+        }
+
+        lines.Add($"# TYPE {name} {type}");
+        lines.Add(name + " " + value.ToString(format, System.Globalization.CultureInfo.InvariantCulture));
     }
 
     // A resource whose home is down is refused before anything is sent, rather than reported in doubt after a

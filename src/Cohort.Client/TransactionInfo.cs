@@ -11,7 +11,7 @@ namespace Cohort.Client;
 /// <param name="Deadline">When it aborts if not committed.</param>
 /// <param name="Reason">Why it aborted or is in doubt, if it did or is.</param>
 /// <param name="Participants">Its participants.</param>
-/// <param name="CommitTimestamp">The decided commit timestamp, once a commit was decided.</param>
+/// <param name="CommitTimestamp">The commit timestamp, once the transaction committed or a commit was decided.</param>
 public sealed record TransactionInfo(
     TxId TxId,
     CohortTransactionState State,
@@ -35,7 +35,9 @@ public sealed record TransactionInfo(
                 S(x, "vote"),
                 x.TryGetField("acknowledged", out var a) && a.Kind == ValueKind.Bool && a.AsBool())).ToImmutableArray()
             : [];
-        HlcTimestamp? commitTs = value.TryGetField("decision", out var d) && d.Kind == ValueKind.Map && d.TryGetField("commit_ts", out var ts) && ts.TryGetInt64(out var hlc)
+        // Every committed transaction answers its commit timestamp; a decision (two-phase commit) carries it as well.
+        HlcTimestamp? commitTs = value.TryGetField("commit_ts", out var top) && top.TryGetInt64(out var at) && at > 0 ? new HlcTimestamp(at)
+            : value.TryGetField("decision", out var d) && d.Kind == ValueKind.Map && d.TryGetField("commit_ts", out var ts) && ts.TryGetInt64(out var hlc)
             ? new HlcTimestamp(hlc)
             : null;
         return new TransactionInfo(

@@ -14,6 +14,7 @@ namespace Cohort.Coordination;
 /// <param name="Operations">The operations, in order.</param>
 /// <param name="Coordinator">Where to ask for the decision.</param>
 /// <param name="CommitOnePhase">Commit in one phase (the only participant) instead of preparing.</param>
+/// <param name="KeepReadLocks">Another participant may write: a read-only vote keeps its locks until the outcome arrives (<see cref="PrepareInfo.KeepReadLocks"/>).</param>
 public sealed record BatchPrepareRequest(
     TxId TxId,
     long Epoch,
@@ -21,4 +22,5 @@ public sealed record BatchPrepareRequest(
     string Resource,
     IReadOnlyList<Operation> Operations,
     string? Coordinator,
-    bool CommitOnePhase);
+    bool CommitOnePhase,
+    bool KeepReadLocks = false);

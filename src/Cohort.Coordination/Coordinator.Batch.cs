@@ -57,12 +57,13 @@ public sealed partial class Coordinator
         Log.CommitStarted(_logger, tx.Id, groups.Count, groups.Count(g => g.Participant.MayWrite));
         if (groups.Count == 0)
         {
-            return new BatchResult(tx.Id, Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null), []);
+            return new BatchResult(tx.Id, Finish(tx, TransactionState.Committed, TxOutcome.Committed(_clock.Now()), null), []);
         }
 
         var onePhase = groups.Count == 1;
+        var keepReadLocks = KeepsReadLocks(groups.Count, groups.Any(g => g.Participant.MayWrite));
         var started = _time.GetTimestamp();
-        var replies = await Task.WhenAll(groups.Select(g => SendBatchAsync(tx, g.Participant, g.Operations, onePhase))).ConfigureAwait(false);
+        var replies = await Task.WhenAll(groups.Select(g => SendBatchAsync(tx, g.Participant, g.Operations, onePhase, keepReadLocks))).ConfigureAwait(false);
         PrepareLatency.Record(_time.GetElapsedTime(started));
         var results = new Value[operations.Count];
         for (var g = 0; g < groups.Count; g++)
@@ -95,7 +96,7 @@ public sealed partial class Coordinator
         return new BatchResult(tx.Id, outcome, outcome.IsCommitted ? results : []);
     }
 
-    private async Task<BatchReply> SendBatchAsync(CoordinatorTransaction tx, ParticipantEntry participant, List<Operation> operations, bool onePhase)
+    private async Task<BatchReply> SendBatchAsync(CoordinatorTransaction tx, ParticipantEntry participant, List<Operation> operations, bool onePhase, bool keepReadLocks)
     {
         Vote vote;
         BatchPrepareResult? result = null;
@@ -107,7 +108,7 @@ public sealed partial class Coordinator
             {
                 result = await _transport.ApplyAndPrepareAsync(
                     participant.Node,
-                    new BatchPrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, operations, NodeId, onePhase),
+                    new BatchPrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, operations, NodeId, onePhase, keepReadLocks),
                     timeout.Token).ConfigureAwait(false);
                 vote = result.Vote;
                 code = result.Error;
@@ -133,6 +134,7 @@ public sealed partial class Coordinator
         {
             participant.Vote = vote.Kind;
             participant.RefusalCode = vote.IsNo ? code : null;
+            participant.HoldsReadLocks = keepReadLocks && vote.Kind == VoteKind.ReadOnly;
         }
 
         Log.Voted(_logger, tx.Id, participant.Resource, vote.ToString());
@@ -143,12 +145,8 @@ public sealed partial class Coordinator
     {
         if (!reply.Unknown && reply.Vote.Kind is VoteKind.Yes or VoteKind.ReadOnly)
         {
-            lock (tx.Sync)
-            {
-                participant.Acknowledged = true;
-            }
-
-            return Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null);
+            // A one-phase vote carries the timestamp the participant committed at.
+            return CommittedOnePhase(tx, participant, reply.Vote.PrepareTimestamp);
         }
 
         if (!reply.Unknown)

@@ -91,9 +91,12 @@ public sealed partial class Coordinator
 
         if (participants.Count == 0)
         {
-            return Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null);
+            return Finish(tx, TransactionState.Committed, TxOutcome.Committed(_clock.Now()), null);
         }
 
+        // Read-only participants keep their shared locks until the outcome reaches them when someone may write
+        // (PrepareInfo.KeepReadLocks); a transaction that only reads releases them at the vote.
+        var keepReadLocks = KeepsReadLocks(participants.Count, participants.Any(p => p.MayWrite));
         var votes = new List<(ParticipantEntry Participant, Vote Vote)>(participants.Count);
         var writers = participants.Where(p => p.MayWrite).ToList();
         if (writers.Count == 1)
@@ -102,7 +105,7 @@ public sealed partial class Coordinator
             var readers = participants.Where(p => p != writer).ToList();
 
             // Readers first: once the writer has committed, nothing may make the transaction abort.
-            votes.AddRange(await PrepareAllAsync(tx, readers).ConfigureAwait(false));
+            votes.AddRange(await PrepareAllAsync(tx, readers, keepReadLocks).ConfigureAwait(false));
             if (FirstRefusal(votes) is { } refusal)
             {
                 return AbortEverywhere(tx, refusal, RefusalCode(tx, votes));
@@ -110,19 +113,23 @@ public sealed partial class Coordinator
 
             if (votes.All(v => v.Vote.Kind == VoteKind.ReadOnly))
             {
-                return await CommitOnePhaseAsync(tx, writer).ConfigureAwait(false);
+                return await CommitOnePhaseAsync(tx, writer, votes).ConfigureAwait(false);
             }
 
             // A participant thought read-only wrote after all: it is prepared, so the writer must prepare too.
-            votes.AddRange(await PrepareAllAsync(tx, [writer]).ConfigureAwait(false));
+            votes.AddRange(await PrepareAllAsync(tx, [writer], keepReadLocks: true).ConfigureAwait(false));
         }
         else
         {
-            votes.AddRange(await PrepareAllAsync(tx, participants).ConfigureAwait(false));
+            votes.AddRange(await PrepareAllAsync(tx, participants, keepReadLocks).ConfigureAwait(false));
         }
 
         return await DecideAsync(tx, votes).ConfigureAwait(false);
     }
+
+    // Several participants, one of which may write: a read-only one must not let a writer in before it has seen the commit
+    // timestamp, or that writer could commit below it a value this transaction read the older version of.
+    private static bool KeepsReadLocks(int participants, bool anyMayWrite) => participants > 1 && anyMayWrite;
 
     // All votes are in: abort on any No, commit without a decision when nobody wrote, else make the decision durable.
     private async Task<TxOutcome> DecideAsync(CoordinatorTransaction tx, List<(ParticipantEntry Participant, Vote Vote)> votes)
@@ -133,10 +140,20 @@ public sealed partial class Coordinator
             return AbortEverywhere(tx, no, RefusalCode(tx, votes));
         }
 
+        // Every vote's timestamp, read-only ones included: each is later than every version the transaction read or
+        // wrote at that participant, so the commit timestamp follows all of them.
+        foreach (var (_, vote) in votes)
+        {
+            _clock.Observe(vote.PrepareTimestamp);
+        }
+
         var yes = votes.Where(v => v.Vote.Kind == VoteKind.Yes).ToList();
         if (yes.Count == 0)
         {
-            return Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null);
+            var readAt = _clock.Now();
+            var read = Finish(tx, TransactionState.Committed, TxOutcome.Committed(readAt), null);
+            ReleaseReaders(tx, readAt);
+            return read;
         }
 
         lock (tx.Sync)
@@ -155,11 +172,6 @@ public sealed partial class Coordinator
         if (_time.GetUtcNow() >= tx.Deadline)
         {
             return AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed before every participant voted", ErrorCodes.Expired);
-        }
-
-        foreach (var (_, vote) in yes)
-        {
-            _clock.Observe(vote.PrepareTimestamp);
         }
 
         var decision = new CommitDecision(tx.Id, [.. yes.Select(v => v.Participant.Participant)], _clock.Now(), Epoch);
@@ -197,6 +209,7 @@ public sealed partial class Coordinator
         Log.Decided(_logger, tx.Id, decision.Participants.Length, decision.CommitTimestamp);
         var backlogged = Volatile.Read(ref _phaseTwoPending) >= _options.PhaseTwoBacklog;
         var phaseTwo = StartPhaseTwo(tx, decision);
+        ReleaseReaders(tx, decision.CommitTimestamp);
         if (backlogged)
         {
             // Participants commit more slowly than clients start transactions: answering now would let prepared
@@ -209,7 +222,7 @@ public sealed partial class Coordinator
         return outcome;
     }
 
-    private async Task<List<(ParticipantEntry Participant, Vote Vote)>> PrepareAllAsync(CoordinatorTransaction tx, List<ParticipantEntry> participants)
+    private async Task<List<(ParticipantEntry Participant, Vote Vote)>> PrepareAllAsync(CoordinatorTransaction tx, List<ParticipantEntry> participants, bool keepReadLocks)
     {
         if (participants.Count == 0)
         {
@@ -217,7 +230,7 @@ public sealed partial class Coordinator
         }
 
         var started = _time.GetTimestamp();
-        var tasks = participants.Select(p => PrepareOneAsync(tx, p)).ToList();
+        var tasks = participants.Select(p => PrepareOneAsync(tx, p, keepReadLocks)).ToList();
         var votes = await Task.WhenAll(tasks).ConfigureAwait(false);
         PrepareLatency.Record(_time.GetElapsedTime(started));
         var result = new List<(ParticipantEntry, Vote)>(participants.Count);
@@ -229,7 +242,7 @@ public sealed partial class Coordinator
         return result;
     }
 
-    private async Task<Vote> PrepareOneAsync(CoordinatorTransaction tx, ParticipantEntry participant)
+    private async Task<Vote> PrepareOneAsync(CoordinatorTransaction tx, ParticipantEntry participant, bool keepReadLocks)
     {
         Vote vote;
         string? code = null;
@@ -239,7 +252,7 @@ public sealed partial class Coordinator
             {
                 vote = await _transport.PrepareAsync(
                     participant.Node,
-                    new PrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, NodeId, participant.Operations),
+                    new PrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, NodeId, participant.Operations, keepReadLocks),
                     timeout.Token).ConfigureAwait(false);
             }
             catch (CohortException e) when (e.Code != CoordinationErrorCodes.Unavailable)
@@ -259,6 +272,7 @@ public sealed partial class Coordinator
         {
             participant.Vote = vote.Kind;
             participant.RefusalCode = vote.IsNo ? code ?? ErrorCodes.Aborted : null;
+            participant.HoldsReadLocks = keepReadLocks && vote.Kind == VoteKind.ReadOnly;
         }
 
         Log.Voted(_logger, tx.Id, participant.Resource, vote.ToString());
@@ -294,8 +308,14 @@ public sealed partial class Coordinator
         return null;
     }
 
-    private async Task<TxOutcome> CommitOnePhaseAsync(CoordinatorTransaction tx, ParticipantEntry writer)
+    private async Task<TxOutcome> CommitOnePhaseAsync(CoordinatorTransaction tx, ParticipantEntry writer, List<(ParticipantEntry Participant, Vote Vote)> readerVotes)
     {
+        // The writer commits above every reader's vote: each is later than the versions the transaction read there.
+        foreach (var (_, vote) in readerVotes)
+        {
+            _clock.Observe(vote.PrepareTimestamp);
+        }
+
         var timestamp = _clock.Now();
         var request = new OnePhaseCommitRequest(tx.Id, Epoch, writer.Resource, timestamp, writer.Operations);
         var result = await TryCommitOnePhaseAsync(tx, writer, request).ConfigureAwait(false);
@@ -315,9 +335,10 @@ public sealed partial class Coordinator
     private async Task<TxOutcome?> TryCommitOnePhaseAsync(CoordinatorTransaction tx, ParticipantEntry writer, OnePhaseCommitRequest request)
     {
         using var timeout = MessageTimeout();
+        HlcTimestamp committedAt;
         try
         {
-            await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
+            committedAt = await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
         }
         catch (CohortException e) when (IsDefinitelyNotCommitted(e.Code))
         {
@@ -330,12 +351,72 @@ public sealed partial class Coordinator
             return null;
         }
 
+        return CommittedOnePhase(tx, writer, committedAt);
+    }
+
+    // The single writer committed at its own timestamp: that is the transaction's, and the readers may now let writers in.
+    private TxOutcome CommittedOnePhase(CoordinatorTransaction tx, ParticipantEntry writer, HlcTimestamp committedAt)
+    {
+        _clock.Observe(committedAt);
         lock (tx.Sync)
         {
             writer.Acknowledged = true;
         }
 
-        return Finish(tx, TransactionState.Committed, TxOutcome.Committed(), null);
+        var outcome = Finish(tx, TransactionState.Committed, TxOutcome.Committed(committedAt), null);
+        ReleaseReaders(tx, committedAt);
+        return outcome;
+    }
+
+    // Tells the read-only participants that kept their locks the commit timestamp, so they release them with their clocks
+    // past it. In the background and bounded: one that misses it asks for the decision after the deadline.
+    private void ReleaseReaders(CoordinatorTransaction tx, HlcTimestamp commitTimestamp)
+    {
+        List<Participant> holders;
+        lock (tx.Sync)
+        {
+            holders = [.. tx.Participants.Where(p => p.HoldsReadLocks).Select(p => p.Participant)];
+        }
+
+        if (holders.Count > 0)
+        {
+            Track(() => Task.WhenAll(holders.Select(p => ReleaseReaderAsync(tx, p, commitTimestamp))));
+        }
+    }
+
+    private async Task ReleaseReaderAsync(CoordinatorTransaction tx, Participant reader, HlcTimestamp commitTimestamp)
+    {
+        var request = new CommitRequest(tx.Id, Epoch, reader.Resource, commitTimestamp, [reader]);
+        var delay = _options.RetryInitialDelay;
+        for (var attempt = 1; attempt <= _options.AbortAttempts && !_stopping.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                using var timeout = MessageTimeout();
+                await _transport.CommitAsync(reader.Node, request, timeout.Token).ConfigureAwait(false);
+                MarkAcknowledged(tx, reader.Resource);
+                return;
+            }
+            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            {
+                if (attempt == _options.AbortAttempts || _stopping.IsCancellationRequested)
+                {
+                    Log.ReleaseNotDelivered(_logger, tx.Id, reader.Resource, e.Message);
+                    return;
+                }
+            }
+
+            try
+            {
+                await DelayAsync(delay).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            delay = NextDelay(delay);
+        }
     }
 
     private static bool IsDefinitelyNotCommitted(string code) => code is ErrorCodes.UnknownTransaction or ErrorCodes.Aborted

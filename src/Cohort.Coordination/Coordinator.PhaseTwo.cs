@@ -164,9 +164,10 @@ public sealed partial class Coordinator
             delay = NextDelay(delay);
             var pastDeadline = _time.GetUtcNow() >= tx.Deadline;
             using var timeout = MessageTimeout();
+            HlcTimestamp committedAt;
             try
             {
-                await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
+                committedAt = await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
             }
             catch (CohortException e) when (IsDefinitelyNotCommitted(e.Code))
             {
@@ -176,7 +177,14 @@ public sealed partial class Coordinator
                 }
 
                 Resolve(tx, TransactionState.Aborted, TxOutcome.Aborted($"{writer.Resource}: {e.Code}: {e.Message}", e.Code));
-                Track(() => SendAbortsAsync(tx.Id, [writer.Participant]));
+                List<Participant> participants;
+                lock (tx.Sync)
+                {
+                    // The writer, and the readers that kept their locks for the outcome.
+                    participants = [.. tx.Participants.Where(p => p == writer || p.HoldsReadLocks).Select(p => p.Participant)];
+                }
+
+                Track(() => SendAbortsAsync(tx.Id, participants));
                 return;
             }
             catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
@@ -185,12 +193,14 @@ public sealed partial class Coordinator
                 continue;
             }
 
+            _clock.Observe(committedAt);
             lock (tx.Sync)
             {
                 writer.Acknowledged = true;
             }
 
-            Resolve(tx, TransactionState.Committed, TxOutcome.Committed());
+            Resolve(tx, TransactionState.Committed, TxOutcome.Committed(committedAt));
+            ReleaseReaders(tx, committedAt);
             return;
         }
     }

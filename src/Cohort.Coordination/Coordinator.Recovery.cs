@@ -63,9 +63,11 @@ public sealed partial class Coordinator
         }
         else if (!_transactions.TryGetValue(txId, out var tx))
         {
-            // Finished here (committed ones keep their decision), or never decided: presumed abort.
-            answer = _finished.TryGetValue(txId, out var finished) && finished is { State: TransactionState.Committed, Decided: { } decided }
-                ? DecisionAnswer.Committed(decided.CommitTimestamp)
+            // Finished here (committed ones keep their commit timestamp: the decision's, or for a one-phase or
+            // read-only commit the one it committed at, which a read-only participant still holding locks asks for),
+            // or never decided: presumed abort.
+            answer = _finished.TryGetValue(txId, out var finished) && finished.State == TransactionState.Committed
+                ? DecisionAnswer.Committed(finished.Decided?.CommitTimestamp ?? finished.Outcome.CommitTimestamp)
                 : DecisionAnswer.Aborted;
         }
         else
@@ -75,6 +77,7 @@ public sealed partial class Coordinator
                 answer = tx.State switch
                 {
                     TransactionState.Committing or TransactionState.Committed when tx.Decision is { } d => DecisionAnswer.Committed(d.CommitTimestamp),
+                    TransactionState.Committed when tx.Outcome is { IsCommitted: true } o => DecisionAnswer.Committed(o.CommitTimestamp),
                     TransactionState.Aborted => DecisionAnswer.Aborted,
 
                     // Active, preparing (a decision may be being written), in doubt: not known yet.

@@ -64,7 +64,8 @@ internal sealed class CoordinatorTransaction
                 Deadline,
                 [.. Participants.Select(p => new ParticipantStatus(p.Resource, p.Node, p.MayWrite, p.Vote, p.Acknowledged))],
                 Decision,
-                Reason);
+                Reason,
+                Outcome is { IsCommitted: true } committed ? committed.CommitTimestamp : Decision?.CommitTimestamp);
         }
     }
 }

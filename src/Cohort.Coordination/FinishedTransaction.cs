@@ -39,7 +39,8 @@ internal readonly record struct FinishedTransaction(
         : null;
 
     public TxStatus ToStatus(TxId id) => new(
-        id, State, Label, Deadline, [.. Participants.Select(p => new ParticipantStatus(p.Resource, p.Node, p.MayWrite, p.Vote, p.Acknowledged))], Decision(id), Reason);
+        id, State, Label, Deadline, [.. Participants.Select(p => new ParticipantStatus(p.Resource, p.Node, p.MayWrite, p.Vote, p.Acknowledged))], Decision(id), Reason,
+        Outcome.IsCommitted ? Outcome.CommitTimestamp : null);
 
     private static TxOutcome OutcomeOf(TransactionState state, CommitDecision? decision, string? reason) => state == TransactionState.Committed
         ? TxOutcome.Committed(decision?.CommitTimestamp ?? default)

@@ -25,8 +25,8 @@ public interface IParticipantTransport
     /// <summary>Phase two (commit).</summary>
     ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken);
 
-    /// <summary>One-phase commit of the only writer.</summary>
-    ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken);
+    /// <summary>One-phase commit of the only writer; returns the timestamp it committed at.</summary>
+    ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken);
 
     /// <summary>Abort.</summary>
     ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken);

@@ -45,7 +45,7 @@ public sealed class InProcessParticipantTransport : IParticipantTransport, IPlac
     public ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken) => Host(node).CommitAsync(request, cancellationToken);
 
     /// <inheritdoc/>
-    public ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) => Host(node).CommitOnePhaseAsync(request, cancellationToken);
+    public ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) => Host(node).CommitOnePhaseAsync(request, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken) => Host(node).AbortAsync(request, cancellationToken);

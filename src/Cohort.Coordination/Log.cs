@@ -52,6 +52,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "tx {TxId}: abort not delivered to {Resource} ({Error}); it will learn the outcome by asking (presumed abort)")]
     public static partial void AbortNotDelivered(ILogger logger, TxId txId, string resource, string error);
 
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Information, Message = "tx {TxId}: commit timestamp not delivered to read-only {Resource} ({Error}); it keeps its read locks until it asks for the decision")]
+    public static partial void ReleaseNotDelivered(ILogger logger, TxId txId, string resource, string error);
+
     [LoggerMessage(EventId = 5015, Level = LogLevel.Information, Message = "tx {TxId}: deadline {Deadline:O} passed while active; aborting")]
     public static partial void Expired(ILogger logger, TxId txId, DateTimeOffset deadline);
 

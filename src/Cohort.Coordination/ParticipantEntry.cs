@@ -21,6 +21,9 @@ internal sealed class ParticipantEntry(string resource, string node)
 
     public bool Acknowledged { get; set; }
 
+    /// <summary>It voted read-only but keeps its shared locks until it is sent the commit timestamp (or an abort).</summary>
+    public bool HoldsReadLocks { get; set; }
+
     /// <summary>For a No vote: the error code behind it, when one is known.</summary>
     public string? RefusalCode { get; set; }
 }

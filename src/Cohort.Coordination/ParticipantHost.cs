@@ -116,8 +116,8 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         }
 
         _preparedDeadlines[key] = request.Deadline;
-        var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
-        if (vote.Kind != VoteKind.Yes)
+        var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator, request.KeepReadLocks), cancellationToken).ConfigureAwait(false);
+        if (!AwaitsOutcome(vote, request.KeepReadLocks))
         {
             _preparedDeadlines.TryRemove(key, out _);
         }
@@ -145,9 +145,9 @@ public sealed partial class ParticipantHost : IAsyncDisposable
                 return await running.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            if (request.CommitOnePhase && await SettleOnePhaseAsync(engine, request.TxId, cancellationToken).ConfigureAwait(false))
+            if (request.CommitOnePhase && await SettleOnePhaseAsync(engine, request.TxId, cancellationToken).ConfigureAwait(false) is { } committedAt)
             {
-                return new BatchPrepareResult([], Vote.Yes(engine.Clock.Current), null);
+                return new BatchPrepareResult([], Vote.Yes(committedAt), null);
             }
 
             return new BatchPrepareResult([], Vote.No($"batch of {request.TxId} reached {request.Resource} after the deadline"), ErrorCodes.Expired);
@@ -202,7 +202,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
             {
                 // Operations and prepare in one go (PostgreSQL: the last statement, the audit row and PREPARE TRANSACTION in one round trip).
                 _preparedDeadlines[key] = request.Deadline;
-                var (values, pipelinedVote) = await pipelined.ApplyAndPrepareAsync(context, request.Operations, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
+                var (values, pipelinedVote) = await pipelined.ApplyAndPrepareAsync(context, request.Operations, new PrepareInfo(request.Coordinator, request.KeepReadLocks), cancellationToken).ConfigureAwait(false);
                 lock (entry.Sync)
                 {
                     entry.Applied = request.Operations.Count;
@@ -228,15 +228,20 @@ public sealed partial class ParticipantHost : IAsyncDisposable
 
             if (request.CommitOnePhase)
             {
-                await engine.CommitOnePhaseAsync(request.TxId, engine.Clock.Now(), cancellationToken).ConfigureAwait(false);
-                return new BatchPrepareResult(results, Vote.Yes(engine.Clock.Current), null);
+                // The vote carries the commit timestamp, for the client's answer.
+                var committedAt = await engine.CommitOnePhaseAsync(request.TxId, engine.Clock.Now(), cancellationToken).ConfigureAwait(false);
+                return new BatchPrepareResult(results, Vote.Yes(committedAt), null);
             }
 
             _preparedDeadlines[key] = request.Deadline;
-            var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator), cancellationToken).ConfigureAwait(false);
+            var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator, request.KeepReadLocks), cancellationToken).ConfigureAwait(false);
             if (vote.Kind == VoteKind.Yes)
             {
                 CrashPoints.Hit(CrashPoints.ParticipantAfterPrepareDurable);
+            }
+            else if (!AwaitsOutcome(vote, request.KeepReadLocks))
+            {
+                _preparedDeadlines.TryRemove(key, out _);
             }
 
             return new BatchPrepareResult(vote.Kind == VoteKind.No ? [] : results, vote, null);
@@ -244,10 +249,10 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         catch (CohortException e) when (e.Code is not (ErrorCodes.Corruption or ErrorCodes.Disposed))
         {
             // A failed log write or a closing engine leaves the outcome unknown: those propagate instead.
-            if (request.CommitOnePhase && await SettleOnePhaseAsync(engine, request.TxId, cancellationToken).ConfigureAwait(false))
+            if (request.CommitOnePhase && await SettleOnePhaseAsync(engine, request.TxId, cancellationToken).ConfigureAwait(false) is { } committedAt)
             {
                 // Another copy of this message (before a restart, say) committed it: say so, not "No".
-                return new BatchPrepareResult([], Vote.Yes(engine.Clock.Current), null);
+                return new BatchPrepareResult([], Vote.Yes(committedAt), null);
             }
 
             await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
@@ -256,20 +261,24 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     }
 
     // Makes the one-phase outcome final and reports it: aborts the transaction unless it committed (abort is a no-op
-    // then), so the commit that follows succeeds exactly when it had committed.
-    private static async Task<bool> SettleOnePhaseAsync(ITransactionalEngine engine, TxId txId, CancellationToken cancellationToken)
+    // then), so the commit that follows succeeds exactly when it had committed. Returns its commit timestamp, or null.
+    private static async Task<HlcTimestamp?> SettleOnePhaseAsync(ITransactionalEngine engine, TxId txId, CancellationToken cancellationToken)
     {
         await engine.AbortAsync(txId, cancellationToken).ConfigureAwait(false);
         try
         {
-            await engine.CommitOnePhaseAsync(txId, engine.Clock.Now(), cancellationToken).ConfigureAwait(false);
-            return true;
+            return await engine.CommitOnePhaseAsync(txId, engine.Clock.Now(), cancellationToken).ConfigureAwait(false);
         }
         catch (CohortException e) when (e.Code is ErrorCodes.Aborted or ErrorCodes.UnknownTransaction)
         {
-            return false;
+            return null;
         }
     }
+
+    // A Yes vote waits for the decision; so does a read-only one that keeps its locks (the termination sweep asks for
+    // the commit timestamp when the coordinator's message does not come).
+    private static bool AwaitsOutcome(Vote vote, bool keepReadLocks) =>
+        vote.Kind == VoteKind.Yes || (keepReadLocks && vote.Kind == VoteKind.ReadOnly);
 
     /// <summary>Phase two. Never refused for its epoch: a durable decision stands whoever delivers it.</summary>
     public async ValueTask CommitAsync(CommitRequest request, CancellationToken cancellationToken = default)
@@ -287,7 +296,8 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     /// or the deadline has passed, the transaction is aborted first, so the commit then succeeds only if it
     /// had already committed and otherwise reports <c>aborted</c>.
     /// </summary>
-    public async ValueTask CommitOnePhaseAsync(OnePhaseCommitRequest request, CancellationToken cancellationToken = default)
+    /// <returns>The timestamp it committed at.</returns>
+    public async ValueTask<HlcTimestamp> CommitOnePhaseAsync(OnePhaseCommitRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
@@ -305,8 +315,9 @@ public sealed partial class ParticipantHost : IAsyncDisposable
             await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
         }
 
-        await engine.CommitOnePhaseAsync(request.TxId, request.CommitTimestamp, cancellationToken).ConfigureAwait(false);
+        var committedAt = await engine.CommitOnePhaseAsync(request.TxId, request.CommitTimestamp, cancellationToken).ConfigureAwait(false);
         Forget(request.Resource, request.TxId);
+        return committedAt;
     }
 
     /// <summary>Aborts. Idempotent, never refused for its epoch.</summary>

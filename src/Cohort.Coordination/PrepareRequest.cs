@@ -9,4 +9,5 @@ namespace Cohort.Coordination;
 /// <param name="Resource">The resource.</param>
 /// <param name="Coordinator">Where to ask for the decision (kept with the prepare record).</param>
 /// <param name="OperationCount">How many operations the coordinator sent this resource; a participant that ran a different number votes No.</param>
-public sealed record PrepareRequest(TxId TxId, long Epoch, DateTimeOffset Deadline, string Resource, string? Coordinator, int OperationCount);
+/// <param name="KeepReadLocks">Another participant may write: a read-only vote keeps its locks until the outcome arrives (<see cref="PrepareInfo.KeepReadLocks"/>).</param>
+public sealed record PrepareRequest(TxId TxId, long Epoch, DateTimeOffset Deadline, string Resource, string? Coordinator, int OperationCount, bool KeepReadLocks = false);

@@ -16,7 +16,10 @@ public readonly record struct TxOutcome
     /// <summary>Committed, aborted or in doubt.</summary>
     public TxOutcomeKind Kind { get; }
 
-    /// <summary>For a two-phase commit: the decided commit timestamp (zero when a participant chose it).</summary>
+    /// <summary>
+    /// For a commit: its timestamp — the durable decision's, the single writer's (one-phase), or for a transaction that
+    /// wrote nothing the time it read at. A snapshot <c>as_of</c> it sees the transaction's writes and everything it read.
+    /// </summary>
     public HlcTimestamp CommitTimestamp { get; }
 
     /// <summary>Why the transaction aborted, or why its outcome is in doubt.</summary>
@@ -47,7 +50,7 @@ public readonly record struct TxOutcome
     };
 
     /// <summary>A committed outcome.</summary>
-    public static TxOutcome Committed(HlcTimestamp commitTimestamp = default) => new(TxOutcomeKind.Committed, commitTimestamp, null, null);
+    public static TxOutcome Committed(HlcTimestamp commitTimestamp) => new(TxOutcomeKind.Committed, commitTimestamp, null, null);
 
     /// <summary>An aborted outcome with its reason and code (<see cref="ErrorCodes.Aborted"/> unless more is known).</summary>
     public static TxOutcome Aborted(string reason, string code = ErrorCodes.Aborted) => new(TxOutcomeKind.Aborted, default, reason, code);

@@ -10,6 +10,7 @@ namespace Cohort.Coordination;
 /// <param name="Participants">Its participants.</param>
 /// <param name="Decision">The durable commit decision, for two-phase commits.</param>
 /// <param name="Reason">Why it aborted or is in doubt.</param>
+/// <param name="CommitTimestamp">Once committed (or decided): its commit timestamp, however it committed.</param>
 public sealed record TxStatus(
     TxId TxId,
     TransactionState State,
@@ -17,4 +18,5 @@ public sealed record TxStatus(
     DateTimeOffset Deadline,
     IReadOnlyList<ParticipantStatus> Participants,
     CommitDecision? Decision,
-    string? Reason);
+    string? Reason,
+    HlcTimestamp? CommitTimestamp = null);

@@ -32,9 +32,10 @@ public interface ITransactionalEngine : IAsyncDisposable
 
     /// <summary>
     /// Phase two, after a Yes vote: applies the writes at <paramref name="commitTimestamp"/> (or at the
-    /// prepare timestamp if that is later) and releases the locks. Idempotent: a transaction that is no
-    /// longer known committed earlier. Refuses a transaction that was never prepared (<c>not_active</c>)
-    /// or was aborted (<c>aborted</c>).
+    /// prepare timestamp if that is later) and releases the locks. After a read-only vote that kept its locks
+    /// (<see cref="PrepareInfo.KeepReadLocks"/>): moves the clock past <paramref name="commitTimestamp"/>, then releases
+    /// them. Idempotent: a transaction that is no longer known committed earlier. Refuses a transaction that was never
+    /// prepared (<c>not_active</c>) or was aborted (<c>aborted</c>).
     /// </summary>
     ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken);
 
@@ -44,12 +45,19 @@ public interface ITransactionalEngine : IAsyncDisposable
     /// Idempotent once committed; an unknown transaction fails with <c>unknown_transaction</c> (its work
     /// was lost, for instance in a restart, and it did not commit).
     /// </summary>
-    ValueTask CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken);
+    /// <returns>
+    /// The timestamp it committed at (a transaction that wrote nothing: the clock when it finished, later than every
+    /// version it read). Repeated calls return the same timestamp while the engine remembers the transaction.
+    /// </returns>
+    ValueTask<HlcTimestamp> CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken);
 
     /// <summary>Discards the transaction and releases its locks. Idempotent, never throws for an unknown transaction.</summary>
     ValueTask AbortAsync(TxId tx, CancellationToken cancellationToken);
 
-    /// <summary>The prepared transactions still waiting for a decision (after a restart: those recovered from the log).</summary>
+    /// <summary>
+    /// The prepared transactions still waiting for a decision (after a restart: those recovered from the log), and the
+    /// read-only ones keeping their locks until the outcome arrives (<see cref="PreparedTransaction.ReadOnly"/>).
+    /// </summary>
     IReadOnlyList<PreparedTransaction> GetPrepared();
 
     /// <summary>The engine's clock; commit timestamps must be at or after every vote's prepare timestamp.</summary>

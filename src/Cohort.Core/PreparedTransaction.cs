@@ -1,7 +1,11 @@
 namespace Cohort.Core;
 
-/// <summary>A transaction a participant holds prepared (durably) but has no decision for yet.</summary>
+/// <summary>A transaction a participant holds prepared but has no decision for yet.</summary>
 /// <param name="Id">The transaction.</param>
 /// <param name="PrepareTimestamp">The timestamp it voted with.</param>
 /// <param name="Coordinator">The coordinator that drove the prepare (to ask for the decision), if known.</param>
-public readonly record struct PreparedTransaction(TxId Id, HlcTimestamp PrepareTimestamp, string? Coordinator);
+/// <param name="ReadOnly">
+/// It voted read-only and keeps its shared locks until the outcome arrives (<see cref="PrepareInfo.KeepReadLocks"/>);
+/// nothing of it is durable, so it does not survive a restart.
+/// </param>
+public readonly record struct PreparedTransaction(TxId Id, HlcTimestamp PrepareTimestamp, string? Coordinator, bool ReadOnly = false);

@@ -13,7 +13,11 @@ public readonly record struct Vote
     /// <summary>The vote.</summary>
     public VoteKind Kind { get; }
 
-    /// <summary>For <see cref="VoteKind.Yes"/>: the commit timestamp must be at or after this.</summary>
+    /// <summary>
+    /// For <see cref="VoteKind.Yes"/> and <see cref="VoteKind.ReadOnly"/>: the participant's clock when it voted, later
+    /// than every version the transaction read or wrote there. The commit timestamp must be at or after it, read-only
+    /// votes included: otherwise a snapshot could show the transaction's writes without a version it read.
+    /// </summary>
     public HlcTimestamp PrepareTimestamp { get; }
 
     /// <summary>For <see cref="VoteKind.No"/>: why.</summary>
@@ -25,8 +29,8 @@ public readonly record struct Vote
     /// <summary>A durable yes.</summary>
     public static Vote Yes(HlcTimestamp prepareTimestamp) => new(VoteKind.Yes, prepareTimestamp, null);
 
-    /// <summary>Nothing written here.</summary>
-    public static Vote ReadOnly() => new(VoteKind.ReadOnly, default, null);
+    /// <summary>Nothing written here; <paramref name="readTimestamp"/> is the participant's clock when it voted.</summary>
+    public static Vote ReadOnly(HlcTimestamp readTimestamp) => new(VoteKind.ReadOnly, readTimestamp, null);
 
     /// <summary>A refusal with its reason.</summary>
     public static Vote No(string reason) => new(VoteKind.No, default, reason);
@@ -35,7 +39,7 @@ public readonly record struct Vote
     public override string ToString() => Kind switch
     {
         VoteKind.Yes => $"Yes({PrepareTimestamp})",
-        VoteKind.ReadOnly => "ReadOnly",
+        VoteKind.ReadOnly => $"ReadOnly({PrepareTimestamp})",
         _ => $"No({Reason})",
     };
 }

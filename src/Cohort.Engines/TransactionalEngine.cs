@@ -139,7 +139,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                 return Vote.No($"transaction {tx} is unknown here (never began or already aborted)");
             }
 
-            return outcome.Committed ? Vote.Yes(outcome.Timestamp) : Vote.No(outcome.Reason ?? "aborted");
+            return outcome.Committed ? (outcome.ReadOnly ? Vote.ReadOnly(outcome.Timestamp) : Vote.Yes(outcome.Timestamp)) : Vote.No(outcome.Reason ?? "aborted");
         }
 
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -154,11 +154,12 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                     case TxState.Prepared:
                         durable = state.Durable ?? Task.CompletedTask;
                         break;
+                    case TxState.ReadOnlyPrepared:
+                        return Vote.ReadOnly(state.PrepareTimestamp);
                     case TxState.Active:
                         if (!state.HasWrites)
                         {
-                            FinishReadOnly(state);
-                            return Vote.ReadOnly();
+                            return PrepareReadOnly(state, info);
                         }
 
                         if (FreezeOrAbort(state) is { } refused)
@@ -217,14 +218,15 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     }
 
     /// <inheritdoc/>
-    public ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken) =>
-        CommitAsync(tx, commitTimestamp, onePhase: false, cancellationToken);
+    public async ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken) =>
+        await CommitAsync(tx, commitTimestamp, onePhase: false, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
-    public ValueTask CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken) =>
+    public ValueTask<HlcTimestamp> CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken) =>
         CommitAsync(tx, commitTimestamp, onePhase: true, cancellationToken);
 
-    private async ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, bool onePhase, CancellationToken cancellationToken)
+    // Returns the timestamp the transaction committed at.
+    private async ValueTask<HlcTimestamp> CommitAsync(TxId tx, HlcTimestamp commitTimestamp, bool onePhase, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         Clock.Observe(commitTimestamp);
@@ -242,7 +244,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                         isTransient: outcome.Wounded);
                 }
 
-                return;
+                return outcome.Timestamp;
             }
 
             if (onePhase)
@@ -257,7 +259,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
 
             // Phase two after a Yes vote: a prepared transaction is never forgotten before it commits,
             // so an unknown one committed earlier and was forgotten. Commit is idempotent.
-            return;
+            return commitTimestamp;
         }
 
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -269,10 +271,13 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                 switch (state.State)
                 {
                     case TxState.Committed:
-                        return;
+                        return state.CommitTimestamp;
                     case TxState.Committing:
                         durable = state.Durable!;
                         break;
+                    case TxState.ReadOnlyPrepared:
+                        // The clock has observed the commit timestamp (above): every later writer here commits after it.
+                        return FinishReadOnly(state, Max(commitTimestamp, state.PrepareTimestamp));
                     case TxState.Aborted:
                         throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx} was aborted here ({state.AbortReason}); it cannot commit.", isTransient: false);
                     case TxState.Active when !onePhase:
@@ -280,8 +285,8 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                     case TxState.Active:
                         if (!state.HasWrites)
                         {
-                            FinishReadOnly(state);
-                            return;
+                            // Alone, it may release at once: every write here from now on commits above this reading.
+                            return FinishReadOnly(state, Max(commitTimestamp, Clock.Now()));
                         }
 
                         if (FreezeOrAbort(state) is { } refused)
@@ -320,6 +325,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             }
 
             FinishCommit(state);
+            return state.CommitTimestamp;
         }
         finally
         {
@@ -348,6 +354,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             switch (state.State)
             {
                 case TxState.Active:
+                case TxState.ReadOnlyPrepared:
                     AbortActiveLocked(state, "aborted by request");
                     return;
                 case TxState.Preparing:
@@ -378,7 +385,9 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
 
     /// <inheritdoc/>
     public IReadOnlyList<PreparedTransaction> GetPrepared() =>
-        [.. _transactions.Values.Where(t => t.State == TxState.Prepared).Select(t => new PreparedTransaction(t.Id, t.PrepareTimestamp, t.Coordinator))];
+        [.. _transactions.Values
+            .Where(t => t.State is TxState.Prepared or TxState.ReadOnlyPrepared)
+            .Select(t => new PreparedTransaction(t.Id, t.PrepareTimestamp, t.Coordinator, t.State == TxState.ReadOnlyPrepared))];
 
     /// <summary>The outcome this engine remembers for <paramref name="tx"/>, for status queries and tests.</summary>
     public string DescribeState(TxId tx) =>
@@ -573,7 +582,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         }
     }
 
-    // Caller holds state.Sync and state.State is Active.
+    // Caller holds state.Sync and state.State is Active (or ReadOnlyPrepared: nothing logged, only locks to release).
     private void AbortActiveLocked(TTx state, string reason)
     {
         state.State = TxState.Aborted;
@@ -625,12 +634,37 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         return reason;
     }
 
-    private void FinishReadOnly(TTx state)
+    // Caller holds state.Sync; state is Active without writes. Votes read-only at the clock's reading, which is later
+    // than every version the transaction read here (the clock observed each commit it installed).
+    private Vote PrepareReadOnly(TTx state, PrepareInfo info)
+    {
+        if (!info.KeepReadLocks)
+        {
+            return Vote.ReadOnly(FinishReadOnly(state, Clock.Now()));
+        }
+
+        // Another participant writes: the locks stay until the outcome arrives, and nobody may wound them meanwhile
+        // (a wound would release them early, and the transaction may already have committed elsewhere).
+        if (FreezeOrAbort(state) is { } refused)
+        {
+            return Vote.No(refused);
+        }
+
+        state.PrepareTimestamp = Clock.Now();
+        state.Coordinator = info.Coordinator;
+        state.State = TxState.ReadOnlyPrepared;
+        return Vote.ReadOnly(state.PrepareTimestamp);
+    }
+
+    // Caller holds state.Sync; state is Active without writes, or ReadOnlyPrepared.
+    private HlcTimestamp FinishReadOnly(TTx state, HlcTimestamp timestamp)
     {
         state.State = TxState.Committed;
+        state.CommitTimestamp = timestamp;
         Locks.ReleaseAll(state.Locks);
-        Remember(state.Id, new Outcome(true, default, null, false));
+        Remember(state.Id, new Outcome(true, timestamp, null, false, ReadOnly: true));
         _transactions.TryRemove(state.Id, out _);
+        return timestamp;
     }
 
     private void FinishCommit(TTx state)
@@ -662,5 +696,5 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
 
     private static HlcTimestamp Max(HlcTimestamp a, HlcTimestamp b) => a > b ? a : b;
 
-    private readonly record struct Outcome(bool Committed, HlcTimestamp Timestamp, string? Reason, bool Wounded);
+    private readonly record struct Outcome(bool Committed, HlcTimestamp Timestamp, string? Reason, bool Wounded, bool ReadOnly = false);
 }

@@ -12,6 +12,12 @@ internal enum TxState : byte
     /// <summary>Durably prepared; waits for the decision.</summary>
     Prepared,
 
+    /// <summary>
+    /// Voted read-only but keeps its shared locks (marked prepared, never wounded) until the outcome arrives, because
+    /// another participant writes (<see cref="Core.PrepareInfo.KeepReadLocks"/>). Nothing is logged: a restart forgets it.
+    /// </summary>
+    ReadOnlyPrepared,
+
     /// <summary>The commit record is appended; versions are installed once it is durable.</summary>
     Committing,
 

@@ -43,7 +43,7 @@ public sealed partial class PostgresEngine
             {
                 _active.TryRemove(tx, out _);
                 Remember(tx, PgTransactionState.Committed);
-                return Vote.ReadOnly();
+                return Vote.ReadOnly(Clock.Now());
             }
 
             if (!t.MayHaveWritten && await HasNoWritesAsync(t.Connection, cancellationToken).ConfigureAwait(false))
@@ -54,7 +54,7 @@ public sealed partial class PostgresEngine
                 t.State = PgTransactionState.Committed;
                 _active.TryRemove(tx, out _);
                 Remember(tx, PgTransactionState.Committed);
-                return Vote.ReadOnly();
+                return Vote.ReadOnly(Clock.Now());
             }
 
             var gid = GidOf(tx);
@@ -144,7 +144,16 @@ public sealed partial class PostgresEngine
     }
 
     /// <inheritdoc/>
-    public async ValueTask CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken)
+    public async ValueTask<HlcTimestamp> CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken)
+    {
+        await CommitOnePhaseCoreAsync(tx, commitTimestamp, cancellationToken).ConfigureAwait(false);
+
+        // PostgreSQL keeps no Cohort timestamps: the commit is ordered at this clock reading, which has observed the
+        // coordinator's timestamp and every earlier one of this resource.
+        return Clock.Now();
+    }
+
+    private async ValueTask CommitOnePhaseCoreAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
         Clock.Observe(commitTimestamp);

@@ -307,5 +307,6 @@ internal static class ApiEndpoints
         ("participants", Value.List(ImmutableArray.CreateRange(status.Participants.Select(p => Value.Map(
             ("resource", p.Resource), ("node", p.Node), ("writes", p.MayWrite),
             ("vote", Value.From(p.Vote?.ToString())), ("acknowledged", p.Acknowledged)))))),
-        ("decision", status.Decision is { } d ? Value.Map(("commit_ts", d.CommitTimestamp.Value), ("epoch", d.Epoch)) : Value.Null));
+        ("decision", status.Decision is { } d ? Value.Map(("commit_ts", d.CommitTimestamp.Value), ("epoch", d.Epoch)) : Value.Null),
+        ("commit_ts", (status.CommitTimestamp ?? status.Decision?.CommitTimestamp) is { } at ? at.Value : Value.Null));
 }

@@ -45,10 +45,7 @@ internal static class InternalEndpoints
                 return Value.Map(("results", Value.List(ImmutableArray.Create(results))));
             },
             ["internal/commit-one-phase"] = async (body, ct) =>
-            {
-                await node.Host.CommitOnePhaseAsync(WireFormat.ReadOnePhase(body), ct);
-                return Value.Map(("ok", true));
-            },
+                WireFormat.Committed(await node.Host.CommitOnePhaseAsync(WireFormat.ReadOnePhase(body), ct)),
             ["internal/abort"] = async (body, ct) =>
             {
                 await node.Host.AbortAsync(WireFormat.ReadAbort(body), ct);

@@ -62,16 +62,12 @@ internal sealed class HttpParticipantTransport(INodeMessages client, string self
         await batcher.CommitAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken)
+    public async ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken)
     {
         request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
-        if (node == self)
-        {
-            await local.CommitOnePhaseAsync(request, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        await client.PostAsync(node, "internal/commit-one-phase", WireFormat.OnePhase(request), cancellationToken).ConfigureAwait(false);
+        return node == self
+            ? await local.CommitOnePhaseAsync(request, cancellationToken).ConfigureAwait(false)
+            : WireFormat.ReadCommitted(await client.PostAsync(node, "internal/commit-one-phase", WireFormat.OnePhase(request), cancellationToken).ConfigureAwait(false));
     }
 
     public async ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken)

@@ -20,18 +20,19 @@ internal static class WireFormat
 
     public static Value Prepare(PrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
-        ("coordinator", Value.From(r.Coordinator)), ("operation_count", r.OperationCount));
+        ("coordinator", Value.From(r.Coordinator)), ("operation_count", r.OperationCount), ("keep_read_locks", r.KeepReadLocks));
 
     public static PrepareRequest ReadPrepare(Value v) => new(
-        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), OptStr(v, "coordinator"), (int)Long(v, "operation_count"));
+        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), OptStr(v, "coordinator"), (int)Long(v, "operation_count"), OptBool(v, "keep_read_locks"));
 
     public static Value Batch(BatchPrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
-        ("ops", Value.List(ImmutableArray.CreateRange(r.Operations.Select(o => o.ToValue())))), ("coordinator", Value.From(r.Coordinator)), ("one_phase", r.CommitOnePhase));
+        ("ops", Value.List(ImmutableArray.CreateRange(r.Operations.Select(o => o.ToValue())))), ("coordinator", Value.From(r.Coordinator)), ("one_phase", r.CommitOnePhase),
+        ("keep_read_locks", r.KeepReadLocks));
 
     public static BatchPrepareRequest ReadBatch(Value v) => new(
         Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"),
-        [.. List(v, "ops").Select(Operation.FromValue)], OptStr(v, "coordinator"), Field(v, "one_phase") is { Kind: ValueKind.Bool } b && b.AsBool());
+        [.. List(v, "ops").Select(Operation.FromValue)], OptStr(v, "coordinator"), OptBool(v, "one_phase"), OptBool(v, "keep_read_locks"));
 
     public static Value BatchResult(BatchPrepareResult r) => Value.Map(
         ("results", Value.List(ImmutableArray.CreateRange(r.Results))), ("vote", VoteValue(r.Vote)), ("error", Value.From(r.Error)));
@@ -64,9 +65,14 @@ internal static class WireFormat
     public static Vote ReadVote(Value v) => Str(v, "vote") switch
     {
         "yes" => Vote.Yes(new HlcTimestamp(Long(v, "prepare_ts"))),
-        "read-only" => Vote.ReadOnly(),
+        "read-only" => Vote.ReadOnly(new HlcTimestamp(Long(v, "prepare_ts"))),
         _ => Vote.No(OptStr(v, "reason") ?? "no"),
     };
+
+    /// <summary>The answer to a one-phase commit: the timestamp it committed at.</summary>
+    public static Value Committed(HlcTimestamp commitTimestamp) => Value.Map(("ok", true), ("commit_ts", commitTimestamp.Value));
+
+    public static HlcTimestamp ReadCommitted(Value v) => new(Long(v, "commit_ts"));
 
     public static Value Decision(DecisionAnswer answer) => Value.Map(
         ("decision", answer.Kind switch { DecisionAnswerKind.Committed => "committed", DecisionAnswerKind.Aborted => "aborted", _ => "pending" }),
@@ -89,6 +95,9 @@ internal static class WireFormat
 
     public static string? OptStr(Value v, string name) =>
         v.Kind == ValueKind.Map && v.TryGetField(name, out var f) && f.Kind == ValueKind.String ? f.AsString() : null;
+
+    public static bool OptBool(Value v, string name) =>
+        v.Kind == ValueKind.Map && v.TryGetField(name, out var f) && f.Kind == ValueKind.Bool && f.AsBool();
 
     public static long Long(Value v, string name) =>
         Field(v, name).TryGetInt64(out var n) ? n : throw Bad($"field '{name}' must be an integer");

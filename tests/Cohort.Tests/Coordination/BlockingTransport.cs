@@ -52,7 +52,7 @@ internal sealed class BlockingTransport(IParticipantTransport inner) : IParticip
         await inner.CommitAsync(node, request, cancellationToken);
     }
 
-    public ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) => inner.CommitOnePhaseAsync(node, request, cancellationToken);
+    public ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) => inner.CommitOnePhaseAsync(node, request, cancellationToken);
 
     public ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken) => inner.AbortAsync(node, request, cancellationToken);
 }

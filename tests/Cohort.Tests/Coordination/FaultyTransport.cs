@@ -23,7 +23,7 @@ internal sealed class FaultyTransport(IParticipantTransport inner) : IParticipan
     public ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken) =>
         Check(node, "commit") ? inner.CommitAsync(node, request, cancellationToken) : throw Lose(node);
 
-    public ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) =>
+    public ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) =>
         Check(node, "commit1pc") ? inner.CommitOnePhaseAsync(node, request, cancellationToken) : throw Lose(node);
 
     public ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken) =>

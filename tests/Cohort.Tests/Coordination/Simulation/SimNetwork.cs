@@ -35,8 +35,8 @@ internal sealed class SimNetwork(SimWorld world) : IParticipantTransport, IDecis
     public async ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken) =>
         await SendAsync("commit", node, request.TxId, request.Resource, request.Epoch, async h => { await h.CommitAsync(request, CancellationToken.None); return true; }, cancellationToken);
 
-    public async ValueTask CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) =>
-        await SendAsync("commit1pc", node, request.TxId, request.Resource, request.Epoch, async h => { await h.CommitOnePhaseAsync(request, CancellationToken.None); return true; }, cancellationToken);
+    public async ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) =>
+        await SendAsync("commit1pc", node, request.TxId, request.Resource, request.Epoch, async h => await h.CommitOnePhaseAsync(request, CancellationToken.None), cancellationToken);
 
     public async ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken) =>
         await SendAsync("abort", node, request.TxId, request.Resource, request.Epoch, async h => { await h.AbortAsync(request, CancellationToken.None); return true; }, cancellationToken);

@@ -52,6 +52,52 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
         Assert.NotNull(snapshot.AsOf);
     }
 
+    /// <summary>Issue 16: every commit result carries a real timestamp, and a snapshot as of it reads the writes.</summary>
+    [Fact]
+    public async Task CommitTimestamp_OfOnePhaseTwoPhaseReadOnlyAndBatchCommits_IsUsableAsASnapshot()
+    {
+        using var client = fixture.NewClient();
+        var p = Unique("ts-");
+
+        // One participant: one-phase commit.
+        CommitResult onePhase;
+        await using (var tx = await client.BeginAsync())
+        {
+            await tx.Kv(Kv).PutAsync(p + ":one", "1");
+            onePhase = await tx.CommitAsync();
+        }
+
+        // Two participants: two-phase commit.
+        CommitResult twoPhase;
+        await using (var tx = await client.BeginAsync())
+        {
+            await tx.Kv(Kv).PutAsync(p + ":two", "2");
+            await tx.Queue(Queue).EnqueueAsync(p, "2");
+            twoPhase = await tx.CommitAsync();
+        }
+
+        // Reads only, on two participants: the time it read at.
+        CommitResult readOnly;
+        await using (var tx = await client.BeginAsync())
+        {
+            Assert.Equal("2", await tx.Kv(Kv).GetStringAsync(p + ":two"));
+            Assert.Equal(1, await tx.Queue(Queue).SizeAsync(p));
+            readOnly = await tx.CommitAsync();
+        }
+
+        var batch = await client.BatchAsync(CohortOps.KvPut(Kv, p + ":batch", "3"));
+        foreach (var (name, at, key, value) in new[] { ("one-phase", onePhase.CommitTimestamp, p + ":one", "1"), ("two-phase", twoPhase.CommitTimestamp, p + ":two", "2"), ("read-only", readOnly.CommitTimestamp, p + ":two", "2"), ("batch", batch.CommitTimestamp, p + ":batch", "3") })
+        {
+            Assert.True(at.Value > 0, $"{name}: commit timestamp is zero");
+            Assert.True(at.ToDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5), $"{name}: {at} is not a recent time");
+            Assert.Equal(value, await client.Snapshot(at).Kv(Kv).GetStringAsync(key));
+        }
+
+        Assert.True(onePhase.CommitTimestamp < twoPhase.CommitTimestamp);
+        Assert.True(twoPhase.CommitTimestamp < readOnly.CommitTimestamp);
+        Assert.Equal(onePhase.CommitTimestamp, (await client.GetTransactionAsync(onePhase.TxId)).CommitTimestamp);
+    }
+
     [Fact]
     public async Task Queue_EveryOperation_IsFifoWithinATransactionAndAfterCommit()
     {

@@ -134,7 +134,7 @@ public sealed partial class Coordinator
         {
             participant.Vote = vote.Kind;
             participant.RefusalCode = vote.IsNo ? code : null;
-            participant.HoldsReadLocks = keepReadLocks && vote.Kind == VoteKind.ReadOnly;
+            participant.HoldsReadLocks = vote.Kind == VoteKind.ReadOnly && vote.HoldsLocks;
         }
 
         Log.Voted(_logger, tx.Id, participant.Resource, vote.ToString());

@@ -117,7 +117,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
 
         _preparedDeadlines[key] = request.Deadline;
         var vote = await engine.PrepareAsync(request.TxId, new PrepareInfo(request.Coordinator, request.KeepReadLocks), cancellationToken).ConfigureAwait(false);
-        if (!AwaitsOutcome(vote, request.KeepReadLocks))
+        if (!AwaitsOutcome(vote))
         {
             _preparedDeadlines.TryRemove(key, out _);
         }
@@ -239,7 +239,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
             {
                 CrashPoints.Hit(CrashPoints.ParticipantAfterPrepareDurable);
             }
-            else if (!AwaitsOutcome(vote, request.KeepReadLocks))
+            else if (!AwaitsOutcome(vote))
             {
                 _preparedDeadlines.TryRemove(key, out _);
             }
@@ -275,10 +275,9 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         }
     }
 
-    // A Yes vote waits for the decision; so does a read-only one that keeps its locks (the termination sweep asks for
+    // A Yes vote waits for the decision; so does a read-only one that kept its locks (the termination sweep asks for
     // the commit timestamp when the coordinator's message does not come).
-    private static bool AwaitsOutcome(Vote vote, bool keepReadLocks) =>
-        vote.Kind == VoteKind.Yes || (keepReadLocks && vote.Kind == VoteKind.ReadOnly);
+    private static bool AwaitsOutcome(Vote vote) => vote.Kind == VoteKind.Yes || vote.HoldsLocks;
 
     /// <summary>Phase two. Never refused for its epoch: a durable decision stands whoever delivers it.</summary>
     public async ValueTask CommitAsync(CommitRequest request, CancellationToken cancellationToken = default)

@@ -3,11 +3,12 @@ namespace Cohort.Core;
 /// <summary>The outcome of prepare, as a value (not an exception).</summary>
 public readonly record struct Vote
 {
-    private Vote(VoteKind kind, HlcTimestamp prepareTimestamp, string? reason)
+    private Vote(VoteKind kind, HlcTimestamp prepareTimestamp, string? reason, bool holdsLocks = false)
     {
         Kind = kind;
         PrepareTimestamp = prepareTimestamp;
         Reason = reason;
+        HoldsLocks = holdsLocks;
     }
 
     /// <summary>The vote.</summary>
@@ -20,6 +21,12 @@ public readonly record struct Vote
     /// </summary>
     public HlcTimestamp PrepareTimestamp { get; }
 
+    /// <summary>
+    /// For <see cref="VoteKind.ReadOnly"/>: the participant kept its shared locks (<see cref="PrepareInfo.KeepReadLocks"/>)
+    /// and waits for the commit timestamp or an abort to release them. False when it released them at the vote.
+    /// </summary>
+    public bool HoldsLocks { get; }
+
     /// <summary>For <see cref="VoteKind.No"/>: why.</summary>
     public string? Reason { get; }
 
@@ -30,7 +37,9 @@ public readonly record struct Vote
     public static Vote Yes(HlcTimestamp prepareTimestamp) => new(VoteKind.Yes, prepareTimestamp, null);
 
     /// <summary>Nothing written here; <paramref name="readTimestamp"/> is the participant's clock when it voted.</summary>
-    public static Vote ReadOnly(HlcTimestamp readTimestamp) => new(VoteKind.ReadOnly, readTimestamp, null);
+    /// <param name="readTimestamp">The participant's clock when it voted.</param>
+    /// <param name="holdsLocks">Whether it kept its shared locks until the outcome arrives.</param>
+    public static Vote ReadOnly(HlcTimestamp readTimestamp, bool holdsLocks = false) => new(VoteKind.ReadOnly, readTimestamp, null, holdsLocks);
 
     /// <summary>A refusal with its reason.</summary>
     public static Vote No(string reason) => new(VoteKind.No, default, reason);
@@ -39,7 +48,7 @@ public readonly record struct Vote
     public override string ToString() => Kind switch
     {
         VoteKind.Yes => $"Yes({PrepareTimestamp})",
-        VoteKind.ReadOnly => $"ReadOnly({PrepareTimestamp})",
+        VoteKind.ReadOnly => HoldsLocks ? $"ReadOnly({PrepareTimestamp}, holding)" : $"ReadOnly({PrepareTimestamp})",
         _ => $"No({Reason})",
     };
 }

@@ -155,7 +155,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                         durable = state.Durable ?? Task.CompletedTask;
                         break;
                     case TxState.ReadOnlyPrepared:
-                        return Vote.ReadOnly(state.PrepareTimestamp);
+                        return Vote.ReadOnly(state.PrepareTimestamp, holdsLocks: true);
                     case TxState.Active:
                         if (!state.HasWrites)
                         {
@@ -653,7 +653,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         state.PrepareTimestamp = Clock.Now();
         state.Coordinator = info.Coordinator;
         state.State = TxState.ReadOnlyPrepared;
-        return Vote.ReadOnly(state.PrepareTimestamp);
+        return Vote.ReadOnly(state.PrepareTimestamp, holdsLocks: true);
     }
 
     // Caller holds state.Sync; state is Active without writes, or ReadOnlyPrepared.

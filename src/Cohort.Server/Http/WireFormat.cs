@@ -60,12 +60,13 @@ internal static class WireFormat
     public static Value VoteValue(Vote vote) => Value.Map(
         ("vote", vote.Kind switch { VoteKind.Yes => "yes", VoteKind.ReadOnly => "read-only", _ => "no" }),
         ("prepare_ts", vote.PrepareTimestamp.Value),
+        ("holds_locks", vote.HoldsLocks),
         ("reason", Value.From(vote.Reason)));
 
     public static Vote ReadVote(Value v) => Str(v, "vote") switch
     {
         "yes" => Vote.Yes(new HlcTimestamp(Long(v, "prepare_ts"))),
-        "read-only" => Vote.ReadOnly(new HlcTimestamp(Long(v, "prepare_ts"))),
+        "read-only" => Vote.ReadOnly(new HlcTimestamp(Long(v, "prepare_ts")), OptBool(v, "holds_locks")),
         _ => Vote.No(OptStr(v, "reason") ?? "no"),
     };
 

@@ -48,7 +48,7 @@ internal static class CliOptions
         var limit = max ?? MaxDuration;
         return new Option<Duration>(name)
         {
-            Description = $"{description} {Durations.Syntax}",
+            Description = $"{description} {Durations.Syntax} {(allowZero ? "From 0" : "Above 0")} up to {Durations.Show(limit)}.",
             DefaultValueFactory = _ => new Duration(defaultValue),
             CustomParser = result =>
             {

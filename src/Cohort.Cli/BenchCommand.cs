@@ -27,16 +27,18 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var addr = new Option<string>("--addr") { Description = "The node to send to (host:port); a non-master forwards.", DefaultValueFactory = _ => "127.0.0.1:7001" };
-        var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 64 };
-        var duration = new Option<string>("--duration") { Description = "Measured time (after warm-up).", DefaultValueFactory = _ => "10s" };
-        var warmup = new Option<string>("--warmup") { Description = "Warm-up time, not counted.", DefaultValueFactory = _ => "2s" };
+        var addr = CliOptions.Addr("The node to send to (host:port); a non-master forwards.");
+        var clients = CliOptions.Count("--clients", "Concurrent clients.", 64, 1, 10_000);
+        var duration = CliOptions.Duration("--duration", "Measured time (after warm-up).", TimeSpan.FromSeconds(10));
+        var warmup = CliOptions.Duration("--warmup", "Warm-up time, not counted.", TimeSpan.FromSeconds(2), allowZero: true);
         var resources = new Option<string>("--resources") { Description = "Comma-separated resources; each transaction touches each once (KV resources for put/interactive, resource: ones for transfer).", DefaultValueFactory = _ => "kv:a,kv:b" };
-        var workload = new Option<string>("--workload") { Description = "put (one /v1/batch of puts), interactive (/v1/tx begin, puts, commit) or transfer (token transfers).", DefaultValueFactory = _ => "put" };
+        var workload = CliOptions.OneOf(
+            new Option<string>("--workload") { Description = "put (one /v1/batch of puts), interactive (/v1/tx begin, puts, commit) or transfer (token transfers).", DefaultValueFactory = _ => "put" },
+            Workloads);
         var token = CliOptions.AuthToken();
         var json = CliOptions.Json();
         var quiet = new Option<bool>("--quiet") { Description = "No live progress on stderr." };
-        var command = new Command("bench", "Load-test a cluster with atomic multi-resource transactions and report tx/s, p50/p95/p99 latency and abort rate.")
+        var command = new Command("bench", "Load-test a cluster with atomic multi-resource transactions and report tx/s, p50/p95/p99 latency and abort rate. An error no retry can fix (unknown resource, bad operation, missing token) stops the run at once.")
         {
             addr, clients, duration, warmup, resources, workload, token, json, quiet,
         };
@@ -51,14 +53,9 @@ internal static class BenchCommand
             var names = result.GetValue(resources)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var n = result.GetValue(clients);
             var kind = result.GetValue(workload)!;
-            if (n < 1 || names.Length == 0)
+            if (names.Length == 0)
             {
-                return output.BadInput("--clients must be at least 1 and --resources non-empty");
-            }
-
-            if (!Workloads.Contains(kind))
-            {
-                return output.BadInput($"--workload '{kind}' is not one of {string.Join(", ", Workloads)}");
+                return output.BadInput("--resources names no resource");
             }
 
             if (kind == "transfer" && names.Any(r => !r.StartsWith("resource:", StringComparison.Ordinal)))
@@ -66,18 +63,7 @@ internal static class BenchCommand
                 return output.BadInput("--workload transfer needs resource:… resources");
             }
 
-            TimeSpan warm, measured;
-            try
-            {
-                warm = Durations.Parse(result.GetValue(warmup)!);
-                measured = Durations.Parse(result.GetValue(duration)!);
-            }
-            catch (FormatException e)
-            {
-                return output.BadInput(e.Message);
-            }
-
-            var settings = new Settings(result.GetValue(addr)!, n, warm, measured, names, kind, CliOptions.Token(result.GetValue(token)), !result.GetValue(quiet));
+            var settings = new Settings(result.GetValue(addr)!, n, result.GetValue(warmup).Value, result.GetValue(duration).Value, names, kind, CliOptions.Token(result.GetValue(token)), !result.GetValue(quiet));
             Report report;
             try
             {
@@ -86,6 +72,11 @@ internal static class BenchCommand
             catch (HttpRequestException e)
             {
                 return output.Unreachable($"node {settings.Address} is unreachable: {e.Message}");
+            }
+            catch (BenchStoppedException e)
+            {
+                // 400 and 404 mean the command line named something wrong (an unknown resource, an operation it does not take).
+                return output.Fail(e.Status is 400 or 404 ? ExitCodes.BadInput : ExitCodes.Failed, e.Code, e.Message);
             }
             catch (CohortException e)
             {
@@ -117,23 +108,38 @@ internal static class BenchCommand
         long aborted = 0;
         var clock = Stopwatch.StartNew();
         var stopAt = s.Warmup + s.Duration;
-        using var progress = s.Progress ? StartProgress(clock, s, () => Interlocked.Read(ref finished), () => Interlocked.Read(ref aborted), cancellationToken) : null;
+
+        // The first answer no retry can change (unknown resource, bad operation, unauthorized) stops every client.
+        using var stopRun = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = stopRun.Token;
+        BenchStoppedException? stopped = null;
+        using var progress = s.Progress ? StartProgress(clock, s, () => Interlocked.Read(ref finished), () => Interlocked.Read(ref aborted), run) : null;
         var tasks = Enumerable.Range(0, s.Clients).Select(c => Task.Run(
             async () =>
             {
-                for (long i = 0; clock.Elapsed < stopAt && !cancellationToken.IsCancellationRequested; i++)
+                for (long i = 0; clock.Elapsed < stopAt && !run.IsCancellationRequested; i++)
                 {
                     var started = clock.Elapsed;
                     string status;
                     try
                     {
                         status = s.Workload == "interactive"
-                            ? await InteractiveAsync(http, s, c, i, cancellationToken).ConfigureAwait(false)
-                            : await BatchAsync(http, BatchBody(s, c, i), cancellationToken).ConfigureAwait(false);
+                            ? await InteractiveAsync(http, s, c, i, run).ConfigureAwait(false)
+                            : await BatchAsync(http, BatchBody(s, c, i), run).ConfigureAwait(false);
                     }
                     catch (HttpRequestException)
                     {
                         status = "error";
+                    }
+                    catch (BenchStoppedException e)
+                    {
+                        Interlocked.CompareExchange(ref stopped, e.After(clock.Elapsed), null);
+                        await stopRun.CancelAsync().ConfigureAwait(false);
+                        break;
+                    }
+                    catch (OperationCanceledException) when (stopRun.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        break;
                     }
 
                     var ended = clock.Elapsed;
@@ -152,8 +158,13 @@ internal static class BenchCommand
                     }
                 }
             },
-            cancellationToken)).ToList();
+            CancellationToken.None)).ToList();
         await Task.WhenAll(tasks).ConfigureAwait(false);
+        if (Volatile.Read(ref stopped) is { } stop)
+        {
+            throw stop;
+        }
+
         return new Report(s, latencies.Order().ToArray(), counts.ToImmutableSortedDictionary(StringComparer.Ordinal));
     }
 
@@ -180,7 +191,13 @@ internal static class BenchCommand
         using var content = new StringContent(ValueJson.Serialize(body), Encoding.UTF8, "application/json");
         using var response = await http.PostAsync("v1/batch", content, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return response.IsSuccessStatusCode && ValueJson.Parse(text).TryGetField("status", out var st) ? st.AsString() : $"http-{(int)response.StatusCode}";
+        if (response.IsSuccessStatusCode && ValueJson.Parse(text).TryGetField("status", out var st))
+        {
+            return st.AsString();
+        }
+
+        BenchStoppedException.ThrowIfFinal((int)response.StatusCode, Parse(text));
+        return $"http-{(int)response.StatusCode}";
     }
 
     private static async Task<string> InteractiveAsync(HttpClient http, Settings s, int client, long i, CancellationToken cancellationToken)
@@ -188,15 +205,17 @@ internal static class BenchCommand
         var (status, begin) = await PostAsync(http, "v1/tx", Value.Map(("label", "bench")), cancellationToken).ConfigureAwait(false);
         if (status != 201 || !begin.TryGetField("tx_id", out var id))
         {
+            BenchStoppedException.ThrowIfFinal(status, begin);
             return $"http-{status}";
         }
 
         foreach (var resource in s.Resources)
         {
-            var (opStatus, _) = await PostAsync(http, $"v1/tx/{id.AsString()}/ops", Value.Map(("resource", resource), ("op", Operation(s, resource, client, i))), cancellationToken).ConfigureAwait(false);
+            var (opStatus, problem) = await PostAsync(http, $"v1/tx/{id.AsString()}/ops", Value.Map(("resource", resource), ("op", Operation(s, resource, client, i))), cancellationToken).ConfigureAwait(false);
             if (opStatus != 200)
             {
                 await PostAsync(http, $"v1/tx/{id.AsString()}/abort", null, cancellationToken).ConfigureAwait(false);
+                BenchStoppedException.ThrowIfFinal(opStatus, problem);
                 return $"http-{opStatus}";
             }
         }
@@ -210,17 +229,19 @@ internal static class BenchCommand
         using var content = body is { } b ? new StringContent(ValueJson.Serialize(b), Encoding.UTF8, "application/json") : null;
         using var response = await http.PostAsync(path, content, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        Value parsed;
+        return ((int)response.StatusCode, Parse(text));
+    }
+
+    private static Value Parse(string text)
+    {
         try
         {
-            parsed = text.Length == 0 ? Value.Null : ValueJson.Parse(text);
+            return text.Length == 0 ? Value.Null : ValueJson.Parse(text);
         }
         catch (CohortException)
         {
-            parsed = Value.Null;
+            return Value.Null;
         }
-
-        return ((int)response.StatusCode, parsed);
     }
 
     // Each transfer resource gets a symbol (if it has none yet) and every client's accounts enough to never run dry.
@@ -230,7 +251,12 @@ internal static class BenchCommand
 
         foreach (var resource in s.Resources)
         {
-            var (_, metadata) = await PostAsync(http, "v1/read", One(resource, Value.Map(("metadata", Value.Map()))), cancellationToken).ConfigureAwait(false);
+            var (readStatus, metadata) = await PostAsync(http, "v1/read", One(resource, Value.Map(("metadata", Value.Map()))), cancellationToken).ConfigureAwait(false);
+            if (readStatus is 401 or 403 or 404)
+            {
+                BenchStoppedException.ThrowIfFinal(readStatus, metadata);
+            }
+
             if (!metadata.TryGetField("results", out _))
             {
                 var initialize = Value.Map(("initialize", Value.Map(("symbol", "BNCH"), ("decimals", 0))));

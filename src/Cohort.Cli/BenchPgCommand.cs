@@ -27,13 +27,13 @@ internal static class BenchPgCommand
 
     public static Command Create()
     {
-        var addr = new Option<string>("--addr") { Description = "The master's address (host:port).", DefaultValueFactory = _ => "127.0.0.1:7001" };
+        var addr = CliOptions.Addr("The master's address (host:port).");
         var resources = new Option<string>("--resources") { Description = "Comma-separated Cohort pg resources, one per database (e.g. pg:default@127.0.0.1:7001,pg:default@127.0.0.1:7002).", Required = true };
         var dsns = new Option<string[]>("--dsn") { Description = "The same databases' connection strings, in the same order (repeat the option), for the baseline.", Required = true, AllowMultipleArgumentsPerToken = false };
-        var clients = new Option<int>("--clients") { Description = "Concurrent clients.", DefaultValueFactory = _ => 32 };
-        var duration = new Option<string>("--duration") { Description = "Measured time of each round (after its warm-up).", DefaultValueFactory = _ => "10s" };
-        var warmup = new Option<string>("--warmup") { Description = "Warm-up of each round, not counted.", DefaultValueFactory = _ => "2s" };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds of each side (alternating).", DefaultValueFactory = _ => 3 };
+        var clients = CliOptions.Count("--clients", "Concurrent clients.", 32, 1, 10_000);
+        var duration = CliOptions.Duration("--duration", "Measured time of each round (after its warm-up).", TimeSpan.FromSeconds(10));
+        var warmup = CliOptions.Duration("--warmup", "Warm-up of each round, not counted.", TimeSpan.FromSeconds(2), allowZero: true);
+        var rounds = CliOptions.Count("--rounds", "Rounds of each side (alternating).", 3, 1, 1000);
         var audited = new Option<bool>("--audited-baseline") { Description = "Also run the hand-written loop with an audit row per database, as Cohort writes (table bench_pg_audit)." };
         var command = new Command("bench-pg", "Benchmark atomic inserts into two PostgreSQL databases: Cohort vs a hand-written PREPARE TRANSACTION loop.")
         {
@@ -49,13 +49,23 @@ internal static class BenchPgCommand
             var names = result.GetValue(resources)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var connections = result.GetValue(dsns) ?? [];
             var n = result.GetValue(clients);
-            if (n < 1 || names.Length == 0 || names.Length != connections.Length || result.GetValue(rounds) < 1)
+            if (names.Length == 0 || names.Length != connections.Length)
             {
-                await Console.Error.WriteLineAsync("cohort bench-pg: give one --dsn per resource, --clients ≥ 1 and --rounds ≥ 1").ConfigureAwait(false);
-                return 2;
+                await Console.Error.WriteLineAsync("cohort bench-pg: give one --dsn per resource in --resources").ConfigureAwait(false);
+                return ExitCodes.BadInput;
             }
 
-            var sources = connections.Select(d => new NpgsqlDataSourceBuilder(d) { ConnectionStringBuilder = { MaxPoolSize = n + 2 } }.Build()).ToList();
+            List<NpgsqlDataSource> sources;
+            try
+            {
+                sources = [.. connections.Select(d => new NpgsqlDataSourceBuilder(d) { ConnectionStringBuilder = { MaxPoolSize = n + 2 } }.Build())];
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"cohort bench-pg: --dsn is not a connection string: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
             try
             {
                 foreach (var source in sources)
@@ -73,8 +83,8 @@ internal static class BenchPgCommand
                     }
                 }
 
-                var warm = Durations.Parse(result.GetValue(warmup)!);
-                var measured = Durations.Parse(result.GetValue(duration)!);
+                var warm = result.GetValue(warmup).Value;
+                var measured = result.GetValue(duration).Value;
                 var cohort = new List<Round>();
                 var baseline = new List<Round>();
                 var auditedBaseline = new List<Round>();

@@ -1,24 +1,36 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 
 namespace Cohort.Cli;
 
-/// <summary>The options client commands share, with the same names and defaults everywhere.</summary>
+/// <summary>
+/// The options commands share, with the same names, defaults and checks everywhere. Values are checked while the
+/// command line is parsed (a custom parser or a validator adds a parse error), so every bad value ends the same way as a
+/// misspelled option: one line on stderr and exit code 2 (<see cref="Program"/>).
+/// </summary>
 internal static class CliOptions
 {
     /// <summary>The seed's default master address.</summary>
     public const string DefaultAddress = "127.0.0.1:7001";
 
+    /// <summary>The longest duration any option takes: a day (timers and <c>Task.Delay</c> take up to 49 days).</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
     /// <summary><c>--master</c>: the node to send a cluster command to.</summary>
     public static Option<string> Master() =>
-        new("--master") { Description = "The master's address (host:port); any node forwards to it.", DefaultValueFactory = _ => DefaultAddress };
+        Addresses(new("--master") { Description = "The master's address (host:port); any node forwards to it.", DefaultValueFactory = _ => DefaultAddress }, list: false, urls: false);
 
     /// <summary><c>--addr</c>: one node's address.</summary>
     public static Option<string> Addr(string description = "Node address (host:port).") =>
-        new("--addr") { Description = description, DefaultValueFactory = _ => DefaultAddress };
+        Addresses(new("--addr") { Description = description, DefaultValueFactory = _ => DefaultAddress }, list: false, urls: false);
 
     /// <summary><c>--nodes</c>: comma-separated node addresses; the client tries them in order.</summary>
     public static Option<string> Nodes() =>
-        new("--nodes", "--addr") { Description = "Comma-separated node addresses (host:port); the first reachable one is used and forwards to the master.", DefaultValueFactory = _ => DefaultAddress };
+        Addresses(
+            new("--nodes", "--addr") { Description = "Comma-separated node addresses (host:port); the first reachable one is used and forwards to the master.", DefaultValueFactory = _ => DefaultAddress },
+            list: true,
+            urls: true);
 
     /// <summary><c>--auth-token</c>, defaulting to <c>$COHORT_AUTH_TOKEN</c>.</summary>
     public static Option<string?> AuthToken() =>
@@ -26,6 +38,101 @@ internal static class CliOptions
 
     /// <summary><c>--json</c>: machine-readable output.</summary>
     public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of tables." };
+
+    /// <summary>
+    /// A duration option: <c>500ms</c>, <c>2s</c>, <c>1m</c> or a bare number of seconds, above zero (or zero when
+    /// <paramref name="allowZero"/>) and at most <paramref name="max"/> (default: a day). Its help says so.
+    /// </summary>
+    public static Option<Duration> Duration(string name, string description, TimeSpan defaultValue, TimeSpan? max = null, bool allowZero = false)
+    {
+        var limit = max ?? MaxDuration;
+        return new Option<Duration>(name)
+        {
+            Description = $"{description} {Durations.Syntax} {(allowZero ? "From 0" : "Above 0")} up to {Durations.Show(limit)}.",
+            DefaultValueFactory = _ => new Duration(defaultValue),
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+                if (Durations.TryParse(text, allowZero, limit, out var value, out var error))
+                {
+                    return new Duration(value);
+                }
+
+                result.AddError($"{name} {error}");
+                return default;
+            },
+        };
+    }
+
+    /// <summary>A whole-number option that must lie in [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static Option<int> Count(string name, string description, int defaultValue, int min, int max)
+    {
+        return new Option<int>(name)
+        {
+            Description = $"{description} ({min.ToString(CultureInfo.InvariantCulture)}–{max.ToString(CultureInfo.InvariantCulture)})",
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+                if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+                {
+                    result.AddError($"{name} '{text}' is not a whole number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}");
+                }
+
+                return value;
+            },
+        };
+    }
+
+    /// <summary>An option that must be one of <paramref name="choices"/>, with a one-line error naming them.</summary>
+    public static Option<string> OneOf(Option<string> option, params string[] choices)
+    {
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!choices.Contains(value, StringComparer.Ordinal))
+            {
+                result.AddError($"{option.Name} '{value}' is not one of {string.Join(", ", choices)}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Checks that every value of <paramref name="option"/> is a node address (host:port; an http(s) URL too when <paramref name="urls"/>).</summary>
+    public static Option<string> Addresses(Option<string> option, bool list, bool urls)
+    {
+        option.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>() ?? string.Empty;
+            var entries = list ? SplitAddresses(text) : [text];
+            if (entries.Length == 0)
+            {
+                result.AddError($"{result.IdentifierToken?.Value ?? option.Name} names no node");
+                return;
+            }
+
+            foreach (var entry in entries)
+            {
+                if (!IsAddress(entry, urls))
+                {
+                    result.AddError($"{result.IdentifierToken?.Value ?? option.Name} '{entry}' is not a node address (host:port{(urls ? " or http://host:port" : string.Empty)})");
+                    return;
+                }
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Whether <paramref name="address"/> is <c>host:port</c> (port 1–65535), or with <paramref name="url"/> an http(s) URL.</summary>
+    public static bool IsAddress(string address, bool url)
+    {
+        if (url && address.Contains("://", StringComparison.Ordinal))
+        {
+            return Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Port > 0;
+        }
+
+        return Cohort.Server.Endpoint.TryParse(address, out _) && Uri.TryCreate($"http://{address}/", UriKind.Absolute, out _);
+    }
 
     /// <summary>The token from <c>--auth-token</c> or the environment.</summary>
     public static string? Token(string? given) =>

@@ -11,19 +11,14 @@ internal static class ClusterCommands
 {
     public static Command Status()
     {
-        var nodes = new Option<string>("--nodes", "--addr") { Description = "Comma-separated node addresses to ask.", DefaultValueFactory = _ => CliOptions.DefaultAddress };
+        var nodes = NodeList("Comma-separated node addresses to ask.");
         var token = CliOptions.AuthToken();
         var json = CliOptions.Json();
-        var command = new Command("status", "Show each node's health, role and view of the cluster; exits 1 when a node is unreachable.") { nodes, token, json };
+        var command = new Command("status", "Show each node's health, role and view of the cluster; exits 1 when a node is unreachable or refuses the request (a wrong or missing --auth-token).") { nodes, token, json };
         command.SetAction(async (result, cancellationToken) =>
         {
             var output = new CliOutput("status", result.GetValue(json));
             var addresses = CliOptions.SplitAddresses(result.GetValue(nodes));
-            if (addresses.Length == 0)
-            {
-                return output.BadInput("--nodes names no node");
-            }
-
             using var http = new CliHttp(result.GetValue(token), TimeSpan.FromSeconds(5));
             var rows = await Task.WhenAll(addresses.Select(async a =>
             {
@@ -31,15 +26,20 @@ internal static class ClusterCommands
                 var summary = health.Unreachable is null
                     ? await http.SendAsync(a, HttpMethod.Get, "cluster/summary", null, cancellationToken).ConfigureAwait(false)
                     : health;
-                return (Address: a, Health: health, Summary: summary);
+                // /health answers without a token; /cluster/summary needs it, so a missing or wrong token shows here.
+                var problem = health.Unreachable is { } down ? (Code: "unreachable", Detail: down)
+                    : health.IsProblem ? (Code: health.Code, Detail: $"node {a}: {health.Code}: {health.Detail}")
+                    : summary.IsProblem ? (Code: summary.Code, Detail: $"node {a}: {summary.Code}: {summary.Detail}{(summary.Status is 401 or 403 ? " (give --auth-token or set COHORT_AUTH_TOKEN)" : string.Empty)}")
+                    : ((string Code, string Detail)?)null;
+                return (Address: a, Health: health, Summary: summary, Problem: problem);
             })).ConfigureAwait(false);
 
             var list = rows.Select(r => Value.Map(
                 ("address", r.Address),
                 ("reachable", r.Health.Unreachable is null),
-                ("error", Value.From(r.Health.Unreachable ?? (r.Health.IsProblem ? r.Health.Detail : r.Summary.IsProblem ? r.Summary.Detail : null))),
+                ("error", Value.From(r.Problem?.Detail)),
                 ("role", Field(r.Health, "role")),
-                ("status", Field(r.Health, "status")),
+                ("status", r.Problem is { } p ? p.Code : Field(r.Health, "status")),
                 ("master_addr", Field(r.Summary, "master_addr")),
                 ("nodes", Field(r.Summary, "nodes")),
                 ("alive", Field(r.Summary, "alive")),
@@ -50,10 +50,10 @@ internal static class ClusterCommands
                 var table = new Table().AddColumns("node", "status", "role", "master", "members alive", "resources", "in doubt");
                 foreach (var row in list)
                 {
-                    var reachable = row.TryGetField("reachable", out var ok) && ok.AsBool();
+                    var failed = row.TryGetField("error", out var error) && !error.IsNull;
                     table.AddRow(
                         Markup.Escape(Text(row, "address")),
-                        reachable ? Markup.Escape(Text(row, "status")) : "[red]unreachable[/]",
+                        failed ? $"[red]{Markup.Escape(Text(row, "status"))}[/]" : Markup.Escape(Text(row, "status")),
                         Markup.Escape(Text(row, "role")),
                         Markup.Escape(Text(row, "master_addr")),
                         Markup.Escape($"{Text(row, "alive")}/{Text(row, "nodes")}"),
@@ -63,16 +63,71 @@ internal static class ClusterCommands
 
                 return table;
             });
-            var down = rows.Where(r => r.Health.Unreachable is not null).ToList();
-            foreach (var r in down)
+            foreach (var r in rows.Where(r => r.Problem is not null))
             {
-                await Console.Error.WriteLineAsync($"cohort status: {r.Health.Unreachable}").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"cohort status: {r.Problem!.Value.Detail}").ConfigureAwait(false);
             }
 
-            return down.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+            return rows.Any(r => r.Problem is not null) ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>
+    /// <c>cohort wait</c>: polls until the cluster is ready for transactions — every listed node answers, one of them
+    /// (or the master they name) is the confirmed leader, every listed node follows it, and the master sees each listed
+    /// node alive (so their resources are placed) — or until <c>--timeout</c>.
+    /// </summary>
+    public static Command Wait()
+    {
+        var nodes = NodeList("Comma-separated addresses of the nodes to wait for.");
+        var timeout = CliOptions.Duration("--timeout", "How long to wait before giving up.", TimeSpan.FromSeconds(30), max: TimeSpan.FromHours(1));
+        var token = CliOptions.AuthToken();
+        var json = CliOptions.Json();
+        var command = new Command(
+            "wait",
+            "Wait until the cluster is ready: every listed node answers, a master is confirmed and sees them all alive. Exits 0 when ready, 1 at --timeout or when the nodes refuse the token, 4 when no node ever answered.")
+        {
+            nodes, timeout, token, json,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var output = new CliOutput("wait", result.GetValue(json));
+            var addresses = CliOptions.SplitAddresses(result.GetValue(nodes));
+            var limit = result.GetValue(timeout).Value;
+            var clock = Stopwatch.StartNew();
+            using var http = new CliHttp(result.GetValue(token), TimeSpan.FromSeconds(2));
+            var answered = false;
+            while (true)
+            {
+                var check = await Readiness.CheckAsync(http, addresses, cancellationToken).ConfigureAwait(false);
+                answered |= check.AnyAnswered;
+                if (check.Master is { } master)
+                {
+                    output.Result(
+                        Value.Map(("ready", true), ("master", master), ("nodes", Value.List(ImmutableArray.CreateRange(addresses.Select(Value.From)))), ("waited_ms", (long)clock.Elapsed.TotalMilliseconds)),
+                        () => $"ready: master {master}, {addresses.Length} node(s) alive (waited {clock.Elapsed.TotalSeconds:0.0} s)");
+                    return ExitCodes.Ok;
+                }
+
+                if (check.Unauthorized)
+                {
+                    return output.Fail(ExitCodes.Failed, "unauthorized", $"{check.Reason} (give --auth-token or set COHORT_AUTH_TOKEN)");
+                }
+
+                if (clock.Elapsed >= limit)
+                {
+                    return output.Fail(answered ? ExitCodes.Failed : ExitCodes.Unreachable, "timeout", $"not ready after {Durations.Show(limit)}: {check.Reason}");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200, Math.Max(1, (limit - clock.Elapsed).TotalMilliseconds))), cancellationToken).ConfigureAwait(false);
+            }
+        });
+        return command;
+    }
+
+    private static Option<string> NodeList(string description) =>
+        CliOptions.Addresses(new Option<string>("--nodes", "--addr") { Description = description, DefaultValueFactory = _ => CliOptions.DefaultAddress }, list: true, urls: false);
 
     public static Command AddNode() => Membership("add-node", "cluster/add", "Tell the master about a node at --addr (POST /cluster/add); it joins once it runs.", force: false);
 

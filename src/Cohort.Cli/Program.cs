@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using Cohort.Core;
+using Cohort.Engines;
 using Cohort.Server;
 using Cohort.Server.Http;
 
@@ -16,6 +19,7 @@ internal static class Program
             StartCommand("start-node", "Start a node of the cluster named by --nodes (it joins through them if not yet a member).", master: false),
             HealthCommand(),
             ClusterCommands.Status(),
+            ClusterCommands.Wait(),
             CommitCommand.Create(),
             ClusterCommands.AddNode(),
             ClusterCommands.RemoveNode(),
@@ -30,27 +34,98 @@ internal static class Program
             BenchCommand.Create(),
             BenchPgCommand.Create(),
         };
-        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+        return await RunAsync(root, args).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Parses and runs a command line. The one place where failures become exit codes: a command line that does not
+    /// parse or holds a bad value (unknown command or option, a missing required option, a value a parser or validator
+    /// refused) prints one line on stderr and exits 2; an exception no command handled prints one line and exits 1
+    /// (<c>COHORT_DEBUG=1</c> adds the stack trace). Commands map their own outcomes (<see cref="ExitCodes"/>).
+    /// </summary>
+    internal static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Action is ParseErrorAction)
+        {
+            var command = CommandPath(parse);
+            // The parser reports a missing subcommand next to the unknown word that was meant as one: the word says more.
+            var errors = parse.Errors.Select(e => e.Message).Distinct().ToList();
+            if (errors.Count > 1 && parse.CommandResult.Command.Subcommands.Count > 0)
+            {
+                errors = [.. errors.Where(e => !e.StartsWith("Required command", StringComparison.Ordinal))];
+            }
+
+            var message = OneLine(errors.Count > 0 ? string.Join("; ", errors.Select(e => e.TrimEnd('.'))) : "the command line does not parse");
+            await Console.Error.WriteLineAsync($"{command}: {message} (see '{command} --help')").ConfigureAwait(false);
+            return ExitCodes.BadInput;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return 130;
+        }
+        catch (Exception e)
+        {
+            var detail = Environment.GetEnvironmentVariable("COHORT_DEBUG") is { Length: > 0 } ? e.ToString() : OneLine(e.Message);
+            await Console.Error.WriteLineAsync($"{CommandPath(parse)}: {detail}").ConfigureAwait(false);
+            return ExitCodes.Failed;
+        }
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var result = (SymbolResult?)parse.CommandResult; result is not null; result = result.Parent)
+        {
+            if (result is CommandResult { Command: var c } && c is not RootCommand)
+            {
+                names.Insert(0, c.Name);
+            }
+        }
+
+        names.Insert(0, "cohort");
+        return string.Join(' ', names);
+    }
+
+    private static string OneLine(string text) =>
+        string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static Command StartCommand(string name, string description, bool master)
     {
-        var addr = new Option<string>("--addr") { Description = "Address to listen on and be known by (host:port).", Required = true };
-        var nodes = new Option<string?>("--nodes") { Description = "Comma-separated addresses of the cluster's nodes (include this one, as the seed does); a node not listed joins through them." };
-        var heartbeat = new Option<string>("--heartbeat") { Description = "Heartbeat interval (500ms, 1s, …).", DefaultValueFactory = _ => "1s" };
-        var misses = new Option<int>("--misses") { Description = "Heartbeat intervals of silence before a node counts as down and a silent master is replaced.", DefaultValueFactory = _ => Cohort.Cluster.ClusterOptions.DefaultMisses };
-        var coordTimeout = new Option<string>("--coord-timeout") { Description = "Transaction timeout when a client names none.", DefaultValueFactory = _ => "30s" };
+        var addr = CliOptions.Addresses(new Option<string>("--addr") { Description = "Address to listen on and be known by (host:port).", Required = true }, list: false, urls: false);
+        var nodes = CliOptions.Addresses(new Option<string>("--nodes") { Description = "Comma-separated addresses of the cluster's nodes (include this one, as the seed does); a node not listed joins through them." }, list: true, urls: false);
+        var heartbeat = CliOptions.Duration("--heartbeat", "Heartbeat interval.", TimeSpan.FromSeconds(1), max: TimeSpan.FromMinutes(1));
+        var misses = CliOptions.Count("--misses", "Heartbeat intervals of silence before a node counts as down and a silent master is replaced.", Cohort.Cluster.ClusterOptions.DefaultMisses, 1, 1000);
+        var coordTimeout = CliOptions.Duration("--coord-timeout", "Transaction timeout when a client names none.", TimeSpan.FromSeconds(30), max: TimeSpan.FromHours(1));
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default: ./cohort-data/<port>)." };
         var token = new Option<string?>("--auth-token") { Description = "Bearer token required on every endpoint but /health (default: $COHORT_AUTH_TOKEN)." };
-        var resources = new Option<string[]>("--resource") { Description = "A resource this node hosts besides sql:default (repeatable), e.g. kv:users.", AllowMultipleArgumentsPerToken = true };
+        var resources = new Option<string[]>("--resource") { Description = $"A resource this node hosts besides sql:default (repeatable), e.g. kv:users; engines: {string.Join(", ", EngineFactory.Kinds)}.", AllowMultipleArgumentsPerToken = true };
+        resources.Validators.Add(result =>
+        {
+            foreach (var resource in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (ResourceError(resource) is { } error)
+                {
+                    result.AddError($"--resource {error}");
+                    return;
+                }
+            }
+        });
         var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync logs (experiments only: a crash can lose commits)." };
         var dsn = new Option<string?>("--dsn") { Description = "PostgreSQL connection string of this node's pg:default shard, where the seed payload then runs (default: $POSTGRES_DSN)." };
-        var messages = new Option<string>("--messages")
-        {
-            Description = "How protocol messages travel to other nodes: socket (one WebSocket per node, messages of many transactions sharing frames) or http (one HTTP request each).",
-            DefaultValueFactory = _ => "socket",
-        };
-        messages.AcceptOnlyFromAmong("socket", "http");
+        var messages = CliOptions.OneOf(
+            new Option<string>("--messages")
+            {
+                Description = "How protocol messages travel to other nodes: socket (one WebSocket per node, messages of many transactions sharing frames) or http (one HTTP request each).",
+                DefaultValueFactory = _ => "socket",
+            },
+            "socket",
+            "http");
         var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -64,9 +139,9 @@ internal static class Program
                     Address = address,
                     IsMaster = master,
                     Nodes = [.. (result.GetValue(nodes) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
-                    Heartbeat = Durations.Parse(result.GetValue(heartbeat)!),
+                    Heartbeat = result.GetValue(heartbeat).Value,
                     Misses = result.GetValue(misses),
-                    CoordinatorTimeout = Durations.Parse(result.GetValue(coordTimeout)!),
+                    CoordinatorTimeout = result.GetValue(coordTimeout).Value,
                     DataDirectory = result.GetValue(dataDir) ?? Path.Combine("cohort-data", port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     AuthToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN"),
                     Resources = result.GetValue(resources) ?? [],
@@ -93,7 +168,7 @@ internal static class Program
 
     private static Command HealthCommand()
     {
-        var addr = new Option<string>("--addr") { Description = "Node address (host:port).", DefaultValueFactory = _ => "127.0.0.1:7001" };
+        var addr = CliOptions.Addr();
         var command = new Command("health", "Show a node's health.") { addr };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -111,5 +186,19 @@ internal static class Program
             }
         });
         return command;
+    }
+
+    /// <summary>Why <paramref name="resource"/> cannot be hosted by a node (<see langword="null"/> when it can).</summary>
+    internal static string? ResourceError(string resource)
+    {
+        try
+        {
+            var kind = EngineFactory.KindOf(resource);
+            return EngineFactory.Kinds.Contains(kind) ? null : $"'{resource}' names no engine a node hosts: use {string.Join(", ", EngineFactory.Kinds.Select(k => k + ":<name>"))}";
+        }
+        catch (CohortException e)
+        {
+            return e.Message.TrimEnd('.');
+        }
     }
 }

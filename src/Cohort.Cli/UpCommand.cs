@@ -12,8 +12,8 @@ internal static class UpCommand
     public static Command Create()
     {
         var dataDir = new Option<string>("--data-dir") { Description = "Where the nodes keep their data (one folder per port) and logs.", DefaultValueFactory = _ => "cohort-data" };
-        var port = new Option<int>("--port") { Description = "The master's port; the other nodes take the next two.", DefaultValueFactory = _ => 7001 };
-        var heartbeat = new Option<string>("--heartbeat") { Description = "Heartbeat interval.", DefaultValueFactory = _ => "1s" };
+        var port = CliOptions.Count("--port", "The master's port; the other nodes take the next two.", 7001, 1, 65533);
+        var heartbeat = CliOptions.Duration("--heartbeat", "Heartbeat interval.", TimeSpan.FromSeconds(1), max: TimeSpan.FromMinutes(1));
         var token = CliOptions.AuthToken();
         var command = new Command("up", "Run a local three-node cluster (embedded engines, data in ./cohort-data) until Ctrl+C.") { dataDir, port, heartbeat, token };
         command.SetAction(async (result, invocationToken) =>
@@ -25,19 +25,7 @@ internal static class UpCommand
             var cancellationToken = stop.Token;
             var output = new CliOutput("up", json: false);
             var first = result.GetValue(port);
-            if (first is < 1 or > 65533)
-            {
-                return output.BadInput($"--port {first} leaves no room for three ports");
-            }
-
-            try
-            {
-                _ = Durations.Parse(result.GetValue(heartbeat)!);
-            }
-            catch (FormatException e)
-            {
-                return output.BadInput(e.Message);
-            }
+            var interval = string.Create(CultureInfo.InvariantCulture, $"{result.GetValue(heartbeat).Value.TotalMilliseconds:R}ms");
 
             var layout = LocalCluster.DefaultLayout([first, first + 1, first + 2]);
             var directory = Path.GetFullPath(result.GetValue(dataDir)!);
@@ -45,7 +33,7 @@ internal static class UpCommand
             LocalCluster cluster;
             try
             {
-                cluster = await LocalCluster.StartAsync(directory, layout, result.GetValue(heartbeat)!, CliOptions.Token(result.GetValue(token)), cancellationToken).ConfigureAwait(false);
+                cluster = await LocalCluster.StartAsync(directory, layout, interval, CliOptions.Token(result.GetValue(token)), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException)
             {

@@ -402,7 +402,14 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
             else if (choice is not null && current is null && _peers.TryGetValue(choice, out var candidate) && !candidate.Awaited)
             {
                 candidate.Awaited = true;
-                Log.AwaitingCandidate(_logger, _master, choice);
+                if (_master is { } down)
+                {
+                    Log.AwaitingCandidate(_logger, down, choice);
+                }
+                else
+                {
+                    Log.AwaitingFirstCandidate(_logger, choice);
+                }
             }
         }
 
@@ -496,11 +503,25 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
                     if (_leading && message.Master != Self)
                     {
                         _leading = false;
-                        Log.SteppedDown(_logger, Self, message.Master, message.Epoch);
+                        if (message.Master is { } leader)
+                        {
+                            Log.SteppedDown(_logger, Self, leader, message.Epoch);
+                        }
+                        else
+                        {
+                            Log.SteppedDownWithoutMaster(_logger, Self, message.Epoch);
+                        }
                     }
                     else
                     {
-                        Log.Following(_logger, Self, message.Master, message.Epoch);
+                        if (message.Master is { } leader)
+                        {
+                            Log.Following(_logger, Self, leader, message.Epoch);
+                        }
+                        else
+                        {
+                            Log.AdoptedEpochWithoutMaster(_logger, Self, message.Epoch);
+                        }
                     }
 
                     _epoch = message.Epoch;

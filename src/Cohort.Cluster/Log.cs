@@ -8,10 +8,16 @@ internal static partial class Log
     public static partial void BecameMaster(ILogger logger, string self, long epoch, string alive);
 
     [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "{Self} follows master {Master} at epoch {Epoch}")]
-    public static partial void Following(ILogger logger, string self, string? master, long epoch);
+    public static partial void Following(ILogger logger, string self, string master, long epoch);
 
     [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "{Self} stepped down: {Master} leads at epoch {Epoch}")]
-    public static partial void SteppedDown(ILogger logger, string self, string? master, long epoch);
+    public static partial void SteppedDown(ILogger logger, string self, string master, long epoch);
+
+    [LoggerMessage(EventId = 7012, Level = LogLevel.Information, Message = "{Self} adopted epoch {Epoch}, which has no master yet")]
+    public static partial void AdoptedEpochWithoutMaster(ILogger logger, string self, long epoch);
+
+    [LoggerMessage(EventId = 7013, Level = LogLevel.Warning, Message = "{Self} stepped down: epoch {Epoch} has no master yet")]
+    public static partial void SteppedDownWithoutMaster(ILogger logger, string self, long epoch);
 
     [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "node {Address} is down (not heard from for {Silence})")]
     public static partial void MemberDown(ILogger logger, string address, TimeSpan silence);
@@ -35,5 +41,8 @@ internal static partial class Log
     public static partial void LoopFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 7009, Level = LogLevel.Information, Message = "master {Master} is down; waiting for {Candidate} to take over")]
-    public static partial void AwaitingCandidate(ILogger logger, string? master, string candidate);
+    public static partial void AwaitingCandidate(ILogger logger, string master, string candidate);
+
+    [LoggerMessage(EventId = 7011, Level = LogLevel.Information, Message = "no master is known yet; waiting for {Candidate} to take the lead")]
+    public static partial void AwaitingFirstCandidate(ILogger logger, string candidate);
 }

@@ -100,7 +100,10 @@ internal static partial class Log
     public static partial void OperationCountMismatch(ILogger logger, TxId txId, string resource, int expected, int actual);
 
     [LoggerMessage(EventId = 5203, Level = LogLevel.Information, Message = "tx {TxId}: {Resource} holds it prepared past its deadline; asking coordinator {Coordinator}")]
-    public static partial void Terminating(ILogger logger, TxId txId, string resource, string? coordinator);
+    public static partial void Terminating(ILogger logger, TxId txId, string resource, string coordinator);
+
+    [LoggerMessage(EventId = 5207, Level = LogLevel.Information, Message = "tx {TxId}: {Resource} holds it prepared past its deadline; no coordinator was recorded at prepare, so asking the current master")]
+    public static partial void TerminatingViaMaster(ILogger logger, TxId txId, string resource);
 
     [LoggerMessage(EventId = 5204, Level = LogLevel.Information, Message = "tx {TxId}: {Resource} applied the coordinator's decision: {Outcome}")]
     public static partial void TerminationResolved(ILogger logger, TxId txId, string resource, string outcome);

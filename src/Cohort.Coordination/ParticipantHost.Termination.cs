@@ -75,7 +75,14 @@ public sealed partial class ParticipantHost
 
     private async Task<bool> ResolveOneAsync(ITransactionalEngine engine, PreparedTransaction prepared, CancellationToken cancellationToken)
     {
-        Log.Terminating(_logger, prepared.Id, engine.Name, prepared.Coordinator);
+        if (prepared.Coordinator is { } coordinator)
+        {
+            Log.Terminating(_logger, prepared.Id, engine.Name, coordinator);
+        }
+        else
+        {
+            Log.TerminatingViaMaster(_logger, prepared.Id, engine.Name);
+        }
         var delay = _options.TerminationDelay;
         for (var attempt = 1; attempt <= _options.TerminationAttempts; attempt++)
         {

@@ -259,6 +259,7 @@ public sealed class CliTests(CliFixture fixture, ITestOutputHelper output) : ICl
     [InlineData("bench", "--help")]
     [InlineData("demo", "--help")]
     [InlineData("up", "--help")]
+    [InlineData("wait", "--help")]
     public async Task Help_IsAvailableEverywhere(params string[] args)
     {
         var run = await Cohort(args);
@@ -267,13 +268,52 @@ public sealed class CliTests(CliFixture fixture, ITestOutputHelper output) : ICl
     }
 
     [Fact]
-    public async Task UnknownCommandOrMissingArgument_ExitsNonZero()
+    public async Task UnknownCommandOrMissingArgument_ExitsTwo()
     {
         var unknown = await Cohort("frobnicate");
-        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Equal(2, unknown.ExitCode);
         var missing = await Cohort("commit", "--master", fixture.Master);
-        Assert.NotEqual(0, missing.ExitCode);
-        Assert.Contains("--payload", missing.Stderr + missing.Stdout);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("--payload", missing.Stderr);
+        Assert.Empty(missing.Stdout);
+    }
+
+    [Fact]
+    public async Task Bench_AgainstAResourceThatDoesNotExist_StopsAtOnceWithTheReason()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = await Cohort("bench", "--addr", fixture.Master, "--resources", "kv:users,kv:does-not-exist", "--clients", "2", "--duration", "60", "--warmup", "0", "--quiet");
+        Assert.Equal(2, run.ExitCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"bench ran {clock.Elapsed} against a resource that does not exist");
+        Assert.Contains("cohort bench: stopped after", run.Stderr);
+        Assert.Contains("unknown_resource", run.Stderr);
+        Assert.Contains("kv:does-not-exist", run.Stderr);
+        Assert.DoesNotContain("abort rate", run.Stdout);
+
+        var interactive = await Cohort("bench", "--addr", fixture.Master, "--resources", "kv:does-not-exist", "--workload", "interactive", "--clients", "2", "--duration", "60", "--warmup", "0", "--quiet", "--json");
+        Assert.Equal(2, interactive.ExitCode);
+        Assert.Equal("unknown_resource", Json(interactive)["error"]!["code"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Bench_ShortRun_ReportsCommittedTransactions()
+    {
+        var run = await Cohort("bench", "--addr", fixture.Master, "--resources", "kv:users", "--clients", "2", "--duration", "1", "--warmup", "0", "--quiet", "--json");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(1.0, Json(run)["duration_s"]!.GetValue<double>());
+        Assert.True(Json(run)["committed"]!.GetValue<long>() > 0);
+    }
+
+    [Fact]
+    public async Task Wait_OnAReadyCluster_ReturnsAtOnceNamingTheMaster()
+    {
+        var run = await Cohort("wait", "--nodes", fixture.AllNodes, "--timeout", "30s");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains($"ready: master {fixture.Master}, 3 node(s) alive", run.Stdout);
+
+        var json = await Cohort("wait", "--nodes", fixture.Cluster.Nodes[2].Address, "--json");
+        Assert.True(json.ExitCode == 0, json.ToString());
+        Assert.Equal(fixture.Master, Json(json)["master"]!.GetValue<string>());
     }
 
     [Fact]

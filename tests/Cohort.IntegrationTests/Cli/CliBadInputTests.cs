@@ -1,0 +1,82 @@
+using Cohort.IntegrationTests.Harness;
+using Xunit.Abstractions;
+
+namespace Cohort.IntegrationTests.Cli;
+
+/// <summary>
+/// Issue 17: every bad command line — a value no parser takes (overflow, NaN, infinity, out of range), an unknown
+/// engine or address, a misspelled verb, a missing required option — ends the same way: one line on stderr naming the
+/// command and the problem, no stack trace, exit code 2 (docs/operations.md). None of these needs a cluster.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class CliBadInputTests(ITestOutputHelper output)
+{
+    private static readonly string Port = FreePorts.Take(1)[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static TheoryData<string[], string> BadCommandLines() => new()
+    {
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--resource", "foo:bar"], "--resource 'foo:bar'" },
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--resource", "kv"], "--resource" },
+        { ["kv", "put", "--addr", "nohost:abc", "-r", "kv:users", "k", "v"], "'nohost:abc' is not a node address" },
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--heartbeat", "1e400"], "--heartbeat '1e400'" },
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--coord-timeout", "1e20s"], "--coord-timeout '1e20s' is out of range" },
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--heartbeat", "-1s"], "--heartbeat '-1s' is out of range" },
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--misses", "99999999999"], "--misses '99999999999'" },
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--messages", "tcp"], "--messages 'tcp' is not one of socket, http" },
+        { ["start-master", "--addr", "localhost"], "--addr 'localhost' is not a node address" },
+        { ["start-node"], "--addr" },
+        { ["bench", "--duration", "Infinity"], "--duration 'Infinity'" },
+        { ["bench", "--duration", "NaN"], "--duration 'NaN'" },
+        { ["bench", "--warmup", "-1"], "--warmup '-1' is out of range" },
+        { ["bench", "--clients", "0"], "--clients '0'" },
+        { ["bench", "--workload", "sideways"], "--workload 'sideways'" },
+        { ["bench-pg", "--resources", "pg:a", "--dsn", "x", "--duration", "1e400ms"], "--duration '1e400ms'" },
+        { ["up", "--port", "99999999999"], "--port '99999999999'" },
+        { ["up", "--heartbeat", "10 parsecs"], "--heartbeat '10 parsecs'" },
+        { ["wait", "--timeout", "1e20"], "--timeout '1e20' is out of range" },
+        { ["status", "--nodes", ","], "--nodes names no node" },
+        { ["commit", "--master", "127.0.0.1:0", "--payload", "{}"], "--master '127.0.0.1:0'" },
+        { ["frobnicate"], "'frobnicate'" },
+        { ["kv", "frobnicate"], "'frobnicate'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadCommandLines))]
+    public async Task BadCommandLine_PrintsOneLineWithoutAStackTraceAndExitsTwo(string[] args, string expected)
+    {
+        var run = await CohortCli.RunAsync(args, timeout: TimeSpan.FromSeconds(30));
+        output.WriteLine($"$ cohort {string.Join(' ', args)}\n{run}");
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var line = Assert.Single(lines);
+        Assert.StartsWith("cohort", line);
+        Assert.Contains(expected, line);
+        Assert.DoesNotContain("Exception", line);
+        Assert.DoesNotContain(" at ", line);
+    }
+
+    [Theory]
+    [InlineData("bench")]
+    [InlineData("start-master")]
+    [InlineData("wait")]
+    [InlineData("up")]
+    public async Task Help_SaysABareNumberIsSeconds(string command)
+    {
+        var run = await CohortCli.RunAsync([command, "--help"]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("a bare number is seconds", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Wait_BareNumberTimeout_IsSeconds_AndNoNodeAnsweringExitsFour()
+    {
+        var dead = $"127.0.0.1:{FreePorts.Take(1)[0]}";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var run = await CohortCli.RunAsync(["wait", "--nodes", dead, "--timeout", "2"], timeout: TimeSpan.FromSeconds(60));
+        output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 4, run.ToString());
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(2), $"--timeout 2 gave up after {clock.Elapsed.TotalMilliseconds:0} ms: a bare number must be seconds");
+        Assert.Contains("not ready after 2s", run.Stderr);
+        Assert.Contains($"node {dead} is unreachable", run.Stderr);
+    }
+}

@@ -83,13 +83,27 @@ public sealed class ResourceClient
     public Task<Value> UpdateMetadataAsync(IEnumerable<KeyValuePair<string, Value>> fields, CancellationToken cancellationToken = default) =>
         _runner.RunAsync(CohortOps.UpdateMetadata(Resource, fields), cancellationToken);
 
-    internal static decimal ToDecimal(Value value) => value.Kind switch
+    // An amount the answer holds exactly as a decimal, or a CohortClientException: never a bare OverflowException or
+    // FormatException, and never a rounded value (the nodes keep amounts within a decimal's range; an answer that is
+    // not is reported, not approximated).
+    internal static decimal ToDecimal(Value value)
     {
-        ValueKind.String => decimal.Parse(value.AsString(), NumberStyles.Number, CultureInfo.InvariantCulture),
-        ValueKind.Decimal => value.AsDecimal(),
-        ValueKind.Int64 => value.AsInt64(),
-        ValueKind.Double => (decimal)value.AsDouble(),
-        ValueKind.Null => 0m,
-        _ => throw new CohortClientException("bad_answer", $"An amount was expected, not {value}.", null, isTransient: false),
-    };
+        switch (value.Kind)
+        {
+            case ValueKind.String when ValueJson.TryExactDecimal(value.AsString(), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, out var parsed):
+                return parsed;
+            case ValueKind.Decimal:
+                return value.AsDecimal();
+            case ValueKind.Int64:
+                return value.AsInt64();
+            case ValueKind.Double when double.IsFinite(value.AsDouble()) && Math.Abs(value.AsDouble()) < 7.9e28:
+                return (decimal)value.AsDouble();
+            case ValueKind.Null:
+                return 0m;
+            default:
+                throw new CohortClientException("bad_answer", $"An amount that a decimal holds exactly was expected, not {Shorten(value.ToString())}.", null, isTransient: false);
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 }

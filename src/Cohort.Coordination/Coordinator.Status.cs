@@ -11,13 +11,18 @@ public sealed partial class Coordinator
         : _finished.TryGetValue(txId, out var finished) ? finished.ToStatus(txId)
         : null;
 
-    /// <summary>The transactions in <paramref name="state"/> (all known ones when null), oldest first, at most <paramref name="limit"/>.</summary>
-    public IReadOnlyList<TxStatus> List(TransactionState? state = null, int limit = 1000)
+    /// <summary>
+    /// The transactions in <paramref name="state"/> (all known ones when null), oldest first (in <see cref="TxId"/>
+    /// order), after <paramref name="after"/> when given, at most <paramref name="limit"/>.
+    /// </summary>
+    public IReadOnlyList<TxStatus> List(TransactionState? state = null, int limit = 1000, TxId? after = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 0);
         // A transaction that finishes meanwhile may be seen in both; the live view wins.
-        var live = _transactions.Values.Where(t => state is null || t.State == state).Select(t => (t.Id, Live: (CoordinatorTransaction?)t, Finished: default(FinishedTransaction)));
-        var finished = _finished.ToList().Where(f => state is null || f.Value.State == state).Select(f => (Id: f.Key, Live: (CoordinatorTransaction?)null, Finished: f.Value));
+        var live = _transactions.Values.Where(t => (state is null || t.State == state) && (after is null || t.Id > after.Value))
+            .Select(t => (t.Id, Live: (CoordinatorTransaction?)t, Finished: default(FinishedTransaction)));
+        var finished = _finished.ToList().Where(f => (state is null || f.Value.State == state) && (after is null || f.Key > after.Value))
+            .Select(f => (Id: f.Key, Live: (CoordinatorTransaction?)null, Finished: f.Value));
         return [.. live.Concat(finished)
             .DistinctBy(t => t.Id)
             .OrderBy(t => t.Id)

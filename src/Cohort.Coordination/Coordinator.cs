@@ -67,6 +67,12 @@ public sealed partial class Coordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>The longest label a transaction may carry, in characters (as long as an account or queue name may be).</summary>
+    public const int MaxLabelLength = 256;
+
+    /// <summary>The longest timeout <see cref="Begin"/> accepts.</summary>
+    public TimeSpan MaxTimeout => _options.MaxTimeout;
+
     /// <summary>This coordinator's node id (recorded by participants at prepare).</summary>
     public string NodeId => _options.NodeId;
 
@@ -93,8 +99,8 @@ public sealed partial class Coordinator : IAsyncDisposable
 
     /// <summary>Begins a transaction.</summary>
     /// <param name="timeout">How long it may run before it aborts; the configured default when null.</param>
-    /// <param name="label">A free-form label shown in status queries.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The timeout is not positive or above the configured maximum.</exception>
+    /// <param name="label">A free-form label shown in status queries, at most <see cref="MaxLabelLength"/> characters.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is not positive or above the configured maximum, or the label is too long.</exception>
     public TransactionHandle Begin(TimeSpan? timeout = null, string? label = null)
     {
         ThrowIfDisposed();
@@ -107,6 +113,12 @@ public sealed partial class Coordinator : IAsyncDisposable
         if (span <= TimeSpan.Zero || span > _options.MaxTimeout)
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), span, $"A transaction timeout must be positive and at most {_options.MaxTimeout}.");
+        }
+
+        // Kept in the transaction's record until it is forgotten: thousands of finished records must stay small.
+        if (label is { Length: > MaxLabelLength })
+        {
+            throw new ArgumentOutOfRangeException(nameof(label), label.Length, $"A transaction label must be at most {MaxLabelLength} characters long.");
         }
 
         Interlocked.Increment(ref _begunCount);

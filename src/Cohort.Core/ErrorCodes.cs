@@ -50,4 +50,19 @@ public static class ErrorCodes
 
     /// <summary>A write would break a constraint: a duplicate primary or unique key, NULL in a NOT NULL column (SQL resources).</summary>
     public const string ConstraintViolation = "constraint_violation";
+
+    /// <summary>The request lacks a valid bearer token (HTTP 401).</summary>
+    public const string Unauthorized = "unauthorized";
+
+    /// <summary>No such path, node or member (HTTP 404).</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>The path exists but not for this HTTP method (HTTP 405; the answer's <c>Allow</c> header lists the methods).</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+
+    /// <summary>The request body exceeds the node's request size limit, or a message its limit (HTTP 413).</summary>
+    public const string TooLarge = "too_large";
+
+    /// <summary>The HTTP request itself is malformed, outside its JSON body (HTTP 400).</summary>
+    public const string BadRequest = "bad_request";
 }

@@ -41,7 +41,9 @@ public readonly record struct HlcTimestamp(long Value) : IComparable<HlcTimestam
             return true;
         }
 
-        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        // Only times the 48 bits of milliseconds hold (1970 to the year 6429): others would wrap into a wrong timestamp.
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+            && time.ToUnixTimeMilliseconds() is >= 0 and < (long.MaxValue >> LogicalBits))
         {
             timestamp = new HlcTimestamp(((time.ToUnixTimeMilliseconds() + 1) << LogicalBits) - 1);
             return true;

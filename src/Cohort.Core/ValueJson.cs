@@ -20,6 +20,9 @@ public static class ValueJson
 {
     private const int MaxDepth = 64;
 
+    // decimal.MaxValue, the bound of every exact number a value holds (the integers beyond Int64 included).
+    private const string DecimalMax = "79228162514264337593543950335";
+
     // A thread keeps its reading stacks up to this many slots once a document is read.
     private const int ScratchLimit = 4096;
 
@@ -83,6 +86,12 @@ public static class ValueJson
         {
             throw new CohortException(ErrorCodes.BadJson, $"Malformed JSON: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // What the reader finds only when a token's text is decoded (invalid UTF-8 in a string, a lone surrogate
+            // escape) is bad input like any other, never a failure of the node.
+            throw new CohortException(ErrorCodes.BadJson, $"Malformed JSON: {e.Message}", e);
+        }
     }
 
     /// <summary>Converts a parsed <see cref="JsonElement"/> into a value.</summary>
@@ -98,7 +107,7 @@ public static class ValueJson
             case JsonValueKind.False:
                 return Value.False;
             case JsonValueKind.String:
-                return Value.From(element.GetString());
+                return Value.From(Decoded(element));
             case JsonValueKind.Number:
                 return ParseNumber(Encoding.UTF8.GetBytes(element.GetRawText()));
             case JsonValueKind.Array:
@@ -115,11 +124,11 @@ public static class ValueJson
             {
                 var builder = new ValueMap.Builder();
                 var properties = element.EnumerateObject().ToList();
-                if (properties is [{ Name: "$map", Value.ValueKind: JsonValueKind.Object } wrapper])
+                if (properties is [{ Value.ValueKind: JsonValueKind.Object } wrapper] && wrapper.NameEquals("$map"))
                 {
                     foreach (var property in wrapper.Value.EnumerateObject())
                     {
-                        builder[property.Name] = FromElement(property.Value);
+                        builder[Decoded(property)] = FromElement(property.Value);
                     }
 
                     return Value.Map(builder.ToMap());
@@ -127,7 +136,7 @@ public static class ValueJson
 
                 foreach (var property in properties)
                 {
-                    builder[property.Name] = FromElement(property.Value);
+                    builder[Decoded(property)] = FromElement(property.Value);
                 }
 
                 return FromObject(builder.ToMap());
@@ -342,8 +351,47 @@ public static class ValueJson
             return known;
         }
 
-        return reader.GetString();
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw InvalidText(reader.TokenStartIndex, e);
+        }
     }
+
+    private static string? Decoded(JsonElement element)
+    {
+        try
+        {
+            return element.GetString();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw InvalidText(null, e);
+        }
+    }
+
+    private static string Decoded(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw InvalidText(null, e);
+        }
+    }
+
+    // Text is Unicode: a string that is not valid UTF-8, or that escapes half of a surrogate pair (\ud800 alone), has no
+    // value to store and is refused rather than stored with replacement characters.
+    private static CohortException InvalidText(long? at, Exception inner) => new(
+        ErrorCodes.BadJson,
+        $"A JSON string{(at is { } byteIndex ? $" at byte {byteIndex}" : string.Empty)} is not valid Unicode: invalid UTF-8, or a lone surrogate escape such as \\ud800 without its pair.",
+        isTransient: false,
+        inner);
 
     private static Value ReadNext(ref Utf8JsonReader reader)
     {
@@ -370,12 +418,12 @@ public static class ValueJson
             {
                 case "$decimal":
                     if (inner.Kind == ValueKind.String
-                        && decimal.TryParse(inner.AsString(), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var d))
+                        && TryExactDecimal(inner.AsString(), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, out var d))
                     {
                         return Value.From(d);
                     }
 
-                    throw new CohortException(ErrorCodes.BadJson, "\"$decimal\" must be a string holding a decimal number such as \"1.50\".");
+                    throw new CohortException(ErrorCodes.BadJson, $"\"$decimal\" must be a string holding a decimal number such as \"1.50\", within ±{DecimalMax} and with at most 28 decimal places (it is never rounded).");
                 case "$bytes":
                     if (inner.Kind == ValueKind.String)
                     {
@@ -391,8 +439,10 @@ public static class ValueJson
 
                     throw new CohortException(ErrorCodes.BadJson, "\"$bytes\" must be a base64 string.");
                 case "$double":
+                    // Meant for what plain JSON cannot carry; a finite number whose text overflows (1e999) is not Infinity.
                     if (inner.Kind == ValueKind.String
-                        && double.TryParse(inner.AsString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var x))
+                        && double.TryParse(inner.AsString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var x)
+                        && (double.IsFinite(x) || !inner.AsString().AsSpan().ContainsAnyInRange('0', '9')))
                     {
                         return Value.From(x);
                     }
@@ -411,26 +461,92 @@ public static class ValueJson
         return Value.Map(map);
     }
 
+    // A JSON number keeps its value exactly or is refused, never changed: an integer is an Int64, or a decimal beyond
+    // Int64's range; a number with a fraction or exponent is the double it names when that double reads back as the same
+    // number (0.1, 1e30), else the decimal it names when that is exact (1.00000000000000000001), else refused (1e400 is
+    // no finite double, 1e-400 is not zero, 10^30 is beyond a decimal's 96 bits).
     private static Value ParseNumber(ReadOnlySpan<byte> text)
     {
         var integral = text.IndexOfAny((byte)'.', (byte)'e', (byte)'E') < 0;
-        if (integral && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+        if (integral)
         {
-            return Value.From(l);
+            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l))
+            {
+                return Value.From(l);
+            }
+
+            // Integers beyond Int64 stay exact rather than silently losing digits in a double; every integer within a
+            // decimal's range is exact in it.
+            return decimal.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big)
+                ? Value.From(big)
+                : throw OutOfRange(text);
         }
 
-        if (integral && decimal.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
-        {
-            // Integers beyond Int64 stay exact rather than silently losing digits in a double.
-            return Value.From(big);
-        }
-
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+        var literal = Encoding.UTF8.GetString(text);
+        var exact = Decompose(literal);
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            && double.IsFinite(d)
+            && Decompose(d.ToString("R", CultureInfo.InvariantCulture)) == exact)
         {
             return Value.From(d);
         }
 
-        throw new CohortException(ErrorCodes.BadJson, $"Number out of range: {Encoding.UTF8.GetString(text)}.");
+        return TryExactDecimal(literal, NumberStyles.Float, out var m) ? Value.From(m) : throw OutOfRange(text);
+    }
+
+    /// <summary>
+    /// Parses <paramref name="text"/> as a decimal only when the decimal is exactly the number written: no rounding of
+    /// digits beyond a decimal's 28 places, no overflow, no underflow to zero.
+    /// </summary>
+    /// <param name="text">The number, invariant culture.</param>
+    /// <param name="styles">The forms accepted (sign, decimal point, exponent).</param>
+    /// <param name="value">The decimal, when exact.</param>
+    /// <returns>Whether <paramref name="text"/> is a number a decimal holds exactly.</returns>
+    public static bool TryExactDecimal(string text, NumberStyles styles, out decimal value) =>
+        decimal.TryParse(text, styles, CultureInfo.InvariantCulture, out value)
+        && Decompose(value.ToString(CultureInfo.InvariantCulture)) == Decompose(text);
+
+    private static CohortException OutOfRange(ReadOnlySpan<byte> text)
+    {
+        var shown = text.Length > 64 ? Encoding.UTF8.GetString(text[..64]) + "…" : Encoding.UTF8.GetString(text);
+        return new CohortException(
+            ErrorCodes.BadJson,
+            $"Number {shown} cannot be kept exactly: integers must lie within ±{DecimalMax}, and a number with a fraction or exponent must be a finite double (at most ±{double.MaxValue.ToString("R", CultureInfo.InvariantCulture)}) or a decimal of at most 28 decimal places; send other numbers as strings.",
+            isTransient: false);
+    }
+
+    // The number a numeric literal names, as (sign, significant digits, power of ten), so that two spellings of the same
+    // number compare equal ("1.50", "15e-1", "1.5"); null when it is not a number literal (or its exponent is absurd).
+    private static (bool Negative, string Digits, long Exponent)? Decompose(string text)
+    {
+        var span = text.AsSpan();
+        var negative = false;
+        if (span.Length > 0 && span[0] is '-' or '+')
+        {
+            negative = span[0] == '-';
+            span = span[1..];
+        }
+
+        long exponent = 0;
+        var e = span.IndexOfAny('e', 'E');
+        if (e >= 0)
+        {
+            if (!long.TryParse(span[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent) || exponent is > int.MaxValue or < int.MinValue)
+            {
+                return null;
+            }
+
+            span = span[..e];
+        }
+
+        var point = span.IndexOf('.');
+        var whole = point < 0 ? span : span[..point];
+        var fraction = point < 0 ? [] : span[(point + 1)..];
+        var digits = string.Concat(whole, fraction).TrimStart('0');
+        exponent -= fraction.Length;
+        var trimmed = digits.TrimEnd('0');
+        exponent += digits.Length - trimmed.Length;
+        return trimmed.Length == 0 ? (false, string.Empty, 0) : (negative, trimmed, exponent);
     }
 
     private static void WriteDouble(Utf8JsonWriter writer, double value)

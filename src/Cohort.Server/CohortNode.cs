@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
@@ -117,13 +118,16 @@ public sealed partial class CohortNode : IAsyncDisposable
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             kestrel.AddServerHeader = false;
-            if (IPAddress.TryParse(host, out var ip))
+            if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                // IPv4 and IPv6 loopback, whichever the machine has.
+                kestrel.ListenLocalhost(port);
+                return;
+            }
+
+            foreach (var ip in ListenAddresses(host))
             {
                 kestrel.Listen(ip, port);
-            }
-            else
-            {
-                kestrel.ListenAnyIP(port);
             }
         });
         var app = builder.Build();
@@ -141,6 +145,11 @@ public sealed partial class CohortNode : IAsyncDisposable
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             node._background = Task.Run(() => node.RunBackgroundAsync(node._stopping.Token), CancellationToken.None);
             Log.Started(node.Logger, options.Address, string.Join(",", node.Cluster.Members.Select(m => m.Address)), options.DataDirectory, node._engines.Count);
+            var exposed = ListenAddresses(host).Where(ip => !IPAddress.IsLoopback(ip)).ToList();
+            if (options.AuthToken is null && exposed.Count > 0)
+            {
+                Log.ListeningWithoutToken(node.Logger, string.Join(", ", exposed));
+            }
             return node;
         }
         catch
@@ -148,6 +157,33 @@ public sealed partial class CohortNode : IAsyncDisposable
             await node.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// The interfaces a node with address host <paramref name="host"/> listens on: that IP when it is one (<c>0.0.0.0</c>
+    /// or <c>::</c> for every interface, asked for by name), loopback for <c>localhost</c>, every interface for <c>*</c>,
+    /// and otherwise the addresses the name resolves to — never more than the address names.
+    /// </summary>
+    internal static IReadOnlyList<IPAddress> ListenAddresses(string host)
+    {
+        var bare = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+        if (IPAddress.TryParse(bare, out var ip))
+        {
+            return [ip];
+        }
+
+        if (bare is "*" or "+")
+        {
+            return [Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any];
+        }
+
+        if (string.Equals(bare, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return Socket.OSSupportsIPv6 ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [IPAddress.Loopback];
+        }
+
+        var resolved = Dns.GetHostAddresses(bare);
+        return resolved.Length > 0 ? resolved.Distinct().ToList() : throw new ArgumentException($"--addr host '{host}' resolves to no address.");
     }
 
     /// <summary>Runs until <paramref name="cancellationToken"/> fires or the host stops.</summary>

@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Error, Message = "{Method} {Path} failed")]
     public static partial void RequestFailed(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "listening beyond loopback ({Addresses}) without --auth-token: anyone who can reach these interfaces can run transactions and change the cluster; set --auth-token (or COHORT_AUTH_TOKEN), or bind 127.0.0.1")]
+    public static partial void ListeningWithoutToken(ILogger logger, string addresses);
 }

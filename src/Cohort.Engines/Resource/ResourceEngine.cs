@@ -31,6 +31,10 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
     private const string MetadataPrefix = "meta:";
     private const int MaxAccountLength = 256;
 
+    // The reservation-table entry for supply that open mints will add: no account is named "" (names are 1 to 256
+    // characters), and a reservation is released, logged and recovered like an account's.
+    private const string PendingMints = "";
+
     private readonly MvccStore<string> _store = new(StringComparer.Ordinal, StringComparer.Ordinal);
     private readonly Lock _reservationGate = new();
     private readonly Dictionary<string, BigInteger> _reserved = new(StringComparer.Ordinal);
@@ -105,6 +109,7 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 var (symbol, decimals) = Scale(tx);
                 var to = Account(operation, "to");
                 var amount = Amount.ParsePositive(operation.Required("amount"), decimals, "amount", symbol);
+                ReserveSupply(tx, amount, decimals, symbol);
                 tx.AddDelta(to, amount);
                 tx.SupplyDelta += amount;
                 return Value.Null;
@@ -335,6 +340,25 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 tx.Reserved[account] = needed;
             }
 
+            tx.HoldsReservations = true;
+        }
+    }
+
+    // The total supply bounds every balance (balances are never negative and sum to it), so keeping it at most
+    // Amount.MaxUnits, counting the mints of open transactions, keeps every amount a client reads a decimal.
+    private void ReserveSupply(ResourceTransaction tx, BigInteger amount, int decimals, string symbol)
+    {
+        lock (_reservationGate)
+        {
+            var supply = Committed(SupplyKey);
+            var pending = _reserved.GetValueOrDefault(PendingMints);
+            if (supply + pending + amount > Amount.MaxUnits)
+            {
+                throw Bad($"Minting {Amount.Format(amount, decimals)} {symbol} would take the total supply ({Amount.Format(supply, decimals)}, plus {Amount.Format(pending, decimals)} being minted by open transactions) above the largest amount, {Amount.Max(decimals)}.");
+            }
+
+            _reserved[PendingMints] = pending + amount;
+            tx.Reserved[PendingMints] = tx.Reserved.GetValueOrDefault(PendingMints) + amount;
             tx.HoldsReservations = true;
         }
     }

@@ -17,7 +17,7 @@ internal static class ApiEndpoints
         app.MapPost("/v1/tx", async (HttpContext c, CancellationToken _) => await Forward.OrRun(node, c, async coordinator =>
         {
             var body = c.Request.ContentLength is 0 or null && !c.Request.Headers.TransferEncoding.Any() ? Value.Map() : await NodeMiddleware.ReadJsonAsync(c);
-            var handle = coordinator.Begin(Timeout(body), Label(body));
+            var handle = coordinator.Begin(Timeout(body, coordinator), Label(body));
             return NodeMiddleware.Json(Value.Map(("tx_id", handle.TxId.ToString()), ("deadline", WireFormat.Time(handle.Deadline))), 201);
         }));
 
@@ -64,19 +64,22 @@ internal static class ApiEndpoints
             });
         });
 
-        // Lists what every alive node's coordinator holds (the master gathers it).
+        // Lists what every alive node's coordinator holds (the master gathers it), one page at a time in TxId order:
+        // each node gives its first limit+1 after the cursor, so the master knows whether another page follows.
         app.MapGet("/v1/tx", async (HttpContext c, CancellationToken _) =>
         {
             var filter = StateFilter(c);
+            var (limit, after) = Page(c, MaxListLimit);
             return await Forward.OrRun(node, c, async coordinator =>
             {
-                var all = coordinator.List(filter).Select(Status).ToList();
+                var all = coordinator.List(filter, limit + 1, after).Select(s => (s.TxId, Value: Status(s))).ToList();
+                var query = ListQuery(filter, limit + 1, after);
                 foreach (var member in node.Cluster.AliveMembers.Where(m => m != node.Address))
                 {
                     try
                     {
-                        var answer = await node.Client.GetAsync(member, "internal/tx" + c.Request.QueryString, c.RequestAborted);
-                        all.AddRange(WireFormat.List(answer, "transactions"));
+                        var answer = await node.Client.GetAsync(member, "internal/tx" + query, c.RequestAborted);
+                        all.AddRange(WireFormat.List(answer, "transactions").Select(t => (WireFormat.Tx(t), t)));
                     }
                     catch (Exception e) when (e is CohortException or TimeoutException)
                     {
@@ -84,7 +87,16 @@ internal static class ApiEndpoints
                     }
                 }
 
-                return NodeMiddleware.Json(Value.Map(("transactions", Value.List(ImmutableArray.CreateRange(all)))));
+                var page = all.DistinctBy(t => t.TxId).OrderBy(t => t.TxId).Take(limit + 1).ToList();
+                var more = page.Count > limit;
+                if (more)
+                {
+                    page.RemoveAt(limit);
+                }
+
+                return NodeMiddleware.Json(Value.Map(
+                    ("transactions", Value.List(ImmutableArray.CreateRange(page.Select(t => t.Value)))),
+                    ("next", more ? page[^1].TxId.ToString() : Value.Null)));
             });
         });
 
@@ -97,7 +109,7 @@ internal static class ApiEndpoints
                 AliveHomeOf(node, resource);
                 return new BatchOperation(resource, Operation.FromValue(WireFormat.Field(op, "op")));
             }).ToList();
-            var result = await coordinator.ExecuteBatchAsync(ops, Timeout(body), Label(body), c.RequestAborted);
+            var result = await coordinator.ExecuteBatchAsync(ops, Timeout(body, coordinator), Label(body), c.RequestAborted);
             var answer = Outcome(result.TxId, result.Outcome).AsMap().Add("results", Value.List(ImmutableArray.CreateRange(result.Results)));
             if (result.Outcome.IsDefinitelyAborted && result.Outcome.Code is { } code && ProblemDetails.StatusOf(code) == 400)
             {
@@ -114,9 +126,7 @@ internal static class ApiEndpoints
         app.MapPost("/v1/read", async (HttpContext c, CancellationToken _) => await Forward.OrRun(node, c, async _ =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            var asOf = body.TryGetField("as_of", out var t) && !t.IsNull
-                ? t.TryGetInt64(out var hlc) ? new HlcTimestamp(hlc) : HlcTimestamp.TryParse(t.AsString(), out var parsed) ? parsed : throw new CohortException(ErrorCodes.BadJson, "'as_of' must be an HLC value.", isTransient: false)
-                : HlcTimestamp.FromDateTimeOffset(node.Time.GetUtcNow());
+            var asOf = AsOf(body) ?? HlcTimestamp.FromDateTimeOffset(node.Time.GetUtcNow());
             var results = new List<Value>();
             foreach (var op in WireFormat.List(body, "ops"))
             {
@@ -265,12 +275,93 @@ internal static class ApiEndpoints
             : throw new CohortException(ErrorCodes.BadOperation, $"Unknown state '{state}'; expected active, preparing, committing, committed, aborted or in-doubt.", isTransient: false);
     }
 
-    private static TimeSpan? Timeout(Value body) =>
-        body.TryGetField("timeout_ms", out var ms) && !ms.IsNull
-            ? ms.TryGetInt64(out var n) && n > 0 ? TimeSpan.FromMilliseconds(n) : throw new CohortException(ErrorCodes.BadJson, "'timeout_ms' must be a positive integer.", isTransient: false)
-            : null;
+    /// <summary>The page size of <c>GET /v1/tx</c> when the request names none.</summary>
+    public const int DefaultListLimit = 100;
 
-    private static string? Label(Value body) => WireFormat.OptStr(body, "label");
+    /// <summary>The largest page of <c>GET /v1/tx</c>.</summary>
+    public const int MaxListLimit = 1000;
+
+    // ?limit=1..max (default DefaultListLimit) and ?after=<txid>, the cursor a previous page answered as "next".
+    internal static (int Limit, TxId? After) Page(HttpContext context, int max)
+    {
+        var limitText = context.Request.Query["limit"].ToString();
+        var limit = DefaultListLimit;
+        if (limitText.Length > 0
+            && (!int.TryParse(limitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > max))
+        {
+            throw new CohortException(ErrorCodes.BadOperation, $"'limit' must be an integer from 1 to {max} (got '{Shorten(limitText)}').", isTransient: false);
+        }
+
+        var afterText = context.Request.Query["after"].ToString();
+        if (afterText.Length == 0)
+        {
+            return (limit, null);
+        }
+
+        return TxId.TryParse(afterText, null, out var after)
+            ? (limit, after)
+            : throw new CohortException(ErrorCodes.BadOperation, $"'after' must be a transaction id, the 'next' of the previous page (got '{Shorten(afterText)}').", isTransient: false);
+    }
+
+    internal static string ListQuery(TransactionState? state, int limit, TxId? after) =>
+        $"?limit={limit}{(state is { } s ? "&state=" + s.ToWireName() : string.Empty)}{(after is { } a ? "&after=" + a : string.Empty)}";
+
+    // A transaction's timeout: 1 ms up to the coordinator's maximum (a TimeSpan cannot hold every Int64 of milliseconds).
+    private static TimeSpan? Timeout(Value body, Coordinator coordinator)
+    {
+        if (!body.TryGetField("timeout_ms", out var ms) || ms.IsNull)
+        {
+            return null;
+        }
+
+        var max = (long)coordinator.MaxTimeout.TotalMilliseconds;
+        return ms.TryGetInt64(out var n) && n >= 1 && n <= max
+            ? TimeSpan.FromMilliseconds(n)
+            : throw new CohortException(ErrorCodes.BadJson, $"'timeout_ms' must be an integer from 1 to {max} (the node's longest transaction), not {Shorten(ValueJson.Serialize(ms))}.", isTransient: false);
+    }
+
+    // A label is kept with the transaction's record while the coordinator remembers it, so it is short, like account names.
+    private static string? Label(Value body)
+    {
+        if (!body.TryGetField("label", out var label) || label.IsNull)
+        {
+            return null;
+        }
+
+        if (label.Kind != ValueKind.String)
+        {
+            throw new CohortException(ErrorCodes.BadJson, $"'label' must be a string, not {NodeMiddleware.KindName(label)}.", isTransient: false);
+        }
+
+        var text = label.AsString();
+        return text.Length <= Coordinator.MaxLabelLength
+            ? text
+            : throw new CohortException(ErrorCodes.BadJson, $"'label' must be at most {Coordinator.MaxLabelLength} characters long (got {text.Length}).", isTransient: false);
+    }
+
+    // An HLC timestamp (as /v1/read answers it: a non-negative Int64), or its string form (the number, or an ISO-8601 time).
+    private static HlcTimestamp? AsOf(Value body)
+    {
+        if (!body.TryGetField("as_of", out var asOf) || asOf.IsNull)
+        {
+            return null;
+        }
+
+        if (asOf.TryGetInt64(out var hlc) && hlc >= 0)
+        {
+            return new HlcTimestamp(hlc);
+        }
+
+        if (asOf.Kind == ValueKind.String && HlcTimestamp.TryParse(asOf.AsString(), out var parsed))
+        {
+            return parsed;
+        }
+
+        throw new CohortException(ErrorCodes.BadJson, $"'as_of' must be an HLC timestamp, an integer from 0 to {long.MaxValue}, or an ISO-8601 time as a string; not {Shorten(ValueJson.Serialize(asOf))}.", isTransient: false);
+    }
+
+    // Bad input is named in refusals, but not echoed at length.
+    internal static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
 
     internal static TxId ParseTx(string id) =>
         TxId.TryParse(id, null, out var txId) ? txId : throw new CohortException(ErrorCodes.UnknownTransaction, $"'{id}' is not a transaction id.", isTransient: false);

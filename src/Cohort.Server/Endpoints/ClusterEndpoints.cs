@@ -90,7 +90,7 @@ internal static class ClusterEndpoints
             var force = body.TryGetField("force", out var f) && f.Kind == ValueKind.Bool && f.AsBool();
             return await OnMasterAsync(node, "cluster/remove", body, c, () => node.Cluster.Remove(address, force)
                 ? Value.Map(("success", true), ("members_version", node.Cluster.MembersVersion))
-                : throw new CohortException("not_found", $"Node {address} is not a member.", isTransient: false));
+                : throw new CohortException(ErrorCodes.NotFound, $"Node {address} is not a member.", isTransient: false));
         });
     }
 

@@ -80,7 +80,11 @@ internal static class InternalEndpoints
         app.MapGet("/internal/tx/{id}", (string id) => NodeMiddleware.Json(ApiEndpoints.Status(
             node.Coordinator.GetStatus(ApiEndpoints.ParseTx(id))
             ?? throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {id} is not known to {node.Address}.", isTransient: false))));
-        app.MapGet("/internal/tx", (HttpContext c) => NodeMiddleware.Json(Value.Map(("transactions", Value.List(
-            ImmutableArray.CreateRange(node.Coordinator.List(ApiEndpoints.StateFilter(c)).Select(ApiEndpoints.Status)))))));
+        app.MapGet("/internal/tx", (HttpContext c) =>
+        {
+            var (limit, after) = ApiEndpoints.Page(c, ApiEndpoints.MaxListLimit + 1);
+            return NodeMiddleware.Json(Value.Map(("transactions", Value.List(
+                ImmutableArray.CreateRange(node.Coordinator.List(ApiEndpoints.StateFilter(c), limit, after).Select(ApiEndpoints.Status))))));
+        });
     }
 }

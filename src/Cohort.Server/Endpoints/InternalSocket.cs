@@ -46,6 +46,19 @@ internal static class InternalSocket
             {
                 foreach (var message in MessageFrames.Messages(frame))
                 {
+                    if (message.Error is { } error)
+                    {
+                        // Refused as the same request over HTTP would be (a message without a readable id has nobody
+                        // to answer: a node sends none such).
+                        if (message.Id is { } badId)
+                        {
+                            var status = ProblemDetails.StatusOf(error.Code);
+                            answers.Writer.TryWrite((badId, MessageFrames.Answer(badId, status, ProblemDetails.Body(error.Code, error.Message, status))));
+                        }
+
+                        continue;
+                    }
+
                     await gate.WaitAsync(reading.Token).ConfigureAwait(false);
                     var task = HandleAsync(message, handlers, answers.Writer, node, gate, lost.Token);
                     running.TryAdd(task, 0);
@@ -70,7 +83,7 @@ internal static class InternalSocket
     }
 
     private static async Task HandleAsync(
-        Value message,
+        FrameMessage frameMessage,
         IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> handlers,
         ChannelWriter<(long, byte[])> answers,
         CohortNode node,
@@ -79,6 +92,7 @@ internal static class InternalSocket
     {
         // Off the receive loop: a handler that works synchronously (a SQL statement) must not hold up the next requests.
         await Task.Yield();
+        var message = frameMessage.Message;
         try
         {
             if (message.Kind != ValueKind.Map || !message.TryGetField("id", out var idField) || !idField.TryGetInt64(out var id))
@@ -92,8 +106,11 @@ internal static class InternalSocket
             {
                 var path = WireFormat.Str(message, "path");
                 var handler = handlers.GetValueOrDefault(path)
-                    ?? throw new CohortException("not_found", $"No protocol request '{path}'.", isTransient: false);
-                body = await handler(WireFormat.Field(message, "body"), cancellationToken).ConfigureAwait(false);
+                    ?? throw new CohortException(ErrorCodes.NotFound, $"No protocol request '{path}'.", isTransient: false);
+                var request = WireFormat.Field(message, "body");
+                body = request.Kind == ValueKind.Map
+                    ? await handler(request, cancellationToken).ConfigureAwait(false)
+                    : throw new CohortException(ErrorCodes.BadJson, $"The body of '{path}' must be a JSON object, not {NodeMiddleware.KindName(request)}.", isTransient: false);
             }
             catch (Exception e)
             {

@@ -16,23 +16,36 @@ internal static class NodeMiddleware
 {
     public static void Use(WebApplication app, CohortNode node)
     {
-        var expected = node.Options.AuthToken is { } token ? Encoding.UTF8.GetBytes("Bearer " + token) : null;
+        var expected = node.Options.AuthToken is { } token ? Encoding.UTF8.GetBytes(token) : null;
         app.Use(async (context, next) =>
         {
             try
             {
                 if (expected is not null && context.Request.Path != "/health" && !Authorized(context, expected))
                 {
-                    await WriteProblemAsync(context, "unauthorized", "A valid bearer token is required (Authorization: Bearer <token>).", 401).ConfigureAwait(false);
+                    await WriteProblemAsync(context, ErrorCodes.Unauthorized, "A valid bearer token is required (Authorization: Bearer <token>).", 401).ConfigureAwait(false);
                     return;
                 }
 
                 await next(context).ConfigureAwait(false);
+                if (context.Response.StatusCode >= 400 && !context.Response.HasStarted && context.Response.ContentLength is null or 0 && context.Response.ContentType is null)
+                {
+                    // An answer no endpoint wrote (routing's 404 for an unknown path, 405 for a known path and the wrong
+                    // method): a problem like every other refusal, with a code.
+                    var status = context.Response.StatusCode;
+                    var detail = status switch
+                    {
+                        404 => $"No endpoint {context.Request.Path}; the API is described in docs/protocol.md.",
+                        405 => $"{context.Request.Method} is not allowed on {context.Request.Path}; allowed: {context.Response.Headers.Allow}.",
+                        _ => $"The request was refused with HTTP {status}.",
+                    };
+                    await WriteProblemAsync(context, ProblemDetails.CodeOfStatus(status), detail, status).ConfigureAwait(false);
+                }
             }
             catch (BadHttpRequestException e) when (!context.Response.HasStarted)
             {
                 var tooLarge = e.StatusCode == StatusCodes.Status413PayloadTooLarge;
-                await WriteProblemAsync(context, tooLarge ? "too_large" : ErrorCodes.BadJson, e.Message, e.StatusCode).ConfigureAwait(false);
+                await WriteProblemAsync(context, tooLarge ? ErrorCodes.TooLarge : ErrorCodes.BadJson, e.Message, e.StatusCode).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
@@ -53,8 +66,27 @@ internal static class NodeMiddleware
         });
     }
 
-    /// <summary>Reads the JSON body (bounded by the request size limit).</summary>
+    /// <summary>Reads the JSON body (bounded by the request size limit), which must be an object: every request body is.</summary>
     public static async Task<Value> ReadJsonAsync(HttpContext context)
+    {
+        var body = await ReadAnyJsonAsync(context).ConfigureAwait(false);
+        return body.Kind == ValueKind.Map
+            ? body
+            : throw new CohortException(ErrorCodes.BadJson, $"The request body must be a JSON object, not {KindName(body)}.", isTransient: false);
+    }
+
+    /// <summary>How a JSON value that is not the object expected is named in a refusal.</summary>
+    public static string KindName(Value value) => value.Kind switch
+    {
+        ValueKind.Null => "null",
+        ValueKind.Bool => "a boolean",
+        ValueKind.Int64 or ValueKind.Double or ValueKind.Decimal => "a number",
+        ValueKind.String => "a string",
+        ValueKind.List => "an array",
+        _ => "a tagged value (" + value.Kind + ")",
+    };
+
+    private static async Task<Value> ReadAnyJsonAsync(HttpContext context)
     {
         // Parsed where Kestrel buffered it: no copy into a stream of our own.
         var body = context.Request.BodyReader;
@@ -90,12 +122,20 @@ internal static class NodeMiddleware
         return context.Response.WriteAsync(ValueJson.Serialize(ProblemDetails.Body(code, detail, status)), context.RequestAborted);
     }
 
+    // "Bearer <token>": the scheme is case-insensitive (RFC 9110 §11.1), the token compared in constant time.
     private static bool Authorized(HttpContext context, byte[] expected)
     {
-        var header = context.Request.Headers.Authorization.ToString();
-        var length = Encoding.UTF8.GetByteCount(header);
+        var header = context.Request.Headers.Authorization.ToString().AsSpan().Trim();
+        var space = header.IndexOf(' ');
+        if (space < 0 || !header[..space].Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var token = header[(space + 1)..].TrimStart(' ');
+        var length = Encoding.UTF8.GetByteCount(token);
         var given = length <= 512 ? stackalloc byte[length] : new byte[length];
-        Encoding.UTF8.GetBytes(header, given);
+        Encoding.UTF8.GetBytes(token, given);
         return CryptographicOperations.FixedTimeEquals(given, expected);
     }
 

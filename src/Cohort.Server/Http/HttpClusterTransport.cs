@@ -41,7 +41,7 @@ internal sealed class HttpClusterTransport(NodeClient client) : IClusterTranspor
             OptLong(v, "members_version"),
             OptNames(v, "members"),
             OptNames(v, "resources"),
-            (int)OptLong(v, "in_flight"));
+            v.TryGetField("in_flight", out var inFlight) && !inFlight.IsNull ? WireFormat.Int(v, "in_flight") : 0);
     }
 
     private static Value Names(IEnumerable<string> names) => Value.List(ImmutableArray.CreateRange(names.Select(Value.From)));

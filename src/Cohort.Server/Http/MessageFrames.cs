@@ -54,7 +54,7 @@ internal static class MessageFrames
             buffer.Advance(result.Count);
             if (buffer.WrittenCount > MaxFrameBytes)
             {
-                throw new CohortException("too_large", $"A message frame exceeded {MaxFrameBytes} bytes.", isTransient: false);
+                throw new CohortException(ErrorCodes.TooLarge, $"A message frame exceeded {MaxFrameBytes} bytes.", isTransient: false);
             }
 
             if (result.EndOfMessage)
@@ -64,11 +64,93 @@ internal static class MessageFrames
         }
     }
 
-    /// <summary>The messages of a frame.</summary>
-    public static IEnumerable<Value> Messages(ArrayBufferWriter<byte> frame) =>
-        ValueJson.Parse(frame.WrittenSpan) is { Kind: ValueKind.List } list
-            ? list.AsList()
-            : throw new CohortException(ErrorCodes.BadJson, "A message frame must be a JSON array.", isTransient: false);
+    /// <summary>
+    /// The messages of a frame. A frame that is not a JSON array is refused whole (<c>bad_json</c>); within a well-formed
+    /// array, a message whose text cannot be read (invalid UTF-8, a lone surrogate, a number out of range) comes back as
+    /// a <see cref="FrameMessage"/> with its error, so that it alone is answered with a problem.
+    /// </summary>
+    public static IReadOnlyList<FrameMessage> Messages(ArrayBufferWriter<byte> frame)
+    {
+        Value parsed;
+        try
+        {
+            parsed = ValueJson.Parse(frame.WrittenSpan);
+        }
+        catch (CohortException)
+        {
+            // Rare: find the message at fault, so that the others still run.
+            return EachMessage(frame.WrittenSpan);
+        }
+
+        return parsed.Kind == ValueKind.List
+            ? [.. parsed.AsList().Select(m => new FrameMessage(m))]
+            : throw NotAnArray();
+    }
+
+    private static List<FrameMessage> EachMessage(ReadOnlySpan<byte> frame)
+    {
+        var messages = new List<FrameMessage>();
+        var reader = new Utf8JsonReader(frame, new JsonReaderOptions { MaxDepth = 64 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw NotAnArray();
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var message = frame[start..(int)reader.BytesConsumed];
+                try
+                {
+                    messages.Add(new FrameMessage(ValueJson.Parse(message)));
+                }
+                catch (CohortException e)
+                {
+                    messages.Add(new FrameMessage(Value.Null, IdOf(message), e));
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndArray || reader.Read())
+            {
+                throw new CohortException(ErrorCodes.BadJson, "A message frame must hold one JSON array and nothing after it.", isTransient: false);
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new CohortException(ErrorCodes.BadJson, $"Malformed message frame: {e.Message}", isTransient: false, e);
+        }
+
+        return messages;
+    }
+
+    // The "id" member of a message that could not be parsed as a whole, read without decoding any string.
+    private static long? IdOf(ReadOnlySpan<byte> message)
+    {
+        var reader = new Utf8JsonReader(message);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isId = reader.ValueTextEquals("id"u8);
+            reader.Read();
+            if (isId)
+            {
+                return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var id) ? id : null;
+            }
+
+            reader.Skip();
+        }
+
+        return null;
+    }
+
+    private static CohortException NotAnArray() => new(ErrorCodes.BadJson, "A message frame must be a JSON array.", isTransient: false);
 
     /// <summary>
     /// Sends what <paramref name="queue"/> holds until it completes: every message waiting goes into the next frame (up
@@ -137,6 +219,6 @@ internal static class MessageFrames
         var size = buffer.WrittenCount;
         var bytes = size > MaxMessageBytes ? null : buffer.WrittenSpan.ToArray();
         JsonScratch.Done(buffer);
-        return bytes ?? throw new CohortException("too_large", $"The message has {size} bytes, more than {MaxMessageBytes}.", isTransient: false);
+        return bytes ?? throw new CohortException(ErrorCodes.TooLarge, $"The message has {size} bytes, more than {MaxMessageBytes}.", isTransient: false);
     }
 }

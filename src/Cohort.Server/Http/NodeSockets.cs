@@ -154,7 +154,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
 
         /// <summary>The error for a socket that could not be opened: 401 stays <c>unauthorized</c>, the rest is <c>unavailable</c>.</summary>
         public CohortException ConnectFailure(Exception e) => _socket.HttpStatusCode == HttpStatusCode.Unauthorized
-            ? new CohortException("unauthorized", $"Node {_node} refused this node's bearer token (401 on /internal/ws); the nodes must share --auth-token.", isTransient: false)
+            ? new CohortException(ErrorCodes.Unauthorized, $"Node {_node} refused this node's bearer token (401 on /internal/ws); the nodes must share --auth-token.", isTransient: false)
             : new CohortException(CoordinationErrorCodes.Unavailable, $"Node {_node} is unreachable: {e.Message}", isTransient: true);
 
         public void Close(Exception reason)
@@ -235,8 +235,19 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
             {
                 while (await MessageFrames.ReadAsync(_socket, frame, _closing.Token).ConfigureAwait(false))
                 {
-                    foreach (var message in MessageFrames.Messages(frame))
+                    foreach (var (message, badId, error) in MessageFrames.Messages(frame))
                     {
+                        if (error is not null)
+                        {
+                            // An answer that cannot be read fails its request alone (none of ours is such an answer).
+                            if (badId is { } failed && _pending.TryRemove(failed, out var unreadable))
+                            {
+                                unreadable.TrySetException(error);
+                            }
+
+                            continue;
+                        }
+
                         var id = WireFormat.Long(message, "id");
                         var status = (int)WireFormat.Long(message, "status");
                         var body = WireFormat.Field(message, "body");

@@ -13,15 +13,28 @@ public static class ProblemDetails
     /// <summary>The HTTP status for an error code.</summary>
     public static int StatusOf(string code) => code switch
     {
-        ErrorCodes.BadJson or ErrorCodes.BadOperation or ErrorCodes.UnknownOperation or ErrorCodes.SqlSyntax => 400,
-        "unauthorized" => 401,
-        ErrorCodes.UnknownTransaction or CoordinationErrorCodes.UnknownResource or "not_found" => 404,
+        ErrorCodes.BadJson or ErrorCodes.BadOperation or ErrorCodes.UnknownOperation or ErrorCodes.SqlSyntax or ErrorCodes.BadRequest => 400,
+        ErrorCodes.Unauthorized => 401,
+        ErrorCodes.UnknownTransaction or CoordinationErrorCodes.UnknownResource or ErrorCodes.NotFound => 404,
+        ErrorCodes.MethodNotAllowed => 405,
         ErrorCodes.Wounded or ErrorCodes.LockTimeout or ErrorCodes.ConstraintViolation or ErrorCodes.InsufficientFunds
             or ErrorCodes.NotActive or ErrorCodes.Aborted or CoordinationErrorCodes.StaleEpoch or CoordinationErrorCodes.OutOfOrder or ClusterAgent.ResourcesHomedCode => 409,
         ErrorCodes.Expired or ErrorCodes.SnapshotTooOld => 410,
-        "too_large" => 413,
+        ErrorCodes.TooLarge => 413,
         CoordinationErrorCodes.Unavailable or ErrorCodes.Disposed or CoordinationErrorCodes.NoLeader => 503,
         _ => 500,
+    };
+
+    /// <summary>The code of a problem answer of <paramref name="status"/> that no handler gave a code (routing's 404 and 405, say).</summary>
+    public static string CodeOfStatus(int status) => status switch
+    {
+        401 => ErrorCodes.Unauthorized,
+        404 => ErrorCodes.NotFound,
+        405 => ErrorCodes.MethodNotAllowed,
+        413 => ErrorCodes.TooLarge,
+        < 500 => ErrorCodes.BadRequest,
+        503 => CoordinationErrorCodes.Unavailable,
+        _ => "internal",
     };
 
     /// <summary>The problem body for a code and message.</summary>

@@ -16,14 +16,14 @@ internal static class WireFormat
         ("op", r.Operation.ToValue()), ("sequence", r.Sequence));
 
     public static ApplyRequest ReadApply(Value v) => new(
-        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), Operation.FromValue(Field(v, "op")), (int)Long(v, "sequence"));
+        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), Operation.FromValue(Field(v, "op")), Int(v, "sequence"));
 
     public static Value Prepare(PrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
         ("coordinator", Value.From(r.Coordinator)), ("operation_count", r.OperationCount), ("keep_read_locks", r.KeepReadLocks));
 
     public static PrepareRequest ReadPrepare(Value v) => new(
-        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), OptStr(v, "coordinator"), (int)Long(v, "operation_count"), OptBool(v, "keep_read_locks"));
+        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), OptStr(v, "coordinator"), Int(v, "operation_count"), OptBool(v, "keep_read_locks"));
 
     public static Value Batch(BatchPrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
@@ -51,7 +51,7 @@ internal static class WireFormat
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource), ("commit_ts", r.CommitTimestamp.Value), ("operation_count", r.OperationCount));
 
     public static OnePhaseCommitRequest ReadOnePhase(Value v) => new(
-        Tx(v), Long(v, "epoch"), Str(v, "resource"), new HlcTimestamp(Long(v, "commit_ts")), (int)Long(v, "operation_count"));
+        Tx(v), Long(v, "epoch"), Str(v, "resource"), new HlcTimestamp(Long(v, "commit_ts")), Int(v, "operation_count"));
 
     public static Value Abort(AbortRequest r) => Value.Map(("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource));
 
@@ -102,6 +102,10 @@ internal static class WireFormat
 
     public static long Long(Value v, string name) =>
         Field(v, name).TryGetInt64(out var n) ? n : throw Bad($"field '{name}' must be an integer");
+
+    /// <summary>A count or sequence number: an integer from 0 to <see cref="int.MaxValue"/>.</summary>
+    public static int Int(Value v, string name) =>
+        Field(v, name).TryGetInt64(out var n) && n is >= 0 and <= int.MaxValue ? (int)n : throw Bad($"field '{name}' must be an integer from 0 to {int.MaxValue}");
 
     public static ImmutableArray<Value> List(Value v, string name) =>
         Field(v, name) is { Kind: ValueKind.List } l ? l.AsList() : throw Bad($"field '{name}' must be a list");

@@ -153,7 +153,7 @@ internal static class ClusterCommands
             }
 
             var resources = await http.SendAsync(address, HttpMethod.Get, "v1/resources", null, cancellationToken).ConfigureAwait(false);
-            var inDoubt = await http.SendAsync(address, HttpMethod.Get, "v1/tx?state=in-doubt", null, cancellationToken).ConfigureAwait(false);
+            var inDoubt = await http.SendAsync(address, HttpMethod.Get, "v1/tx?state=in-doubt&limit=1000", null, cancellationToken).ConfigureAwait(false);
             var snapshot = Value.Map(("url", url), ("cluster", nodes.Body), ("resources", resources.Body), ("in_doubt", inDoubt.Body));
             output.Render(snapshot, () =>
             {
@@ -161,7 +161,7 @@ internal static class ClusterCommands
                     new Markup($"Dashboard: [link]{Markup.Escape(url)}[/]{(CliOptions.Token(result.GetValue(token)) is null ? string.Empty : " (the node has a token: see docs/operations.md)")}"),
                     NodesTable(nodes.Body),
                     ResourcesTable(resources.Body),
-                    new Markup($"In-doubt transactions: {Count(inDoubt.Body, "transactions")}"));
+                    new Markup($"In-doubt transactions: {Count(inDoubt.Body, "transactions")}{(inDoubt.Body.TryGetField("next", out var next) && !next.IsNull ? " or more" : string.Empty)}"));
                 return grid;
             });
             if (result.GetValue(open))

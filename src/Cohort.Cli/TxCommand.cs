@@ -22,8 +22,11 @@ internal static class TxCommand
         var nodes = CliOptions.Nodes();
         var state = new Option<string?>("--state") { Description = "Only this state: active, preparing, committing, committed, aborted or in-doubt." };
         var token = CliOptions.AuthToken();
+        var limit = new Option<int?>("--limit") { Description = $"Transactions per page, 1 to {CohortClient.MaxTransactionPage} (default 100)." };
+        var after = new Option<string?>("--after") { Description = "Start after this transaction id: the 'next' a previous page printed." };
+        var all = new Option<bool>("--all") { Description = "Every page, not just one." };
         var json = CliOptions.Json();
-        var command = new Command("list", "List the transactions the coordinator knows (recent ones), optionally in one state.") { nodes, state, token, json };
+        var command = new Command("list", "List the transactions the coordinators know, oldest first, one page at a time (optionally in one state).") { nodes, state, limit, after, all, token, json };
         command.SetAction(async (result, cancellationToken) =>
         {
             var output = new CliOutput("tx list", result.GetValue(json));
@@ -39,11 +42,46 @@ internal static class TxCommand
                 filter = parsed;
             }
 
+            if (result.GetValue(limit) is { } n && (n < 1 || n > CohortClient.MaxTransactionPage))
+            {
+                return output.BadInput($"--limit {n} is not between 1 and {CohortClient.MaxTransactionPage}");
+            }
+
+            TxId? start = null;
+            if (result.GetValue(after) is { } afterText)
+            {
+                if (!TxId.TryParse(afterText, out var parsedAfter))
+                {
+                    return output.BadInput($"--after '{afterText}' is not a transaction id");
+                }
+
+                start = parsedAfter;
+            }
+
             using var client = CliRun.Client(result.GetValue(nodes), result.GetValue(token));
             return await CliRun.GuardAsync(output, async () =>
             {
-                var list = await client.ListTransactionsAsync(filter, cancellationToken).ConfigureAwait(false);
-                output.Render(Value.Map(("transactions", Value.List(list.Select(ToValue).ToImmutableArray()))), () =>
+                IReadOnlyList<TransactionInfo> list;
+                TxId? next = null;
+                if (result.GetValue(all))
+                {
+                    var every = new List<TransactionInfo>();
+                    do
+                    {
+                        var page = await client.ListTransactionPageAsync(filter, result.GetValue(limit) ?? CohortClient.MaxTransactionPage, start, cancellationToken).ConfigureAwait(false);
+                        every.AddRange(page.Transactions);
+                        start = page.Next;
+                    }
+                    while (start is not null);
+                    list = every;
+                }
+                else
+                {
+                    var page = await client.ListTransactionPageAsync(filter, result.GetValue(limit), start, cancellationToken).ConfigureAwait(false);
+                    (list, next) = (page.Transactions, page.Next);
+                }
+
+                output.Render(Value.Map(("transactions", Value.List(list.Select(ToValue).ToImmutableArray())), ("next", Value.From(next?.ToString()))), () =>
                 {
                     var table = new Table().AddColumns("tx", "state", "label", "participants", "reason");
                     foreach (var tx in list)
@@ -56,7 +94,8 @@ internal static class TxCommand
                             Markup.Escape(tx.Reason ?? "-"));
                     }
 
-                    return new Rows(table, new Text($"{list.Count} transaction{(list.Count == 1 ? string.Empty : "s")}"));
+                    var more = next is { } cursor ? $"; more with --after {cursor}" : string.Empty;
+                    return new Rows(table, new Text($"{list.Count} transaction{(list.Count == 1 ? string.Empty : "s")}{more}"));
                 });
                 return ExitCodes.Ok;
             }).ConfigureAwait(false);

@@ -187,15 +187,65 @@ public sealed partial class CohortClient : IDisposable
     public async Task<TransactionInfo> GetTransactionAsync(TxId txId, CancellationToken cancellationToken = default) =>
         TransactionInfo.FromValue(await SendAsync(HttpMethod.Get, $"v1/tx/{txId}", null, idempotent: true, cancellationToken).ConfigureAwait(false));
 
-    /// <summary>The transactions the coordinator knows, optionally only those in one state.</summary>
+    /// <summary>The largest page <see cref="ListTransactionPageAsync"/> may ask for (the nodes' maximum).</summary>
+    public const int MaxTransactionPage = 1000;
+
+    /// <summary>
+    /// Every transaction the coordinators know, optionally only those in one state, fetched page by page (each request
+    /// bounded on the nodes; the list is as long as what they remember).
+    /// </summary>
     /// <param name="state">Null for all, else one of <see cref="CohortTransactionState"/> (e.g. <see cref="CohortTransactionState.InDoubt"/>).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The transactions.</returns>
+    /// <returns>The transactions, in <see cref="TxId"/> order.</returns>
     public async Task<IReadOnlyList<TransactionInfo>> ListTransactionsAsync(CohortTransactionState? state = null, CancellationToken cancellationToken = default)
     {
-        var path = state is { } s ? $"v1/tx?state={TransactionInfo.WireName(s)}" : "v1/tx";
+        var all = new List<TransactionInfo>();
+        TxId? after = null;
+        do
+        {
+            var page = await ListTransactionPageAsync(state, MaxTransactionPage, after, cancellationToken).ConfigureAwait(false);
+            all.AddRange(page.Transactions);
+            after = page.Next;
+        }
+        while (after is not null);
+        return all;
+    }
+
+    /// <summary>One page of the transactions the coordinators know, in <see cref="TxId"/> order.</summary>
+    /// <param name="state">Null for all, else only this state.</param>
+    /// <param name="limit">The page size, 1 to <see cref="MaxTransactionPage"/>; the nodes' default (100) when null.</param>
+    /// <param name="after">The <see cref="TransactionPage.Next"/> of the previous page, or null for the first.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The page and the cursor of the next.</returns>
+    public async Task<TransactionPage> ListTransactionPageAsync(CohortTransactionState? state = null, int? limit = null, TxId? after = null, CancellationToken cancellationToken = default)
+    {
+        if (limit is { } n)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(limit));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(n, MaxTransactionPage, nameof(limit));
+        }
+
+        var query = new List<string>();
+        if (state is { } s)
+        {
+            query.Add("state=" + TransactionInfo.WireName(s));
+        }
+
+        if (limit is { } l)
+        {
+            query.Add("limit=" + l.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (after is { } a)
+        {
+            query.Add("after=" + a);
+        }
+
+        var path = query.Count == 0 ? "v1/tx" : "v1/tx?" + string.Join('&', query);
         var answer = await SendAsync(HttpMethod.Get, path, null, idempotent: true, cancellationToken).ConfigureAwait(false);
-        return answer.TryGetField("transactions", out var list) && list.Kind == ValueKind.List ? [.. list.AsList().Select(TransactionInfo.FromValue)] : [];
+        var list = answer.TryGetField("transactions", out var t) && t.Kind == ValueKind.List ? [.. t.AsList().Select(TransactionInfo.FromValue)] : new List<TransactionInfo>();
+        var next = Field(answer, "next") is { } text ? TxId.TryParse(text, out var id) ? id : throw Malformed("a transaction list", answer) : (TxId?)null;
+        return new TransactionPage(list, next);
     }
 
     /// <summary>Every resource of the cluster and the node hosting it.</summary>

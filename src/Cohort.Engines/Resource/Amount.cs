@@ -14,11 +14,18 @@ internal static class Amount
     public const int MaxDecimals = 18;
 
     /// <summary>
-    /// The largest amount, balance and total supply, in base units: 2^96 − 1, what a .NET <see cref="decimal"/> holds
-    /// exactly at any scale (so every amount is a decimal to clients): 79228162514264337593543950335 tokens at 0
-    /// decimals, 792281625142643375935439503.35 at 2, 79228162514.264337593543950335 at 18.
+    /// The largest amount, balance and total supply in whole tokens, at any number of decimals: <see cref="decimal.MaxValue"/>,
+    /// 79228162514264337593543950335, so that no amount is beyond a .NET decimal's range. (An amount with more
+    /// significant digits than a decimal's 28–29, possible at 18 decimals, is still exact here and as a string; the
+    /// .NET client reports it rather than round it.)
     /// </summary>
-    public static readonly BigInteger MaxUnits = (BigInteger.One << 96) - 1;
+    public static readonly BigInteger MaxTokens = new(decimal.MaxValue);
+
+    private static readonly BigInteger[] MaxUnitsByDecimals =
+        [.. Enumerable.Range(0, MaxDecimals + 1).Select(d => MaxTokens * BigInteger.Pow(10, d))];
+
+    /// <summary>The largest amount in base units at <paramref name="decimals"/>: <see cref="MaxTokens"/> × 10^decimals.</summary>
+    public static BigInteger MaxUnits(int decimals) => MaxUnitsByDecimals[decimals];
 
     /// <summary>Parses a strictly positive amount given as a decimal string (or an exact integer/decimal value).</summary>
     public static BigInteger ParsePositive(Value value, int decimals, string argument, string symbol)
@@ -60,18 +67,19 @@ internal static class Amount
             throw Bad($"'{argument}' \"{Shown(text)}\" has {fraction.Length} fractional digits but {symbol} has {decimals}; amounts are never rounded.");
         }
 
-        // More digits than the largest amount has is too large whatever they are (and not worth parsing).
+        // More whole digits than the largest amount has is too large whatever they are (and not worth parsing).
+        var max = MaxUnits(decimals);
         var digits = (string.Concat(whole, fraction) + new string('0', decimals - fraction.Length)).TrimStart('0');
         var units = digits.Length == 0 ? BigInteger.Zero
-            : digits.Length > 29 ? MaxUnits + 1
+            : digits.Length > 29 + decimals ? max + 1
             : BigInteger.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
-        return units <= MaxUnits
+        return units <= max
             ? units
-            : throw Bad($"'{argument}' \"{Shown(text)}\" is above the largest amount, {Format(MaxUnits, decimals)} {symbol} (2^96 - 1 base units, what a decimal holds exactly).");
+            : throw Bad($"'{argument}' \"{Shown(text)}\" is above the largest amount, {Max(decimals)} {symbol} (a decimal's maximum).");
     }
 
     /// <summary>The largest amount at <paramref name="decimals"/>, as text.</summary>
-    public static string Max(int decimals) => Format(MaxUnits, decimals);
+    public static string Max(int decimals) => Format(MaxUnits(decimals), decimals);
 
     private static string Shown(string text) => text.Length <= 64 ? text : text[..64] + "…";
 

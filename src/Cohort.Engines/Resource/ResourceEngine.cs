@@ -345,14 +345,14 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
     }
 
     // The total supply bounds every balance (balances are never negative and sum to it), so keeping it at most
-    // Amount.MaxUnits, counting the mints of open transactions, keeps every amount a client reads a decimal.
+    // Amount.MaxUnits, counting the mints of open transactions, keeps every amount within a decimal's range.
     private void ReserveSupply(ResourceTransaction tx, BigInteger amount, int decimals, string symbol)
     {
         lock (_reservationGate)
         {
             var supply = Committed(SupplyKey);
             var pending = _reserved.GetValueOrDefault(PendingMints);
-            if (supply + pending + amount > Amount.MaxUnits)
+            if (supply + pending + amount > Amount.MaxUnits(decimals))
             {
                 throw Bad($"Minting {Amount.Format(amount, decimals)} {symbol} would take the total supply ({Amount.Format(supply, decimals)}, plus {Amount.Format(pending, decimals)} being minted by open transactions) above the largest amount, {Amount.Max(decimals)}.");
             }

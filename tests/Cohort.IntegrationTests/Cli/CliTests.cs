@@ -215,7 +215,7 @@ public sealed class CliTests(CliFixture fixture, ITestOutputHelper output) : ICl
     {
         var key = Unique("cli-tx-");
         Assert.Equal(0, (await Cohort("kv", "put", "--addr", fixture.Master, "-r", "kv:users", key, "1")).ExitCode);
-        var list = await Cohort("tx", "list", "--addr", fixture.Master, "--json");
+        var list = await Cohort("tx", "list", "--addr", fixture.Master, "--all", "--json");
         Assert.True(list.ExitCode == 0, list.ToString());
         var transactions = Json(list)["transactions"]!.AsArray();
         var mine = transactions.First(t => t!["label"]?.GetValue<string>() == "cohort kv put" && t["participants"]!.AsArray().Count == 1);
@@ -228,6 +228,13 @@ public sealed class CliTests(CliFixture fixture, ITestOutputHelper output) : ICl
 
         var inDoubt = await Cohort("tx", "list", "--addr", fixture.Master, "--state", "in-doubt", "--json");
         Assert.Empty(Json(inDoubt)["transactions"]!.AsArray());
+        var page = await Cohort("tx", "list", "--addr", fixture.Master, "--limit", "1", "--json");
+        Assert.True(page.ExitCode == 0, page.ToString());
+        Assert.Single(Json(page)["transactions"]!.AsArray());
+        var second = await Cohort("tx", "list", "--addr", fixture.Master, "--limit", "1", "--after", Json(page)["next"]!.GetValue<string>(), "--json");
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.NotEqual(Json(page)["transactions"]![0]!["tx_id"]!.GetValue<string>(), Json(second)["transactions"]![0]!["tx_id"]!.GetValue<string>());
+        Assert.Equal(2, (await Cohort("tx", "list", "--addr", fixture.Master, "--limit", "0")).ExitCode);
         var badState = await Cohort("tx", "list", "--addr", fixture.Master, "--state", "sideways");
         Assert.Equal(2, badState.ExitCode);
         Assert.Contains("--state 'sideways'", badState.Stderr);

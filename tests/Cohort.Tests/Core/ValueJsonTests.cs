@@ -114,12 +114,12 @@ public sealed class ValueJsonTests
     }
 
     [Fact]
-    public void Parse_IntegerBeyondDecimalRange_BecomesDouble()
+    public void Parse_IntegerBeyondDecimalRange_IsRefused_NotRoundedToADouble()
     {
-        var parsed = ValueJson.Parse("1" + new string('0', 40));
+        var error = Assert.Throws<CohortException>(() => ValueJson.Parse("1" + new string('0', 40)));
 
-        Assert.Equal(ValueKind.Double, parsed.Kind);
-        Assert.Equal(1e40, parsed.AsDouble());
+        Assert.Equal(ErrorCodes.BadJson, error.Code);
+        Assert.Contains("1" + new string('0', 40), error.Message);
     }
 
     [Fact]
@@ -342,6 +342,111 @@ public sealed class ValueJsonTests
 
         Assert.True(StrictValue.AreSame(ValueJson.Parse(Json), fromElement, anyNaN: false));
         Assert.Equal(ValueKind.Decimal, fromElement.AsMap()["c"].Kind);
+    }
+
+    // ---- Issue 17: text that is not Unicode, numbers that cannot be kept -------------------------------
+
+    [Theory]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'"', 0xFF, (byte)'"', (byte)'}' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', 0xC3, (byte)'"', (byte)':', (byte)'1', (byte)'}' })]
+    [InlineData(new byte[] { (byte)'[', (byte)'"', 0xED, 0xA0, 0x80, (byte)'"', (byte)']' })]
+    [InlineData(new byte[] { (byte)'{', (byte)'"', (byte)'$', (byte)'m', (byte)'a', (byte)'p', (byte)'"', (byte)':', (byte)'{', (byte)'"', 0xFE, (byte)'"', (byte)':', (byte)'1', (byte)'}', (byte)'}' })]
+    public void Parse_InvalidUtf8InAStringOrName_IsBadJson(byte[] json)
+    {
+        AssertBadJson(() => ValueJson.Parse(json), "not valid Unicode");
+
+        // The same bytes arriving in pieces (as a request body does).
+        var first = new Segment(json.AsMemory(0, json.Length / 2), 0);
+        var last = new Segment(json.AsMemory(json.Length / 2), first.End);
+        first.Link(last);
+        AssertBadJson(() => ValueJson.Parse(new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length)), "not valid Unicode");
+
+        // A document System.Text.Json parsed (it checks structure, not text) converts no better.
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        AssertBadJson(() => ValueJson.FromElement(document.RootElement), "not valid Unicode");
+    }
+
+    [Theory]
+    [InlineData("\"\\ud800\"")]
+    [InlineData("\"\\udc00\"")]
+    [InlineData("\"x\\ud83dy\"")]
+    [InlineData("{\"\\ud800\":1}")]
+    [InlineData("{\"k\":[\"\\ude00\\ud83d\"]}")]
+    public void Parse_LoneSurrogateEscape_IsBadJson(string json) => AssertBadJson(() => ValueJson.Parse(json), "not valid Unicode");
+
+    [Fact]
+    public void Parse_SurrogatePairEscape_IsTheCharacter()
+    {
+        Assert.Equal("\U0001F600", ValueJson.Parse("\"\\ud83d\\ude00\"").AsString());
+    }
+
+    [Theory]
+    [InlineData("1e400")]
+    [InlineData("-1e400")]
+    [InlineData("1e-400")]
+    [InlineData("4.9e-324")]
+    [InlineData("1000000000000000000000000000000")]
+    [InlineData("-79228162514264337593543950336")]
+    [InlineData("123456789012345678901234567890.5")]
+    [InlineData("3.14159265358979323846264338327950288")]
+    [InlineData("1e99999999999999999999")]
+    [InlineData("{\"$decimal\":\"0.12345678901234567890123456789012\"}")]
+    [InlineData("{\"$decimal\":\"100000000000000000000000000000\"}")]
+    [InlineData("{\"$double\":\"1e999\"}")]
+    public void Parse_NumberThatCannotBeKeptExactly_IsRefusedNamingIt(string json)
+    {
+        var error = AssertBadJson(() => ValueJson.Parse(json), null);
+        var shown = json.StartsWith('{') ? "must be" : json[..Math.Min(json.Length, 20)];
+        Assert.Contains(shown, error.Message);
+    }
+
+    [Theory]
+    [InlineData("0.1", ValueKind.Double)]
+    [InlineData("1e30", ValueKind.Double)]
+    [InlineData("-2.5E-10", ValueKind.Double)]
+    [InlineData("5e-324", ValueKind.Double)]
+    [InlineData("1.7976931348623157e308", ValueKind.Double)]
+    [InlineData("0.30000000000000004", ValueKind.Double)]
+    [InlineData("0e-999", ValueKind.Double)]
+    [InlineData("1.00000000000000000001", ValueKind.Decimal)]
+    [InlineData("0.1000000000000000000000000001", ValueKind.Decimal)]
+    [InlineData("9223372036854775808", ValueKind.Decimal)]
+    [InlineData("79228162514264337593543950335", ValueKind.Decimal)]
+    [InlineData("-79228162514264337593543950335", ValueKind.Decimal)]
+    [InlineData("9223372036854775807", ValueKind.Int64)]
+    public void Parse_AcceptedNumber_ComesBackWithTheSameValue(string json, ValueKind kind)
+    {
+        var parsed = ValueJson.Parse(json);
+        Assert.Equal(kind, parsed.Kind);
+
+        var again = ValueJson.Parse(ValueJson.Serialize(parsed));
+        Assert.Equal(parsed, again);
+        var exact = decimal.TryParse(json, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var expected);
+        switch (kind)
+        {
+            case ValueKind.Decimal:
+                Assert.True(exact);
+                Assert.Equal(expected, again.AsDecimal());
+                break;
+            case ValueKind.Int64:
+                Assert.Equal(long.Parse(json, System.Globalization.CultureInfo.InvariantCulture), again.AsInt64());
+                break;
+            default:
+                Assert.Equal(double.Parse(json, System.Globalization.CultureInfo.InvariantCulture), again.AsDouble());
+                break;
+        }
+    }
+
+    private static CohortException AssertBadJson(Func<Value> parse, string? contains)
+    {
+        var error = Assert.Throws<CohortException>(() => parse());
+        Assert.Equal(ErrorCodes.BadJson, error.Code);
+        if (contains is not null)
+        {
+            Assert.Contains(contains, error.Message);
+        }
+
+        return error;
     }
 
     private static Value ParseOrFail(string json)

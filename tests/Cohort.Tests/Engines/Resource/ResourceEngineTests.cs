@@ -884,6 +884,70 @@ public sealed class ResourceEngineTests(ITestOutputHelper output) : IAsyncLifeti
         }
     }
 
+    // ---- Issue 17: amounts, balances and the supply stay within a decimal ---------------------------
+
+    private const string MaxAt2 = "79228162514264337593543950335.00";
+
+    [Theory]
+    [InlineData("79228162514264337593543950335.01")]
+    [InlineData("79228162514264337593543950336")]
+    [InlineData("10000000000000000000000000000000000000000")]
+    [InlineData("99999999999999999999999999999999999999999999999999999999999999999999999999999999.00")]
+    public async Task Amount_AboveTheMaximum_IsRefusedNamingTheMaximum_AndChangesNothing(string amount)
+    {
+        await CommitAsync(Mint("a", "10.00"));
+        var tx = Begin();
+        foreach (var operation in new[] { Mint("a", amount), Burn("a", amount), Transfer("a", "b", amount) })
+        {
+            var error = await ApplyFailsAsync(tx, operation, ErrorCodes.BadOperation);
+            Assert.Contains("largest amount, " + MaxAt2, error.Message);
+        }
+
+        await _engine.CommitOnePhaseAsync(tx.Id, _engine.Clock.Now(), default);
+        Assert.Equal("10.00", await SupplyAsync());
+        Assert.Equal(BigInteger.Zero, _engine.ReservedUnits("a"));
+    }
+
+    [Fact]
+    public async Task Supply_UpToTheMaximum_IsMintedAndReadsAsAnExactDecimal_ButNotBeyond()
+    {
+        await CommitAsync(Mint("a", "79228162514264337593543950000.00"));
+        await CommitAsync(Mint("b", "335"));
+        Assert.Equal(MaxAt2, await SupplyAsync());
+        Assert.Equal(decimal.MaxValue, decimal.Parse(await SupplyAsync(), CultureInfo.InvariantCulture));
+
+        // Each mint is within the maximum; the supply it would make is not.
+        var error = await ApplyFailsAsync(Begin(), Mint("c", "0.01"), ErrorCodes.BadOperation);
+        Assert.Contains("total supply", error.Message);
+
+        // Burning makes room again.
+        await CommitAsync(Burn("a", "1.00"));
+        await CommitAsync(Mint("c", "1.00"));
+        Assert.Equal(MaxAt2, await SupplyAsync());
+    }
+
+    [Fact]
+    public async Task Mints_OfOpenTransactions_CountAgainstTheMaximum_UntilTheyEnd_AndAfterARestart()
+    {
+        var first = Begin();
+        await Apply(first, Mint("a", "50000000000000000000000000000.00"));
+        var second = Begin();
+        await ApplyFailsAsync(second, Mint("b", "30000000000000000000000000000.00"), ErrorCodes.BadOperation);
+        await _engine.AbortAsync(first.Id, default);
+        await Apply(second, Mint("b", "30000000000000000000000000000.00"));
+        Assert.Equal(BigInteger.Parse("3000000000000000000000000000000", CultureInfo.InvariantCulture), _engine.ReservedUnits(string.Empty));
+
+        // A prepared mint keeps its room across a restart; its commit releases it.
+        var vote = await _engine.PrepareAsync(second.Id, new PrepareInfo(null), default);
+        await ReopenAsync();
+        await ApplyFailsAsync(Begin(), Mint("c", "50000000000000000000000000000.00"), ErrorCodes.BadOperation);
+        await _engine.CommitAsync(second.Id, Max(vote.PrepareTimestamp, _engine.Clock.Now()), default);
+        Assert.Equal(BigInteger.Zero, _engine.ReservedUnits(string.Empty));
+        Assert.Equal("30000000000000000000000000000.00", await SupplyAsync());
+        await ApplyFailsAsync(Begin(), Mint("c", "50000000000000000000000000000.00"), ErrorCodes.BadOperation);
+        await CommitAsync(Mint("c", "40000000000000000000000000000.00"));
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------
 
     private static ResourceEngine Open(string directory) =>

@@ -12,7 +12,7 @@ namespace Cohort.IntegrationTests;
 /// and from a node that forwards to it; afterwards every node still serves and no data changed.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class BadInputTests(BadInputFixture fixture, ITestOutputHelper output) : IClassFixture<BadInputFixture>
+public sealed partial class BadInputTests(BadInputFixture fixture, ITestOutputHelper output) : IClassFixture<BadInputFixture>
 {
     private const string A = BadInputFixture.A;
     private const string B = BadInputFixture.B;

@@ -65,5 +65,35 @@ internal sealed class ApiClient : IDisposable
         return new ApiResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, json);
     }
 
+    /// <summary>Sends raw bytes (not necessarily UTF-8) with an optional Authorization header given verbatim.</summary>
+    public async Task<ApiResponse> SendBytesAsync(NodeProcess node, HttpMethod method, string path, byte[]? body, string? authorization = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(node.BaseUri, path.TrimStart('/')));
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        using var response = await _http.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        JsonNode? json = null;
+        try
+        {
+            json = text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON; the text is kept.
+        }
+
+        return new ApiResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, json);
+    }
+
     public void Dispose() => _http.Dispose();
 }

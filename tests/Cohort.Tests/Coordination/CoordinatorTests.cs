@@ -387,4 +387,44 @@ public sealed class CoordinatorTests
         Assert.Single(c.List(TransactionState.Aborted));
         Assert.True((await cluster.ReadAsync("kv:users", Ops.Get("never"))).IsNull);
     }
+
+    [Fact]
+    public async Task Begin_WithALabelOver256Characters_IsRefused_AndNothingIsKept()
+    {
+        await using var cluster = new CoordinationCluster();
+        var c = cluster.Coordinator;
+        Assert.Throws<ArgumentOutOfRangeException>(() => c.Begin(label: new string('x', Coordinator.MaxLabelLength + 1)));
+        Assert.Empty(c.List());
+        var tx = c.Begin(label: new string('x', Coordinator.MaxLabelLength));
+        Assert.Equal(Coordinator.MaxLabelLength, c.GetStatus(tx.TxId)!.Label!.Length);
+    }
+
+    [Fact]
+    public async Task List_AfterACursor_PagesInTxIdOrder_ThroughLiveAndFinishedTransactions()
+    {
+        await using var cluster = new CoordinationCluster();
+        var c = cluster.Coordinator;
+        var ids = new List<TxId>();
+        for (var i = 0; i < 7; i++)
+        {
+            var tx = c.Begin();
+            ids.Add(tx.TxId);
+            if (i % 2 == 0)
+            {
+                await c.CommitAsync(tx.TxId);
+            }
+        }
+
+        var seen = new List<TxId>();
+        TxId? after = null;
+        while (c.List(null, 3, after) is { Count: > 0 } page)
+        {
+            Assert.True(page.Count <= 3);
+            seen.AddRange(page.Select(s => s.TxId));
+            after = page[^1].TxId;
+        }
+
+        Assert.Equal(ids.Order(), seen);
+        Assert.Equal(ids.Skip(4).Where((_, i) => i % 2 == 1), c.List(TransactionState.Active, 10, ids[3]).Select(s => s.TxId));
+    }
 }

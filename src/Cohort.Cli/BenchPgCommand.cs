@@ -55,6 +55,16 @@ internal static class BenchPgCommand
                 return 2;
             }
 
+            try
+            {
+                connections = [.. connections.Select(Cohort.Postgres.PostgresDsn.ToConnectionString)];
+            }
+            catch (Cohort.Core.CohortException e)
+            {
+                await Console.Error.WriteLineAsync($"cohort bench-pg: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
             var sources = connections.Select(d => new NpgsqlDataSourceBuilder(d) { ConnectionStringBuilder = { MaxPoolSize = n + 2 } }.Build()).ToList();
             try
             {

@@ -98,10 +98,17 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         ArgumentNullException.ThrowIfNull(options);
         ValidateName(resource);
         options.Validate();
+        string connectionString;
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = options.TransactionPoolSize, Enlist = false };
+            // A postgres:// URI becomes a connection string here; a bad DSN of either form is refused with its reason.
+            connectionString = PostgresDsn.ToConnectionString(options.ConnectionString);
+            builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = options.TransactionPoolSize, Enlist = false };
+        }
+        catch (CohortException e)
+        {
+            throw new CohortException(e.Code, $"{resource}: {e.Message}", isTransient: false, e);
         }
         catch (ArgumentException e)
         {
@@ -113,7 +120,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
             builder.ApplicationName = "cohort " + resource;
         }
 
-        if (!SetsMaxAutoPrepare(options.ConnectionString))
+        if (!SetsMaxAutoPrepare(connectionString))
         {
             // Every transaction runs the same few statements (its audit row, and usually the application's own): prepared
             // on each pooled connection after a few uses, PostgreSQL parses and plans them once instead of every time.

@@ -254,7 +254,8 @@ public static class PostgresDsn
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
             var shown = name is "password" or "sslpassword" ? "(hidden)" : $"'{value}'";
-            throw Bad($"the DSN URI's {name} {shown} is not valid: {e.Message}");
+            var expected = name == "sslmode" ? " (expected disable, allow, prefer, require, verify-ca or verify-full)" : string.Empty;
+            throw new CohortException(ErrorCodes.BadOperation, $"Invalid PostgreSQL DSN: the DSN URI's {name} {shown} is not valid{expected}.", isTransient: false, e);
         }
     }
 

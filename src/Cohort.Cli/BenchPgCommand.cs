@@ -55,6 +55,16 @@ internal static class BenchPgCommand
                 return ExitCodes.BadInput;
             }
 
+            try
+            {
+                connections = [.. connections.Select(Cohort.Postgres.PostgresDsn.ToConnectionString)];
+            }
+            catch (Cohort.Core.CohortException e)
+            {
+                await Console.Error.WriteLineAsync($"cohort bench-pg: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.BadInput;
+            }
+
             List<NpgsqlDataSource> sources;
             try
             {

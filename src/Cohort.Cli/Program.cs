@@ -155,10 +155,22 @@ internal static class Program
             {
                 var message = e is ArgumentException { ParamName: { } parameter } ? e.Message.Replace($" (Parameter '{parameter}')", string.Empty, StringComparison.Ordinal) : e.Message;
                 await Console.Error.WriteLineAsync($"cohort {name}: {message}").ConfigureAwait(false);
-                return 2;
+                return ExitCodes.BadInput;
             }
 
-            await using var node = await CohortNode.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            CohortNode started;
+            try
+            {
+                started = await CohortNode.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (CohortException e)
+            {
+                // PostgreSQL unreachable or not set up for two-phase commit, a damaged data directory: one line, not a stack trace.
+                await Console.Error.WriteLineAsync($"cohort {name}: {e.Code}: {e.Message}").ConfigureAwait(false);
+                return e.Code == ErrorCodes.BadOperation ? ExitCodes.BadInput : ExitCodes.Failed;
+            }
+
+            await using var node = started;
             Console.WriteLine($"READY {options.Address}");
             await node.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;

@@ -32,4 +32,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "{Resource}: the connection of {TxId} failed during {Step}; outcome checked on the server: {Outcome}")]
     public static partial void InDoubtResolved(ILogger logger, string resource, TxId txId, string step, string outcome);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "{Resource}: this Npgsql version does not let Cohort read the transaction status after each statement; a statement that ends the transaction is caught at prepare or commit instead")]
+    public static partial void SessionStatusUnavailable(ILogger logger, string resource);
 }

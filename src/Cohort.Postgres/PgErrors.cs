@@ -54,6 +54,9 @@ internal static class PgErrors
                     // A prepared statement (see Max Auto Prepare) whose result columns changed with the table's schema:
                     // Npgsql has dropped it, and the statement is prepared afresh when it runs again.
                     return new CohortException(ErrorCodes.Wounded, $"{resource}: the statement was prepared before a schema change that altered its result columns ({p.MessageText}); retry it.", isTransient: true, e);
+                case PostgresErrorCodes.InvalidTextRepresentation when p.MessageText.Contains(PostgresEngine.LostTransactionMarker, StringComparison.Ordinal):
+                    // The audit row's check (PostgresEngine.AuditInsert): a statement ended the transaction Cohort began.
+                    return new CohortException(ErrorCodes.BadOperation, $"{resource}: a statement ended the PostgreSQL transaction, which only Cohort may end (transaction-control statements are refused); nothing was prepared or committed by Cohort and the transaction is aborted.", isTransient: false, e);
                 case PostgresErrorCodes.ReadOnlySqlTransaction:
                     return new CohortException(ErrorCodes.BadOperation, $"{resource}: the statement writes; run it in a transaction, not as a snapshot read ({p.MessageText}).", isTransient: false, e);
             }

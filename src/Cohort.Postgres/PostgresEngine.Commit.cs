@@ -46,6 +46,13 @@ public sealed partial class PostgresEngine
                 return Vote.ReadOnly(Clock.Now());
             }
 
+            if (PgSessionStatus.IsOutsideTransaction(t.Connection))
+            {
+                // Never vote Yes for a transaction that is no longer Cohort's (ApplyAsync checks after each statement too).
+                await RollbackActiveAsync(t, "the PostgreSQL transaction was ended by a statement").ConfigureAwait(false);
+                return Vote.No($"{ErrorCodes.BadOperation}: {TransactionLost(tx).Message}");
+            }
+
             if (!t.MayHaveWritten && await HasNoWritesAsync(t.Connection, cancellationToken).ConfigureAwait(false))
             {
                 // Only reads ran (no transaction id was ever assigned): nothing to prepare; locks go with the transaction.
@@ -390,6 +397,12 @@ public sealed partial class PostgresEngine
             return;
         }
 
+        if (PgSessionStatus.IsOutsideTransaction(connection))
+        {
+            await RollbackActiveAsync(t, "the PostgreSQL transaction was ended by a statement").ConfigureAwait(false);
+            throw TransactionLost(t.Id);
+        }
+
         var backend = connection.ProcessID;
         try
         {
@@ -508,9 +521,15 @@ public sealed partial class PostgresEngine
     // transaction commits (COMMIT PREPARED, or COMMIT in one phase), and never if it rolls back, so "committed" is true
     // from the first moment anyone can read it. (The seed wrote "prepared" and updated it after the commit: a second row
     // version per transaction, and a window in which a committed transaction's row still said "prepared".)
+    // The row also proves, on the server, that the transaction is still the one Cohort began: the setting made after
+    // BEGIN is gone if a statement committed or rolled it back (even AND CHAIN), and then the WHERE clause fails with
+    // LostTransactionMarker, so the PREPARE TRANSACTION or COMMIT after it in the batch never runs. (The cast of a
+    // CASE on a stable function is evaluated per execution, never folded into a constant when the statement is planned.)
     private NpgsqlBatchCommand AuditInsert(string gid, TxId tx, List<Value> operations)
     {
-        var insert = new NpgsqlBatchCommand($"INSERT INTO {AuditTable} (gid, tx_id, resource, status, payload) VALUES ($1, $2, $3, 'committed', $4)");
+        var insert = new NpgsqlBatchCommand(
+            $"INSERT INTO {AuditTable} (gid, tx_id, resource, status, payload) SELECT $1, $2, $3, 'committed', $4 "
+            + $"WHERE (CASE WHEN current_setting('{OwnershipSetting}', true) = 'on' THEN 'true' ELSE '{LostTransactionMarker}' END)::boolean");
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = gid });
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tx.ToString() });
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = GlobalName });

@@ -61,7 +61,7 @@ public sealed partial class PostgresEngine
                 backend = t.Connection.ProcessID;
                 (result, _) = await ExecuteAsync(
                     t.Connection,
-                    t.Begun ? null : "BEGIN",
+                    t.Begun ? [] : BeginCommands,
                     text,
                     parameters,
                     deadline.Token,

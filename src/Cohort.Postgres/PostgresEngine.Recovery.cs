@@ -80,6 +80,10 @@ public sealed partial class PostgresEngine
 
         var found = await ScanAsync(startup: true, cancellationToken).ConfigureAwait(false);
         Log.Opened(_logger, Name, Database, _maxPrepared, found);
+        if (!PgSessionStatus.IsAvailable)
+        {
+            Log.SessionStatusUnavailable(_logger, Name);
+        }
         if (_options.RecoveryInterval != Timeout.InfiniteTimeSpan)
         {
             _scanTimer = _time.CreateTimer(_ => OnScanTimer(), null, _options.RecoveryInterval, _options.RecoveryInterval);

@@ -32,6 +32,20 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
 
     private const int FinishedMemory = 100_000;
 
+    // A transaction-local setting Cohort sets right after its BEGIN. It vanishes with the transaction (COMMIT, ROLLBACK,
+    // even COMMIT AND CHAIN, which starts a new one), so the audit row written at prepare and commit can check, on the
+    // server and in the same round trip, that the transaction it is about to prepare or commit is still Cohort's.
+    private const string OwnershipSetting = "cohort.transaction";
+
+    /// <summary>
+    /// The text of the error PostgreSQL raises when the audit row finds that the transaction it would prepare or commit is
+    /// not the one Cohort began (see <see cref="AuditInsert"/>); <see cref="PgErrors"/> turns it into a clear refusal.
+    /// </summary>
+    internal const string LostTransactionMarker = "cohort: this is not the transaction Cohort began";
+
+    // Every transaction starts with these, sent with its first statement.
+    private static readonly string[] BeginCommands = ["BEGIN", $"SET LOCAL {OwnershipSetting} = 'on'"];
+
     private readonly PostgresOptions _options;
     private readonly NpgsqlDataSource _dataSource;
 
@@ -84,10 +98,17 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         ArgumentNullException.ThrowIfNull(options);
         ValidateName(resource);
         options.Validate();
+        string connectionString;
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = options.TransactionPoolSize, Enlist = false };
+            // A postgres:// URI becomes a connection string here; a bad DSN of either form is refused with its reason.
+            connectionString = PostgresDsn.ToConnectionString(options.ConnectionString);
+            builder = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = options.TransactionPoolSize, Enlist = false };
+        }
+        catch (CohortException e)
+        {
+            throw new CohortException(e.Code, $"{resource}: {e.Message}", isTransient: false, e);
         }
         catch (ArgumentException e)
         {
@@ -99,7 +120,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
             builder.ApplicationName = "cohort " + resource;
         }
 
-        if (!SetsMaxAutoPrepare(options.ConnectionString))
+        if (!SetsMaxAutoPrepare(connectionString))
         {
             // Every transaction runs the same few statements (its audit row, and usually the application's own): prepared
             // on each pooled connection after a few uses, PostgreSQL parses and plans them once instead of every time.
@@ -172,7 +193,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
                 bool mayWrite;
                 try
                 {
-                    (result, mayWrite) = await ExecuteAsync(t.Connection, t.Begun ? null : "BEGIN", text, parameters, deadline.Token).ConfigureAwait(false);
+                    (result, mayWrite) = await ExecuteAsync(t.Connection, t.Begun ? [] : BeginCommands, text, parameters, deadline.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (!t.Begun && PgErrors.IsConnectionFailure(e))
                 {
@@ -180,7 +201,16 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
                     await t.Connection.DisposeAsync().ConfigureAwait(false);
                     _dataSource.Clear();
                     t.Connection = await _dataSource.OpenConnectionAsync(deadline.Token).ConfigureAwait(false);
-                    (result, mayWrite) = await ExecuteAsync(t.Connection, "BEGIN", text, parameters, deadline.Token).ConfigureAwait(false);
+                    (result, mayWrite) = await ExecuteAsync(t.Connection, BeginCommands, text, parameters, deadline.Token).ConfigureAwait(false);
+                }
+
+                if (PgSessionStatus.IsOutsideTransaction(t.Connection))
+                {
+                    // Second line of defence behind TransactionControl: the statement ended Cohort's transaction anyway. Its
+                    // effects may already be committed; the Cohort transaction must not go on (the next statement would run
+                    // outside any transaction) and aborts everywhere.
+                    await RollbackActiveAsync(t, "a statement ended the PostgreSQL transaction").ConfigureAwait(false);
+                    throw TransactionLost(tx.Id);
                 }
 
                 t.Begun = true;
@@ -224,7 +254,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var (result, _) = await ExecuteAsync(connection, "BEGIN TRANSACTION READ ONLY", text, parameters, cancellationToken).ConfigureAwait(false);
+                var (result, _) = await ExecuteAsync(connection, ["BEGIN TRANSACTION READ ONLY"], text, parameters, cancellationToken).ConfigureAwait(false);
                 return result;
             }
             finally
@@ -280,13 +310,14 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         return deadline;
     }
 
-    // Runs [prefix;] statement [; trailing…] in one round trip and reads the statement's answer (trailing commands return no rows).
-    private static async Task<(Value Result, bool MayWrite)> ExecuteAsync(NpgsqlConnection connection, string? prefix, string text, Value[] parameters, CancellationToken cancellationToken, params IEnumerable<NpgsqlBatchCommand> trailing)
+    // Runs [prefix…;] statement [; trailing…] in one round trip and reads the statement's answer (prefix and trailing
+    // commands return no rows).
+    private static async Task<(Value Result, bool MayWrite)> ExecuteAsync(NpgsqlConnection connection, IReadOnlyList<string> prefix, string text, Value[] parameters, CancellationToken cancellationToken, params IEnumerable<NpgsqlBatchCommand> trailing)
     {
         await using var batch = new NpgsqlBatch(connection);
-        if (prefix is not null)
+        foreach (var leading in prefix)
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(prefix));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(leading));
         }
 
         var command = new NpgsqlBatchCommand(text);
@@ -352,7 +383,24 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         }
     }
 
-    private static (string Text, Value[] Parameters) ParseOperation(Operation operation) => SeedPayload.StatementOf(operation, "PostgreSQL");
+    // The statement of an operation; SQL that would take the transaction out of Cohort's hands is refused here, before
+    // anything is sent (a seed payload is built by Cohort and needs no check).
+    private (string Text, Value[] Parameters) ParseOperation(Operation operation)
+    {
+        var (text, parameters) = SeedPayload.StatementOf(operation, "PostgreSQL");
+        if (operation.Name == "sql" && _options.RefuseTransactionControl)
+        {
+            TransactionControl.ThrowIfPresent(Name, text);
+        }
+
+        return (text, parameters);
+    }
+
+    // A statement ended (or replaced) the PostgreSQL transaction Cohort held for the transaction.
+    private CohortException TransactionLost(TxId txId) => new(
+        ErrorCodes.BadOperation,
+        $"{Name}: a statement ended the PostgreSQL transaction of {txId}, which only Cohort may end; the transaction is aborted (its statements may have been committed by that statement).",
+        isTransient: false);
 
     private static void ValidateName(string resource)
     {

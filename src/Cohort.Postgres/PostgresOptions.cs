@@ -46,6 +46,12 @@ public sealed class PostgresOptions
     /// <summary>The part of <see cref="MaxPoolSize"/> for open transactions; the rest runs Cohort's own statements.</summary>
     internal int TransactionPoolSize => MaxPoolSize - Math.Clamp(MaxPoolSize / 5, 1, 20);
 
+    /// <summary>
+    /// Whether operations' SQL is checked for transaction-control statements (<c>COMMIT</c>, <c>ROLLBACK</c>, …), which are
+    /// refused. Always on outside tests, which turn it off to reach the checks behind it.
+    /// </summary>
+    internal bool RefuseTransactionControl { get; init; } = true;
+
     /// <summary>The clock for deadlines and the recovery timer.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

@@ -66,7 +66,10 @@ public sealed class NodeOptions
     /// <summary>More PostgreSQL resources this node hosts, by name (<c>pg:shard1</c>) with their connection strings.</summary>
     public IReadOnlyDictionary<string, string> ResourceDsns { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    /// <summary>
+    /// Checks the options; throws <see cref="ArgumentException"/> naming the bad one, or <see cref="Core.CohortException"/>
+    /// (<c>bad_operation</c>) for a DSN that is neither a connection string nor a <c>postgres://</c> URI.
+    /// </summary>
     public void Validate()
     {
         if (!Endpoint.TryParse(Address, out _))
@@ -98,6 +101,24 @@ public sealed class NodeOptions
         foreach (var resource in Resources)
         {
             Engines.EngineFactory.KindOf(resource);
+        }
+
+        // A DSN that cannot work is refused now, in one line, rather than when the node opens pg:default.
+        if (Dsn is not null)
+        {
+            _ = Postgres.PostgresDsn.ToConnectionString(Dsn);
+        }
+
+        foreach (var (resource, dsn) in ResourceDsns)
+        {
+            try
+            {
+                _ = Postgres.PostgresDsn.ToConnectionString(dsn);
+            }
+            catch (Core.CohortException e)
+            {
+                throw new Core.CohortException(e.Code, $"{resource}: {e.Message}", isTransient: false, e);
+            }
         }
     }
 }

@@ -226,6 +226,43 @@ public sealed class PostgresClusterTests(PostgresFixture fixture, ITestOutputHel
         }
     }
 
+    [Fact]
+    [Trait("Category", "Slow")]
+    public async Task NodeStartedByTheCli_WithAPostgresUriDsn_CommitsOnIt_AndAnInvalidDsnExitsWith2InOneLine()
+    {
+        // Issue 17: the seed's DSN form. The password (percent-encoded, ignored by the test server's trust auth) and the
+        // query parameters must be understood; application_name shows that they reached the connections.
+        var database = (await UsersDatabasesAsync(1))[0];
+        var uri = $"postgres://postgres:not%40used@127.0.0.1:{Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}/{database}"
+            + "?sslmode=disable&connect_timeout=10&application_name=cohort%20uri%20test";
+        await using (var cluster = await TestCluster.StartAsync([[]], output, dsns: [uri]))
+        {
+            var insert = await CommitCliAsync(cluster, """{"table":"users","values":{"id":7,"name":"Uri","email":"uri@example.com"}}""");
+            Assert.True(insert.ExitCode == 0, $"cohort commit exited {insert.ExitCode}: {insert.Output}");
+            await EventuallyAsync(database, "SELECT name FROM users WHERE id = 7", "Uri");
+            await EventuallyAsync(database, "SELECT status FROM distributed_tx", "committed");
+            Assert.NotEmpty(await Server.QueryAsync("postgres", "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'cohort uri test%'", database));
+            Assert.Empty(await PreparedAsync(database));
+        }
+
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "cohort-bad-dsn-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var bad = await Cli.CohortCli.RunAsync("start-master", "--addr", $"127.0.0.1:{FreePorts.Take(1)[0].ToString(System.Globalization.CultureInfo.InvariantCulture)}", "--data-dir", dataDirectory, "--dsn", "postgres://app:s3cret@127.0.0.1:notaport/shop");
+            output.WriteLine(bad.ToString());
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Equal("cohort start-master: Invalid PostgreSQL DSN: the DSN's port 'notaport' is not a number from 1 to 65535.", bad.Stderr.Trim());
+            Assert.DoesNotContain("READY", bad.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(dataDirectory))
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+            }
+        }
+    }
+
     private async Task<List<string>> UsersDatabasesAsync(int count)
     {
         var names = new List<string>();

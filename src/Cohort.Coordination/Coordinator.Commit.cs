@@ -372,13 +372,20 @@ public sealed partial class Coordinator
     // past it. In the background and bounded: one that misses it asks for the decision after the deadline.
     private void ReleaseReaders(CoordinatorTransaction tx, HlcTimestamp commitTimestamp)
     {
-        List<Participant> holders;
+        List<Participant>? holders = null;
         lock (tx.Sync)
         {
-            holders = [.. tx.Participants.Where(p => p.HoldsReadLocks).Select(p => p.Participant)];
+            // Nothing allocated in the common case (every participant wrote).
+            foreach (var p in tx.Participants)
+            {
+                if (p.HoldsReadLocks)
+                {
+                    (holders ??= []).Add(p.Participant);
+                }
+            }
         }
 
-        if (holders.Count > 0)
+        if (holders is not null)
         {
             Track(() => Task.WhenAll(holders.Select(p => ReleaseReaderAsync(tx, p, commitTimestamp))));
         }

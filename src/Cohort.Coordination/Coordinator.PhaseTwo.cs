@@ -94,13 +94,20 @@ public sealed partial class Coordinator
         return false;
     }
 
-    private static void MarkAcknowledged(CoordinatorTransaction tx, string resource)
+    private void MarkAcknowledged(CoordinatorTransaction tx, string resource)
     {
         lock (tx.Sync)
         {
             if (tx.Find(resource) is { } entry)
             {
                 entry.Acknowledged = true;
+            }
+
+            // A read-only participant's release can be acknowledged after the transaction was remembered as finished
+            // (RememberFinished copies it under the same lock): update what is kept as well.
+            if (_finished.TryGetValue(tx.Id, out var finished))
+            {
+                _finished.Set(tx.Id, finished.WithAcknowledged(resource));
             }
         }
     }

@@ -67,7 +67,12 @@ public sealed partial class Coordinator
     // added before the live one is removed so that a lookup always finds one of them.
     private void RememberFinished(CoordinatorTransaction tx)
     {
-        _finished.TryAdd(tx.Id, FinishedTransaction.Of(tx));
+        lock (tx.Sync)
+        {
+            // Under the transaction's lock, so an acknowledgement is either copied here or applied to the copy.
+            _finished.TryAdd(tx.Id, FinishedTransaction.Of(tx));
+        }
+
         _transactions.TryRemove(tx.Id, out _);
     }
 }

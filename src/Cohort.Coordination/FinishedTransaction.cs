@@ -33,6 +33,21 @@ internal readonly record struct FinishedTransaction(
         }
     }
 
+    /// <summary>A copy in which <paramref name="resource"/> has acknowledged its outcome.</summary>
+    public FinishedTransaction WithAcknowledged(string resource)
+    {
+        var participants = (Member[])Participants.Clone();
+        for (var i = 0; i < participants.Length; i++)
+        {
+            if (participants[i].Resource == resource)
+            {
+                participants[i] = participants[i] with { Acknowledged = true };
+            }
+        }
+
+        return this with { Participants = participants };
+    }
+
     /// <summary>The decision, rebuilt: it named the participants that voted Yes.</summary>
     public CommitDecision? Decision(TxId id) => Decided is { } d
         ? new CommitDecision(id, [.. Participants.Where(p => p.Vote == VoteKind.Yes).Select(p => new Participant(p.Resource, p.Node))], d.CommitTimestamp, d.Epoch)

@@ -64,13 +64,19 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
         CheckEpoch(request.Epoch, request.TxId, request.Resource);
+        var key = (request.Resource, request.TxId);
         if (_time.GetUtcNow() >= request.Deadline)
         {
-            await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
+            // A late (or duplicated) operation must not abort what was prepared here, or a read-only participant holding its
+            // locks for the outcome: only the decision settles those.
+            if (!_preparedDeadlines.ContainsKey(key))
+            {
+                await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
+            }
+
             throw new CohortException(ErrorCodes.Expired, $"Transaction {request.TxId} passed its deadline {request.Deadline:O}.");
         }
 
-        var key = (request.Resource, request.TxId);
         HostTransaction? entry;
         if (request.Sequence == 1)
         {

@@ -86,6 +86,7 @@ public sealed class SnapshotOrderTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"{Rounds} rounds: T2 waited for T1's outcome in {waited}; no snapshot showed T2 without T1");
+        Assert.Equal(Rounds, waited); // T1's shared lock on a holds T2 back until kv:z resumes and T1 commits
         await cluster.WaitSettledAsync();
     }
 
@@ -224,6 +225,11 @@ public sealed class SnapshotOrderTests(ITestOutputHelper output)
         var report = Check(history, keys.Length, final);
         output.WriteLine(report);
         output.WriteLine($"node pauses: {pauses}");
+
+        // The history must have been worth checking.
+        Assert.True(history.Transactions.Count(t => t.Status == "committed" && t.Appends.Count > 0) >= 50, "fewer than 50 committed writers");
+        Assert.True(history.Snapshots.Count >= 20, "fewer than 20 snapshots");
+        Assert.True(pauses >= 3, $"only {pauses} node pauses");
     }
 
     private static async Task RunTransactionAsync(TestCluster cluster, History history, (string Resource, string Key)[] keys, Random random, Func<int> element)
@@ -387,6 +393,8 @@ public sealed class SnapshotOrderTests(ITestOutputHelper output)
             }
         }
 
+        // Anti-dependencies from writers are what the bug broke: the history must hold enough of them.
+        Assert.True(edges.Count(e => e.Kind == "rw" && e.From.Appends.Count > 0) >= 20, "fewer than 20 rw edges from writing transactions");
         var readOnly = committed.Count(t => t.Appends.Count == 0);
         return $"{history.Transactions.Count} transactions: {committed.Count} committed ({readOnly} read-only), "
             + $"{history.Transactions.Count(t => t.Status == "aborted")} aborted, {history.Transactions.Count(t => t.Status is null)} unknown; "

@@ -67,7 +67,8 @@ internal sealed class HttpParticipantTransport(INodeMessages client, string self
         request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         return node == self
             ? await local.CommitOnePhaseAsync(request, cancellationToken).ConfigureAwait(false)
-            : WireFormat.ReadCommitted(await client.PostAsync(node, "internal/commit-one-phase", WireFormat.OnePhase(request), cancellationToken).ConfigureAwait(false));
+            : WireFormat.ReadCommitted(await client.PostAsync(node, "internal/commit-one-phase", WireFormat.OnePhase(request), cancellationToken).ConfigureAwait(false))
+                ?? request.CommitTimestamp; // an older node: it committed at or above the timestamp it was sent
     }
 
     public async ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken)

@@ -73,7 +73,9 @@ internal static class WireFormat
     /// <summary>The answer to a one-phase commit: the timestamp it committed at.</summary>
     public static Value Committed(HlcTimestamp commitTimestamp) => Value.Map(("ok", true), ("commit_ts", commitTimestamp.Value));
 
-    public static HlcTimestamp ReadCommitted(Value v) => new(Long(v, "commit_ts"));
+    /// <summary>The timestamp of a one-phase commit's answer; null from a node that predates it (it answered only "ok").</summary>
+    public static HlcTimestamp? ReadCommitted(Value v) =>
+        v.Kind == ValueKind.Map && v.TryGetField("commit_ts", out _) ? new HlcTimestamp(Long(v, "commit_ts")) : null;
 
     public static Value Decision(DecisionAnswer answer) => Value.Map(
         ("decision", answer.Kind switch { DecisionAnswerKind.Committed => "committed", DecisionAnswerKind.Aborted => "aborted", _ => "pending" }),

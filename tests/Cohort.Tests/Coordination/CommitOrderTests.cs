@@ -72,10 +72,12 @@ public sealed class CommitOrderTests
         // it committed at once. The wait is bounded either way.
         var t2Commit = Task.Run(async () => await c.ExecuteBatchAsync([new BatchOperation("kv:users", Ops.Put("a", "new"))]));
         await Task.WhenAny(t2Commit, Task.Delay(TimeSpan.FromMilliseconds(300)));
+        var t2WaitedForT1 = !t2Commit.IsCompleted;
         hold.Release();
 
         var t1Outcome = await t1Commit.WaitAsync(TimeSpan.FromSeconds(10));
         var t2 = await t2Commit.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(t2WaitedForT1, "T2 committed while T1, which read a, had not: the reader released its lock at its vote");
         Assert.True(t1Outcome.IsCommitted, t1Outcome.ToString());
         Assert.True(t2.Outcome.IsCommitted, t2.Outcome.ToString());
         Assert.True(t1Outcome.CommitTimestamp.Value > 0);

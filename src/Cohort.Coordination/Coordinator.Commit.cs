@@ -394,35 +394,11 @@ public sealed partial class Coordinator
     private async Task ReleaseReaderAsync(CoordinatorTransaction tx, Participant reader, HlcTimestamp commitTimestamp)
     {
         var request = new CommitRequest(tx.Id, Epoch, reader.Resource, commitTimestamp, [reader]);
-        var delay = _options.RetryInitialDelay;
-        for (var attempt = 1; attempt <= _options.AbortAttempts && !_stopping.IsCancellationRequested; attempt++)
+        if (await DeliverBoundedAsync(
+                token => _transport.CommitAsync(reader.Node, request, token),
+                error => Log.ReleaseNotDelivered(_logger, tx.Id, reader.Resource, error)).ConfigureAwait(false))
         {
-            try
-            {
-                using var timeout = MessageTimeout();
-                await _transport.CommitAsync(reader.Node, request, timeout.Token).ConfigureAwait(false);
-                MarkAcknowledged(tx, reader.Resource);
-                return;
-            }
-            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
-            {
-                if (attempt == _options.AbortAttempts || _stopping.IsCancellationRequested)
-                {
-                    Log.ReleaseNotDelivered(_logger, tx.Id, reader.Resource, e.Message);
-                    return;
-                }
-            }
-
-            try
-            {
-                await DelayAsync(delay).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            delay = NextDelay(delay);
+            MarkAcknowledged(tx, reader.Resource);
         }
     }
 

@@ -117,7 +117,15 @@ public sealed partial class Coordinator
         await Task.WhenAll(participants.Select(p => AbortOneAsync(txId, p))).ConfigureAwait(false);
     }
 
-    private async Task AbortOneAsync(TxId txId, Participant participant)
+    private Task AbortOneAsync(TxId txId, Participant participant) => DeliverBoundedAsync(
+        token => _transport.AbortAsync(participant.Node, new AbortRequest(txId, Epoch, participant.Resource), token),
+        // Presumed abort: a prepared participant that missed this asks and is told "aborted"; an active one drops the
+        // transaction at its deadline.
+        error => Log.AbortNotDelivered(_logger, txId, participant.Resource, error));
+
+    // Sends a message that may be lost without harm (the receiver learns the outcome by asking), retrying with backoff
+    // at most AbortAttempts times; returns whether it was delivered.
+    private async Task<bool> DeliverBoundedAsync(Func<CancellationToken, ValueTask> send, Action<string> giveUp)
     {
         var delay = _options.RetryInitialDelay;
         for (var attempt = 1; attempt <= _options.AbortAttempts && !_stopping.IsCancellationRequested; attempt++)
@@ -125,17 +133,15 @@ public sealed partial class Coordinator
             try
             {
                 using var timeout = MessageTimeout();
-                await _transport.AbortAsync(participant.Node, new AbortRequest(txId, Epoch, participant.Resource), timeout.Token).ConfigureAwait(false);
-                return;
+                await send(timeout.Token).ConfigureAwait(false);
+                return true;
             }
             catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
             {
                 if (attempt == _options.AbortAttempts || _stopping.IsCancellationRequested)
                 {
-                    // Presumed abort: a prepared participant that missed this asks and is told "aborted";
-                    // an active one drops the transaction at its deadline.
-                    Log.AbortNotDelivered(_logger, txId, participant.Resource, e.Message);
-                    return;
+                    giveUp(e.Message);
+                    return false;
                 }
             }
 
@@ -145,11 +151,13 @@ public sealed partial class Coordinator
             }
             catch (OperationCanceledException)
             {
-                return;
+                return false;
             }
 
             delay = NextDelay(delay);
         }
+
+        return false;
     }
 
     // Asks the single writer again until it says whether the one-phase commit happened. "Not committed" is only

@@ -50,19 +50,7 @@ internal sealed class ApiClient : IDisposable
             request.Headers.ExpectContinue = body.Length > LargeBody;
         }
 
-        using var response = await _http.SendAsync(request, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        JsonNode? json = null;
-        try
-        {
-            json = text.Length == 0 ? null : JsonNode.Parse(text);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            // Not JSON; the text is kept.
-        }
-
-        return new ApiResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, json);
+        return await SendAsync(request, cancellationToken);
     }
 
     /// <summary>Sends raw bytes (not necessarily UTF-8) with an optional Authorization header given verbatim.</summary>
@@ -80,6 +68,13 @@ internal sealed class ApiClient : IDisposable
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
         }
 
+        return await SendAsync(request, cancellationToken);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<ApiResponse> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
         using var response = await _http.SendAsync(request, cancellationToken);
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         JsonNode? json = null;
@@ -94,6 +89,4 @@ internal sealed class ApiClient : IDisposable
 
         return new ApiResponse((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, text, json);
     }
-
-    public void Dispose() => _http.Dispose();
 }

@@ -34,7 +34,7 @@ public sealed class BankTests(ITestOutputHelper output)
 
     [Fact]
     public Task Transfers_WhileNodesAreKilledAndRestarted_ConserveMoneyAndMatchWhatClientsWereTold() =>
-        RunAsync(failover: false, TimeSpan.FromSeconds(EnvInt("COHORT_BANK_SECONDS", 60)));
+        RunAsync(failover: false, TimeSpan.FromSeconds(TestSettings.Int("COHORT_BANK_SECONDS", 60)));
 
     /// <summary>
     /// Issue 6: the master is killed while 16 clients run transfers through whichever nodes are up; the next master
@@ -43,13 +43,13 @@ public sealed class BankTests(ITestOutputHelper output)
     /// </summary>
     [Fact]
     public Task MasterKilledUnderLoad_ClientsContinueThroughTheNewMaster_AndTheBankInvariantHolds() =>
-        RunAsync(failover: true, TimeSpan.FromSeconds(EnvInt("COHORT_FAILOVER_SECONDS", 20)));
+        RunAsync(failover: true, TimeSpan.FromSeconds(TestSettings.Int("COHORT_FAILOVER_SECONDS", 20)));
 
     private async Task RunAsync(bool failover, TimeSpan duration)
     {
-        var settle = TimeSpan.FromSeconds(EnvInt("COHORT_BANK_SETTLE_SECONDS", 30));
-        var seed = EnvInt("COHORT_BANK_SEED", Environment.TickCount & 0x7fffffff);
-        var firstVictim = EnvInt("COHORT_BANK_KILL_MASTER", 0) == 1 ? 0 : 1;
+        var settle = TimeSpan.FromSeconds(TestSettings.Int("COHORT_BANK_SETTLE_SECONDS", 30));
+        var seed = TestSettings.Int("COHORT_BANK_SEED", Environment.TickCount & 0x7fffffff);
+        var firstVictim = TestSettings.Int("COHORT_BANK_KILL_MASTER", 0) == 1 ? 0 : 1;
         var timeoutMs = failover ? FailoverTimeoutMs : TimeoutMs;
         output.WriteLine(failover
             ? $"failover bank test: {duration.TotalSeconds:0}s of load, {Clients} clients, the master killed once, seed {seed}"
@@ -254,8 +254,6 @@ public sealed class BankTests(ITestOutputHelper output)
 
     private static string Marker(Transfer t) => $"t:{t.Id:N}";
 
-    private static int EnvInt(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : fallback;
 
     private sealed record Transfer(Guid Id, int FromBank, int FromAccount, int ToBank, int ToAccount, decimal Amount)
     {

@@ -145,8 +145,8 @@ public sealed class SnapshotOrderTests(ITestOutputHelper output)
     [Fact]
     public async Task ListAppend_WithPausedNodes_SnapshotsAndCommitTimestampsFollowTheDependencyOrder()
     {
-        var seconds = EnvInt("COHORT_LIST_APPEND_SECONDS", 20);
-        var seed = EnvInt("COHORT_LIST_APPEND_SEED", Environment.TickCount & 0x7fffffff);
+        var seconds = TestSettings.Int("COHORT_LIST_APPEND_SECONDS", 20);
+        var seed = TestSettings.Int("COHORT_LIST_APPEND_SEED", Environment.TickCount & 0x7fffffff);
         const int Clients = 6;
         const int Snapshotters = 2;
         string[] resources = ["kv:a", "kv:b", "kv:c"];
@@ -464,8 +464,6 @@ public sealed class SnapshotOrderTests(ITestOutputHelper output)
 
     private static List<int> List(JsonNode? node) => node is JsonArray array ? [.. array.Select(e => e!.GetValue<int>())] : [];
 
-    private static int EnvInt(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : fallback;
 
     private sealed class History
     {

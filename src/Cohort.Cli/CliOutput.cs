@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 using Spectre.Console;
 
 namespace Cohort.Cli;
@@ -44,7 +45,7 @@ internal sealed class CliOutput(string command, bool json)
 
     public int Problem(CliAnswer answer) => answer.Unreachable is { } why
         ? Unreachable(why)
-        : Fail(answer.Code is "bad_json" or "bad_operation" or "unknown_operation" or "sql_syntax" ? ExitCodes.BadInput : ExitCodes.Failed, answer.Code, answer.Detail);
+        : Fail(answer.Code is ErrorCodes.BadJson or ErrorCodes.BadOperation or ErrorCodes.UnknownOperation or ErrorCodes.SqlSyntax ? ExitCodes.BadInput : ExitCodes.Failed, answer.Code, answer.Detail);
 
     public int Fail(int exitCode, string code, string message)
     {

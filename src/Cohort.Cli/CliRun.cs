@@ -32,11 +32,11 @@ internal static class CliRun
         {
             return output.Fail(ExitCodes.Failed, e.Code, e.Message);
         }
-        catch (CohortClientException e) when (e.StatusCode is null && e.Code == "unavailable")
+        catch (CohortClientException e) when (e.StatusCode is null && e.Code == ErrorCodes.Unavailable)
         {
             return output.Unreachable(e.Message);
         }
-        catch (CohortException e) when (e.Code is ErrorCodes.BadJson or ErrorCodes.BadOperation or ErrorCodes.UnknownOperation or ErrorCodes.SqlSyntax or "unknown_resource")
+        catch (CohortException e) when (e.Code is ErrorCodes.BadJson or ErrorCodes.BadOperation or ErrorCodes.UnknownOperation or ErrorCodes.SqlSyntax or ErrorCodes.UnknownResource)
         {
             return output.Fail(ExitCodes.BadInput, e.Code, e.Message);
         }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.CommandLine;
 using System.Diagnostics;
 using Cohort.Core;
+using Cohort.Protocol;
 using Spectre.Console;
 
 namespace Cohort.Cli;
@@ -112,7 +113,7 @@ internal static class ClusterCommands
 
                 if (check.Unauthorized)
                 {
-                    return output.Fail(ExitCodes.Failed, "unauthorized", $"{check.Reason} (give --auth-token or set COHORT_AUTH_TOKEN)");
+                    return output.Fail(ExitCodes.Failed, ErrorCodes.Unauthorized, $"{check.Reason} (give --auth-token or set COHORT_AUTH_TOKEN)");
                 }
 
                 if (clock.Elapsed >= limit)

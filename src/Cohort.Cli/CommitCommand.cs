@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Cli;
 

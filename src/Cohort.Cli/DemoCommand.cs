@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Cohort.Client;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Cli;
 
@@ -175,7 +176,7 @@ internal static class DemoCommand
         Check(aliceAfter == 500m && treasuryAfter == 500m && bobPoints == 0m, $"{Points}: alice {aliceAfter.ToString(CultureInfo.InvariantCulture)}, treasury {treasuryAfter.ToString(CultureInfo.InvariantCulture)}, bob {bobPoints.ToString(CultureInfo.InvariantCulture)} (unchanged)");
         var sizeAfter = await after.Queue(Events).SizeAsync("welcome", cancellationToken).ConfigureAwait(false);
         Check(sizeAfter == 1, $"{Events}: welcome still has {sizeAfter} event");
-        var inDoubt = await client.ListTransactionsAsync(CohortTransactionState.InDoubt, cancellationToken).ConfigureAwait(false);
+        var inDoubt = await client.ListTransactionsAsync(TransactionState.InDoubt, cancellationToken).ConfigureAwait(false);
         Check(inDoubt.Count == 0, $"no transaction in doubt ({inDoubt.Count})");
 
         Console.WriteLine();

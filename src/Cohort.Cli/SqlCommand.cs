@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using Cohort.Client;
 using Cohort.Core;
+using Cohort.Protocol;
 using Spectre.Console;
 
 namespace Cohort.Cli;
@@ -15,7 +16,7 @@ internal static class SqlCommand
     public static Command Create()
     {
         var nodes = CliOptions.Nodes();
-        var resource = new Option<string>("--resource", "-r") { Description = "The SQL resource (sql:… or pg:…).", DefaultValueFactory = _ => "sql:default" };
+        var resource = new Option<string>("--resource", "-r") { Description = "The SQL resource (sql:… or pg:…).", DefaultValueFactory = _ => ResourceNames.DefaultSql };
         var token = CliOptions.AuthToken();
         var json = CliOptions.Json();
         var statements = new Argument<string[]>("statements") { Description = "SQL statements, run together in one transaction; none for an interactive prompt.", Arity = ArgumentArity.ZeroOrMore };
@@ -24,7 +25,7 @@ internal static class SqlCommand
         {
             var output = new CliOutput("sql", result.GetValue(json));
             var name = result.GetValue(resource)!;
-            if (!name.StartsWith("sql:", StringComparison.Ordinal) && !name.StartsWith("pg:", StringComparison.Ordinal))
+            if (!ResourceNames.IsSql(name))
             {
                 return output.BadInput($"--resource '{name}' is not a SQL resource (sql:… or pg:…)");
             }

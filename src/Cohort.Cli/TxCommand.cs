@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.CommandLine;
 using Cohort.Client;
 using Cohort.Core;
+using Cohort.Protocol;
 using Spectre.Console;
 
 namespace Cohort.Cli;
@@ -30,11 +31,11 @@ internal static class TxCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var output = new CliOutput("tx list", result.GetValue(json));
-            CohortTransactionState? filter = null;
+            TransactionState? filter = null;
             if (result.GetValue(state) is { } name)
             {
-                var parsed = TransactionInfo.ParseState(name);
-                if (parsed == CohortTransactionState.Unknown)
+                var parsed = TransactionStateNames.Parse(name);
+                if (parsed == TransactionState.Unknown)
                 {
                     return output.BadInput($"--state '{name}' is not one of active, preparing, committing, committed, aborted, in-doubt");
                 }
@@ -88,7 +89,7 @@ internal static class TxCommand
                     {
                         table.AddRow(
                             tx.TxId.ToString(),
-                            Markup.Escape(TransactionInfo.WireName(tx.State)),
+                            Markup.Escape(tx.State.ToWireName()),
                             Markup.Escape(tx.Label ?? "-"),
                             Markup.Escape(string.Join(", ", tx.Participants.Select(p => p.Resource))),
                             Markup.Escape(tx.Reason ?? "-"));
@@ -131,7 +132,7 @@ internal static class TxCommand
                     }
 
                     return new Rows(
-                        new Text($"transaction {tx.TxId}: {TransactionInfo.WireName(tx.State)}{(tx.Reason is null ? string.Empty : $" ({tx.Reason})")}"),
+                        new Text($"transaction {tx.TxId}: {tx.State.ToWireName()}{(tx.Reason is null ? string.Empty : $" ({tx.Reason})")}"),
                         new Text($"label {tx.Label ?? "-"}, deadline {tx.Deadline?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, commit_ts {(tx.CommitTimestamp is { } ts ? ts.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-")}"),
                         table);
                 });
@@ -143,7 +144,7 @@ internal static class TxCommand
 
     private static Value ToValue(TransactionInfo tx) => Value.Map(
         ("tx_id", tx.TxId.ToString()),
-        ("state", TransactionInfo.WireName(tx.State)),
+        ("state", tx.State.ToWireName()),
         ("label", Value.From(tx.Label)),
         ("deadline", Value.From(tx.Deadline?.ToString("O", System.Globalization.CultureInfo.InvariantCulture))),
         ("reason", Value.From(tx.Reason)),

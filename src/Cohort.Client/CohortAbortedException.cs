@@ -16,7 +16,7 @@ public sealed class CohortAbortedException : CohortClientException
     /// <param name="reason">Why the transaction aborted.</param>
     /// <param name="statusCode">The HTTP status of the answer that told it, if any.</param>
     public CohortAbortedException(TxId txId, string code, string reason, int? statusCode = null)
-        : base(code, $"Transaction {txId} aborted ({code}): {reason}", statusCode, TransientCode(code))
+        : base(code, $"Transaction {txId} aborted ({code}): {reason}", statusCode, ErrorCatalog.Of(code).IsTransient)
     {
         TxId = txId;
         Reason = reason;

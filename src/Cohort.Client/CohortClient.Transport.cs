@@ -1,7 +1,7 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Client;
 
@@ -12,8 +12,6 @@ namespace Cohort.Client;
 /// </content>
 public sealed partial class CohortClient
 {
-    private const string ProblemMediaType = "application/problem+json";
-
     private readonly object _sync = new();
     private string? _leader;
     private bool _discovered;
@@ -54,12 +52,13 @@ public sealed partial class CohortClient
                     case SendKind.Answered:
                         Prefer(address);
                         return outcome.Body;
-                    case SendKind.Problem when !(outcome.Code is "unavailable" or "no_leader" or ErrorCodes.Disposed && outcome.Status == 503):
+                    case SendKind.Problem when !(outcome.Problem!.Status == 503 && ErrorCatalog.Of(outcome.Problem.Code).IsTransient):
                         Prefer(address);
                         throw outcome.ToException();
-                    case SendKind.Problem when !idempotent && outcome.Code != "no_leader" && !NeverRan(outcome.Detail):
+                    case SendKind.Problem when !idempotent && !outcome.Problem!.NeverRan:
                         // The node could not finish the call (the master went away while forwarding, a participant did
-                        // not answer): the call may have run, so it is not sent again.
+                        // not answer): the call may have run, so it is not sent again. Whether it did not run is the
+                        // problem's never_ran field (ErrorCatalog), never its wording.
                         throw new LostAnswerException(outcome.Detail, outcome.Status);
                     case SendKind.Lost when !idempotent:
                         ForgetLeader();
@@ -75,7 +74,7 @@ public sealed partial class CohortClient
 
             if (attempt >= _options.MaxAttempts)
             {
-                throw new CohortClientException("unavailable", $"No node could serve {method} /{path} after {attempt} rounds over {string.Join(", ", _options.Addresses)}: {lastFailure}", null, isTransient: true);
+                throw new CohortClientException(ErrorCodes.Unavailable, $"No node could serve {method} /{path} after {attempt} rounds over {string.Join(", ", _options.Addresses)}: {lastFailure}", null, isTransient: true);
             }
 
             // Jitter keeps many clients from retrying in step.
@@ -190,15 +189,15 @@ public sealed partial class CohortClient
         catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
             || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
         {
-            return new SendOutcome(SendKind.NotDelivered, 0, Value.Null, "unavailable", $"{address} is unreachable: {e.Message}");
+            return SendOutcome.Failed(SendKind.NotDelivered, $"{address} is unreachable: {e.Message}");
         }
         catch (HttpRequestException e)
         {
-            return new SendOutcome(SendKind.Lost, 0, Value.Null, "unavailable", $"the connection to {address} failed before the answer came: {e.Message}");
+            return SendOutcome.Failed(SendKind.Lost, $"the connection to {address} failed before the answer came: {e.Message}");
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return new SendOutcome(SendKind.Lost, 0, Value.Null, "unavailable", $"{address} did not answer within {_http.Timeout.TotalSeconds:0} s: {e.Message}");
+            return SendOutcome.Failed(SendKind.Lost, $"{address} did not answer within {_http.Timeout.TotalSeconds:0} s: {e.Message}");
         }
 
         using (response)
@@ -210,11 +209,11 @@ public sealed partial class CohortClient
             }
             catch (HttpRequestException e)
             {
-                return new SendOutcome(SendKind.Lost, 0, Value.Null, "unavailable", $"the answer from {address} was cut off: {e.Message}");
+                return SendOutcome.Failed(SendKind.Lost, $"the answer from {address} was cut off: {e.Message}");
             }
 
             var status = (int)response.StatusCode;
-            var isProblem = response.Content.Headers.ContentType?.MediaType == ProblemMediaType || status >= 400;
+            var isProblem = response.Content.Headers.ContentType?.MediaType == Problem.MediaType || status >= 400;
             Value parsed;
             try
             {
@@ -223,8 +222,8 @@ public sealed partial class CohortClient
             catch (CohortException)
             {
                 return isProblem
-                    ? new SendOutcome(SendKind.Problem, status, Value.Null, status == (int)HttpStatusCode.ServiceUnavailable ? "unavailable" : $"http_{status}", $"{address} answered {status}: {Truncate(text)}")
-                    : new SendOutcome(SendKind.Lost, status, Value.Null, "unavailable", $"{address} answered {status} with a body that is not JSON: {Truncate(text)}");
+                    ? SendOutcome.Refused(Problem.Read(status, Value.Null, $"{address} answered {status}: {Truncate(text)}"))
+                    : SendOutcome.Failed(SendKind.Lost, $"{address} answered {status} with a body that is not JSON: {Truncate(text)}", status);
             }
 
             if (!isProblem)
@@ -232,21 +231,9 @@ public sealed partial class CohortClient
                 return new SendOutcome(SendKind.Answered, status, parsed, null, null);
             }
 
-            var code = Field(parsed, "code") ?? (status == 503 ? "unavailable" : $"http_{status}");
-            return new SendOutcome(SendKind.Problem, status, parsed, code, Field(parsed, "detail") ?? $"{address} answered {status}");
+            return SendOutcome.Refused(Problem.Read(status, parsed, $"{address} answered {status}"));
         }
     }
-
-    // A 503 "unavailable" does not say whether the call ran. These answers are given before anything runs: no master
-    // is confirmed (an election), the node asked is not the master, or the master refused the forwarded connection.
-    // Anything else stays "may have run"; a changed wording only makes the client more cautious, never less.
-    private static bool NeverRan(string? detail) =>
-        detail is not null
-        && (detail.StartsWith("No master is confirmed", StringComparison.Ordinal)
-            || detail.Contains("needs the master, and this node is not it", StringComparison.Ordinal)
-            || (detail.StartsWith("The master ", StringComparison.Ordinal) && detail.Contains("Connection refused", StringComparison.Ordinal)));
-
-    private static string? Field(Value v, string name) => v.Kind == ValueKind.Map && v.TryGetField(name, out var f) && f.Kind == ValueKind.String ? f.AsString() : null;
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
@@ -260,12 +247,14 @@ public sealed partial class CohortClient
         Lost,
     }
 
-    private readonly record struct SendOutcome(SendKind Kind, int Status, Value Body, string? Code, string? Detail)
+    private readonly record struct SendOutcome(SendKind Kind, int Status, Value Body, Problem? Problem, string? Detail)
     {
-        public CohortClientException ToException()
-        {
-            var code = Code ?? "unavailable";
-            return new CohortClientException(code, Detail ?? code, Status == 0 ? null : Status, CohortClientException.TransientCode(code) || Status == 503);
-        }
+        public static SendOutcome Refused(Problem problem) => new(SendKind.Problem, problem.Status, Value.Null, problem, problem.Detail);
+
+        public static SendOutcome Failed(SendKind kind, string detail, int status = 0) => new(kind, status, Value.Null, null, detail);
+
+        public CohortClientException ToException() => Problem is { } p
+            ? new CohortClientException(p.Code, p.Detail, p.Status, p.IsTransient)
+            : new CohortClientException(ErrorCodes.Unavailable, Detail ?? ErrorCodes.Unavailable, Status == 0 ? null : Status, isTransient: true);
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Net.Http.Headers;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Client;
 
@@ -93,8 +94,8 @@ public sealed partial class CohortClient : IDisposable
 
         // A begin whose answer is lost leaves at most an empty transaction that expires on its own: safe to retry.
         var answer = await SendAsync(HttpMethod.Post, "v1/tx", Value.Map(fields.ToImmutable()), idempotent: true, cancellationToken).ConfigureAwait(false);
-        var txId = TxId.Parse(Field(answer, "tx_id") ?? throw Malformed("begin", answer));
-        var deadline = Field(answer, "deadline") is { } d && DateTimeOffset.TryParse(d, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : (DateTimeOffset?)null;
+        var txId = TxId.Parse(WireFields.OptStr(answer, "tx_id") ?? throw Malformed("begin", answer));
+        var deadline = WireFields.OptStr(answer, "deadline") is { } d && DateTimeOffset.TryParse(d, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : (DateTimeOffset?)null;
         return new CohortTransaction(this, txId, deadline);
     }
 
@@ -136,7 +137,7 @@ public sealed partial class CohortClient : IDisposable
             throw new CohortInDoubtException(TxId.Empty, $"the batch may have run but its answer was lost: {e.Message}", e);
         }
 
-        var txId = TxId.TryParse(Field(answer, "tx_id"), out var id) ? id : TxId.Empty;
+        var txId = TxId.TryParse(WireFields.OptStr(answer, "tx_id"), out var id) ? id : TxId.Empty;
         var commitTs = ThrowUnlessCommitted(txId, answer, 200);
         var results = answer.TryGetField("results", out var r) && r.Kind == ValueKind.List ? r.AsList() : [];
         return new BatchResult(txId, commitTs, results);
@@ -194,10 +195,10 @@ public sealed partial class CohortClient : IDisposable
     /// Every transaction the coordinators know, optionally only those in one state, fetched page by page (each request
     /// bounded on the nodes; the list is as long as what they remember).
     /// </summary>
-    /// <param name="state">Null for all, else one of <see cref="CohortTransactionState"/> (e.g. <see cref="CohortTransactionState.InDoubt"/>).</param>
+    /// <param name="state">Null for all, else one of <see cref="TransactionState"/> (e.g. <see cref="TransactionState.InDoubt"/>).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The transactions, in <see cref="TxId"/> order.</returns>
-    public async Task<IReadOnlyList<TransactionInfo>> ListTransactionsAsync(CohortTransactionState? state = null, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<TransactionInfo>> ListTransactionsAsync(TransactionState? state = null, CancellationToken cancellationToken = default)
     {
         var all = new List<TransactionInfo>();
         TxId? after = null;
@@ -217,7 +218,7 @@ public sealed partial class CohortClient : IDisposable
     /// <param name="after">The <see cref="TransactionPage.Next"/> of the previous page, or null for the first.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The page and the cursor of the next.</returns>
-    public async Task<TransactionPage> ListTransactionPageAsync(CohortTransactionState? state = null, int? limit = null, TxId? after = null, CancellationToken cancellationToken = default)
+    public async Task<TransactionPage> ListTransactionPageAsync(TransactionState? state = null, int? limit = null, TxId? after = null, CancellationToken cancellationToken = default)
     {
         if (limit is { } n)
         {
@@ -228,7 +229,7 @@ public sealed partial class CohortClient : IDisposable
         var query = new List<string>();
         if (state is { } s)
         {
-            query.Add("state=" + TransactionInfo.WireName(s));
+            query.Add("state=" + s.ToWireName());
         }
 
         if (limit is { } l)
@@ -244,7 +245,7 @@ public sealed partial class CohortClient : IDisposable
         var path = query.Count == 0 ? "v1/tx" : "v1/tx?" + string.Join('&', query);
         var answer = await SendAsync(HttpMethod.Get, path, null, idempotent: true, cancellationToken).ConfigureAwait(false);
         var list = answer.TryGetField("transactions", out var t) && t.Kind == ValueKind.List ? [.. t.AsList().Select(TransactionInfo.FromValue)] : new List<TransactionInfo>();
-        var next = Field(answer, "next") is { } text ? TxId.TryParse(text, out var id) ? id : throw Malformed("a transaction list", answer) : (TxId?)null;
+        var next = WireFields.OptStr(answer, "next") is { } text ? TxId.TryParse(text, out var id) ? id : throw Malformed("a transaction list", answer) : (TxId?)null;
         return new TransactionPage(list, next);
     }
 
@@ -255,7 +256,7 @@ public sealed partial class CohortClient : IDisposable
     {
         var answer = await SendAsync(HttpMethod.Get, "v1/resources", null, idempotent: true, cancellationToken).ConfigureAwait(false);
         return answer.TryGetField("resources", out var list) && list.Kind == ValueKind.List
-            ? [.. list.AsList().Select(r => new ResourceInfo(Field(r, "name") ?? "?", Field(r, "node") ?? "?"))]
+            ? [.. list.AsList().Select(r => new ResourceInfo(WireFields.OptStr(r, "name") ?? "?", WireFields.OptStr(r, "node") ?? "?"))]
             : [];
     }
 
@@ -281,7 +282,7 @@ public sealed partial class CohortClient : IDisposable
         }
 
         var answer = await SendAsync(HttpMethod.Post, "v1/resources", Value.Map(fields.ToImmutable()), idempotent: false, cancellationToken).ConfigureAwait(false);
-        return new ResourceInfo(Field(answer, "name") ?? name, Field(answer, "node") ?? node ?? "?");
+        return new ResourceInfo(WireFields.OptStr(answer, "name") ?? name, WireFields.OptStr(answer, "node") ?? node ?? "?");
     }
 
     /// <inheritdoc/>
@@ -299,23 +300,16 @@ public sealed partial class CohortClient : IDisposable
     /// </summary>
     internal static HlcTimestamp ThrowUnlessCommitted(TxId txId, Value answer, int status)
     {
-        var state = Field(answer, "status");
-        var reason = Field(answer, "reason");
-        switch (state)
+        var outcome = OutcomeAnswer.FromValue(answer);
+        return outcome.Status switch
         {
-            case "committed":
-                return answer.TryGetField("commit_ts", out var ts) && ts.TryGetInt64(out var hlc) ? new HlcTimestamp(hlc) : default;
-            case "aborted":
-                throw new CohortAbortedException(txId, Field(answer, "code") ?? ErrorCodes.Aborted, reason ?? "aborted", status);
-            case "in-doubt":
-                throw new CohortInDoubtException(txId, reason ?? "the cluster reported the outcome in doubt");
-            default:
-                throw Malformed("commit", answer);
-        }
+            TransactionState.Committed => outcome.CommitTimestamp ?? default,
+            TransactionState.Aborted => throw new CohortAbortedException(txId, outcome.Code ?? ErrorCodes.Aborted, outcome.Reason ?? "aborted", status),
+            TransactionState.InDoubt => throw new CohortInDoubtException(txId, outcome.Reason ?? "the cluster reported the outcome in doubt"),
+            _ => throw Malformed("commit", answer),
+        };
     }
 
-    internal static string? StringField(Value v, string name) => Field(v, name);
-
     private static CohortClientException Malformed(string what, Value answer) =>
-        new("bad_answer", $"The node's answer to {what} is not what the protocol says: {ValueJson.Serialize(answer)}", null, isTransient: false);
+        new(ErrorCodes.BadAnswer, $"The node's answer to {what} is not what the protocol says: {ValueJson.Serialize(answer)}", null, isTransient: false);
 }

@@ -24,7 +24,4 @@ public class CohortClientException : CohortException
     /// <summary>The HTTP status of the node's answer, or null when no node answered.</summary>
     public int? StatusCode { get; }
 
-    /// <summary>Whether a code names a conflict or an outage that a new attempt of the transaction may not meet.</summary>
-    internal static bool TransientCode(string code) =>
-        code is ErrorCodes.Wounded or ErrorCodes.LockTimeout or ErrorCodes.Expired or "unavailable" or "no_leader" or ErrorCodes.Disposed;
 }

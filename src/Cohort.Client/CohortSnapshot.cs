@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Client;
 
@@ -23,27 +24,27 @@ public sealed class CohortSnapshot : IOperationRunner
     /// <summary>Reads of the key-value resource <paramref name="resource"/>.</summary>
     /// <param name="resource">A <c>kv:</c> resource name.</param>
     /// <returns>A typed client (reads only).</returns>
-    public KvClient Kv(string resource) => new(this, ResourceNames.Check(resource, "kv:"));
+    public KvClient Kv(string resource) => new(this, ResourceNames.Check(resource, ResourceNames.KvPrefix));
 
     /// <summary>Reads of the queue resource <paramref name="resource"/>.</summary>
     /// <param name="resource">A <c>queue:</c> resource name.</param>
     /// <returns>A typed client (reads only: peek, size, is-empty).</returns>
-    public QueueClient Queue(string resource) => new(this, ResourceNames.Check(resource, "queue:"));
+    public QueueClient Queue(string resource) => new(this, ResourceNames.Check(resource, ResourceNames.QueuePrefix));
 
     /// <summary>Reads of the token resource <paramref name="resource"/>.</summary>
     /// <param name="resource">A <c>resource:</c> resource name.</param>
     /// <returns>A typed client (reads only: balance, supply, metadata).</returns>
-    public ResourceClient Resource(string resource) => new(this, ResourceNames.Check(resource, "resource:"));
+    public ResourceClient Resource(string resource) => new(this, ResourceNames.Check(resource, ResourceNames.ResourcePrefix));
 
     /// <summary>Queries of the SQL resource <paramref name="resource"/>.</summary>
     /// <param name="resource">A <c>sql:</c> resource name.</param>
     /// <returns>A typed client (SELECT only).</returns>
-    public SqlClient Sql(string resource = "sql:default") => new(this, ResourceNames.Check(resource, "sql:"));
+    public SqlClient Sql(string resource = ResourceNames.DefaultSql) => new(this, ResourceNames.Check(resource, ResourceNames.SqlPrefix));
 
     /// <summary>Queries of the PostgreSQL resource <paramref name="resource"/>.</summary>
     /// <param name="resource">A <c>pg:</c> resource name.</param>
     /// <returns>A typed client (SELECT only).</returns>
-    public SqlClient Pg(string resource) => new(this, ResourceNames.Check(resource, "pg:"));
+    public SqlClient Pg(string resource) => new(this, ResourceNames.Check(resource, ResourceNames.PgPrefix));
 
     /// <summary>Runs read operations at this snapshot in one round trip.</summary>
     /// <param name="operations">Read operations.</param>

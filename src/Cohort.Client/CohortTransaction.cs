@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Client;
 
@@ -31,27 +32,27 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
     /// <summary>The key-value resource <paramref name="resource"/> (<c>kv:…</c>) within this transaction.</summary>
     /// <param name="resource">A <c>kv:</c> resource name.</param>
     /// <returns>A typed client.</returns>
-    public KvClient Kv(string resource) => new(this, ResourceNames.Check(resource, "kv:"));
+    public KvClient Kv(string resource) => new(this, ResourceNames.Check(resource, ResourceNames.KvPrefix));
 
     /// <summary>The queue resource <paramref name="resource"/> (<c>queue:…</c>) within this transaction.</summary>
     /// <param name="resource">A <c>queue:</c> resource name.</param>
     /// <returns>A typed client.</returns>
-    public QueueClient Queue(string resource) => new(this, ResourceNames.Check(resource, "queue:"));
+    public QueueClient Queue(string resource) => new(this, ResourceNames.Check(resource, ResourceNames.QueuePrefix));
 
     /// <summary>The token resource <paramref name="resource"/> (<c>resource:…</c>) within this transaction.</summary>
     /// <param name="resource">A <c>resource:</c> resource name.</param>
     /// <returns>A typed client.</returns>
-    public ResourceClient Resource(string resource) => new(this, ResourceNames.Check(resource, "resource:"));
+    public ResourceClient Resource(string resource) => new(this, ResourceNames.Check(resource, ResourceNames.ResourcePrefix));
 
     /// <summary>The embedded SQL resource <paramref name="resource"/> (<c>sql:…</c>) within this transaction.</summary>
     /// <param name="resource">A <c>sql:</c> resource name (a node's default shard is <c>sql:default@host:port</c>).</param>
     /// <returns>A typed client.</returns>
-    public SqlClient Sql(string resource = "sql:default") => new(this, ResourceNames.Check(resource, "sql:"));
+    public SqlClient Sql(string resource = ResourceNames.DefaultSql) => new(this, ResourceNames.Check(resource, ResourceNames.SqlPrefix));
 
     /// <summary>The PostgreSQL resource <paramref name="resource"/> (<c>pg:…</c>) within this transaction; same shape as <see cref="Sql"/>.</summary>
     /// <param name="resource">A <c>pg:</c> resource name.</param>
     /// <returns>A typed client.</returns>
-    public SqlClient Pg(string resource) => new(this, ResourceNames.Check(resource, "pg:"));
+    public SqlClient Pg(string resource) => new(this, ResourceNames.Check(resource, ResourceNames.PgPrefix));
 
     /// <summary>Runs one operation in the transaction and returns its result.</summary>
     /// <param name="operation">The operation (see <see cref="CohortOps"/>).</param>
@@ -69,9 +70,9 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
         }
         catch (LostAnswerException e)
         {
-            throw new CohortClientException("unavailable", $"The operation on {operation.Resource} may or may not have run (its answer was lost: {e.Message}); abort the transaction and run it again.", e.StatusCode, isTransient: true, e);
+            throw new CohortClientException(ErrorCodes.Unavailable, $"The operation on {operation.Resource} may or may not have run (its answer was lost: {e.Message}); abort the transaction and run it again.", e.StatusCode, isTransient: true, e);
         }
-        catch (CohortClientException e) when (e is not CohortAbortedException && AbortsTransaction(e.Code))
+        catch (CohortClientException e) when (e is not CohortAbortedException && ErrorCatalog.Of(e.Code).AbortsTransaction)
         {
             _finished = true;
             throw new CohortAbortedException(Id, e.Code, e.Message, e.StatusCode);
@@ -159,7 +160,7 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await AbortAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is CohortException or OperationCanceledException or HttpRequestException)
+        catch (Exception e) when (e is CohortException or OperationCanceledException)
         {
             // Best effort: the coordinator aborts it at its deadline anyway.
         }
@@ -171,10 +172,6 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
     public override string ToString() => $"transaction {Id}";
 
     Task<Value> IOperationRunner.RunAsync(CohortOperation operation, CancellationToken cancellationToken) => RunAsync(operation, cancellationToken);
-
-    private static bool AbortsTransaction(string code) =>
-        code is ErrorCodes.Wounded or ErrorCodes.LockTimeout or ErrorCodes.Expired or ErrorCodes.Aborted or ErrorCodes.NotActive
-            or ErrorCodes.UnknownTransaction or "stale_epoch" or "out_of_order";
 
     // The commit may have arrived. Ask the coordinator until it knows, bounded by the resolution timeout.
     private async Task<CommitResult> ResolveAsync(string why, CancellationToken cancellationToken)
@@ -190,14 +187,14 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
                 var info = await _client.GetTransactionAsync(Id, cancellationToken).ConfigureAwait(false);
                 switch (info.State)
                 {
-                    case CohortTransactionState.Committed:
-                    case CohortTransactionState.Committing:
+                    case TransactionState.Committed:
+                    case TransactionState.Committing:
                         return new CommitResult(Id, info.CommitTimestamp ?? default);
-                    case CohortTransactionState.Aborted:
+                    case TransactionState.Aborted:
                         throw new CohortAbortedException(Id, ErrorCodes.Aborted, info.Reason ?? "aborted");
-                    case CohortTransactionState.InDoubt:
+                    case TransactionState.InDoubt:
                         throw new CohortInDoubtException(Id, info.Reason ?? "the coordinator reports the outcome in doubt");
-                    case CohortTransactionState.Active when !resent:
+                    case TransactionState.Active when !resent:
                         // Still active: the commit never reached the coordinator, so sending it now is the first commit.
                         resent = true;
                         var answer = await _client.SendAsync(HttpMethod.Post, $"v1/tx/{Id}/commit", null, idempotent: false, cancellationToken).ConfigureAwait(false);

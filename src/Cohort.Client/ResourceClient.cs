@@ -101,7 +101,7 @@ public sealed class ResourceClient
             case ValueKind.Null:
                 return 0m;
             default:
-                throw new CohortClientException("bad_answer", $"An amount that a decimal holds exactly was expected, not {Shorten(value.ToString())}.", null, isTransient: false);
+                throw new CohortClientException(ErrorCodes.BadAnswer, $"An amount that a decimal holds exactly was expected, not {Shorten(value.ToString())}.", null, isTransient: false);
         }
     }
 

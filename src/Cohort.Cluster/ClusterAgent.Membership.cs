@@ -6,9 +6,6 @@ namespace Cohort.Cluster;
 
 public sealed partial class ClusterAgent
 {
-    /// <summary>The error code of a refused removal of a node that still homes resources.</summary>
-    public const string ResourcesHomedCode = "resources_homed";
-
     /// <summary>
     /// Master only: adds the node that sent <paramref name="joiner"/> to the membership (a no-op when it is a member)
     /// and returns this node's state, which the joiner adopts.
@@ -52,7 +49,7 @@ public sealed partial class ClusterAgent
             if (homed.Count > 0 && !force)
             {
                 throw new CohortException(
-                    ResourcesHomedCode,
+                    ErrorCodes.ResourcesHomed,
                     $"Node {address} still homes {string.Join(", ", homed)}; move or drop them first, or remove it with force (they then have no home until it joins again).",
                     isTransient: false);
             }

@@ -1,5 +1,6 @@
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Cluster;
 
@@ -91,7 +92,7 @@ public sealed partial class ClusterAgent
 
     /// <summary>Throws <c>unknown_resource</c> unless the resource has a home.</summary>
     public string HomeOf(string resource) =>
-        NodeOf(resource) ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted by any known node.", isTransient: false);
+        NodeOf(resource) ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted by any known node.", isTransient: false);
 
     /// <summary>
     /// Where a new resource should go: the alive member homing the fewest resources, then with the fewest
@@ -117,5 +118,5 @@ public sealed partial class ClusterAgent
     }
 
     /// <summary>Whether a resource is a node's default shard, of which every node has its own.</summary>
-    public static bool IsDefaultShard(string resource) => LocalName(resource) is "sql:default" or "pg:default";
+    public static bool IsDefaultShard(string resource) => LocalName(resource) is ResourceNames.DefaultSql or ResourceNames.DefaultPg;
 }

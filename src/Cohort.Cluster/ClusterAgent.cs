@@ -625,7 +625,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     }
 
     private static CohortException NotMaster(string what) =>
-        new(CoordinationErrorCodes.NoLeader, $"{what} needs the master, and this node is not it (or is still confirming its leadership); retry.", isTransient: true);
+        new(ErrorCodes.NoLeader, $"{what} needs the master, and this node is not it (or is still confirming its leadership); retry.", isTransient: true);
 
     private sealed class Peer(string address)
     {

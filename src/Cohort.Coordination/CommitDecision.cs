@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 
@@ -50,8 +51,8 @@ public sealed partial class Coordinator
         if (groups.Count == 0 && operations.Count > 0)
         {
             var missing = operations.First(o => _placement.NodeOf(o.Resource) is null).Resource;
-            AbortEverywhere(tx, $"resource '{missing}' is not placed on any node", CoordinationErrorCodes.UnknownResource);
-            throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{missing}' is not placed on any node.", isTransient: false);
+            AbortEverywhere(tx, $"resource '{missing}' is not placed on any node", ErrorCodes.UnknownResource);
+            throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{missing}' is not placed on any node.", isTransient: false);
         }
 
         Log.CommitStarted(_logger, tx.Id, groups.Count, groups.Count(g => g.Participant.MayWrite));
@@ -113,12 +114,12 @@ public sealed partial class Coordinator
                 vote = result.Vote;
                 code = result.Error;
             }
-            catch (CohortException e) when (e.Code is not (CoordinationErrorCodes.Unavailable or ErrorCodes.Corruption or ErrorCodes.Disposed))
+            catch (CohortException e) when (e.NeverRan)
             {
                 vote = Vote.No($"{participant.Resource}: {e.Code}: {e.Message}");
                 code = e.Code;
             }
-            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (Delivery.Failed(e))
             {
                 vote = Vote.No($"no answer from {participant.Resource}: {e.Message}");
                 unknown = true;
@@ -127,7 +128,7 @@ public sealed partial class Coordinator
 
         if (vote.IsNo && code is null)
         {
-            code = unknown ? (_time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : CoordinationErrorCodes.Unavailable) : ErrorCodes.Aborted;
+            code = unknown ? (_time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : ErrorCodes.Unavailable) : ErrorCodes.Aborted;
         }
 
         lock (tx.Sync)

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 
@@ -86,7 +87,7 @@ public sealed partial class Coordinator
         if (!IsLeader)
         {
             // A deposed master starts no new prepare; the participants would refuse its epoch anyway.
-            return AbortEverywhere(tx, $"{NodeId} is no longer the master (epoch {Epoch}); retry the transaction", CoordinationErrorCodes.Unavailable);
+            return AbortEverywhere(tx, $"{NodeId} is no longer the master (epoch {Epoch}); retry the transaction", ErrorCodes.Unavailable);
         }
 
         if (participants.Count == 0)
@@ -255,16 +256,16 @@ public sealed partial class Coordinator
                     new PrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, NodeId, participant.Operations, keepReadLocks),
                     timeout.Token).ConfigureAwait(false);
             }
-            catch (CohortException e) when (e.Code != CoordinationErrorCodes.Unavailable)
+            catch (CohortException e) when (e.Code != ErrorCodes.Unavailable)
             {
                 vote = Vote.No($"{participant.Resource}: {e.Code}: {e.Message}");
                 code = e.Code;
             }
-            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (Delivery.Failed(e))
             {
                 // No vote in time counts as No; the abort that follows (or presumed abort) settles a late Yes.
                 vote = Vote.No($"no vote from {participant.Resource}: {e.Message}");
-                code = _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : CoordinationErrorCodes.Unavailable;
+                code = _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : ErrorCodes.Unavailable;
             }
         }
 
@@ -340,12 +341,12 @@ public sealed partial class Coordinator
         {
             committedAt = await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
         }
-        catch (CohortException e) when (IsDefinitelyNotCommitted(e.Code))
+        catch (CohortException e) when (e.NeverRan)
         {
             // unknown_transaction: the writer never logged the transaction (its work was lost); it did not commit.
             return AbortEverywhere(tx, $"{writer.Resource}: {e.Code}: {e.Message}", e.Code);
         }
-        catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+        catch (Exception e) when (Delivery.Failed(e))
         {
             Log.OnePhaseUnconfirmed(_logger, tx.Id, writer.Resource, e.Message);
             return null;
@@ -401,10 +402,6 @@ public sealed partial class Coordinator
             MarkAcknowledged(tx, reader.Resource);
         }
     }
-
-    private static bool IsDefinitelyNotCommitted(string code) => code is ErrorCodes.UnknownTransaction or ErrorCodes.Aborted
-        or ErrorCodes.Wounded or ErrorCodes.Expired or ErrorCodes.LockTimeout or ErrorCodes.NotActive
-        or CoordinationErrorCodes.OutOfOrder or CoordinationErrorCodes.UnknownResource;
 
     // Ends the transaction as aborted unless it already has an outcome; tells every participant in the background.
     private TxOutcome AbortEverywhere(CoordinatorTransaction tx, string reason, string code = ErrorCodes.Aborted)

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 
@@ -69,7 +70,7 @@ public sealed partial class Coordinator
                 Log.CommitRefused(_logger, tx.Id, participant.Resource, e.Message);
                 return false;
             }
-            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (Delivery.Failed(e))
             {
                 if (_stopping.IsCancellationRequested)
                 {
@@ -136,7 +137,7 @@ public sealed partial class Coordinator
                 await send(timeout.Token).ConfigureAwait(false);
                 return true;
             }
-            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (Delivery.Failed(e))
             {
                 if (attempt == _options.AbortAttempts || _stopping.IsCancellationRequested)
                 {
@@ -184,7 +185,7 @@ public sealed partial class Coordinator
             {
                 committedAt = await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
             }
-            catch (CohortException e) when (IsDefinitelyNotCommitted(e.Code))
+            catch (CohortException e) when (e.NeverRan)
             {
                 if (!pastDeadline)
                 {
@@ -202,7 +203,7 @@ public sealed partial class Coordinator
                 Track(() => SendAbortsAsync(tx.Id, participants));
                 return;
             }
-            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (Delivery.Failed(e))
             {
                 Log.OnePhaseUnconfirmed(_logger, tx.Id, writer.Resource, e.Message);
                 continue;

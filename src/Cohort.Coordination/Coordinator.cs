@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Cohort.Core;
+using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -106,7 +107,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         ThrowIfDisposed();
         if (!IsLeader)
         {
-            throw new CohortException(CoordinationErrorCodes.NoLeader, $"{NodeId} is not the master (epoch {Epoch}); send transactions to the master, or retry.", isTransient: true);
+            throw new CohortException(ErrorCodes.NoLeader, $"{NodeId} is not the master (epoch {Epoch}); send transactions to the master, or retry.", isTransient: true);
         }
 
         var span = timeout ?? _options.Timeout;
@@ -143,11 +144,11 @@ public sealed partial class Coordinator : IAsyncDisposable
         var tx = Get(txId);
         if (!IsLeader)
         {
-            throw new CohortException(CoordinationErrorCodes.NoLeader, $"{NodeId} is no longer the master (epoch {Epoch}); abort and retry the transaction.", isTransient: true);
+            throw new CohortException(ErrorCodes.NoLeader, $"{NodeId} is no longer the master (epoch {Epoch}); abort and retry the transaction.", isTransient: true);
         }
 
         var node = _placement.NodeOf(resource)
-            ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not placed on any node.", isTransient: false);
+            ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not placed on any node.", isTransient: false);
         await tx.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -180,27 +181,29 @@ public sealed partial class Coordinator : IAsyncDisposable
             {
                 return await _transport.ApplyAsync(entry.Node, new ApplyRequest(txId, Epoch, tx.Deadline, resource, operation, sequence), timeout.Token).ConfigureAwait(false);
             }
-            catch (CohortException e) when (!AbortsTransaction(e.Code))
+            // A clean refusal (bad arguments, a failed constraint): nothing ran and the transaction stays usable. Any other
+            // failure means the participant dropped the transaction or may have run part of the operation: abort.
+            catch (CohortException e) when (e.NeverRan && !e.Info.AbortsTransaction)
             {
                 Log.OperationFailed(_logger, txId, resource, e.Code, e.Message);
                 throw;
             }
-            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (Delivery.Failed(e))
             {
                 // The operation may or may not have run, or the participant dropped the transaction: it cannot commit.
                 var reason = e is CohortException ce ? $"{resource}: {ce.Code}: {ce.Message}" : $"{resource} did not answer: {e.Message}";
                 AbortEverywhere(
                     tx,
                     reason,
-                    e is CohortException known ? known.Code : _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : CoordinationErrorCodes.Unavailable);
+                    e is CohortException known ? known.Code : _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : ErrorCodes.Unavailable);
                 if (e is CohortException)
                 {
                     throw;
                 }
 
                 throw new CohortException(
-                    cancellationToken.IsCancellationRequested ? CoordinationErrorCodes.Unavailable
-                        : _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : CoordinationErrorCodes.Unavailable,
+                    cancellationToken.IsCancellationRequested ? ErrorCodes.Unavailable
+                        : _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : ErrorCodes.Unavailable,
                     $"Transaction {txId} was aborted: {reason}",
                     isTransient: true,
                     e);
@@ -323,12 +326,6 @@ public sealed partial class Coordinator : IAsyncDisposable
     private static CohortException NotActive(TxId txId, TransactionState state, string? reason) => state == TransactionState.Aborted
         ? new CohortException(ErrorCodes.Aborted, $"Transaction {txId} was aborted: {reason}.")
         : new CohortException(ErrorCodes.NotActive, $"Transaction {txId} is {state.ToWireName()} and takes no more operations.", isTransient: false);
-
-    // Codes after which the participant no longer holds the transaction as it was (or may not): it must abort.
-    private static bool AbortsTransaction(string code) => code is ErrorCodes.Wounded or ErrorCodes.LockTimeout or ErrorCodes.Expired
-        or ErrorCodes.Aborted or ErrorCodes.UnknownTransaction or ErrorCodes.NotActive or ErrorCodes.Disposed or ErrorCodes.Corruption
-        or CoordinationErrorCodes.Unavailable or CoordinationErrorCodes.StaleEpoch or CoordinationErrorCodes.OutOfOrder
-        or CoordinationErrorCodes.UnknownResource;
 
     private TimeSpan Remaining(DateTimeOffset deadline)
     {

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 
@@ -10,7 +11,7 @@ public sealed class CoordinatorDecisionSource(Func<Coordinator?> current) : IDec
     public ValueTask<DecisionAnswer> QueryDecisionAsync(string? coordinator, TxId txId, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var running = current() ?? throw new CohortException(CoordinationErrorCodes.Unavailable, "No coordinator is running.", isTransient: true);
+        var running = current() ?? throw new CohortException(ErrorCodes.Unavailable, "No coordinator is running.", isTransient: true);
         return ValueTask.FromResult(running.QueryDecision(txId));
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Immutable;
 using Cohort.Core;
+using Cohort.Protocol;
 using Cohort.Storage.Encoding;
 
 namespace Cohort.Coordination;

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 

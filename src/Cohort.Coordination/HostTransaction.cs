@@ -1,3 +1,5 @@
+using Cohort.Protocol;
+
 namespace Cohort.Coordination;
 
 /// <summary>What a participant host tracks of a transaction at one resource until it is prepared or finished.</summary>

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 
@@ -7,9 +8,11 @@ namespace Cohort.Coordination;
 /// process, a simulated network in tests).
 /// </summary>
 /// <remarks>
-/// A participant's refusal arrives as a <see cref="CohortException"/> with its code. Any other exception, a
-/// <see cref="CohortException"/> with code <see cref="CoordinationErrorCodes.Unavailable"/>, or cancellation
-/// means the message may or may not have been delivered and acted on.
+/// A participant's refusal arrives as a <see cref="CohortException"/> with its code (<see cref="ErrorCatalog"/> says
+/// whether it proves the message had no effect). A <see cref="CohortException"/> with code
+/// <see cref="ErrorCodes.Unavailable"/>, a <see cref="TimeoutException"/> or cancellation means the message may or may
+/// not have been delivered and acted on. An implementation turns its own failures (HTTP, sockets) into these at its
+/// boundary, so that the protocol never sees a transport's exception types (<see cref="Delivery.Failed"/>).
 /// </remarks>
 public interface IParticipantTransport
 {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 
@@ -53,5 +54,5 @@ public sealed class InProcessParticipantTransport : IParticipantTransport, IPlac
     private ParticipantHost Host(string node) =>
         _hosts.TryGetValue(node, out var host)
             ? host
-            : throw new CohortException(CoordinationErrorCodes.Unavailable, $"Node {node} is not reachable.", isTransient: true);
+            : throw new CohortException(ErrorCodes.Unavailable, $"Node {node} is not reachable.", isTransient: true);
 }

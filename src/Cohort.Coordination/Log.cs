@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Cohort.Coordination;

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 
@@ -107,7 +108,7 @@ public sealed partial class ParticipantHost
                         break;
                 }
             }
-            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException or TimeoutException or HttpRequestException)
+            catch (Exception e) when (Delivery.Failed(e))
             {
                 if (cancellationToken.IsCancellationRequested)
                 {

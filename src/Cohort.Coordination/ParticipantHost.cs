@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Cohort.Core;
+using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -93,7 +94,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
             if (entry.BatchStarted || request.Sequence != entry.Applied + 1)
             {
                 Log.OutOfOrder(_logger, request.TxId, request.Resource, request.Sequence, entry.Applied + 1);
-                throw new CohortException(CoordinationErrorCodes.OutOfOrder, $"Operation {request.Sequence} of {request.TxId} on {request.Resource} is a duplicate or out of sequence (expected {entry.Applied + 1}); not run.", isTransient: true);
+                throw new CohortException(ErrorCodes.OutOfOrder, $"Operation {request.Sequence} of {request.TxId} on {request.Resource} is a duplicate or out of sequence (expected {entry.Applied + 1}); not run.", isTransient: true);
             }
 
             entry.Applied = request.Sequence;
@@ -165,7 +166,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         {
             if (entry.Applied > 0 && entry.Batch is null)
             {
-                return new BatchPrepareResult([], Vote.No($"{request.TxId} already ran single operations on {request.Resource}; a batch cannot join it"), CoordinationErrorCodes.OutOfOrder);
+                return new BatchPrepareResult([], Vote.No($"{request.TxId} already ran single operations on {request.Resource}; a batch cannot join it"), ErrorCodes.OutOfOrder);
             }
 
             if (entry.Batch is { } running)
@@ -361,7 +362,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
 
         return _engines.TryGetValue(resource, out var engine)
             ? engine
-            : throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on node {NodeId}.", isTransient: false);
+            : throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on node {NodeId}.", isTransient: false);
     }
 
     private void CheckEpoch(long epoch, TxId txId, string resource)
@@ -370,7 +371,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         if (epoch < newest)
         {
             Log.StaleEpoch(_logger, txId, resource, epoch, newest);
-            throw new CohortException(CoordinationErrorCodes.StaleEpoch, $"Message for {txId} carries epoch {epoch}, older than {newest}: it comes from a deposed coordinator.", isTransient: false);
+            throw new CohortException(ErrorCodes.StaleEpoch, $"Message for {txId} carries epoch {epoch}, older than {newest}: it comes from a deposed coordinator.", isTransient: false);
         }
     }
 

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Coordination;
 
@@ -41,13 +42,16 @@ public readonly record struct TxOutcome
     /// <summary>Whether the outcome is not known yet.</summary>
     public bool IsInDoubt => Kind == TxOutcomeKind.InDoubt;
 
-    /// <summary>The wire name: <c>committed</c>, <c>aborted</c> or <c>in-doubt</c>.</summary>
-    public string StatusName => Kind switch
+    /// <summary>The transaction state the outcome leaves: committed, aborted or in doubt.</summary>
+    public TransactionState State => Kind switch
     {
-        TxOutcomeKind.Committed => "committed",
-        TxOutcomeKind.Aborted => "aborted",
-        _ => "in-doubt",
+        TxOutcomeKind.Committed => TransactionState.Committed,
+        TxOutcomeKind.Aborted => TransactionState.Aborted,
+        _ => TransactionState.InDoubt,
     };
+
+    /// <summary>The wire name: <c>committed</c>, <c>aborted</c> or <c>in-doubt</c>.</summary>
+    public string StatusName => State.ToWireName();
 
     /// <summary>A committed outcome.</summary>
     public static TxOutcome Committed(HlcTimestamp commitTimestamp) => new(TxOutcomeKind.Committed, commitTimestamp, null, null);

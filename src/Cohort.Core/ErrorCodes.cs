@@ -1,9 +1,14 @@
 namespace Cohort.Core;
 
 /// <summary>
-/// The stable error codes of <see cref="CohortException.Code"/>. They appear in problem responses and
-/// logs and never change meaning; clients may branch on them.
+/// Every stable error code of <see cref="CohortException.Code"/>, defined here once. Codes appear in problem answers
+/// (<c>application/problem+json</c>) and logs and never change meaning; clients may branch on them.
+/// <see cref="ErrorCatalog"/> says what each one means for a request and its transaction.
 /// </summary>
+/// <remarks>
+/// The codes live in Cohort.Core, not in the protocol assembly, because the storage kernel and the engines raise them
+/// (a wound, a lock timeout, corruption) and Core is the one assembly every layer already shares.
+/// </remarks>
 public static class ErrorCodes
 {
     /// <summary>The request or a JSON document is malformed.</summary>
@@ -65,4 +70,34 @@ public static class ErrorCodes
 
     /// <summary>The HTTP request itself is malformed, outside its JSON body (HTTP 400).</summary>
     public const string BadRequest = "bad_request";
+
+    /// <summary>A node, the coordinator or a database could not be reached, or did not answer in time; the request may or may not have run.</summary>
+    public const string Unavailable = "unavailable";
+
+    /// <summary>The message carries an epoch older than the newest the receiver has seen (a deposed coordinator).</summary>
+    public const string StaleEpoch = "stale_epoch";
+
+    /// <summary>The resource is not placed on any node, or not hosted by the node the message reached.</summary>
+    public const string UnknownResource = "unknown_resource";
+
+    /// <summary>
+    /// No confirmed master right now (an election is under way, or this node was master and has to confirm it still
+    /// is, or the request needs the master and this node is not it): the request was <em>not</em> run.
+    /// </summary>
+    public const string NoLeader = "no_leader";
+
+    /// <summary>An operation arrived out of sequence (a duplicate, or its predecessors were lost); it was not run.</summary>
+    public const string OutOfOrder = "out_of_order";
+
+    /// <summary>A node cannot be removed while resources live on it (move them, or remove it with <c>--force</c>).</summary>
+    public const string ResourcesHomed = "resources_homed";
+
+    /// <summary>A PostgreSQL server is not set up for two-phase commit (<c>max_prepared_transactions = 0</c>) or refuses the audit table.</summary>
+    public const string PgMisconfigured = "pg_misconfigured";
+
+    /// <summary>A node failed to handle the request in a way it did not expect (a bug; its log says more).</summary>
+    public const string Internal = "internal";
+
+    /// <summary>A node's answer is not what the protocol says (raised by clients, never sent).</summary>
+    public const string BadAnswer = "bad_answer";
 }

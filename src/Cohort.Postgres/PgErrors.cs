@@ -71,7 +71,7 @@ internal static class PgErrors
                 // Insufficient resources (e.g. 53200 "maximum number of prepared transactions reached", 53100 disk full):
                 // nothing wrong with the statement; it may work later, or once the server's limit is raised.
                 var hint = p.Hint is { Length: > 0 } h ? $" {h}." : string.Empty;
-                return new CohortException(PgErrorCodes.Unavailable, $"{resource}: PostgreSQL ran out of a resource ({p.SqlState}: {p.MessageText}).{hint}", isTransient: true, e);
+                return new CohortException(ErrorCodes.Unavailable, $"{resource}: PostgreSQL ran out of a resource ({p.SqlState}: {p.MessageText}).{hint}", isTransient: true, e);
             }
 
             // Classes 22 (data), 42 (syntax or access rule), 0A (not supported) and the rest are the statement's fault.
@@ -88,5 +88,5 @@ internal static class PgErrors
 
     /// <summary>The transient error for a server that cannot be reached.</summary>
     public static CohortException Unavailable(string resource, Exception? e) =>
-        new(PgErrorCodes.Unavailable, $"{resource}: PostgreSQL is unavailable{(e is null ? string.Empty : ": " + e.Message)}", isTransient: true, e);
+        new(ErrorCodes.Unavailable, $"{resource}: PostgreSQL is unavailable{(e is null ? string.Empty : ": " + e.Message)}", isTransient: true, e);
 }

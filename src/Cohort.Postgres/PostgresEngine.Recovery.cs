@@ -61,7 +61,7 @@ public sealed partial class PostgresEngine
                 if (setting == "0")
                 {
                     throw new CohortException(
-                        PgErrorCodes.Misconfigured,
+                        ErrorCodes.PgMisconfigured,
                         $"{Name}: PostgreSQL at {connection.Host}:{connection.Port} has max_prepared_transactions = 0, so PREPARE TRANSACTION (two-phase commit) is disabled. "
                         + "Set max_prepared_transactions to at least the number of concurrent Cohort transactions (e.g. 100) in postgresql.conf, "
                         + "or run ALTER SYSTEM SET max_prepared_transactions = 100, then restart PostgreSQL.",

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Cohort.Core;
 using Cohort.Postgres;
+using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Cohort.Server;
@@ -13,12 +14,6 @@ namespace Cohort.Server;
 /// </content>
 public sealed partial class CohortNode
 {
-    /// <summary>The default shard of a node started with a PostgreSQL DSN.</summary>
-    internal const string PostgresDefaultShard = "pg:default";
-
-    /// <summary>The default shard of every node.</summary>
-    internal const string SqlDefaultShard = "sql:default";
-
     private const string DsnFileName = "postgres-resources.json";
 
     private readonly Dictionary<string, PostgresEngine> _postgres = new(StringComparer.Ordinal);
@@ -42,14 +37,14 @@ public sealed partial class CohortNode
         {
             lock (_postgres)
             {
-                return _postgres.ContainsKey(PostgresDefaultShard) ? PostgresDefaultShard : SqlDefaultShard;
+                return _postgres.ContainsKey(ResourceNames.DefaultPg) ? ResourceNames.DefaultPg : ResourceNames.DefaultSql;
             }
         }
     }
 
     /// <summary>The default shard of a node hosting <paramref name="resources"/>: the seed payload runs there.</summary>
     internal static string DefaultShardOf(IReadOnlyList<string> resources) =>
-        resources.Contains(PostgresDefaultShard, StringComparer.Ordinal) ? PostgresDefaultShard : SqlDefaultShard;
+        resources.Contains(ResourceNames.DefaultPg, StringComparer.Ordinal) ? ResourceNames.DefaultPg : ResourceNames.DefaultSql;
 
     /// <summary>
     /// Opens (or returns) a resource on this node. A <c>pg:*</c> resource needs a DSN: <paramref name="dsn"/>, else the
@@ -58,7 +53,7 @@ public sealed partial class CohortNode
     internal async Task<ITransactionalEngine> OpenResourceAsync(string resource, string? dsn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(resource);
-        if (!resource.StartsWith("pg:", StringComparison.Ordinal))
+        if (!resource.StartsWith(ResourceNames.PgPrefix, StringComparison.Ordinal))
         {
             return dsn is null
                 ? OpenResource(resource)
@@ -76,7 +71,7 @@ public sealed partial class CohortNode
         var stored = LoadDsns();
         dsn ??= Options.ResourceDsns.GetValueOrDefault(resource)
             ?? stored.GetValueOrDefault(resource)
-            ?? (resource == PostgresDefaultShard ? Options.Dsn : null)
+            ?? (resource == ResourceNames.DefaultPg ? Options.Dsn : null)
             ?? throw new CohortException(ErrorCodes.BadOperation, $"Resource '{resource}' is a PostgreSQL database: give its connection string as 'dsn'.", isTransient: false);
         var engine = await PostgresEngine.OpenAsync(
             resource,
@@ -85,7 +80,7 @@ public sealed partial class CohortNode
                 ConnectionString = dsn,
 
                 // Every node has its own pg:default, and several may share one PostgreSQL server, whose gids are server-wide.
-                GlobalName = resource == PostgresDefaultShard ? $"{resource}@{Address}" : resource,
+                GlobalName = resource == ResourceNames.DefaultPg ? $"{resource}@{Address}" : resource,
             },
             Loggers.CreateLogger("Cohort.Postgres"),
             cancellationToken).ConfigureAwait(false);
@@ -128,7 +123,7 @@ public sealed partial class CohortNode
 
         if (Options.Dsn is { } defaultDsn)
         {
-            wanted[PostgresDefaultShard] = defaultDsn;
+            wanted[ResourceNames.DefaultPg] = defaultDsn;
         }
 
         foreach (var (resource, dsn) in wanted)

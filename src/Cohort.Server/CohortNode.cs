@@ -4,6 +4,7 @@ using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Engines;
+using Cohort.Protocol;
 using Cohort.Server.Endpoints;
 using Cohort.Server.Http;
 using Microsoft.AspNetCore.Builder;
@@ -286,7 +287,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
         // Resources created at run time are remembered by their data directories.
-        var resources = new SortedSet<string>(Options.Resources, StringComparer.Ordinal) { "sql:default" };
+        var resources = new SortedSet<string>(Options.Resources, StringComparer.Ordinal) { ResourceNames.DefaultSql };
         var existing = Path.Combine(Options.DataDirectory, "resources");
         if (Directory.Exists(existing))
         {

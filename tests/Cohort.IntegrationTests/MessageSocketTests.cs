@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.IntegrationTests.Harness;
+using Cohort.Protocol;
 using Cohort.Server.Http;
 using Xunit.Abstractions;
 
@@ -38,7 +39,7 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
         });
         foreach (var (key, answer) in await Task.WhenAll(reads))
         {
-            Assert.Equal($"v{key}", WireFormat.Field(answer, "result").AsString());
+            Assert.Equal($"v{key}", WireFields.Field(answer, "result").AsString());
         }
 
         // Problems come back with the code the HTTP endpoint would answer.
@@ -47,14 +48,14 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
         var badBody = await Assert.ThrowsAsync<CohortException>(() => sockets.PostAsync(node.Address, "internal/read", Value.Map(("op", "x")), CancellationToken.None).AsTask());
         Assert.Equal(ErrorCodes.BadJson, badBody.Code);
         var unknownResource = await Assert.ThrowsAsync<CohortException>(() => sockets.PostAsync(node.Address, "internal/read", ReadBody("k1", asOf, "kv:nowhere"), CancellationToken.None).AsTask());
-        Assert.Equal(CoordinationErrorCodes.UnknownResource, unknownResource.Code);
+        Assert.Equal(ErrorCodes.UnknownResource, unknownResource.Code);
 
         // A request over the message limit is refused before it is sent, and only it.
         var huge = await Assert.ThrowsAsync<CohortException>(() => sockets.PostAsync(node.Address, "internal/read", ReadBody(new string('k', MessageFrames.MaxMessageBytes + 1), asOf), CancellationToken.None).AsTask());
         Assert.Equal("too_large", huge.Code);
 
         // The socket still serves after the problems.
-        Assert.Equal("v7", WireFormat.Field(await sockets.PostAsync(node.Address, "internal/read", ReadBody("k7", asOf), CancellationToken.None), "result").AsString());
+        Assert.Equal("v7", WireFields.Field(await sockets.PostAsync(node.Address, "internal/read", ReadBody("k7", asOf), CancellationToken.None), "result").AsString());
 
         // The upgrade is refused without the right token (as a 401 problem is over HTTP), and nothing is served on it.
         await using var stranger = new NodeSockets("wrong-token", TimeSpan.FromSeconds(30));
@@ -83,10 +84,10 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
                 try
                 {
                     var answer = await sockets.PostAsync(node.Address, "internal/read", ReadBody($"k{key}", asOf), CancellationToken.None);
-                    Assert.Equal($"v{key}", WireFormat.Field(answer, "result").AsString());
+                    Assert.Equal($"v{key}", WireFields.Field(answer, "result").AsString());
                     Interlocked.Increment(ref answered);
                 }
-                catch (CohortException e) when (e.Code == CoordinationErrorCodes.Unavailable)
+                catch (CohortException e) when (e.Code == ErrorCodes.Unavailable)
                 {
                     Interlocked.Increment(ref failed);
                     await Task.Delay(20);

@@ -3,6 +3,7 @@ using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Engines;
+using Cohort.Protocol;
 using Cohort.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,15 +19,15 @@ internal static class ApiEndpoints
         {
             var body = c.Request.ContentLength is 0 or null && !c.Request.Headers.TransferEncoding.Any() ? Value.Map() : await NodeMiddleware.ReadJsonAsync(c);
             var handle = coordinator.Begin(Timeout(body, coordinator), Label(body));
-            return NodeMiddleware.Json(Value.Map(("tx_id", handle.TxId.ToString()), ("deadline", WireFormat.Time(handle.Deadline))), 201);
+            return NodeMiddleware.Json(Value.Map(("tx_id", handle.TxId.ToString()), ("deadline", WireFields.Time(handle.Deadline))), 201);
         }));
 
         app.MapPost("/v1/tx/{id}/ops", async (HttpContext c, string id) => await Forward.OrRunOwn(node, c, id, async coordinator =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            var resource = WireFormat.Str(body, "resource");
+            var resource = WireFields.Str(body, "resource");
             AliveHomeOf(node, resource);
-            var result = await coordinator.ApplyAsync(ParseTx(id), resource, Operation.FromValue(WireFormat.Field(body, "op")), c.RequestAborted);
+            var result = await coordinator.ApplyAsync(ParseTx(id), resource, Operation.FromValue(WireFields.Field(body, "op")), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("result", result)));
         }));
 
@@ -79,7 +80,7 @@ internal static class ApiEndpoints
                     try
                     {
                         var answer = await node.Client.GetAsync(member, "internal/tx" + query, c.RequestAborted);
-                        all.AddRange(WireFormat.List(answer, "transactions").Select(t => (WireFormat.Tx(t), t)));
+                        all.AddRange(WireFields.List(answer, "transactions").Select(t => (WireFields.Tx(t), t)));
                     }
                     catch (Exception e) when (e is CohortException or TimeoutException)
                     {
@@ -103,21 +104,21 @@ internal static class ApiEndpoints
         app.MapPost("/v1/batch", async (HttpContext c, CancellationToken _) => await Forward.OrRun(node, c, async coordinator =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            var ops = WireFormat.List(body, "ops").Select(op =>
+            var ops = WireFields.List(body, "ops").Select(op =>
             {
-                var resource = WireFormat.Str(op, "resource");
+                var resource = WireFields.Str(op, "resource");
                 AliveHomeOf(node, resource);
-                return new BatchOperation(resource, Operation.FromValue(WireFormat.Field(op, "op")));
+                return new BatchOperation(resource, Operation.FromValue(WireFields.Field(op, "op")));
             }).ToList();
             var result = await coordinator.ExecuteBatchAsync(ops, Timeout(body, coordinator), Label(body), c.RequestAborted);
             var answer = Outcome(result.TxId, result.Outcome).AsMap().Add("results", Value.List(ImmutableArray.CreateRange(result.Results)));
-            if (result.Outcome.IsDefinitelyAborted && result.Outcome.Code is { } code && ProblemDetails.StatusOf(code) == 400)
+            if (result.Outcome.IsDefinitelyAborted && result.Outcome.Code is { } code && ErrorCatalog.Of(code).Status == 400)
             {
                 // An operation the request got wrong (unknown, malformed arguments, bad SQL) is bad input, answered as
                 // such like the same operation sent to /v1/tx/{id}/ops; the problem still names the aborted batch.
-                var problem = ProblemDetails.Body(code, result.Outcome.Reason ?? code, 400).AsMap()
+                var problem = Problem.For(code, result.Outcome.Reason ?? code, 400).ToValue().AsMap()
                     .Add("tx_id", result.TxId.ToString()).Add("outcome", result.Outcome.StatusName);
-                return Results.Text(ValueJson.Serialize(Value.Map(problem)), ProblemDetails.MediaType, System.Text.Encoding.UTF8, 400);
+                return Results.Text(ValueJson.Serialize(Value.Map(problem)), Problem.MediaType, System.Text.Encoding.UTF8, 400);
             }
 
             return NodeMiddleware.Json(Value.Map(answer));
@@ -128,21 +129,21 @@ internal static class ApiEndpoints
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var asOf = AsOf(body) ?? HlcTimestamp.FromDateTimeOffset(node.Time.GetUtcNow());
             var results = new List<Value>();
-            foreach (var op in WireFormat.List(body, "ops"))
+            foreach (var op in WireFields.List(body, "ops"))
             {
-                var resource = WireFormat.Str(op, "resource");
+                var resource = WireFields.Str(op, "resource");
                 var home = AliveHomeOf(node, resource);
-                var operation = WireFormat.Field(op, "op");
+                var operation = WireFields.Field(op, "op");
                 if (home == node.Address)
                 {
                     var engine = node.Host.GetEngine(ClusterAgent.LocalName(resource))
-                        ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted here.", isTransient: false);
+                        ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted here.", isTransient: false);
                     results.Add(await engine.ReadAsync(asOf, Operation.FromValue(operation), c.RequestAborted));
                 }
                 else
                 {
                     var answer = await node.Client.PostAsync(home, "internal/read", Value.Map(("resource", resource), ("op", operation), ("as_of", asOf.Value)), c.RequestAborted);
-                    results.Add(WireFormat.Field(answer, "result"));
+                    results.Add(WireFields.Field(answer, "result"));
                 }
             }
 
@@ -159,7 +160,7 @@ internal static class ApiEndpoints
         app.MapPost("/v1/resources", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            var name = WireFormat.Str(body, "name");
+            var name = WireFields.Str(body, "name");
             EngineFactory.KindOf(name);
             if (ClusterAgent.IsDefaultShard(name) || name.Contains(ClusterAgent.NodeSeparator, StringComparison.Ordinal))
             {
@@ -171,19 +172,19 @@ internal static class ApiEndpoints
                 throw new CohortException(ErrorCodes.BadOperation, $"Resource '{name}' already exists on {home}.", isTransient: false);
             }
 
-            var target = WireFormat.OptStr(body, "node") ?? node.Cluster.LeastLoaded();
+            var target = WireFields.OptStr(body, "node") ?? node.Cluster.LeastLoaded();
             if (target != node.Address)
             {
                 if (!node.Cluster.IsAlive(target))
                 {
-                    throw new CohortException(CoordinationErrorCodes.Unavailable, $"Node {target} is not an alive member; resources can be created only on alive members.", isTransient: !node.Cluster.Members.Any(m => m.Address == target) ? false : true);
+                    throw new CohortException(ErrorCodes.Unavailable, $"Node {target} is not an alive member; resources can be created only on alive members.", isTransient: !node.Cluster.Members.Any(m => m.Address == target) ? false : true);
                 }
 
                 var forwarded = body.AsMap().SetItem("node", target);
                 return NodeMiddleware.Json(await node.Client.PostAsync(target, "v1/resources", Value.Map(forwarded), c.RequestAborted), 201);
             }
 
-            await node.OpenResourceAsync(name, WireFormat.OptStr(body, "dsn"), c.RequestAborted);
+            await node.OpenResourceAsync(name, WireFields.OptStr(body, "dsn"), c.RequestAborted);
             node.Cluster.AnnounceSoon();
             return NodeMiddleware.Json(Value.Map(("name", name), ("node", node.Address)), 201);
         });
@@ -264,7 +265,7 @@ internal static class ApiEndpoints
         var home = node.Cluster.HomeOf(resource);
         return node.IsAlive(home)
             ? home
-            : throw new CohortException(CoordinationErrorCodes.Unavailable, $"Resource '{resource}' lives on {home}, which is down; retry when it is back.", isTransient: true);
+            : throw new CohortException(ErrorCodes.Unavailable, $"Resource '{resource}' lives on {home}, which is down; retry when it is back.", isTransient: true);
     }
 
     internal static TransactionState? StateFilter(HttpContext context)
@@ -366,38 +367,16 @@ internal static class ApiEndpoints
     internal static TxId ParseTx(string id) =>
         TxId.TryParse(id, null, out var txId) ? txId : throw new CohortException(ErrorCodes.UnknownTransaction, $"'{id}' is not a transaction id.", isTransient: false);
 
-    internal static Value Outcome(TxId txId, TxOutcome outcome)
-    {
-        var fields = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
-        fields["tx_id"] = txId.ToString();
-        fields["status"] = outcome.StatusName;
-        if (outcome.Reason is { } reason)
-        {
-            fields["reason"] = reason;
-        }
+    internal static Value Outcome(TxId txId, TxOutcome outcome) =>
+        new OutcomeAnswer(txId, outcome.State, outcome.Reason, outcome.Code, outcome.IsCommitted ? outcome.CommitTimestamp : null).ToValue();
 
-        if (outcome.Code is { } code)
-        {
-            fields["code"] = code;
-        }
-
-        if (outcome.IsCommitted)
-        {
-            fields["commit_ts"] = outcome.CommitTimestamp.Value;
-        }
-
-        return Value.Map(fields.ToImmutable());
-    }
-
-    internal static Value Status(TxStatus status) => Value.Map(
-        ("tx_id", status.TxId.ToString()),
-        ("state", status.State.ToWireName()),
-        ("label", Value.From(status.Label)),
-        ("deadline", WireFormat.Time(status.Deadline)),
-        ("reason", Value.From(status.Reason)),
-        ("participants", Value.List(ImmutableArray.CreateRange(status.Participants.Select(p => Value.Map(
-            ("resource", p.Resource), ("node", p.Node), ("writes", p.MayWrite),
-            ("vote", Value.From(p.Vote?.ToString())), ("acknowledged", p.Acknowledged)))))),
-        ("decision", status.Decision is { } d ? Value.Map(("commit_ts", d.CommitTimestamp.Value), ("epoch", d.Epoch)) : Value.Null),
-        ("commit_ts", (status.CommitTimestamp ?? status.Decision?.CommitTimestamp) is { } at ? at.Value : Value.Null));
+    internal static Value Status(TxStatus status) => new TransactionInfo(
+        status.TxId,
+        status.State,
+        status.Label,
+        status.Deadline,
+        status.Reason,
+        [.. status.Participants.Select(p => new ParticipantInfo(p.Resource, p.Node, p.MayWrite, p.Vote?.ToString(), p.Acknowledged))],
+        status.CommitTimestamp ?? status.Decision?.CommitTimestamp,
+        status.Decision?.Epoch).ToValue();
 }

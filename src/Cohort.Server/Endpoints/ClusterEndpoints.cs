@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 using Cohort.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -41,7 +42,7 @@ internal static class ClusterEndpoints
                 ("address", m.Address),
                 ("role", m.IsMaster ? "MASTER" : "SLAVE"),
                 ("alive", m.Alive),
-                ("last_seen", m.LastSeen is { } seen ? WireFormat.Time(seen) : Value.Null),
+                ("last_seen", m.LastSeen is { } seen ? WireFields.Time(seen) : Value.Null),
                 ("epoch", m.Epoch),
                 ("resources", Value.List(ImmutableArray.CreateRange(m.Resources.Select(Value.From)))),
                 ("in_flight", m.InFlight)))))))));
@@ -106,7 +107,7 @@ internal static class ClusterEndpoints
         var master = node.Cluster.Master;
         if (master is null || master == node.Address)
         {
-            throw new CohortException(CoordinationErrorCodes.NoLeader, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
+            throw new CohortException(ErrorCodes.NoLeader, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
         }
 
         return NodeMiddleware.Json(await node.Client.PostAsync(master, path, body, context.RequestAborted));
@@ -114,7 +115,7 @@ internal static class ClusterEndpoints
 
     private static string Address(Value body)
     {
-        var address = WireFormat.Str(body, "address");
+        var address = WireFields.Str(body, "address");
         return Endpoint.TryParse(address, out _) ? address : throw new CohortException(ErrorCodes.BadJson, $"'{address}' is not host:port.", isTransient: false);
     }
 }

@@ -32,7 +32,7 @@ internal static class Forward
         if (master is null || master == node.Address)
         {
             // No master, or this node was master and has yet to confirm it still is (after a pause, say).
-            throw new CohortException(CoordinationErrorCodes.NoLeader, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
+            throw new CohortException(ErrorCodes.NoLeader, "No master is confirmed right now (an election may be under way); retry shortly.", isTransient: true);
         }
 
         using var body = new MemoryStream();
@@ -56,7 +56,12 @@ internal static class Forward
         }
         catch (HttpRequestException e)
         {
-            throw new CohortException(CoordinationErrorCodes.Unavailable, $"The master {master} is unreachable: {e.Message}", isTransient: true);
+            // A refused connection proves the master never saw the request, so the client may send it again as it is.
+            throw new CohortException(ErrorCodes.Unavailable, $"The master {master} is unreachable: {e.Message}", isTransient: true)
+            {
+                NeverRan = e.HttpRequestError is HttpRequestError.ConnectionError
+                    && e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused },
+            };
         }
 
         using (response)

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 using Cohort.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -29,7 +30,7 @@ internal static class InternalEndpoints
             ["internal/commit-many"] = async (body, ct) =>
             {
                 // Each commit gets its own answer; they run concurrently (the engines group their log writes).
-                var requests = WireFormat.List(body, "commits").Select(WireFormat.ReadCommit).ToList();
+                var requests = WireFields.List(body, "commits").Select(WireFormat.ReadCommit).ToList();
                 var results = await Task.WhenAll(requests.Select(async request =>
                 {
                     try
@@ -53,10 +54,10 @@ internal static class InternalEndpoints
             },
             ["internal/read"] = async (body, ct) =>
             {
-                var resource = ClusterAgent.LocalName(WireFormat.Str(body, "resource"));
+                var resource = ClusterAgent.LocalName(WireFields.Str(body, "resource"));
                 var engine = node.Host.GetEngine(resource)
-                    ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on {node.Address}.", isTransient: false);
-                var result = await engine.ReadAsync(new HlcTimestamp(WireFormat.Long(body, "as_of")), Operation.FromValue(WireFormat.Field(body, "op")), ct);
+                    ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on {node.Address}.", isTransient: false);
+                var result = await engine.ReadAsync(new HlcTimestamp(WireFields.Long(body, "as_of")), Operation.FromValue(WireFields.Field(body, "op")), ct);
                 return Value.Map(("result", result));
             },
         };

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Cohort.Core;
+using Cohort.Protocol;
 using Cohort.Server.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
@@ -52,8 +53,8 @@ internal static class InternalSocket
                         // to answer: a node sends none such).
                         if (message.Id is { } badId)
                         {
-                            var status = ProblemDetails.StatusOf(error.Code);
-                            answers.Writer.TryWrite((badId, MessageFrames.Answer(badId, status, ProblemDetails.Body(error.Code, error.Message, status))));
+                            var problem = Problem.Of(error);
+                            answers.Writer.TryWrite((badId, MessageFrames.Answer(badId, problem.Status, problem.ToValue())));
                         }
 
                         continue;
@@ -104,17 +105,17 @@ internal static class InternalSocket
             var status = 200;
             try
             {
-                var path = WireFormat.Str(message, "path");
+                var path = WireFields.Str(message, "path");
                 var handler = handlers.GetValueOrDefault(path)
                     ?? throw new CohortException(ErrorCodes.NotFound, $"No protocol request '{path}'.", isTransient: false);
-                var request = WireFormat.Field(message, "body");
+                var request = WireFields.Field(message, "body");
                 body = request.Kind == ValueKind.Map
                     ? await handler(request, cancellationToken).ConfigureAwait(false)
                     : throw new CohortException(ErrorCodes.BadJson, $"The body of '{path}' must be a JSON object, not {NodeMiddleware.KindName(request)}.", isTransient: false);
             }
             catch (Exception e)
             {
-                (body, status) = Problem(e, node);
+                (body, status) = ProblemAnswer(e, node);
             }
 
             byte[] bytes;
@@ -125,7 +126,7 @@ internal static class InternalSocket
             catch (CohortException e)
             {
                 // The answer cannot be sent (not encodable, or too large): say so for this request alone.
-                (body, status) = Problem(e, node);
+                (body, status) = ProblemAnswer(e, node);
                 bytes = MessageFrames.Answer(id, status, body);
             }
 
@@ -137,15 +138,15 @@ internal static class InternalSocket
         }
     }
 
-    private static (Value Body, int Status) Problem(Exception e, CohortNode node)
+    private static (Value Body, int Status) ProblemAnswer(Exception e, CohortNode node)
     {
-        var (code, detail, status) = ProblemDetails.Of(e);
-        if (status == 500)
+        var problem = Problem.Of(e);
+        if (problem.Status == 500)
         {
             Log.RequestFailed(node.Logger, "WS", "/internal/ws", e);
         }
 
-        return (ProblemDetails.Body(code, detail, status), status);
+        return (problem.ToValue(), problem.Status);
     }
 
     private static async Task SendAsync(WebSocket socket, ChannelReader<(long Id, byte[] Bytes)> answers, CancellationTokenSource lost)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Cohort.Core;
+using Cohort.Protocol;
 using Cohort.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -23,7 +24,7 @@ internal static class NodeMiddleware
             {
                 if (expected is not null && context.Request.Path != "/health" && !Authorized(context, expected))
                 {
-                    await WriteProblemAsync(context, ErrorCodes.Unauthorized, "A valid bearer token is required (Authorization: Bearer <token>).", 401).ConfigureAwait(false);
+                    await WriteProblemAsync(context, Problem.For(ErrorCodes.Unauthorized, "A valid bearer token is required (Authorization: Bearer <token>).")).ConfigureAwait(false);
                     return;
                 }
 
@@ -39,13 +40,13 @@ internal static class NodeMiddleware
                         405 => $"{context.Request.Method} is not allowed on {context.Request.Path}; allowed: {context.Response.Headers.Allow}.",
                         _ => $"The request was refused with HTTP {status}.",
                     };
-                    await WriteProblemAsync(context, ProblemDetails.CodeOfStatus(status), detail, status).ConfigureAwait(false);
+                    await WriteProblemAsync(context, Problem.For(ErrorCatalog.CodeOfStatus(status), detail, status)).ConfigureAwait(false);
                 }
             }
             catch (BadHttpRequestException e) when (!context.Response.HasStarted)
             {
                 var tooLarge = e.StatusCode == StatusCodes.Status413PayloadTooLarge;
-                await WriteProblemAsync(context, tooLarge ? ErrorCodes.TooLarge : ErrorCodes.BadJson, e.Message, e.StatusCode).ConfigureAwait(false);
+                await WriteProblemAsync(context, Problem.For(tooLarge ? ErrorCodes.TooLarge : ErrorCodes.BadJson, e.Message, e.StatusCode)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {
@@ -55,13 +56,13 @@ internal static class NodeMiddleware
             {
                 // Refusals keep their code; timeouts are unavailable; anything else is a bug, logged (the same mapping
                 // as the node-to-node socket's answers).
-                var (code, detail, status) = ProblemDetails.Of(e);
-                if (status == 500)
+                var problem = Problem.Of(e);
+                if (problem.Status == 500)
                 {
                     Log.RequestFailed(node.Logger, context.Request.Method, context.Request.Path, e);
                 }
 
-                await WriteProblemAsync(context, code, detail, status).ConfigureAwait(false);
+                await WriteProblemAsync(context, problem).ConfigureAwait(false);
             }
         });
     }
@@ -115,11 +116,11 @@ internal static class NodeMiddleware
     /// <summary>A JSON answer.</summary>
     public static IResult Json(Value value, int status = 200) => new JsonAnswer(value, status, "application/json");
 
-    public static Task WriteProblemAsync(HttpContext context, string code, string detail, int status)
+    public static Task WriteProblemAsync(HttpContext context, Problem problem)
     {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = ProblemDetails.MediaType;
-        return context.Response.WriteAsync(ValueJson.Serialize(ProblemDetails.Body(code, detail, status)), context.RequestAborted);
+        context.Response.StatusCode = problem.Status;
+        context.Response.ContentType = Problem.MediaType;
+        return context.Response.WriteAsync(ValueJson.Serialize(problem.ToValue()), context.RequestAborted);
     }
 
     // "Bearer <token>": the scheme is case-insensitive (RFC 9110 §11.1), the token compared in constant time.

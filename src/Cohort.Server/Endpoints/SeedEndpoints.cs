@@ -4,6 +4,7 @@ using System.Text;
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 using Cohort.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -22,11 +23,11 @@ internal static class SeedEndpoints
         app.MapPost("/prepare", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            var txId = SeedTxId(WireFormat.Str(body, "transaction_id"));
+            var txId = SeedTxId(WireFields.Str(body, "transaction_id"));
             var engine = DefaultEngine(node);
             try
             {
-                var payload = WireFormat.Field(body, "payload");
+                var payload = WireFields.Field(body, "payload");
                 await engine.ApplyAsync(new TransactionContext(txId, node.Time.GetUtcNow() + node.Options.CoordinatorTimeout), Operation.FromValue(Payload(payload)), c.RequestAborted);
                 var vote = await engine.PrepareAsync(txId, new PrepareInfo(ClientCoordinator), c.RequestAborted);
                 if (vote.IsNo)
@@ -46,7 +47,7 @@ internal static class SeedEndpoints
         app.MapPost("/commit", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            var txId = SeedTxId(WireFormat.Str(body, "transaction_id"));
+            var txId = SeedTxId(WireFields.Str(body, "transaction_id"));
             var engine = DefaultEngine(node);
             await engine.CommitAsync(txId, engine.Clock.Now(), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("success", true)));
@@ -55,14 +56,14 @@ internal static class SeedEndpoints
         app.MapPost("/abort", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            await DefaultEngine(node).AbortAsync(SeedTxId(WireFormat.Str(body, "transaction_id")), c.RequestAborted);
+            await DefaultEngine(node).AbortAsync(SeedTxId(WireFields.Str(body, "transaction_id")), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("success", true)));
         });
 
         app.MapPost("/transaction", async (HttpContext c, CancellationToken _) => await Forward.OrRun(node, c, async coordinator =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            var payload = Payload(WireFormat.Field(body, "payload"));
+            var payload = Payload(WireFields.Field(body, "payload"));
             // Each node's default shard: pg:default where the node has a PostgreSQL DSN, sql:default elsewhere.
             var shards = node.Cluster.Members.Where(m => m.Alive).Select(m => $"{CohortNode.DefaultShardOf(m.Resources)}{ClusterAgent.NodeSeparator}{m.Address}").ToList();
             var result = await coordinator.ExecuteBatchAsync([.. shards.Select(s => new BatchOperation(s, Operation.FromValue(payload)))], null, "transaction", c.RequestAborted);
@@ -84,7 +85,7 @@ internal static class SeedEndpoints
     internal const string ClientCoordinator = "client:seed";
 
     private static ITransactionalEngine DefaultEngine(CohortNode node) =>
-        node.Host.GetEngine(node.LocalDefaultShard) ?? throw new CohortException(CoordinationErrorCodes.UnknownResource, $"Node {node.Address} has no {node.LocalDefaultShard}.", isTransient: false);
+        node.Host.GetEngine(node.LocalDefaultShard) ?? throw new CohortException(ErrorCodes.UnknownResource, $"Node {node.Address} has no {node.LocalDefaultShard}.", isTransient: false);
 
     // The seed's payload defaults to insert; Operation.FromValue recognises a payload by its table and operation.
     private static Value Payload(Value payload) =>

@@ -1,5 +1,6 @@
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Server.Http;
 
@@ -17,10 +18,10 @@ internal sealed class ClusterDecisionSource(string self, NodeClient client, Func
             return DecisionAnswer.Pending;
         }
 
-        var node = coordinator ?? master() ?? throw new CohortException(CoordinationErrorCodes.Unavailable, "No master is known.", isTransient: true);
+        var node = coordinator ?? master() ?? throw new CohortException(ErrorCodes.Unavailable, "No master is known.", isTransient: true);
         if (node == self)
         {
-            var here = local() ?? throw new CohortException(CoordinationErrorCodes.Unavailable, "The coordinator is not open yet.", isTransient: true);
+            var here = local() ?? throw new CohortException(ErrorCodes.Unavailable, "The coordinator is not open yet.", isTransient: true);
             return here.QueryDecision(txId);
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Threading.Channels;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Server.Http;
 
@@ -41,7 +42,7 @@ internal sealed class CommitBatcher : IAsyncDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_queue.Writer.TryWrite((request, done)))
         {
-            throw new CohortException(CoordinationErrorCodes.Unavailable, "The node is shutting down.", isTransient: true);
+            throw new CohortException(ErrorCodes.Unavailable, "The node is shutting down.", isTransient: true);
         }
 
         // The caller may stop waiting; the commit itself goes on (a registration, not WaitAsync's promise: one per commit).
@@ -65,7 +66,7 @@ internal sealed class CommitBatcher : IAsyncDisposable
         await Task.WhenAll(_senders).ConfigureAwait(false);
         while (_queue.Reader.TryRead(out var item))
         {
-            item.Done.TrySetException(new CohortException(CoordinationErrorCodes.Unavailable, "The node is shutting down.", isTransient: true));
+            item.Done.TrySetException(new CohortException(ErrorCodes.Unavailable, "The node is shutting down.", isTransient: true));
         }
 
         _stopping.Dispose();
@@ -97,7 +98,7 @@ internal sealed class CommitBatcher : IAsyncDisposable
 
         foreach (var (_, done) in batch)
         {
-            done.TrySetException(new CohortException(CoordinationErrorCodes.Unavailable, "The node is shutting down.", isTransient: true));
+            done.TrySetException(new CohortException(ErrorCodes.Unavailable, "The node is shutting down.", isTransient: true));
         }
     }
 
@@ -107,13 +108,13 @@ internal sealed class CommitBatcher : IAsyncDisposable
         {
             var body = Value.Map(("commits", Value.List(ImmutableArray.CreateRange(batch.Select(b => WireFormat.Commit(b.Request))))));
             var answer = await _client.PostAsync(_node, "internal/commit-many", body, _stopping.Token).ConfigureAwait(false);
-            var results = WireFormat.List(answer, "results");
+            var results = WireFields.List(answer, "results");
             for (var i = 0; i < batch.Count; i++)
             {
                 var result = i < results.Length ? results[i] : Value.Null;
-                if (WireFormat.OptStr(result, "code") is { } code)
+                if (WireFields.OptStr(result, "code") is { } code)
                 {
-                    batch[i].Done.TrySetException(new CohortException(code, WireFormat.OptStr(result, "detail") ?? code, isTransient: code != ErrorCodes.Aborted));
+                    batch[i].Done.TrySetException(new CohortException(code, WireFields.OptStr(result, "detail") ?? code, isTransient: code != ErrorCodes.Aborted));
                 }
                 else if (result.Kind == ValueKind.Map)
                 {
@@ -121,7 +122,7 @@ internal sealed class CommitBatcher : IAsyncDisposable
                 }
                 else
                 {
-                    batch[i].Done.TrySetException(new CohortException(CoordinationErrorCodes.Unavailable, $"Node {_node} gave no answer for a commit.", isTransient: true));
+                    batch[i].Done.TrySetException(new CohortException(ErrorCodes.Unavailable, $"Node {_node} gave no answer for a commit.", isTransient: true));
                 }
             }
         }

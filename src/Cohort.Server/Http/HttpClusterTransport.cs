@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Cohort.Cluster;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Server.Http;
 
@@ -13,7 +14,7 @@ internal sealed class HttpClusterTransport(NodeClient client) : IClusterTranspor
     public async Task<HeartbeatMessage> JoinAsync(string address, HeartbeatMessage joiner, CancellationToken cancellationToken)
     {
         var answer = await client.PostAsync(address, "cluster/join", Write(joiner), cancellationToken).ConfigureAwait(false);
-        return Read(WireFormat.Field(answer, "state"));
+        return Read(WireFields.Field(answer, "state"));
     }
 
     public static Value Write(HeartbeatMessage m) => Value.Map(
@@ -28,7 +29,7 @@ internal sealed class HttpClusterTransport(NodeClient client) : IClusterTranspor
     /// <summary>Reads a heartbeat; a seed-style join (<c>{"address"}</c> alone) reads as a newcomer that knows nothing.</summary>
     public static HeartbeatMessage Read(Value v)
     {
-        var address = WireFormat.Str(v, "address");
+        var address = WireFields.Str(v, "address");
         if (!Endpoint.TryParse(address, out _))
         {
             throw new CohortException(ErrorCodes.BadJson, $"'{address}' is not host:port.", isTransient: false);
@@ -37,20 +38,20 @@ internal sealed class HttpClusterTransport(NodeClient client) : IClusterTranspor
         return new HeartbeatMessage(
             address,
             OptLong(v, "epoch"),
-            WireFormat.OptStr(v, "master"),
+            WireFields.OptStr(v, "master"),
             OptLong(v, "members_version"),
             OptNames(v, "members"),
             OptNames(v, "resources"),
-            v.TryGetField("in_flight", out var inFlight) && !inFlight.IsNull ? WireFormat.Int(v, "in_flight") : 0);
+            v.TryGetField("in_flight", out var inFlight) && !inFlight.IsNull ? WireFields.Int(v, "in_flight") : 0);
     }
 
     private static Value Names(IEnumerable<string> names) => Value.List(ImmutableArray.CreateRange(names.Select(Value.From)));
 
     private static long OptLong(Value v, string name) =>
-        v.TryGetField(name, out var field) && !field.IsNull ? WireFormat.Long(v, name) : 0;
+        v.TryGetField(name, out var field) && !field.IsNull ? WireFields.Long(v, name) : 0;
 
     private static IReadOnlyList<string> OptNames(Value v, string name) =>
         v.TryGetField(name, out var field) && !field.IsNull
-            ? [.. WireFormat.List(v, name).Select(e => e.Kind == ValueKind.String ? e.AsString() : throw new CohortException(ErrorCodes.BadJson, $"'{name}' must be a list of strings.", isTransient: false))]
+            ? [.. WireFields.List(v, name).Select(e => e.Kind == ValueKind.String ? e.AsString() : throw new CohortException(ErrorCodes.BadJson, $"'{name}' must be a list of strings.", isTransient: false))]
             : [];
 }

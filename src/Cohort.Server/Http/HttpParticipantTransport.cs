@@ -1,6 +1,7 @@
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Server.Http;
 
@@ -29,7 +30,7 @@ internal sealed class HttpParticipantTransport(INodeMessages client, string self
         request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         return node == self
             ? await local.ApplyAsync(request, cancellationToken).ConfigureAwait(false)
-            : WireFormat.Field(await client.PostAsync(node, "internal/apply", WireFormat.Apply(request), cancellationToken).ConfigureAwait(false), "result");
+            : WireFields.Field(await client.PostAsync(node, "internal/apply", WireFormat.Apply(request), cancellationToken).ConfigureAwait(false), "result");
     }
 
     public async ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Server.Http;
 
@@ -52,7 +53,7 @@ public sealed class NodeClient : INodeMessages, IDisposable
             }
             catch (HttpRequestException e)
             {
-                throw new CohortException(CoordinationErrorCodes.Unavailable, $"Node {node} is unreachable: {e.Message}", isTransient: true);
+                throw new CohortException(ErrorCodes.Unavailable, $"Node {node} is unreachable: {e.Message}", isTransient: true);
             }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -61,7 +62,16 @@ public sealed class NodeClient : INodeMessages, IDisposable
 
             using (response)
             {
-                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                string text;
+                try
+                {
+                    text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException)
+                {
+                    throw new CohortException(ErrorCodes.Unavailable, $"The answer of node {node} to {request.RequestUri?.AbsolutePath} was cut off: {e.Message}", isTransient: true);
+                }
+
                 if (response.IsSuccessStatusCode)
                 {
                     return text.Length == 0 ? Value.Null : ValueJson.Parse(text);
@@ -77,7 +87,7 @@ public sealed class NodeClient : INodeMessages, IDisposable
                     // Not a problem body (a proxy, a crash mid-response): keep the status.
                 }
 
-                throw ProblemDetails.ToException((int)response.StatusCode, problem, $"Node {node} answered {(int)response.StatusCode} to {request.RequestUri?.AbsolutePath}.");
+                throw Problem.Read((int)response.StatusCode, problem, $"Node {node} answered {(int)response.StatusCode} to {request.RequestUri?.AbsolutePath}.").ToException();
             }
         }
     }

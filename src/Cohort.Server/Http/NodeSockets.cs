@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Server.Http;
 
@@ -149,13 +150,13 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
                 await registration.DisposeAsync().ConfigureAwait(false);
             }
 
-            return status < 400 ? result : throw ProblemDetails.ToException(status, result, $"Node {_node} answered {status} to /{path}.");
+            return status < 400 ? result : throw Problem.Read(status, result, $"Node {_node} answered {status} to /{path}.").ToException();
         }
 
         /// <summary>The error for a socket that could not be opened: 401 stays <c>unauthorized</c>, the rest is <c>unavailable</c>.</summary>
         public CohortException ConnectFailure(Exception e) => _socket.HttpStatusCode == HttpStatusCode.Unauthorized
             ? new CohortException(ErrorCodes.Unauthorized, $"Node {_node} refused this node's bearer token (401 on /internal/ws); the nodes must share --auth-token.", isTransient: false)
-            : new CohortException(CoordinationErrorCodes.Unavailable, $"Node {_node} is unreachable: {e.Message}", isTransient: true);
+            : new CohortException(ErrorCodes.Unavailable, $"Node {_node} is unreachable: {e.Message}", isTransient: true);
 
         public void Close(Exception reason)
         {
@@ -248,9 +249,9 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
                             continue;
                         }
 
-                        var id = WireFormat.Long(message, "id");
-                        var status = (int)WireFormat.Long(message, "status");
-                        var body = WireFormat.Field(message, "body");
+                        var id = WireFields.Long(message, "id");
+                        var status = (int)WireFields.Long(message, "status");
+                        var body = WireFields.Field(message, "body");
                         if (_pending.TryRemove(id, out var answer))
                         {
                             answer.TrySetResult((status, body));
@@ -279,7 +280,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
         }
 
         private CohortException Lost(string reason) => new(
-            CoordinationErrorCodes.Unavailable,
+            ErrorCodes.Unavailable,
             $"The connection to node {_node} was lost ({reason}); the message may or may not have been acted on.",
             isTransient: true);
 

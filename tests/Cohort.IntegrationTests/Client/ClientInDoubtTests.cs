@@ -1,6 +1,7 @@
 using Cohort.Client;
 using Cohort.Core;
 using Cohort.IntegrationTests.Harness;
+using Cohort.Protocol;
 using Xunit.Abstractions;
 
 namespace Cohort.IntegrationTests.Client;
@@ -45,7 +46,7 @@ public sealed class ClientInDoubtTests(ITestOutputHelper output)
         await cluster.WaitAllAliveAsync();
         await cluster.WaitSettledAsync();
         var info = await client.GetTransactionAsync(e.TxId);
-        Assert.Equal(CohortTransactionState.Committed, info.State);
+        Assert.Equal(TransactionState.Committed, info.State);
         var read = await client.ReadAsync([CohortOps.KvGet("kv:a", "k"), CohortOps.KvGet("kv:b", "k")]);
         Assert.Equal(["v", "v"], read.Results.Select(r => r.AsString()));
     }

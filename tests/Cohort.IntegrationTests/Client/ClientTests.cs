@@ -1,6 +1,7 @@
 using Cohort.Client;
 using Cohort.Core;
 using Cohort.IntegrationTests.Harness;
+using Cohort.Protocol;
 
 namespace Cohort.IntegrationTests.Client;
 
@@ -277,7 +278,7 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
         Assert.True(e.IsTransient);
         Assert.True(tx.IsFinished);
         Assert.True((await client.Snapshot().Kv(Kv).GetAsync(key)).IsNull);
-        Assert.Equal(CohortTransactionState.Aborted, (await client.GetTransactionAsync(tx.Id)).State);
+        Assert.Equal(TransactionState.Aborted, (await client.GetTransactionAsync(tx.Id)).State);
     }
 
     [Fact]
@@ -294,7 +295,7 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
         }
 
         var info = await client.GetTransactionAsync(id);
-        Assert.Equal(CohortTransactionState.Aborted, info.State);
+        Assert.Equal(TransactionState.Aborted, info.State);
         Assert.Equal("disposed", info.Label);
 
         // The disposed transaction held an exclusive lock on the key: a new one gets it at once.
@@ -415,13 +416,13 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
         }
 
         var info = await client.GetTransactionAsync(committed.TxId);
-        Assert.Contains(info.State, new[] { CohortTransactionState.Committed, CohortTransactionState.Committing });
+        Assert.Contains(info.State, new[] { TransactionState.Committed, TransactionState.Committing });
         Assert.Equal("listed", info.Label);
         Assert.Equal([Kv, Queue], info.Participants.Select(p => p.Resource).Order());
         Assert.NotNull(info.CommitTimestamp);
         Assert.Equal(info.CommitTimestamp, committed.CommitTimestamp);
         Assert.Contains(await client.ListTransactionsAsync(), t => t.TxId == committed.TxId);
-        Assert.DoesNotContain(await client.ListTransactionsAsync(CohortTransactionState.InDoubt), t => t.TxId == committed.TxId);
+        Assert.DoesNotContain(await client.ListTransactionsAsync(TransactionState.InDoubt), t => t.TxId == committed.TxId);
         var unknown = await Assert.ThrowsAsync<CohortClientException>(() => client.GetTransactionAsync(TxId.NewId()));
         Assert.Equal(ErrorCodes.UnknownTransaction, unknown.Code);
     }

@@ -476,7 +476,7 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         await engine.ApplyAsync(second, Write("b", 2), default);
         var vote = await engine.PrepareAsync(second.Id, new PrepareInfo(null), default);
         Assert.Equal(VoteKind.No, vote.Kind);
-        Assert.StartsWith(PgErrorCodes.Unavailable + ":", vote.Reason, StringComparison.Ordinal);
+        Assert.StartsWith(ErrorCodes.Unavailable + ":", vote.Reason, StringComparison.Ordinal);
         Assert.Contains("53200", vote.Reason, StringComparison.Ordinal);
         Assert.Contains("max_prepared_transactions", vote.Reason, StringComparison.Ordinal);
 
@@ -489,7 +489,7 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
     {
         await using var plain = await PostgresServer.StartAsync(fsync: false, maxPreparedTransactions: 0);
         var error = await Assert.ThrowsAsync<CohortException>(() => PostgresEngine.OpenAsync("pg:plain", new PostgresOptions { ConnectionString = plain.ConnectionString() }));
-        Assert.Equal(PgErrorCodes.Misconfigured, error.Code);
+        Assert.Equal(ErrorCodes.PgMisconfigured, error.Code);
         Assert.Contains("max_prepared_transactions", error.Message, StringComparison.Ordinal);
         Assert.Contains("restart PostgreSQL", error.Message, StringComparison.Ordinal);
     }

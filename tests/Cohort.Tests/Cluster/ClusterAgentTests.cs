@@ -187,7 +187,7 @@ public sealed class ClusterAgentTests : IDisposable
         await StepAsync(3);
 
         var refused = Assert.Throws<CohortException>(() => agents[0].Remove("n3", force: false));
-        Assert.Equal(ClusterAgent.ResourcesHomedCode, refused.Code);
+        Assert.Equal(ErrorCodes.ResourcesHomed, refused.Code);
         Assert.Contains("kv:users", refused.Message);
 
         Assert.True(agents[0].Remove("n2", force: false));

@@ -1,5 +1,6 @@
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Coordination;

@@ -1,5 +1,6 @@
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Coordination;
@@ -369,7 +370,7 @@ public sealed class CoordinatorTests
         var c = cluster.Coordinator;
         var tx = c.Begin();
         var error = await Assert.ThrowsAsync<CohortException>(async () => await c.ApplyAsync(tx.TxId, "kv:nowhere", Ops.Put("a", 1L)));
-        Assert.Equal(CoordinationErrorCodes.UnknownResource, error.Code);
+        Assert.Equal(ErrorCodes.UnknownResource, error.Code);
         Assert.Equal(TransactionState.Active, c.GetStatus(tx.TxId)!.State);
     }
 
@@ -384,7 +385,7 @@ public sealed class CoordinatorTests
             new BatchOperation("kv:nowhere", Ops.Put("never", 1L)),
         ]));
 
-        Assert.Equal(CoordinationErrorCodes.UnknownResource, error.Code);
+        Assert.Equal(ErrorCodes.UnknownResource, error.Code);
         Assert.Empty(c.List(TransactionState.Active));
         Assert.Single(c.List(TransactionState.Aborted));
         Assert.True((await cluster.ReadAsync("kv:users", Ops.Get("never"))).IsNull);

@@ -1,5 +1,6 @@
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 
 namespace Cohort.Tests.Coordination;
 

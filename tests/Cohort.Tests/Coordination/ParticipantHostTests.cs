@@ -1,6 +1,7 @@
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Engines;
+using Cohort.Protocol;
 using Cohort.Storage.Wal;
 using Cohort.Tests.TestSupport;
 
@@ -67,9 +68,9 @@ public sealed class ParticipantHostTests : IAsyncLifetime
         Assert.Equal(2, _host.NewestEpoch);
 
         var stale = await Assert.ThrowsAsync<CohortException>(async () => await _host.ApplyAsync(Enqueue(TxId.NewId(), 1, epoch: 1), default));
-        Assert.Equal(CoordinationErrorCodes.StaleEpoch, stale.Code);
+        Assert.Equal(ErrorCodes.StaleEpoch, stale.Code);
         var stalePrepare = await Assert.ThrowsAsync<CohortException>(async () => await _host.PrepareAsync(new PrepareRequest(young, 1, Deadline, "queue:q", "c", 1), default));
-        Assert.Equal(CoordinationErrorCodes.StaleEpoch, stalePrepare.Code);
+        Assert.Equal(ErrorCodes.StaleEpoch, stalePrepare.Code);
 
         var vote = await _host.PrepareAsync(new PrepareRequest(young, 2, Deadline, "queue:q", "c", 1), default);
         Assert.Equal(VoteKind.Yes, vote.Kind);
@@ -83,7 +84,7 @@ public sealed class ParticipantHostTests : IAsyncLifetime
         var tx = TxId.NewId();
         await _host.ApplyAsync(Enqueue(tx, 1), default);
         var duplicate = await Assert.ThrowsAsync<CohortException>(async () => await _host.ApplyAsync(Enqueue(tx, 1), default));
-        Assert.Equal(CoordinationErrorCodes.OutOfOrder, duplicate.Code);
+        Assert.Equal(ErrorCodes.OutOfOrder, duplicate.Code);
 
         await _host.CommitOnePhaseAsync(new OnePhaseCommitRequest(tx, 1, "queue:q", default, OperationCount: 1), default);
         Assert.Equal(1L, await SizeAsync());

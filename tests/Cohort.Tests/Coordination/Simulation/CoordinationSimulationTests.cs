@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 using Xunit.Abstractions;
 
 namespace Cohort.Tests.Coordination.Simulation;

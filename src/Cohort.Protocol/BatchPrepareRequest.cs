@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>
 /// A one-shot transaction's operations on one resource followed by prepare (<c>/v1/batch</c>: one round trip

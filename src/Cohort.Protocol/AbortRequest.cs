@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>Aborts the transaction at a resource. Idempotent; unknown transactions are fine; never refused for its epoch.</summary>
 /// <param name="TxId">The transaction.</param>

@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>Runs one operation of a transaction on a resource. A retry may run it twice; operations are not idempotent, so the coordinator never retries one.</summary>
 /// <param name="TxId">The transaction.</param>

@@ -1,4 +1,4 @@
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>The coordinator's answer to a participant asking how a prepared transaction ended.</summary>
 public enum DecisionAnswerKind : byte

@@ -1,8 +1,11 @@
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>Where a transaction is in its life at the coordinator (the <c>state</c> of <c>GET /v1/tx/{id}</c>).</summary>
 public enum TransactionState : byte
 {
+    /// <summary>A state this side does not know (a newer node sent it).</summary>
+    Unknown = 0,
+
     /// <summary>Taking operations.</summary>
     Active = 1,
 

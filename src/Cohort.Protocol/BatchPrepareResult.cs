@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>The answer to a <see cref="BatchPrepareRequest"/>.</summary>
 /// <param name="Results">The operations' results in order (empty when one failed).</param>

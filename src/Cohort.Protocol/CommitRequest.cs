@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>Phase two: the durable decision to commit. Idempotent; never refused for its epoch (a decision stands).</summary>
 /// <param name="TxId">The transaction.</param>

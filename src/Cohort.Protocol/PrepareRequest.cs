@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>Phase one for one resource. Idempotent: a repeated prepare returns the same vote.</summary>
 /// <param name="TxId">The transaction.</param>

@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>One operation of a one-shot batch.</summary>
 /// <param name="Resource">The resource.</param>

@@ -1,4 +1,4 @@
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>A resource taking part in a transaction, and the node that hosts it.</summary>
 /// <param name="Resource">The resource name, e.g. <c>kv:users</c>.</param>

@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>What the coordinator says about a transaction a participant holds prepared.</summary>
 /// <param name="Kind">Committed, aborted or pending.</param>

@@ -1,68 +1,84 @@
 using System.Collections.Immutable;
-using System.Globalization;
-using Cohort.Coordination;
 using Cohort.Core;
+using static Cohort.Protocol.WireFields;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Protocol;
 
 /// <summary>
-/// The JSON shapes of the node-to-node protocol messages (<c>/internal/…</c>), as <see cref="Value"/> maps written
-/// with <see cref="ValueJson"/>. Every message carries what the receiver needs to act alone.
+/// The one codec of the node-to-node protocol messages (<c>/internal/…</c>): each message record to and from its JSON
+/// shape, a <see cref="Value"/> map written with <see cref="ValueJson"/>. Every message carries what the receiver
+/// needs to act alone. Fields are read with <see cref="WireFields"/>, which refuses a malformed one as <c>bad_json</c>.
 /// </summary>
-internal static class WireFormat
+public static class WireFormat
 {
+    /// <summary>An operation in a transaction (<c>/internal/apply</c>).</summary>
     public static Value Apply(ApplyRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
         ("op", r.Operation.ToValue()), ("sequence", r.Sequence));
 
+    /// <summary>Reads <see cref="Apply"/>.</summary>
     public static ApplyRequest ReadApply(Value v) => new(
         Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), Operation.FromValue(Field(v, "op")), Int(v, "sequence"));
 
+    /// <summary>A prepare (phase one) of one participant (<c>/internal/prepare</c>).</summary>
     public static Value Prepare(PrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
         ("coordinator", Value.From(r.Coordinator)), ("operation_count", r.OperationCount), ("keep_read_locks", r.KeepReadLocks));
 
+    /// <summary>Reads <see cref="Prepare"/>.</summary>
     public static PrepareRequest ReadPrepare(Value v) => new(
         Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), OptStr(v, "coordinator"), Int(v, "operation_count"), OptBool(v, "keep_read_locks"));
 
+    /// <summary>A whole participant's work and its prepare in one message (<c>/internal/batch</c>).</summary>
     public static Value Batch(BatchPrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
         ("ops", Value.List(ImmutableArray.CreateRange(r.Operations.Select(o => o.ToValue())))), ("coordinator", Value.From(r.Coordinator)), ("one_phase", r.CommitOnePhase),
         ("keep_read_locks", r.KeepReadLocks));
 
+    /// <summary>Reads <see cref="Batch"/>.</summary>
     public static BatchPrepareRequest ReadBatch(Value v) => new(
         Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"),
         [.. List(v, "ops").Select(Operation.FromValue)], OptStr(v, "coordinator"), OptBool(v, "one_phase"), OptBool(v, "keep_read_locks"));
 
+    /// <summary>The answer to <see cref="Batch"/>: the operations' results and the vote.</summary>
     public static Value BatchResult(BatchPrepareResult r) => Value.Map(
         ("results", Value.List(ImmutableArray.CreateRange(r.Results))), ("vote", VoteValue(r.Vote)), ("error", Value.From(r.Error)));
 
+    /// <summary>Reads <see cref="BatchResult"/>.</summary>
     public static BatchPrepareResult ReadBatchResult(Value v) => new([.. List(v, "results")], ReadVote(Field(v, "vote")), OptStr(v, "error"));
 
+    /// <summary>A commit decision for one participant (phase two, <c>/internal/commit</c>).</summary>
     public static Value Commit(CommitRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource), ("commit_ts", r.CommitTimestamp.Value),
         ("participants", Value.List(ImmutableArray.CreateRange(r.Participants.Select(p => Value.Map(("resource", p.Resource), ("node", p.Node)))))));
 
+    /// <summary>Reads <see cref="Commit"/>.</summary>
     public static CommitRequest ReadCommit(Value v) => new(
         Tx(v), Long(v, "epoch"), Str(v, "resource"), new HlcTimestamp(Long(v, "commit_ts")),
         [.. List(v, "participants").Select(p => new Participant(Str(p, "resource"), Str(p, "node")))]);
 
+    /// <summary>A one-phase commit of a transaction's only writer (<c>/internal/commit-one-phase</c>).</summary>
     public static Value OnePhase(OnePhaseCommitRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource), ("commit_ts", r.CommitTimestamp.Value), ("operation_count", r.OperationCount));
 
+    /// <summary>Reads <see cref="OnePhase"/>.</summary>
     public static OnePhaseCommitRequest ReadOnePhase(Value v) => new(
         Tx(v), Long(v, "epoch"), Str(v, "resource"), new HlcTimestamp(Long(v, "commit_ts")), Int(v, "operation_count"));
 
+    /// <summary>An abort for one participant (<c>/internal/abort</c>).</summary>
     public static Value Abort(AbortRequest r) => Value.Map(("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource));
 
+    /// <summary>Reads <see cref="Abort"/>.</summary>
     public static AbortRequest ReadAbort(Value v) => new(Tx(v), Long(v, "epoch"), Str(v, "resource"));
 
+    /// <summary>A participant's vote.</summary>
     public static Value VoteValue(Vote vote) => Value.Map(
         ("vote", vote.Kind switch { VoteKind.Yes => "yes", VoteKind.ReadOnly => "read-only", _ => "no" }),
         ("prepare_ts", vote.PrepareTimestamp.Value),
         ("holds_locks", vote.HoldsLocks),
         ("reason", Value.From(vote.Reason)));
 
+    /// <summary>Reads <see cref="VoteValue"/>.</summary>
     public static Vote ReadVote(Value v) => Str(v, "vote") switch
     {
         "yes" => Vote.Yes(new HlcTimestamp(Long(v, "prepare_ts"))),
@@ -77,53 +93,16 @@ internal static class WireFormat
     public static HlcTimestamp? ReadCommitted(Value v) =>
         v.Kind == ValueKind.Map && v.TryGetField("commit_ts", out _) ? new HlcTimestamp(Long(v, "commit_ts")) : null;
 
+    /// <summary>The coordinator's answer to a participant asking for a decision (<c>/internal/decision</c>).</summary>
     public static Value Decision(DecisionAnswer answer) => Value.Map(
         ("decision", answer.Kind switch { DecisionAnswerKind.Committed => "committed", DecisionAnswerKind.Aborted => "aborted", _ => "pending" }),
         ("commit_ts", answer.CommitTimestamp.Value));
 
+    /// <summary>Reads <see cref="Decision"/>.</summary>
     public static DecisionAnswer ReadDecision(Value v) => Str(v, "decision") switch
     {
         "committed" => DecisionAnswer.Committed(new HlcTimestamp(Long(v, "commit_ts"))),
         "aborted" => DecisionAnswer.Aborted,
         _ => DecisionAnswer.Pending,
     };
-
-    public static string Time(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-
-    public static Value Field(Value v, string name) =>
-        v.Kind == ValueKind.Map && v.TryGetField(name, out var field) ? field : throw Bad($"missing field '{name}'");
-
-    public static string Str(Value v, string name) =>
-        Field(v, name) is { Kind: ValueKind.String } s ? s.AsString() : throw Bad($"field '{name}' must be a string");
-
-    public static string? OptStr(Value v, string name) =>
-        v.Kind == ValueKind.Map && v.TryGetField(name, out var f) && f.Kind == ValueKind.String ? f.AsString() : null;
-
-    public static bool OptBool(Value v, string name) =>
-        v.Kind == ValueKind.Map && v.TryGetField(name, out var f) && f.Kind == ValueKind.Bool && f.AsBool();
-
-    public static long Long(Value v, string name) =>
-        Field(v, name).TryGetInt64(out var n) ? n : throw Bad($"field '{name}' must be an integer");
-
-    /// <summary>A count or sequence number: an integer from 0 to <see cref="int.MaxValue"/>.</summary>
-    public static int Int(Value v, string name) =>
-        Field(v, name).TryGetInt64(out var n) && n is >= 0 and <= int.MaxValue ? (int)n : throw Bad($"field '{name}' must be an integer from 0 to {int.MaxValue}");
-
-    public static ImmutableArray<Value> List(Value v, string name) =>
-        Field(v, name) is { Kind: ValueKind.List } l ? l.AsList() : throw Bad($"field '{name}' must be a list");
-
-    public static TxId Tx(Value v, string name = "tx_id") =>
-        TxId.TryParse(Str(v, name), null, out var id) ? id : throw Bad($"'{Str(v, name)}' is not a transaction id");
-
-    // Written by Time (the round-trip "O" form), which has a fast exact parser; any other ISO-8601 form is accepted too.
-    private static DateTimeOffset Deadline(Value v)
-    {
-        var text = Str(v, "deadline");
-        return DateTimeOffset.TryParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t)
-            || DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out t)
-            ? t
-            : throw Bad("field 'deadline' must be an ISO-8601 time");
-    }
-
-    private static CohortException Bad(string message) => new(ErrorCodes.BadJson, message, isTransient: false);
 }

@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Coordination;
+namespace Cohort.Protocol;
 
 /// <summary>Commits a transaction whose only writer is this resource, without prepare. Idempotent once committed.</summary>
 /// <param name="TxId">The transaction.</param>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Cohort.Protocol;
 
 namespace Cohort.Cli;
 
@@ -131,7 +132,7 @@ internal static class CliOptions
             return Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Port > 0;
         }
 
-        return Cohort.Server.Endpoint.TryParse(address, out _) && Uri.TryCreate($"http://{address}/", UriKind.Absolute, out _);
+        return NodeAddress.TryParse(address, out _) && Uri.TryCreate($"http://{address}/", UriKind.Absolute, out _);
     }
 
     /// <summary>The token from <c>--auth-token</c> or the environment.</summary>

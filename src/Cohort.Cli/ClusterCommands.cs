@@ -192,7 +192,7 @@ internal static class ClusterCommands
         {
             var output = new CliOutput(name, result.GetValue(json));
             var address = result.GetValue(addr)!;
-            if (!Cohort.Server.Endpoint.TryParse(address, out _))
+            if (!NodeAddress.TryParse(address, out _))
             {
                 return output.BadInput($"--addr '{address}' is not host:port");
             }

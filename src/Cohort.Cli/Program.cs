@@ -3,8 +3,9 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using Cohort.Core;
 using Cohort.Engines;
+using Cohort.Protocol;
 using Cohort.Server;
-using Cohort.Server.Http;
+using Cohort.Transport;
 
 namespace Cohort.Cli;
 
@@ -130,7 +131,7 @@ internal static class Program
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
-            var port = Endpoint.TryParse(address, out var ep) ? ep.Port : 0;
+            var port = NodeAddress.TryParse(address, out var ep) ? ep.Port : 0;
             NodeOptions options;
             try
             {

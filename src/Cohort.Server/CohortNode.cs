@@ -6,7 +6,7 @@ using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Protocol;
 using Cohort.Server.Endpoints;
-using Cohort.Server.Http;
+using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -114,7 +114,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         // scopes no one reads here; it logs nothing else above Warning (failures are logged by Kestrel and by us).
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
-        var (host, port) = Endpoint.TryParse(options.Address, out var ep) ? ep : throw new ArgumentException("bad address");
+        var (host, port) = NodeAddress.TryParse(options.Address, out var ep) ? ep : throw new ArgumentException("bad address");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;

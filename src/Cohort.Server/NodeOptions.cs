@@ -1,3 +1,4 @@
+using Cohort.Protocol;
 namespace Cohort.Server;
 
 /// <summary>How a node runs: its address, its peers, where it keeps data, and the protocol's timing.</summary>
@@ -72,14 +73,14 @@ public sealed class NodeOptions
     /// </summary>
     public void Validate()
     {
-        if (!Endpoint.TryParse(Address, out _))
+        if (!NodeAddress.TryParse(Address, out _))
         {
             throw new ArgumentException($"--addr '{Address}' is not host:port.", nameof(Address));
         }
 
         foreach (var node in Nodes)
         {
-            if (!Endpoint.TryParse(node, out _))
+            if (!NodeAddress.TryParse(node, out _))
             {
                 throw new ArgumentException($"--nodes entry '{node}' is not host:port.", nameof(Nodes));
             }

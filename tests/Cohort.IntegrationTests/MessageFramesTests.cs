@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Cohort.Core;
-using Cohort.Server.Http;
+using Cohort.Transport;
 
 namespace Cohort.IntegrationTests;
 

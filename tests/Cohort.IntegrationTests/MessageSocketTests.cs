@@ -3,7 +3,7 @@ using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.IntegrationTests.Harness;
 using Cohort.Protocol;
-using Cohort.Server.Http;
+using Cohort.Transport;
 using Xunit.Abstractions;
 
 namespace Cohort.IntegrationTests;

@@ -4,7 +4,7 @@ using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Protocol;
-using Cohort.Server.Http;
+using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

@@ -3,7 +3,7 @@ using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
-using Cohort.Server.Http;
+using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -116,6 +116,6 @@ internal static class ClusterEndpoints
     private static string Address(Value body)
     {
         var address = WireFields.Str(body, "address");
-        return Endpoint.TryParse(address, out _) ? address : throw new CohortException(ErrorCodes.BadJson, $"'{address}' is not host:port.", isTransient: false);
+        return NodeAddress.TryParse(address, out _) ? address : throw new CohortException(ErrorCodes.BadJson, $"'{address}' is not host:port.", isTransient: false);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Protocol;
 using Microsoft.AspNetCore.Http;
 
 namespace Cohort.Server.Endpoints;
@@ -37,7 +38,7 @@ internal static class Forward
 
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
-        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(Endpoint.BaseUri(master), context.Request.Path + context.Request.QueryString));
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(NodeAddress.BaseUri(master), context.Request.Path + context.Request.QueryString));
         if (body.Length > 0)
         {
             request.Content = new ByteArrayContent(body.ToArray());

@@ -4,7 +4,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Cohort.Core;
 using Cohort.Protocol;
-using Cohort.Server.Http;
+using Cohort.Transport;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Cohort.Core;
 using Cohort.Protocol;
-using Cohort.Server.Http;
+using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

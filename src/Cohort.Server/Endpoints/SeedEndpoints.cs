@@ -5,7 +5,7 @@ using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
-using Cohort.Server.Http;
+using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -29,7 +29,7 @@ internal static class SeedEndpoints
             {
                 var payload = WireFields.Field(body, "payload");
                 await engine.ApplyAsync(new TransactionContext(txId, node.Time.GetUtcNow() + node.Options.CoordinatorTimeout), Operation.FromValue(Payload(payload)), c.RequestAborted);
-                var vote = await engine.PrepareAsync(txId, new PrepareInfo(ClientCoordinator), c.RequestAborted);
+                var vote = await engine.PrepareAsync(txId, new PrepareInfo(CoordinatorNames.SeedClient), c.RequestAborted);
                 if (vote.IsNo)
                 {
                     return NodeMiddleware.Json(Value.Map(("status", "ABORT"), ("error", Value.From(vote.Reason))), 500);
@@ -76,13 +76,6 @@ internal static class SeedEndpoints
                 success ? 200 : result.Outcome.IsInDoubt ? 202 : 409);
         }));
     }
-
-    /// <summary>
-    /// The coordinator recorded for a transaction prepared through the seed's <c>/prepare</c>: the calling client,
-    /// which decides with <c>/commit</c> or <c>/abort</c>. No node may decide it instead (the cluster's coordinators
-    /// never heard of it and would presume it aborted), so it stays prepared until the client says.
-    /// </summary>
-    internal const string ClientCoordinator = "client:seed";
 
     private static ITransactionalEngine DefaultEngine(CohortNode node) =>
         node.Host.GetEngine(node.LocalDefaultShard) ?? throw new CohortException(ErrorCodes.UnknownResource, $"Node {node.Address} has no {node.LocalDefaultShard}.", isTransient: false);

@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// Carries the node-to-node protocol's requests (<c>internal/…</c> paths with a JSON body) to another node and returns

@@ -7,7 +7,7 @@ using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// The node-to-node protocol over one WebSocket per destination node (<c>GET /internal/ws</c>, see
@@ -205,7 +205,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
 
         private async Task ConnectAsync()
         {
-            var uri = new UriBuilder(Endpoint.BaseUri(_node)) { Scheme = "ws", Path = "internal/ws" }.Uri;
+            var uri = new UriBuilder(NodeAddress.BaseUri(_node)) { Scheme = "ws", Path = "internal/ws" }.Uri;
             _closing.CancelAfter(_timeout);
             await _socket.ConnectAsync(uri, _closing.Token).ConfigureAwait(false);
             _closing.CancelAfter(Timeout.InfiniteTimeSpan);

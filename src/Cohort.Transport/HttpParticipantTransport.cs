@@ -3,7 +3,7 @@ using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// The coordinator's transport: protocol messages to the participant hosts of other nodes (<c>internal/…</c> requests,

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// A JSON writer and its buffer per thread, for encoding a document that is copied out at once (a protocol message, an

@@ -4,7 +4,7 @@ using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// Sends JSON requests to other nodes with the cluster's bearer token. A problem response becomes a
@@ -40,7 +40,7 @@ public sealed class NodeClient : INodeMessages, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _http.Dispose();
 
-    private static Uri Url(string node, string path) => new(Endpoint.BaseUri(node), path.TrimStart('/'));
+    private static Uri Url(string node, string path) => new(NodeAddress.BaseUri(node), path.TrimStart('/'));
 
     private async ValueTask<Value> SendAsync(string node, HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Cohort.Core;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// The framing of the node-to-node message socket (<c>GET /internal/ws</c>): each WebSocket text message is a JSON

@@ -1,6 +1,6 @@
 using Cohort.Core;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// One message of a node-to-node frame (<see cref="MessageFrames.Messages"/>): the parsed message, or, for a message

@@ -3,7 +3,7 @@ using Cohort.Cluster;
 using Cohort.Core;
 using Cohort.Protocol;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>Heartbeats and joins over HTTP (<c>POST /cluster/heartbeat</c>, <c>POST /cluster/join</c>), on a client of their own.</summary>
 internal sealed class HttpClusterTransport(NodeClient client) : IClusterTransport
@@ -30,7 +30,7 @@ internal sealed class HttpClusterTransport(NodeClient client) : IClusterTranspor
     public static HeartbeatMessage Read(Value v)
     {
         var address = WireFields.Str(v, "address");
-        if (!Endpoint.TryParse(address, out _))
+        if (!NodeAddress.TryParse(address, out _))
         {
             throw new CohortException(ErrorCodes.BadJson, $"'{address}' is not host:port.", isTransient: false);
         }

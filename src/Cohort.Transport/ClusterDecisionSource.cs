@@ -2,7 +2,7 @@ using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// A participant's way to learn the decision on a transaction it holds prepared: it asks the coordinator recorded at
@@ -12,7 +12,7 @@ internal sealed class ClusterDecisionSource(string self, NodeClient client, Func
 {
     public async ValueTask<DecisionAnswer> QueryDecisionAsync(string? coordinator, TxId txId, CancellationToken cancellationToken)
     {
-        if (coordinator == Endpoints.SeedEndpoints.ClientCoordinator)
+        if (coordinator == CoordinatorNames.SeedClient)
         {
             // The seed client that called /prepare decides, through /commit or /abort.
             return DecisionAnswer.Pending;

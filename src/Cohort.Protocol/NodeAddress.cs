@@ -1,11 +1,14 @@
 using System.Globalization;
 
-namespace Cohort.Server;
+namespace Cohort.Protocol;
 
-/// <summary>Parses <c>host:port</c> node addresses.</summary>
-public static class Endpoint
+/// <summary>Node addresses: <c>host:port</c>, the name by which members, placement and clients know a node.</summary>
+public static class NodeAddress
 {
     /// <summary>Whether <paramref name="address"/> is <c>host:port</c> with a port in 1..65535.</summary>
+    /// <param name="address">The text.</param>
+    /// <param name="endpoint">The host and port.</param>
+    /// <returns>True when it parses.</returns>
     public static bool TryParse(string? address, out (string Host, int Port) endpoint)
     {
         endpoint = default;
@@ -25,5 +28,7 @@ public static class Endpoint
     }
 
     /// <summary>The base URL of a node.</summary>
+    /// <param name="address">Its <c>host:port</c>.</param>
+    /// <returns><c>http://host:port/</c>.</returns>
     public static Uri BaseUri(string address) => new($"http://{address}/");
 }

@@ -4,7 +4,7 @@ using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
 
-namespace Cohort.Server.Http;
+namespace Cohort.Transport;
 
 /// <summary>
 /// Phase-2 commit messages to one node, coalesced: while a request is in flight, the commits of other transactions

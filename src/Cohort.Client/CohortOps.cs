@@ -11,16 +11,16 @@ namespace Cohort.Client;
 public static class CohortOps
 {
     /// <summary>KV: the value of <paramref name="key"/> (null when missing).</summary>
-    public static CohortOperation KvGet(string resource, string key) => Op(resource, "get", ("key", key));
+    public static CohortOperation KvGet(string resource, string key) => Op(resource, OperationNames.Get, ("key", key));
 
     /// <summary>KV: sets <paramref name="key"/> to <paramref name="value"/>.</summary>
-    public static CohortOperation KvPut(string resource, string key, Value value) => Op(resource, "put", ("key", key), ("value", value));
+    public static CohortOperation KvPut(string resource, string key, Value value) => Op(resource, OperationNames.Put, ("key", key), ("value", value));
 
     /// <summary>KV: deletes <paramref name="key"/>; the result says whether it existed.</summary>
-    public static CohortOperation KvDelete(string resource, string key) => Op(resource, "delete", ("key", key));
+    public static CohortOperation KvDelete(string resource, string key) => Op(resource, OperationNames.Delete, ("key", key));
 
     /// <summary>KV: up to <paramref name="limit"/> entries whose keys start with <paramref name="prefix"/>, in key order.</summary>
-    public static CohortOperation KvScan(string resource, string prefix, int limit = 100) => Op(resource, "scan", ("prefix", prefix), ("limit", limit));
+    public static CohortOperation KvScan(string resource, string prefix, int limit = 100) => Op(resource, OperationNames.Scan, ("prefix", prefix), ("limit", limit));
 
     /// <summary>KV: up to <paramref name="limit"/> entries with keys in [<paramref name="from"/>, <paramref name="to"/>), in key order.</summary>
     public static CohortOperation KvScanRange(string resource, string? from, string? to, int limit = 100)
@@ -36,26 +36,26 @@ public static class CohortOps
             args.Add(("to", to));
         }
 
-        return Op(resource, "scan", [.. args]);
+        return Op(resource, OperationNames.Scan, [.. args]);
     }
 
     /// <summary>Queue: appends <paramref name="value"/> to <paramref name="queue"/>.</summary>
-    public static CohortOperation Enqueue(string resource, string queue, Value value) => Op(resource, "enqueue", ("queue", queue), ("value", value));
+    public static CohortOperation Enqueue(string resource, string queue, Value value) => Op(resource, OperationNames.Enqueue, ("queue", queue), ("value", value));
 
     /// <summary>Queue: takes the head of <paramref name="queue"/> (null when empty).</summary>
-    public static CohortOperation Dequeue(string resource, string queue) => Op(resource, "dequeue", ("queue", queue));
+    public static CohortOperation Dequeue(string resource, string queue) => Op(resource, OperationNames.Dequeue, ("queue", queue));
 
     /// <summary>Queue: the head of <paramref name="queue"/> without taking it (null when empty).</summary>
-    public static CohortOperation Peek(string resource, string queue) => Op(resource, "peek", ("queue", queue));
+    public static CohortOperation Peek(string resource, string queue) => Op(resource, OperationNames.Peek, ("queue", queue));
 
     /// <summary>Queue: the number of items in <paramref name="queue"/>.</summary>
-    public static CohortOperation QueueSize(string resource, string queue) => Op(resource, "size", ("queue", queue));
+    public static CohortOperation QueueSize(string resource, string queue) => Op(resource, OperationNames.Size, ("queue", queue));
 
     /// <summary>Queue: whether <paramref name="queue"/> is empty.</summary>
-    public static CohortOperation QueueIsEmpty(string resource, string queue) => Op(resource, "is_empty", ("queue", queue));
+    public static CohortOperation QueueIsEmpty(string resource, string queue) => Op(resource, OperationNames.IsEmpty, ("queue", queue));
 
     /// <summary>Queue: removes every item of <paramref name="queue"/>; the result is how many.</summary>
-    public static CohortOperation QueueClear(string resource, string queue) => Op(resource, "clear", ("queue", queue));
+    public static CohortOperation QueueClear(string resource, string queue) => Op(resource, OperationNames.Clear, ("queue", queue));
 
     /// <summary>Token resource: sets its symbol and number of decimals (once), with optional extra metadata.</summary>
     public static CohortOperation Initialize(string resource, string symbol, int decimals, IEnumerable<KeyValuePair<string, Value>>? metadata = null)
@@ -68,35 +68,35 @@ public static class CohortOps
 
         args["symbol"] = symbol;
         args["decimals"] = decimals;
-        return new CohortOperation(resource, Value.Map(("initialize", Value.Map(args.ToImmutable()))));
+        return new CohortOperation(resource, Value.Map((OperationNames.Initialize, Value.Map(args.ToImmutable()))));
     }
 
     /// <summary>Token resource: creates <paramref name="amount"/> in account <paramref name="to"/>.</summary>
-    public static CohortOperation Mint(string resource, string to, decimal amount) => Op(resource, "mint", ("to", to), ("amount", Amount(amount)));
+    public static CohortOperation Mint(string resource, string to, decimal amount) => Op(resource, OperationNames.Mint, ("to", to), ("amount", Amount(amount)));
 
     /// <summary>Token resource: destroys <paramref name="amount"/> from account <paramref name="from"/>.</summary>
-    public static CohortOperation Burn(string resource, string from, decimal amount) => Op(resource, "burn", ("from", from), ("amount", Amount(amount)));
+    public static CohortOperation Burn(string resource, string from, decimal amount) => Op(resource, OperationNames.Burn, ("from", from), ("amount", Amount(amount)));
 
     /// <summary>Token resource: moves <paramref name="amount"/> from <paramref name="from"/> to <paramref name="to"/>; fails with <c>insufficient_funds</c> on an overdraft.</summary>
     public static CohortOperation Transfer(string resource, string from, string to, decimal amount) =>
-        Op(resource, "transfer", ("from", from), ("to", to), ("amount", Amount(amount)));
+        Op(resource, OperationNames.Transfer, ("from", from), ("to", to), ("amount", Amount(amount)));
 
     /// <summary>Token resource: the balance of <paramref name="account"/> (a decimal string).</summary>
-    public static CohortOperation Balance(string resource, string account) => Op(resource, "balance", ("account", account));
+    public static CohortOperation Balance(string resource, string account) => Op(resource, OperationNames.Balance, ("account", account));
 
     /// <summary>Token resource: the total supply (a decimal string).</summary>
-    public static CohortOperation Supply(string resource) => Op(resource, "supply");
+    public static CohortOperation Supply(string resource) => Op(resource, OperationNames.Supply);
 
     /// <summary>Token resource: all metadata, or one field of it.</summary>
-    public static CohortOperation Metadata(string resource, string? field = null) => field is null ? Op(resource, "metadata") : Op(resource, "metadata", ("field", field));
+    public static CohortOperation Metadata(string resource, string? field = null) => field is null ? Op(resource, OperationNames.Metadata) : Op(resource, OperationNames.Metadata, ("field", field));
 
     /// <summary>Token resource: sets metadata fields (not <c>decimals</c>).</summary>
     public static CohortOperation UpdateMetadata(string resource, IEnumerable<KeyValuePair<string, Value>> fields) =>
-        new(resource, Value.Map(("update_metadata", Value.Map(fields))));
+        new(resource, Value.Map((OperationNames.UpdateMetadata, Value.Map(fields))));
 
     /// <summary>SQL or PostgreSQL: one statement with <c>$1</c>… parameters.</summary>
     public static CohortOperation Sql(string resource, string sql, params object?[] parameters) =>
-        new(resource, Value.Map(("sql", sql), ("params", Value.List((parameters ?? []).Select(ToValue).ToImmutableArray()))));
+        new(resource, Value.Map((OperationNames.Sql, sql), ("params", Value.List((parameters ?? []).Select(ToValue).ToImmutableArray()))));
 
     /// <summary>
     /// Converts a .NET value to a <see cref="Value"/>: null, bool, integers, float and double, decimal, string, byte[],

@@ -32,7 +32,8 @@ public sealed partial class Coordinator
                 }
 
                 var entry = tx.Find(resource) ?? AddParticipant(tx, resource, node);
-                entry.MayWrite |= OperationClassifier.MayWrite(operation);
+                // Nothing ran yet: the operations' declared kinds say who may write (SQL always may).
+                entry.MayWrite |= !OperationNames.OnlyReads(operation);
                 entry.Operations++;
                 var group = groups.FindIndex(g => g.Participant == entry);
                 if (group < 0)

@@ -165,7 +165,6 @@ public sealed partial class Coordinator : IAsyncDisposable
                 else
                 {
                     entry = tx.Find(resource) ?? AddParticipant(tx, resource, node);
-                    entry.MayWrite |= OperationClassifier.MayWrite(operation);
                     sequence = ++entry.Operations;
                 }
             }
@@ -179,7 +178,14 @@ public sealed partial class Coordinator : IAsyncDisposable
             using var timeout = new TimeoutScope(Remaining(tx.Deadline), _time, cancellationToken, _stopping.Token);
             try
             {
-                return await _transport.ApplyAsync(entry.Node, new ApplyRequest(txId, Epoch, tx.Deadline, resource, operation, sequence), timeout.Token).ConfigureAwait(false);
+                var answer = await _transport.ApplyAsync(entry.Node, new ApplyRequest(txId, Epoch, tx.Deadline, resource, operation, sequence), timeout.Token).ConfigureAwait(false);
+                lock (tx.Sync)
+                {
+                    // The participant says whether it wrote; the commit picks its protocol from the writers.
+                    entry.MayWrite |= answer.Wrote;
+                }
+
+                return answer.Result;
             }
             // A clean refusal (bad arguments, a failed constraint): nothing ran and the transaction stays usable. Any other
             // failure means the participant dropped the transaction or may have run part of the operation: abort.

@@ -17,7 +17,7 @@ namespace Cohort.Coordination;
 public interface IParticipantTransport
 {
     /// <summary>Runs an operation.</summary>
-    ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken);
+    ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken);
 
     /// <summary>Phase one.</summary>
     ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken);

@@ -34,7 +34,7 @@ public sealed class InProcessParticipantTransport : IParticipantTransport, IPlac
     }
 
     /// <inheritdoc/>
-    public ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) => Host(node).ApplyAsync(request, cancellationToken);
+    public ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) => Host(node).ApplyAsync(request, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken) => Host(node).PrepareAsync(request, cancellationToken);

@@ -12,7 +12,7 @@ internal sealed class ParticipantEntry(string resource, string node)
 
     public Participant Participant => new(Resource, Node);
 
-    /// <summary>Whether an operation sent here may have written.</summary>
+    /// <summary>Whether the participant answered that the transaction may have written there (in a batch: whether an operation sent there is not declared read-only).</summary>
     public bool MayWrite { get; set; }
 
     /// <summary>Operations sent (each numbered, so the participant can refuse duplicates and gaps).</summary>

@@ -60,7 +60,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public ITransactionalEngine? GetEngine(string resource) => _engines.TryGetValue(resource, out var engine) ? engine : null;
 
     /// <summary>Runs an operation (see <see cref="ApplyRequest.Sequence"/> for duplicates and gaps).</summary>
-    public async ValueTask<Value> ApplyAsync(ApplyRequest request, CancellationToken cancellationToken = default)
+    public async ValueTask<ApplyAnswer> ApplyAsync(ApplyRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var engine = Engine(request.Resource);
@@ -100,7 +100,8 @@ public sealed partial class ParticipantHost : IAsyncDisposable
             entry.Applied = request.Sequence;
         }
 
-        return await engine.ApplyAsync(new TransactionContext(request.TxId, request.Deadline), request.Operation, cancellationToken).ConfigureAwait(false);
+        var result = await engine.ApplyAsync(new TransactionContext(request.TxId, request.Deadline), request.Operation, cancellationToken).ConfigureAwait(false);
+        return new ApplyAnswer(result, engine.MayHaveWritten(request.TxId));
     }
 
     /// <summary>Phase one. Votes No when the participant ran a different number of operations than the coordinator sent.</summary>

@@ -24,6 +24,13 @@ public interface ITransactionalEngine : IAsyncDisposable
     /// <returns>The operation's result (<see cref="Value.Null"/> when it has none).</returns>
     ValueTask<Value> ApplyAsync(TransactionContext tx, Operation operation, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether transaction <paramref name="tx"/> may have written on this resource so far: false only when everything it ran
+    /// here only read (its prepare would vote read-only). An unknown transaction answers true. The participant host sends
+    /// this with each operation's answer, so the coordinator knows its writers without guessing from operation names.
+    /// </summary>
+    bool MayHaveWritten(TxId tx);
+
     /// <summary>Runs a read-only operation at snapshot <paramref name="snapshot"/> without locks.</summary>
     ValueTask<Value> ReadAsync(HlcTimestamp snapshot, Operation operation, CancellationToken cancellationToken);
 

@@ -14,14 +14,17 @@ internal static class KnownWords
     [
         // The node protocol (WireFormat, MessageFrames).
         "id", "path", "body", "status", "tx_id", "epoch", "deadline", "resource", "op", "ops", "coordinator", "one_phase",
-        "results", "result", "vote", "prepare_ts", "reason", "error", "commit_ts", "participants", "node", "sequence",
+        "results", "result", "wrote", "vote", "prepare_ts", "reason", "error", "commit_ts", "participants", "node", "sequence",
         "operation_count", "decision", "yes", "no", "read-only", "committed", "aborted", "pending", "in-doubt",
         "internal/batch", "internal/prepare", "internal/commit", "internal/commit-many", "internal/commit-one-phase",
         "internal/abort", "internal/apply", "internal/read", "commits", "ok",
-        // The API and the engines' operations.
-        "timeout_ms", "label", "outcome", "code", "detail", "title", "put", "get", "delete", "scan", "key", "value",
-        "prefix", "limit", "sql", "params", "table", "operation", "data", "where", "rows", "columns", "affected",
-        "enqueue", "dequeue", "peek", "queue", "transfer", "from", "to", "amount", "account", "insert", "update", "upsert",
+        // The API and the engines' arguments and answers.
+        "timeout_ms", "label", "outcome", "code", "detail", "title", "key", "value", "prefix", "limit", "params", "table",
+        "operation", "data", "where", "rows", "columns", "affected", "queue", "from", "to", "amount", "account", "insert",
+        "update", "upsert",
+
+        // The engines' operations.
+        .. OperationNames.All,
     ];
 
     // By length, then scanned: each bucket holds a handful of words.

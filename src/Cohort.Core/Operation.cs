@@ -18,12 +18,12 @@ public readonly record struct Operation(string Name, Value Arguments)
         // SQL operations are the two shapes the API documents: {"sql": text, "params": [...]} and the seed payload.
         if (op.Kind == ValueKind.Map && op.AsMap().ContainsKey("sql"))
         {
-            return new Operation("sql", op);
+            return new Operation(OperationNames.Sql, op);
         }
 
         if (op.Kind == ValueKind.Map && op.AsMap().ContainsKey("table") && op.AsMap().ContainsKey("operation"))
         {
-            return new Operation("payload", op);
+            return new Operation(OperationNames.Payload, op);
         }
 
         if (op.Kind != ValueKind.Map || op.AsMap().Count != 1)
@@ -36,7 +36,7 @@ public readonly record struct Operation(string Name, Value Arguments)
     }
 
     /// <summary>The JSON form <c>{"name":{…}}</c>.</summary>
-    public Value ToValue() => Name is "sql" or "payload" ? Arguments : Value.Map((Name, Arguments));
+    public Value ToValue() => Name is OperationNames.Sql or OperationNames.Payload ? Arguments : Value.Map((Name, Arguments));
 
     /// <summary>A required argument; throws <c>bad_operation</c> naming it when missing.</summary>
     public Value Required(string argument)

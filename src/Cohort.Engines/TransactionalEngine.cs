@@ -114,6 +114,9 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     }
 
     /// <inheritdoc/>
+    public bool MayHaveWritten(TxId tx) => !_transactions.TryGetValue(tx, out var state) || state.HasWrites;
+
+    /// <inheritdoc/>
     public ValueTask<Value> ReadAsync(HlcTimestamp snapshot, Operation operation, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();

@@ -244,6 +244,9 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
     }
 
     /// <inheritdoc/>
+    public bool MayHaveWritten(TxId tx) => !_active.TryGetValue(tx, out var t) || t.MayHaveWritten;
+
+    /// <inheritdoc/>
     /// <remarks>PostgreSQL keeps no history: the read sees the latest committed state in a read-only transaction, whatever <paramref name="snapshot"/> is.</remarks>
     public async ValueTask<Value> ReadAsync(HlcTimestamp snapshot, Operation operation, CancellationToken cancellationToken)
     {
@@ -388,7 +391,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
     private (string Text, Value[] Parameters) ParseOperation(Operation operation)
     {
         var (text, parameters) = SeedPayload.StatementOf(operation, "PostgreSQL");
-        if (operation.Name == "sql" && _options.RefuseTransactionControl)
+        if (operation.Name == OperationNames.Sql && _options.RefuseTransactionControl)
         {
             TransactionControl.ThrowIfPresent(Name, text);
         }

@@ -20,6 +20,12 @@ public static class WireFormat
     public static ApplyRequest ReadApply(Value v) => new(
         Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), Operation.FromValue(Field(v, "op")), Int(v, "sequence"));
 
+    /// <summary>The answer to <see cref="Apply"/>.</summary>
+    public static Value ApplyAnswer(ApplyAnswer a) => Value.Map(("result", a.Result), ("wrote", a.Wrote));
+
+    /// <summary>Reads <see cref="ApplyAnswer(Protocol.ApplyAnswer)"/>; an answer without <c>wrote</c> (an older node) counts as a write.</summary>
+    public static ApplyAnswer ReadApplyAnswer(Value v) => new(Field(v, "result"), OptBoolOrNull(v, "wrote") ?? true);
+
     /// <summary>A prepare (phase one) of one participant (<c>/internal/prepare</c>).</summary>
     public static Value Prepare(PrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),

@@ -25,12 +25,12 @@ internal sealed class HttpParticipantTransport(INodeMessages client, string self
         }
     }
 
-    public async ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken)
+    public async ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken)
     {
         request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
         return node == self
             ? await local.ApplyAsync(request, cancellationToken).ConfigureAwait(false)
-            : WireFields.Field(await client.PostAsync(node, "internal/apply", WireFormat.Apply(request), cancellationToken).ConfigureAwait(false), "result");
+            : WireFormat.ReadApplyAnswer(await client.PostAsync(node, "internal/apply", WireFormat.Apply(request), cancellationToken).ConfigureAwait(false));
     }
 
     public async ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken)

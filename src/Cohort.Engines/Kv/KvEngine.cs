@@ -51,7 +51,7 @@ public sealed class KvEngine : TransactionalEngine<KvTransaction>
     {
         switch (operation.Name)
         {
-            case "get":
+            case OperationNames.Get:
             {
                 var key = Key(operation);
                 await Locks.AcquireAsync(tx.Locks, key, LockMode.Shared, cancellationToken).ConfigureAwait(false);
@@ -63,7 +63,7 @@ public sealed class KvEngine : TransactionalEngine<KvTransaction>
                 return _store.TryGetLatest(key, out var value) ? value : Value.Null;
             }
 
-            case "put":
+            case OperationNames.Put:
             {
                 var key = Key(operation);
                 if (!operation.Arguments.TryGetField("value", out var value))
@@ -76,7 +76,7 @@ public sealed class KvEngine : TransactionalEngine<KvTransaction>
                 return Value.Null;
             }
 
-            case "delete":
+            case OperationNames.Delete:
             {
                 var key = Key(operation);
                 await Locks.AcquireAsync(tx.Locks, key, LockMode.Exclusive, cancellationToken).ConfigureAwait(false);
@@ -85,7 +85,7 @@ public sealed class KvEngine : TransactionalEngine<KvTransaction>
                 return Value.From(existed);
             }
 
-            case "scan":
+            case OperationNames.Scan:
                 return await ScanInTransactionAsync(tx, ScanRange.From(operation), cancellationToken).ConfigureAwait(false);
             default:
                 throw UnknownOperation(operation);
@@ -97,21 +97,21 @@ public sealed class KvEngine : TransactionalEngine<KvTransaction>
     {
         switch (operation.Name)
         {
-            case "get":
+            case OperationNames.Get:
             {
                 var (found, value) = await _store.ReadAsync(Key(operation), snapshot, cancellationToken).ConfigureAwait(false);
                 return found ? value : Value.Null;
             }
 
-            case "scan":
+            case OperationNames.Scan:
             {
                 var range = ScanRange.From(operation);
                 var rows = await _store.ScanAsync(range.Start, range.Contains, range.Limit, snapshot, cancellationToken).ConfigureAwait(false);
                 return ToResult(rows);
             }
 
-            case "put":
-            case "delete":
+            case OperationNames.Put:
+            case OperationNames.Delete:
                 throw new CohortException(ErrorCodes.BadOperation, $"Operation '{operation.Name}' writes and cannot run in a read-only snapshot read.", isTransient: false);
             default:
                 throw UnknownOperation(operation);

@@ -56,7 +56,7 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
         var queue = QueueName(operation);
         switch (operation.Name)
         {
-            case "enqueue":
+            case OperationNames.Enqueue:
             {
                 if (!operation.Arguments.TryGetField("value", out var value))
                 {
@@ -67,7 +67,7 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
                 return Value.Null;
             }
 
-            case "dequeue":
+            case OperationNames.Dequeue:
             {
                 await LockHeadAsync(tx, queue, LockMode.Exclusive, cancellationToken).ConfigureAwait(false);
                 var head = await HeadAsync(tx, queue, cancellationToken).ConfigureAwait(false);
@@ -86,21 +86,21 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
                 return Value.Null;
             }
 
-            case "peek":
+            case OperationNames.Peek:
             {
                 await LockHeadAsync(tx, queue, LockMode.Shared, cancellationToken).ConfigureAwait(false);
                 return (await HeadAsync(tx, queue, cancellationToken).ConfigureAwait(false))?.Value ?? Value.Null;
             }
 
-            case "size":
-            case "is_empty":
+            case OperationNames.Size:
+            case OperationNames.IsEmpty:
             {
                 await LockHeadAsync(tx, queue, LockMode.Shared, cancellationToken).ConfigureAwait(false);
                 var size = CommittedSize(queue) - tx.OwnDequeued(queue).Count + tx.OwnEnqueued(queue);
-                return operation.Name == "size" ? Value.From(size) : Value.From(size == 0);
+                return operation.Name == OperationNames.Size ? Value.From(size) : Value.From(size == 0);
             }
 
-            case "clear":
+            case OperationNames.Clear:
             {
                 await LockHeadAsync(tx, queue, LockMode.Exclusive, cancellationToken).ConfigureAwait(false);
                 var taken = tx.OwnDequeued(queue);
@@ -130,20 +130,20 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
         var queue = QueueName(operation);
         switch (operation.Name)
         {
-            case "peek":
-            case "size":
-            case "is_empty":
+            case OperationNames.Peek:
+            case OperationNames.Size:
+            case OperationNames.IsEmpty:
             {
                 // The count key carries the markers of every prepared transaction touching the queue,
                 // so reading it first makes the read wait for any of them that could land at or before it.
                 var (_, count) = await _counts.ReadAsync(queue, snapshot, cancellationToken).ConfigureAwait(false);
                 var size = count.IsNull ? 0 : count.AsInt64();
-                if (operation.Name == "size")
+                if (operation.Name == OperationNames.Size)
                 {
                     return Value.From(size);
                 }
 
-                if (operation.Name == "is_empty")
+                if (operation.Name == OperationNames.IsEmpty)
                 {
                     return Value.From(size == 0);
                 }
@@ -152,9 +152,9 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
                 return first.Count == 0 ? Value.Null : first[0].Value;
             }
 
-            case "enqueue":
-            case "dequeue":
-            case "clear":
+            case OperationNames.Enqueue:
+            case OperationNames.Dequeue:
+            case OperationNames.Clear:
                 throw new CohortException(ErrorCodes.BadOperation, $"Operation '{operation.Name}' writes and cannot run in a read-only snapshot read.", isTransient: false);
             default:
                 throw UnknownOperation(operation);
@@ -363,7 +363,7 @@ public sealed class QueueEngine : TransactionalEngine<QueueTransaction>
 
     private static void CheckKnown(Operation operation)
     {
-        if (operation.Name is not ("enqueue" or "dequeue" or "peek" or "size" or "is_empty" or "clear"))
+        if (operation.Name is not (OperationNames.Enqueue or OperationNames.Dequeue or OperationNames.Peek or OperationNames.Size or OperationNames.IsEmpty or OperationNames.Clear))
         {
             throw UnknownOperation(operation);
         }

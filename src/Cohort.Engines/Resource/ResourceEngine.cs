@@ -69,7 +69,7 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
     {
         switch (operation.Name)
         {
-            case "initialize":
+            case OperationNames.Initialize:
             {
                 var symbol = operation.RequiredString("symbol");
                 var decimals = operation.OptionalInt64("decimals") ?? 0;
@@ -104,7 +104,7 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 return await MetadataMapAsync(tx, cancellationToken).ConfigureAwait(false);
             }
 
-            case "mint":
+            case OperationNames.Mint:
             {
                 var (symbol, decimals) = Scale(tx);
                 var to = Account(operation, "to");
@@ -115,7 +115,7 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 return Value.Null;
             }
 
-            case "burn":
+            case OperationNames.Burn:
             {
                 var (symbol, decimals) = Scale(tx);
                 var from = Account(operation, "from");
@@ -126,7 +126,7 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 return Value.Null;
             }
 
-            case "transfer":
+            case OperationNames.Transfer:
             {
                 var (symbol, decimals) = Scale(tx);
                 var from = Account(operation, "from");
@@ -143,20 +143,20 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 return Value.Null;
             }
 
-            case "balance":
+            case OperationNames.Balance:
             {
                 var (_, decimals) = Scale(tx);
                 var account = Account(operation, "account");
                 return Amount.Format(Committed(BalanceKey(account)) + tx.Deltas.GetValueOrDefault(account), decimals);
             }
 
-            case "supply":
+            case OperationNames.Supply:
             {
                 var (_, decimals) = Scale(tx);
                 return Amount.Format(Committed(SupplyKey) + tx.SupplyDelta, decimals);
             }
 
-            case "metadata":
+            case OperationNames.Metadata:
             {
                 if (operation.OptionalString("field") is { } field)
                 {
@@ -170,7 +170,7 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 return await MetadataMapAsync(tx, cancellationToken).ConfigureAwait(false);
             }
 
-            case "update_metadata":
+            case OperationNames.UpdateMetadata:
             {
                 Initialized(tx);
                 var updates = operation.Arguments.AsMap().OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
@@ -212,7 +212,7 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
     {
         switch (operation.Name)
         {
-            case "balance":
+            case OperationNames.Balance:
             {
                 var account = Account(operation, "account");
                 var (_, decimals) = Scale(await MetadataAtAsync(snapshot, cancellationToken).ConfigureAwait(false));
@@ -220,24 +220,24 @@ public sealed class ResourceEngine : TransactionalEngine<ResourceTransaction>
                 return Amount.Format(Amount.FromStored(stored), decimals);
             }
 
-            case "supply":
+            case OperationNames.Supply:
             {
                 var (_, decimals) = Scale(await MetadataAtAsync(snapshot, cancellationToken).ConfigureAwait(false));
                 var (_, stored) = await _store.ReadAsync(SupplyKey, snapshot, cancellationToken).ConfigureAwait(false);
                 return Amount.Format(Amount.FromStored(stored), decimals);
             }
 
-            case "metadata":
+            case OperationNames.Metadata:
             {
                 var metadata = Initialized(await MetadataAtAsync(snapshot, cancellationToken).ConfigureAwait(false));
                 return operation.OptionalString("field") is { } field ? (metadata.TryGetValue(field, out var value) ? value : Value.Null) : Value.Map(metadata);
             }
 
-            case "initialize":
-            case "mint":
-            case "burn":
-            case "transfer":
-            case "update_metadata":
+            case OperationNames.Initialize:
+            case OperationNames.Mint:
+            case OperationNames.Burn:
+            case OperationNames.Transfer:
+            case OperationNames.UpdateMetadata:
                 throw Bad($"Operation '{operation.Name}' writes and cannot run in a read-only snapshot read.");
             default:
                 throw UnknownOperation(operation);

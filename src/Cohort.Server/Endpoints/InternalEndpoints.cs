@@ -19,7 +19,7 @@ internal static class InternalEndpoints
     public static IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> Handlers(CohortNode node) =>
         new Dictionary<string, Func<Value, CancellationToken, Task<Value>>>(StringComparer.Ordinal)
         {
-            ["internal/apply"] = async (body, ct) => Value.Map(("result", await node.Host.ApplyAsync(WireFormat.ReadApply(body), ct))),
+            ["internal/apply"] = async (body, ct) => WireFormat.ApplyAnswer(await node.Host.ApplyAsync(WireFormat.ReadApply(body), ct)),
             ["internal/prepare"] = async (body, ct) => WireFormat.VoteValue(await node.Host.PrepareAsync(WireFormat.ReadPrepare(body), ct)),
             ["internal/batch"] = async (body, ct) => WireFormat.BatchResult(await node.Host.ApplyAndPrepareAsync(WireFormat.ReadBatch(body), ct)),
             ["internal/commit"] = async (body, ct) =>

@@ -27,7 +27,7 @@ internal sealed class BlockingTransport(IParticipantTransport inner) : IParticip
 
     public void Release() => _gate.TrySetResult();
 
-    public ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) => inner.ApplyAsync(node, request, cancellationToken);
+    public ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) => inner.ApplyAsync(node, request, cancellationToken);
 
     public async ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken)
     {

@@ -225,7 +225,7 @@ public sealed class CommitOrderTests
 
         private sealed class Transport(HoldingTransport hold, IParticipantTransport inner) : IParticipantTransport
         {
-            public ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) => inner.ApplyAsync(node, request, cancellationToken);
+            public ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) => inner.ApplyAsync(node, request, cancellationToken);
 
             public async ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken)
             {

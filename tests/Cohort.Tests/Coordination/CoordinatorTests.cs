@@ -97,6 +97,30 @@ public sealed class CoordinatorTests
     }
 
     [Fact]
+    public async Task Commit_WhenAnOperationThatMayWriteDidNot_TheParticipantSaysSo_AndTheWriterCommitsInOnePhase()
+    {
+        await using var cluster = new CoordinationCluster();
+        await cluster.Coordinator.RecoverAsync();
+        var c = cluster.Coordinator;
+        var tx = c.Begin();
+
+        // A dequeue may write, but on an empty queue it takes nothing: the queue answers that it did not write.
+        Assert.True((await c.ApplyAsync(tx.TxId, "queue:events", Operation.Create(OperationNames.Dequeue, ("queue", Value.From("empty"))))).IsNull);
+        await c.ApplyAsync(tx.TxId, "kv:users", Ops.Put("user:dave", "Dave"));
+        var before = c.GetStatus(tx.TxId)!;
+        Assert.False(before.Participants.Single(p => p.Resource == "queue:events").MayWrite);
+        Assert.True(before.Participants.Single(p => p.Resource == "kv:users").MayWrite);
+
+        var outcome = await c.CommitAsync(tx.TxId);
+        Assert.True(outcome.IsCommitted, outcome.ToString());
+        var status = c.GetStatus(tx.TxId)!;
+        Assert.Null(status.Decision);
+        Assert.Equal(VoteKind.ReadOnly, status.Participants.Single(p => p.Resource == "queue:events").Vote);
+        Assert.Empty(cluster.DecisionLog.GetUnfinished());
+        Assert.Equal("Dave", (await cluster.ReadAsync("kv:users", Ops.Get("user:dave"))).AsString());
+    }
+
+    [Fact]
     public async Task Commit_OfReadOnlyTransaction_CommitsWithoutDecisionOrPhaseTwo()
     {
         var faulty = (FaultyTransport?)null;

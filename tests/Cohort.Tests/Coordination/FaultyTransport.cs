@@ -12,7 +12,7 @@ internal sealed class FaultyTransport(IParticipantTransport inner) : IParticipan
 
     public int Lost { get; private set; }
 
-    public ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) =>
+    public ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) =>
         Check(node, "apply") ? inner.ApplyAsync(node, request, cancellationToken) : throw Lose(node);
 
     public ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken) =>

@@ -61,6 +61,41 @@ public sealed class ParticipantHostTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Apply_AnswersWhetherTheTransactionWroteThere()
+    {
+        var tx = TxId.NewId();
+        var peek = await _host.ApplyAsync(new ApplyRequest(tx, 1, Deadline, "queue:q", Ops.Peek("q"), 1), default);
+        Assert.False(peek.Wrote);
+        Assert.True(peek.Result.IsNull);
+
+        var size = await _host.ApplyAsync(new ApplyRequest(tx, 1, Deadline, "queue:q", Ops.Size("q"), 2), default);
+        Assert.False(size.Wrote);
+        Assert.Equal(0L, size.Result.AsInt64());
+
+        var enqueue = await _host.ApplyAsync(new ApplyRequest(tx, 1, Deadline, "queue:q", Ops.Enqueue("q", 7), 3), default);
+        Assert.True(enqueue.Wrote);
+
+        // Once written, a later read still reports the transaction as a writer there.
+        var again = await _host.ApplyAsync(new ApplyRequest(tx, 1, Deadline, "queue:q", Ops.Size("q"), 4), default);
+        Assert.True(again.Wrote);
+        Assert.Equal(1L, again.Result.AsInt64());
+
+        var vote = await _host.PrepareAsync(new PrepareRequest(tx, 1, Deadline, "queue:q", "c", 4), default);
+        Assert.Equal(VoteKind.Yes, vote.Kind);
+    }
+
+    [Fact]
+    public async Task Apply_OnlyReading_AnswersNotWritten_AndPrepareVotesReadOnly()
+    {
+        var tx = TxId.NewId();
+        var size = await _host.ApplyAsync(new ApplyRequest(tx, 1, Deadline, "queue:q", Ops.Size("q"), 1), default);
+        Assert.False(size.Wrote);
+
+        var vote = await _host.PrepareAsync(new PrepareRequest(tx, 1, Deadline, "queue:q", "c", 1), default);
+        Assert.Equal(VoteKind.ReadOnly, vote.Kind);
+    }
+
+    [Fact]
     public async Task Apply_WithAnEpochOlderThanOneSeen_IsRefused_ButCommitAndAbortAreNot()
     {
         var young = TxId.NewId();

@@ -21,7 +21,7 @@ internal sealed class SimNetwork(SimWorld world) : IParticipantTransport, IDecis
 
     public int Duplicated;
 
-    public ValueTask<Value> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) =>
+    public ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) =>
         SendAsync("apply", node, request.TxId, request.Resource, request.Epoch, h => h.ApplyAsync(request, CancellationToken.None), cancellationToken);
 
     public ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken) =>

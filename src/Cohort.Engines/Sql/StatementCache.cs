@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using Cohort.Engines.Sql.Ast;
-using Cohort.Engines.Sql.Parsing;
-using Cohort.Engines.Sql.Planning;
+using Cohort.Sql.Ast;
+using Cohort.Sql.Parsing;
+using Cohort.Sql.Planning;
 
 namespace Cohort.Engines.Sql;
 

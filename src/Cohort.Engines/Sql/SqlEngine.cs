@@ -1,6 +1,7 @@
 using System.Buffers;
 using Cohort.Core;
 using Cohort.Sql.Execution;
+using Cohort.Sql.Planning;
 using Cohort.Sql.Storage;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Locking;

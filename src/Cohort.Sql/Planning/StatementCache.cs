@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using Cohort.Sql.Ast;
 using Cohort.Sql.Parsing;
-using Cohort.Sql.Planning;
 
-namespace Cohort.Engines.Sql;
+namespace Cohort.Sql.Planning;
 
 /// <summary>
 /// Parsed statements and their plans by statement text. A plan stays valid while the schemas it was made against

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Cohort.Core;
+using Cohort.Sql;
 using Cohort.Sql.Execution;
 using Cohort.Sql.Planning;
 using Cohort.Sql.Storage;

@@ -1,6 +1,7 @@
 using System.Text;
+using Cohort.Core;
 
-namespace Cohort.Core;
+namespace Cohort.Sql;
 
 /// <summary>
 /// The seed systems' row payload <c>{"table","operation":"insert|update|delete|upsert","values":{…},"where":{…}}</c>
@@ -8,7 +9,7 @@ namespace Cohort.Core;
 /// letters, digits and <c>_</c>, not starting with a digit, at most 63 characters — quoted in lower case; values are
 /// always parameters, never spliced into the text.
 /// </summary>
-public static class SeedPayload
+internal static class SeedPayload
 {
     /// <summary>Longest identifier accepted (PostgreSQL's NAMEDATALEN − 1).</summary>
     public const int MaxIdentifierLength = 63;

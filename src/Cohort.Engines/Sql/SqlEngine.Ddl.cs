@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using Cohort.Core;
-using Cohort.Engines.Sql.Ast;
-using Cohort.Engines.Sql.Execution;
-using Cohort.Engines.Sql.Execution.Views;
-using Cohort.Engines.Sql.Storage;
+using Cohort.Engines.Sql.Views;
+using Cohort.Sql.Ast;
+using Cohort.Sql.Execution;
+using Cohort.Sql.Storage;
 using Cohort.Storage.Locking;
 
 namespace Cohort.Engines.Sql;

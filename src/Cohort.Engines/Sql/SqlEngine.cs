@@ -1,7 +1,9 @@
 using System.Buffers;
 using Cohort.Core;
-using Cohort.Engines.Sql.Execution;
-using Cohort.Engines.Sql.Storage;
+using Cohort.Sql;
+using Cohort.Sql.Execution;
+using Cohort.Sql.Planning;
+using Cohort.Sql.Storage;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Locking;
 using Cohort.Storage.Mvcc;

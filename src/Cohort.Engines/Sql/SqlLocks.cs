@@ -1,4 +1,4 @@
-using Cohort.Engines.Sql.Storage;
+using Cohort.Sql.Storage;
 using Cohort.Storage.Locking;
 
 namespace Cohort.Engines.Sql;

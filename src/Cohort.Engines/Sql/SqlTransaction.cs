@@ -1,6 +1,6 @@
 using System.Buffers;
 using Cohort.Core;
-using Cohort.Engines.Sql.Storage;
+using Cohort.Sql.Storage;
 using Cohort.Storage.Encoding;
 
 namespace Cohort.Engines.Sql;

@@ -135,7 +135,7 @@ public sealed partial class LockManager
         coverage.Add(range, mode);
     }
 
-    private void ReleaseRangesLocked(LockOwner owner, bool sharedOnly)
+    private void ReleaseRangesLocked(LockOwner owner)
     {
         if (owner.HeldRanges.Count == 0)
         {
@@ -143,30 +143,19 @@ public sealed partial class LockManager
         }
 
         // One pass per space (removing holdings one by one made releasing n of them quadratic).
-        HashSet<string>? touched = null;
-        foreach (var (space, holder) in owner.HeldRanges)
+        HashSet<string> touched = new(StringComparer.Ordinal);
+        foreach (var (space, _) in owner.HeldRanges)
         {
-            if (!sharedOnly || holder.Mode == LockMode.Shared)
-            {
-                (touched ??= new(StringComparer.Ordinal)).Add(space);
-            }
+            touched.Add(space);
         }
 
-        owner.HeldRanges.RemoveAll(h => !sharedOnly || h.Holder.Mode == LockMode.Shared);
-        foreach (var space in touched ?? [])
+        owner.HeldRanges.Clear();
+        foreach (var space in touched)
         {
-            if (sharedOnly)
-            {
-                owner.Coverage.GetValueOrDefault(space)?.ClearShared();
-            }
-            else
-            {
-                owner.Coverage.Remove(space);
-            }
-
+            owner.Coverage.Remove(space);
             if (_spaces.TryGetValue(space, out var entry))
             {
-                var removed = entry.Holders.RemoveAll(h => h.Owner == owner && (!sharedOnly || h.Mode == LockMode.Shared));
+                var removed = entry.Holders.RemoveAll(h => h.Owner == owner);
                 var left = entry.HolderCounts.GetValueOrDefault(owner) - removed;
                 if (left > 0)
                 {
@@ -179,7 +168,7 @@ public sealed partial class LockManager
             }
         }
 
-        foreach (var space in touched ?? [])
+        foreach (var space in touched)
         {
             if (!_spaces.TryGetValue(space, out var entry))
             {

@@ -142,31 +142,6 @@ public sealed partial class LockManager
         }
     }
 
-    /// <summary>Releases the owner's shared locks (done at prepare: the read set no longer needs protecting).</summary>
-    public void ReleaseShared(LockOwner owner)
-    {
-        ArgumentNullException.ThrowIfNull(owner);
-        lock (_gate)
-        {
-            List<string>? keys = null;
-            foreach (var (key, mode) in owner.Held)
-            {
-                if (mode == LockMode.Shared)
-                {
-                    (keys ??= []).Add(key);
-                }
-            }
-
-            foreach (var key in keys ?? [])
-            {
-                owner.Held.Remove(key);
-                ReleaseKeyLocked(owner, key);
-            }
-
-            ReleaseRangesLocked(owner, sharedOnly: true);
-        }
-    }
-
     /// <summary>Releases every lock of the owner and fails its pending wait with <c>aborted</c>. Idempotent.</summary>
     public void ReleaseAll(LockOwner owner)
     {
@@ -303,7 +278,7 @@ public sealed partial class LockManager
         }
 
         owner.Held.Clear();
-        ReleaseRangesLocked(owner, sharedOnly: false);
+        ReleaseRangesLocked(owner);
     }
 
     private void ReleaseKeyLocked(LockOwner owner, string key)

@@ -37,9 +37,6 @@ internal sealed class RangeCoverage(IComparer<object> comparer)
         list.Insert(start, range);
     }
 
-    /// <summary>Forgets the shared holdings (released while the exclusive ones are kept).</summary>
-    public void ClearShared() => _shared.Clear();
-
     private bool Covers(List<LockRange> list, LockRange range)
     {
         var i = FirstStartingAfter(list, range.Low) - 1;

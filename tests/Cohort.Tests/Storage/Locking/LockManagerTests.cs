@@ -450,22 +450,6 @@ public sealed class LockManagerTests
     }
 
     [Fact]
-    public async Task ReleaseShared_KeepsExclusiveLocksAndLetsWritersIn()
-    {
-        var owner = Owner(1);
-        var writer = Owner(2);
-        await Acquire(owner, "read", LockMode.Shared);
-        await Acquire(owner, "write", LockMode.Exclusive);
-        var writerWait = Acquire(writer, "read", LockMode.Exclusive);
-
-        _locks.ReleaseShared(owner);
-
-        await writerWait.WaitAsync(Deadline);
-        Assert.Null(_locks.HeldMode(owner, "read"));
-        Assert.Equal(LockMode.Exclusive, _locks.HeldMode(owner, "write"));
-    }
-
-    [Fact]
     public async Task AcquireRecovered_TakesLockAsPreparedSoItIsNeverWounded()
     {
         var recovered = Owner(5);

@@ -1,4 +1,0 @@
-namespace Cohort.Engines.Sql.Ast;
-
-/// <summary>A scalar expression.</summary>
-internal abstract record Expression : SqlNode;

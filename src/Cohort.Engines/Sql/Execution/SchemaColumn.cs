@@ -1,9 +1,0 @@
-using Cohort.Engines.Sql.Ast;
-
-namespace Cohort.Engines.Sql.Execution;
-
-/// <summary>One column of a <see cref="RowSchema"/>.</summary>
-/// <param name="Table">The table name or alias that qualifies the column (normalized), or null for a computed column.</param>
-/// <param name="Name">The column name (normalized).</param>
-/// <param name="Type">The declared type when known (base table columns, casts), or null.</param>
-internal sealed record SchemaColumn(string? Table, string Name, SqlType? Type = null);

@@ -1,6 +1,0 @@
-using Cohort.Engines.Sql.Execution;
-
-namespace Cohort.Engines.Sql.Planning;
-
-/// <summary>One aggregate call of a grouped query: <c>count(*)</c> has no argument.</summary>
-internal sealed record AggregateSpec(string Name, CompiledExpression? Argument, bool Distinct, string Text);

@@ -1,4 +1,0 @@
-namespace Cohort.Engines.Sql.Planning;
-
-/// <summary>A planned SELECT: the root operator and the names of the output columns.</summary>
-internal sealed record QueryPlan(PlanNode Root, IReadOnlyList<string> ColumnNames);

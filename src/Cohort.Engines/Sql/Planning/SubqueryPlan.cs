@@ -1,4 +1,0 @@
-namespace Cohort.Engines.Sql.Planning;
-
-/// <summary>A planned subquery; an uncorrelated one runs once per statement execution and its result is reused.</summary>
-internal sealed record SubqueryPlan(PlanNode Plan, bool Correlated);

@@ -1,0 +1,47 @@
+namespace Cohort.Sql.Ast;
+
+/// <summary>An infix operator.</summary>
+internal enum BinaryOperator
+{
+    /// <summary><c>+</c></summary>
+    Add,
+
+    /// <summary><c>-</c></summary>
+    Subtract,
+
+    /// <summary><c>*</c></summary>
+    Multiply,
+
+    /// <summary><c>/</c></summary>
+    Divide,
+
+    /// <summary><c>%</c></summary>
+    Modulo,
+
+    /// <summary>String concatenation, <c>||</c>.</summary>
+    Concat,
+
+    /// <summary><c>=</c></summary>
+    Equal,
+
+    /// <summary><c>&lt;&gt;</c> or <c>!=</c></summary>
+    NotEqual,
+
+    /// <summary><c>&lt;</c></summary>
+    Less,
+
+    /// <summary><c>&lt;=</c></summary>
+    LessOrEqual,
+
+    /// <summary><c>&gt;</c></summary>
+    Greater,
+
+    /// <summary><c>&gt;=</c></summary>
+    GreaterOrEqual,
+
+    /// <summary><c>AND</c></summary>
+    And,
+
+    /// <summary><c>OR</c></summary>
+    Or,
+}

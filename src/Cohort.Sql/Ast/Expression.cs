@@ -1,0 +1,4 @@
+namespace Cohort.Sql.Ast;
+
+/// <summary>A scalar expression.</summary>
+internal abstract record Expression : SqlNode;

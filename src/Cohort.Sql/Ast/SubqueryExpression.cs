@@ -1,0 +1,6 @@
+namespace Cohort.Sql.Ast;
+
+/// <summary>A scalar subquery, <c>(SELECT …)</c>, used as a value.</summary>
+/// <param name="Query">The subquery.</param>
+internal sealed record SubqueryExpression(
+    SelectStatement Query) : Expression;

@@ -1,0 +1,255 @@
+using Cohort.Core;
+using Cohort.Sql.Ast;
+
+namespace Cohort.Sql.Execution;
+
+/// <content>The scalar functions: lower, upper, length, abs, coalesce, nullif, round and now.</content>
+internal static partial class ExpressionCompiler
+{
+    private static CompiledExpression BindFunction(FunctionCall call, Scope scope)
+    {
+        if (AggregateNames.Contains(call.Name))
+        {
+            throw SqlError.AggregateNotAllowed();
+        }
+
+        var arity = call.Arguments.Length;
+        var known = call.Name switch
+        {
+            "lower" or "upper" or "length" or "abs" => arity == 1,
+            "coalesce" => arity >= 1,
+            "nullif" => arity == 2,
+            "round" => arity is 1 or 2,
+            "now" => arity == 0,
+            _ => false,
+        };
+        if (!known || call.IsStar)
+        {
+            throw SqlError.UndefinedFunction(call.Name, call.IsStar ? ["*"] : call.Arguments.Select(a => StaticTypeName(a, scope)));
+        }
+
+        if (call.Distinct)
+        {
+            throw SqlError.Type($"DISTINCT specified, but {call.Name} is not an aggregate function");
+        }
+
+        var args = BindAll(call.Arguments, scope);
+        return call.Name switch
+        {
+            "lower" => new CaseFoldNode(args[0], upper: false),
+            "upper" => new CaseFoldNode(args[0], upper: true),
+            "length" => new LengthNode(args[0]),
+            "abs" => new AbsNode(args[0]),
+            "coalesce" => new CoalesceNode(args),
+            "nullif" => new NullIfNode(args[0], args[1]),
+            "round" => new RoundNode(args[0], arity == 2 ? args[1] : null),
+            _ => new NowNode(),
+        };
+    }
+
+    /// <summary>The PostgreSQL type name of an argument as far as it is known before evaluation, for messages.</summary>
+    private static string StaticTypeName(Expression expression, Scope scope) => expression switch
+    {
+        LiteralExpression { Value: var v } => v.Kind switch
+        {
+            ValueKind.Int64 => v.AsInt64() is >= int.MinValue and <= int.MaxValue ? "integer" : "bigint",
+            ValueKind.String or ValueKind.Null => "unknown",
+            _ => SqlSemantics.TypeName(v),
+        },
+        CastExpression cast => TypeName(cast.Type),
+        ColumnReference column when scope.Schema.TryResolve(column.Table, column.Column, out var i) == ColumnLookup.Found
+            && scope.Schema[i].Type is { } type => TypeName(type),
+        BinaryExpression { Operator: >= BinaryOperator.Equal } or IsNullExpression or BetweenExpression or InListExpression
+            or InSubqueryExpression or LikeExpression or ExistsExpression or UnaryExpression { Operator: UnaryOperator.Not } => "boolean",
+        BinaryExpression { Operator: BinaryOperator.Concat } => "text",
+        _ => "unknown",
+    };
+
+    private static string TypeName(SqlType type) => type.Kind switch
+    {
+        SqlTypeKind.SmallInt => "smallint",
+        SqlTypeKind.Integer => "integer",
+        SqlTypeKind.BigInt => "bigint",
+        SqlTypeKind.Real => "real",
+        SqlTypeKind.Double => "double precision",
+        SqlTypeKind.Decimal => "numeric",
+        SqlTypeKind.Text => "text",
+        SqlTypeKind.Varchar => "character varying",
+        SqlTypeKind.Boolean => "boolean",
+        SqlTypeKind.Timestamp => "timestamp without time zone",
+        SqlTypeKind.Bytea => "bytea",
+        _ => type.ToString().ToLowerInvariant(),
+    };
+
+    private static CohortException NoSuchFunction(string name, params ReadOnlySpan<Value> arguments)
+    {
+        var types = new string[arguments.Length];
+        for (var i = 0; i < types.Length; i++)
+        {
+            types[i] = SqlSemantics.TypeName(arguments[i]);
+        }
+
+        return SqlError.UndefinedFunction(name, types);
+    }
+
+    private sealed class CaseFoldNode(CompiledExpression argument, bool upper) : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            var value = argument.Evaluate(row, context);
+            return value.Kind switch
+            {
+                ValueKind.Null => Value.Null,
+                ValueKind.String => upper ? value.AsString().ToUpperInvariant() : value.AsString().ToLowerInvariant(),
+                _ => throw NoSuchFunction(upper ? "upper" : "lower", value),
+            };
+        }
+    }
+
+    private sealed class LengthNode(CompiledExpression argument) : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            var value = argument.Evaluate(row, context);
+            return value.Kind switch
+            {
+                ValueKind.Null => Value.Null,
+                ValueKind.String => CountCharacters(value.AsString()),
+                ValueKind.Bytes => value.AsBytes().Length,
+                _ => throw NoSuchFunction("length", value),
+            };
+        }
+
+        private static long CountCharacters(string text)
+        {
+            // Characters are code points, as in PostgreSQL: a surrogate pair counts once.
+            var count = 0L;
+            foreach (var c in text)
+            {
+                if (!char.IsLowSurrogate(c))
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+    }
+
+    private sealed class AbsNode(CompiledExpression argument) : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            var value = argument.Evaluate(row, context);
+            return value.Kind switch
+            {
+                ValueKind.Null => Value.Null,
+                ValueKind.Int64 when value.AsInt64() == long.MinValue => throw SqlError.OutOfRange("bigint"),
+                ValueKind.Int64 => Math.Abs(value.AsInt64()),
+                ValueKind.Double => Math.Abs(value.AsDouble()),
+                ValueKind.Decimal => Math.Abs(value.AsDecimal()),
+                _ => throw NoSuchFunction("abs", value),
+            };
+        }
+    }
+
+    private sealed class CoalesceNode(CompiledExpression[] arguments) : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            foreach (var argument in arguments)
+            {
+                var value = argument.Evaluate(row, context);
+                if (!value.IsNull)
+                {
+                    return value;
+                }
+            }
+
+            return Value.Null;
+        }
+    }
+
+    private sealed class NullIfNode(CompiledExpression left, CompiledExpression right) : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            var l = left.Evaluate(row, context);
+            var r = right.Evaluate(row, context);
+            return SqlSemantics.IsTrue(SqlSemantics.Comparison(BinaryOperator.Equal, l, r)) ? Value.Null : l;
+        }
+    }
+
+    private sealed class NowNode : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context) => context.NowValue;
+    }
+
+    private sealed class RoundNode(CompiledExpression argument, CompiledExpression? places) : CompiledExpression
+    {
+        private const int MaxScale = 28;
+
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            var value = argument.Evaluate(row, context);
+            if (places is null)
+            {
+                return value.Kind switch
+                {
+                    ValueKind.Null or ValueKind.Int64 => value,
+
+                    // round(double precision) is rint(): halves go to the even neighbour, as in PostgreSQL.
+                    ValueKind.Double => Math.Round(value.AsDouble(), MidpointRounding.ToEven),
+                    ValueKind.Decimal => RoundDecimal(value.AsDecimal(), 0),
+                    _ => throw NoSuchFunction("round", value),
+                };
+            }
+
+            var n = places.Evaluate(row, context);
+            if (value.Kind is not (ValueKind.Null or ValueKind.Int64 or ValueKind.Decimal) || n.Kind is not (ValueKind.Null or ValueKind.Int64))
+            {
+                // PostgreSQL has round(numeric, integer) only: there is no round(double precision, integer).
+                throw NoSuchFunction("round", value, n);
+            }
+
+            if (value.IsNull || n.IsNull)
+            {
+                return Value.Null;
+            }
+
+            var x = value.Kind == ValueKind.Int64 ? value.AsInt64() : value.AsDecimal();
+            return RoundDecimal(x, n.AsInt64());
+        }
+
+        /// <summary>Rounds half away from zero to <paramref name="places"/> decimal places (negative: to tens, hundreds…); the result has scale max(places, 0).</summary>
+        private static decimal RoundDecimal(decimal x, long places)
+        {
+            try
+            {
+                if (places >= 0)
+                {
+                    var scale = (int)Math.Min(places, MaxScale);
+                    var rounded = decimal.Round(x, scale, MidpointRounding.AwayFromZero);
+                    return rounded.Scale < scale ? rounded + new decimal(0, 0, 0, false, (byte)scale) : rounded;
+                }
+
+                if (places < -MaxScale)
+                {
+                    return 0m;
+                }
+
+                var unit = 1m;
+                for (var i = 0; i < -places; i++)
+                {
+                    unit *= 10m;
+                }
+
+                return decimal.Round(x / unit, 0, MidpointRounding.AwayFromZero) * unit;
+            }
+            catch (OverflowException)
+            {
+                throw SqlError.OutOfRange("numeric");
+            }
+        }
+    }
+}

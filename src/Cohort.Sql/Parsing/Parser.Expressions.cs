@@ -1,0 +1,538 @@
+using System.Collections.Immutable;
+using Cohort.Core;
+using Cohort.Sql.Ast;
+
+namespace Cohort.Sql.Parsing;
+
+/// <content>Expressions, from OR down to primaries, and type names.</content>
+internal sealed partial class Parser
+{
+    private Expression ParseExpression() => ParseOr();
+
+    private ImmutableArray<Expression> ParseExpressionList()
+    {
+        var items = ImmutableArray.CreateBuilder<Expression>();
+        do
+        {
+            items.Add(ParseExpression());
+        }
+        while (Accept(TokenKind.Comma));
+
+        return items.ToImmutable();
+    }
+
+    private Expression ParseOr()
+    {
+        var left = ParseAnd();
+        while (Current.IsWord("or"))
+        {
+            var op = Advance();
+            left = new BinaryExpression(BinaryOperator.Or, left, ParseAnd()) { Position = op.Position };
+        }
+
+        return left;
+    }
+
+    private Expression ParseAnd()
+    {
+        var left = ParseNot();
+        while (Current.IsWord("and"))
+        {
+            var op = Advance();
+            left = new BinaryExpression(BinaryOperator.And, left, ParseNot()) { Position = op.Position };
+        }
+
+        return left;
+    }
+
+    private Expression ParseNot()
+    {
+        if (!Current.IsWord("not"))
+        {
+            return ParseIs();
+        }
+
+        var op = Advance();
+        Enter();
+        var operand = ParseNot();
+        Leave();
+        return operand is ExistsExpression { Negated: false } exists
+            ? exists with { Negated = true, Position = op.Position }
+            : new UnaryExpression(UnaryOperator.Not, operand) { Position = op.Position };
+    }
+
+    private Expression ParseIs()
+    {
+        var left = ParseComparison();
+        if (!Current.IsWord("is"))
+        {
+            return left;
+        }
+
+        var op = Advance();
+        var negated = AcceptWord("not");
+        if (!AcceptWord("null"))
+        {
+            throw Error(negated ? "expected NULL" : "expected NULL or NOT NULL");
+        }
+
+        if (Current.IsWord("is"))
+        {
+            throw Error("IS is non-associative; use parentheses");
+        }
+
+        return new IsNullExpression(left, negated) { Position = op.Position };
+    }
+
+    private Expression ParseComparison()
+    {
+        var left = ParseRange();
+        if (ComparisonOperator(Current.Kind) is not { } op)
+        {
+            return left;
+        }
+
+        var token = Advance();
+        var right = ParseRange();
+        if (ComparisonOperator(Current.Kind) is not null)
+        {
+            throw Error("comparison operators are non-associative; use parentheses");
+        }
+
+        return new BinaryExpression(op, left, right) { Position = token.Position };
+    }
+
+    private static BinaryOperator? ComparisonOperator(TokenKind kind) => kind switch
+    {
+        TokenKind.Equal => BinaryOperator.Equal,
+        TokenKind.NotEqual => BinaryOperator.NotEqual,
+        TokenKind.Less => BinaryOperator.Less,
+        TokenKind.LessOrEqual => BinaryOperator.LessOrEqual,
+        TokenKind.Greater => BinaryOperator.Greater,
+        TokenKind.GreaterOrEqual => BinaryOperator.GreaterOrEqual,
+        _ => null,
+    };
+
+    private bool AtRangeOperator() =>
+        Current.IsWord("between") || Current.IsWord("in") || Current.IsWord("like")
+        || (Current.IsWord("not") && (Peek(1).IsWord("between") || Peek(1).IsWord("in") || Peek(1).IsWord("like")));
+
+    // BETWEEN, IN and LIKE, with an optional NOT in front.
+    private Expression ParseRange()
+    {
+        var left = ParseConcat();
+        if (!AtRangeOperator())
+        {
+            return left;
+        }
+
+        var start = Current;
+        var negated = AcceptWord("not");
+        Expression result;
+        if (AcceptWord("between"))
+        {
+            var low = ParseConcat();
+            ExpectWord("and");
+            var high = ParseConcat();
+            result = new BetweenExpression(left, low, high, negated) { Position = start.Position };
+        }
+        else if (AcceptWord("like"))
+        {
+            var pattern = ParseConcat();
+            var escape = AcceptWord("escape") ? ParseConcat() : null;
+            result = new LikeExpression(left, pattern, escape, negated) { Position = start.Position };
+        }
+        else
+        {
+            ExpectWord("in");
+            var open = Expect(TokenKind.LeftParen, "'(' after IN");
+            Enter();
+            if (Current.IsWord("select"))
+            {
+                var query = ParseSelect();
+                result = new InSubqueryExpression(left, query, negated) { Position = start.Position };
+            }
+            else
+            {
+                if (Current.Kind == TokenKind.RightParen)
+                {
+                    throw Error("expected an expression; IN needs at least one value");
+                }
+
+                result = new InListExpression(left, ParseExpressionList(), negated) { Position = start.Position };
+            }
+
+            Expect(TokenKind.RightParen, $"',' or ')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
+            Leave();
+        }
+
+        if (AtRangeOperator())
+        {
+            throw Error("BETWEEN, IN and LIKE are non-associative; use parentheses");
+        }
+
+        return result;
+    }
+
+    private Expression ParseConcat()
+    {
+        var left = ParseAdditive();
+        while (Current.Kind == TokenKind.Concat)
+        {
+            var op = Advance();
+            left = new BinaryExpression(BinaryOperator.Concat, left, ParseAdditive()) { Position = op.Position };
+        }
+
+        return left;
+    }
+
+    private Expression ParseAdditive()
+    {
+        var left = ParseMultiplicative();
+        while (Current.Kind is TokenKind.Plus or TokenKind.Minus)
+        {
+            var op = Advance();
+            var kind = op.Kind == TokenKind.Plus ? BinaryOperator.Add : BinaryOperator.Subtract;
+            left = new BinaryExpression(kind, left, ParseMultiplicative()) { Position = op.Position };
+        }
+
+        return left;
+    }
+
+    private Expression ParseMultiplicative()
+    {
+        var left = ParseUnary();
+        while (Current.Kind is TokenKind.Star or TokenKind.Slash or TokenKind.Percent)
+        {
+            var op = Advance();
+            var kind = op.Kind switch
+            {
+                TokenKind.Star => BinaryOperator.Multiply,
+                TokenKind.Slash => BinaryOperator.Divide,
+                _ => BinaryOperator.Modulo,
+            };
+            left = new BinaryExpression(kind, left, ParseUnary()) { Position = op.Position };
+        }
+
+        return left;
+    }
+
+    private Expression ParseUnary()
+    {
+        if (Current.Kind is not (TokenKind.Minus or TokenKind.Plus))
+        {
+            return ParsePostfix(ParsePrimary());
+        }
+
+        var op = Advance();
+
+        // "-5" is the literal -5 (so -9223372036854775808 is an Int64), but "-5::text" is -(5::text).
+        if (op.Kind == TokenKind.Minus && Current.Kind == TokenKind.Number && Peek(1).Kind != TokenKind.DoubleColon)
+        {
+            var number = Advance();
+            return new LiteralExpression(Negate(number.Literal)) { Position = op.Position };
+        }
+
+        Enter();
+        var operand = ParseUnary();
+        Leave();
+        var kind = op.Kind == TokenKind.Minus ? UnaryOperator.Negate : UnaryOperator.Plus;
+        return new UnaryExpression(kind, operand) { Position = op.Position };
+    }
+
+    private static Value Negate(Value value) => value.Kind switch
+    {
+        ValueKind.Int64 => -value.AsInt64(),
+        ValueKind.Double => -value.AsDouble(),
+        _ when value.AsDecimal() == -(decimal)long.MinValue && value.AsDecimal().Scale == 0 => long.MinValue,
+        _ => -value.AsDecimal(),
+    };
+
+    private Expression ParsePostfix(Expression operand)
+    {
+        while (Current.Kind == TokenKind.DoubleColon)
+        {
+            var op = Advance();
+            operand = new CastExpression(operand, ParseType()) { Position = op.Position };
+        }
+
+        return operand;
+    }
+
+    private Expression ParsePrimary()
+    {
+        var token = Current;
+        switch (token.Kind)
+        {
+            case TokenKind.Number:
+                Advance();
+                return new LiteralExpression(token.Literal) { Position = token.Position };
+            case TokenKind.String:
+                Advance();
+                return new LiteralExpression(token.Name) { Position = token.Position };
+            case TokenKind.Parameter:
+            case TokenKind.QuestionMark:
+                Advance();
+                return new ParameterExpression(ParameterIndex(token)) { Position = token.Position };
+            case TokenKind.LeftParen:
+                return ParseParenthesized();
+            case TokenKind.Keyword when token.Name is "true" or "false":
+                Advance();
+                return new LiteralExpression(token.Name == "true") { Position = token.Position };
+            case TokenKind.Keyword when token.Name == "null":
+                Advance();
+                return new LiteralExpression(Value.Null) { Position = token.Position };
+            case TokenKind.Keyword when token.Name == "case":
+                return ParseCase();
+            case TokenKind.Keyword when token.Name == "cast":
+                return ParseCast();
+            case TokenKind.Keyword when token.Name == "exists":
+                return ParseExists();
+            case TokenKind.Identifier or TokenKind.QuotedIdentifier:
+                return ParseNameExpression();
+            default:
+                throw Error("expected an expression");
+        }
+    }
+
+    private int ParameterIndex(Token token)
+    {
+        var style = token.Kind == TokenKind.QuestionMark ? '?' : '$';
+        if (_parameterStyle != '\0' && _parameterStyle != style)
+        {
+            throw ErrorAt(token, "cannot mix $n and ? parameters in one statement");
+        }
+
+        _parameterStyle = style;
+        var index = style == '?' ? ++_questionMarks : token.ParameterIndex;
+        if (index > MaxParameters)
+        {
+            throw ErrorAt(token, $"too many parameters (at most {MaxParameters})");
+        }
+
+        _maxParameter = Math.Max(_maxParameter, index);
+        return index;
+    }
+
+    private Expression ParseParenthesized()
+    {
+        var open = Advance();
+        Enter();
+        Expression result;
+        if (Current.IsWord("select"))
+        {
+            result = new SubqueryExpression(ParseSelect()) { Position = open.Position };
+        }
+        else
+        {
+            result = ParseExpression();
+        }
+
+        Expect(TokenKind.RightParen, $"')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
+        Leave();
+        return result;
+    }
+
+    private Expression ParseNameExpression()
+    {
+        var first = Current;
+        if (Peek(1).Kind == TokenKind.LeftParen)
+        {
+            return ParseFunctionCall();
+        }
+
+        // A typed literal such as TIMESTAMP '2024-01-01 00:00:00'.
+        if (first.Kind == TokenKind.Identifier && Peek(1).Kind == TokenKind.String && IsTypeWord(first.Name))
+        {
+            var type = ParseType();
+            var text = Advance();
+            return new CastExpression(new LiteralExpression(text.Name) { Position = text.Position }, type) { Position = first.Position };
+        }
+
+        Advance();
+        if (!Accept(TokenKind.Dot))
+        {
+            return new ColumnReference(null, first.Name) { Position = first.Position };
+        }
+
+        if (Current.Kind == TokenKind.Star)
+        {
+            throw Error("t.* is only allowed in a select list or RETURNING list");
+        }
+
+        var column = ParseName("a column name");
+        return new ColumnReference(first.Name, column) { Position = first.Position };
+    }
+
+    private FunctionCall ParseFunctionCall()
+    {
+        var name = Advance();
+        var open = Advance();
+        Enter();
+        FunctionCall call;
+        if (Accept(TokenKind.Star))
+        {
+            call = new FunctionCall(name.Name, [], Distinct: false, IsStar: true) { Position = name.Position };
+        }
+        else
+        {
+            var distinct = AcceptWord("distinct");
+            if (!distinct)
+            {
+                AcceptWord("all");
+            }
+
+            var arguments = !distinct && Current.Kind == TokenKind.RightParen ? [] : ParseExpressionList();
+            call = new FunctionCall(name.Name, arguments, distinct, IsStar: false) { Position = name.Position };
+        }
+
+        Expect(TokenKind.RightParen, $"',' or ')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
+        Leave();
+        return call;
+    }
+
+    private CaseExpression ParseCase()
+    {
+        var start = Advance();
+        Enter();
+        var operand = Current.IsWord("when") ? null : ParseExpression();
+        var whens = ImmutableArray.CreateBuilder<WhenClause>();
+        while (Current.IsWord("when"))
+        {
+            var when = Advance();
+            var condition = ParseExpression();
+            ExpectWord("then");
+            whens.Add(new WhenClause(condition, ParseExpression()) { Position = when.Position });
+        }
+
+        if (whens.Count == 0)
+        {
+            throw Error("expected WHEN");
+        }
+
+        var otherwise = AcceptWord("else") ? ParseExpression() : null;
+        if (!Current.IsWord("end"))
+        {
+            throw Error(otherwise is null ? "expected WHEN, ELSE or END" : "expected END");
+        }
+
+        Advance();
+        Leave();
+        return new CaseExpression(operand, whens.ToImmutable(), otherwise) { Position = start.Position };
+    }
+
+    private CastExpression ParseCast()
+    {
+        var start = Advance();
+        var open = Expect(TokenKind.LeftParen, "'(' after CAST");
+        Enter();
+        var operand = ParseExpression();
+        ExpectWord("as");
+        var type = ParseType();
+        Expect(TokenKind.RightParen, $"')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
+        Leave();
+        return new CastExpression(operand, type) { Position = start.Position };
+    }
+
+    private ExistsExpression ParseExists()
+    {
+        var start = Advance();
+        var open = Expect(TokenKind.LeftParen, "'(' after EXISTS");
+        if (!Current.IsWord("select"))
+        {
+            throw Error("expected SELECT");
+        }
+
+        Enter();
+        var query = ParseSelect();
+        Expect(TokenKind.RightParen, $"')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
+        Leave();
+        return new ExistsExpression(query, Negated: false) { Position = start.Position };
+    }
+
+    private static bool IsTypeWord(string word) => word is "smallint" or "int2" or "integer" or "int" or "int4" or "bigint"
+        or "int8" or "real" or "float4" or "float" or "float8" or "double" or "decimal" or "numeric" or "text" or "varchar"
+        or "boolean" or "bool" or "timestamp" or "bytea";
+
+    private SqlType ParseType()
+    {
+        var token = Current;
+        if (token.Kind != TokenKind.Identifier)
+        {
+            throw Error("expected a type name");
+        }
+
+        Advance();
+        switch (token.Name)
+        {
+            case "smallint" or "int2":
+                return new SqlType(SqlTypeKind.SmallInt);
+            case "integer" or "int" or "int4":
+                return new SqlType(SqlTypeKind.Integer);
+            case "bigint" or "int8":
+                return new SqlType(SqlTypeKind.BigInt);
+            case "real" or "float4":
+                return new SqlType(SqlTypeKind.Real);
+            case "float" or "float8":
+                return new SqlType(SqlTypeKind.Double);
+            case "double":
+                AcceptWord("precision");
+                return new SqlType(SqlTypeKind.Double);
+            case "decimal" or "numeric":
+                if (!Accept(TokenKind.LeftParen))
+                {
+                    return new SqlType(SqlTypeKind.Decimal);
+                }
+
+                var precision = ParseTypeNumber(1, 1000, "a precision between 1 and 1000");
+                var scale = Accept(TokenKind.Comma) ? ParseTypeNumber(0, precision, $"a scale between 0 and the precision {precision}") : 0;
+                Expect(TokenKind.RightParen, "')'");
+                return new SqlType(SqlTypeKind.Decimal, precision, scale);
+            case "text":
+                return new SqlType(SqlTypeKind.Text);
+            case "character":
+                ExpectWord("varying");
+                return ParseVarcharLength();
+            case "varchar":
+                return ParseVarcharLength();
+            case "boolean" or "bool":
+                return new SqlType(SqlTypeKind.Boolean);
+            case "timestamp":
+                if (AcceptWord("without"))
+                {
+                    ExpectWord("time");
+                    ExpectWord("zone");
+                }
+
+                return new SqlType(SqlTypeKind.Timestamp);
+            case "bytea":
+                return new SqlType(SqlTypeKind.Bytea);
+            default:
+                throw ErrorAt(token, "unknown type; expected INTEGER, BIGINT, SMALLINT, DOUBLE PRECISION, REAL, DECIMAL, TEXT, VARCHAR, BOOLEAN, TIMESTAMP or BYTEA");
+        }
+    }
+
+    private SqlType ParseVarcharLength()
+    {
+        if (!Accept(TokenKind.LeftParen))
+        {
+            return new SqlType(SqlTypeKind.Varchar);
+        }
+
+        var length = ParseTypeNumber(1, 10485760, "a length between 1 and 10485760");
+        Expect(TokenKind.RightParen, "')'");
+        return new SqlType(SqlTypeKind.Varchar, Length: length);
+    }
+
+    private int ParseTypeNumber(int min, int max, string description)
+    {
+        var token = Current;
+        if (token.Kind != TokenKind.Number || token.Literal.Kind != ValueKind.Int64 || token.Literal.AsInt64() < min || token.Literal.AsInt64() > max)
+        {
+            throw Error($"expected {description}");
+        }
+
+        Advance();
+        return (int)token.Literal.AsInt64();
+    }
+}

@@ -45,7 +45,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         // The decision source reaches the coordinator and the master lazily: both exist before the host serves anything.
         Host = new ParticipantHost(
             new ParticipantHostOptions { NodeId = options.Address },
-            new ClusterDecisionSource(options.Address, Client, () => Coordinator, () => Cluster.Master),
+            new ClusterDecisionSource(options.Address, Client, () => Coordinator, () => Cluster?.Master),
             Time,
             loggers.CreateLogger("Cohort.Coordination.Participant"));
         Resources = new ResourceRegistry(options, Host, loggers);

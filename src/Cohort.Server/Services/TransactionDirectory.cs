@@ -37,7 +37,7 @@ internal sealed class TransactionDirectory
     }
 
     /// <summary>The transaction as this node's coordinator knows it, or null.</summary>
-    public Value? FindLocal(TxId txId) => _coordinator.GetStatus(txId) is { } status ? Describe(status) : null;
+    public Value? FindLocal(TxId txId) => _coordinator.GetStatus(txId) is { } status ? Describe(status) : (Value?)null;
 
     /// <summary>The transaction as this node's coordinator knows it (<c>/internal/tx/{id}</c>); <paramref name="requested"/> is the id as asked.</summary>
     public Value GetLocal(TxId txId, string requested) =>

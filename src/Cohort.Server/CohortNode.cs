@@ -30,6 +30,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     private Task? _background;
     private HttpParticipantTransport? _transport;
     private NodeSockets? _sockets;
+    private readonly ResourceRegistry _resources;
     private FileDecisionLog? _decisionLog;
 
     private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
@@ -48,7 +49,7 @@ public sealed partial class CohortNode : IAsyncDisposable
             new ClusterDecisionSource(options.Address, Client, () => Coordinator, () => Cluster?.Master),
             Time,
             loggers.CreateLogger("Cohort.Coordination.Participant"));
-        Resources = new ResourceRegistry(options, Host, loggers);
+        _resources = new ResourceRegistry(options, Host, loggers);
         Cluster = new ClusterAgent(
             new ClusterOptions
             {
@@ -63,11 +64,11 @@ public sealed partial class CohortNode : IAsyncDisposable
                 Fsync = options.Fsync,
             },
             new HttpClusterTransport(_heartbeatClient),
-            Resources.Names,
-            Resources.InFlight,
+            _resources.Names,
+            _resources.InFlight,
             Time,
             loggers.CreateLogger("Cohort.Cluster"));
-        Resources.Changed += Cluster.ResourcesChanged;
+        _resources.Changed += Cluster.ResourcesChanged;
     }
 
     /// <summary>The node's settings.</summary>
@@ -90,9 +91,6 @@ public sealed partial class CohortNode : IAsyncDisposable
 
     /// <summary>The participant side: serves the protocol's messages (<c>/internal/…</c>) for the local resources.</summary>
     internal ParticipantHost Host { get; }
-
-    /// <summary>This node's resources.</summary>
-    internal ResourceRegistry Resources { get; }
 
     /// <summary>This node's coordinator: it begins transactions while the node is master, and answers for those it began.</summary>
     internal Coordinator Coordinator { get; private set; } = null!;
@@ -150,13 +148,13 @@ public sealed partial class CohortNode : IAsyncDisposable
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = MessageFrames.KeepAliveInterval, KeepAliveTimeout = MessageFrames.KeepAliveTimeout });
             var services = node.CreateServices();
             ClusterEndpoints.Map(app, node);
-            SeedEndpoints.Map(app, node);
+            SeedEndpoints.Map(app, node, services);
             ApiEndpoints.Map(app, node, services);
             InternalEndpoints.Map(app, node, services);
             DashboardEndpoints.Map(app, node);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             node._background = Task.Run(() => node.RunBackgroundAsync(node._stopping.Token), CancellationToken.None);
-            Log.Started(node.Logger, options.Address, string.Join(",", node.Cluster.Members.Select(m => m.Address)), options.DataDirectory, node.Resources.Count);
+            Log.Started(node.Logger, options.Address, string.Join(",", node.Cluster.Members.Select(m => m.Address)), options.DataDirectory, node._resources.Count);
             var exposed = ListenAddresses(host).Where(ip => !IPAddress.IsLoopback(ip)).ToList();
             if (options.AuthToken is null && exposed.Count > 0)
             {
@@ -249,15 +247,15 @@ public sealed partial class CohortNode : IAsyncDisposable
 
     // Built once, after the coordinator exists; the endpoints only parse, call these and encode.
     private NodeServices CreateServices() => new(
-        Resources,
-        new SnapshotReader(Address, Cluster, Resources, Client, Time),
-        new ResourceService(Address, Cluster, Resources, Client),
+        _resources,
+        new SnapshotReader(Address, Cluster, _resources, Client, Time),
+        new ResourceService(Address, Cluster, _resources, Client),
         new TransactionDirectory(Address, Cluster, Coordinator, Client),
-        new MetricsWriter(Address, Cluster, Coordinator, Resources));
+        new MetricsWriter(Address, Cluster, Coordinator, _resources));
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
-        await Resources.OpenAllAsync(cancellationToken).ConfigureAwait(false);
+        await _resources.OpenAllAsync(cancellationToken).ConfigureAwait(false);
 
         // Every node keeps a decision log and a coordinator: the master starts new transactions with it, and any
         // node that once was master finishes the decisions its log holds, whoever leads now.

@@ -19,13 +19,13 @@ namespace Cohort.Server.Endpoints;
 /// </summary>
 internal static class SeedEndpoints
 {
-    public static void Map(WebApplication app, CohortNode node)
+    public static void Map(WebApplication app, CohortNode node, NodeServices services)
     {
         app.MapPost("/prepare", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var txId = SeedTxId(WireFields.Str(body, "transaction_id"));
-            var engine = DefaultEngine(node);
+            var engine = DefaultEngine(node, services.Registry);
             try
             {
                 var payload = WireFields.Field(body, "payload");
@@ -49,7 +49,7 @@ internal static class SeedEndpoints
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var txId = SeedTxId(WireFields.Str(body, "transaction_id"));
-            var engine = DefaultEngine(node);
+            var engine = DefaultEngine(node, services.Registry);
             await engine.CommitAsync(txId, engine.Clock.Now(), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("success", true)));
         });
@@ -57,7 +57,7 @@ internal static class SeedEndpoints
         app.MapPost("/abort", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            await DefaultEngine(node).AbortAsync(SeedTxId(WireFields.Str(body, "transaction_id")), c.RequestAborted);
+            await DefaultEngine(node, services.Registry).AbortAsync(SeedTxId(WireFields.Str(body, "transaction_id")), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("success", true)));
         });
 
@@ -78,10 +78,10 @@ internal static class SeedEndpoints
         }));
     }
 
-    private static ITransactionalEngine DefaultEngine(CohortNode node)
+    private static ITransactionalEngine DefaultEngine(CohortNode node, ResourceRegistry registry)
     {
-        var shard = node.Resources.LocalDefaultShard;
-        return node.Resources.Find(shard) ?? throw new CohortException(ErrorCodes.UnknownResource, $"Node {node.Address} has no {shard}.", isTransient: false);
+        var shard = registry.LocalDefaultShard;
+        return registry.Find(shard) ?? throw new CohortException(ErrorCodes.UnknownResource, $"Node {node.Address} has no {shard}.", isTransient: false);
     }
 
     // The seed's payload defaults to insert; Operation.FromValue recognises a payload by its table and operation.

@@ -3,9 +3,9 @@ using System.Net.Sockets;
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
-using Cohort.Engines;
 using Cohort.Protocol;
 using Cohort.Server.Endpoints;
+using Cohort.Server.Services;
 using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -22,21 +22,34 @@ namespace Cohort.Server;
 public sealed partial class CohortNode : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly Dictionary<string, IEmbeddedEngine> _engines = new(StringComparer.Ordinal);
+    private readonly ILoggerFactory _loggers;
+
+    // Heartbeats travel on their own connections, never queued behind transaction traffic.
+    private readonly NodeClient _heartbeatClient;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _background;
     private HttpParticipantTransport? _transport;
     private NodeSockets? _sockets;
+    private readonly ResourceRegistry _resources;
+    private FileDecisionLog? _decisionLog;
 
     private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
     {
         Options = options;
         _app = app;
-        Loggers = loggers;
+        _loggers = loggers;
         Logger = loggers.CreateLogger("Cohort.Server");
         Client = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30));
-        HeartbeatClient = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30));
+        _heartbeatClient = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30));
         Time = TimeProvider.System;
+
+        // The decision source reaches the coordinator and the master lazily: both exist before the host serves anything.
+        Host = new ParticipantHost(
+            new ParticipantHostOptions { NodeId = options.Address },
+            new ClusterDecisionSource(options.Address, Client, () => Coordinator, () => Cluster?.Master),
+            Time,
+            loggers.CreateLogger("Cohort.Coordination.Participant"));
+        _resources = new ResourceRegistry(options, Host, loggers);
         Cluster = new ClusterAgent(
             new ClusterOptions
             {
@@ -50,11 +63,12 @@ public sealed partial class CohortNode : IAsyncDisposable
                 DataDirectory = options.DataDirectory,
                 Fsync = options.Fsync,
             },
-            new HttpClusterTransport(HeartbeatClient),
-            LocalResources,
-            InFlight,
+            new HttpClusterTransport(_heartbeatClient),
+            _resources.Names,
+            _resources.InFlight,
             Time,
             loggers.CreateLogger("Cohort.Cluster"));
+        _resources.Changed += Cluster.ResourcesChanged;
     }
 
     /// <summary>The node's settings.</summary>
@@ -68,24 +82,18 @@ public sealed partial class CohortNode : IAsyncDisposable
 
     internal ClusterAgent Cluster { get; }
 
+    /// <summary>Node-to-node calls of the API (forwarded reads, resource creation, transaction lookups).</summary>
     internal NodeClient Client { get; }
-
-    // Heartbeats travel on their own connections, never queued behind transaction traffic.
-    internal NodeClient HeartbeatClient { get; }
-
-    internal ILoggerFactory Loggers { get; }
 
     internal ILogger Logger { get; }
 
     internal TimeProvider Time { get; }
 
-    internal ParticipantHost Host { get; private set; } = null!;
+    /// <summary>The participant side: serves the protocol's messages (<c>/internal/…</c>) for the local resources.</summary>
+    internal ParticipantHost Host { get; }
 
+    /// <summary>This node's coordinator: it begins transactions while the node is master, and answers for those it began.</summary>
     internal Coordinator Coordinator { get; private set; } = null!;
-
-    internal FileDecisionLog? DecisionLog { get; private set; }
-
-    internal IReadOnlyDictionary<string, IEmbeddedEngine> Engines => _engines;
 
     /// <summary>Opens the engines, recovers, starts serving, and (for a plain node) joins the master.</summary>
     public static async Task<CohortNode> StartAsync(NodeOptions options, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
@@ -138,14 +146,15 @@ public sealed partial class CohortNode : IAsyncDisposable
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
             NodeMiddleware.Use(app, node);
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = MessageFrames.KeepAliveInterval, KeepAliveTimeout = MessageFrames.KeepAliveTimeout });
+            var services = node.CreateServices();
             ClusterEndpoints.Map(app, node);
-            SeedEndpoints.Map(app, node);
-            ApiEndpoints.Map(app, node);
-            InternalEndpoints.Map(app, node);
+            SeedEndpoints.Map(app, node, services);
+            ApiEndpoints.Map(app, node, services);
+            InternalEndpoints.Map(app, node, services);
             DashboardEndpoints.Map(app, node);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             node._background = Task.Run(() => node.RunBackgroundAsync(node._stopping.Token), CancellationToken.None);
-            Log.Started(node.Logger, options.Address, string.Join(",", node.Cluster.Members.Select(m => m.Address)), options.DataDirectory, node._engines.Count);
+            Log.Started(node.Logger, options.Address, string.Join(",", node.Cluster.Members.Select(m => m.Address)), options.DataDirectory, node._resources.Count);
             var exposed = ListenAddresses(host).Where(ip => !IPAddress.IsLoopback(ip)).ToList();
             if (options.AuthToken is null && exposed.Count > 0)
             {
@@ -223,107 +232,41 @@ public sealed partial class CohortNode : IAsyncDisposable
             await _sockets.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (Host is not null)
+        // The host owns the engines the registry opened and disposes them with itself.
+        await Host.DisposeAsync().ConfigureAwait(false);
+        if (_decisionLog is not null)
         {
-            await Host.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (DecisionLog is not null)
-        {
-            await DecisionLog.DisposeAsync().ConfigureAwait(false);
-        }
-
-        foreach (var engine in _engines.Values)
-        {
-            await engine.DisposeAsync().ConfigureAwait(false);
+            await _decisionLog.DisposeAsync().ConfigureAwait(false);
         }
 
         Client.Dispose();
-        HeartbeatClient.Dispose();
+        _heartbeatClient.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
 
-    /// <summary>Opens (or creates) a resource on this node and registers it with the master.</summary>
-    internal IEmbeddedEngine OpenResource(string resource)
-    {
-        lock (_engines)
-        {
-            if (_engines.TryGetValue(resource, out var existing))
-            {
-                return existing;
-            }
-
-            var engine = EngineFactory.Open(resource, new EngineOptions
-            {
-                DataDirectory = Path.Combine(Options.DataDirectory, "resources", resource.Replace(':', '_')),
-                Durability = Options.Fsync ? Cohort.Storage.Wal.DurabilityMode.Fsync : Cohort.Storage.Wal.DurabilityMode.None,
-            }, Loggers.CreateLogger("Cohort.Engines"));
-            _engines[resource] = engine;
-            Host?.AddEngine(engine);
-            Cluster.ResourcesChanged();
-            return engine;
-        }
-    }
-
-    /// <summary>Transactions not yet finished on this node's engines.</summary>
-    internal int InFlight()
-    {
-        lock (_engines)
-        {
-            return _engines.Values.OfType<IEmbeddedEngine>().Sum(e => e.ActiveTransactionCount);
-        }
-    }
-
-    /// <summary>The resources this node hosts.</summary>
-    internal IReadOnlyList<string> LocalResources()
-    {
-        lock (_engines)
-        {
-            return [.. _engines.Keys.Concat(PostgresEngines.Keys).Order(StringComparer.Ordinal)];
-        }
-    }
+    // Built once, after the coordinator exists; the endpoints only parse, call these and encode.
+    private NodeServices CreateServices() => new(
+        _resources,
+        new SnapshotReader(Address, Cluster, _resources, Client, Time),
+        new ResourceService(Address, Cluster, _resources, Client),
+        new TransactionDirectory(Address, Cluster, Coordinator, Client),
+        new MetricsWriter(Address, Cluster, Coordinator, _resources));
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
-        // Resources created at run time are remembered by their data directories.
-        var resources = new SortedSet<string>(Options.Resources, StringComparer.Ordinal) { ResourceNames.DefaultSql };
-        var existing = Path.Combine(Options.DataDirectory, "resources");
-        if (Directory.Exists(existing))
-        {
-            foreach (var dir in Directory.EnumerateDirectories(existing))
-            {
-                var name = Path.GetFileName(dir);
-                var colon = name.IndexOf('_', StringComparison.Ordinal);
-                if (colon > 0)
-                {
-                    resources.Add(name[..colon] + ":" + name[(colon + 1)..]);
-                }
-            }
-        }
-
-        Host = new ParticipantHost(
-            new ParticipantHostOptions { NodeId = Options.Address },
-            new ClusterDecisionSource(Options.Address, Client, () => Coordinator, () => Cluster.Master),
-            Time,
-            Loggers.CreateLogger("Cohort.Coordination.Participant"));
-        foreach (var resource in resources)
-        {
-            OpenResource(resource);
-        }
-
-        await OpenPostgresResourcesAsync(cancellationToken).ConfigureAwait(false);
+        await _resources.OpenAllAsync(cancellationToken).ConfigureAwait(false);
 
         // Every node keeps a decision log and a coordinator: the master starts new transactions with it, and any
         // node that once was master finishes the decisions its log holds, whoever leads now.
         Host.ObserveEpoch(Cluster.Epoch);
         Cluster.EpochChanged += Host.ObserveEpoch;
         {
-            DecisionLog = FileDecisionLog.Open(new FileDecisionLogOptions
+            _decisionLog = FileDecisionLog.Open(new FileDecisionLogOptions
             {
                 Directory = Path.Combine(Options.DataDirectory, "decisions"),
                 Durability = Options.Fsync ? Cohort.Storage.Wal.DurabilityMode.Fsync : Cohort.Storage.Wal.DurabilityMode.None,
-            }, Loggers.CreateLogger("Cohort.Coordination.DecisionLog"));
+            }, _loggers.CreateLogger("Cohort.Coordination.DecisionLog"));
             Coordinator = new Coordinator(
                 new CoordinatorOptions
                 {
@@ -335,9 +278,9 @@ public sealed partial class CohortNode : IAsyncDisposable
                 _transport = new HttpParticipantTransport(
                     Options.MessageSockets ? _sockets = new NodeSockets(Options.AuthToken, TimeSpan.FromSeconds(30)) : Client, Options.Address, Host),
                 Cluster,
-                DecisionLog,
+                _decisionLog,
                 Time,
-                Loggers.CreateLogger("Cohort.Coordination.Coordinator"));
+                _loggers.CreateLogger("Cohort.Coordination.Coordinator"));
         }
 
         Host.Start();

@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
-using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
+using Cohort.Server.Services;
 using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,7 +16,7 @@ internal static class InternalEndpoints
     /// The protocol's requests, by path: served as <c>POST /{path}</c> and as messages on the node-to-node socket
     /// (<c>GET /internal/ws</c>, <see cref="InternalSocket"/>). Each takes the JSON body and answers a JSON document.
     /// </summary>
-    public static IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> Handlers(CohortNode node) =>
+    public static IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> Handlers(CohortNode node, NodeServices services) =>
         new Dictionary<string, Func<Value, CancellationToken, Task<Value>>>(StringComparer.Ordinal)
         {
             ["internal/apply"] = async (body, ct) => WireFormat.ApplyAnswer(await node.Host.ApplyAsync(WireFormat.ReadApply(body), ct)),
@@ -54,17 +54,15 @@ internal static class InternalEndpoints
             },
             ["internal/read"] = async (body, ct) =>
             {
-                var resource = ClusterAgent.LocalName(WireFields.Str(body, "resource"));
-                var engine = node.Host.GetEngine(resource)
-                    ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on {node.Address}.", isTransient: false);
-                var result = await engine.ReadAsync(new HlcTimestamp(WireFields.Long(body, "as_of")), Operation.FromValue(WireFields.Field(body, "op")), ct);
+                var resource = WireFields.Str(body, "resource");
+                var result = await services.Reader.ReadLocalAsync(resource, new HlcTimestamp(WireFields.Long(body, "as_of")), WireFields.Field(body, "op"), ct);
                 return Value.Map(("result", result));
             },
         };
 
-    public static void Map(WebApplication app, CohortNode node)
+    public static void Map(WebApplication app, CohortNode node, NodeServices services)
     {
-        var handlers = Handlers(node);
+        var handlers = Handlers(node, services);
         foreach (var (path, handler) in handlers)
         {
             app.MapPost("/" + path, async (HttpContext c, CancellationToken _) => NodeMiddleware.Json(await handler(await NodeMiddleware.ReadJsonAsync(c), c.RequestAborted)));
@@ -78,14 +76,12 @@ internal static class InternalEndpoints
         });
 
         // This node's own coordinator only (the /v1/tx endpoints gather across nodes).
-        app.MapGet("/internal/tx/{id}", (string id) => NodeMiddleware.Json(ApiEndpoints.Status(
-            node.Coordinator.GetStatus(ApiEndpoints.ParseTx(id))
-            ?? throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {id} is not known to {node.Address}.", isTransient: false))));
+        app.MapGet("/internal/tx/{id}", (string id) => NodeMiddleware.Json(services.Transactions.GetLocal(ApiEndpoints.ParseTx(id), id)));
         app.MapGet("/internal/tx", (HttpContext c) =>
         {
-            var (limit, after) = ApiEndpoints.Page(c, ApiEndpoints.MaxListLimit + 1);
+            var (limit, after) = ApiEndpoints.Page(c, TransactionDirectory.MaxListLimit + 1);
             return NodeMiddleware.Json(Value.Map(("transactions", Value.List(
-                ImmutableArray.CreateRange(node.Coordinator.List(ApiEndpoints.StateFilter(c), limit, after).Select(ApiEndpoints.Status))))));
+                ImmutableArray.CreateRange(services.Transactions.ListLocal(ApiEndpoints.StateFilter(c), limit, after))))));
         });
     }
 }

@@ -5,6 +5,7 @@ using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
+using Cohort.Server.Services;
 using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -18,13 +19,13 @@ namespace Cohort.Server.Endpoints;
 /// </summary>
 internal static class SeedEndpoints
 {
-    public static void Map(WebApplication app, CohortNode node)
+    public static void Map(WebApplication app, CohortNode node, NodeServices services)
     {
         app.MapPost("/prepare", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var txId = SeedTxId(WireFields.Str(body, "transaction_id"));
-            var engine = DefaultEngine(node);
+            var engine = DefaultEngine(node, services.Registry);
             try
             {
                 var payload = WireFields.Field(body, "payload");
@@ -48,7 +49,7 @@ internal static class SeedEndpoints
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var txId = SeedTxId(WireFields.Str(body, "transaction_id"));
-            var engine = DefaultEngine(node);
+            var engine = DefaultEngine(node, services.Registry);
             await engine.CommitAsync(txId, engine.Clock.Now(), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("success", true)));
         });
@@ -56,7 +57,7 @@ internal static class SeedEndpoints
         app.MapPost("/abort", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
-            await DefaultEngine(node).AbortAsync(SeedTxId(WireFields.Str(body, "transaction_id")), c.RequestAborted);
+            await DefaultEngine(node, services.Registry).AbortAsync(SeedTxId(WireFields.Str(body, "transaction_id")), c.RequestAborted);
             return NodeMiddleware.Json(Value.Map(("success", true)));
         });
 
@@ -65,7 +66,7 @@ internal static class SeedEndpoints
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var payload = Payload(WireFields.Field(body, "payload"));
             // Each node's default shard: pg:default where the node has a PostgreSQL DSN, sql:default elsewhere.
-            var shards = node.Cluster.Members.Where(m => m.Alive).Select(m => $"{CohortNode.DefaultShardOf(m.Resources)}{ClusterAgent.NodeSeparator}{m.Address}").ToList();
+            var shards = node.Cluster.Members.Where(m => m.Alive).Select(m => $"{ResourceRegistry.DefaultShardOf(m.Resources)}{ClusterAgent.NodeSeparator}{m.Address}").ToList();
             var result = await coordinator.ExecuteBatchAsync([.. shards.Select(s => new BatchOperation(s, Operation.FromValue(payload)))], null, "transaction", c.RequestAborted);
             var success = result.Outcome.IsCommitted;
             var message = success
@@ -77,8 +78,11 @@ internal static class SeedEndpoints
         }));
     }
 
-    private static ITransactionalEngine DefaultEngine(CohortNode node) =>
-        node.Host.GetEngine(node.LocalDefaultShard) ?? throw new CohortException(ErrorCodes.UnknownResource, $"Node {node.Address} has no {node.LocalDefaultShard}.", isTransient: false);
+    private static ITransactionalEngine DefaultEngine(CohortNode node, ResourceRegistry registry)
+    {
+        var shard = registry.LocalDefaultShard;
+        return registry.Find(shard) ?? throw new CohortException(ErrorCodes.UnknownResource, $"Node {node.Address} has no {shard}.", isTransient: false);
+    }
 
     // The seed's payload defaults to insert; Operation.FromValue recognises a payload by its table and operation.
     private static Value Payload(Value payload) =>

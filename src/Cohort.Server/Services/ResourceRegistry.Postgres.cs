@@ -1,10 +1,9 @@
-using System.Collections.Immutable;
 using Cohort.Core;
 using Cohort.Postgres;
 using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
 
-namespace Cohort.Server;
+namespace Cohort.Server.Services;
 
 /// <content>
 /// The node's PostgreSQL resources (<c>pg:*</c>): <c>pg:default</c> when the node has a DSN (<c>--dsn</c> or
@@ -12,66 +11,26 @@ namespace Cohort.Server;
 /// <c>dsn</c>. Their DSNs are kept in <c>postgres-resources.json</c> in the data directory (mode 0600: a DSN may hold
 /// a password) so a restarted node reopens them and resolves their prepared transactions.
 /// </content>
-public sealed partial class CohortNode
+internal sealed partial class ResourceRegistry
 {
     private const string DsnFileName = "postgres-resources.json";
 
-    private readonly Dictionary<string, PostgresEngine> _postgres = new(StringComparer.Ordinal);
+    private string DsnFile => Path.Combine(_options.DataDirectory, DsnFileName);
 
-    /// <summary>The PostgreSQL resources this node hosts.</summary>
-    internal IReadOnlyDictionary<string, PostgresEngine> PostgresEngines
+    private async Task<ITransactionalEngine> OpenPostgresAsync(string resource, string? dsn, CancellationToken cancellationToken)
     {
-        get
+        lock (_engines)
         {
-            lock (_postgres)
-            {
-                return _postgres.ToImmutableDictionary(StringComparer.Ordinal);
-            }
-        }
-    }
-
-    /// <summary>This node's default shard: <c>pg:default</c> when it hosts one, else <c>sql:default</c>.</summary>
-    internal string LocalDefaultShard
-    {
-        get
-        {
-            lock (_postgres)
-            {
-                return _postgres.ContainsKey(ResourceNames.DefaultPg) ? ResourceNames.DefaultPg : ResourceNames.DefaultSql;
-            }
-        }
-    }
-
-    /// <summary>The default shard of a node hosting <paramref name="resources"/>: the seed payload runs there.</summary>
-    internal static string DefaultShardOf(IReadOnlyList<string> resources) =>
-        resources.Contains(ResourceNames.DefaultPg, StringComparer.Ordinal) ? ResourceNames.DefaultPg : ResourceNames.DefaultSql;
-
-    /// <summary>
-    /// Opens (or returns) a resource on this node. A <c>pg:*</c> resource needs a DSN: <paramref name="dsn"/>, else the
-    /// configured or remembered one (<c>pg:default</c>: <see cref="NodeOptions.Dsn"/>); other kinds take none.
-    /// </summary>
-    internal async Task<ITransactionalEngine> OpenResourceAsync(string resource, string? dsn, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(resource);
-        if (!resource.StartsWith(ResourceNames.PgPrefix, StringComparison.Ordinal))
-        {
-            return dsn is null
-                ? OpenResource(resource)
-                : throw new CohortException(ErrorCodes.BadOperation, $"'dsn' is for PostgreSQL resources (pg:*), not '{resource}'.", isTransient: false);
-        }
-
-        lock (_postgres)
-        {
-            if (_postgres.TryGetValue(resource, out var existing))
+            if (_engines.TryGetValue(resource, out var existing))
             {
                 return existing;
             }
         }
 
         var stored = LoadDsns();
-        dsn ??= Options.ResourceDsns.GetValueOrDefault(resource)
+        dsn ??= _options.ResourceDsns.GetValueOrDefault(resource)
             ?? stored.GetValueOrDefault(resource)
-            ?? (resource == ResourceNames.DefaultPg ? Options.Dsn : null)
+            ?? (resource == ResourceNames.DefaultPg ? _options.Dsn : null)
             ?? throw new CohortException(ErrorCodes.BadOperation, $"Resource '{resource}' is a PostgreSQL database: give its connection string as 'dsn'.", isTransient: false);
         var engine = await PostgresEngine.OpenAsync(
             resource,
@@ -80,22 +39,20 @@ public sealed partial class CohortNode
                 ConnectionString = dsn,
 
                 // Every node has its own pg:default, and several may share one PostgreSQL server, whose gids are server-wide.
-                GlobalName = resource == ResourceNames.DefaultPg ? $"{resource}@{Address}" : resource,
+                GlobalName = resource == ResourceNames.DefaultPg ? $"{resource}@{_options.Address}" : resource,
             },
-            Loggers.CreateLogger("Cohort.Postgres"),
+            _loggers.CreateLogger("Cohort.Postgres"),
             cancellationToken).ConfigureAwait(false);
-        lock (_postgres)
+        lock (_engines)
         {
-            if (_postgres.TryGetValue(resource, out var winner))
+            if (_engines.TryGetValue(resource, out var winner))
             {
                 // Opened concurrently by another request: keep the first.
                 _ = engine.DisposeAsync().AsTask();
                 return winner;
             }
 
-            _postgres[resource] = engine;
-            Host.AddEngine(engine);
-            Cluster.ResourcesChanged();
+            AddLocked(resource, engine);
         }
 
         if (stored.GetValueOrDefault(resource) != dsn)
@@ -111,28 +68,26 @@ public sealed partial class CohortNode
     private async Task OpenPostgresResourcesAsync(CancellationToken cancellationToken)
     {
         var wanted = new SortedDictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var (resource, dsn) in LoadDsns())
+        foreach (var resource in LoadDsns().Keys)
         {
             wanted[resource] = null;
         }
 
-        foreach (var (resource, dsn) in Options.ResourceDsns)
+        foreach (var (resource, dsn) in _options.ResourceDsns)
         {
             wanted[resource] = dsn;
         }
 
-        if (Options.Dsn is { } defaultDsn)
+        if (_options.Dsn is { } defaultDsn)
         {
             wanted[ResourceNames.DefaultPg] = defaultDsn;
         }
 
         foreach (var (resource, dsn) in wanted)
         {
-            await OpenResourceAsync(resource, dsn, cancellationToken).ConfigureAwait(false);
+            await OpenAsync(resource, dsn, cancellationToken).ConfigureAwait(false);
         }
     }
-
-    private string DsnFile => Path.Combine(Options.DataDirectory, DsnFileName);
 
     private Dictionary<string, string> LoadDsns()
     {

@@ -1,0 +1,154 @@
+using Cohort.Cluster;
+using Cohort.Coordination;
+using Cohort.Core;
+using Cohort.Protocol;
+using Cohort.Server;
+using Cohort.Server.Services;
+using Cohort.Tests.TestSupport;
+using Cohort.Transport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cohort.Tests.Server;
+
+/// <summary>
+/// Resource creation and placement on a one-node cluster: a real registry (engines in a temp directory), a real cluster
+/// agent (never started, so it sends nothing) and a node client that is never called.
+/// </summary>
+public sealed class ResourceServiceTests : IAsyncLifetime
+{
+    private const string Self = "127.0.0.1:7001";
+
+    private readonly TempDirectory _dir = new();
+    private readonly NodeClient _client = new(null, TimeSpan.FromSeconds(1));
+    private ParticipantHost _host = null!;
+    private ResourceRegistry _registry = null!;
+    private ClusterAgent _cluster = null!;
+    private ResourceService _service = null!;
+
+    public async Task InitializeAsync()
+    {
+        var options = new NodeOptions { Address = Self, DataDirectory = _dir.Path, Fsync = false, Resources = ["kv:users"] };
+        _host = new ParticipantHost(
+            new ParticipantHostOptions { NodeId = Self, TerminationInterval = Timeout.InfiniteTimeSpan },
+            new CoordinatorDecisionSource(() => null));
+        _registry = new ResourceRegistry(options, _host, NullLoggerFactory.Instance);
+        _cluster = new ClusterAgent(
+            new ClusterOptions { Self = Self, Seeds = [Self], DataDirectory = _dir.Path, Fsync = false },
+            new NoClusterTransport(),
+            _registry.Names,
+            _registry.InFlight);
+        _registry.Changed += _cluster.ResourcesChanged;
+        await _registry.OpenAllAsync(CancellationToken.None);
+        _service = new ResourceService(Self, _cluster, _registry, _client);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _client.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public void Registry_AtStart_HoldsTheDefaultShardAndTheConfiguredResources()
+    {
+        Assert.Equal(["kv:users", ResourceNames.DefaultSql], _registry.Names());
+        Assert.Equal(ResourceNames.DefaultSql, _registry.LocalDefaultShard);
+        Assert.Same(_registry.Find("kv:users"), _host.GetEngine("kv:users"));
+        Assert.Equal([("kv:users", 0), (ResourceNames.DefaultSql, 0)], _registry.ActiveTransactions());
+    }
+
+    [Theory]
+    [InlineData(ResourceNames.DefaultSql)]
+    [InlineData(ResourceNames.DefaultPg)]
+    [InlineData("kv:users@127.0.0.1:7002")]
+    public void CheckNewName_DefaultShardOrNodeQualified_IsRefused(string name)
+    {
+        var e = Assert.Throws<CohortException>(() => ResourceService.CheckNewName(name));
+
+        Assert.Equal(ErrorCodes.BadOperation, e.Code);
+    }
+
+    [Theory]
+    [InlineData("users")]
+    [InlineData("kv:")]
+    [InlineData("kv:a b")]
+    public void CheckNewName_NotAResourceName_IsRefused(string name) =>
+        Assert.Equal(ErrorCodes.BadOperation, Assert.Throws<CohortException>(() => ResourceService.CheckNewName(name)).Code);
+
+    [Fact]
+    public void CheckNewName_AnOrdinaryName_Passes() => ResourceService.CheckNewName("queue:events");
+
+    [Fact]
+    public async Task Create_NoNodeNamed_OpensItHereAndHomesItHere()
+    {
+        var created = await _service.CreateAsync("queue:events", null, null, Value.Map(("name", "queue:events")), CancellationToken.None);
+
+        Assert.Equal(new ResourcePlacement("queue:events", Self), created);
+        Assert.NotNull(_registry.Find("queue:events"));
+        Assert.NotNull(_host.GetEngine("queue:events"));
+        Assert.Equal(Self, _cluster.NodeOf("queue:events"));
+        Assert.Equal(Self, _service.AliveHomeOf("queue:events"));
+    }
+
+    [Fact]
+    public async Task Create_ExistingResource_IsRefused()
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() =>
+            _service.CreateAsync("kv:users", null, null, Value.Map(("name", "kv:users")), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.BadOperation, e.Code);
+        Assert.Contains("already exists on " + Self, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_OnAnAddressThatIsNoMember_IsUnavailableForGood()
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() =>
+            _service.CreateAsync("kv:orders", "127.0.0.1:7999", null, Value.Map(("name", "kv:orders")), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.Unavailable, e.Code);
+        Assert.False(e.IsTransient);
+        Assert.Null(_registry.Find("kv:orders"));
+    }
+
+    [Fact]
+    public async Task Create_DsnForANonPostgresResource_IsRefused()
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() =>
+            _service.CreateAsync("kv:orders", null, "Host=localhost", Value.Map(("name", "kv:orders")), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.BadOperation, e.Code);
+    }
+
+    [Fact]
+    public async Task Create_PostgresWithoutDsn_IsRefusedBeforeConnecting()
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() =>
+            _service.CreateAsync("pg:orders", null, null, Value.Map(("name", "pg:orders")), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.BadOperation, e.Code);
+        Assert.Contains("connection string", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AliveHomeOf_UnknownResource_IsUnknown() =>
+        Assert.Equal(ErrorCodes.UnknownResource, Assert.Throws<CohortException>(() => _service.AliveHomeOf("kv:nowhere")).Code);
+
+    [Fact]
+    public void List_NamesDefaultShardsWithTheirNode()
+    {
+        Assert.Equal(
+            [new ResourcePlacement("kv:users", Self), new ResourcePlacement($"{ResourceNames.DefaultSql}@{Self}", Self)],
+            _service.List());
+    }
+
+    private sealed class NoClusterTransport : IClusterTransport
+    {
+        public Task<HeartbeatMessage> HeartbeatAsync(string address, HeartbeatMessage message, CancellationToken cancellationToken) =>
+            throw new IOException("no network in this test");
+
+        public Task<HeartbeatMessage> JoinAsync(string address, HeartbeatMessage joiner, CancellationToken cancellationToken) =>
+            throw new IOException("no network in this test");
+    }
+}

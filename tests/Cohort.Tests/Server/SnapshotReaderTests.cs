@@ -1,0 +1,102 @@
+using Cohort.Cluster;
+using Cohort.Coordination;
+using Cohort.Core;
+using Cohort.Protocol;
+using Cohort.Server;
+using Cohort.Server.Services;
+using Cohort.Tests.TestSupport;
+using Cohort.Transport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cohort.Tests.Server;
+
+/// <summary>Snapshot reads on a one-node cluster: every resource is local, so nothing is forwarded.</summary>
+public sealed class SnapshotReaderTests : IAsyncLifetime
+{
+    private const string Self = "127.0.0.1:7001";
+
+    private static readonly DateTimeOffset Start = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    private readonly TempDirectory _dir = new();
+    private readonly NodeClient _client = new(null, TimeSpan.FromSeconds(1));
+    private readonly FakeTimeProvider _time = new(Start);
+    private ParticipantHost _host = null!;
+    private SnapshotReader _reader = null!;
+
+    public async Task InitializeAsync()
+    {
+        var options = new NodeOptions { Address = Self, DataDirectory = _dir.Path, Fsync = false, Resources = ["kv:users"] };
+        _host = new ParticipantHost(
+            new ParticipantHostOptions { NodeId = Self, TerminationInterval = Timeout.InfiniteTimeSpan },
+            new CoordinatorDecisionSource(() => null));
+        var registry = new ResourceRegistry(options, _host, NullLoggerFactory.Instance);
+        var cluster = new ClusterAgent(
+            new ClusterOptions { Self = Self, Seeds = [Self], DataDirectory = _dir.Path, Fsync = false },
+            new NoClusterTransport(),
+            registry.Names,
+            registry.InFlight);
+        registry.Changed += cluster.ResourcesChanged;
+        await registry.OpenAllAsync(CancellationToken.None);
+        _reader = new SnapshotReader(Self, cluster, registry, _client, _time);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        _client.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Read_NoTimestampGiven_ReadsAsOfNow()
+    {
+        var (asOf, results) = await _reader.ReadAsync([("kv:users", Get("nobody"))], null, CancellationToken.None);
+
+        Assert.Equal(HlcTimestamp.FromDateTimeOffset(Start), asOf);
+        Assert.True(Assert.Single(results).IsNull);
+    }
+
+    [Fact]
+    public async Task Read_TimestampGiven_AnswersThatTimestampAndEveryResultInOrder()
+    {
+        var at = new HlcTimestamp(12345);
+
+        var (asOf, results) = await _reader.ReadAsync(
+            [("kv:users", Get("a")), ($"{ResourceNames.DefaultSql}{ClusterAgent.NodeSeparator}{Self}", Value.Map(("sql", "SELECT 1 AS one")))],
+            at,
+            CancellationToken.None);
+
+        Assert.Equal(at, asOf);
+        Assert.Equal(2, results.Count);
+        Assert.True(results[0].IsNull);
+        Assert.Equal(ValueKind.Map, results[1].Kind);
+    }
+
+    [Fact]
+    public async Task Read_ResourceNobodyHosts_IsUnknown()
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() => _reader.ReadAsync([("kv:nowhere", Get("a"))], null, CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.UnknownResource, e.Code);
+    }
+
+    [Fact]
+    public async Task ReadLocal_ResourceNotHostedHere_NamesThisNode()
+    {
+        var e = await Assert.ThrowsAsync<CohortException>(() => _reader.ReadLocalAsync("kv:nowhere", new HlcTimestamp(1), Get("a"), CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.UnknownResource, e.Code);
+        Assert.Contains(Self, e.Message, StringComparison.Ordinal);
+    }
+
+    private static Value Get(string key) => Operation.Create("get", ("key", Value.From(key))).ToValue();
+
+    private sealed class NoClusterTransport : IClusterTransport
+    {
+        public Task<HeartbeatMessage> HeartbeatAsync(string address, HeartbeatMessage message, CancellationToken cancellationToken) =>
+            throw new IOException("no network in this test");
+
+        public Task<HeartbeatMessage> JoinAsync(string address, HeartbeatMessage joiner, CancellationToken cancellationToken) =>
+            throw new IOException("no network in this test");
+    }
+}

@@ -167,6 +167,9 @@ public abstract partial class EngineConformanceTests
         Assert.Equal(VoteKind.ReadOnly, (await engine.PrepareAsync(reader.Id, new PrepareInfo(null), default)).Kind);
         Assert.Empty(engine.GetPrepared());
 
+        // A repeated prepare (a retry whose first answer was lost) gets the same vote.
+        Assert.Equal(VoteKind.ReadOnly, (await engine.PrepareAsync(reader.Id, new PrepareInfo(null), default)).Kind);
+
         // A younger writer must not wait for the finished reader.
         await CommitWritesAsync(engine, ("a", 2));
         Assert.Equal(Expected("a", [1, 2]), await ReadInNewTransactionAsync(engine, "a"));

@@ -91,11 +91,13 @@ public sealed class PostgresEngineTests(PostgresFixture fixture) : IAsyncLifetim
         var open = Begin();
         await engine.ApplyAsync(open, Write("a", 1), default);
         await engine.AbortAsync(open.Id, default);
+        await engine.AbortAsync(open.Id, default);
 
         var prepared = Begin();
         await engine.ApplyAsync(prepared, Write("b", 1), default);
         Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(prepared.Id, new PrepareInfo(null), default)).Kind);
         Assert.Equal([engine.GidOf(prepared.Id)], await PreparedGidsAsync());
+        await engine.AbortAsync(prepared.Id, default);
         await engine.AbortAsync(prepared.Id, default);
         Assert.Empty(await PreparedGidsAsync());
         Assert.Empty(await Server.QueryAsync(_database, "SELECT v FROM items"));

@@ -9,6 +9,8 @@ namespace Cohort.Core;
 /// <list type="bullet">
 /// <item><see cref="PrepareAsync"/> answers <see cref="VoteKind.Yes"/> only after the prepare record is durable.</item>
 /// <item><see cref="CommitAsync"/>, <see cref="CommitOnePhaseAsync"/> and <see cref="AbortAsync"/> are idempotent; abort of an unknown transaction succeeds.</item>
+/// <item>A repeated <see cref="PrepareAsync"/> answers the vote already given (<see cref="VoteKind.Yes"/> also once the transaction
+/// committed, <see cref="VoteKind.ReadOnly"/> again after a read-only vote); <see cref="VoteKind.No"/> only for an aborted or unknown transaction.</item>
 /// <item>Read-write transactions lock (wound-wait on <see cref="TxId"/> age, waits bounded by the deadline);
 /// <see cref="ReadAsync"/> takes no locks and sees exactly the commits at or before its snapshot, waiting for
 /// prepared writes whose prepare timestamp is at or before it.</item>

@@ -16,9 +16,13 @@ public sealed partial class PostgresEngine
         ThrowIfDisposed();
         if (!_active.TryGetValue(tx, out var t))
         {
-            return _finished.TryGetValue(tx, out var outcome)
-                ? Vote.No($"{Name}: transaction {tx} is {(outcome == PgTransactionState.Aborted ? "aborted" : "finished")}")
-                : Vote.No($"{Name}: transaction {tx} is unknown here (its work was lost, for instance in a restart)");
+            if (!_finished.TryGetValue(tx, out var outcome))
+            {
+                return Vote.No($"{Name}: transaction {tx} is unknown here (its work was lost, for instance in a restart)");
+            }
+
+            // A repeated prepare (its first answer was lost, or arrived late) gets the vote it had: No only if aborted.
+            return outcome == PgTransactionState.Aborted ? Vote.No($"{Name}: transaction {tx} was aborted") : RepeatedVote(tx);
         }
 
         await t.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -36,14 +40,13 @@ public sealed partial class PostgresEngine
                 case PgTransactionState.Aborted:
                     return Vote.No($"{Name}: transaction {tx} was aborted");
                 case PgTransactionState.Committed:
-                    return Vote.No($"{Name}: transaction {tx} already committed in one phase");
+                    return RepeatedVote(tx);
             }
 
             if (t.Connection is null || !t.Begun)
             {
                 _active.TryRemove(tx, out _);
-                Remember(tx, PgTransactionState.Committed);
-                return Vote.ReadOnly(Clock.Now());
+                return RememberReadOnly(tx);
             }
 
             if (PgSessionStatus.IsOutsideTransaction(t.Connection))
@@ -60,8 +63,7 @@ public sealed partial class PostgresEngine
                 await ReleaseConnectionAsync(t).ConfigureAwait(false);
                 t.State = PgTransactionState.Committed;
                 _active.TryRemove(tx, out _);
-                Remember(tx, PgTransactionState.Committed);
-                return Vote.ReadOnly(Clock.Now());
+                return RememberReadOnly(tx);
             }
 
             var gid = GidOf(tx);
@@ -105,6 +107,21 @@ public sealed partial class PostgresEngine
             t.Gate.Release();
         }
     }
+
+    // A read-only vote: the transaction is finished here (as committed; it wrote nothing), and a repeated prepare gets this vote again.
+    private Vote RememberReadOnly(TxId tx)
+    {
+        var vote = Vote.ReadOnly(Clock.Now());
+        _readOnlyVotes.Set(tx, vote.PrepareTimestamp);
+        Remember(tx, PgTransactionState.Committed);
+        return vote;
+    }
+
+    // The vote of a transaction that finished committed here: read-only again if it voted so; otherwise it was prepared
+    // (or committed in one phase), and Yes is the only answer that does not contradict the commit. Its timestamp is the
+    // clock now, later than its commit, which phase two ignores for a committed transaction.
+    private Vote RepeatedVote(TxId tx) =>
+        _readOnlyVotes.TryGetValue(tx, out var readTimestamp) ? Vote.ReadOnly(readTimestamp) : Vote.Yes(Clock.Now());
 
     /// <inheritdoc/>
     public async ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken)

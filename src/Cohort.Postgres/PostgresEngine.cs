@@ -57,6 +57,10 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<TxId, PgTransaction> _active = new();
     private readonly RecentOutcomes<PgTransactionState> _finished = new(FinishedMemory);
+
+    // The finished transactions that voted read-only (remembered as committed in _finished too), with their vote's
+    // timestamp: a repeated prepare gets the vote it got the first time, not Yes.
+    private readonly RecentOutcomes<HlcTimestamp> _readOnlyVotes = new(FinishedMemory);
     private readonly ConcurrentDictionary<TxId, PreparedTransaction> _recovered = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Cohort.Core;
 using Cohort.Engines;
+using Cohort.Postgres;
 
 namespace Cohort.CrashHost;
 
@@ -9,6 +10,7 @@ namespace Cohort.CrashHost;
 /// durable event, so a test can kill it (SIGKILL) at a known point and check what survives a restart.
 /// </summary>
 /// <remarks>
+/// <c>&lt;dir&gt;</c> is the engine's data directory; for a PostgreSQL resource (<c>pg:*</c>) it is the connection string.
 /// Commands:
 /// <c>writers &lt;dir&gt; &lt;resource&gt; &lt;writers&gt; &lt;keysPerTx&gt;</c> — concurrent writers commit transactions
 /// forever; each writes keys <c>w{i}:{n}:{k}</c> = n and prints <c>ACK i n</c> after commit returns.
@@ -28,8 +30,9 @@ internal static class Program
             return 2;
         }
 
-        var options = new EngineOptions { DataDirectory = args[1] };
-        await using var engine = EngineFactory.Open(args[2], options);
+        await using var engine = args[2].StartsWith("pg:", StringComparison.Ordinal)
+            ? await PostgresEngine.OpenAsync(args[2], new PostgresOptions { ConnectionString = args[1], RecoveryInterval = Timeout.InfiniteTimeSpan })
+            : (ITransactionalEngine)EngineFactory.Open(args[2], new EngineOptions { DataDirectory = args[1] });
         Console.Out.Flush();
         switch (args[0])
         {

@@ -3,7 +3,7 @@ using Cohort.Core;
 namespace Cohort.Tests.Engines.Conformance;
 
 /// <summary>The participant contract, for the KV engine: an item is a key, version n is the value n.</summary>
-public sealed class KvConformanceTests : EngineConformanceTests
+public sealed class KvConformanceTests : EmbeddedEngineConformanceTests
 {
     protected override string Resource => "kv:conformance";
 

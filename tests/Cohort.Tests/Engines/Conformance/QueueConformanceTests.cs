@@ -6,7 +6,7 @@ namespace Cohort.Tests.Engines.Conformance;
 /// The participant contract, for the queue engine: an item is a queue; writing version n clears it
 /// and enqueues n (clear takes the head exclusively, so writes conflict), and reading peeks.
 /// </summary>
-public sealed class QueueConformanceTests : EngineConformanceTests
+public sealed class QueueConformanceTests : EmbeddedEngineConformanceTests
 {
     protected override string Resource => "queue:conformance";
 

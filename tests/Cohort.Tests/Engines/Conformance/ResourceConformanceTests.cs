@@ -7,7 +7,7 @@ namespace Cohort.Tests.Engines.Conformance;
 /// reserve), so the contract's conflicting write is a metadata field, which takes the metadata
 /// exclusively. Balances have their own tests in ResourceEngineTests.
 /// </summary>
-public sealed class ResourceConformanceTests : EngineConformanceTests
+public sealed class ResourceConformanceTests : EmbeddedEngineConformanceTests
 {
     protected override string Resource => "resource:conformance";
 

@@ -3,7 +3,7 @@ using Cohort.Core;
 namespace Cohort.Tests.Engines.Conformance;
 
 /// <summary>The participant contract, for the SQL engine: an item is a row of table <c>items</c>, version n sets its column v to n.</summary>
-public sealed class SqlConformanceTests : EngineConformanceTests
+public sealed class SqlConformanceTests : EmbeddedEngineConformanceTests
 {
     protected override string Resource => "sql:conformance";
 

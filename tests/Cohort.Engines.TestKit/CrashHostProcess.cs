@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 
-namespace Cohort.Tests.Engines;
+namespace Cohort.Engines.TestKit;
 
 /// <summary>
 /// A running Cohort.CrashHost child process whose stdout lines a test can wait for, and which the
 /// test kills with SIGKILL (no shutdown code runs) to simulate a crash at a known point.
 /// </summary>
-internal sealed class CrashHostProcess : IAsyncDisposable
+/// <remarks>Cohort.CrashHost.dll must be in the test's output directory (a project reference to tests/Cohort.CrashHost).</remarks>
+public sealed class CrashHostProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
@@ -18,8 +19,10 @@ internal sealed class CrashHostProcess : IAsyncDisposable
         _process = process;
     }
 
+    /// <summary>The child's process id.</summary>
     public int Id => _process.Id;
 
+    /// <summary>Starts <c>dotnet Cohort.CrashHost.dll</c> with <paramref name="args"/>.</summary>
     public static CrashHostProcess Start(params string[] args)
     {
         var host = Path.Combine(AppContext.BaseDirectory, "Cohort.CrashHost.dll");
@@ -96,6 +99,7 @@ internal sealed class CrashHostProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>What the child wrote to stderr so far.</summary>
     public string StandardError
     {
         get
@@ -119,6 +123,7 @@ internal sealed class CrashHostProcess : IAsyncDisposable
         await _process.WaitForExitAsync(cts.Token);
     }
 
+    /// <summary>Kills the child if it still runs.</summary>
     public async ValueTask DisposeAsync()
     {
         await KillAsync();

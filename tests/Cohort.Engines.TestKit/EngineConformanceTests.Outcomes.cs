@@ -66,6 +66,25 @@ public abstract partial class EngineConformanceTests
     }
 
     [Fact]
+    public async Task MayHaveWritten_IsFalseWhileOnlyReading_TrueOnceWritten_AndTrueForAnUnknownTransaction()
+    {
+        var engine = await OpenEngineAsync();
+        await CommitWritesAsync(engine, ("a", 1));
+        var tx = Begin();
+        Assert.Equal(Expected("a", [1]), await engine.ApplyAsync(tx, Read("a"), default));
+        Assert.False(engine.MayHaveWritten(tx.Id));
+
+        await WriteAsync(engine, tx, "b", 2);
+        Assert.True(engine.MayHaveWritten(tx.Id));
+        await engine.ApplyAsync(tx, Read("a"), default);
+        Assert.True(engine.MayHaveWritten(tx.Id));
+        await engine.AbortAsync(tx.Id, default);
+
+        // Nothing known of it: the answer must not let a coordinator skip a writer's prepare.
+        Assert.True(engine.MayHaveWritten(TxId.NewId()));
+    }
+
+    [Fact]
     public async Task TransactionReadsItsOwnWrites()
     {
         var engine = await OpenEngineAsync();

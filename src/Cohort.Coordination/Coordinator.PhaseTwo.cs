@@ -43,7 +43,7 @@ public sealed partial class Coordinator
         _log.WriteEnd(decision.TxId);
         lock (tx.Sync)
         {
-            tx.State = TransactionState.Committed;
+            tx.TransitionTo(TransactionState.Committed);
         }
 
         RememberFinished(tx);
@@ -225,7 +225,7 @@ public sealed partial class Coordinator
     {
         lock (tx.Sync)
         {
-            tx.State = state;
+            tx.TransitionTo(state);
             tx.Outcome = outcome;
             tx.Reason = outcome.Reason;
         }

@@ -172,7 +172,7 @@ public sealed partial class Coordinator : IAsyncDisposable
 
             if (sequence == 0)
             {
-                AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed", ErrorCodes.Expired);
+                AbortIfActive(tx, $"deadline {tx.Deadline:O} passed", ErrorCodes.Expired);
                 throw new CohortException(ErrorCodes.Expired, $"Transaction {txId} passed its deadline and was aborted.");
             }
 
@@ -192,7 +192,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             {
                 // The operation may or may not have run, or the participant dropped the transaction: it cannot commit.
                 var reason = e is CohortException ce ? $"{resource}: {ce.Code}: {ce.Message}" : $"{resource} did not answer: {e.Message}";
-                AbortEverywhere(
+                AbortIfActive(
                     tx,
                     reason,
                     e is CohortException known ? known.Code : _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : ErrorCodes.Unavailable);
@@ -225,6 +225,13 @@ public sealed partial class Coordinator : IAsyncDisposable
             return _finished.TryGetValue(txId, out var finished) ? finished.Outcome : throw Unknown(txId);
         }
 
+        // Checked and aborted under one lock: commit may move the transaction to preparing at any moment, and only
+        // commit may abort it from there.
+        if (AbortIfActive(tx, "aborted by request") is { } aborted)
+        {
+            return aborted;
+        }
+
         lock (tx.Sync)
         {
             if (tx.State == TransactionState.Preparing)
@@ -232,11 +239,6 @@ public sealed partial class Coordinator : IAsyncDisposable
                 // Commit is collecting votes: it checks this before writing a decision.
                 tx.AbortRequested = true;
             }
-        }
-
-        if (tx.State == TransactionState.Active)
-        {
-            return AbortEverywhere(tx, "aborted by request");
         }
 
         return await tx.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);

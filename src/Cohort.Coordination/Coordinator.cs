@@ -348,7 +348,8 @@ public sealed partial class Coordinator : IAsyncDisposable
 
     private Task DelayAsync(TimeSpan delay) => Task.Delay(delay, _time, _stopping.Token);
 
-    private TimeSpan NextDelay(TimeSpan delay) => delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+    // Retries of phase two, aborts and one-phase resolution: RetryInitialDelay, doubling up to RetryMaxDelay.
+    private Backoff RetryBackoff() => new(_options.RetryInitialDelay, _options.RetryMaxDelay);
 
     private void Track(Func<Task> work) => _ = RunTracked(work);
 

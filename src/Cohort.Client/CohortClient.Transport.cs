@@ -40,7 +40,8 @@ public sealed partial class CohortClient
             await DiscoverLeaderAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var backoff = _options.InitialBackoff;
+        // Jitter keeps many clients from retrying in step: each pause is drawn from [½, 1) of the doubling delay.
+        var backoff = new Backoff(_options.InitialBackoff, _options.MaxBackoff, jitter: 0.5);
         string? lastFailure = null;
         for (var attempt = 1; ; attempt++)
         {
@@ -77,10 +78,7 @@ public sealed partial class CohortClient
                 throw new CohortClientException(ErrorCodes.Unavailable, $"No node could serve {method} /{path} after {attempt} rounds over {string.Join(", ", _options.Addresses)}: {lastFailure}", null, isTransient: true);
             }
 
-            // Jitter keeps many clients from retrying in step.
-            var pause = TimeSpan.FromTicks((long)(backoff.Ticks * (0.5 + (Random.Shared.NextDouble() / 2))));
-            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+            await Task.Delay(backoff.Next(), cancellationToken).ConfigureAwait(false);
             if (_options.DiscoverLeader && !Volatile.Read(ref _discovered))
             {
                 await DiscoverLeaderAsync(cancellationToken).ConfigureAwait(false);

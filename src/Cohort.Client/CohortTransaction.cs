@@ -179,7 +179,7 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
         var until = DateTime.UtcNow + _client.Options.CommitResolutionTimeout;
         var resent = false;
         var last = why;
-        var pause = TimeSpan.FromMilliseconds(100);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1));
         while (true)
         {
             try
@@ -215,13 +215,13 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
                 last = e.Message;
             }
 
+            var pause = backoff.Next();
             if (DateTime.UtcNow + pause > until)
             {
                 throw new CohortInDoubtException(Id, $"the commit's answer was lost ({why}) and the outcome could not be learnt within {_client.Options.CommitResolutionTimeout.TotalSeconds:0.#} s: {last}");
             }
 
             await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
-            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
         }
     }
 

@@ -26,7 +26,7 @@ public sealed partial class Coordinator
                 var node = _placement.NodeOf(resource);
                 if (node is null)
                 {
-                    tx.State = TransactionState.Preparing;
+                    // Preparing is set once below, after the loop.
                     groups.Clear();
                     break;
                 }
@@ -46,7 +46,7 @@ public sealed partial class Coordinator
                 groups[group].Operations.Add(operation);
             }
 
-            tx.State = TransactionState.Preparing;
+            tx.TransitionTo(TransactionState.Preparing);
         }
 
         if (groups.Count == 0 && operations.Count > 0)

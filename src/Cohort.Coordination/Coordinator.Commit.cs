@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Cohort.Core;
 using Cohort.Protocol;
 
@@ -34,7 +35,7 @@ public sealed partial class Coordinator
                 start = tx.State == TransactionState.Active;
                 if (start)
                 {
-                    tx.State = TransactionState.Preparing;
+                    tx.TransitionTo(TransactionState.Preparing);
                 }
             }
         }
@@ -201,7 +202,7 @@ public sealed partial class Coordinator
         var outcome = TxOutcome.Committed(decision.CommitTimestamp);
         lock (tx.Sync)
         {
-            tx.State = TransactionState.Committing;
+            tx.TransitionTo(TransactionState.Committing);
             tx.Outcome = outcome;
         }
 
@@ -404,17 +405,32 @@ public sealed partial class Coordinator
     }
 
     // Ends the transaction as aborted unless it already has an outcome; tells every participant in the background.
+    // Only for the commit path, which owns a preparing transaction: anyone else uses AbortIfActive.
     private TxOutcome AbortEverywhere(CoordinatorTransaction tx, string reason, string code = ErrorCodes.Aborted)
+        => Abort(tx, reason, code, preparingToo: true) ?? throw new UnreachableException("Abort returns null only when told to leave a preparing transaction alone.");
+
+    // Aborts the transaction if it is still active; null when it is not (commit started, or it has an outcome). A
+    // preparing transaction belongs to the commit path: aborting it from outside would race commit's decision (the
+    // aborts could reach participants that commit then tells to commit), so an abort request sets AbortRequested instead.
+    private TxOutcome? AbortIfActive(CoordinatorTransaction tx, string reason, string code = ErrorCodes.Aborted)
+        => Abort(tx, reason, code, preparingToo: false);
+
+    private TxOutcome? Abort(CoordinatorTransaction tx, string reason, string code, bool preparingToo)
     {
         List<Participant> participants;
         lock (tx.Sync)
         {
+            if (!preparingToo && tx.State != TransactionState.Active)
+            {
+                return null;
+            }
+
             if (tx.State is not (TransactionState.Active or TransactionState.Preparing))
             {
                 return tx.Outcome ?? TxOutcome.InDoubt(tx.Reason ?? "outcome not known yet");
             }
 
-            tx.State = TransactionState.Aborted;
+            tx.TransitionTo(TransactionState.Aborted);
             tx.Reason = reason;
             tx.Outcome = TxOutcome.Aborted(reason, code);
             participants = [.. tx.Participants.Select(p => p.Participant)];
@@ -436,7 +452,7 @@ public sealed partial class Coordinator
     {
         lock (tx.Sync)
         {
-            tx.State = state;
+            tx.TransitionTo(state);
             tx.Reason = reason;
             tx.Outcome = outcome;
         }

@@ -43,7 +43,7 @@ public sealed partial class Coordinator
         _log.WriteEnd(decision.TxId);
         lock (tx.Sync)
         {
-            tx.State = TransactionState.Committed;
+            tx.TransitionTo(TransactionState.Committed);
         }
 
         RememberFinished(tx);
@@ -53,7 +53,7 @@ public sealed partial class Coordinator
     private async Task<bool> CommitUntilAcknowledgedAsync(CoordinatorTransaction tx, CommitDecision decision, Participant participant)
     {
         var request = new CommitRequest(decision.TxId, Epoch, participant.Resource, decision.CommitTimestamp, decision.Participants);
-        var delay = _options.RetryInitialDelay;
+        var backoff = RetryBackoff();
         for (var attempt = 1; !_stopping.IsCancellationRequested; attempt++)
         {
             try
@@ -82,14 +82,12 @@ public sealed partial class Coordinator
 
             try
             {
-                await DelayAsync(delay).ConfigureAwait(false);
+                await DelayAsync(backoff.Next()).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return false;
             }
-
-            delay = NextDelay(delay);
         }
 
         return false;
@@ -128,7 +126,7 @@ public sealed partial class Coordinator
     // at most AbortAttempts times; returns whether it was delivered.
     private async Task<bool> DeliverBoundedAsync(Func<CancellationToken, ValueTask> send, Action<string> giveUp)
     {
-        var delay = _options.RetryInitialDelay;
+        var backoff = RetryBackoff();
         for (var attempt = 1; attempt <= _options.AbortAttempts && !_stopping.IsCancellationRequested; attempt++)
         {
             try
@@ -148,14 +146,12 @@ public sealed partial class Coordinator
 
             try
             {
-                await DelayAsync(delay).ConfigureAwait(false);
+                await DelayAsync(backoff.Next()).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return false;
             }
-
-            delay = NextDelay(delay);
         }
 
         return false;
@@ -165,19 +161,18 @@ public sealed partial class Coordinator
     // believed once the deadline has passed: before that the original message may still be on its way.
     private async Task ResolveOnePhaseAsync(CoordinatorTransaction tx, ParticipantEntry writer, OnePhaseCommitRequest request)
     {
-        var delay = _options.RetryInitialDelay;
+        var backoff = RetryBackoff();
         while (!_stopping.IsCancellationRequested)
         {
             try
             {
-                await DelayAsync(delay).ConfigureAwait(false);
+                await DelayAsync(backoff.Next()).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
 
-            delay = NextDelay(delay);
             var pastDeadline = _time.GetUtcNow() >= tx.Deadline;
             using var timeout = MessageTimeout();
             HlcTimestamp committedAt;
@@ -225,7 +220,7 @@ public sealed partial class Coordinator
     {
         lock (tx.Sync)
         {
-            tx.State = state;
+            tx.TransitionTo(state);
             tx.Outcome = outcome;
             tx.Reason = outcome.Reason;
         }

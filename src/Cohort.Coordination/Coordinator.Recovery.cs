@@ -25,11 +25,11 @@ public sealed partial class Coordinator
         foreach (var decision in unfinished)
         {
             _clock.Observe(decision.CommitTimestamp);
-            var tx = new CoordinatorTransaction(decision.TxId, null, now);
+            // Born committing: the decision is durable, so the transaction never was active here.
+            var tx = new CoordinatorTransaction(decision.TxId, null, now, TransactionState.Committing);
             var outcome = TxOutcome.Committed(decision.CommitTimestamp);
             lock (tx.Sync)
             {
-                tx.State = TransactionState.Committing;
                 tx.Decision = decision;
                 tx.Outcome = outcome;
                 foreach (var p in decision.Participants)

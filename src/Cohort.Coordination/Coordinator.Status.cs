@@ -42,9 +42,13 @@ public sealed partial class Coordinator
             {
                 try
                 {
-                    Log.Expired(_logger, tx.Id, tx.Deadline);
-                    AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed", ErrorCodes.Expired);
-                    count++;
+                    // Only if still active: commit may have taken it to preparing since the check above (commit holds
+                    // the gate only to start), and commit checks the deadline itself.
+                    if (AbortIfActive(tx, $"deadline {tx.Deadline:O} passed", ErrorCodes.Expired) is not null)
+                    {
+                        Log.Expired(_logger, tx.Id, tx.Deadline);
+                        count++;
+                    }
                 }
                 finally
                 {

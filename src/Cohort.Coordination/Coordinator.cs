@@ -171,7 +171,7 @@ public sealed partial class Coordinator : IAsyncDisposable
 
             if (sequence == 0)
             {
-                AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed", ErrorCodes.Expired);
+                AbortIfActive(tx, $"deadline {tx.Deadline:O} passed", ErrorCodes.Expired);
                 throw new CohortException(ErrorCodes.Expired, $"Transaction {txId} passed its deadline and was aborted.");
             }
 
@@ -198,7 +198,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             {
                 // The operation may or may not have run, or the participant dropped the transaction: it cannot commit.
                 var reason = e is CohortException ce ? $"{resource}: {ce.Code}: {ce.Message}" : $"{resource} did not answer: {e.Message}";
-                AbortEverywhere(
+                AbortIfActive(
                     tx,
                     reason,
                     e is CohortException known ? known.Code : _time.GetUtcNow() >= tx.Deadline ? ErrorCodes.Expired : ErrorCodes.Unavailable);
@@ -231,6 +231,13 @@ public sealed partial class Coordinator : IAsyncDisposable
             return _finished.TryGetValue(txId, out var finished) ? finished.Outcome : throw Unknown(txId);
         }
 
+        // Checked and aborted under one lock: commit may move the transaction to preparing at any moment, and only
+        // commit may abort it from there.
+        if (AbortIfActive(tx, "aborted by request") is { } aborted)
+        {
+            return aborted;
+        }
+
         lock (tx.Sync)
         {
             if (tx.State == TransactionState.Preparing)
@@ -238,11 +245,6 @@ public sealed partial class Coordinator : IAsyncDisposable
                 // Commit is collecting votes: it checks this before writing a decision.
                 tx.AbortRequested = true;
             }
-        }
-
-        if (tx.State == TransactionState.Active)
-        {
-            return AbortEverywhere(tx, "aborted by request");
         }
 
         return await tx.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -352,7 +354,8 @@ public sealed partial class Coordinator : IAsyncDisposable
 
     private Task DelayAsync(TimeSpan delay) => Task.Delay(delay, _time, _stopping.Token);
 
-    private TimeSpan NextDelay(TimeSpan delay) => delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+    // Retries of phase two, aborts and one-phase resolution: RetryInitialDelay, doubling up to RetryMaxDelay.
+    private Backoff RetryBackoff() => new(_options.RetryInitialDelay, _options.RetryMaxDelay);
 
     private void Track(Func<Task> work) => _ = RunTracked(work);
 

@@ -6,11 +6,27 @@ namespace Cohort.Coordination;
 /// <summary>The coordinator's state of one transaction.</summary>
 internal sealed class CoordinatorTransaction
 {
+    /// <summary>A new transaction, <see cref="TransactionState.Active"/>.</summary>
     public CoordinatorTransaction(TxId id, string? label, DateTimeOffset deadline)
+        : this(id, label, deadline, TransactionState.Active)
     {
+    }
+
+    /// <summary>
+    /// A transaction that starts in <paramref name="initial"/>: <see cref="TransactionState.Active"/> when it begins
+    /// here, <see cref="TransactionState.Committing"/> when recovery found its decision in the log.
+    /// </summary>
+    public CoordinatorTransaction(TxId id, string? label, DateTimeOffset deadline, TransactionState initial)
+    {
+        if (initial is not (TransactionState.Active or TransactionState.Committing))
+        {
+            throw new ArgumentOutOfRangeException(nameof(initial), initial, "A coordinator transaction starts active, or committing when recovered.");
+        }
+
         Id = id;
         Label = label;
         Deadline = deadline;
+        State = initial;
     }
 
     public TxId Id { get; }
@@ -24,8 +40,8 @@ internal sealed class CoordinatorTransaction
 
     public Lock Sync { get; } = new();
 
-    // Guarded by Sync.
-    public TransactionState State { get; set; } = TransactionState.Active;
+    /// <summary>Where the transaction is; changed only by <see cref="TransitionTo"/>, under <see cref="Sync"/>.</summary>
+    public TransactionState State { get; private set; }
 
     public List<ParticipantEntry> Participants { get; } = [];
 
@@ -40,6 +56,26 @@ internal sealed class CoordinatorTransaction
 
     /// <summary>Completes with the outcome once commit or abort has one; later callers get the same answer.</summary>
     public TaskCompletionSource<TxOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Moves the transaction to <paramref name="next"/>. The caller holds <see cref="Sync"/>; the move must be one
+    /// <see cref="TransactionStateTransitions"/> allows.
+    /// </summary>
+    /// <exception cref="CohortException"><c>internal</c> when the lock is not held or the transition is not allowed: a bug.</exception>
+    public void TransitionTo(TransactionState next)
+    {
+        if (!Sync.IsHeldByCurrentThread)
+        {
+            throw new CohortException(ErrorCodes.Internal, $"Transaction {Id}: state changed to {next} without holding its lock.");
+        }
+
+        if (!TransactionStateTransitions.IsAllowed(State, next))
+        {
+            throw new CohortException(ErrorCodes.Internal, $"Transaction {Id}: illegal state transition {State} -> {next}.");
+        }
+
+        State = next;
+    }
 
     public ParticipantEntry? Find(string resource)
     {

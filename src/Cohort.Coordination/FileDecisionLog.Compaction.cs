@@ -1,5 +1,6 @@
 using System.Buffers;
 using Cohort.Storage.Encoding;
+using Cohort.Storage.StateMachines;
 
 namespace Cohort.Coordination;
 
@@ -16,32 +17,9 @@ public sealed partial class FileDecisionLog
         await _compactGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            long segment;
-            ReadOnlyMemory<byte> payload;
-            Task flushed;
-            lock (_gate)
-            {
-                segment = _wal.Rotate();
-                var writer = new ArrayBufferWriter<byte>(1024 + (_unfinished.Count * 96));
-                writer.WriteByte(SnapshotFormat);
-                writer.WriteVarUInt((ulong)_unfinished.Count);
-                foreach (var decision in _unfinished.Values)
-                {
-                    DecisionCodec.Write(writer, decision);
-                }
-
-                payload = writer.WrittenMemory;
-                _recordsSinceCompaction = 0;
-                flushed = _wal.FlushAsync();
-            }
-
-            // The snapshot may hold decisions whose records are still in flight; let them land first so the
-            // snapshot never claims a decision the log has not made durable.
-            await flushed.ConfigureAwait(false);
-            await _snapshots.WriteAsync(segment, payload, cancellationToken).ConfigureAwait(false);
-            var deleted = _wal.DeleteSegmentsBefore(segment);
+            var checkpoint = await _machine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
             CompactionCount++;
-            Log.DecisionLogCompacted(_logger, segment, payload.Length, deleted);
+            Log.DecisionLogCompacted(_logger, checkpoint.Segment, checkpoint.SnapshotBytes, checkpoint.DeletedSegments);
         }
         finally
         {
@@ -61,7 +39,22 @@ public sealed partial class FileDecisionLog
         }
     }
 
-    private void LoadSnapshot(byte[] payload)
+    // Under _gate, right after the log rotated (LoggedStateMachine.CheckpointAsync).
+    ReadOnlyMemory<byte> ILoggedState.WriteSnapshot()
+    {
+        var writer = new ArrayBufferWriter<byte>(1024 + (_unfinished.Count * 96));
+        writer.WriteByte(SnapshotFormat);
+        writer.WriteVarUInt((ulong)_unfinished.Count);
+        foreach (var decision in _unfinished.Values)
+        {
+            DecisionCodec.Write(writer, decision);
+        }
+
+        _recordsSinceCompaction = 0;
+        return writer.WrittenMemory;
+    }
+
+    void ILoggedState.LoadSnapshot(byte[] payload)
     {
         var reader = new SpanReader(payload);
         var format = reader.ReadByte();

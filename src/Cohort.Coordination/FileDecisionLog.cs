@@ -1,7 +1,7 @@
 using System.Buffers;
 using Cohort.Core;
 using Cohort.Storage.Encoding;
-using Cohort.Storage.Snapshots;
+using Cohort.Storage.StateMachines;
 using Cohort.Storage.Wal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,7 +18,7 @@ namespace Cohort.Coordination;
 /// a compaction (log rotation plus snapshot of the set, under the same lock) captures exactly "every
 /// record before segment S".
 /// </remarks>
-public sealed partial class FileDecisionLog : IDecisionLog
+public sealed partial class FileDecisionLog : IDecisionLog, ILoggedState
 {
     private const byte CommitRecord = 1;
     private const byte EndRecord = 2;
@@ -28,8 +28,8 @@ public sealed partial class FileDecisionLog : IDecisionLog
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<TxId, CommitDecision> _unfinished = [];
-    private readonly SnapshotStore _snapshots;
     private readonly SemaphoreSlim _compactGate = new(1, 1);
+    private LoggedStateMachine _machine = null!;
     private WriteAheadLog _wal = null!;
     private long _recordsSinceCompaction;
     private Task _compaction = Task.CompletedTask;
@@ -39,7 +39,6 @@ public sealed partial class FileDecisionLog : IDecisionLog
     {
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _snapshots = new SnapshotStore(Path.Combine(options.Directory, "snapshots"));
     }
 
     /// <summary>The log's directory.</summary>
@@ -57,30 +56,16 @@ public sealed partial class FileDecisionLog : IDecisionLog
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var log = new FileDecisionLog(options, logger);
-        long fromSegment = 1;
-        if (log._snapshots.LoadNewest() is { } snapshot)
-        {
-            fromSegment = snapshot.WalSegment;
-            log.LoadSnapshot(snapshot.Payload);
-        }
-
-        long records = 0;
-        log._wal = WriteAheadLog.Open(
-            new WalOptions
-            {
-                Directory = Path.Combine(options.Directory, "wal"),
-                Durability = options.Durability,
-                SegmentBytes = options.SegmentBytes,
-            },
-            fromSegment,
-            record =>
-            {
-                records++;
-                log.Replay(record);
-            },
+        log._machine = LoggedStateMachine.Open(
+            options.Directory,
+            options.Durability,
+            options.SegmentBytes,
+            log,
+            log._gate,
             message => Log.DecisionLogTornTail(log._logger, message));
-        log._recordsSinceCompaction = records;
-        Log.DecisionLogOpened(log._logger, options.Directory, fromSegment, records, log._unfinished.Count);
+        log._wal = log._machine.Wal;
+        log._recordsSinceCompaction = log._machine.RecordsReplayed;
+        Log.DecisionLogOpened(log._logger, options.Directory, log._machine.FromSegment, log._machine.RecordsReplayed, log._unfinished.Count);
         return log;
     }
 
@@ -161,11 +146,11 @@ public sealed partial class FileDecisionLog : IDecisionLog
 
         await compaction.ConfigureAwait(false);
         await _compactGate.WaitAsync().ConfigureAwait(false);
-        await _wal.DisposeAsync().ConfigureAwait(false);
+        await _machine.DisposeAsync().ConfigureAwait(false);
         _compactGate.Dispose();
     }
 
-    private void Replay(WalRecord record)
+    void ILoggedState.Apply(WalRecord record)
     {
         var reader = new SpanReader(record.Payload.Span);
         switch (record.Type)

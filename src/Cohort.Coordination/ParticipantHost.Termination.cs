@@ -84,7 +84,8 @@ public sealed partial class ParticipantHost
         {
             Log.TerminatingViaMaster(_logger, prepared.Id, engine.Name);
         }
-        var delay = _options.TerminationDelay;
+        // Doubling from TerminationDelay; TerminationAttempts bounds it, so no cap of its own.
+        var backoff = new Backoff(_options.TerminationDelay, TimeSpan.MaxValue);
         for (var attempt = 1; attempt <= _options.TerminationAttempts; attempt++)
         {
             try
@@ -122,14 +123,12 @@ public sealed partial class ParticipantHost
             {
                 try
                 {
-                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     return false;
                 }
-
-                delay *= 2;
             }
         }
 

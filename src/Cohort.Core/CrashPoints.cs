@@ -27,6 +27,9 @@ public static class CrashPoints
     /// <summary>Participant: phase 2 commit received, not yet applied.</summary>
     public const string ParticipantDuringPhaseTwo = "participant.during-phase-two";
 
+    /// <summary>Storage: a checkpoint's snapshot is written; the log segments it covers are not deleted yet.</summary>
+    public const string SnapshotBeforeTruncate = "storage.snapshot-before-truncate";
+
     private static readonly string? Armed = Environment.GetEnvironmentVariable(EnvironmentVariable);
 
     /// <summary>Dies here if this point is armed.</summary>

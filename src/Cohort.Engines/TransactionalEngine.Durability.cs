@@ -3,12 +3,13 @@ using System.Diagnostics;
 using Cohort.Core;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Locking;
+using Cohort.Storage.StateMachines;
 using Cohort.Storage.Wal;
 
 namespace Cohort.Engines;
 
 /// <content>Log records, recovery and snapshots.</content>
-public abstract partial class TransactionalEngine<TTx>
+public abstract partial class TransactionalEngine<TTx> : ILoggedState
 {
     private const byte PrepareRecord = 1;
     private const byte CommitRecord = 2;
@@ -53,28 +54,14 @@ public abstract partial class TransactionalEngine<TTx>
     protected void Open()
     {
         var watch = Stopwatch.StartNew();
-        long fromSegment = 1;
-        if (_snapshots.LoadNewest() is { } snapshot)
-        {
-            fromSegment = snapshot.WalSegment;
-            LoadSnapshot(snapshot.Payload);
-        }
-
-        long records = 0;
-        _wal = WriteAheadLog.Open(
-            new WalOptions
-            {
-                Directory = Path.Combine(Options.DataDirectory, "wal"),
-                Durability = Options.Durability,
-                SegmentBytes = Options.SegmentBytes,
-            },
-            fromSegment,
-            record =>
-            {
-                records++;
-                Replay(record);
-            },
+        _machine = LoggedStateMachine.Open(
+            Options.DataDirectory,
+            Options.Durability,
+            Options.SegmentBytes,
+            this,
+            _stateLock,
             message => Log.TornTail(Logger, Name, message));
+        _wal = _machine.Wal;
 
         foreach (var tx in _transactions.Values)
         {
@@ -89,62 +76,64 @@ public abstract partial class TransactionalEngine<TTx>
             _maintenance = Options.TimeProvider.CreateTimer(_ => RunMaintenance(), null, Options.MaintenanceInterval, Options.MaintenanceInterval);
         }
 
-        Log.Recovered(Logger, Name, Options.DataDirectory, fromSegment, records, _transactions.Count, watch.ElapsedMilliseconds);
+        Log.Recovered(Logger, Name, Options.DataDirectory, _machine.FromSegment, _machine.RecordsReplayed, _transactions.Count, watch.ElapsedMilliseconds);
     }
 
     /// <summary>
     /// Writes a snapshot of the committed state and the prepared transactions, then deletes the log
     /// segments it covers. Runs in the background when the log grows past the threshold; tests may call it.
     /// </summary>
+    /// <remarks>
+    /// The snapshot is written only after every record appended before it was taken is durable
+    /// (<see cref="LoggedStateMachine.CheckpointAsync"/>), so it never holds a prepare or commit the log could still lose.
+    /// </remarks>
     public async Task SnapshotAsync(CancellationToken cancellationToken)
     {
         await _snapshotGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ThrowIfDisposed();
-            long segment;
-            ReadOnlyMemory<byte> payload;
-            lock (_stateLock)
-            {
-                segment = Wal.Rotate();
-                var writer = new ArrayBufferWriter<byte>(1 << 16);
-                writer.WriteByte(SnapshotFormat);
-                writer.WriteInt64(Clock.Current.Value);
-                WriteState(writer);
-                var pending = _transactions.Values.Where(t => t.State is TxState.Preparing or TxState.Prepared or TxState.Committing).ToList();
-                writer.WriteVarUInt((ulong)pending.Count);
-                foreach (var tx in pending)
-                {
-                    var committing = tx.State == TxState.Committing;
-                    writer.WriteTxId(tx.Id);
-                    writer.WriteByte(committing ? (byte)1 : (byte)0);
-                    writer.WriteInt64(committing ? tx.CommitTimestamp.Value : tx.PrepareTimestamp.Value);
-                    writer.WriteNullableString(tx.Coordinator);
-                    var intents = new ArrayBufferWriter<byte>();
-                    tx.WriteIntents(intents);
-                    writer.WriteBytes(intents.WrittenSpan);
-                }
-
-                var committed = _finished.ToList().Where(f => f.Value.Committed).ToList();
-                writer.WriteVarUInt((ulong)committed.Count);
-                foreach (var (id, outcome) in committed)
-                {
-                    writer.WriteTxId(id);
-                    writer.WriteInt64(outcome.Timestamp.Value);
-                }
-
-                payload = writer.WrittenMemory;
-                Interlocked.Exchange(ref _walBytesAtSnapshot, Wal.BytesSinceStart);
-            }
-
-            await _snapshots.WriteAsync(segment, payload, cancellationToken).ConfigureAwait(false);
-            var deleted = Wal.DeleteSegmentsBefore(segment);
-            Log.SnapshotWritten(Logger, Name, segment, payload.Length, deleted);
+            var machine = _machine ?? throw new InvalidOperationException("The engine is not open.");
+            var checkpoint = await machine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+            Log.SnapshotWritten(Logger, Name, checkpoint.Segment, checkpoint.SnapshotBytes, checkpoint.DeletedSegments);
         }
         finally
         {
             _snapshotGate.Release();
         }
+    }
+
+    // Under _stateLock, right after the log rotated (LoggedStateMachine.CheckpointAsync).
+    ReadOnlyMemory<byte> ILoggedState.WriteSnapshot()
+    {
+        var writer = new ArrayBufferWriter<byte>(1 << 16);
+        writer.WriteByte(SnapshotFormat);
+        writer.WriteInt64(Clock.Current.Value);
+        WriteState(writer);
+        var pending = _transactions.Values.Where(t => t.State is TxState.Preparing or TxState.Prepared or TxState.Committing).ToList();
+        writer.WriteVarUInt((ulong)pending.Count);
+        foreach (var tx in pending)
+        {
+            var committing = tx.State == TxState.Committing;
+            writer.WriteTxId(tx.Id);
+            writer.WriteByte(committing ? (byte)1 : (byte)0);
+            writer.WriteInt64(committing ? tx.CommitTimestamp.Value : tx.PrepareTimestamp.Value);
+            writer.WriteNullableString(tx.Coordinator);
+            var intents = new ArrayBufferWriter<byte>();
+            tx.WriteIntents(intents);
+            writer.WriteBytes(intents.WrittenSpan);
+        }
+
+        var committed = _finished.ToList().Where(f => f.Value.Committed).ToList();
+        writer.WriteVarUInt((ulong)committed.Count);
+        foreach (var (id, outcome) in committed)
+        {
+            writer.WriteTxId(id);
+            writer.WriteInt64(outcome.Timestamp.Value);
+        }
+
+        Interlocked.Exchange(ref _walBytesAtSnapshot, Wal.BytesSinceStart);
+        return writer.WrittenMemory;
     }
 
     private async Task SnapshotInBackgroundAsync()
@@ -243,7 +232,7 @@ public abstract partial class TransactionalEngine<TTx>
         return durable;
     }
 
-    private void Replay(WalRecord record)
+    void ILoggedState.Apply(WalRecord record)
     {
         var reader = new SpanReader(record.Payload.Span);
         var id = reader.ReadTxId();
@@ -301,7 +290,7 @@ public abstract partial class TransactionalEngine<TTx>
         }
     }
 
-    private void LoadSnapshot(byte[] payload)
+    void ILoggedState.LoadSnapshot(byte[] payload)
     {
         var reader = new SpanReader(payload);
         var format = reader.ReadByte();

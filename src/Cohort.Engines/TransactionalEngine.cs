@@ -4,7 +4,7 @@ using Cohort.Core;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Locking;
 using Cohort.Storage.Mvcc;
-using Cohort.Storage.Snapshots;
+using Cohort.Storage.StateMachines;
 using Cohort.Storage.Wal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,8 +32,8 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     private readonly ConcurrentDictionary<TxId, TTx> _transactions = new();
     private readonly RecentOutcomes<Outcome> _finished = new(FinishedCapacity);
     private readonly Lock _stateLock = new();
-    private readonly SnapshotStore _snapshots;
     private readonly SemaphoreSlim _snapshotGate = new(1, 1);
+    private LoggedStateMachine? _machine;
     private WriteAheadLog? _wal;
     private ITimer? _maintenance;
     private long _walBytesAtSnapshot;
@@ -51,7 +51,6 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         Logger = logger ?? NullLogger.Instance;
         Clock = new HybridClock(options.TimeProvider);
         Locks = new LockManager(OnWounded, options.TimeProvider);
-        _snapshots = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
     }
 
     /// <inheritdoc/>

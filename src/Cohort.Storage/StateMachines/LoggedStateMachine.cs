@@ -1,0 +1,116 @@
+using Cohort.Core;
+using Cohort.Storage.Snapshots;
+using Cohort.Storage.Wal;
+
+namespace Cohort.Storage.StateMachines;
+
+/// <summary>
+/// The load-snapshot, replay-log, checkpoint cycle of a state kept in a <see cref="WriteAheadLog"/> (in
+/// <c>{directory}/wal</c>) and a <see cref="SnapshotStore"/> (in <c>{directory}/snapshots</c>), written once for the
+/// engines and the decision log.
+/// </summary>
+/// <remarks>
+/// A checkpoint rotates the log and serializes the state under the owner's lock, waits until every record appended
+/// before the rotation is durable, writes the snapshot, and only then deletes the segments it covers. A crash after the
+/// snapshot but before the deletion leaves both: the next <see cref="Open"/> starts from the snapshot's segment and
+/// deletes the older ones (<see cref="WriteAheadLog.Open"/>), so no record is applied twice.
+/// </remarks>
+public sealed class LoggedStateMachine : IAsyncDisposable
+{
+    private readonly ILoggedState _state;
+    private readonly Lock _sync;
+    private readonly SnapshotStore _snapshots;
+
+    private LoggedStateMachine(ILoggedState state, Lock sync, SnapshotStore snapshots, WriteAheadLog wal, long fromSegment, long replayed)
+    {
+        _state = state;
+        _sync = sync;
+        _snapshots = snapshots;
+        Wal = wal;
+        FromSegment = fromSegment;
+        RecordsReplayed = replayed;
+    }
+
+    /// <summary>The log; append to it under the lock given to <see cref="Open"/>.</summary>
+    public WriteAheadLog Wal { get; }
+
+    /// <summary>The segment recovery started at (that of the snapshot loaded, or 1).</summary>
+    public long FromSegment { get; }
+
+    /// <summary>Records replayed at open.</summary>
+    public long RecordsReplayed { get; }
+
+    /// <summary>
+    /// Recovers <paramref name="state"/>: loads the newest snapshot in <paramref name="directory"/>, then replays the
+    /// log records after it.
+    /// </summary>
+    /// <param name="directory">Holds <c>wal</c> and <c>snapshots</c>.</param>
+    /// <param name="durability">How appends become durable.</param>
+    /// <param name="segmentBytes">Size at which the log starts a new segment.</param>
+    /// <param name="state">The state to rebuild and, later, to snapshot.</param>
+    /// <param name="sync">The lock under which the owner changes the state and appends its records.</param>
+    /// <param name="tornTail">Told about a torn record cut off the end of the log.</param>
+    public static LoggedStateMachine Open(string directory, DurabilityMode durability, long segmentBytes, ILoggedState state, Lock sync, Action<string>? tornTail = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(state);
+        if (sync is null)
+        {
+            // Not ThrowIfNull: passing a Lock as object would turn it into a monitor.
+            throw new ArgumentNullException(nameof(sync));
+        }
+
+        var snapshots = new SnapshotStore(Path.Combine(directory, "snapshots"));
+        long fromSegment = 1;
+        if (snapshots.LoadNewest() is { } snapshot)
+        {
+            fromSegment = snapshot.WalSegment;
+            state.LoadSnapshot(snapshot.Payload);
+        }
+
+        long records = 0;
+        var wal = WriteAheadLog.Open(
+            new WalOptions
+            {
+                Directory = Path.Combine(directory, "wal"),
+                Durability = durability,
+                SegmentBytes = segmentBytes,
+            },
+            fromSegment,
+            record =>
+            {
+                records++;
+                state.Apply(record);
+            },
+            tornTail);
+        return new LoggedStateMachine(state, sync, snapshots, wal, fromSegment, records);
+    }
+
+    /// <summary>
+    /// Writes a snapshot of the state and deletes the log segments it covers. Not safe to run concurrently with
+    /// itself: the owner serializes checkpoints.
+    /// </summary>
+    public async Task<CheckpointResult> CheckpointAsync(CancellationToken cancellationToken)
+    {
+        long segment;
+        ReadOnlyMemory<byte> payload;
+        Task flushed;
+        lock (_sync)
+        {
+            segment = Wal.Rotate();
+            payload = _state.WriteSnapshot();
+            flushed = Wal.FlushAsync();
+        }
+
+        // The snapshot may hold changes whose records are still on their way to disk; let them land first so the
+        // snapshot never claims anything the log has not made durable.
+        await flushed.ConfigureAwait(false);
+        await _snapshots.WriteAsync(segment, payload, cancellationToken).ConfigureAwait(false);
+        CrashPoints.Hit(CrashPoints.SnapshotBeforeTruncate);
+        var deleted = Wal.DeleteSegmentsBefore(segment);
+        return new CheckpointResult(segment, payload.Length, deleted);
+    }
+
+    /// <summary>Closes the log after writing what is pending.</summary>
+    public ValueTask DisposeAsync() => Wal.DisposeAsync();
+}

@@ -15,7 +15,7 @@ public abstract partial class EngineConformanceTests
         var writer = Begin();
         await engine.ApplyAsync(reader, Read("a"), default);
         await WriteAsync(engine, reader, "b", 1);
-        var vote = await engine.PrepareAsync(reader.Id, new PrepareInfo(null), default);
+        var vote = await PrepareAsync(engine, reader);
 
         // Were the read lock dropped at prepare, this write could commit below the reader's commit timestamp.
         var write = WriteAsync(engine, writer, "a", 2);
@@ -41,7 +41,7 @@ public abstract partial class EngineConformanceTests
         var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.ApplyAsync(younger, Read("a"), default));
         Assert.Equal(ErrorCodes.Wounded, error.Code);
         Assert.True(error.IsTransient);
-        Assert.Equal(VoteKind.No, (await engine.PrepareAsync(younger.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal(VoteKind.No, (await PrepareAsync(engine, younger)).Kind);
 
         await engine.CommitOnePhaseAsync(older.Id, engine.Clock.Now(), default);
         Assert.Equal(Expected("a", [1, 3]), await ReadInNewTransactionAsync(engine, "a"));
@@ -71,7 +71,7 @@ public abstract partial class EngineConformanceTests
         var older = Begin();
         var younger = Begin();
         await WriteAsync(engine, younger, "a", 1);
-        var vote = await engine.PrepareAsync(younger.Id, new PrepareInfo(null), default);
+        var vote = await PrepareAsync(engine, younger);
         Assert.Equal(VoteKind.Yes, vote.Kind);
 
         var waiting = WriteAsync(engine, older, "a", 2);
@@ -94,7 +94,7 @@ public abstract partial class EngineConformanceTests
         var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, younger, "a", 2).WaitAsync(LongWait));
         Assert.Equal(ErrorCodes.LockTimeout, error.Code);
         Assert.True(error.IsTransient);
-        Assert.Equal(VoteKind.No, (await engine.PrepareAsync(younger.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal(VoteKind.No, (await PrepareAsync(engine, younger)).Kind);
         await engine.CommitOnePhaseAsync(older.Id, engine.Clock.Now(), default);
         Assert.Equal(Expected("a", [1]), await ReadInNewTransactionAsync(engine, "a"));
     }

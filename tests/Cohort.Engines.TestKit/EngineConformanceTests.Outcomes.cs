@@ -8,10 +8,8 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task PrepareThenCommit_MakesWritesVisibleToLaterTransactions()
     {
-        var engine = await OpenEngineAsync();
-        var tx = Begin();
-        await WriteAsync(engine, tx, "a", 1);
-        var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
+        var (engine, tx) = await OpenAndWriteAsync();
+        var vote = await PrepareAsync(engine, tx);
         Assert.Equal(VoteKind.Yes, vote.Kind);
         await engine.CommitAsync(tx.Id, Max(vote.PrepareTimestamp, engine.Clock.Now()), default);
 
@@ -31,9 +29,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task OnePhaseCommit_OfWorkLostInARestartBeforePrepare_FailsAndWritesNothing()
     {
-        var engine = await OpenEngineAsync();
-        var tx = Begin();
-        await WriteAsync(engine, tx, "a", 1);
+        var (engine, tx) = await OpenAndWriteAsync();
         await CloseAsync(engine);
 
         engine = await OpenEngineAsync();
@@ -45,9 +41,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task PhaseTwoCommit_OfAnUnpreparedTransaction_IsRefused()
     {
-        var engine = await OpenEngineAsync();
-        var tx = Begin();
-        await WriteAsync(engine, tx, "a", 1);
+        var (engine, tx) = await OpenAndWriteAsync();
         var error = await Assert.ThrowsAsync<CohortException>(async () => await engine.CommitAsync(tx.Id, engine.Clock.Now(), default));
         Assert.Equal(ErrorCodes.NotActive, error.Code);
         await engine.AbortAsync(tx.Id, default);
@@ -98,9 +92,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task Abort_DiscardsWrites()
     {
-        var engine = await OpenEngineAsync();
-        var tx = Begin();
-        await WriteAsync(engine, tx, "a", 1);
+        var (engine, tx) = await OpenAndWriteAsync();
         await engine.AbortAsync(tx.Id, default);
         Assert.Equal(Expected("a", []), await ReadInNewTransactionAsync(engine, "a"));
     }
@@ -108,10 +100,8 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task AbortAfterPrepare_DiscardsWritesAndReleasesLocks()
     {
-        var engine = await OpenEngineAsync();
-        var tx = Begin();
-        await WriteAsync(engine, tx, "a", 1);
-        Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default)).Kind);
+        var (engine, tx) = await OpenAndWriteAsync();
+        Assert.Equal(VoteKind.Yes, (await PrepareAsync(engine, tx)).Kind);
         await engine.AbortAsync(tx.Id, default);
 
         Assert.Empty(engine.GetPrepared());
@@ -122,16 +112,14 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task Commit_IsIdempotent()
     {
-        var engine = await OpenEngineAsync();
-        var tx = Begin();
-        await WriteAsync(engine, tx, "a", 1);
-        var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
+        var (engine, tx) = await OpenAndWriteAsync();
+        var vote = await PrepareAsync(engine, tx);
         var commitTs = Max(vote.PrepareTimestamp, engine.Clock.Now());
         await engine.CommitAsync(tx.Id, commitTs, default);
         await engine.CommitAsync(tx.Id, commitTs, default);
 
         // A repeated prepare (a retry whose first answer was lost) gets the same vote, even after the commit.
-        Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal(VoteKind.Yes, (await PrepareAsync(engine, tx)).Kind);
         await engine.CommitAsync(tx.Id, commitTs, default);
 
         Assert.Equal(Expected("a", [1]), await ReadInNewTransactionAsync(engine, "a"));
@@ -140,10 +128,8 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task Abort_IsIdempotentAndCommitAfterAbortFails()
     {
-        var engine = await OpenEngineAsync();
-        var tx = Begin();
-        await WriteAsync(engine, tx, "a", 1);
-        Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default)).Kind);
+        var (engine, tx) = await OpenAndWriteAsync();
+        Assert.Equal(VoteKind.Yes, (await PrepareAsync(engine, tx)).Kind);
         await engine.AbortAsync(tx.Id, default);
         await engine.AbortAsync(tx.Id, default);
 
@@ -151,7 +137,7 @@ public abstract partial class EngineConformanceTests
         Assert.Equal(ErrorCodes.Aborted, error.Code);
         error = await Assert.ThrowsAsync<CohortException>(async () => await engine.CommitAsync(tx.Id, engine.Clock.Now(), default));
         Assert.Equal(ErrorCodes.Aborted, error.Code);
-        Assert.Equal(VoteKind.No, (await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal(VoteKind.No, (await PrepareAsync(engine, tx)).Kind);
         Assert.Equal(Expected("a", []), await ReadInNewTransactionAsync(engine, "a"));
         Assert.Equal(0, ActiveTransactionCount(engine));
     }
@@ -168,9 +154,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task OperationsAfterAbort_AreRefused()
     {
-        var engine = await OpenEngineAsync();
-        var tx = Begin();
-        await WriteAsync(engine, tx, "a", 1);
+        var (engine, tx) = await OpenAndWriteAsync();
         await engine.AbortAsync(tx.Id, default);
         var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, tx, "b", 1));
         Assert.Equal(ErrorCodes.Aborted, error.Code);
@@ -183,11 +167,11 @@ public abstract partial class EngineConformanceTests
         await CommitWritesAsync(engine, ("a", 1));
         var reader = Begin();
         Assert.Equal(Expected("a", [1]), await engine.ApplyAsync(reader, Read("a"), default));
-        Assert.Equal(VoteKind.ReadOnly, (await engine.PrepareAsync(reader.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal(VoteKind.ReadOnly, (await PrepareAsync(engine, reader)).Kind);
         Assert.Empty(engine.GetPrepared());
 
         // A repeated prepare (a retry whose first answer was lost) gets the same vote.
-        Assert.Equal(VoteKind.ReadOnly, (await engine.PrepareAsync(reader.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal(VoteKind.ReadOnly, (await PrepareAsync(engine, reader)).Kind);
 
         // A younger writer must not wait for the finished reader.
         await CommitWritesAsync(engine, ("a", 2));

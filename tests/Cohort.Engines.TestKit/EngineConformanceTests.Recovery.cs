@@ -68,10 +68,10 @@ public abstract partial class EngineConformanceTests
         var engine = await OpenEngineAsync();
         var commit = Begin();
         await WriteAsync(engine, commit, "c", 1);
-        Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(commit.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal(VoteKind.Yes, (await PrepareAsync(engine, commit)).Kind);
         var abort = Begin();
         await WriteAsync(engine, abort, "d", 1);
-        Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(abort.Id, new PrepareInfo(null), default)).Kind);
+        Assert.Equal(VoteKind.Yes, (await PrepareAsync(engine, abort)).Kind);
         await CloseAsync(engine);
 
         engine = await OpenEngineAsync();

@@ -30,7 +30,7 @@ public abstract partial class EngineConformanceTests
         var snapshot = engine.Clock.Now();
         var tx = Begin();
         await WriteAsync(engine, tx, "a", 2);
-        var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
+        var vote = await PrepareAsync(engine, tx);
         Assert.True(vote.PrepareTimestamp > snapshot);
 
         Assert.Equal(Expected("a", [1]), await engine.ReadAsync(snapshot, Read("a"), default).AsTask().WaitAsync(LongWait));
@@ -58,7 +58,7 @@ public abstract partial class EngineConformanceTests
         await CommitWritesAsync(engine, ("a", 1));
         var tx = Begin();
         await WriteAsync(engine, tx, "a", 2);
-        var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
+        var vote = await PrepareAsync(engine, tx);
         var snapshot = engine.Clock.Now();
         Assert.True(vote.PrepareTimestamp <= snapshot);
 
@@ -78,7 +78,7 @@ public abstract partial class EngineConformanceTests
         await CommitWritesAsync(engine, ("a", 1));
         var tx = Begin();
         await WriteAsync(engine, tx, "a", 2);
-        var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
+        var vote = await PrepareAsync(engine, tx);
         var snapshot = engine.Clock.Now();
 
         var read = engine.ReadAsync(snapshot, Read("a"), default).AsTask();

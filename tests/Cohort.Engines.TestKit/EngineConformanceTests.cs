@@ -154,5 +154,18 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     }
 
     /// <summary>The later of two timestamps.</summary>
+    /// <summary>Phase one of <paramref name="tx"/>, with no coordinator recorded.</summary>
+    protected static async Task<Vote> PrepareAsync(ITransactionalEngine engine, TransactionContext tx) =>
+        await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
+
+    /// <summary>An engine opened and a transaction begun on it that wrote <paramref name="n"/> to <paramref name="item"/> (not committed).</summary>
+    protected async Task<(ITransactionalEngine Engine, TransactionContext Tx)> OpenAndWriteAsync(string item = "a", int n = 1)
+    {
+        var engine = await OpenEngineAsync();
+        var tx = Begin();
+        await WriteAsync(engine, tx, item, n);
+        return (engine, tx);
+    }
+
     protected static HlcTimestamp Max(HlcTimestamp a, HlcTimestamp b) => a > b ? a : b;
 }

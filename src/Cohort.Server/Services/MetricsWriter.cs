@@ -9,40 +9,23 @@ namespace Cohort.Server.Services;
 /// The node's <c>/metrics</c> in the Prometheus text format (version 0.0.4). Metric names, types and help texts are
 /// what dashboards and scrapers rely on: change them only with the dashboards.
 /// </summary>
-internal sealed class MetricsWriter
+internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinator coordinator, ResourceRegistry registry)
 {
     /// <summary>The media type of the text.</summary>
     public const string MediaType = "text/plain; version=0.0.4";
 
-    private readonly string _self;
-    private readonly ClusterAgent _cluster;
-    private readonly Coordinator _coordinator;
-    private readonly ResourceRegistry _registry;
-
-    public MetricsWriter(string self, ClusterAgent cluster, Coordinator coordinator, ResourceRegistry registry)
-    {
-        ArgumentNullException.ThrowIfNull(self);
-        ArgumentNullException.ThrowIfNull(cluster);
-        ArgumentNullException.ThrowIfNull(coordinator);
-        ArgumentNullException.ThrowIfNull(registry);
-        _self = self;
-        _cluster = cluster;
-        _coordinator = coordinator;
-        _registry = registry;
-    }
-
     /// <summary>The node's figures now.</summary>
     public NodeMetrics Sample() => new(
-        _self,
-        _cluster.IsMaster,
-        _cluster.Epoch,
-        _coordinator.BegunCount,
-        _registry.ActiveTransactions(),
-        [.. _coordinator.List(null, int.MaxValue).GroupBy(s => s.State.ToWireName()).Select(g => (g.Key, g.Count()))],
-        _coordinator.PhaseTwoPending,
-        _coordinator.PhaseTwoWaitCount,
-        _coordinator.PrepareLatency,
-        _coordinator.DecisionLatency);
+        self,
+        cluster.IsMaster,
+        cluster.Epoch,
+        coordinator.BegunCount,
+        registry.ActiveTransactions(),
+        [.. coordinator.List(null, int.MaxValue).GroupBy(s => s.State.ToWireName()).Select(g => (g.Key, g.Count()))],
+        coordinator.PhaseTwoPending,
+        coordinator.PhaseTwoWaitCount,
+        coordinator.PrepareLatency,
+        coordinator.DecisionLatency);
 
     /// <summary>The text of <c>/metrics</c> now.</summary>
     public string Write() => Write(Sample(), includeProcess: true);

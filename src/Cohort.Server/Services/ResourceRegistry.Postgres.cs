@@ -15,7 +15,7 @@ internal sealed partial class ResourceRegistry
 {
     private const string DsnFileName = "postgres-resources.json";
 
-    private string DsnFile => Path.Combine(_options.DataDirectory, DsnFileName);
+    private string DsnFile => Path.Combine(options.DataDirectory, DsnFileName);
 
     private async Task<ITransactionalEngine> OpenPostgresAsync(string resource, string? dsn, CancellationToken cancellationToken)
     {
@@ -28,9 +28,9 @@ internal sealed partial class ResourceRegistry
         }
 
         var stored = LoadDsns();
-        dsn ??= _options.ResourceDsns.GetValueOrDefault(resource)
+        dsn ??= options.ResourceDsns.GetValueOrDefault(resource)
             ?? stored.GetValueOrDefault(resource)
-            ?? (resource == ResourceNames.DefaultPg ? _options.Dsn : null)
+            ?? (resource == ResourceNames.DefaultPg ? options.Dsn : null)
             ?? throw new CohortException(ErrorCodes.BadOperation, $"Resource '{resource}' is a PostgreSQL database: give its connection string as 'dsn'.", isTransient: false);
         var engine = await PostgresEngine.OpenAsync(
             resource,
@@ -39,9 +39,9 @@ internal sealed partial class ResourceRegistry
                 ConnectionString = dsn,
 
                 // Every node has its own pg:default, and several may share one PostgreSQL server, whose gids are server-wide.
-                GlobalName = resource == ResourceNames.DefaultPg ? $"{resource}@{_options.Address}" : resource,
+                GlobalName = resource == ResourceNames.DefaultPg ? $"{resource}@{options.Address}" : resource,
             },
-            _loggers.CreateLogger("Cohort.Postgres"),
+            loggers.CreateLogger("Cohort.Postgres"),
             cancellationToken).ConfigureAwait(false);
         lock (_engines)
         {
@@ -73,12 +73,12 @@ internal sealed partial class ResourceRegistry
             wanted[resource] = null;
         }
 
-        foreach (var (resource, dsn) in _options.ResourceDsns)
+        foreach (var (resource, dsn) in options.ResourceDsns)
         {
             wanted[resource] = dsn;
         }
 
-        if (_options.Dsn is { } defaultDsn)
+        if (options.Dsn is { } defaultDsn)
         {
             wanted[ResourceNames.DefaultPg] = defaultDsn;
         }
@@ -117,13 +117,13 @@ internal sealed partial class ResourceRegistry
     {
         var temp = DsnFile + ".tmp";
         File.Delete(temp);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using (var stream = new FileStream(temp, options))
+        using (var stream = new FileStream(temp, fileOptions))
         {
             var json = ValueJson.Serialize(Value.Map([.. dsns.Select(kv => (kv.Key, Value.From(kv.Value)))]));
             stream.Write(System.Text.Encoding.UTF8.GetBytes(json));

@@ -13,25 +13,14 @@ namespace Cohort.Server.Services;
 /// start-up and by <c>POST /v1/resources</c>), looked up and counted. Every engine opened is handed to the node's
 /// <see cref="ParticipantHost"/>, which owns it from then on (and disposes it with itself).
 /// </summary>
-internal sealed partial class ResourceRegistry
+/// <param name="options">The node's settings: where resources live and which to open.</param>
+/// <param name="host">The participant host every engine opened here goes to.</param>
+/// <param name="loggers">The engines' loggers.</param>
+internal sealed partial class ResourceRegistry(NodeOptions options, ParticipantHost host, ILoggerFactory loggers)
 {
     private const string ResourcesDirectory = "resources";
 
-    private readonly NodeOptions _options;
-    private readonly ParticipantHost _host;
-    private readonly ILoggerFactory _loggers;
     private readonly Dictionary<string, ITransactionalEngine> _engines = new(StringComparer.Ordinal);
-
-    /// <summary>Creates an empty registry for the node <paramref name="options"/> describe; engines go to <paramref name="host"/>.</summary>
-    public ResourceRegistry(NodeOptions options, ParticipantHost host, ILoggerFactory loggers)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(host);
-        ArgumentNullException.ThrowIfNull(loggers);
-        _options = options;
-        _host = host;
-        _loggers = loggers;
-    }
 
     /// <summary>Raised (under the registry's lock) after a resource was added, so placement can be announced.</summary>
     public event Action? Changed;
@@ -107,8 +96,8 @@ internal sealed partial class ResourceRegistry
     /// </summary>
     public async Task OpenAllAsync(CancellationToken cancellationToken)
     {
-        var resources = new SortedSet<string>(_options.Resources, StringComparer.Ordinal) { ResourceNames.DefaultSql };
-        var existing = Path.Combine(_options.DataDirectory, ResourcesDirectory);
+        var resources = new SortedSet<string>(options.Resources, StringComparer.Ordinal) { ResourceNames.DefaultSql };
+        var existing = Path.Combine(options.DataDirectory, ResourcesDirectory);
         if (Directory.Exists(existing))
         {
             foreach (var dir in Directory.EnumerateDirectories(existing))
@@ -158,9 +147,9 @@ internal sealed partial class ResourceRegistry
 
             var engine = EngineFactory.Open(resource, new EngineOptions
             {
-                DataDirectory = Path.Combine(_options.DataDirectory, ResourcesDirectory, resource.Replace(':', '_')),
-                Durability = _options.Fsync ? DurabilityMode.Fsync : DurabilityMode.None,
-            }, _loggers.CreateLogger("Cohort.Engines"));
+                DataDirectory = Path.Combine(options.DataDirectory, ResourcesDirectory, resource.Replace(':', '_')),
+                Durability = options.Fsync ? DurabilityMode.Fsync : DurabilityMode.None,
+            }, loggers.CreateLogger("Cohort.Engines"));
             AddLocked(resource, engine);
             return engine;
         }
@@ -170,7 +159,7 @@ internal sealed partial class ResourceRegistry
     private void AddLocked(string resource, ITransactionalEngine engine)
     {
         _engines[resource] = engine;
-        _host.AddEngine(engine);
+        host.AddEngine(engine);
         Changed?.Invoke();
     }
 

@@ -10,28 +10,11 @@ namespace Cohort.Server.Services;
 /// Resources across the cluster: which exist and where (<c>GET /v1/resources</c>), where a resource lives for a
 /// request, and the rules for creating one (<c>POST /v1/resources</c>) on the named node or the least-loaded alive one.
 /// </summary>
-internal sealed class ResourceService
+internal sealed class ResourceService(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client)
 {
-    private readonly string _self;
-    private readonly ClusterAgent _cluster;
-    private readonly ResourceRegistry _registry;
-    private readonly NodeClient _client;
-
-    public ResourceService(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client)
-    {
-        ArgumentNullException.ThrowIfNull(self);
-        ArgumentNullException.ThrowIfNull(cluster);
-        ArgumentNullException.ThrowIfNull(registry);
-        ArgumentNullException.ThrowIfNull(client);
-        _self = self;
-        _cluster = cluster;
-        _registry = registry;
-        _client = client;
-    }
-
     /// <summary>Every alive member's resources; default shards are named with their node (<c>sql:default@host:port</c>).</summary>
     public IReadOnlyList<ResourcePlacement> List() =>
-        [.. _cluster.Members.Where(m => m.Alive).SelectMany(m => m.Resources.Select(r => new ResourcePlacement(
+        [.. cluster.Members.Where(m => m.Alive).SelectMany(m => m.Resources.Select(r => new ResourcePlacement(
             ClusterAgent.IsDefaultShard(r) ? $"{r}{ClusterAgent.NodeSeparator}{m.Address}" : r,
             m.Address)))];
 
@@ -39,7 +22,7 @@ internal sealed class ResourceService
     /// The node <paramref name="resource"/> lives on, which must be alive: a resource whose home is down is refused
     /// before anything is sent, rather than reported in doubt after a message that could not be delivered.
     /// </summary>
-    public string AliveHomeOf(string resource) => AliveHomeOf(_cluster, _self, resource);
+    public string AliveHomeOf(string resource) => AliveHomeOf(cluster, self, resource);
 
     /// <inheritdoc cref="AliveHomeOf(string)"/>
     public static string AliveHomeOf(ClusterAgent cluster, string self, string resource)
@@ -73,28 +56,28 @@ internal sealed class ResourceService
     public async Task<ResourcePlacement> CreateAsync(string name, string? node, string? dsn, Value request, CancellationToken cancellationToken)
     {
         CheckNewName(name);
-        if (_cluster.NodeOf(name) is { } home)
+        if (cluster.NodeOf(name) is { } home)
         {
             throw new CohortException(ErrorCodes.BadOperation, $"Resource '{name}' already exists on {home}.", isTransient: false);
         }
 
-        var target = node ?? _cluster.LeastLoaded();
-        if (target != _self)
+        var target = node ?? cluster.LeastLoaded();
+        if (target != self)
         {
-            if (!_cluster.IsAlive(target))
+            if (!cluster.IsAlive(target))
             {
                 // A member that is down may come back (transient); an address that is no member never will.
-                var member = _cluster.Members.Any(m => m.Address == target);
+                var member = cluster.Members.Any(m => m.Address == target);
                 throw new CohortException(ErrorCodes.Unavailable, $"Node {target} is not an alive member; resources can be created only on alive members.", isTransient: member);
             }
 
             var forwarded = Value.Map(request.AsMap().SetItem("node", target));
-            var answer = await _client.PostAsync(target, "v1/resources", forwarded, cancellationToken).ConfigureAwait(false);
+            var answer = await client.PostAsync(target, "v1/resources", forwarded, cancellationToken).ConfigureAwait(false);
             return new ResourcePlacement(WireFields.Str(answer, "name"), WireFields.Str(answer, "node"));
         }
 
-        await _registry.OpenAsync(name, dsn, cancellationToken).ConfigureAwait(false);
-        _cluster.AnnounceSoon();
-        return new ResourcePlacement(name, _self);
+        await registry.OpenAsync(name, dsn, cancellationToken).ConfigureAwait(false);
+        cluster.AnnounceSoon();
+        return new ResourcePlacement(name, self);
     }
 }

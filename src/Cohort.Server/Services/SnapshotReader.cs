@@ -9,28 +9,8 @@ namespace Cohort.Server.Services;
 /// Snapshot reads (<c>/v1/read</c>): every operation reads its resource as of one HLC timestamp, on this node when the
 /// resource lives here, else on its home node (<c>/internal/read</c>). No transaction is begun and no lock taken.
 /// </summary>
-internal sealed class SnapshotReader
+internal sealed class SnapshotReader(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, TimeProvider time)
 {
-    private readonly string _self;
-    private readonly ClusterAgent _cluster;
-    private readonly ResourceRegistry _registry;
-    private readonly NodeClient _client;
-    private readonly TimeProvider _time;
-
-    public SnapshotReader(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, TimeProvider time)
-    {
-        ArgumentNullException.ThrowIfNull(self);
-        ArgumentNullException.ThrowIfNull(cluster);
-        ArgumentNullException.ThrowIfNull(registry);
-        ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(time);
-        _self = self;
-        _cluster = cluster;
-        _registry = registry;
-        _client = client;
-        _time = time;
-    }
-
     /// <summary>
     /// Reads each of <paramref name="reads"/> (a resource and its operation, as the request gave it) as of
     /// <paramref name="asOf"/>, or as of now when that is null, in order; answers the timestamp read at and the results.
@@ -39,20 +19,20 @@ internal sealed class SnapshotReader
         IEnumerable<(string Resource, Value Op)> reads, HlcTimestamp? asOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reads);
-        var at = asOf ?? HlcTimestamp.FromDateTimeOffset(_time.GetUtcNow());
+        var at = asOf ?? HlcTimestamp.FromDateTimeOffset(time.GetUtcNow());
         var results = new List<Value>();
         foreach (var (resource, op) in reads)
         {
-            var home = ResourceService.AliveHomeOf(_cluster, _self, resource);
-            if (home == _self)
+            var home = ResourceService.AliveHomeOf(cluster, self, resource);
+            if (home == self)
             {
-                var engine = _registry.Find(ClusterAgent.LocalName(resource))
+                var engine = registry.Find(ClusterAgent.LocalName(resource))
                     ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted here.", isTransient: false);
                 results.Add(await engine.ReadAsync(at, Operation.FromValue(op), cancellationToken).ConfigureAwait(false));
             }
             else
             {
-                var answer = await _client.PostAsync(home, "internal/read", Value.Map(("resource", resource), ("op", op), ("as_of", at.Value)), cancellationToken).ConfigureAwait(false);
+                var answer = await client.PostAsync(home, "internal/read", Value.Map(("resource", resource), ("op", op), ("as_of", at.Value)), cancellationToken).ConfigureAwait(false);
                 results.Add(WireFields.Field(answer, "result"));
             }
         }
@@ -64,8 +44,8 @@ internal sealed class SnapshotReader
     public async Task<Value> ReadLocalAsync(string resource, HlcTimestamp asOf, Value op, CancellationToken cancellationToken)
     {
         var local = ClusterAgent.LocalName(resource);
-        var engine = _registry.Find(local)
-            ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{local}' is not hosted on {_self}.", isTransient: false);
+        var engine = registry.Find(local)
+            ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{local}' is not hosted on {self}.", isTransient: false);
         return await engine.ReadAsync(asOf, Operation.FromValue(op), cancellationToken).ConfigureAwait(false);
     }
 }

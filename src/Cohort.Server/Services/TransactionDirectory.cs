@@ -11,7 +11,7 @@ namespace Cohort.Server.Services;
 /// today's master, so lookups and listings ask this node's coordinator and then every other alive member
 /// (<c>/internal/tx</c>). Transactions are described as the API answers them (<see cref="Describe"/>).
 /// </summary>
-internal sealed class TransactionDirectory
+internal sealed class TransactionDirectory(string self, ClusterAgent cluster, Coordinator coordinator, NodeClient client)
 {
     /// <summary>The page size of <c>GET /v1/tx</c> when the request names none.</summary>
     public const int DefaultListLimit = 100;
@@ -19,29 +19,12 @@ internal sealed class TransactionDirectory
     /// <summary>The largest page of <c>GET /v1/tx</c>.</summary>
     public const int MaxListLimit = 1000;
 
-    private readonly string _self;
-    private readonly ClusterAgent _cluster;
-    private readonly Coordinator _coordinator;
-    private readonly NodeClient _client;
-
-    public TransactionDirectory(string self, ClusterAgent cluster, Coordinator coordinator, NodeClient client)
-    {
-        ArgumentNullException.ThrowIfNull(self);
-        ArgumentNullException.ThrowIfNull(cluster);
-        ArgumentNullException.ThrowIfNull(coordinator);
-        ArgumentNullException.ThrowIfNull(client);
-        _self = self;
-        _cluster = cluster;
-        _coordinator = coordinator;
-        _client = client;
-    }
-
     /// <summary>The transaction as this node's coordinator knows it, or null.</summary>
-    public Value? FindLocal(TxId txId) => _coordinator.GetStatus(txId) is { } status ? Describe(status) : (Value?)null;
+    public Value? FindLocal(TxId txId) => coordinator.GetStatus(txId) is { } status ? Describe(status) : (Value?)null;
 
     /// <summary>The transaction as this node's coordinator knows it (<c>/internal/tx/{id}</c>); <paramref name="requested"/> is the id as asked.</summary>
     public Value GetLocal(TxId txId, string requested) =>
-        FindLocal(txId) ?? throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {requested} is not known to {_self}.", isTransient: false);
+        FindLocal(txId) ?? throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {requested} is not known to {self}.", isTransient: false);
 
     /// <summary>
     /// The transaction as the first alive member that knows it describes it: this node, then the others (this node
@@ -54,11 +37,11 @@ internal sealed class TransactionDirectory
             return local;
         }
 
-        foreach (var member in _cluster.AliveMembers.Where(m => m != _self))
+        foreach (var member in cluster.AliveMembers.Where(m => m != self))
         {
             try
             {
-                return await _client.GetAsync(member, $"internal/tx/{txId}", cancellationToken).ConfigureAwait(false);
+                return await client.GetAsync(member, $"internal/tx/{txId}", cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is CohortException or TimeoutException)
             {
@@ -71,7 +54,7 @@ internal sealed class TransactionDirectory
 
     /// <summary>This node's coordinator's transactions: the first <paramref name="limit"/> after <paramref name="after"/>, in TxId order.</summary>
     public IReadOnlyList<Value> ListLocal(TransactionState? state, int limit, TxId? after) =>
-        [.. _coordinator.List(state, limit, after).Select(Describe)];
+        [.. coordinator.List(state, limit, after).Select(Describe)];
 
     /// <summary>
     /// One page of what every alive node's coordinator holds, in TxId order: each node gives its first
@@ -79,13 +62,13 @@ internal sealed class TransactionDirectory
     /// </summary>
     public async Task<TransactionPage> ListAsync(TransactionState? state, int limit, TxId? after, CancellationToken cancellationToken)
     {
-        var all = _coordinator.List(state, limit + 1, after).Select(s => (s.TxId, Value: Describe(s))).ToList();
+        var all = coordinator.List(state, limit + 1, after).Select(s => (s.TxId, Value: Describe(s))).ToList();
         var query = ListQuery(state, limit + 1, after);
-        foreach (var member in _cluster.AliveMembers.Where(m => m != _self))
+        foreach (var member in cluster.AliveMembers.Where(m => m != self))
         {
             try
             {
-                var answer = await _client.GetAsync(member, "internal/tx" + query, cancellationToken).ConfigureAwait(false);
+                var answer = await client.GetAsync(member, "internal/tx" + query, cancellationToken).ConfigureAwait(false);
                 all.AddRange(WireFields.List(answer, "transactions").Select(t => (WireFields.Tx(t), t)));
             }
             catch (Exception e) when (e is CohortException or TimeoutException)

@@ -16,46 +16,26 @@ namespace Cohort.Tests.Server;
 /// </summary>
 public sealed class ResourceServiceTests : IAsyncLifetime
 {
-    private const string Self = "127.0.0.1:7001";
+    private const string Self = OneNode.Self;
 
-    private readonly TempDirectory _dir = new();
-    private readonly NodeClient _client = new(null, TimeSpan.FromSeconds(1));
-    private ParticipantHost _host = null!;
-    private ResourceRegistry _registry = null!;
-    private ClusterAgent _cluster = null!;
+    private OneNode _node = null!;
     private ResourceService _service = null!;
 
     public async Task InitializeAsync()
     {
-        var options = new NodeOptions { Address = Self, DataDirectory = _dir.Path, Fsync = false, Resources = ["kv:users"] };
-        _host = new ParticipantHost(
-            new ParticipantHostOptions { NodeId = Self, TerminationInterval = Timeout.InfiniteTimeSpan },
-            new CoordinatorDecisionSource(() => null));
-        _registry = new ResourceRegistry(options, _host, NullLoggerFactory.Instance);
-        _cluster = new ClusterAgent(
-            new ClusterOptions { Self = Self, Seeds = [Self], DataDirectory = _dir.Path, Fsync = false },
-            new NoClusterTransport(),
-            _registry.Names,
-            _registry.InFlight);
-        _registry.Changed += _cluster.ResourcesChanged;
-        await _registry.OpenAllAsync(CancellationToken.None);
-        _service = new ResourceService(Self, _cluster, _registry, _client);
+        _node = await OneNode.StartAsync();
+        _service = new ResourceService(Self, _node.Cluster, _node.Registry, _node.Client);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _client.Dispose();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _node.DisposeAsync();
 
     [Fact]
     public void Registry_AtStart_HoldsTheDefaultShardAndTheConfiguredResources()
     {
-        Assert.Equal(["kv:users", ResourceNames.DefaultSql], _registry.Names());
-        Assert.Equal(ResourceNames.DefaultSql, _registry.LocalDefaultShard);
-        Assert.Same(_registry.Find("kv:users"), _host.GetEngine("kv:users"));
-        Assert.Equal([("kv:users", 0), (ResourceNames.DefaultSql, 0)], _registry.ActiveTransactions());
+        Assert.Equal(["kv:users", ResourceNames.DefaultSql], _node.Registry.Names());
+        Assert.Equal(ResourceNames.DefaultSql, _node.Registry.LocalDefaultShard);
+        Assert.Same(_node.Registry.Find("kv:users"), _node.Host.GetEngine("kv:users"));
+        Assert.Equal([("kv:users", 0), (ResourceNames.DefaultSql, 0)], _node.Registry.ActiveTransactions());
     }
 
     [Theory]
@@ -85,9 +65,9 @@ public sealed class ResourceServiceTests : IAsyncLifetime
         var created = await _service.CreateAsync("queue:events", null, null, Value.Map(("name", "queue:events")), CancellationToken.None);
 
         Assert.Equal(new ResourcePlacement("queue:events", Self), created);
-        Assert.NotNull(_registry.Find("queue:events"));
-        Assert.NotNull(_host.GetEngine("queue:events"));
-        Assert.Equal(Self, _cluster.NodeOf("queue:events"));
+        Assert.NotNull(_node.Registry.Find("queue:events"));
+        Assert.NotNull(_node.Host.GetEngine("queue:events"));
+        Assert.Equal(Self, _node.Cluster.NodeOf("queue:events"));
         Assert.Equal(Self, _service.AliveHomeOf("queue:events"));
     }
 
@@ -109,7 +89,7 @@ public sealed class ResourceServiceTests : IAsyncLifetime
 
         Assert.Equal(ErrorCodes.Unavailable, e.Code);
         Assert.False(e.IsTransient);
-        Assert.Null(_registry.Find("kv:orders"));
+        Assert.Null(_node.Registry.Find("kv:orders"));
     }
 
     [Fact]
@@ -141,14 +121,5 @@ public sealed class ResourceServiceTests : IAsyncLifetime
         Assert.Equal(
             [new ResourcePlacement("kv:users", Self), new ResourcePlacement($"{ResourceNames.DefaultSql}@{Self}", Self)],
             _service.List());
-    }
-
-    private sealed class NoClusterTransport : IClusterTransport
-    {
-        public Task<HeartbeatMessage> HeartbeatAsync(string address, HeartbeatMessage message, CancellationToken cancellationToken) =>
-            throw new IOException("no network in this test");
-
-        public Task<HeartbeatMessage> JoinAsync(string address, HeartbeatMessage joiner, CancellationToken cancellationToken) =>
-            throw new IOException("no network in this test");
     }
 }

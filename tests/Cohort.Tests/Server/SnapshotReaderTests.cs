@@ -13,39 +13,21 @@ namespace Cohort.Tests.Server;
 /// <summary>Snapshot reads on a one-node cluster: every resource is local, so nothing is forwarded.</summary>
 public sealed class SnapshotReaderTests : IAsyncLifetime
 {
-    private const string Self = "127.0.0.1:7001";
+    private const string Self = OneNode.Self;
 
     private static readonly DateTimeOffset Start = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
-    private readonly TempDirectory _dir = new();
-    private readonly NodeClient _client = new(null, TimeSpan.FromSeconds(1));
     private readonly FakeTimeProvider _time = new(Start);
-    private ParticipantHost _host = null!;
+    private OneNode _node = null!;
     private SnapshotReader _reader = null!;
 
     public async Task InitializeAsync()
     {
-        var options = new NodeOptions { Address = Self, DataDirectory = _dir.Path, Fsync = false, Resources = ["kv:users"] };
-        _host = new ParticipantHost(
-            new ParticipantHostOptions { NodeId = Self, TerminationInterval = Timeout.InfiniteTimeSpan },
-            new CoordinatorDecisionSource(() => null));
-        var registry = new ResourceRegistry(options, _host, NullLoggerFactory.Instance);
-        var cluster = new ClusterAgent(
-            new ClusterOptions { Self = Self, Seeds = [Self], DataDirectory = _dir.Path, Fsync = false },
-            new NoClusterTransport(),
-            registry.Names,
-            registry.InFlight);
-        registry.Changed += cluster.ResourcesChanged;
-        await registry.OpenAllAsync(CancellationToken.None);
-        _reader = new SnapshotReader(Self, cluster, registry, _client, _time);
+        _node = await OneNode.StartAsync();
+        _reader = new SnapshotReader(Self, _node.Cluster, _node.Registry, _node.Client, _time);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        _client.Dispose();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _node.DisposeAsync();
 
     [Fact]
     public async Task Read_NoTimestampGiven_ReadsAsOfNow()
@@ -89,14 +71,5 @@ public sealed class SnapshotReaderTests : IAsyncLifetime
         Assert.Contains(Self, e.Message, StringComparison.Ordinal);
     }
 
-    private static Value Get(string key) => Operation.Create("get", ("key", Value.From(key))).ToValue();
-
-    private sealed class NoClusterTransport : IClusterTransport
-    {
-        public Task<HeartbeatMessage> HeartbeatAsync(string address, HeartbeatMessage message, CancellationToken cancellationToken) =>
-            throw new IOException("no network in this test");
-
-        public Task<HeartbeatMessage> JoinAsync(string address, HeartbeatMessage joiner, CancellationToken cancellationToken) =>
-            throw new IOException("no network in this test");
-    }
+    private static Value Get(string key) => Operation.Create(OperationNames.Get, ("key", Value.From(key))).ToValue();
 }

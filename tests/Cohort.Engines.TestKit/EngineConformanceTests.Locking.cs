@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Engines.TestKit;
 
 /// <content>Conflicting writers, lock waits, deadlines and read locks.</content>

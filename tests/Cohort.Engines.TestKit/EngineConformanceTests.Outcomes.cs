@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Engines.TestKit;
 
 /// <content>Prepare, votes, commit and abort: the outcomes and their idempotence.</content>

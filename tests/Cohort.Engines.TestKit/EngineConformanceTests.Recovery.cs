@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Engines.TestKit;
 
 /// <content>Crashes and restarts: prepared transactions survive a SIGKILL of their process, with their locks.</content>

@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Engines.TestKit;
 
 /// <content>Lock-free snapshot reads (<see cref="ITransactionalEngine.ReadAsync"/>).</content>

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using Cohort.Client;
-using Cohort.Core;
 using Cohort.Protocol;
 
 namespace Cohort.Tests.Client;

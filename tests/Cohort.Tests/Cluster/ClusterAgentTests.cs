@@ -1,7 +1,5 @@
 using Cohort.Cluster;
 using Cohort.Coordination;
-using Cohort.Core;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Cluster;
 

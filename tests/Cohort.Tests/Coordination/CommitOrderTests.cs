@@ -1,7 +1,5 @@
 using Cohort.Coordination;
-using Cohort.Core;
 using Cohort.Protocol;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Coordination;
 

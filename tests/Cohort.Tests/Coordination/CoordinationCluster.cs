@@ -1,8 +1,6 @@
 using Cohort.Coordination;
-using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Storage.Wal;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Coordination;
 

@@ -1,6 +1,5 @@
 using Cohort.Coordination;
 using Cohort.Protocol;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Coordination;
 

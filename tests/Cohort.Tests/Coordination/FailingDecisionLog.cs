@@ -1,5 +1,4 @@
 using Cohort.Coordination;
-using Cohort.Core;
 
 namespace Cohort.Tests.Coordination;
 

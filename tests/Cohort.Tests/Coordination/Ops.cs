@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Tests.Coordination;
 
 /// <summary>Operations used by the coordination tests.</summary>

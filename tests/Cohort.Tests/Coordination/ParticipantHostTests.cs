@@ -1,9 +1,7 @@
 using Cohort.Coordination;
-using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Protocol;
 using Cohort.Storage.Wal;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Coordination;
 

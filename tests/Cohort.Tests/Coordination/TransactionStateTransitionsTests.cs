@@ -1,5 +1,4 @@
 using Cohort.Coordination;
-using Cohort.Core;
 using Cohort.Protocol;
 
 namespace Cohort.Tests.Coordination;

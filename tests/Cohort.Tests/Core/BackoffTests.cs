@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Tests.Core;
 
 /// <summary>The one retry delay sequence: growth, cap, jitter bounds, reset.</summary>

@@ -1,5 +1,4 @@
 using System.Reflection;
-using Cohort.Core;
 
 namespace Cohort.Tests.Core;
 

@@ -1,6 +1,3 @@
-using Cohort.Core;
-using Cohort.Tests.TestSupport;
-
 namespace Cohort.Tests.Core;
 
 public sealed class HybridClockTests

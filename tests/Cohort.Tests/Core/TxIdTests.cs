@@ -1,6 +1,3 @@
-using Cohort.Core;
-using Cohort.Tests.TestSupport;
-
 namespace Cohort.Tests.Core;
 
 // TxId.NewId keeps process-wide state (last millisecond, counter). Only this class calls it, and xUnit

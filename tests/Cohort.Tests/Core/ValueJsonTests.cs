@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using Cohort.Core;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Core;
 

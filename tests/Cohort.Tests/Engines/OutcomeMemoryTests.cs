@@ -1,6 +1,4 @@
-using Cohort.Core;
 using Cohort.Engines;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Engines;
 

@@ -1,4 +1,3 @@
-using Cohort.Core;
 using Cohort.Postgres;
 using Npgsql;
 

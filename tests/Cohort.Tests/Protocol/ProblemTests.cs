@@ -1,4 +1,3 @@
-using Cohort.Core;
 using Cohort.Protocol;
 
 namespace Cohort.Tests.Protocol;

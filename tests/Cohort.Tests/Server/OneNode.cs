@@ -2,7 +2,6 @@ using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Server;
 using Cohort.Server.Services;
-using Cohort.Tests.TestSupport;
 using Cohort.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 

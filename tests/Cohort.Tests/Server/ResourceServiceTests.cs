@@ -1,12 +1,5 @@
-using Cohort.Cluster;
-using Cohort.Coordination;
-using Cohort.Core;
 using Cohort.Protocol;
-using Cohort.Server;
 using Cohort.Server.Services;
-using Cohort.Tests.TestSupport;
-using Cohort.Transport;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cohort.Tests.Server;
 

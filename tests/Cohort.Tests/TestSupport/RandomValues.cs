@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Text;
-using Cohort.Core;
 
 namespace Cohort.Tests.TestSupport;
 

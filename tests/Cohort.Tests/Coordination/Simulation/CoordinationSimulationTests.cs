@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Cohort.Coordination;
-using Cohort.Core;
 using Cohort.Protocol;
 using Xunit.Abstractions;
 

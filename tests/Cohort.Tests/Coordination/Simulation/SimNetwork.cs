@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Cohort.Coordination;
-using Cohort.Core;
 using Cohort.Protocol;
 
 namespace Cohort.Tests.Coordination.Simulation;

@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Cohort.Coordination;
-using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Storage.Wal;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Coordination.Simulation;
 

@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Tests.Engines.Conformance;
 
 /// <summary>The participant contract, for the KV engine: an item is a key, version n is the value n.</summary>

@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Tests.Engines.Conformance;
 
 /// <summary>

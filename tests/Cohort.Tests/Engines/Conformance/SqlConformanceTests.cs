@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Tests.Engines.Conformance;
 
 /// <summary>The participant contract, for the SQL engine: an item is a row of table <c>items</c>, version n sets its column v to n.</summary>

@@ -1,8 +1,6 @@
 using System.Globalization;
-using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Storage.Wal;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Engines.Kv;
 

@@ -1,8 +1,6 @@
 using System.Numerics;
-using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Engines.Resource;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Engines.Resource;
 

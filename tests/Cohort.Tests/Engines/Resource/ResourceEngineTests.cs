@@ -1,10 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Numerics;
-using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Engines.Resource;
-using Cohort.Tests.TestSupport;
 using Xunit.Abstractions;
 
 namespace Cohort.Tests.Engines.Resource;

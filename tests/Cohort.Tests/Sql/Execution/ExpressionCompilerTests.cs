@@ -1,4 +1,3 @@
-using Cohort.Core;
 using Cohort.Sql.Execution;
 using Cohort.Sql.Parsing;
 using static Cohort.Tests.Sql.Execution.ExpressionTestRows;

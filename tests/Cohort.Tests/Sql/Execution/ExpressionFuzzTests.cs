@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using Cohort.Core;
 using Cohort.Sql.Ast;
 using Cohort.Sql.Execution;
 using Cohort.Sql.Parsing;

@@ -1,4 +1,3 @@
-using Cohort.Core;
 using Cohort.Sql.Ast;
 using Cohort.Sql.Parsing;
 

@@ -1,4 +1,3 @@
-using Cohort.Core;
 using Cohort.Sql.Parsing;
 
 namespace Cohort.Tests.Sql.Parsing;

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Cohort.Core;
 using Cohort.Sql.Ast;
 using Cohort.Sql.Parsing;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Immutable;
-using Cohort.Core;
 using Cohort.Sql.Storage;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Mvcc;

@@ -1,7 +1,5 @@
 using System.Buffers;
-using Cohort.Core;
 using Cohort.Storage.Encoding;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Storage.Encoding;
 

@@ -1,4 +1,3 @@
-using Cohort.Core;
 using Cohort.Storage.Mvcc;
 
 namespace Cohort.Tests.Storage.Mvcc;

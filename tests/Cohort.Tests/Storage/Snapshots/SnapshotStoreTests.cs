@@ -1,6 +1,4 @@
-using Cohort.Core;
 using Cohort.Storage.Snapshots;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Storage.Snapshots;
 

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using Cohort.Storage.StateMachines;
 using Cohort.Storage.Wal;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Storage.StateMachines;
 

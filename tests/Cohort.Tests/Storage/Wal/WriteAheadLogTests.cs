@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
-using Cohort.Core;
 using Cohort.Storage.Wal;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Storage.Wal;
 

@@ -1,5 +1,3 @@
-using Cohort.Tests.TestSupport;
-
 namespace Cohort.Tests.Engines.Sql.Differential;
 
 /// <summary>

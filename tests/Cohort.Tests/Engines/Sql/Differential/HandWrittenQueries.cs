@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using Cohort.Core;
 
 namespace Cohort.Tests.Engines.Sql.Differential;
 

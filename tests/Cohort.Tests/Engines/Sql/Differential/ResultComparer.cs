@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
-using Cohort.Core;
 
 namespace Cohort.Tests.Engines.Sql.Differential;
 

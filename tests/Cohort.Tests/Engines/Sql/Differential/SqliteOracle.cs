@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Text;
-using Cohort.Core;
 using Microsoft.Data.Sqlite;
 
 namespace Cohort.Tests.Engines.Sql.Differential;

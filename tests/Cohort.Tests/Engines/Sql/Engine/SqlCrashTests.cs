@@ -1,6 +1,4 @@
 using System.Globalization;
-using Cohort.Core;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Engines.Sql.Engine;
 

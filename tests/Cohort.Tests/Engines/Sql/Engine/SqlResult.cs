@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Tests.Engines.Sql.Engine;
 
 /// <summary>A SQL answer <c>{"columns","rows","affected"}</c> in test-friendly form.</summary>

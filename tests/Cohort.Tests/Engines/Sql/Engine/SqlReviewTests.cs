@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Tests.Engines.Sql.Engine;
 
 /// <summary>Bugs found reviewing the SQL engine, each pinned by the test that first showed it.</summary>

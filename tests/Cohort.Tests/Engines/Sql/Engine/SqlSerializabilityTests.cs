@@ -1,5 +1,3 @@
-using Cohort.Core;
-
 namespace Cohort.Tests.Engines.Sql.Engine;
 
 /// <summary>Predicate locks make read-write SQL transactions serializable (phantoms, write skew, duplicate inserts).</summary>

@@ -1,7 +1,5 @@
-using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Engines.Sql;
-using Cohort.Tests.TestSupport;
 
 namespace Cohort.Tests.Engines.Sql.Engine;
 

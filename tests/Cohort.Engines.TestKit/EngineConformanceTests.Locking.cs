@@ -7,8 +7,7 @@ public abstract partial class EngineConformanceTests
     public async Task PreparedReader_KeepsItsReadLockUntilCommit()
     {
         Requires(EngineCapabilities.ReadLocksUntilCommit);
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var reader = Begin();
         var writer = Begin();
         await engine.ApplyAsync(reader, Read("a"), default);
@@ -28,8 +27,7 @@ public abstract partial class EngineConformanceTests
     public async Task OlderWriter_WoundsYoungerHolder()
     {
         Requires(EngineCapabilities.WoundWait);
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var older = Begin();
         var younger = Begin();
         await WriteAsync(engine, younger, "a", 2);
@@ -100,8 +98,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task Abort_StopsAnOperationWaitingForALock()
     {
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var holder = Begin();
         await WriteAsync(engine, holder, "a", 2);
         var waiter = Begin();

@@ -18,8 +18,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task CommitWithoutPrepare_CommitsInOnePhase()
     {
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1), ("b", 2));
+        var engine = await OpenWithCommittedAsync(("a", 1), ("b", 2));
         Assert.Equal(Expected("a", [1]), await ReadInNewTransactionAsync(engine, "a"));
         Assert.Equal(Expected("b", [2]), await ReadInNewTransactionAsync(engine, "b"));
     }
@@ -60,8 +59,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task MayHaveWritten_IsFalseWhileOnlyReading_TrueOnceWritten_AndTrueForAnUnknownTransaction()
     {
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var tx = Begin();
         Assert.Equal(Expected("a", [1]), await engine.ApplyAsync(tx, Read("a"), default));
         Assert.False(engine.MayHaveWritten(tx.Id));
@@ -79,8 +77,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task TransactionReadsItsOwnWrites()
     {
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var tx = Begin();
         await WriteAsync(engine, tx, "a", 2);
         Assert.Equal(Expected("a", [1, 2]), await engine.ApplyAsync(tx, Read("a"), default));
@@ -161,8 +158,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task ReadOnlyTransaction_VotesReadOnlyAndReleasesItsLocks()
     {
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var reader = Begin();
         Assert.Equal(Expected("a", [1]), await engine.ApplyAsync(reader, Read("a"), default));
         Assert.Equal(VoteKind.ReadOnly, (await PrepareAsync(engine, reader)).Kind);

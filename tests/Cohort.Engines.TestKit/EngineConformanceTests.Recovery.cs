@@ -84,8 +84,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task Restart_AfterCheckpointAndMoreCommits_RecoversEverythingIncludingPrepared()
     {
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var prepared = Begin();
         await WriteAsync(engine, prepared, "p", 1);
         var vote = await engine.PrepareAsync(prepared.Id, new PrepareInfo("c1"), default);

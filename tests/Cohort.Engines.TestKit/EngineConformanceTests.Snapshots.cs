@@ -6,8 +6,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task SnapshotRead_NeverBlocksAWriterAndNeverSeesUncommittedData()
     {
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var writer = Begin();
         await WriteAsync(engine, writer, "a", 2);
 
@@ -23,8 +22,7 @@ public abstract partial class EngineConformanceTests
     [Fact]
     public async Task SnapshotRead_BeforeThePrepareTimestamp_DoesNotWait()
     {
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var snapshot = engine.Clock.Now();
         var tx = Begin();
         await WriteAsync(engine, tx, "a", 2);
@@ -39,8 +37,7 @@ public abstract partial class EngineConformanceTests
     public async Task SnapshotRead_DoesNotSeeLaterCommits()
     {
         Requires(EngineCapabilities.TimestampedSnapshots);
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var snapshot = engine.Clock.Now();
         await CommitWritesAsync(engine, ("a", 2));
 
@@ -52,8 +49,7 @@ public abstract partial class EngineConformanceTests
     public async Task SnapshotRead_WaitsForPreparedWriteAtOrBeforeIt()
     {
         Requires(EngineCapabilities.TimestampedSnapshots);
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var tx = Begin();
         await WriteAsync(engine, tx, "a", 2);
         var vote = await PrepareAsync(engine, tx);
@@ -72,8 +68,7 @@ public abstract partial class EngineConformanceTests
     public async Task SnapshotRead_AfterWaitingOnPreparedWriteCommittedLater_SeesTheOldValue()
     {
         Requires(EngineCapabilities.TimestampedSnapshots);
-        var engine = await OpenEngineAsync();
-        await CommitWritesAsync(engine, ("a", 1));
+        var engine = await OpenWithCommittedAsync(("a", 1));
         var tx = Begin();
         await WriteAsync(engine, tx, "a", 2);
         var vote = await PrepareAsync(engine, tx);

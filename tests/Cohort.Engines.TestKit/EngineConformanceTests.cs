@@ -157,6 +157,14 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     protected static async Task<Vote> PrepareAsync(ITransactionalEngine engine, TransactionContext tx) =>
         await engine.PrepareAsync(tx.Id, new PrepareInfo(null), default);
 
+    /// <summary>An engine opened with <paramref name="writes"/> committed (one transaction, one phase).</summary>
+    protected async Task<ITransactionalEngine> OpenWithCommittedAsync(params (string Item, int N)[] writes)
+    {
+        var engine = await OpenEngineAsync();
+        await CommitWritesAsync(engine, writes);
+        return engine;
+    }
+
     /// <summary>An engine opened and a transaction begun on it that wrote <paramref name="n"/> to <paramref name="item"/> (not committed).</summary>
     protected async Task<(ITransactionalEngine Engine, TransactionContext Tx)> OpenAndWriteAsync(string item = "a", int n = 1)
     {

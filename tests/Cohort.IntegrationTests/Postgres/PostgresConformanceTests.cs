@@ -43,7 +43,7 @@ public sealed class PostgresConformanceTests(PostgresFixture fixture) : EngineCo
     protected override async Task CreateStoreAsync()
     {
         _database = await Server.CreateDatabaseAsync("conformance");
-        await Server.ExecuteAsync(_database, "CREATE TABLE items (id text PRIMARY KEY, v bigint NOT NULL)");
+        await Server.ExecuteAsync(_database, SqlItems.CreateTable);
     }
 
     protected override async Task DeleteStoreAsync()
@@ -64,16 +64,9 @@ public sealed class PostgresConformanceTests(PostgresFixture fixture) : EngineCo
 
     protected override int ActiveTransactionCount(ITransactionalEngine engine) => ((PostgresEngine)engine).ActiveTransactionCount;
 
-    protected override IReadOnlyList<Operation> Write(string item, int n) =>
-        [Sql("INSERT INTO items (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v", item, n)];
+    protected override IReadOnlyList<Operation> Write(string item, int n) => SqlItems.Write(item, n);
 
-    protected override Operation Read(string item) => Sql("SELECT v FROM items WHERE id = $1", item);
+    protected override Operation Read(string item) => SqlItems.Read(item);
 
-    protected override Value Expected(string item, IReadOnlyList<int> committed) => Value.Map(
-        ("columns", Value.List(Value.From("v"))),
-        ("rows", committed.Count == 0 ? Value.List() : Value.List(Value.List(Value.From((long)committed[^1])))),
-        ("affected", Value.From((long)Math.Min(committed.Count, 1))));
-
-    private static Operation Sql(string text, params Value[] parameters) =>
-        Operation.Create("sql", ("sql", text), ("params", Value.List(parameters)));
+    protected override Value Expected(string item, IReadOnlyList<int> committed) => SqlItems.Expected(committed);
 }

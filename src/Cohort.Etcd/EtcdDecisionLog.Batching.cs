@@ -1,0 +1,215 @@
+using Cohort.Core;
+using Etcdserverpb;
+using Grpc.Core;
+
+namespace Cohort.Etcd;
+
+/// <content>Group commit: the loops that turn queued decisions and ENDs into etcd transactions.</content>
+public sealed partial class EtcdDecisionLog
+{
+    private async Task RunCommitsAsync()
+    {
+        var reader = _commits.Reader;
+        var batch = new List<PendingCommit>(_options.MaxBatch);
+        var keys = new HashSet<TxId>();
+        PendingCommit? carry = null;
+        while (carry is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            keys.Clear();
+            var bytes = 0;
+            if (carry is not null)
+            {
+                batch.Add(carry);
+                keys.Add(carry.Decision.TxId);
+                bytes = carry.Size;
+                carry = null;
+            }
+
+            while (batch.Count < _options.MaxBatch && reader.TryRead(out var next))
+            {
+                // One transaction holds decisions of one epoch (it is fenced on it), each key once (etcd refuses a
+                // transaction that puts a key twice), and stays under the request size limit.
+                if (batch.Count > 0
+                    && (next.Decision.Epoch != batch[0].Decision.Epoch || keys.Contains(next.Decision.TxId) || bytes + next.Size > _options.MaxBatchBytes))
+                {
+                    carry = next;
+                    break;
+                }
+
+                batch.Add(next);
+                keys.Add(next.Decision.TxId);
+                bytes += next.Size;
+            }
+
+            if (batch.Count > 0)
+            {
+                await WriteBatchAsync(batch).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="batch"/> in one fenced transaction, retrying transient failures within
+    /// <see cref="EtcdDecisionLogOptions.WriteTimeout"/>, and completes every waiter with the outcome. Never throws.
+    /// </summary>
+    private async Task WriteBatchAsync(List<PendingCommit> batch)
+    {
+        var epoch = batch[0].Decision.Epoch;
+        var txn = new TxnRequest();
+        txn.Compare.Add(new Compare
+        {
+            Key = _keys.Leader,
+            Target = Compare.Types.CompareTarget.Create,
+            Result = Compare.Types.CompareResult.Equal,
+            CreateRevision = epoch,
+        });
+        txn.Compare.Add(new Compare
+        {
+            Key = _keys.Leader,
+            Target = Compare.Types.CompareTarget.Value,
+            Result = Compare.Types.CompareResult.Equal,
+            Value = _holder,
+        });
+        foreach (var pending in batch)
+        {
+            txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = pending.Key, Value = pending.Value } });
+        }
+
+        txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = _keys.Leader } });
+
+        var started = _time.GetTimestamp();
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), jitter: 0.5);
+        var attempt = 0;
+        RpcException? last = null;
+        while (true)
+        {
+            var remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                Fail(batch, EtcdErrors.TimedOut($"the write of {batch.Count} decisions", _options.WriteTimeout, last));
+                return;
+            }
+
+            attempt++;
+            Interlocked.Increment(ref _commitTransactions);
+            TxnResponse answer;
+            try
+            {
+                var budget = remaining < _options.RequestTimeout ? remaining : _options.RequestTimeout;
+                answer = await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + budget).ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException e) when (EtcdErrors.IsTransient(e))
+            {
+                last = e;
+                Log.DecisionRetry(_logger, attempt, e.Status.Detail);
+                var delay = backoff.Next();
+                remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
+                if (remaining > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay < remaining ? delay : remaining, _time).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+            catch (RpcException e)
+            {
+                Fail(batch, EtcdErrors.ToCohort(e, $"the write of {batch.Count} decisions"));
+                return;
+            }
+
+            if (answer.Succeeded)
+            {
+                lock (_gate)
+                {
+                    foreach (var pending in batch)
+                    {
+                        _unfinished[pending.Decision.TxId] = pending.Decision;
+                    }
+                }
+
+                foreach (var pending in batch)
+                {
+                    pending.Done.TrySetResult();
+                }
+
+                Log.DecisionsWritten(_logger, batch.Count, answer.Header.Revision, epoch);
+                return;
+            }
+
+            var kvs = answer.Responses.Count > 0 ? answer.Responses[0].ResponseRange?.Kvs : null;
+            var holder = kvs is { Count: > 0 }
+                ? $"is held by '{kvs[0].Value.ToStringUtf8()}' at epoch {kvs[0].CreateRevision}"
+                : "does not exist";
+            Log.DecisionsFenced(_logger, batch.Count, epoch, holder);
+
+            // A fenced-out attempt wrote nothing, and so would any earlier attempt still in flight (the leader key with
+            // this create revision, once gone, never comes back). But an earlier attempt whose answer was lost may have
+            // been applied before this one: then the decisions are durable, so "nothing ran" would be a lie.
+            Fail(batch, last is null
+                ? new CohortException(ErrorCodes.NoLeader, $"This node ('{_options.Holder}') no longer leads at epoch {epoch}: the leader key {holder}. No decision was written.")
+                : new CohortException(ErrorCodes.Unavailable, $"This node ('{_options.Holder}') no longer leads at epoch {epoch} (the leader key {holder}), and an earlier attempt's outcome is unknown: the decisions may or may not be durable.", last));
+            return;
+        }
+    }
+
+    private void Fail(List<PendingCommit> batch, CohortException error)
+    {
+        Log.DecisionsFailed(_logger, batch.Count, error.Message);
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetException(error);
+        }
+    }
+
+    private async Task RunEndsAsync()
+    {
+        var reader = _ends.Reader;
+        var batch = new HashSet<TxId>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < _options.MaxBatch && reader.TryRead(out var txId))
+            {
+                batch.Add(txId);
+            }
+
+            if (batch.Count > 0)
+            {
+                await DeleteBatchAsync(batch).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DeleteBatchAsync(HashSet<TxId> batch)
+    {
+        var txn = new TxnRequest();
+        foreach (var txId in batch)
+        {
+            txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = _keys.Decision(txId) } });
+        }
+
+        var started = _time.GetTimestamp();
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), jitter: 0.5);
+        while (true)
+        {
+            var remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
+            Interlocked.Increment(ref _endTransactions);
+            try
+            {
+                var budget = remaining < _options.RequestTimeout ? remaining : _options.RequestTimeout;
+                await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + budget).ResponseAsync.ConfigureAwait(false);
+                return;
+            }
+            catch (RpcException e) when (EtcdErrors.IsTransient(e) && _time.GetElapsedTime(started) + backoff.Initial < _options.WriteTimeout)
+            {
+                await Task.Delay(backoff.Next(), _time).ConfigureAwait(false);
+            }
+            catch (RpcException e)
+            {
+                Log.EndsNotWritten(_logger, batch.Count, e.Status.Detail);
+                return;
+            }
+        }
+    }
+}

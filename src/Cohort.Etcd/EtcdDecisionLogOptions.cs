@@ -1,0 +1,52 @@
+namespace Cohort.Etcd;
+
+/// <summary>Settings of an <see cref="EtcdDecisionLog"/>.</summary>
+public sealed class EtcdDecisionLogOptions
+{
+    /// <summary>Default largest number of decisions in one etcd transaction: 128, etcd's default <c>--max-txn-ops</c>.</summary>
+    public const int DefaultMaxBatch = 128;
+
+    /// <summary>Default largest payload of one etcd transaction: 1 MiB (etcd refuses requests over 1.5 MiB by default).</summary>
+    public const int DefaultMaxBatchBytes = 1024 * 1024;
+
+    /// <summary>Default time budget of one etcd transaction attempt: 2 s.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Default time budget of a write, across its attempts: 5 s.</summary>
+    public static readonly TimeSpan DefaultWriteTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The cluster's key prefix in etcd, the same as its <see cref="EtcdLeadershipOptions.KeyPrefix"/>.</summary>
+    public required string KeyPrefix { get; init; }
+
+    /// <summary>
+    /// This node's candidate name (<see cref="EtcdLeadershipOptions.Candidate"/>): a decision is written only while the
+    /// leader key holds this value at the decision's epoch.
+    /// </summary>
+    public required string Holder { get; init; }
+
+    /// <summary>The most decisions (or END deletions) in one etcd transaction; at most etcd's <c>--max-txn-ops</c>.</summary>
+    public int MaxBatch { get; init; } = DefaultMaxBatch;
+
+    /// <summary>The most bytes of decision values in one etcd transaction.</summary>
+    public int MaxBatchBytes { get; init; } = DefaultMaxBatchBytes;
+
+    /// <summary>The time budget of one transaction attempt.</summary>
+    public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
+
+    /// <summary>
+    /// The time budget of a write from the moment its transaction is first sent, across retries on transient failures
+    /// (an etcd member down, a leader change); past it the waiters fail with <c>unavailable</c>.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; init; } = DefaultWriteTimeout;
+
+    /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(KeyPrefix);
+        ArgumentException.ThrowIfNullOrWhiteSpace(Holder);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 1024);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(WriteTimeout, RequestTimeout);
+    }
+}

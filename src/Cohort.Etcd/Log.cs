@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Logging;
+
+namespace Cohort.Etcd;
+
+/// <summary>Source-generated log messages of Cohort.Etcd (event ids 8000–8999).</summary>
+internal static partial class Log
+{
+    // Leadership: 8000–8099.
+    [LoggerMessage(EventId = 8000, Level = LogLevel.Warning, Message = "{Candidate} leads under {Key} at epoch {Epoch} (lease {Lease:x})")]
+    public static partial void BecameLeader(ILogger logger, string candidate, string key, long epoch, long lease);
+
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "{Candidate} follows {Leader} at epoch {Epoch}")]
+    public static partial void Following(ILogger logger, string candidate, string leader, long epoch);
+
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "{Candidate} lost the leader key (epoch {Epoch}): {Reason}")]
+    public static partial void LostLeadership(ILogger logger, string candidate, long epoch, string reason);
+
+    [LoggerMessage(EventId = 8003, Level = LogLevel.Information, Message = "{Candidate} was granted lease {Lease:x} for {Ttl} s")]
+    public static partial void LeaseGranted(ILogger logger, string candidate, long lease, long ttl);
+
+    [LoggerMessage(EventId = 8004, Level = LogLevel.Warning, Message = "{Candidate} lost lease {Lease:x}: {Reason}")]
+    public static partial void LeaseLost(ILogger logger, string candidate, long lease, string reason);
+
+    [LoggerMessage(EventId = 8005, Level = LogLevel.Debug, Message = "{Candidate}: keep-alive of lease {Lease:x} failed: {Error}")]
+    public static partial void KeepAliveFailed(ILogger logger, string candidate, long lease, string error);
+
+    [LoggerMessage(EventId = 8006, Level = LogLevel.Information, Message = "{Candidate}: campaign step failed, retrying in {Delay}: {Error}")]
+    public static partial void CampaignFailed(ILogger logger, string candidate, TimeSpan delay, string error);
+
+    [LoggerMessage(EventId = 8007, Level = LogLevel.Information, Message = "{Candidate} resigned epoch {Epoch}")]
+    public static partial void Resigned(ILogger logger, string candidate, long epoch);
+
+    [LoggerMessage(EventId = 8008, Level = LogLevel.Warning, Message = "{Candidate} could not resign (its lease expires by itself): {Error}")]
+    public static partial void ResignFailed(ILogger logger, string candidate, string error);
+
+    // Decision log: 8100–8199.
+    [LoggerMessage(EventId = 8100, Level = LogLevel.Information, Message = "etcd decision log opened under {Prefix}: {Unfinished} unfinished decisions")]
+    public static partial void DecisionLogOpened(ILogger logger, string prefix, int unfinished);
+
+    [LoggerMessage(EventId = 8101, Level = LogLevel.Debug, Message = "etcd decision log: {Count} decisions written in one transaction at revision {Revision} (epoch {Epoch})")]
+    public static partial void DecisionsWritten(ILogger logger, int count, long revision, long epoch);
+
+    [LoggerMessage(EventId = 8102, Level = LogLevel.Warning, Message = "etcd decision log: {Count} decisions of epoch {Epoch} refused, the leader key is no longer this node's ({Holder})")]
+    public static partial void DecisionsFenced(ILogger logger, int count, long epoch, string holder);
+
+    [LoggerMessage(EventId = 8103, Level = LogLevel.Information, Message = "etcd decision log: transaction attempt {Attempt} failed, retrying: {Error}")]
+    public static partial void DecisionRetry(ILogger logger, int attempt, string error);
+
+    [LoggerMessage(EventId = 8104, Level = LogLevel.Error, Message = "etcd decision log: {Count} decisions failed: {Error}")]
+    public static partial void DecisionsFailed(ILogger logger, int count, string error);
+
+    [LoggerMessage(EventId = 8105, Level = LogLevel.Warning, Message = "etcd decision log: {Count} END deletions not written ({Error}); phase two repeats for them after a failover")]
+    public static partial void EndsNotWritten(ILogger logger, int count, string error);
+}

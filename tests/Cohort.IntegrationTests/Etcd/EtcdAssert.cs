@@ -1,0 +1,72 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Cohort.Coordination;
+using Cohort.Core;
+using Cohort.Protocol;
+using dotnet_etcd;
+using Etcdserverpb;
+using Google.Protobuf;
+
+namespace Cohort.IntegrationTests.Etcd;
+
+/// <summary>Helpers of the etcd tests: decisions to write, reads straight from etcd, bounded polling.</summary>
+internal static class EtcdAssert
+{
+    public static CommitDecision NewDecision(long epoch, int i = 0) => new(
+        TxId.NewId(),
+        ImmutableArray.Create(new Participant("kv:users", "http://127.0.0.1:7001"), new Participant($"pg:shard{i % 3}", "http://127.0.0.1:7002")),
+        new HlcTimestamp(1_000_000 + i),
+        epoch);
+
+    public static void Same(CommitDecision expected, CommitDecision actual)
+    {
+        Assert.Equal(expected.TxId, actual.TxId);
+        Assert.Equal(expected.CommitTimestamp, actual.CommitTimestamp);
+        Assert.Equal(expected.Epoch, actual.Epoch);
+        Assert.Equal(expected.Participants.AsEnumerable(), actual.Participants.AsEnumerable());
+    }
+
+    /// <summary>The keys under <c>&lt;prefix&gt;/decisions/</c>, read straight from etcd.</summary>
+    public static async Task<List<Mvccpb.KeyValue>> DecisionKeysAsync(EtcdClient client, string prefix)
+    {
+        var start = ByteString.CopyFromUtf8(prefix + "/decisions/");
+        var end = ByteString.CopyFromUtf8(prefix + "/decisions0");
+        var answer = await client.GetConnection().KVClient.RangeAsync(new RangeRequest { Key = start, RangeEnd = end }, deadline: DateTime.UtcNow.AddSeconds(10));
+        return [.. answer.Kvs];
+    }
+
+    /// <summary>The leader key, read straight from etcd (null when absent).</summary>
+    public static async Task<Mvccpb.KeyValue?> LeaderKeyAsync(EtcdClient client, string prefix)
+    {
+        var answer = await client.GetConnection().KVClient.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(prefix + "/leader") }, deadline: DateTime.UtcNow.AddSeconds(10));
+        return answer.Kvs.Count > 0 ? answer.Kvs[0] : null;
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds; returns the time it took, or throws after <paramref name="timeout"/>.</summary>
+    public static async Task<TimeSpan> UntilAsync(Func<bool> condition, TimeSpan timeout, string what, Action? eachPoll = null)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            eachPoll?.Invoke();
+            if (condition())
+            {
+                return watch.Elapsed;
+            }
+
+            if (watch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Waited {timeout.TotalSeconds:0.#} s for {what}; it never held.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Waits until one of <paramref name="nodes"/> leads and returns it.</summary>
+    public static async Task<EtcdNode> LeaderAmongAsync(TimeSpan timeout, params EtcdNode[] nodes)
+    {
+        await UntilAsync(() => nodes.Any(n => n.Leadership.IsLeader), timeout, "a leader among " + string.Join(", ", nodes.Select(n => n.Name)));
+        return nodes.First(n => n.Leadership.IsLeader);
+    }
+}

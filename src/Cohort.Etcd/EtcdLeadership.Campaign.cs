@@ -148,7 +148,7 @@ public sealed partial class EtcdLeadership
             await call.RequestStream.WriteAsync(new WatchRequest
             {
                 CreateRequest = new WatchCreateRequest { Key = _keys.Leader, StartRevision = revision + 1 },
-            }).ConfigureAwait(false);
+            }, watchScope.Token).ConfigureAwait(false);
             while (await call.ResponseStream.MoveNext(watchScope.Token).ConfigureAwait(false))
             {
                 var response = call.ResponseStream.Current;

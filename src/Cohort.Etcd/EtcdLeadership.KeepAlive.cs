@@ -14,6 +14,10 @@ public sealed partial class EtcdLeadership
     private async Task KeepAliveLoopAsync(long lease, TimeSpan ttl, CancellationToken scope)
     {
         var interval = _options.EffectiveKeepAliveInterval(ttl);
+
+        // An answer later than the next keep-alive is due is given up on, and the stream re-opened (perhaps to another
+        // etcd member): a stream stuck on a member that stopped answering must not outlast the local deadline.
+        var answerTimeout = interval < _options.RequestTimeout ? interval : _options.RequestTimeout;
         AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse>? call = null;
         try
         {
@@ -24,10 +28,10 @@ public sealed partial class EtcdLeadership
                 {
                     try
                     {
-                        call ??= _etcd.LeaseClient.LeaseKeepAlive(cancellationToken: scope);
-                        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }).ConfigureAwait(false);
                         using var answer = CancellationTokenSource.CreateLinkedTokenSource(scope);
-                        answer.CancelAfter(_options.RequestTimeout);
+                        answer.CancelAfter(answerTimeout);
+                        call ??= _etcd.LeaseClient.LeaseKeepAlive(cancellationToken: scope);
+                        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, answer.Token).ConfigureAwait(false);
                         if (!await call.ResponseStream.MoveNext(answer.Token).ConfigureAwait(false))
                         {
                             throw new RpcException(new Status(StatusCode.Unavailable, "the keep-alive stream ended"));

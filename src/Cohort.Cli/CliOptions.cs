@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using Cohort.Protocol;
+using Cohort.Server;
 
 namespace Cohort.Cli;
 
@@ -36,6 +37,19 @@ internal static class CliOptions
     /// <summary><c>--auth-token</c>, defaulting to <c>$COHORT_AUTH_TOKEN</c>.</summary>
     public static Option<string?> AuthToken() =>
         new("--auth-token") { Description = "Bearer token for the cluster (default: $COHORT_AUTH_TOKEN)." };
+
+    /// <summary>
+    /// The etcd backend's options: <c>--etcd</c> (client URLs, default <c>$COHORT_ETCD</c>; none runs the embedded
+    /// backend), <c>--etcd-prefix</c> and <c>--lease-ttl</c>.
+    /// </summary>
+    public static (Option<string?> Etcd, Option<string> Prefix, Option<Duration> LeaseTtl) EtcdOptions() => (
+        new("--etcd") { Description = "etcd client URLs, comma-separated (http://127.0.0.1:2379,...): leadership by an etcd lease and commit decisions in etcd, so a master lost for good is replaced and its transactions finished (default: $COHORT_ETCD; none: the embedded backend)." },
+        new("--etcd-prefix") { Description = "This cluster's key prefix in etcd; clusters sharing an etcd keep apart by it.", DefaultValueFactory = _ => NodeOptions.DefaultEtcdPrefix },
+        Duration("--lease-ttl", "With --etcd: the master's lease; a master that stops renewing it is replaced about this long after. Whole seconds, at least 2 s.", NodeOptions.DefaultLeaseTtl, max: TimeSpan.FromMinutes(5)));
+
+    /// <summary>The etcd endpoints given, else <c>$COHORT_ETCD</c>, else null (the embedded backend).</summary>
+    public static string? EtcdEndpoints(string? given) =>
+        !string.IsNullOrWhiteSpace(given) ? given : Environment.GetEnvironmentVariable("COHORT_ETCD") is { Length: > 0 } env ? env : null;
 
     /// <summary><c>--json</c>: machine-readable output.</summary>
     public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of tables." };

@@ -75,11 +75,19 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    private IReadOnlyList<string> _nodeArguments = [];
+
     /// <summary>Starts the master, then the other nodes, and waits until the master sees every node alive with its resources.</summary>
-    public static async Task<LocalCluster> StartAsync(string dataDirectory, IReadOnlyList<NodeSpec> nodes, string heartbeat, string? authToken, CancellationToken cancellationToken)
+    /// <param name="dataDirectory">Where the nodes keep their data (one folder per port) and logs.</param>
+    /// <param name="nodes">The nodes; [0] starts as master.</param>
+    /// <param name="heartbeat">The heartbeat interval, as <c>--heartbeat</c> takes it.</param>
+    /// <param name="authToken">The cluster's bearer token, or null.</param>
+    /// <param name="cancellationToken">Stops the start.</param>
+    /// <param name="nodeArguments">More arguments for every node (the etcd backend's, say).</param>
+    public static async Task<LocalCluster> StartAsync(string dataDirectory, IReadOnlyList<NodeSpec> nodes, string heartbeat, string? authToken, CancellationToken cancellationToken, IReadOnlyList<string>? nodeArguments = null)
     {
         Directory.CreateDirectory(dataDirectory);
-        var cluster = new LocalCluster(dataDirectory, nodes);
+        var cluster = new LocalCluster(dataDirectory, nodes) { _nodeArguments = nodeArguments ?? [] };
         try
         {
             await cluster.StartNodeAsync(0, authToken, heartbeat, cancellationToken).ConfigureAwait(false);
@@ -181,6 +189,11 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
             info.ArgumentList.Add("--resource");
             info.ArgumentList.Add(resource);
+        }
+
+        foreach (var arg in _nodeArguments)
+        {
+            info.ArgumentList.Add(arg);
         }
 
         info.Environment.Remove("COHORT_CRASH_AT");

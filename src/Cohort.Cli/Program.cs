@@ -127,7 +127,8 @@ internal static class Program
             },
             "socket",
             "http");
-        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages };
+        var (etcd, etcdPrefix, leaseTtl) = CliOptions.EtcdOptions();
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl };
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
@@ -149,6 +150,9 @@ internal static class Program
                     Fsync = !result.GetValue(noFsync),
                     MessageSockets = result.GetValue(messages) == "socket",
                     Dsn = result.GetValue(dsn) ?? (Environment.GetEnvironmentVariable("POSTGRES_DSN") is { Length: > 0 } envDsn ? envDsn : null),
+                    Etcd = CliOptions.EtcdEndpoints(result.GetValue(etcd)),
+                    EtcdPrefix = result.GetValue(etcdPrefix)!,
+                    LeaseTtl = result.GetValue(leaseTtl).Value,
                 };
                 options.Validate();
             }

@@ -15,7 +15,8 @@ internal static class UpCommand
         var port = CliOptions.Count("--port", "The master's port; the other nodes take the next two.", 7001, 1, 65533);
         var heartbeat = CliOptions.Duration("--heartbeat", "Heartbeat interval.", TimeSpan.FromSeconds(1), max: TimeSpan.FromMinutes(1));
         var token = CliOptions.AuthToken();
-        var command = new Command("up", "Run a local three-node cluster (embedded engines, data in ./cohort-data) until Ctrl+C.") { dataDir, port, heartbeat, token };
+        var (etcd, etcdPrefix, leaseTtl) = CliOptions.EtcdOptions();
+        var command = new Command("up", "Run a local three-node cluster (embedded engines, data in ./cohort-data) until Ctrl+C.") { dataDir, port, heartbeat, token, etcd, etcdPrefix, leaseTtl };
         command.SetAction(async (result, invocationToken) =>
         {
             // Ctrl+C and SIGTERM stop the cluster in order: this process kills the nodes it started, then exits.
@@ -33,7 +34,10 @@ internal static class UpCommand
             LocalCluster cluster;
             try
             {
-                cluster = await LocalCluster.StartAsync(directory, layout, interval, CliOptions.Token(result.GetValue(token)), cancellationToken).ConfigureAwait(false);
+                var endpoints = CliOptions.EtcdEndpoints(result.GetValue(etcd));
+                string[] etcdArguments = endpoints is null ? [] :
+                    ["--etcd", endpoints, "--etcd-prefix", result.GetValue(etcdPrefix)!, "--lease-ttl", string.Create(CultureInfo.InvariantCulture, $"{result.GetValue(leaseTtl).Value.TotalSeconds:0}s")];
+                cluster = await LocalCluster.StartAsync(directory, layout, interval, CliOptions.Token(result.GetValue(token)), cancellationToken, etcdArguments).ConfigureAwait(false);
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException)
             {

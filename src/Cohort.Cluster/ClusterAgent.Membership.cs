@@ -127,7 +127,7 @@ public sealed partial class ClusterAgent
 
     private void ThrowUnlessLeaderLocked(string what)
     {
-        if (!_leading || !IsConfirmedLocked(_time.GetUtcNow()))
+        if (!IsLeaderLocked())
         {
             throw NotMaster(what);
         }

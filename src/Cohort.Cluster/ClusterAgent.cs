@@ -95,10 +95,18 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         {
             PeerOf(member);
         }
+
+        if (options.Election is { } election)
+        {
+            election.Changed += FollowElection;
+        }
     }
 
     /// <summary>Raised (outside the agent's lock) with the new epoch whenever this node learns of a newer one.</summary>
     public event Action<long>? EpochChanged;
+
+    /// <summary>Raised (outside the agent's lock) with the epoch whenever this node starts leading under a new one.</summary>
+    public event Action<long>? LeadershipGained;
 
     /// <summary>This node's address.</summary>
     public string Self => _options.Self;
@@ -141,7 +149,8 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         {
             lock (_sync)
             {
-                return _master is not null && IsAliveLocked(_master, _time.GetUtcNow()) ? _master : null;
+                // An external election's word stands: the leader holds its lease whether or not it was heard from here.
+                return _master is not null && (_options.Election is not null || IsAliveLocked(_master, _time.GetUtcNow())) ? _master : null;
             }
         }
     }
@@ -165,10 +174,15 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         {
             lock (_sync)
             {
-                return _leading && IsConfirmedLocked(_time.GetUtcNow());
+                return IsLeaderLocked();
             }
         }
     }
+
+    // With an external election its lease decides; the embedded one needs recent heartbeats to every member.
+    private bool IsLeaderLocked() => _options.Election is { } election
+        ? _leading && election.IsLeader && election.HeldEpoch == _claimedEpoch
+        : _leading && IsConfirmedLocked(_time.GetUtcNow());
 
     /// <summary>Whether this node is in the membership (false before it has joined and after it was removed).</summary>
     public bool IsMember
@@ -344,9 +358,14 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     /// <summary>Tells the agent this node's own resources changed (its placement view is rebuilt).</summary>
     public void ResourcesChanged() => InvalidatePlacement();
 
-    /// <summary>Runs failure detection and the election rule once.</summary>
+    /// <summary>Runs failure detection and the election rule once (with an external election: follows it).</summary>
     public void Evaluate()
     {
+        if (_options.Election is not null)
+        {
+            FollowElection();
+        }
+
         long? claimed = null;
         lock (_sync)
         {
@@ -380,7 +399,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
             }
 
             _lastEvaluated = now;
-            if (!_isMember || !_firstRoundDone || _leading || now < _listenUntil
+            if (_options.Election is not null || !_isMember || !_firstRoundDone || _leading || now < _listenUntil
                 || (now - _started < _options.StartupGrace && !_members.All(m => m == Self || _peers[m].LastSeen is not null)))
             {
                 return;
@@ -489,7 +508,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
                 AdoptMembersLocked(message.MembersVersion, message.Members);
             }
 
-            if (Election.Supersedes(message.Epoch, message.Master, _epoch, _master))
+            if (_options.Election is null && Election.Supersedes(message.Epoch, message.Master, _epoch, _master))
             {
                 if (message.Master == Self && !_leading)
                 {
@@ -536,6 +555,50 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         if (adopted is { } epoch)
         {
             EpochChanged?.Invoke(epoch);
+        }
+    }
+
+    // Takes the external election's view: its leader is the master, its epoch the newest; this node leads while it
+    // holds the leadership (and a member may lead only while it is one).
+    private void FollowElection()
+    {
+        var election = _options.Election!;
+        long? newer = null;
+        long? gained = null;
+        lock (_sync)
+        {
+            var held = _isMember ? election.HeldEpoch : 0;
+            var seen = election.Epoch;
+            if (held != 0 && held != _claimedEpoch)
+            {
+                _claimedEpoch = held;
+                _leadingSince = _time.GetUtcNow();
+                gained = held;
+                Log.BecameMaster(_logger, Self, held, string.Join(", ", _members));
+            }
+            else if (held == 0 && _leading)
+            {
+                Log.SteppedDown(_logger, Self, election.Leader ?? "(none)", seen);
+            }
+
+            _leading = held != 0;
+            _master = _leading ? Self : election.Leader;
+            if (Math.Max(seen, held) > _epoch)
+            {
+                _epoch = Math.Max(seen, held);
+                newer = _epoch;
+                SaveLocked();
+            }
+        }
+
+        if (newer is { } epoch)
+        {
+            EpochChanged?.Invoke(epoch);
+        }
+
+        if (gained is { } won)
+        {
+            LeadershipGained?.Invoke(won);
         }
     }
 

@@ -38,6 +38,12 @@ public sealed class ClusterOptions
     /// </summary>
     public TimeSpan StartupGrace { get => _startupGrace ?? FailureTimeout; init => _startupGrace = value; }
 
+    /// <summary>
+    /// An election to follow instead of the embedded one (the etcd backend); null runs the embedded election. Membership
+    /// and failure detection stay the agent's either way.
+    /// </summary>
+    public ILeaderElection? Election { get; init; }
+
     /// <summary>The silence after which a node counts as down.</summary>
     public TimeSpan FailureTimeout => Heartbeat * Misses;
 

@@ -190,6 +190,13 @@ public sealed partial class Coordinator
             await _log.WriteCommitAsync(decision, CancellationToken.None).ConfigureAwait(false);
             DecisionLatency.Record(_time.GetElapsedTime(writing));
         }
+        catch (CohortException e) when (e.Code == ErrorCodes.NoLeader)
+        {
+            // A fenced log (etcd) refused the write because this node no longer leads: nothing was recorded, and
+            // nothing can be recorded for this transaction at this epoch any more, so it never commits.
+            Log.DecisionRefused(_logger, tx.Id, e.Message);
+            return AbortEverywhere(tx, $"the decision was not recorded: {e.Message}", ErrorCodes.NoLeader);
+        }
         catch (Exception e)
         {
             // The record may or may not be on disk. Sending anything now could contradict it; a restart of

@@ -65,6 +65,24 @@ public sealed partial class Coordinator
         if (Volatile.Read(ref _disposed) == 0)
         {
             AbortOverdue();
+            if (_log is ISharedDecisionLog && Interlocked.Exchange(ref _settling, 1) == 0)
+            {
+                Track(async () =>
+                {
+                    try
+                    {
+                        await SettleInDoubtAsync(_stopping.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // Stopping.
+                    }
+                    finally
+                    {
+                        Interlocked.Exchange(ref _settling, 0);
+                    }
+                });
+            }
         }
     }
 

@@ -38,6 +38,7 @@ public sealed partial class Coordinator : IAsyncDisposable
     private long _begunCount;
     private int _disposed;
     private int _phaseTwoPending;
+    private int _settling;
     private long _phaseTwoWaits;
 
     /// <summary>Creates a coordinator. Call <see cref="RecoverAsync"/> before serving decision queries.</summary>

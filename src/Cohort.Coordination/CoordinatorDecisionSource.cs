@@ -12,6 +12,6 @@ public sealed class CoordinatorDecisionSource(Func<Coordinator?> current) : IDec
     {
         cancellationToken.ThrowIfCancellationRequested();
         var running = current() ?? throw new CohortException(ErrorCodes.Unavailable, "No coordinator is running.", isTransient: true);
-        return ValueTask.FromResult(running.QueryDecision(txId));
+        return running.QueryDecisionAsync(txId, cancellationToken);
     }
 }

@@ -3,7 +3,7 @@ using Cohort.Core;
 namespace Cohort.Coordination;
 
 /// <summary>How a message to a participant or a coordinator can fail, decided once for the protocol.</summary>
-internal static class Delivery
+public static class Delivery
 {
     /// <summary>
     /// Whether <paramref name="error"/> is a failed delivery or a refusal the protocol handles (see

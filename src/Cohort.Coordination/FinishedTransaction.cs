@@ -34,6 +34,10 @@ internal readonly record struct FinishedTransaction(
         }
     }
 
+    /// <summary>A transaction this coordinator never ran, settled here in a shared decision log (its participants are not known).</summary>
+    public static FinishedTransaction Settled(TransactionState state, string reason) =>
+        new(state, null, default, [], null, reason, OutcomeOf(state, null, reason));
+
     /// <summary>A copy in which <paramref name="resource"/> has acknowledged its outcome.</summary>
     public FinishedTransaction WithAcknowledged(string resource)
     {

@@ -71,6 +71,18 @@ internal static partial class Log
     [LoggerMessage(EventId = 5019, Level = LogLevel.Error, Message = "tx {TxId}: commit failed unexpectedly")]
     public static partial void CommitFailed(ILogger logger, TxId txId, Exception error);
 
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "coordinator {NodeId} leads at epoch {Epoch}: took over {Adopted} of {Unfinished} unfinished decisions in the shared log")]
+    public static partial void Adopted(ILogger logger, string nodeId, long epoch, int adopted, int unfinished);
+
+    [LoggerMessage(EventId = 5022, Level = LogLevel.Information, Message = "tx {TxId}: decision looked up in the shared log (leader: {Leader}): {Answer}")]
+    public static partial void DecisionSettled(ILogger logger, TxId txId, string answer, bool leader);
+
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Warning, Message = "tx {TxId}: the decision write had ended in doubt; the shared log settles it {Outcome}")]
+    public static partial void InDoubtSettled(ILogger logger, TxId txId, string outcome);
+
+    [LoggerMessage(EventId = 5024, Level = LogLevel.Warning, Message = "tx {TxId}: the decision log refused the commit ({Error}); nothing was recorded, aborting")]
+    public static partial void DecisionRefused(ILogger logger, TxId txId, string error);
+
     // Decision log: 5100–5199.
     [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "decision log opened in {Directory}: snapshot segment {Segment}, {Records} records replayed, {Unfinished} unfinished decisions")]
     public static partial void DecisionLogOpened(ILogger logger, string directory, long segment, long records, int unfinished);

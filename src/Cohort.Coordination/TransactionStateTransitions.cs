@@ -33,6 +33,9 @@ internal static class TransactionStateTransitions
         // The single writer finally said whether its one-phase commit happened.
         (TransactionState.InDoubt, TransactionState.Committed),
         (TransactionState.InDoubt, TransactionState.Aborted),
+
+        // A decision write that ended in doubt turned out recorded in a shared decision log: phase two follows.
+        (TransactionState.InDoubt, TransactionState.Committing),
     ];
 
     private static readonly bool[,] Table = Build();

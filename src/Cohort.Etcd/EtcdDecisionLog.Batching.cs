@@ -57,22 +57,11 @@ public sealed partial class EtcdDecisionLog
     {
         var epoch = batch[0].Decision.Epoch;
         var txn = new TxnRequest();
-        txn.Compare.Add(new Compare
-        {
-            Key = _keys.Leader,
-            Target = Compare.Types.CompareTarget.Create,
-            Result = Compare.Types.CompareResult.Equal,
-            CreateRevision = epoch,
-        });
-        txn.Compare.Add(new Compare
-        {
-            Key = _keys.Leader,
-            Target = Compare.Types.CompareTarget.Value,
-            Result = Compare.Types.CompareResult.Equal,
-            Value = _holder,
-        });
+        AddFence(txn, epoch);
         foreach (var pending in batch)
         {
+            // Never over an abort the leader recorded while settling, nor over an earlier attempt of this batch.
+            txn.Compare.Add(Absent(pending.Key));
             txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = pending.Key, Value = pending.Value } });
         }
 
@@ -137,10 +126,16 @@ public sealed partial class EtcdDecisionLog
                 return;
             }
 
-            var kvs = answer.Responses.Count > 0 ? answer.Responses[0].ResponseRange?.Kvs : null;
-            var holder = kvs is { Count: > 0 }
-                ? $"is held by '{kvs[0].Value.ToStringUtf8()}' at epoch {kvs[0].CreateRevision}"
-                : "does not exist";
+            if (answer.Responses.Count > 0 && Holds(answer.Responses[0], epoch))
+            {
+                // Still the leader, so some transaction of the batch has a decision key already: an earlier attempt
+                // of this batch whose answer was lost, or an abort recorded while its write was in doubt. Which, the
+                // log tells when each is settled; until then none of them may be reported either way.
+                Fail(batch, new CohortException(ErrorCodes.Unavailable, $"A decision of one of these {batch.Count} transactions is already recorded in etcd (an earlier attempt, or an abort recorded meanwhile): each is settled from the log.", last));
+                return;
+            }
+
+            var holder = answer.Responses.Count > 0 ? Holder(answer.Responses[0]) : "does not exist";
             Log.DecisionsFenced(_logger, batch.Count, epoch, holder);
 
             // A fenced-out attempt wrote nothing, and so would any earlier attempt still in flight (the leader key with

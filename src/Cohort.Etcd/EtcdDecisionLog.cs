@@ -40,6 +40,9 @@ namespace Cohort.Etcd;
 public sealed partial class EtcdDecisionLog : IDecisionLog
 {
     private const byte ValueFormat = 1;
+
+    // An abort a leader recorded while settling a transaction (EtcdDecisionLog.Settle.cs): this byte alone.
+    private const byte AbortFormat = 2;
     private const int LoadPageSize = 512;
 
     private readonly IConnection _etcd;
@@ -221,6 +224,11 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
                 request.Revision = page.Header.Revision;
                 foreach (var kv in page.Kvs)
                 {
+                    if (IsAbort(kv.Value))
+                    {
+                        continue;
+                    }
+
                     var decision = Decode(_keys.DecisionsPrefix, kv.Key.ToStringUtf8(), kv.Value);
                     _unfinished[decision.TxId] = decision;
                 }

@@ -3,8 +3,12 @@ namespace Cohort.Etcd;
 /// <summary>Settings of an <see cref="EtcdDecisionLog"/>.</summary>
 public sealed class EtcdDecisionLogOptions
 {
-    /// <summary>Default largest number of decisions in one etcd transaction: 128, etcd's default <c>--max-txn-ops</c>.</summary>
-    public const int DefaultMaxBatch = 128;
+    /// <summary>
+    /// Default largest number of decisions in one etcd transaction: 126. etcd refuses a transaction with more than
+    /// <c>--max-txn-ops</c> (default 128) compares, and a batch carries the two compares of its fence plus one per
+    /// decision (its key must be absent).
+    /// </summary>
+    public const int DefaultMaxBatch = 126;
 
     /// <summary>Default largest payload of one etcd transaction: 1 MiB (etcd refuses requests over 1.5 MiB by default).</summary>
     public const int DefaultMaxBatchBytes = 1024 * 1024;
@@ -24,7 +28,7 @@ public sealed class EtcdDecisionLogOptions
     /// </summary>
     public required string Holder { get; init; }
 
-    /// <summary>The most decisions (or END deletions) in one etcd transaction; at most etcd's <c>--max-txn-ops</c>.</summary>
+    /// <summary>The most decisions (or END deletions) in one etcd transaction; at most etcd's <c>--max-txn-ops</c> less two.</summary>
     public int MaxBatch { get; init; } = DefaultMaxBatch;
 
     /// <summary>The most bytes of decision values in one etcd transaction.</summary>
@@ -39,6 +43,15 @@ public sealed class EtcdDecisionLogOptions
     /// </summary>
     public TimeSpan WriteTimeout { get; init; } = DefaultWriteTimeout;
 
+    /// <summary>
+    /// How long an abort recorded while settling a transaction stays in etcd (it is bound to a lease of this TTL): long
+    /// enough for every participant of the transaction to ask; after it, presumed abort gives the same answer. Default: 10 minutes.
+    /// </summary>
+    public TimeSpan AbortRetention { get; init; } = DefaultAbortRetention;
+
+    /// <summary>Default <see cref="AbortRetention"/>: 10 minutes.</summary>
+    public static readonly TimeSpan DefaultAbortRetention = TimeSpan.FromMinutes(10);
+
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {
@@ -48,5 +61,6 @@ public sealed class EtcdDecisionLogOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 1024);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteTimeout, RequestTimeout);
+        ArgumentOutOfRangeException.ThrowIfLessThan(AbortRetention, TimeSpan.FromSeconds(1));
     }
 }

@@ -205,6 +205,7 @@ public sealed partial class EtcdLeadership
         if (became)
         {
             Log.BecameLeader(_logger, _options.Candidate, LeaderKey, epoch, lease);
+            Changed?.Invoke();
         }
     }
 
@@ -231,6 +232,11 @@ public sealed partial class EtcdLeadership
         {
             Log.Following(_logger, _options.Candidate, leader, kv.CreateRevision);
         }
+
+        if (changed || lost != 0)
+        {
+            Changed?.Invoke();
+        }
     }
 
     private void Unhold(string reason)
@@ -247,6 +253,8 @@ public sealed partial class EtcdLeadership
         {
             Log.LostLeadership(_logger, _options.Candidate, lost, reason);
         }
+
+        Changed?.Invoke();
     }
 
     /// <summary>Forgets <paramref name="lease"/> (expired or revoked in etcd), and the leader key bound to it; a new lease is granted on the next campaign.</summary>
@@ -276,6 +284,7 @@ public sealed partial class EtcdLeadership
         if (lost != 0)
         {
             Log.LostLeadership(_logger, _options.Candidate, lost, "its lease is gone");
+            Changed?.Invoke();
         }
 
         // Ends the lease's keep-alive loop and any watch under it. Not disposed here: the keep-alive loop may still be

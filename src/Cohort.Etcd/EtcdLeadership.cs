@@ -1,3 +1,4 @@
+using Cohort.Cluster;
 using Cohort.Coordination;
 using dotnet_etcd;
 using dotnet_etcd.interfaces;
@@ -23,7 +24,7 @@ namespace Cohort.Etcd;
 /// so a paused or partitioned leader stops leading before anyone else can create the key. Decisions are fenced in etcd
 /// as well (<see cref="EtcdDecisionLog"/>), so even a leader that is wrong about its lease cannot record one.
 /// </remarks>
-public sealed partial class EtcdLeadership : ILeadership, IAsyncDisposable
+public sealed partial class EtcdLeadership : ILeadership, ILeaderElection, IAsyncDisposable
 {
     private readonly IConnection _etcd;
     private readonly EtcdLeadershipOptions _options;
@@ -66,6 +67,21 @@ public sealed partial class EtcdLeadership : ILeadership, IAsyncDisposable
         _me = ByteString.CopyFromUtf8(options.Candidate);
         _logger = logger ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Raised outside the candidate's lock, on whichever thread saw the change.</remarks>
+    public event Action? Changed;
+
+    long ILeaderElection.Epoch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return Math.Max(_heldEpoch, _observedEpoch);
+            }
+        }
     }
 
     /// <summary>This candidate's name (the leader key's value while it leads).</summary>
@@ -138,7 +154,7 @@ public sealed partial class EtcdLeadership : ILeadership, IAsyncDisposable
     }
 
     /// <summary>The epoch this node holds the leader key with, 0 when it does not (whatever its lease deadline says).</summary>
-    internal long HeldEpoch
+    public long HeldEpoch
     {
         get
         {

@@ -1,3 +1,4 @@
+using Cohort.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Cohort.Etcd;
@@ -51,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8105, Level = LogLevel.Warning, Message = "etcd decision log: {Count} END deletions not written ({Error}); phase two repeats for them after a failover")]
     public static partial void EndsNotWritten(ILogger logger, int count, string error);
+
+    [LoggerMessage(EventId = 8106, Level = LogLevel.Warning, Message = "tx {TxId}: no decision in etcd; abort recorded by the leader at epoch {Epoch}")]
+    public static partial void AbortRecorded(ILogger logger, TxId txId, long epoch);
 }

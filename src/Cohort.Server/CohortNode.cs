@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Etcd;
 using Cohort.Protocol;
 using Cohort.Server.Endpoints;
 using Cohort.Server.Services;
@@ -31,7 +32,12 @@ public sealed partial class CohortNode : IAsyncDisposable
     private HttpParticipantTransport? _transport;
     private NodeSockets? _sockets;
     private readonly ResourceRegistry _resources;
-    private FileDecisionLog? _decisionLog;
+    private IDecisionLog? _decisionLog;
+
+    // The etcd backend (--etcd): the client, shared by the leadership campaign and the decision log; null when embedded.
+    private readonly dotnet_etcd.EtcdClient? _etcd;
+    private readonly EtcdLeadership? _leadership;
+    private Task _adopting = Task.CompletedTask;
 
     private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
     {
@@ -44,9 +50,20 @@ public sealed partial class CohortNode : IAsyncDisposable
         Time = TimeProvider.System;
 
         // The decision source reaches the coordinator and the master lazily: both exist before the host serves anything.
+        if (options.Etcd is { } endpoints)
+        {
+            _etcd = EtcdClientFactory.Create(endpoints);
+            _leadership = new EtcdLeadership(
+                _etcd,
+                new EtcdLeadershipOptions { KeyPrefix = options.EtcdPrefix, Candidate = options.Address, LeaseTtl = options.LeaseTtl },
+                loggers.CreateLogger("Cohort.Etcd.Leadership"),
+                Time);
+        }
+
+        var shared = _etcd is not null;
         Host = new ParticipantHost(
             new ParticipantHostOptions { NodeId = options.Address },
-            new ClusterDecisionSource(options.Address, Client, () => Coordinator, () => Cluster?.Master),
+            new ClusterDecisionSource(options.Address, Client, () => Coordinator, () => Cluster?.Master, shared, address => Cluster?.IsAlive(address) ?? false),
             Time,
             loggers.CreateLogger("Cohort.Coordination.Participant"));
         _resources = new ResourceRegistry(options, Host, loggers);
@@ -62,6 +79,7 @@ public sealed partial class CohortNode : IAsyncDisposable
                 StartupGrace = options.IsMaster ? options.Heartbeat : options.Heartbeat * options.Misses,
                 DataDirectory = options.DataDirectory,
                 Fsync = options.Fsync,
+                Election = _leadership,
             },
             new HttpClusterTransport(_heartbeatClient),
             _resources.Names,
@@ -217,6 +235,14 @@ public sealed partial class CohortNode : IAsyncDisposable
             await _background.ConfigureAwait(false);
         }
 
+        if (_leadership is not null)
+        {
+            // Resigns at once, so another node leads now rather than a lease TTL later.
+            await _leadership.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _adopting.ConfigureAwait(false);
+
         if (Coordinator is not null)
         {
             await Coordinator.DisposeAsync().ConfigureAwait(false);
@@ -239,6 +265,7 @@ public sealed partial class CohortNode : IAsyncDisposable
             await _decisionLog.DisposeAsync().ConfigureAwait(false);
         }
 
+        _etcd?.Dispose();
         Client.Dispose();
         _heartbeatClient.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
@@ -262,11 +289,18 @@ public sealed partial class CohortNode : IAsyncDisposable
         Host.ObserveEpoch(Cluster.Epoch);
         Cluster.EpochChanged += Host.ObserveEpoch;
         {
-            _decisionLog = FileDecisionLog.Open(new FileDecisionLogOptions
-            {
-                Directory = Path.Combine(Options.DataDirectory, "decisions"),
-                Durability = Options.Fsync ? Cohort.Storage.Wal.DurabilityMode.Fsync : Cohort.Storage.Wal.DurabilityMode.None,
-            }, _loggers.CreateLogger("Cohort.Coordination.DecisionLog"));
+            _decisionLog = _etcd is not null
+                ? await EtcdDecisionLog.OpenAsync(
+                    _etcd,
+                    new EtcdDecisionLogOptions { KeyPrefix = Options.EtcdPrefix, Holder = Options.Address },
+                    _loggers.CreateLogger("Cohort.Etcd.DecisionLog"),
+                    Time,
+                    cancellationToken).ConfigureAwait(false)
+                : FileDecisionLog.Open(new FileDecisionLogOptions
+                {
+                    Directory = Path.Combine(Options.DataDirectory, "decisions"),
+                    Durability = Options.Fsync ? Cohort.Storage.Wal.DurabilityMode.Fsync : Cohort.Storage.Wal.DurabilityMode.None,
+                }, _loggers.CreateLogger("Cohort.Coordination.DecisionLog"));
             Coordinator = new Coordinator(
                 new CoordinatorOptions
                 {
@@ -286,5 +320,43 @@ public sealed partial class CohortNode : IAsyncDisposable
         Host.Start();
         var redriven = await Coordinator.RecoverAsync(cancellationToken).ConfigureAwait(false);
         Log.Recovered(Logger, redriven);
+        if (_leadership is not null)
+        {
+            // Campaign only once the coordinator can answer for what it finds: a new leader takes over every decision
+            // in etcd that its predecessors left unfinished.
+            Cluster.LeadershipGained += epoch => _adopting = Task.Run(() => AdoptAsync(epoch, _stopping.Token), CancellationToken.None);
+            _leadership.Start();
+        }
+    }
+
+    // A new leader re-drives phase two of every unfinished decision in etcd; retried while it still leads at that epoch.
+    private async Task AdoptAsync(long epoch, CancellationToken cancellationToken)
+    {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), jitter: 0.5);
+        while (!cancellationToken.IsCancellationRequested && _leadership?.HeldEpoch == epoch)
+        {
+            try
+            {
+                await Coordinator.AdoptUnfinishedAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (CohortException e) when (e.IsTransient)
+            {
+                Log.AdoptFailed(Logger, epoch, e.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(backoff.Next(), Time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 }

@@ -68,6 +68,28 @@ public sealed class NodeOptions
     public IReadOnlyDictionary<string, string> ResourceDsns { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
+    /// The etcd cluster's client URLs, comma-separated (<c>--etcd</c>, or <c>COHORT_ETCD</c>); null runs the embedded
+    /// backend. With etcd, leadership is a lease-backed campaign every node takes part in, and commit decisions live in
+    /// etcd, where a new leader finds (and finishes) those of a master lost for good.
+    /// </summary>
+    public string? Etcd { get; init; }
+
+    /// <summary>The cluster's key prefix in etcd (<c>--etcd-prefix</c>): clusters sharing an etcd keep apart by it.</summary>
+    public string EtcdPrefix { get; init; } = DefaultEtcdPrefix;
+
+    /// <summary>Default <see cref="EtcdPrefix"/>.</summary>
+    public const string DefaultEtcdPrefix = "/cohort/default";
+
+    /// <summary>
+    /// The leader's lease time to live with etcd (<c>--lease-ttl</c>, whole seconds): a master that stops renewing it
+    /// (dead, paused, cut off) is replaced about this long after, and stops leading a third of it sooner.
+    /// </summary>
+    public TimeSpan LeaseTtl { get; init; } = DefaultLeaseTtl;
+
+    /// <summary>Default <see cref="LeaseTtl"/>: 5 s.</summary>
+    public static readonly TimeSpan DefaultLeaseTtl = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Checks the options; throws <see cref="ArgumentException"/> naming the bad one, or <see cref="Core.CohortException"/>
     /// (<c>bad_operation</c>) for a DSN that is neither a connection string nor a <c>postgres://</c> URI.
     /// </summary>
@@ -99,6 +121,26 @@ public sealed class NodeOptions
         }
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CoordinatorTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRequestBytes, 1024);
+        if (Etcd is not null)
+        {
+            foreach (var endpoint in Etcd.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Port <= 0)
+                {
+                    throw new ArgumentException($"--etcd entry '{endpoint}' is not an etcd client URL such as http://127.0.0.1:2379.", nameof(Etcd));
+                }
+            }
+
+            if (!EtcdPrefix.StartsWith('/') || EtcdPrefix.Trim('/').Length == 0)
+            {
+                throw new ArgumentException($"--etcd-prefix '{EtcdPrefix}' must start with '/' and name something (such as /cohort/prod).", nameof(EtcdPrefix));
+            }
+
+            if (LeaseTtl < TimeSpan.FromSeconds(2) || LeaseTtl > TimeSpan.FromMinutes(5) || LeaseTtl.Ticks % TimeSpan.TicksPerSecond != 0)
+            {
+                throw new ArgumentException($"--lease-ttl must be whole seconds from 2 s to 5 min (got {LeaseTtl}).", nameof(LeaseTtl));
+            }
+        }
         foreach (var resource in Resources)
         {
             Engines.EngineFactory.KindOf(resource);

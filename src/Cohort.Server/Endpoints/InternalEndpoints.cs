@@ -69,10 +69,10 @@ internal static class InternalEndpoints
         }
 
         app.Map("/internal/ws", (HttpContext c) => InternalSocket.AcceptAsync(c, handlers, node));
-        app.MapGet("/internal/decision/{id}", (string id) =>
+        app.MapGet("/internal/decision/{id}", async (string id, CancellationToken cancellationToken) =>
         {
             var txId = TxId.TryParse(id, null, out var parsed) ? parsed : throw new CohortException(ErrorCodes.BadJson, $"'{id}' is not a transaction id.", isTransient: false);
-            return NodeMiddleware.Json(WireFormat.Decision(node.Coordinator.QueryDecision(txId)));
+            return NodeMiddleware.Json(WireFormat.Decision(await node.Coordinator.QueryDecisionAsync(txId, cancellationToken).ConfigureAwait(false)));
         });
 
         // This node's own coordinator only (the /v1/tx endpoints gather across nodes).

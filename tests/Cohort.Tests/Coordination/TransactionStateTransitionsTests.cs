@@ -17,6 +17,9 @@ public sealed class TransactionStateTransitionsTests
         { TransactionState.Committing, TransactionState.Committed },
         { TransactionState.InDoubt, TransactionState.Committed },
         { TransactionState.InDoubt, TransactionState.Aborted },
+
+        // A decision write that ended in doubt, found recorded in a shared (etcd) decision log: phase two follows.
+        { TransactionState.InDoubt, TransactionState.Committing },
     };
 
     public static TheoryData<TransactionState, TransactionState> RefusedPairs() => new()
@@ -41,7 +44,6 @@ public sealed class TransactionStateTransitionsTests
         { TransactionState.Active, TransactionState.InDoubt },
         { TransactionState.Preparing, TransactionState.Active },
         { TransactionState.InDoubt, TransactionState.Preparing },
-        { TransactionState.InDoubt, TransactionState.Committing },
         { TransactionState.Active, TransactionState.Active },
         { TransactionState.Preparing, TransactionState.Preparing },
         { TransactionState.InDoubt, TransactionState.InDoubt },

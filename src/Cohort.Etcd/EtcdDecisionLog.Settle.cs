@@ -1,0 +1,131 @@
+using Cohort.Coordination;
+using Cohort.Core;
+using Cohort.Protocol;
+using Etcdserverpb;
+using Google.Protobuf;
+using Grpc.Core;
+using Mvccpb;
+
+namespace Cohort.Etcd;
+
+/// <content>
+/// The shared side of the log: reading one transaction's decision, settling a transaction whose coordinator is gone or
+/// in doubt (an abort recorded, fenced like a commit), and reloading every coordinator's unfinished decisions.
+/// </content>
+public sealed partial class EtcdDecisionLog : ISharedDecisionLog
+{
+    /// <inheritdoc/>
+    public async ValueTask<DecisionAnswer> ReadAsync(TxId txId, CancellationToken cancellationToken)
+    {
+        RangeResponse answer;
+        try
+        {
+            answer = await _etcd.KVClient.RangeAsync(new RangeRequest { Key = _keys.Decision(txId) }, deadline: Deadline(), cancellationToken: cancellationToken)
+                .ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw EtcdErrors.ToCohort(e, $"the read of {txId}'s decision");
+        }
+
+        return answer.Kvs.Count == 0 ? DecisionAnswer.Pending : AnswerOf(answer.Kvs[0]);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One etcd transaction: if the leader key is this node's at <paramref name="epoch"/> and the transaction has no
+    /// decision key, put an abort record (bound to a lease of <see cref="EtcdDecisionLogOptions.AbortRetention"/>, so
+    /// records of settled transactions go away by themselves; presumed abort answers after that). Every commit write is
+    /// conditional on the key being absent too, so neither can overwrite the other, whichever lands first.
+    /// </remarks>
+    public async ValueTask<DecisionAnswer> SettleAsync(TxId txId, long epoch, CancellationToken cancellationToken)
+    {
+        if (epoch <= 0)
+        {
+            throw new CohortException(ErrorCodes.NoLeader, $"{_options.Holder} holds no leader epoch; it cannot settle {txId}.");
+        }
+
+        var key = _keys.Decision(txId);
+        try
+        {
+            var lease = await _etcd.LeaseClient.LeaseGrantAsync(
+                new LeaseGrantRequest { TTL = (long)Math.Ceiling(_options.AbortRetention.TotalSeconds) }, deadline: Deadline(), cancellationToken: cancellationToken)
+                .ResponseAsync.ConfigureAwait(false);
+            var txn = new TxnRequest();
+            AddFence(txn, epoch);
+            txn.Compare.Add(Absent(key));
+            txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = AbortValue, Lease = lease.ID } });
+            txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = _keys.Leader } });
+            txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = key } });
+            var answer = await _etcd.KVClient.TxnAsync(txn, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+            if (answer.Succeeded)
+            {
+                Log.AbortRecorded(_logger, txId, epoch);
+                return DecisionAnswer.Aborted;
+            }
+
+            if (answer.Responses[1].ResponseRange.Kvs is { Count: > 0 } existing)
+            {
+                return AnswerOf(existing[0]);
+            }
+
+            throw new CohortException(ErrorCodes.NoLeader, $"{_options.Holder} no longer leads at epoch {epoch} (the leader key {Holder(answer.Responses[0])}); {txId} was not settled.");
+        }
+        catch (RpcException e)
+        {
+            throw EtcdErrors.ToCohort(e, $"the settling of {txId}");
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<CommitDecision>> ReloadAsync(CancellationToken cancellationToken)
+    {
+        await LoadAsync(cancellationToken).ConfigureAwait(false);
+        return GetUnfinished();
+    }
+
+    private static ByteString AbortValue { get; } = ByteString.CopyFrom(AbortFormat);
+
+    private DateTime Deadline() => DateTime.UtcNow + _options.RequestTimeout;
+
+    private static bool IsAbort(ByteString value) => value.Length == 1 && value[0] == AbortFormat;
+
+    private DecisionAnswer AnswerOf(KeyValue kv) => IsAbort(kv.Value)
+        ? DecisionAnswer.Aborted
+        : DecisionAnswer.Committed(Decode(_keys.DecisionsPrefix, kv.Key.ToStringUtf8(), kv.Value).CommitTimestamp);
+
+    /// <summary>The fence of every write: the leader key's create revision is <paramref name="epoch"/> and its value this node.</summary>
+    private void AddFence(TxnRequest txn, long epoch)
+    {
+        txn.Compare.Add(new Compare
+        {
+            Key = _keys.Leader,
+            Target = Compare.Types.CompareTarget.Create,
+            Result = Compare.Types.CompareResult.Equal,
+            CreateRevision = epoch,
+        });
+        txn.Compare.Add(new Compare
+        {
+            Key = _keys.Leader,
+            Target = Compare.Types.CompareTarget.Value,
+            Result = Compare.Types.CompareResult.Equal,
+            Value = _holder,
+        });
+    }
+
+    private static Compare Absent(ByteString key) => new()
+    {
+        Key = key,
+        Target = Compare.Types.CompareTarget.Create,
+        Result = Compare.Types.CompareResult.Equal,
+        CreateRevision = 0,
+    };
+
+    // Whether the leader key (as a failed transaction's range read it) is this node's at epoch.
+    private bool Holds(ResponseOp leaderRange, long epoch) =>
+        leaderRange.ResponseRange?.Kvs is { Count: > 0 } kvs && kvs[0].CreateRevision == epoch && kvs[0].Value == _holder;
+
+    private static string Holder(ResponseOp leaderRange) => leaderRange.ResponseRange?.Kvs is { Count: > 0 } kvs
+        ? $"is held by '{kvs[0].Value.ToStringUtf8()}' at epoch {kvs[0].CreateRevision}"
+        : "does not exist";
+}

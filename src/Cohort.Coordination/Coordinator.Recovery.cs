@@ -181,6 +181,10 @@ public sealed partial class Coordinator
         {
             Log.InDoubtSettled(_logger, tx.Id, "committed");
             _ = StartPhaseTwo(tx, decision);
+
+            // As after a decision written at once: the readers that kept their locks learn the commit timestamp now,
+            // rather than holding them until their deadline passes and they ask.
+            ReleaseReaders(tx, decision.CommitTimestamp);
         }
         else if (aborts is not null)
         {

@@ -56,6 +56,9 @@ internal sealed class CoordinationCluster : IAsyncDisposable
 
     public Func<IDecisionLog, IDecisionLog>? WrapLog { get; set; }
 
+    /// <summary>The leadership source of coordinators started from now on (null: always leading at their own epoch).</summary>
+    public ILeadership? Leadership { get; set; }
+
     public ParticipantHost Host(string node) => _hosts[node];
 
     public ITransactionalEngine Engine(string resource) =>
@@ -70,6 +73,7 @@ internal sealed class CoordinationCluster : IAsyncDisposable
             {
                 NodeId = "coordinator",
                 Epoch = ++_epoch,
+                Leadership = Leadership,
                 MessageTimeout = TimeSpan.FromSeconds(5),
                 RetryInitialDelay = TimeSpan.FromMilliseconds(5),
                 RetryMaxDelay = TimeSpan.FromMilliseconds(50),

@@ -44,7 +44,17 @@ public sealed partial class EtcdDecisionLog
 
             if (batch.Count > 0)
             {
-                await WriteBatchAsync(batch).ConfigureAwait(false);
+                try
+                {
+                    await WriteBatchAsync(batch).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    // The loop must outlive any surprise, or every later decision would wait forever; whether this
+                    // batch was written is unknown.
+                    Log.DecisionLoopFailed(_logger, batch.Count, e);
+                    Fail(batch, new CohortException(ErrorCodes.Unavailable, $"The write of {batch.Count} decisions failed unexpectedly ({e.GetType().Name}: {e.Message}); they may or may not be recorded.", e));
+                }
             }
         }
     }
@@ -70,7 +80,7 @@ public sealed partial class EtcdDecisionLog
         var started = _time.GetTimestamp();
         var backoff = new Backoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), jitter: 0.5);
         var attempt = 0;
-        RpcException? last = null;
+        Exception? last = null;
         while (true)
         {
             var remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
@@ -88,10 +98,10 @@ public sealed partial class EtcdDecisionLog
                 var budget = remaining < _options.RequestTimeout ? remaining : _options.RequestTimeout;
                 answer = await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + budget).ResponseAsync.ConfigureAwait(false);
             }
-            catch (RpcException e) when (EtcdErrors.IsTransient(e))
+            catch (Exception e) when (EtcdErrors.IsCall(e) && EtcdErrors.IsTransient(e))
             {
                 last = e;
-                Log.DecisionRetry(_logger, attempt, e.Status.Detail);
+                Log.DecisionRetry(_logger, attempt, EtcdErrors.Describe(e));
                 var delay = backoff.Next();
                 remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
                 if (remaining > TimeSpan.Zero)
@@ -101,7 +111,7 @@ public sealed partial class EtcdDecisionLog
 
                 continue;
             }
-            catch (RpcException e)
+            catch (Exception e) when (EtcdErrors.IsCall(e))
             {
                 Fail(batch, EtcdErrors.ToCohort(e, $"the write of {batch.Count} decisions"));
                 return;
@@ -196,13 +206,13 @@ public sealed partial class EtcdDecisionLog
                 await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + budget).ResponseAsync.ConfigureAwait(false);
                 return;
             }
-            catch (RpcException e) when (EtcdErrors.IsTransient(e) && _time.GetElapsedTime(started) + backoff.Initial < _options.WriteTimeout)
+            catch (Exception e) when (EtcdErrors.IsCall(e) && EtcdErrors.IsTransient(e) && _time.GetElapsedTime(started) + backoff.Initial < _options.WriteTimeout)
             {
                 await Task.Delay(backoff.Next(), _time).ConfigureAwait(false);
             }
-            catch (RpcException e)
+            catch (Exception e) when (EtcdErrors.IsCall(e))
             {
-                Log.EndsNotWritten(_logger, batch.Count, e.Status.Detail);
+                Log.EndsNotWritten(_logger, batch.Count, EtcdErrors.Describe(e));
                 return;
             }
         }

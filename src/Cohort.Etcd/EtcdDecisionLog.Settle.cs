@@ -23,7 +23,7 @@ public sealed partial class EtcdDecisionLog : ISharedDecisionLog
             answer = await _etcd.KVClient.RangeAsync(new RangeRequest { Key = _keys.Decision(txId) }, deadline: Deadline(), cancellationToken: cancellationToken)
                 .ResponseAsync.ConfigureAwait(false);
         }
-        catch (RpcException e)
+        catch (Exception e) when (EtcdErrors.IsCall(e) && !cancellationToken.IsCancellationRequested)
         {
             throw EtcdErrors.ToCohort(e, $"the read of {txId}'s decision");
         }
@@ -71,7 +71,7 @@ public sealed partial class EtcdDecisionLog : ISharedDecisionLog
 
             throw new CohortException(ErrorCodes.NoLeader, $"{_options.Holder} no longer leads at epoch {epoch} (the leader key {Holder(answer.Responses[0])}); {txId} was not settled.");
         }
-        catch (RpcException e)
+        catch (Exception e) when (EtcdErrors.IsCall(e) && !cancellationToken.IsCancellationRequested)
         {
             throw EtcdErrors.ToCohort(e, $"the settling of {txId}");
         }

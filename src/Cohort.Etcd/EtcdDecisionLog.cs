@@ -242,7 +242,7 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
                 request.Key = EtcdKeys.After(page.Kvs[^1].Key);
             }
         }
-        catch (RpcException e)
+        catch (Exception e) when (EtcdErrors.IsCall(e) && !cancellationToken.IsCancellationRequested)
         {
             throw EtcdErrors.ToCohort(e, "the read of the unfinished decisions");
         }

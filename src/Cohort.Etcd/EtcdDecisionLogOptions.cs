@@ -13,8 +13,8 @@ public sealed class EtcdDecisionLogOptions
     /// <summary>Default largest payload of one etcd transaction: 1 MiB (etcd refuses requests over 1.5 MiB by default).</summary>
     public const int DefaultMaxBatchBytes = 1024 * 1024;
 
-    /// <summary>Default time budget of one etcd transaction attempt: 2 s.</summary>
-    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(2);
+    /// <summary>Default time budget of one etcd transaction attempt: 1 s (an attempt routed to a stopped member is given up soon, and the next goes to another; WriteTimeout bounds them all).</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>Default time budget of a write, across its attempts: 5 s.</summary>
     public static readonly TimeSpan DefaultWriteTimeout = TimeSpan.FromSeconds(5);

@@ -15,6 +15,26 @@ internal static class EtcdErrors
         or StatusCode.Unknown or StatusCode.Internal or StatusCode.Cancelled;
 
     /// <summary>
+    /// Whether <paramref name="e"/> is how an etcd call can fail: an <see cref="RpcException"/>, or what the HTTP/2 layer
+    /// under gRPC sometimes lets through instead (a cancellation when a connection's ping or stream times out — after the
+    /// process was stopped, say —, an <see cref="HttpRequestException"/>, an <see cref="IOException"/>).
+    /// </summary>
+    public static bool IsCall(Exception e) => e is RpcException or OperationCanceledException or HttpRequestException or IOException;
+
+    /// <summary>Whether a failed call (<see cref="IsCall"/>) may succeed when tried again; only some gRPC statuses are final.</summary>
+    public static bool IsTransient(Exception e) => e is RpcException rpc ? IsTransient(rpc) : IsCall(e);
+
+    /// <summary>The catalog error for any failed etcd call (<see cref="IsCall"/>).</summary>
+    public static CohortException ToCohort(Exception e, string what) => e switch
+    {
+        RpcException rpc => ToCohort(rpc, what),
+        _ => new CohortException(ErrorCodes.Unavailable, $"etcd did not answer {what}: {e.GetType().Name} ({e.Message}).", e),
+    };
+
+    /// <summary>A failed call in one line, for logs.</summary>
+    public static string Describe(Exception e) => e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : $"{e.GetType().Name}: {e.Message}";
+
+    /// <summary>
     /// The catalog error for a failed etcd call: <see cref="ErrorCodes.Unavailable"/> (transient: etcd unreachable,
     /// without quorum or too slow; the request may or may not have been applied) or <see cref="ErrorCodes.Internal"/>.
     /// </summary>

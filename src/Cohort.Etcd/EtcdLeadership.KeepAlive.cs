@@ -51,7 +51,7 @@ public sealed partial class EtcdLeadership
                         LoseLease(lease, e.Status.Detail);
                         return;
                     }
-                    catch (Exception e) when ((e is RpcException or OperationCanceledException) && !scope.IsCancellationRequested)
+                    catch (Exception e) when (EtcdErrors.IsCall(e) && !scope.IsCancellationRequested)
                     {
                         // No answer in time, or the stream broke: the local deadline keeps running; try again on a new stream.
                         Log.KeepAliveFailed(_logger, _options.Candidate, lease, e.Message);

@@ -256,9 +256,9 @@ public sealed partial class EtcdLeadership : ILeadership, ILeaderElection, IAsyn
                 await _etcd.LeaseClient.LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease }, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
             }
         }
-        catch (RpcException e)
+        catch (Exception e) when (EtcdErrors.IsCall(e))
         {
-            Log.ResignFailed(_logger, _options.Candidate, e.Status.Detail);
+            Log.ResignFailed(_logger, _options.Candidate, EtcdErrors.Describe(e));
         }
     }
 

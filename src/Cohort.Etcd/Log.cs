@@ -55,4 +55,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8106, Level = LogLevel.Warning, Message = "tx {TxId}: no decision in etcd; abort recorded by the leader at epoch {Epoch}")]
     public static partial void AbortRecorded(ILogger logger, TxId txId, long epoch);
+
+    [LoggerMessage(EventId = 8107, Level = LogLevel.Error, Message = "etcd decision log: the write of {Count} decisions failed unexpectedly")]
+    public static partial void DecisionLoopFailed(ILogger logger, int count, Exception error);
 }

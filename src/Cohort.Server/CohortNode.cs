@@ -63,7 +63,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         var shared = _etcd is not null;
         Host = new ParticipantHost(
             new ParticipantHostOptions { NodeId = options.Address },
-            new ClusterDecisionSource(options.Address, Client, () => Coordinator, () => Cluster?.Master, shared, address => Cluster?.IsAlive(address) ?? false),
+            new ClusterDecisionSource(options.Address, Client, () => Coordinator, () => Cluster?.Master, shared),
             Time,
             loggers.CreateLogger("Cohort.Coordination.Participant"));
         _resources = new ResourceRegistry(options, Host, loggers);

@@ -10,17 +10,16 @@ namespace Cohort.Transport;
 /// </summary>
 /// <remarks>
 /// With a shared decision log (<paramref name="sharedDecisions"/>, the etcd backend) a coordinator's word is not the
-/// last: a former master that is gone for good, or alive but deposed, cannot finish what it began. Then the recorded
-/// coordinator is asked only while it is an alive member, and whatever it cannot answer (pending, unreachable) goes to
-/// the current master, which settles it in the shared log.
+/// last: a former master that is gone for good, or alive but deposed, cannot finish what it began, and cannot record
+/// a decision any more either (its writes are fenced). So the current master is asked: it answers its own transactions
+/// from memory and settles everyone else's in the shared log (the recorded decision, or an abort it records).
 /// </remarks>
 internal sealed class ClusterDecisionSource(
     string self,
     NodeClient client,
     Func<Coordinator?> local,
     Func<string?> master,
-    bool sharedDecisions = false,
-    Func<string, bool>? isAlive = null) : IDecisionSource
+    bool sharedDecisions = false) : IDecisionSource
 {
     public async ValueTask<DecisionAnswer> QueryDecisionAsync(string? coordinator, TxId txId, CancellationToken cancellationToken)
     {
@@ -36,24 +35,10 @@ internal sealed class ClusterDecisionSource(
             return await AskAsync(node, txId, cancellationToken).ConfigureAwait(false);
         }
 
-        var leader = master();
-        if (coordinator is not null && coordinator != leader && (isAlive?.Invoke(coordinator) ?? true))
-        {
-            try
-            {
-                var answer = await AskAsync(coordinator, txId, cancellationToken).ConfigureAwait(false);
-                if (answer.Kind != DecisionAnswerKind.Pending || leader is null)
-                {
-                    return answer;
-                }
-            }
-            catch (Exception e) when (Delivery.Failed(e) && leader is not null && !cancellationToken.IsCancellationRequested)
-            {
-                // Gone or deposed: the leader settles it.
-            }
-        }
-
-        return await AskAsync(leader ?? throw NoMaster(), txId, cancellationToken).ConfigureAwait(false);
+        // Only the leader can settle what its predecessors left (and it answers its own transactions from memory); the
+        // recorded coordinator is asked only while no leader is known.
+        var leader = master() ?? coordinator ?? throw NoMaster();
+        return await AskAsync(leader, txId, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask<DecisionAnswer> AskAsync(string node, TxId txId, CancellationToken cancellationToken)

@@ -31,14 +31,31 @@ internal static class EtcdAssert
     {
         var start = ByteString.CopyFromUtf8(prefix + "/decisions/");
         var end = ByteString.CopyFromUtf8(prefix + "/decisions0");
-        var answer = await client.GetConnection().KVClient.RangeAsync(new RangeRequest { Key = start, RangeEnd = end }, deadline: DateTime.UtcNow.AddSeconds(10));
+        var answer = await ReadAsync(client, new RangeRequest { Key = start, RangeEnd = end });
         return [.. answer.Kvs];
+    }
+
+    // A range read, tried again (up to 10 times, 1 s each) when it reaches a member that is down or stopped: the test's
+    // own reads must not fail where the product's retried writes succeed.
+    private static async Task<RangeResponse> ReadAsync(EtcdClient client, RangeRequest request)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await client.GetConnection().KVClient.RangeAsync(request, deadline: DateTime.UtcNow.AddSeconds(1));
+            }
+            catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or HttpRequestException && attempt < 10)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     /// <summary>The leader key, read straight from etcd (null when absent).</summary>
     public static async Task<Mvccpb.KeyValue?> LeaderKeyAsync(EtcdClient client, string prefix)
     {
-        var answer = await client.GetConnection().KVClient.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(prefix + "/leader") }, deadline: DateTime.UtcNow.AddSeconds(10));
+        var answer = await ReadAsync(client, new RangeRequest { Key = ByteString.CopyFromUtf8(prefix + "/leader") });
         return answer.Kvs.Count > 0 ? answer.Kvs[0] : null;
     }
 

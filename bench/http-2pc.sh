@@ -7,7 +7,9 @@
 # CPU in the first 13-second run, 1 s in the second, 0.5 s in the third, none after), so unreported warm-up runs come
 # first (--warm-runs, default 3).
 # Usage: bench/http-2pc.sh [--runs N] [--warm-runs N] [cohort bench options, e.g. --clients 64 --duration 10s --warmup 3s]
-# Environment: COHORT_BENCH_ARTIFACTS (build output, default /tmp/cohort-bench-http-art), COHORT_BENCH_NO_BUILD=1.
+# Environment: COHORT_BENCH_ARTIFACTS (build output, default /tmp/cohort-bench-http-art), COHORT_BENCH_NO_BUILD=1,
+# COHORT_BENCH_ETCD=1 (the etcd backend: a 3-member etcd on loopback, started and stopped here, holds leadership and
+# the decisions). Each run also prints the coordinator's mean prepare, decision-write and phase-two times (/metrics).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=3
@@ -26,18 +28,39 @@ cohort="$art/bin/Cohort.Cli/release/cohort.dll"
 root="$(mktemp -d /tmp/cohort-bench-http-XXXXXX)"
 nodes=127.0.0.1:17101,127.0.0.1:17102,127.0.0.1:17103
 pids=()
+etcd_pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}" "${etcd_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$root"
 }
 trap cleanup EXIT
 
-dotnet "$cohort" start-master --addr 127.0.0.1:17101 --nodes "$nodes" --data-dir "$root/1" >"$root/1.log" 2>&1 &
+backend=()
+if [ -n "${COHORT_BENCH_ETCD:-}" ]; then
+  cluster=m1=http://127.0.0.1:17211,m2=http://127.0.0.1:17212,m3=http://127.0.0.1:17213
+  for i in 1 2 3; do
+    etcd --name "m$i" --data-dir "$root/etcd$i" --listen-client-urls "http://127.0.0.1:1720$i" --advertise-client-urls "http://127.0.0.1:1720$i" \
+      --listen-peer-urls "http://127.0.0.1:1721$i" --initial-advertise-peer-urls "http://127.0.0.1:1721$i" --initial-cluster "$cluster" \
+      --initial-cluster-state new --initial-cluster-token cohort-bench --log-level warn >"$root/etcd$i.log" 2>&1 &
+    etcd_pids+=($!)
+  done
+  for _ in $(seq 1 120); do
+    if curl -sf http://127.0.0.1:17201/health | grep -q '"health":"true"'; then break; fi
+    sleep 0.5
+  done
+  backend=(--etcd http://127.0.0.1:17201,http://127.0.0.1:17202,http://127.0.0.1:17203 --etcd-prefix /cohort/bench)
+  echo "backend: etcd (3 members on loopback)"
+else
+  echo "backend: file (the master's own decision log)"
+fi
+
+dotnet "$cohort" start-master --addr 127.0.0.1:17101 --nodes "$nodes" --data-dir "$root/1" "${backend[@]}" >"$root/1.log" 2>&1 &
 pids+=($!)
-dotnet "$cohort" start-node --addr 127.0.0.1:17102 --nodes "$nodes" --data-dir "$root/2" --resource kv:a >"$root/2.log" 2>&1 &
+[ -z "${COHORT_BENCH_ETCD:-}" ] || sleep 3 # the first node wins the etcd campaign, as it wins the embedded election
+dotnet "$cohort" start-node --addr 127.0.0.1:17102 --nodes "$nodes" --data-dir "$root/2" --resource kv:a "${backend[@]}" >"$root/2.log" 2>&1 &
 pids+=($!)
-dotnet "$cohort" start-node --addr 127.0.0.1:17103 --nodes "$nodes" --data-dir "$root/3" --resource kv:b >"$root/3.log" 2>&1 &
+dotnet "$cohort" start-node --addr 127.0.0.1:17103 --nodes "$nodes" --data-dir "$root/3" --resource kv:b "${backend[@]}" >"$root/3.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do
   r="$(curl -sf http://127.0.0.1:17101/v1/resources || true)"
@@ -54,11 +77,21 @@ for warm in $(seq 1 "$warm_runs"); do
 done
 for run in $(seq 1 "$runs"); do
   before="$(ticks)"
+  metrics_before="$(curl -sf http://127.0.0.1:17101/metrics | grep -E '^cohort_coordinator_(prepare|decision|phase_two)_seconds_(sum|count) ' || true)"
   json="$(dotnet "$cohort" bench --addr 127.0.0.1:17101 --quiet --json "$@")"
   after="$(ticks)"
-  python3 - "$run" "$before" "$after" "$hz" "$json" <<'PY'
+  sleep 1 # the last phase twos
+  metrics_after="$(curl -sf http://127.0.0.1:17101/metrics | grep -E '^cohort_coordinator_(prepare|decision|phase_two)_seconds_(sum|count) ' || true)"
+  python3 - "$run" "$before" "$after" "$hz" "$json" "$metrics_before" "$metrics_after" <<'PY'
 import json, sys
 run, before, after, hz, text = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+def parse(t):
+    return {l.split()[0]: float(l.split()[1]) for l in t.splitlines() if l.strip()}
+m0, m1 = parse(sys.argv[6]), parse(sys.argv[7])
+def mean_ms(name):
+    n = m1.get(f"cohort_coordinator_{name}_seconds_count", 0) - m0.get(f"cohort_coordinator_{name}_seconds_count", 0)
+    s = m1.get(f"cohort_coordinator_{name}_seconds_sum", 0) - m0.get(f"cohort_coordinator_{name}_seconds_sum", 0)
+    return f"{s / n * 1000:.2f}" if n else "n/a"
 r = json.loads(text)
 lat = r.get("latency_ms", {})
 committed = r["committed"]
@@ -66,6 +99,6 @@ committed = r["committed"]
 total = r["tx_per_s"] * (r["warmup_s"] + r["duration_s"])
 cpu = (after - before) / hz * 1000 / total if total else float("nan")
 print(f"run {run}: {r['tx_per_s']:.0f} tx/s, p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms, abort rate {r['abort_rate']}, "
-      f"nodes' CPU ≈ {cpu:.2f} ms per committed tx")
+      f"nodes' CPU ≈ {cpu:.2f} ms per committed tx; mean prepare {mean_ms('prepare')} ms, decision write {mean_ms('decision')} ms, phase two {mean_ms('phase_two')} ms")
 PY
 done

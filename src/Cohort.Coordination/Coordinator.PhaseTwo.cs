@@ -32,6 +32,7 @@ public sealed partial class Coordinator
 
     private async Task DriveCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
     {
+        var started = _time.GetTimestamp();
         var acknowledged = await Task.WhenAll(decision.Participants.Select(p => CommitUntilAcknowledgedAsync(tx, decision, p))).ConfigureAwait(false);
         if (acknowledged.Any(a => !a))
         {
@@ -40,6 +41,7 @@ public sealed partial class Coordinator
             return;
         }
 
+        PhaseTwoLatency.Record(_time.GetElapsedTime(started));
         _log.WriteEnd(decision.TxId);
         lock (tx.Sync)
         {

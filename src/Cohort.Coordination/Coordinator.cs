@@ -93,6 +93,9 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>Time to make a commit decision durable in the decision log (the group-commit wait and fsync included).</summary>
     public LatencyHistogram DecisionLatency { get; } = new();
 
+    /// <summary>Time from a durable commit decision to the last participant's acknowledgement (phase two), per transaction.</summary>
+    public LatencyHistogram PhaseTwoLatency { get; } = new();
+
     /// <summary>Whether this coordinator may start new work now (always, without a leadership source).</summary>
     public bool IsLeader => _options.Leadership?.IsLeader ?? true;
 

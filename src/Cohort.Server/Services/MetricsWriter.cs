@@ -25,7 +25,8 @@ internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinat
         coordinator.PhaseTwoPending,
         coordinator.PhaseTwoWaitCount,
         coordinator.PrepareLatency,
-        coordinator.DecisionLatency);
+        coordinator.DecisionLatency,
+        coordinator.PhaseTwoLatency);
 
     /// <summary>The text of <c>/metrics</c> now.</summary>
     public string Write() => Write(Sample(), includeProcess: true);
@@ -59,6 +60,7 @@ internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinat
         AddMetric(lines, "cohort_coordinator_phase_two_waits_total", "counter", "Commits answered only after their phase two, because the phase-two backlog was full.", metrics.PhaseTwoWaits);
         metrics.PrepareLatency.WritePrometheus(lines, "cohort_coordinator_prepare_seconds", "Time from sending prepare (or a batch with prepare) to the last vote, per transaction this node coordinated.");
         metrics.DecisionLatency.WritePrometheus(lines, "cohort_coordinator_decision_seconds", "Time to make a commit decision durable in the decision log (group-commit wait and fsync included).");
+        metrics.PhaseTwoLatency.WritePrometheus(lines, "cohort_coordinator_phase_two_seconds", "Time from a durable commit decision to the last participant's acknowledgement.");
         if (includeProcess)
         {
             WriteProcessMetrics(lines);

@@ -13,6 +13,7 @@ namespace Cohort.Server.Services;
 /// <param name="PhaseTwoWaits">Commits answered only after their phase two.</param>
 /// <param name="PrepareLatency">Prepare times of the transactions it coordinated.</param>
 /// <param name="DecisionLatency">Times to make commit decisions durable.</param>
+/// <param name="PhaseTwoLatency">Times from a durable decision to every participant's acknowledgement.</param>
 internal sealed record NodeMetrics(
     string Address,
     bool IsMaster,
@@ -23,4 +24,5 @@ internal sealed record NodeMetrics(
     int PhaseTwoPending,
     long PhaseTwoWaits,
     LatencyHistogram PrepareLatency,
-    LatencyHistogram DecisionLatency);
+    LatencyHistogram DecisionLatency,
+    LatencyHistogram PhaseTwoLatency);

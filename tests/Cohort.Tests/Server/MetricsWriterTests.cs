@@ -19,7 +19,8 @@ public sealed class MetricsWriterTests
             PhaseTwoPending: 4,
             PhaseTwoWaits: 7,
             PrepareLatency: new LatencyHistogram(),
-            DecisionLatency: new LatencyHistogram());
+            DecisionLatency: new LatencyHistogram(),
+            PhaseTwoLatency: new LatencyHistogram());
 
         var text = MetricsWriter.Write(metrics, includeProcess: false);
 
@@ -50,13 +51,15 @@ public sealed class MetricsWriterTests
         Assert.Contains("# TYPE cohort_coordinator_prepare_seconds histogram", lines);
         Assert.Contains("# TYPE cohort_coordinator_decision_seconds histogram", lines);
         Assert.Contains("cohort_coordinator_decision_seconds_count 0", lines);
+        Assert.Contains("# TYPE cohort_coordinator_phase_two_seconds histogram", lines);
+        Assert.Contains("cohort_coordinator_phase_two_seconds_count 0", lines);
         Assert.DoesNotContain(lines, l => l.StartsWith("process_", StringComparison.Ordinal));
     }
 
     [Fact]
     public void Write_NotMaster_SaysNode()
     {
-        var metrics = new NodeMetrics("n2:1", false, 0, 0, [], [], 0, 0, new LatencyHistogram(), new LatencyHistogram());
+        var metrics = new NodeMetrics("n2:1", false, 0, 0, [], [], 0, 0, new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram());
 
         Assert.Contains("cohort_node_up{address=\"n2:1\",role=\"node\"} 1\n", MetricsWriter.Write(metrics, includeProcess: false), StringComparison.Ordinal);
     }
@@ -64,7 +67,7 @@ public sealed class MetricsWriterTests
     [Fact]
     public void Write_WithProcess_AddsTheProcessAndGarbageCollectorFigures()
     {
-        var metrics = new NodeMetrics("n1:1", false, 0, 0, [], [], 0, 0, new LatencyHistogram(), new LatencyHistogram());
+        var metrics = new NodeMetrics("n1:1", false, 0, 0, [], [], 0, 0, new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram());
 
         var lines = MetricsWriter.Write(metrics, includeProcess: true).Split('\n');
 

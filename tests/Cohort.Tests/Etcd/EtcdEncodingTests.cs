@@ -91,7 +91,7 @@ public sealed class EtcdEncodingTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new EtcdLeadershipOptions { KeyPrefix = "/p", Candidate = "a", SafetyMargin = TimeSpan.FromSeconds(5) }.Validate());
         Assert.Throws<ArgumentException>(() => new EtcdLeadershipOptions { KeyPrefix = " ", Candidate = "a" }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new EtcdDecisionLogOptions { KeyPrefix = "/p", Holder = "a", MaxBatch = 0 }.Validate());
-        Assert.Throws<ArgumentOutOfRangeException>(() => new EtcdDecisionLogOptions { KeyPrefix = "/p", Holder = "a", WriteTimeout = TimeSpan.FromSeconds(1) }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EtcdDecisionLogOptions { KeyPrefix = "/p", Holder = "a", WriteTimeout = EtcdDecisionLogOptions.DefaultRequestTimeout / 2 }.Validate());
         new EtcdLeadershipOptions { KeyPrefix = "/p", Candidate = "a" }.Validate();
         new EtcdDecisionLogOptions { KeyPrefix = "/p", Holder = "a" }.Validate();
     }

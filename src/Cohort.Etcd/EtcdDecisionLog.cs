@@ -16,8 +16,9 @@ namespace Cohort.Etcd;
 /// <summary>
 /// The <c>etcd</c> decision log: one key per unfinished commit decision, <c>&lt;prefix&gt;/decisions/&lt;txid&gt;</c>,
 /// replicated by etcd, so a new leader on another machine finds its predecessors' decisions. Concurrent
-/// <see cref="WriteCommitAsync"/> calls are group-committed: while one etcd transaction is in flight the next ones queue,
-/// and go out together in the next (at most <see cref="EtcdDecisionLogOptions.MaxBatch"/> per transaction).
+/// <see cref="WriteCommitAsync"/> calls are group-committed: while <see cref="EtcdDecisionLogOptions.MaxInFlight"/> etcd
+/// transactions are in flight the next ones queue, and go out together in the next (at most
+/// <see cref="EtcdDecisionLogOptions.MaxBatch"/> per transaction).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -53,7 +54,7 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Dictionary<TxId, CommitDecision> _unfinished = [];
-    private readonly Channel<PendingCommit> _commits = Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<PendingCommit> _commits = Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Channel<TxId> _ends = Channel.CreateUnbounded<TxId>(new UnboundedChannelOptions { SingleReader = true });
     private Task _commitLoop = Task.CompletedTask;
     private Task _endLoop = Task.CompletedTask;
@@ -99,7 +100,8 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
         options.Validate();
         var log = new EtcdDecisionLog(client, options, logger, time);
         await log.LoadAsync(cancellationToken).ConfigureAwait(false);
-        log._commitLoop = Task.Run(log.RunCommitsAsync, CancellationToken.None);
+        // MaxInFlight writers share the queue: each takes what queued while the others' transactions were in flight.
+        log._commitLoop = Task.WhenAll(Enumerable.Range(0, options.MaxInFlight).Select(_ => Task.Run(log.RunCommitsAsync, CancellationToken.None)));
         log._endLoop = Task.Run(log.RunEndsAsync, CancellationToken.None);
         Log.DecisionLogOpened(log._logger, log._keys.DecisionsPrefix, log._unfinished.Count);
         return log;

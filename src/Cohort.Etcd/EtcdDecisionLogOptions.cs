@@ -31,6 +31,15 @@ public sealed class EtcdDecisionLogOptions
     /// <summary>The most decisions (or END deletions) in one etcd transaction; at most etcd's <c>--max-txn-ops</c> less two.</summary>
     public int MaxBatch { get; init; } = DefaultMaxBatch;
 
+    /// <summary>
+    /// How many decision-writing etcd transactions may be in flight at once (default 2): one more batch forms and goes
+    /// out while the previous one waits for etcd's quorum fsync, which halves the wait of a decision under load.
+    /// </summary>
+    public int MaxInFlight { get; init; } = DefaultMaxInFlight;
+
+    /// <summary>Default <see cref="MaxInFlight"/>.</summary>
+    public const int DefaultMaxInFlight = 2;
+
     /// <summary>The most bytes of decision values in one etcd transaction.</summary>
     public int MaxBatchBytes { get; init; } = DefaultMaxBatchBytes;
 
@@ -58,6 +67,8 @@ public sealed class EtcdDecisionLogOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(KeyPrefix);
         ArgumentException.ThrowIfNullOrWhiteSpace(Holder);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxInFlight, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxInFlight, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 1024);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteTimeout, RequestTimeout);

@@ -179,6 +179,17 @@ public sealed partial class EtcdDecisionLog
                 batch.Add(txId);
             }
 
+            if (batch.Count < _options.MaxBatch && Volatile.Read(ref _disposed) == 0)
+            {
+                // Nothing waits for an END: let more gather, so deletions cost etcd far fewer transactions than the
+                // decisions they end (etcd runs on the same machines as its clients, often).
+                await Task.Delay(_options.EndLinger, _time).ConfigureAwait(false);
+                while (batch.Count < _options.MaxBatch && reader.TryRead(out var txId))
+                {
+                    batch.Add(txId);
+                }
+            }
+
             if (batch.Count > 0)
             {
                 await DeleteBatchAsync(batch).ConfigureAwait(false);

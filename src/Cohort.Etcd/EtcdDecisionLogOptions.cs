@@ -32,13 +32,17 @@ public sealed class EtcdDecisionLogOptions
     public int MaxBatch { get; init; } = DefaultMaxBatch;
 
     /// <summary>
-    /// How many decision-writing etcd transactions may be in flight at once (default 2): one more batch forms and goes
-    /// out while the previous one waits for etcd's quorum fsync, which halves the wait of a decision under load.
+    /// How many decision-writing etcd transactions may be in flight at once (default 1). More shortens a decision's
+    /// wait when etcd has CPU to spare, but makes smaller batches and so more etcd transactions: with etcd on the same
+    /// two cores as the nodes, 2 measured slower than 1 (docs/performance.md).
     /// </summary>
     public int MaxInFlight { get; init; } = DefaultMaxInFlight;
 
     /// <summary>Default <see cref="MaxInFlight"/>.</summary>
-    public const int DefaultMaxInFlight = 2;
+    public const int DefaultMaxInFlight = 1;
+
+    /// <summary>How long finished decisions gather before their keys are deleted in one etcd transaction (default 50 ms).</summary>
+    public TimeSpan EndLinger { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>The most bytes of decision values in one etcd transaction.</summary>
     public int MaxBatchBytes { get; init; } = DefaultMaxBatchBytes;

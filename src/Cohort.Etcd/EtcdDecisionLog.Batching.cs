@@ -1,3 +1,4 @@
+using Cohort.Coordination;
 using Cohort.Core;
 using Etcdserverpb;
 using Grpc.Core;
@@ -124,6 +125,9 @@ public sealed partial class EtcdDecisionLog
                     foreach (var pending in batch)
                     {
                         _unfinished[pending.Decision.TxId] = pending.Decision;
+
+                        // Written here (a reload that ran meanwhile may have read it already).
+                        _adopted.Remove(pending.Decision.TxId);
                     }
                 }
 
@@ -170,13 +174,13 @@ public sealed partial class EtcdDecisionLog
     private async Task RunEndsAsync()
     {
         var reader = _ends.Reader;
-        var batch = new HashSet<TxId>();
+        var batch = new Dictionary<TxId, CommitDecision?>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
-            while (batch.Count < _options.MaxBatch && reader.TryRead(out var txId))
+            while (batch.Count < _options.MaxBatch && reader.TryRead(out var end))
             {
-                batch.Add(txId);
+                batch[end.TxId] = end.Retain;
             }
 
             if (batch.Count < _options.MaxBatch && Volatile.Read(ref _disposed) == 0)
@@ -184,9 +188,9 @@ public sealed partial class EtcdDecisionLog
                 // Nothing waits for an END: let more gather, so deletions cost etcd far fewer transactions than the
                 // decisions they end (etcd runs on the same machines as its clients, often).
                 await Task.Delay(_options.EndLinger, _time).ConfigureAwait(false);
-                while (batch.Count < _options.MaxBatch && reader.TryRead(out var txId))
+                while (batch.Count < _options.MaxBatch && reader.TryRead(out var more))
                 {
-                    batch.Add(txId);
+                    batch[more.TxId] = more.Retain;
                 }
             }
 
@@ -197,16 +201,16 @@ public sealed partial class EtcdDecisionLog
         }
     }
 
-    private async Task DeleteBatchAsync(HashSet<TxId> batch)
+    /// <summary>
+    /// Ends the decisions of <paramref name="batch"/> in one etcd transaction: deletes each key, or for a decision read
+    /// from etcd (a non-null value) puts it back bound to a lease of <see cref="EtcdDecisionLogOptions.AbortRetention"/>
+    /// (see the class remarks).
+    /// </summary>
+    private async Task DeleteBatchAsync(Dictionary<TxId, CommitDecision?> batch)
     {
-        var txn = new TxnRequest();
-        foreach (var txId in batch)
-        {
-            txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = _keys.Decision(txId) } });
-        }
-
         var started = _time.GetTimestamp();
         var backoff = new Backoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), jitter: 0.5);
+        var lease = 0L;
         while (true)
         {
             var remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
@@ -214,6 +218,21 @@ public sealed partial class EtcdDecisionLog
             try
             {
                 var budget = remaining < _options.RequestTimeout ? remaining : _options.RequestTimeout;
+                if (lease == 0 && batch.Values.Any(d => d is not null))
+                {
+                    var granted = await _etcd.LeaseClient.LeaseGrantAsync(
+                        new LeaseGrantRequest { TTL = (long)Math.Ceiling(_options.AbortRetention.TotalSeconds) }, deadline: DateTime.UtcNow + budget).ResponseAsync.ConfigureAwait(false);
+                    lease = granted.ID;
+                }
+
+                var txn = new TxnRequest();
+                foreach (var (txId, retain) in batch)
+                {
+                    txn.Success.Add(retain is null
+                        ? new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = _keys.Decision(txId) } }
+                        : new RequestOp { RequestPut = new PutRequest { Key = _keys.Decision(txId), Value = Encode(retain), Lease = lease } });
+                }
+
                 await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + budget).ResponseAsync.ConfigureAwait(false);
                 return;
             }

@@ -35,7 +35,12 @@ namespace Cohort.Etcd;
 /// </para>
 /// <para>
 /// END deletes the key, batched and unfenced: phase two is over whoever led, and a lost deletion only makes a later
-/// leader repeat phase two, which is idempotent.
+/// leader repeat phase two, which is idempotent. Except for a decision this log did not write but read from etcd (a
+/// predecessor's, adopted after a failover, or this node's before a restart): its coordinator may be alive, deposed,
+/// and holding the transaction in doubt (its write's answer was lost), and it settles that by reading the key — where
+/// "absent" must keep meaning "never recorded". So the END of such a decision leaves the decision in place, bound to a
+/// lease of <see cref="EtcdDecisionLogOptions.AbortRetention"/> (like a recorded abort), and etcd removes it then;
+/// a decision bound to a lease is finished, and never loaded as unfinished.
 /// </para>
 /// </remarks>
 public sealed partial class EtcdDecisionLog : IDecisionLog
@@ -54,8 +59,11 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Dictionary<TxId, CommitDecision> _unfinished = [];
+
+    // The unfinished decisions read from etcd rather than written here (guarded by _gate): their END keeps them, leased.
+    private readonly HashSet<TxId> _adopted = [];
     private readonly Channel<PendingCommit> _commits = Channel.CreateUnbounded<PendingCommit>(new UnboundedChannelOptions { SingleReader = false });
-    private readonly Channel<TxId> _ends = Channel.CreateUnbounded<TxId>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(TxId TxId, CommitDecision? Retain)> _ends = Channel.CreateUnbounded<(TxId, CommitDecision?)>(new UnboundedChannelOptions { SingleReader = true });
     private Task _commitLoop = Task.CompletedTask;
     private Task _endLoop = Task.CompletedTask;
     private long _commitTransactions;
@@ -80,7 +88,9 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
 
     /// <summary>
     /// Opens the log: reads every decision under <c>&lt;prefix&gt;/decisions/</c> (one consistent revision, page by
-    /// page) as the unfinished ones, and starts the group-commit loops.
+    /// page) as the unfinished ones, and starts the group-commit loops. A read that fails transiently (etcd electing a
+    /// leader, the first connection slow on a loaded machine) is tried again within
+    /// <see cref="EtcdDecisionLogOptions.WriteTimeout"/>.
     /// </summary>
     /// <param name="client">The etcd client; not owned, the caller disposes it after this log.</param>
     /// <param name="options">Key prefix, holder name, batch limits and time budgets.</param>
@@ -99,7 +109,22 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var log = new EtcdDecisionLog(client, options, logger, time);
-        await log.LoadAsync(cancellationToken).ConfigureAwait(false);
+        var started = log._time.GetTimestamp();
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), jitter: 0.5);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await log.LoadAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (CohortException e) when (e.IsTransient && log._time.GetElapsedTime(started) + backoff.Initial < options.WriteTimeout)
+            {
+                Log.LoadRetry(log._logger, attempt, e.Message);
+                await Task.Delay(backoff.Next(), log._time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         // MaxInFlight writers share the queue: each takes what queued while the others' transactions were in flight.
         log._commitLoop = Task.WhenAll(Enumerable.Range(0, options.MaxInFlight).Select(_ => Task.Run(log.RunCommitsAsync, CancellationToken.None)));
         log._endLoop = Task.Run(log.RunEndsAsync, CancellationToken.None);
@@ -134,16 +159,19 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
     /// <inheritdoc/>
     public void WriteEnd(TxId txId)
     {
+        CommitDecision? retain;
         lock (_gate)
         {
-            if (!_unfinished.Remove(txId))
+            if (!_unfinished.Remove(txId, out var decision))
             {
                 return;
             }
+
+            retain = _adopted.Remove(txId) ? decision : null;
         }
 
         // After disposal the write is refused: a lost END only repeats phase two.
-        _ends.Writer.TryWrite(txId);
+        _ends.Writer.TryWrite((txId, retain));
     }
 
     /// <inheritdoc/>
@@ -226,13 +254,22 @@ public sealed partial class EtcdDecisionLog : IDecisionLog
                 request.Revision = page.Header.Revision;
                 foreach (var kv in page.Kvs)
                 {
-                    if (IsAbort(kv.Value))
+                    // A recorded abort, or a finished decision kept for a while (both bound to a lease).
+                    if (IsAbort(kv.Value) || kv.Lease != 0)
                     {
                         continue;
                     }
 
                     var decision = Decode(_keys.DecisionsPrefix, kv.Key.ToStringUtf8(), kv.Value);
-                    _unfinished[decision.TxId] = decision;
+                    lock (_gate)
+                    {
+                        // Reloaded while this log writes and ends decisions (under the same lock): one written here is
+                        // not adopted.
+                        if (_unfinished.TryAdd(decision.TxId, decision))
+                        {
+                            _adopted.Add(decision.TxId);
+                        }
+                    }
                 }
 
                 if (!page.More || page.Kvs.Count == 0)

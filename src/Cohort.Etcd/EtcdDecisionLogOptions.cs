@@ -59,6 +59,7 @@ public sealed class EtcdDecisionLogOptions
     /// <summary>
     /// How long an abort recorded while settling a transaction stays in etcd (it is bound to a lease of this TTL): long
     /// enough for every participant of the transaction to ask; after it, presumed abort gives the same answer. Default: 10 minutes.
+    /// A decision adopted from a predecessor stays this long after its END too, for its coordinator, if in doubt, to read.
     /// </summary>
     public TimeSpan AbortRetention { get; init; } = DefaultAbortRetention;
 

@@ -6,7 +6,7 @@ namespace Cohort.Etcd;
 /// <summary>
 /// The layout of one Cohort cluster's keys in etcd, all under its key prefix: <c>&lt;prefix&gt;/leader</c> (the
 /// leadership key, bound to the leader's lease) and <c>&lt;prefix&gt;/decisions/&lt;txid&gt;</c> (one per unfinished
-/// commit decision).
+/// commit decision; a recorded abort or a finished adopted decision is bound to a retention lease).
 /// </summary>
 internal sealed class EtcdKeys
 {

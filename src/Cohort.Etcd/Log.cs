@@ -58,4 +58,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8107, Level = LogLevel.Error, Message = "etcd decision log: the write of {Count} decisions failed unexpectedly")]
     public static partial void DecisionLoopFailed(ILogger logger, int count, Exception error);
+
+    [LoggerMessage(EventId = 8108, Level = LogLevel.Information, Message = "etcd decision log: reading the unfinished decisions failed (attempt {Attempt}), retrying: {Error}")]
+    public static partial void LoadRetry(ILogger logger, int attempt, string error);
 }

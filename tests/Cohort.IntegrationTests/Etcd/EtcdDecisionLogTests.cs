@@ -3,6 +3,7 @@ using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Etcd;
 using Cohort.IntegrationTests.Harness;
+using Cohort.Protocol;
 using Etcdserverpb;
 using Xunit.Abstractions;
 
@@ -144,6 +145,46 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
         Assert.Equal(2, unfinished.Count);
         EtcdAssert.Same(decisions[0], unfinished[0]);
         EtcdAssert.Same(decisions[2], unfinished[1]);
+    }
+
+    /// <summary>
+    /// A decision a new leader adopted from its predecessor and finished is kept (bound to a retention lease) rather
+    /// than deleted: the predecessor, alive and deposed and holding the transaction in doubt (its write's answer was
+    /// lost), reads it and learns the commit — where "absent" would leave it in doubt, or let it record an abort as
+    /// leader. Found by EtcdPartitionTests (the master cut off from etcd right after its write landed).
+    /// </summary>
+    [Fact]
+    public async Task AdoptedDecision_Ended_IsStillReadAsCommitted_AndNotReloadedAsUnfinished()
+    {
+        var prefix = EtcdNode.NewPrefix();
+        await using var a = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-a");
+        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, a);
+        await using var logA = await a.OpenLogAsync();
+        var adopted = EtcdAssert.NewDecision(a.Leadership.Epoch, 0);
+        await logA.WriteCommitAsync(adopted, CancellationToken.None);
+
+        // b opens the log (as a new leader does), finds a's decision, finishes it, and ends it; its own decision is deleted at END.
+        await using var b = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-b");
+        await using var logB = await b.OpenLogAsync();
+        EtcdAssert.Same(adopted, Assert.Single(logB.GetUnfinished()));
+        var own = EtcdAssert.NewDecision(a.Leadership.Epoch, 1);
+        await logA.WriteCommitAsync(own, CancellationToken.None);
+        logB.WriteEnd(adopted.TxId);
+        logA.WriteEnd(own.TxId);
+        Assert.Empty(logB.GetUnfinished());
+        await Wait.UntilAsync(
+            async () => await EtcdAssert.DecisionKeysAsync(b.Client, prefix) is [{ Lease: not 0 } kept] && kept.Key.ToStringUtf8().EndsWith(adopted.TxId.ToString(), StringComparison.Ordinal),
+            TimeSpan.FromSeconds(10),
+            "the adopted decision kept under a lease and the other one deleted");
+
+        var read = await logA.ReadAsync(adopted.TxId, CancellationToken.None);
+        Assert.Equal(DecisionAnswerKind.Committed, read.Kind);
+        Assert.Equal(adopted.CommitTimestamp, read.CommitTimestamp);
+        Assert.Equal(DecisionAnswerKind.Committed, (await logA.SettleAsync(adopted.TxId, a.Leadership.Epoch, CancellationToken.None)).Kind);
+        Assert.Equal(DecisionAnswerKind.Pending, (await logA.ReadAsync(own.TxId, CancellationToken.None)).Kind);
+
+        await using var reopened = await b.OpenLogAsync();
+        Assert.Empty(reopened.GetUnfinished());
     }
 
     [Fact]

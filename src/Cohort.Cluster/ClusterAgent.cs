@@ -88,7 +88,9 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
             }
         }
 
-        _epoch = saved?.Epoch ?? 0;
+        // An external election's epochs are its own (etcd revisions): one saved under the embedded election (the same
+        // data directory before --etcd) would make participants refuse the etcd leader's lower numbers.
+        _epoch = options.Election is null ? saved?.Epoch ?? 0 : 0;
         _started = _time.GetUtcNow();
         _isMember = _everMember = _members.Contains(options.Self);
         foreach (var member in _members)

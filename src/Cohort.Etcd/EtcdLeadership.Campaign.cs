@@ -102,10 +102,23 @@ public sealed partial class EtcdLeadership
             Result = Compare.Types.CompareResult.Equal,
             CreateRevision = 0,
         });
-        campaign.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = _keys.Leader, Value = _me, Lease = lease } });
+        // A node that may not lead now (not a member of the cluster) only looks: it must never hold the key, or the
+        // cluster would have a leader that refuses to lead for as long as it renews its lease.
+        var eligible = Eligible();
+        if (eligible)
+        {
+            campaign.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = _keys.Leader, Value = _me, Lease = lease } });
+        }
+
         campaign.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = _keys.Leader } });
         var answer = await _etcd.KVClient.TxnAsync(campaign, deadline: Deadline(), cancellationToken: stop).ResponseAsync.ConfigureAwait(false);
         var revision = answer.Header.Revision;
+        if (answer.Succeeded && !eligible)
+        {
+            Unhold("no leader, and this node may not campaign now");
+            return revision;
+        }
+
         if (answer.Succeeded)
         {
             // The put created the key in this transaction, so its create revision is the transaction's revision.

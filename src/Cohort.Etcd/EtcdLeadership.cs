@@ -84,6 +84,12 @@ public sealed partial class EtcdLeadership : ILeadership, ILeaderElection, IAsyn
         }
     }
 
+    /// <summary>
+    /// Whether this node may campaign now (consulted before every campaign; default: always). A node that is not a
+    /// member of its cluster must not take the leader key.
+    /// </summary>
+    public Func<bool> Eligible { get; set; } = static () => true;
+
     /// <summary>This candidate's name (the leader key's value while it leads).</summary>
     public string Candidate => _options.Candidate;
 

@@ -325,6 +325,7 @@ public sealed partial class CohortNode : IAsyncDisposable
             // Campaign only once the coordinator can answer for what it finds: a new leader takes over every decision
             // in etcd that its predecessors left unfinished.
             Cluster.LeadershipGained += epoch => _adopting = Task.Run(() => AdoptAsync(epoch, _stopping.Token), CancellationToken.None);
+            _leadership.Eligible = () => Cluster.IsMember;
             _leadership.Start();
         }
     }

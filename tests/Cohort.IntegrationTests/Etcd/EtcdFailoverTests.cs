@@ -106,6 +106,11 @@ public sealed class EtcdFailoverTests(PostgresFixture fixture, ITestOutputHelper
         await cluster.ApplyOkAsync(next, "kv:a", Ops.Put("k2", "w"), via: leader);
         await cluster.ApplyOkAsync(next, shard, new JsonObject { ["table"] = "users", ["operation"] = "insert", ["values"] = new JsonObject { ["id"] = 2, ["name"] = "Next" } }, via: leader);
         Assert.Equal("committed", (await cluster.CommitAsync(next, via: leader)).TxStatus);
+
+        // Its phase two runs after the answer: wait for it, so that no prepared transaction outlives the test in the
+        // PostgreSQL server the collection shares (other tests assert there is none).
+        await Wait.UntilAsync(async () => (await PreparedAsync(database)).Count == 0, Wait.Long, "the last transaction's phase two on PostgreSQL");
+        Assert.Equal(["Next"], await Server.QueryAsync(database, "SELECT name FROM users WHERE id = 2"));
     }
 
     private async Task<NodeProcess?> LeaderAmongAsync(TestCluster cluster, IEnumerable<NodeProcess> nodes)

@@ -50,6 +50,28 @@ public sealed class EtcdLeadershipTests(EtcdFixture fixture, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task IneligibleCandidate_NeverTakesAFreeLeaderKey_AndLeadsOnceEligible()
+    {
+        var prefix = EtcdNode.NewPrefix();
+        var eligible = false;
+        await using var a = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "not-yet-a-member", () => Volatile.Read(ref eligible));
+
+        // Two TTLs with the key free: it campaigns (its recheck runs every TTL) but never takes it.
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < 2 * EtcdNode.Ttl)
+        {
+            Assert.False(a.Leadership.IsLeader, "an ineligible candidate leads");
+            Assert.Null(await EtcdAssert.LeaderKeyAsync(a.Client, prefix));
+            await Task.Delay(100);
+        }
+
+        Volatile.Write(ref eligible, true);
+        var took = await EtcdAssert.UntilAsync(() => a.Leadership.IsLeader, ThreeTtls, "the candidate to lead once eligible");
+        output.WriteLine($"led {took.TotalMilliseconds:0} ms after it became eligible");
+        Assert.Equal("not-yet-a-member", (await EtcdAssert.LeaderKeyAsync(a.Client, prefix))!.Value.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task LeaderStops_TheOtherLeadsWithinThreeTtls_WithALargerEpoch()
     {
         var prefix = EtcdNode.NewPrefix();

@@ -30,10 +30,15 @@ internal sealed class EtcdNode : IAsyncDisposable
     public static string NewPrefix() => "/cohort-test/" + Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>A node with its own client, campaigning under <paramref name="prefix"/> as <paramref name="name"/>.</summary>
-    public static EtcdNode Start(string endpoints, string prefix, string name)
+    public static EtcdNode Start(string endpoints, string prefix, string name, Func<bool>? eligible = null)
     {
         var client = EtcdClientFactory.Create(endpoints);
         var leadership = new EtcdLeadership(client, new EtcdLeadershipOptions { KeyPrefix = prefix, Candidate = name, LeaseTtl = Ttl });
+        if (eligible is not null)
+        {
+            leadership.Eligible = eligible;
+        }
+
         leadership.Start();
         return new EtcdNode(client, leadership, prefix);
     }

@@ -138,7 +138,7 @@ public sealed class NodeOptions
 
             if (LeaseTtl < TimeSpan.FromSeconds(2) || LeaseTtl > TimeSpan.FromMinutes(5) || LeaseTtl.Ticks % TimeSpan.TicksPerSecond != 0)
             {
-                throw new ArgumentException($"--lease-ttl must be whole seconds from 2 s to 5 min (got {LeaseTtl}).", nameof(LeaseTtl));
+                throw new ArgumentException($"--lease-ttl must be whole seconds from 2 s to 5 min (got {LeaseTtl.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s).", nameof(LeaseTtl));
             }
         }
         foreach (var resource in Resources)

@@ -116,6 +116,27 @@ public sealed class BankTests(ITestOutputHelper output)
         var restarts = 0;
         var lastRestart = DateTime.UtcNow;
         var masterKilledAt = DateTime.MaxValue;
+        // Every 2–5 s until the load stops: one nemesis action, counted as a restart.
+        Task RandomlyAsync(Func<Random, Task> act) => Task.Run(async () =>
+        {
+            var random = new Random(seed);
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2000, 5000)), stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                await act(random);
+                lastRestart = DateTime.UtcNow;
+                Interlocked.Increment(ref restarts);
+            }
+        });
+
         var killer = nemesis switch
         {
             Nemesis.MasterKilledOnce => Task.Run(async () =>
@@ -135,12 +156,12 @@ public sealed class BankTests(ITestOutputHelper output)
             {
                 // Once, a third into the run: stop the master for three lease TTLs; someone else must lead meanwhile.
                 await Task.Delay(duration / 3, CancellationToken.None);
-                var old = await LeaderAsync(cluster) ?? throw new Xunit.Sdk.XunitException("no leader before the pause");
+                var old = await cluster.LeaderAsync() ?? throw new Xunit.Sdk.XunitException("no leader before the pause");
                 masterKilledAt = DateTime.UtcNow;
                 await old.SignalAsync(pause: true);
                 cluster.Log($"killer: paused the master {old}");
-                await Wait.UntilAsync(async () => await LeaderAsync(cluster) is { } l && l != old, 4 * LeaseTtl, "another node to lead while the master is paused");
-                cluster.Log($"killer: {await LeaderAsync(cluster)} leads");
+                await Wait.UntilAsync(async () => await cluster.LeaderAsync() is { } l && l != old, 4 * LeaseTtl, "another node to lead while the master is paused");
+                cluster.Log($"killer: {await cluster.LeaderAsync()} leads");
                 await Task.Delay(Math.Max(0, (int)((3 * LeaseTtl) - (DateTime.UtcNow - masterKilledAt)).TotalMilliseconds), CancellationToken.None);
                 await old.SignalAsync(pause: false);
                 lastRestart = DateTime.UtcNow;
@@ -155,74 +176,43 @@ public sealed class BankTests(ITestOutputHelper output)
                     await Task.Delay(100, CancellationToken.None);
                 }
             }),
-            Nemesis.Chaos => Task.Run(async () =>
+            Nemesis.Chaos => RandomlyAsync(async random =>
             {
-                var random = new Random(seed);
-                while (!stop.IsCancellationRequested)
+                var action = random.Next(3);
+                if (action == 2)
                 {
-                    try
-                    {
-                        await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2000, 5000)), stop.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
-
-                    var action = random.Next(3);
-                    if (action == 2)
-                    {
-                        var member = random.Next(etcd!.Count);
-                        await etcd.KillAsync(member);
-                        cluster.Log($"killer: killed etcd m{member + 1}");
-                        await Task.Delay(random.Next(500, 3000), CancellationToken.None);
-                        etcd.Restart(member);
-                        cluster.Log($"killer: restarted etcd m{member + 1}");
-                        continue;
-                    }
-
-                    var victim = cluster.Nodes[random.Next(cluster.Nodes.Count)];
-                    if (action == 0)
-                    {
-                        await victim.KillAsync();
-                        await Task.Delay(random.Next(0, 500), CancellationToken.None);
-                        await victim.StartAsync();
-                        cluster.Log($"killer: restarted {victim}");
-                    }
-                    else
-                    {
-                        await victim.SignalAsync(pause: true);
-                        await Task.Delay(random.Next((int)LeaseTtl.TotalMilliseconds, 3 * (int)LeaseTtl.TotalMilliseconds), CancellationToken.None);
-                        await victim.SignalAsync(pause: false);
-                        cluster.Log($"killer: paused and resumed {victim}");
-                    }
-
-                    lastRestart = DateTime.UtcNow;
-                    Interlocked.Increment(ref restarts);
+                    var member = random.Next(etcd!.Count);
+                    await etcd.KillAsync(member);
+                    cluster.Log($"killer: killed etcd m{member + 1}");
+                    await Task.Delay(random.Next(500, 3000), CancellationToken.None);
+                    etcd.Restart(member);
+                    cluster.Log($"killer: restarted etcd m{member + 1}");
+                    return;
                 }
-            }),
-            _ => Task.Run(async () =>
-            {
-                var random = new Random(seed);
-                while (!stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2000, 5000)), stop.Token);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
 
-                    var victim = cluster.Nodes[random.Next(firstVictim, cluster.Nodes.Count)];
+                var victim = cluster.Nodes[random.Next(cluster.Nodes.Count)];
+                if (action == 0)
+                {
                     await victim.KillAsync();
-                    await Task.Delay(random.Next(0, 500));
+                    await Task.Delay(random.Next(0, 500), CancellationToken.None);
                     await victim.StartAsync();
-                    lastRestart = DateTime.UtcNow;
-                    Interlocked.Increment(ref restarts);
                     cluster.Log($"killer: restarted {victim}");
                 }
+                else
+                {
+                    await victim.SignalAsync(pause: true);
+                    await Task.Delay(random.Next((int)LeaseTtl.TotalMilliseconds, 3 * (int)LeaseTtl.TotalMilliseconds), CancellationToken.None);
+                    await victim.SignalAsync(pause: false);
+                    cluster.Log($"killer: paused and resumed {victim}");
+                }
+            }),
+            _ => RandomlyAsync(async random =>
+            {
+                var victim = cluster.Nodes[random.Next(firstVictim, cluster.Nodes.Count)];
+                await victim.KillAsync();
+                await Task.Delay(random.Next(0, 500));
+                await victim.StartAsync();
+                cluster.Log($"killer: restarted {victim}");
             }),
         };
         var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(() => RunClientAsync(cluster, new Random(seed + 1 + c), transfers, failover, timeoutMs, stop.Token))).ToList();
@@ -365,24 +355,6 @@ public sealed class BankTests(ITestOutputHelper output)
                 await Task.Delay(50, CancellationToken.None);
             }
         }
-    }
-
-    // The node that says it leads, if any answers so within a second (a paused node answers nothing).
-    private static async Task<NodeProcess?> LeaderAsync(TestCluster cluster)
-    {
-        var roles = await Task.WhenAll(cluster.Nodes.Select(async node =>
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            try
-            {
-                return (await cluster.Api.GetAsync(node, "role", timeout.Token)).Body["leader"]?.GetValue<bool>() == true ? node : null;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
-            {
-                return null;
-            }
-        }));
-        return roles.FirstOrDefault(n => n is not null);
     }
 
     private static string Bank(int i) => $"resource:bank{i}";

@@ -65,7 +65,7 @@ public sealed class EtcdFailoverTests(PostgresFixture fixture, ITestOutputHelper
         // A survivor leads within three lease TTLs.
         NodeProcess? leader = null;
         await Wait.UntilAsync(
-            async () => (leader = await LeaderAmongAsync(cluster, survivors)) is not null,
+            async () => (leader = await cluster.LeaderAsync(survivors)) is not null,
             Wait.Long,
             "a survivor to lead",
             poll: TimeSpan.FromMilliseconds(100));
@@ -111,25 +111,6 @@ public sealed class EtcdFailoverTests(PostgresFixture fixture, ITestOutputHelper
         // PostgreSQL server the collection shares (other tests assert there is none).
         await Wait.UntilAsync(async () => (await PreparedAsync(database)).Count == 0, Wait.Long, "the last transaction's phase two on PostgreSQL");
         Assert.Equal(["Next"], await Server.QueryAsync(database, "SELECT name FROM users WHERE id = 2"));
-    }
-
-    private async Task<NodeProcess?> LeaderAmongAsync(TestCluster cluster, IEnumerable<NodeProcess> nodes)
-    {
-        foreach (var node in nodes)
-        {
-            try
-            {
-                if ((await cluster.Api.GetAsync(node, "role")).Body["leader"]?.GetValue<bool>() == true)
-                {
-                    return node;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-        }
-
-        return null;
     }
 
     private async Task<List<string>> PreparedAsync(string database) =>

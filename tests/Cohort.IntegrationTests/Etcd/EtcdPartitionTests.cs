@@ -79,7 +79,7 @@ public sealed class EtcdPartitionTests(ITestOutputHelper output)
             // Another leads (one at a time: the monitor checks every poll).
             NodeProcess? leader = null;
             await Wait.UntilAsync(
-                async () => (leader = await LeaderAmongAsync(cluster, others)) is not null,
+                async () => (leader = await cluster.LeaderAsync(others)) is not null,
                 Wait.Long,
                 "another node to lead",
                 () => roles.Describe(),
@@ -405,25 +405,6 @@ public sealed class EtcdPartitionTests(ITestOutputHelper output)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         return (await cluster.Api.GetAsync(node, "role", timeout.Token)).Body["leader"]?.GetValue<bool>() == true;
-    }
-
-    private static async Task<NodeProcess?> LeaderAmongAsync(TestCluster cluster, IEnumerable<NodeProcess> nodes)
-    {
-        foreach (var node in nodes)
-        {
-            try
-            {
-                if (await LeadsAsync(cluster, node))
-                {
-                    return node;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-        }
-
-        return null;
     }
 
     // The leader when exactly one node says it leads and every node answered; else null.

@@ -128,6 +128,27 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The first of <paramref name="among"/> (every node by default) that says it leads, asking all at once with a second
+    /// each (a paused or dead node answers nothing); null when none does.
+    /// </summary>
+    public async Task<NodeProcess?> LeaderAsync(IEnumerable<NodeProcess>? among = null)
+    {
+        var roles = await Task.WhenAll((among ?? Nodes).Select(async node =>
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            try
+            {
+                return (await Api.GetAsync(node, "role", timeout.Token)).Body["leader"]?.GetValue<bool>() == true ? node : null;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+                return null;
+            }
+        }));
+        return roles.FirstOrDefault(n => n is not null);
+    }
+
     /// <summary>Each given node's <c>/role</c> answer (null for a node that does not answer).</summary>
     public async Task<List<(NodeProcess Node, string? Role, string? Master, long Epoch)>> RolesAsync(IEnumerable<NodeProcess> nodes)
     {

@@ -220,9 +220,7 @@ public sealed partial class EtcdDecisionLog
                 var budget = remaining < _options.RequestTimeout ? remaining : _options.RequestTimeout;
                 if (lease == 0 && batch.Values.Any(d => d is not null))
                 {
-                    var granted = await _etcd.LeaseClient.LeaseGrantAsync(
-                        new LeaseGrantRequest { TTL = (long)Math.Ceiling(_options.AbortRetention.TotalSeconds) }, deadline: DateTime.UtcNow + budget).ResponseAsync.ConfigureAwait(false);
-                    lease = granted.ID;
+                    lease = await GrantRetentionLeaseAsync(DateTime.UtcNow + budget).ConfigureAwait(false);
                 }
 
                 var txn = new TxnRequest();

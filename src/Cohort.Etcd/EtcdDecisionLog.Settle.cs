@@ -48,13 +48,11 @@ public sealed partial class EtcdDecisionLog : ISharedDecisionLog
         var key = _keys.Decision(txId);
         try
         {
-            var lease = await _etcd.LeaseClient.LeaseGrantAsync(
-                new LeaseGrantRequest { TTL = (long)Math.Ceiling(_options.AbortRetention.TotalSeconds) }, deadline: Deadline(), cancellationToken: cancellationToken)
-                .ResponseAsync.ConfigureAwait(false);
+            var lease = await GrantRetentionLeaseAsync(Deadline(), cancellationToken).ConfigureAwait(false);
             var txn = new TxnRequest();
             AddFence(txn, epoch);
             txn.Compare.Add(Absent(key));
-            txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = AbortValue, Lease = lease.ID } });
+            txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = key, Value = AbortValue, Lease = lease } });
             txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = _keys.Leader } });
             txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = key } });
             var answer = await _etcd.KVClient.TxnAsync(txn, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
@@ -87,6 +85,12 @@ public sealed partial class EtcdDecisionLog : ISharedDecisionLog
     private static ByteString AbortValue { get; } = ByteString.CopyFrom(AbortFormat);
 
     private DateTime Deadline() => DateTime.UtcNow + _options.RequestTimeout;
+
+    // A lease of AbortRetention, for a record kept only for a while (a recorded abort, an adopted decision's END).
+    private async Task<long> GrantRetentionLeaseAsync(DateTime deadline, CancellationToken cancellationToken = default) =>
+        (await _etcd.LeaseClient.LeaseGrantAsync(
+            new LeaseGrantRequest { TTL = (long)Math.Ceiling(_options.AbortRetention.TotalSeconds) }, deadline: deadline, cancellationToken: cancellationToken)
+            .ResponseAsync.ConfigureAwait(false)).ID;
 
     private static bool IsAbort(ByteString value) => value.Length == 1 && value[0] == AbortFormat;
 

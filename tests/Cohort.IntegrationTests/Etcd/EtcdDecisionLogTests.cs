@@ -20,9 +20,8 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task WriteCommit_IsStoredInEtcdAndListed_AndWriteEndDeletesIt()
     {
-        var prefix = EtcdNode.NewPrefix();
-        await using var node = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, node);
+        await using var node = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);
+        var prefix = node.Prefix;
         await using var log = await node.OpenLogAsync();
         Assert.Empty(log.GetUnfinished());
 
@@ -45,9 +44,8 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task TwoHundredConcurrentWrites_AreGroupCommittedInFarFewerTransactions()
     {
-        var prefix = EtcdNode.NewPrefix();
-        await using var node = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, node);
+        await using var node = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);
+        var prefix = node.Prefix;
         await using var log = await node.OpenLogAsync();
         var decisions = Enumerable.Range(0, 200).Select(i => EtcdAssert.NewDecision(node.Leadership.Epoch, i)).ToList();
 
@@ -66,9 +64,8 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task DeposedLeader_WriteFailsWithNoLeader_AndWritesNothing()
     {
-        var prefix = EtcdNode.NewPrefix();
-        await using var a = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, a);
+        await using var a = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);
+        var prefix = a.Prefix;
         await using var b = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-b");
         await using var logA = await a.OpenLogAsync();
         var epochA = a.Leadership.Epoch;
@@ -104,9 +101,8 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task DecisionOfAnOlderEpochOfTheSameNode_IsRefused()
     {
-        var prefix = EtcdNode.NewPrefix();
-        await using var a = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, a);
+        await using var a = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);
+        var prefix = a.Prefix;
         await using var log = await a.OpenLogAsync();
         var oldEpoch = a.Leadership.Epoch;
 
@@ -124,9 +120,8 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task Reopen_ListsTheUnfinishedDecisions()
     {
-        var prefix = EtcdNode.NewPrefix();
-        await using var a = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, a);
+        await using var a = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);
+        var prefix = a.Prefix;
         var decisions = Enumerable.Range(0, 3).Select(i => EtcdAssert.NewDecision(a.Leadership.Epoch, i)).ToList();
         await using (var log = await a.OpenLogAsync())
         {
@@ -156,9 +151,8 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task AdoptedDecision_Ended_IsStillReadAsCommitted_AndNotReloadedAsUnfinished()
     {
-        var prefix = EtcdNode.NewPrefix();
-        await using var a = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, a);
+        await using var a = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);
+        var prefix = a.Prefix;
         await using var logA = await a.OpenLogAsync();
         var adopted = EtcdAssert.NewDecision(a.Leadership.Epoch, 0);
         await logA.WriteCommitAsync(adopted, CancellationToken.None);
@@ -190,9 +184,8 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task Reopen_PagesThroughManyDecisions()
     {
-        var prefix = EtcdNode.NewPrefix();
-        await using var a = EtcdNode.Start(fixture.Cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, a);
+        await using var a = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);
+        var prefix = a.Prefix;
         var decisions = Enumerable.Range(0, 1100).Select(i => EtcdAssert.NewDecision(a.Leadership.Epoch, i)).ToList();
         await using (var log = await a.OpenLogAsync())
         {

@@ -19,9 +19,8 @@ public sealed class EtcdFaultTests(ITestOutputHelper output)
     public async Task OneOfThreeMembersKilled_DecisionWritesStillSucceed()
     {
         await using var cluster = await EtcdCluster.StartAsync(3);
-        var prefix = EtcdNode.NewPrefix();
-        await using var node = EtcdNode.Start(cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, node);
+        await using var node = await EtcdNode.StartLeaderAsync(cluster.Endpoints, ElectionTimeout);
+        var prefix = node.Prefix;
         await using var log = await node.OpenLogAsync();
         await log.WriteCommitAsync(EtcdAssert.NewDecision(node.Leadership.Epoch), CancellationToken.None);
 
@@ -42,9 +41,8 @@ public sealed class EtcdFaultTests(ITestOutputHelper output)
     public async Task OneOfThreeMembersPaused_DecisionWritesStillSucceed()
     {
         await using var cluster = await EtcdCluster.StartAsync(3);
-        var prefix = EtcdNode.NewPrefix();
-        await using var node = EtcdNode.Start(cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, node);
+        await using var node = await EtcdNode.StartLeaderAsync(cluster.Endpoints, ElectionTimeout);
+        var prefix = node.Prefix;
         await using var log = await node.OpenLogAsync();
 
         // A stopped member keeps its sockets open and answers nothing: calls routed to it must time out and go elsewhere.
@@ -65,9 +63,8 @@ public sealed class EtcdFaultTests(ITestOutputHelper output)
     public async Task TwoOfThreeMembersKilled_WritesFailTransientlyWithinTheBudget_AndSucceedAfterTheRestart()
     {
         await using var cluster = await EtcdCluster.StartAsync(3);
-        var prefix = EtcdNode.NewPrefix();
-        await using var node = EtcdNode.Start(cluster.Endpoints, prefix, "node-a");
-        await EtcdAssert.LeaderAmongAsync(ElectionTimeout, node);
+        await using var node = await EtcdNode.StartLeaderAsync(cluster.Endpoints, ElectionTimeout);
+        var prefix = node.Prefix;
         await using var log = await node.OpenLogAsync();
         var before = EtcdAssert.NewDecision(node.Leadership.Epoch);
         await log.WriteCommitAsync(before, CancellationToken.None);

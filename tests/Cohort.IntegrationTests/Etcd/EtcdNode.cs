@@ -43,6 +43,22 @@ internal sealed class EtcdNode : IAsyncDisposable
         return new EtcdNode(client, leadership, prefix);
     }
 
+    /// <summary>A node named <paramref name="name"/> under a fresh prefix, returned once it leads (within <paramref name="timeout"/>).</summary>
+    public static async Task<EtcdNode> StartLeaderAsync(string endpoints, TimeSpan timeout, string name = "node-a")
+    {
+        var node = Start(endpoints, NewPrefix(), name);
+        try
+        {
+            await EtcdAssert.LeaderAmongAsync(timeout, node);
+            return node;
+        }
+        catch
+        {
+            await node.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Opens this node's decision log (holder = its candidate name).</summary>
     public Task<EtcdDecisionLog> OpenLogAsync() =>
         EtcdDecisionLog.OpenAsync(Client, new EtcdDecisionLogOptions { KeyPrefix = Prefix, Holder = Name });

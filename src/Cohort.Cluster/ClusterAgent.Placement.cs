@@ -23,9 +23,11 @@ public sealed partial class ClusterAgent
 
             var version = Interlocked.Read(ref _placementVersion);
             var homes = new Dictionary<string, string>(StringComparer.Ordinal);
+            var view = _options.Directory?.View;
             foreach (var resource in _localResources())
             {
-                if (!IsDefaultShard(resource))
+                // With a directory, a local resource it does not place yet is still this node's (its claim is on the way).
+                if (!IsDefaultShard(resource) && (view is null || !view.Homes.ContainsKey(resource)))
                 {
                     homes[resource] = Self;
                 }
@@ -33,20 +35,34 @@ public sealed partial class ClusterAgent
 
             lock (_sync)
             {
-                var now = _time.GetUtcNow();
-                foreach (var address in _members)
+                if (view is not null)
                 {
-                    if (address == Self)
+                    // The directory's word: every node sees the same homes, each on a member.
+                    foreach (var (resource, home) in view.Homes)
                     {
-                        continue;
-                    }
-
-                    foreach (var resource in _peers[address].Resources)
-                    {
-                        // A resource reported by two nodes (one of them stale) goes to the alive one.
-                        if (!IsDefaultShard(resource) && (!homes.TryGetValue(resource, out var other) || !IsAliveLocked(other, now)))
+                        if (!IsDefaultShard(resource) && (home == Self || _members.Contains(home)))
                         {
-                            homes[resource] = address;
+                            homes[resource] = home;
+                        }
+                    }
+                }
+                else
+                {
+                    var now = _time.GetUtcNow();
+                    foreach (var address in _members)
+                    {
+                        if (address == Self)
+                        {
+                            continue;
+                        }
+
+                        foreach (var resource in _peers[address].Resources)
+                        {
+                            // A resource reported by two nodes (one of them stale) goes to the alive one.
+                            if (!IsDefaultShard(resource) && (!homes.TryGetValue(resource, out var other) || !IsAliveLocked(other, now)))
+                            {
+                                homes[resource] = address;
+                            }
                         }
                     }
                 }
@@ -58,6 +74,56 @@ public sealed partial class ClusterAgent
             }
 
             return homes;
+        }
+    }
+
+    /// <summary>
+    /// Records this node as the home of the new resource <paramref name="resource"/> before it is created here; returns
+    /// the recorded home, another node's when that one claimed it first. Without a directory placement travels with
+    /// heartbeats, and this returns this node.
+    /// </summary>
+    public async Task<string> ClaimAsync(string resource, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        if (_options.Directory is not { } directory || IsDefaultShard(resource))
+        {
+            return Self;
+        }
+
+        var home = await directory.ClaimAsync(resource, Self, cancellationToken).ConfigureAwait(false);
+        InvalidatePlacement();
+        return home;
+    }
+
+    /// <summary>Gives up this node's claim on <paramref name="resource"/> (its creation failed); nothing without a directory.</summary>
+    public async Task ReleaseAsync(string resource, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        if (_options.Directory is { } directory && !IsDefaultShard(resource))
+        {
+            await directory.ReleaseAsync(resource, Self, cancellationToken).ConfigureAwait(false);
+            InvalidatePlacement();
+        }
+    }
+
+    /// <summary>
+    /// With a directory: claims every local resource it does not place yet (they were created before the directory was
+    /// used, or their claim was lost), and logs those it places on another node, which this node then does not serve.
+    /// </summary>
+    public async Task ClaimLocalResourcesAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.Directory is not { } directory)
+        {
+            return;
+        }
+
+        foreach (var resource in _localResources().Where(r => !IsDefaultShard(r)))
+        {
+            var home = directory.View?.Homes.GetValueOrDefault(resource) ?? await ClaimAsync(resource, cancellationToken).ConfigureAwait(false);
+            if (home != Self)
+            {
+                Log.ResourcePlacedElsewhere(_logger, resource, home);
+            }
         }
     }
 

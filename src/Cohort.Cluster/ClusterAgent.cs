@@ -102,6 +102,12 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         {
             election.Changed += FollowElection;
         }
+
+        if (options.Directory is { } clusterDirectory)
+        {
+            clusterDirectory.Changed += FollowDirectory;
+            FollowDirectory();
+        }
     }
 
     /// <summary>Raised (outside the agent's lock) with the new epoch whenever this node learns of a newer one.</summary>
@@ -505,7 +511,8 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
                 peer.Awaited = false;
             }
 
-            if (message.MembersVersion > _membersVersion)
+            // With a directory, membership comes from it alone (FollowDirectory).
+            if (_options.Directory is null && message.MembersVersion > _membersVersion)
             {
                 AdoptMembersLocked(message.MembersVersion, message.Members);
             }
@@ -600,6 +607,11 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
 
         if (gained is { } won)
         {
+            if (_options.Directory is not null)
+            {
+                _ = RecordMembershipAsync(won);
+            }
+
             LeadershipGained?.Invoke(won);
         }
     }

@@ -44,6 +44,13 @@ public sealed class ClusterOptions
     /// </summary>
     public ILeaderElection? Election { get; init; }
 
+    /// <summary>
+    /// Where membership and placement live instead of in heartbeats and <c>cluster.json</c> (the etcd backend); null keeps
+    /// them the agent's own. With a directory, membership changes are written there by the leader, and every node adopts
+    /// what the directory shows.
+    /// </summary>
+    public IClusterDirectory? Directory { get; init; }
+
     /// <summary>The silence after which a node counts as down.</summary>
     public TimeSpan FailureTimeout => Heartbeat * Misses;
 

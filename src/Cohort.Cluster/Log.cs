@@ -45,4 +45,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7011, Level = LogLevel.Information, Message = "no master is known yet; waiting for {Candidate} to take the lead")]
     public static partial void AwaitingFirstCandidate(ILogger logger, string candidate);
+
+    [LoggerMessage(EventId = 7020, Level = LogLevel.Warning, Message = "leading, but the membership could not be recorded in the directory yet ({Reason}); retrying")]
+    public static partial void MembershipNotRecorded(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 7021, Level = LogLevel.Error, Message = "resource {Resource} is here, but the directory places it on {Home}: this copy is not served")]
+    public static partial void ResourcePlacedElsewhere(ILogger logger, string resource, string home);
 }

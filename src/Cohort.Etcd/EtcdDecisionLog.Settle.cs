@@ -98,38 +98,11 @@ public sealed partial class EtcdDecisionLog : ISharedDecisionLog
         ? DecisionAnswer.Aborted
         : DecisionAnswer.Committed(Decode(_keys.DecisionsPrefix, kv.Key.ToStringUtf8(), kv.Value).CommitTimestamp);
 
-    /// <summary>The fence of every write: the leader key's create revision is <paramref name="epoch"/> and its value this node.</summary>
-    private void AddFence(TxnRequest txn, long epoch)
-    {
-        txn.Compare.Add(new Compare
-        {
-            Key = _keys.Leader,
-            Target = Compare.Types.CompareTarget.Create,
-            Result = Compare.Types.CompareResult.Equal,
-            CreateRevision = epoch,
-        });
-        txn.Compare.Add(new Compare
-        {
-            Key = _keys.Leader,
-            Target = Compare.Types.CompareTarget.Value,
-            Result = Compare.Types.CompareResult.Equal,
-            Value = _holder,
-        });
-    }
+    private void AddFence(TxnRequest txn, long epoch) => _keys.AddFence(txn, epoch, _holder);
 
-    private static Compare Absent(ByteString key) => new()
-    {
-        Key = key,
-        Target = Compare.Types.CompareTarget.Create,
-        Result = Compare.Types.CompareResult.Equal,
-        CreateRevision = 0,
-    };
+    private static Compare Absent(ByteString key) => EtcdKeys.Absent(key);
 
-    // Whether the leader key (as a failed transaction's range read it) is this node's at epoch.
-    private bool Holds(ResponseOp leaderRange, long epoch) =>
-        leaderRange.ResponseRange?.Kvs is { Count: > 0 } kvs && kvs[0].CreateRevision == epoch && kvs[0].Value == _holder;
+    private bool Holds(ResponseOp leaderRange, long epoch) => EtcdKeys.Holds(leaderRange, epoch, _holder);
 
-    private static string Holder(ResponseOp leaderRange) => leaderRange.ResponseRange?.Kvs is { Count: > 0 } kvs
-        ? $"is held by '{kvs[0].Value.ToStringUtf8()}' at epoch {kvs[0].CreateRevision}"
-        : "does not exist";
+    private static string Holder(ResponseOp leaderRange) => EtcdKeys.Holder(leaderRange);
 }

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Etcdserverpb;
 using Google.Protobuf;
 
 namespace Cohort.Etcd;
@@ -19,7 +20,26 @@ internal sealed class EtcdKeys
         DecisionsPrefix = Prefix + "/decisions/";
         Decisions = ByteString.CopyFromUtf8(DecisionsPrefix);
         DecisionsEnd = RangeEnd(Decisions);
+        Members = ByteString.CopyFromUtf8(Prefix + "/members");
+        ResourcesPrefix = Prefix + "/resources/";
+        Resources = ByteString.CopyFromUtf8(ResourcesPrefix);
+        ResourcesEnd = RangeEnd(Resources);
     }
+
+    /// <summary>The membership key: its value is <c>{"version":n,"members":[…]}</c>.</summary>
+    public ByteString Members { get; }
+
+    /// <summary>The text every resource placement key starts with.</summary>
+    public string ResourcesPrefix { get; }
+
+    /// <summary>The first key of the placement range.</summary>
+    public ByteString Resources { get; }
+
+    /// <summary>The end (exclusive) of the placement range.</summary>
+    public ByteString ResourcesEnd { get; }
+
+    /// <summary>The placement key of <paramref name="resource"/> (its value is the home node's address).</summary>
+    public ByteString Resource(string resource) => ByteString.CopyFromUtf8(ResourcesPrefix + resource);
 
     /// <summary>The cluster's prefix, without a trailing <c>/</c>.</summary>
     public string Prefix { get; }
@@ -38,6 +58,48 @@ internal sealed class EtcdKeys
 
     /// <summary>The key of <paramref name="txId"/>'s decision.</summary>
     public ByteString Decision(TxId txId) => ByteString.CopyFromUtf8(DecisionsPrefix + txId.ToString());
+
+    /// <summary>
+    /// Adds the fence of every leader-only write to <paramref name="txn"/>: the leader key's create revision is
+    /// <paramref name="epoch"/> and its value <paramref name="holder"/>. A deposed leader's write fails it, whatever that
+    /// leader believes about its lease.
+    /// </summary>
+    public void AddFence(TxnRequest txn, long epoch, ByteString holder)
+    {
+        ArgumentNullException.ThrowIfNull(txn);
+        txn.Compare.Add(new Compare
+        {
+            Key = Leader,
+            Target = Compare.Types.CompareTarget.Create,
+            Result = Compare.Types.CompareResult.Equal,
+            CreateRevision = epoch,
+        });
+        txn.Compare.Add(new Compare
+        {
+            Key = Leader,
+            Target = Compare.Types.CompareTarget.Value,
+            Result = Compare.Types.CompareResult.Equal,
+            Value = holder,
+        });
+    }
+
+    /// <summary>Whether the leader key, as a failed fenced transaction's range read it, is <paramref name="holder"/>'s at <paramref name="epoch"/>.</summary>
+    public static bool Holds(ResponseOp leaderRange, long epoch, ByteString holder) =>
+        leaderRange.ResponseRange?.Kvs is { Count: > 0 } kvs && kvs[0].CreateRevision == epoch && kvs[0].Value == holder;
+
+    /// <summary>Who holds the leader key, as a failed fenced transaction's range read it, in words.</summary>
+    public static string Holder(ResponseOp leaderRange) => leaderRange.ResponseRange?.Kvs is { Count: > 0 } kvs
+        ? $"is held by '{kvs[0].Value.ToStringUtf8()}' at epoch {kvs[0].CreateRevision}"
+        : "does not exist";
+
+    /// <summary>A compare that holds while <paramref name="key"/> does not exist.</summary>
+    public static Compare Absent(ByteString key) => new()
+    {
+        Key = key,
+        Target = Compare.Types.CompareTarget.Create,
+        Result = Compare.Types.CompareResult.Equal,
+        CreateRevision = 0,
+    };
 
     /// <summary>The end of the range of every key starting with <paramref name="prefix"/>: the prefix with its last byte below 0xff incremented (etcd's <c>GetPrefixRangeEnd</c>).</summary>
     public static ByteString RangeEnd(ByteString prefix)

@@ -61,4 +61,20 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8108, Level = LogLevel.Information, Message = "etcd decision log: reading the unfinished decisions failed (attempt {Attempt}), retrying: {Error}")]
     public static partial void LoadRetry(ILogger logger, int attempt, string error);
+
+    // Membership and placement: 8200–8299.
+    [LoggerMessage(EventId = 8200, Level = LogLevel.Information, Message = "etcd directory opened under {Prefix}: membership version {Version} ({Members}), {Resources} resources placed")]
+    public static partial void DirectoryOpened(ILogger logger, string prefix, long version, string members, int resources);
+
+    [LoggerMessage(EventId = 8201, Level = LogLevel.Information, Message = "etcd directory: reading membership and placement failed (attempt {Attempt}), retrying: {Error}")]
+    public static partial void DirectoryReadRetry(ILogger logger, int attempt, string error);
+
+    [LoggerMessage(EventId = 8202, Level = LogLevel.Information, Message = "etcd directory: the watch of membership and placement failed, retrying in {Delay}: {Error}")]
+    public static partial void DirectoryWatchFailed(ILogger logger, TimeSpan delay, string error);
+
+    [LoggerMessage(EventId = 8203, Level = LogLevel.Warning, Message = "etcd directory: membership version {Version} written: {Members} (epoch {Epoch})")]
+    public static partial void MembersWritten(ILogger logger, long version, string members, long epoch);
+
+    [LoggerMessage(EventId = 8204, Level = LogLevel.Information, Message = "etcd directory: {Resource} placed on {Node}")]
+    public static partial void ResourceClaimed(ILogger logger, string resource, string node);
 }

@@ -37,6 +37,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     // The etcd backend (--etcd): the client, shared by the leadership campaign and the decision log; null when embedded.
     private readonly dotnet_etcd.EtcdClient? _etcd;
     private readonly EtcdLeadership? _leadership;
+    private readonly EtcdClusterDirectory? _directory;
     private Task _adopting = Task.CompletedTask;
 
     private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
@@ -57,6 +58,11 @@ public sealed partial class CohortNode : IAsyncDisposable
                 _etcd,
                 new EtcdLeadershipOptions { KeyPrefix = options.EtcdPrefix, Candidate = options.Address, LeaseTtl = options.LeaseTtl },
                 loggers.CreateLogger("Cohort.Etcd.Leadership"),
+                Time);
+            _directory = new EtcdClusterDirectory(
+                _etcd,
+                new EtcdDirectoryOptions { KeyPrefix = options.EtcdPrefix, Node = options.Address },
+                loggers.CreateLogger("Cohort.Etcd.Directory"),
                 Time);
         }
 
@@ -80,6 +86,7 @@ public sealed partial class CohortNode : IAsyncDisposable
                 DataDirectory = options.DataDirectory,
                 Fsync = options.Fsync,
                 Election = _leadership,
+                Directory = _directory,
             },
             new HttpClusterTransport(_heartbeatClient),
             _resources.Names,
@@ -242,6 +249,10 @@ public sealed partial class CohortNode : IAsyncDisposable
         }
 
         await _adopting.ConfigureAwait(false);
+        if (_directory is not null)
+        {
+            await _directory.DisposeAsync().ConfigureAwait(false);
+        }
 
         if (Coordinator is not null)
         {
@@ -283,6 +294,12 @@ public sealed partial class CohortNode : IAsyncDisposable
     private async Task OpenAsync(CancellationToken cancellationToken)
     {
         await _resources.OpenAllAsync(cancellationToken).ConfigureAwait(false);
+        if (_directory is not null)
+        {
+            // Membership and placement from etcd before anything is served: this node routes by them from its first request.
+            await _directory.StartAsync(cancellationToken).ConfigureAwait(false);
+            await Cluster.ClaimLocalResourcesAsync(cancellationToken).ConfigureAwait(false);
+        }
 
         // Every node keeps a decision log and a coordinator: the master starts new transactions with it, and any
         // node that once was master finishes the decisions its log holds, whoever leads now.

@@ -65,9 +65,9 @@ internal static class ClusterEndpoints
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var joiner = HttpClusterTransport.Read(body);
-            return await OnMasterAsync(node, "cluster/join", body, c, () =>
+            return await OnMasterAsync(node, "cluster/join", body, c, async () =>
             {
-                var state = node.Cluster.Join(joiner);
+                var state = await node.Cluster.JoinAsync(joiner, c.RequestAborted);
                 return Value.Map(
                     ("success", true),
                     ("master_addr", Value.From(state.Master)),
@@ -80,8 +80,11 @@ internal static class ClusterEndpoints
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var address = Address(body);
-            return await OnMasterAsync(node, "cluster/add", body, c, () =>
-                Value.Map(("success", true), ("added", node.Cluster.Add(address)), ("members_version", node.Cluster.MembersVersion)));
+            return await OnMasterAsync(node, "cluster/add", body, c, async () =>
+            {
+                var added = await node.Cluster.AddAsync(address, c.RequestAborted);
+                return Value.Map(("success", true), ("added", added), ("members_version", node.Cluster.MembersVersion));
+            });
         });
 
         app.MapPost("/cluster/remove", async (HttpContext c, CancellationToken _) =>
@@ -89,7 +92,7 @@ internal static class ClusterEndpoints
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var address = Address(body);
             var force = body.TryGetField("force", out var f) && f.Kind == ValueKind.Bool && f.AsBool();
-            return await OnMasterAsync(node, "cluster/remove", body, c, () => node.Cluster.Remove(address, force)
+            return await OnMasterAsync(node, "cluster/remove", body, c, async () => await node.Cluster.RemoveAsync(address, force, c.RequestAborted)
                 ? Value.Map(("success", true), ("members_version", node.Cluster.MembersVersion))
                 : throw new CohortException(ErrorCodes.NotFound, $"Node {address} is not a member.", isTransient: false));
         });
@@ -97,11 +100,11 @@ internal static class ClusterEndpoints
 
     private static string Role(CohortNode node) => node.IsMaster ? "MASTER" : "SLAVE";
 
-    private static async Task<IResult> OnMasterAsync(CohortNode node, string path, Value body, HttpContext context, Func<Value> run)
+    private static async Task<IResult> OnMasterAsync(CohortNode node, string path, Value body, HttpContext context, Func<Task<Value>> run)
     {
         if (node.Cluster.IsLeader)
         {
-            return NodeMiddleware.Json(run());
+            return NodeMiddleware.Json(await run());
         }
 
         var master = node.Cluster.Master;

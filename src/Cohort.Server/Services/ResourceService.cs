@@ -12,11 +12,18 @@ namespace Cohort.Server.Services;
 /// </summary>
 internal sealed class ResourceService(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client)
 {
-    /// <summary>Every alive member's resources; default shards are named with their node (<c>sql:default@host:port</c>).</summary>
-    public IReadOnlyList<ResourcePlacement> List() =>
-        [.. cluster.Members.Where(m => m.Alive).SelectMany(m => m.Resources.Select(r => new ResourcePlacement(
-            ClusterAgent.IsDefaultShard(r) ? $"{r}{ClusterAgent.NodeSeparator}{m.Address}" : r,
-            m.Address)))];
+    /// <summary>
+    /// The resources of every alive member, by member: its default shards, named with their node
+    /// (<c>sql:default@host:port</c>), and the resources placed on it (<see cref="ClusterAgent.Homes"/>).
+    /// </summary>
+    public IReadOnlyList<ResourcePlacement> List()
+    {
+        var byHome = cluster.Homes.ToLookup(h => h.Value, h => h.Key, StringComparer.Ordinal);
+        return [.. cluster.Members.Where(m => m.Alive).SelectMany(m =>
+            m.Resources.Where(ClusterAgent.IsDefaultShard).Select(r => new ResourcePlacement($"{r}{ClusterAgent.NodeSeparator}{m.Address}", m.Address))
+                .Concat(byHome[m.Address].Select(r => new ResourcePlacement(r, m.Address)))
+                .OrderBy(p => p.Name, StringComparer.Ordinal))];
+    }
 
     /// <summary>
     /// The node <paramref name="resource"/> lives on, which must be alive: a resource whose home is down is refused
@@ -51,7 +58,8 @@ internal sealed class ResourceService(string self, ClusterAgent cluster, Resourc
     /// <summary>
     /// Creates <paramref name="name"/> on <paramref name="node"/>, or on the least-loaded alive member when none is named.
     /// Placement travels with heartbeats, so every node knows the new home within one interval (the node that created it
-    /// knows at once). <paramref name="request"/> is the request as received, passed on when another node creates it.
+    /// knows at once); with the etcd backend it is recorded there before the resource is created, and every node's watch
+    /// shows it. <paramref name="request"/> is the request as received, passed on when another node creates it.
     /// </summary>
     public async Task<ResourcePlacement> CreateAsync(string name, string? node, string? dsn, Value request, CancellationToken cancellationToken)
     {
@@ -76,7 +84,23 @@ internal sealed class ResourceService(string self, ClusterAgent cluster, Resourc
             return new ResourcePlacement(WireFields.Str(answer, "name"), WireFields.Str(answer, "node"));
         }
 
-        await registry.OpenAsync(name, dsn, cancellationToken).ConfigureAwait(false);
+        // With the etcd backend the name is claimed first: of two nodes creating it at once, one wins.
+        var claimed = await cluster.ClaimAsync(name, cancellationToken).ConfigureAwait(false);
+        if (claimed != self)
+        {
+            throw new CohortException(ErrorCodes.BadOperation, $"Resource '{name}' already exists on {claimed}.", isTransient: false);
+        }
+
+        try
+        {
+            await registry.OpenAsync(name, dsn, cancellationToken).ConfigureAwait(false);
+        }
+        catch when (!registry.Names().Contains(name, StringComparer.Ordinal))
+        {
+            await cluster.ReleaseAsync(name, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
         cluster.AnnounceSoon();
         return new ResourcePlacement(name, self);
     }

@@ -184,17 +184,17 @@ public sealed class ClusterAgentTests : IDisposable
         var agents = Start(("n1", []), ("n2", []), ("n3", ["kv:users"]));
         await StepAsync(3);
 
-        var refused = Assert.Throws<CohortException>(() => agents[0].Remove("n3", force: false));
+        var refused = await Assert.ThrowsAsync<CohortException>(() => agents[0].RemoveAsync("n3", force: false));
         Assert.Equal(ErrorCodes.ResourcesHomed, refused.Code);
         Assert.Contains("kv:users", refused.Message);
 
-        Assert.True(agents[0].Remove("n2", force: false));
+        Assert.True(await agents[0].RemoveAsync("n2", force: false));
         await StepAsync(2);
         Assert.DoesNotContain(agents[0].Members, m => m.Address == "n2");
         Assert.DoesNotContain("n2", agents[2].AliveMembers);
         Assert.False(agents[1].IsMember);
 
-        Assert.True(agents[0].Remove("n3", force: true));
+        Assert.True(await agents[0].RemoveAsync("n3", force: true));
         await StepAsync(2);
         Assert.Null(agents[0].NodeOf("kv:users"));
     }
@@ -204,7 +204,7 @@ public sealed class ClusterAgentTests : IDisposable
     {
         var agents = Start("n1", "n2");
         await StepAsync(3);
-        agents[0].Add("n7");
+        await agents[0].AddAsync("n7");
         await StepAsync(1);
         var version = agents[1].MembersVersion;
         var epoch = agents[1].Epoch;
@@ -366,7 +366,7 @@ public sealed class ClusterAgentTests : IDisposable
                 target = _agents[master];
             }
 
-            return Task.FromResult(target.Join(joiner));
+            return target.JoinAsync(joiner, cancellationToken);
         }
 
         private void Reachable(string from, string to)

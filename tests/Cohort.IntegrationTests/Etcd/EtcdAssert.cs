@@ -52,6 +52,28 @@ internal static class EtcdAssert
         }
     }
 
+    /// <summary>The keys under <c>&lt;prefix&gt;/resources/</c> (resource → home node), read straight from etcd.</summary>
+    public static async Task<Dictionary<string, string>> PlacementAsync(EtcdClient client, string prefix)
+    {
+        var start = ByteString.CopyFromUtf8(prefix + "/resources/");
+        var end = ByteString.CopyFromUtf8(prefix + "/resources0");
+        var answer = await ReadAsync(client, new RangeRequest { Key = start, RangeEnd = end });
+        return answer.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8()[start.Length..], kv => kv.Value.ToStringUtf8());
+    }
+
+    /// <summary>The membership key's value (<c>{"version":n,"members":[…]}</c>) read straight from etcd, or null when absent.</summary>
+    public static async Task<(long Version, List<string> Members)?> MembershipAsync(EtcdClient client, string prefix)
+    {
+        var answer = await ReadAsync(client, new RangeRequest { Key = ByteString.CopyFromUtf8(prefix + "/members") });
+        if (answer.Kvs.Count == 0)
+        {
+            return null;
+        }
+
+        var value = System.Text.Json.Nodes.JsonNode.Parse(answer.Kvs[0].Value.ToStringUtf8())!;
+        return (value["version"]!.GetValue<long>(), [.. value["members"]!.AsArray().Select(m => m!.GetValue<string>())]);
+    }
+
     /// <summary>The leader key, read straight from etcd (null when absent).</summary>
     public static async Task<Mvccpb.KeyValue?> LeaderKeyAsync(EtcdClient client, string prefix)
     {

@@ -35,12 +35,13 @@ internal sealed class TestCluster : IAsyncDisposable
 
     /// <summary>
     /// A further node (not started) that names only <paramref name="joinVia"/> in <c>--nodes</c>, as the seed's "add a
-    /// node" steps do; it is killed with the cluster.
+    /// node" steps do, and otherwise the arguments <paramref name="joinVia"/> was started with (its backend, say); it is
+    /// killed with the cluster.
     /// </summary>
     public NodeProcess AddNode(string name, string[] resources, NodeProcess joinVia)
     {
         var port = FreePorts.Take(1)[0];
-        var node = new NodeProcess(name, port, false, joinVia.Address, [joinVia.Address], resources, _root, AuthToken, joinVia.Heartbeat) { Misses = joinVia.Misses };
+        var node = new NodeProcess(name, port, false, joinVia.Address, [joinVia.Address], resources, _root, AuthToken, joinVia.Heartbeat) { Misses = joinVia.Misses, ExtraArguments = joinVia.ExtraArguments };
         _nodes.Add(node);
         return node;
     }

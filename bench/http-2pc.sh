@@ -68,7 +68,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-ticks() { local sum=0; for pid in "${pids[@]}"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
+ticks() { local sum=0; for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
 hz="$(getconf CLK_TCK)"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for warm in $(seq 1 "$warm_runs"); do
@@ -76,13 +76,15 @@ for warm in $(seq 1 "$warm_runs"); do
   dotnet "$cohort" bench --addr 127.0.0.1:17101 --quiet "$@" >/dev/null
 done
 for run in $(seq 1 "$runs"); do
-  before="$(ticks)"
+  before="$(ticks "${pids[@]}")"
+  etcd_before="$(ticks "${etcd_pids[@]}")"
   metrics_before="$(curl -sf http://127.0.0.1:17101/metrics | grep -E '^cohort_coordinator_(prepare|decision|phase_two)_seconds_(sum|count) ' || true)"
   json="$(dotnet "$cohort" bench --addr 127.0.0.1:17101 --quiet --json "$@")"
-  after="$(ticks)"
+  after="$(ticks "${pids[@]}")"
+  etcd_after="$(ticks "${etcd_pids[@]}")"
   sleep 1 # the last phase twos
   metrics_after="$(curl -sf http://127.0.0.1:17101/metrics | grep -E '^cohort_coordinator_(prepare|decision|phase_two)_seconds_(sum|count) ' || true)"
-  python3 - "$run" "$before" "$after" "$hz" "$json" "$metrics_before" "$metrics_after" <<'PY'
+  python3 - "$run" "$before" "$after" "$hz" "$json" "$metrics_before" "$metrics_after" "$etcd_before" "$etcd_after" <<'PY'
 import json, sys
 run, before, after, hz, text = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 def parse(t):
@@ -98,7 +100,9 @@ committed = r["committed"]
 # The nodes' CPU over the whole bench process, per transaction it committed (the warm-up's counted at the measured rate).
 total = r["tx_per_s"] * (r["warmup_s"] + r["duration_s"])
 cpu = (after - before) / hz * 1000 / total if total else float("nan")
+etcd_ticks = int(sys.argv[9]) - int(sys.argv[8])
+etcd = f", etcd's CPU ≈ {etcd_ticks / hz * 1000 / total:.2f} ms" if etcd_ticks and total else ""
 print(f"run {run}: {r['tx_per_s']:.0f} tx/s, p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms, abort rate {r['abort_rate']}, "
-      f"nodes' CPU ≈ {cpu:.2f} ms per committed tx; mean prepare {mean_ms('prepare')} ms, decision write {mean_ms('decision')} ms, phase two {mean_ms('phase_two')} ms")
+      f"nodes' CPU ≈ {cpu:.2f} ms{etcd} per committed tx; mean prepare {mean_ms('prepare')} ms, decision write {mean_ms('decision')} ms, phase two {mean_ms('phase_two')} ms")
 PY
 done

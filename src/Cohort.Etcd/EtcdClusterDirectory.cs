@@ -232,15 +232,28 @@ public sealed partial class EtcdClusterDirectory : IClusterDirectory, IAsyncDisp
         _stop.Dispose();
     }
 
+    /// <summary>Runs one write, retried with backoff for <see cref="EtcdDirectoryOptions.WriteTimeout"/> while etcd does not answer.</summary>
     private async Task<TxnResponse> TxnAsync(TxnRequest txn, string what, CancellationToken cancellationToken)
     {
-        try
+        var started = _time.GetTimestamp();
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), jitter: 0.5);
+        for (var attempt = 1; ; attempt++)
         {
-            return await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + _options.RequestTimeout, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
-        }
-        catch (Exception e) when (EtcdErrors.IsCall(e) && !cancellationToken.IsCancellationRequested)
-        {
-            throw EtcdErrors.ToCohort(e, what);
+            try
+            {
+                return await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + _options.RequestTimeout, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+            }
+            catch (Exception e) when (EtcdErrors.IsCall(e) && !cancellationToken.IsCancellationRequested)
+            {
+                var error = EtcdErrors.ToCohort(e, what);
+                if (!error.IsTransient || _time.GetElapsedTime(started) + backoff.Initial >= _options.WriteTimeout)
+                {
+                    throw error;
+                }
+
+                Log.DirectoryWriteRetry(_logger, what, attempt, error.Message);
+                await Task.Delay(backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

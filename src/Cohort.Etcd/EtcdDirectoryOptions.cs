@@ -15,6 +15,13 @@ public sealed class EtcdDirectoryOptions
     /// <summary>The time budget of one etcd request (default 1 s).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long a write (membership, a claim, a release) is retried while etcd does not answer (default 3 s): a member
+    /// that was just killed or restarted, an etcd leader change. Each write is safe to repeat: a claim or release that
+    /// landed unseen is found again, a membership write is a compare-and-swap.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>How long opening retries the first read while etcd does not answer (default 5 s).</summary>
     public TimeSpan OpenTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -30,6 +37,7 @@ public sealed class EtcdDirectoryOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(KeyPrefix);
         ArgumentException.ThrowIfNullOrWhiteSpace(Node);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(WriteTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(OpenTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(RecheckInterval, TimeSpan.FromSeconds(1));
     }

@@ -69,6 +69,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 8201, Level = LogLevel.Information, Message = "etcd directory: reading membership and placement failed (attempt {Attempt}), retrying: {Error}")]
     public static partial void DirectoryReadRetry(ILogger logger, int attempt, string error);
 
+    [LoggerMessage(EventId = 8205, Level = LogLevel.Information, Message = "etcd directory: {What} failed (attempt {Attempt}), retrying: {Error}")]
+    public static partial void DirectoryWriteRetry(ILogger logger, string what, int attempt, string error);
+
     [LoggerMessage(EventId = 8202, Level = LogLevel.Information, Message = "etcd directory: the watch of membership and placement failed, retrying in {Delay}: {Error}")]
     public static partial void DirectoryWatchFailed(ILogger logger, TimeSpan delay, string error);
 

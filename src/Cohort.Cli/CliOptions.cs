@@ -51,6 +51,31 @@ internal static class CliOptions
     public static string? EtcdEndpoints(string? given) =>
         !string.IsNullOrWhiteSpace(given) ? given : Environment.GetEnvironmentVariable("COHORT_ETCD") is { Length: > 0 } env ? env : null;
 
+    /// <summary><c>--peer-route</c>: where to dial peers that are not reachable at their advertised address.</summary>
+    public static Option<string?> PeerRoutes()
+    {
+        var option = new Option<string?>("--peer-route")
+        {
+            Description = "Dial a peer somewhere other than its advertised address (NAT, a port forward, a tunnel): comma-separated name=host:port, e.g. 10.0.0.5:7001=127.0.0.1:17001. The name stays the peer's identity (default: $COHORT_PEER_ROUTES).",
+        };
+        option.Validators.Add(result =>
+        {
+            try
+            {
+                _ = Protocol.PeerRoutes.Parse(result.GetValueOrDefault<string?>());
+            }
+            catch (FormatException e)
+            {
+                result.AddError($"--peer-route: {e.Message}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The peer routes given, else <c>$COHORT_PEER_ROUTES</c>.</summary>
+    public static PeerRoutes PeerRoutesOf(string? given) =>
+        Protocol.PeerRoutes.Parse(!string.IsNullOrWhiteSpace(given) ? given : Environment.GetEnvironmentVariable("COHORT_PEER_ROUTES"));
+
     /// <summary><c>--json</c>: machine-readable output.</summary>
     public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of tables." };
 

@@ -128,7 +128,8 @@ internal static class Program
             "socket",
             "http");
         var (etcd, etcdPrefix, leaseTtl) = CliOptions.EtcdOptions();
-        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl };
+        var peerRoutes = CliOptions.PeerRoutes();
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes };
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
@@ -153,6 +154,7 @@ internal static class Program
                     Etcd = CliOptions.EtcdEndpoints(result.GetValue(etcd)),
                     EtcdPrefix = result.GetValue(etcdPrefix)!,
                     LeaseTtl = result.GetValue(leaseTtl).Value,
+                    PeerRoutes = CliOptions.PeerRoutesOf(result.GetValue(peerRoutes)),
                 };
                 options.Validate();
             }

@@ -46,8 +46,8 @@ public sealed partial class CohortNode : IAsyncDisposable
         _app = app;
         _loggers = loggers;
         Logger = loggers.CreateLogger("Cohort.Server");
-        Client = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30));
-        _heartbeatClient = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30));
+        Client = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30), routes: options.PeerRoutes);
+        _heartbeatClient = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30), routes: options.PeerRoutes);
         Time = TimeProvider.System;
 
         // The decision source reaches the coordinator and the master lazily: both exist before the host serves anything.
@@ -327,7 +327,7 @@ public sealed partial class CohortNode : IAsyncDisposable
                     MaxTimeout = TimeSpan.FromTicks(Math.Max(Options.CoordinatorTimeout.Ticks, CoordinatorOptions.DefaultMaxTimeout.Ticks)),
                 },
                 _transport = new HttpParticipantTransport(
-                    Options.MessageSockets ? _sockets = new NodeSockets(Options.AuthToken, TimeSpan.FromSeconds(30)) : Client, Options.Address, Host),
+                    Options.MessageSockets ? _sockets = new NodeSockets(Options.AuthToken, TimeSpan.FromSeconds(30), Options.PeerRoutes) : Client, Options.Address, Host),
                 Cluster,
                 _decisionLog,
                 Time,

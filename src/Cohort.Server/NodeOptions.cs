@@ -86,6 +86,12 @@ public sealed class NodeOptions
     /// </summary>
     public TimeSpan LeaseTtl { get; init; } = DefaultLeaseTtl;
 
+    /// <summary>
+    /// Where to dial other nodes when not at their advertised address (<c>--peer-route</c>, or <c>COHORT_PEER_ROUTES</c>):
+    /// a peer behind NAT, a port forward or a tunnel. Names stay the nodes' identities; only connections go elsewhere.
+    /// </summary>
+    public PeerRoutes PeerRoutes { get; init; } = PeerRoutes.None;
+
     /// <summary>Default <see cref="LeaseTtl"/>: 5 s.</summary>
     public static readonly TimeSpan DefaultLeaseTtl = TimeSpan.FromSeconds(5);
 

@@ -13,10 +13,15 @@ namespace Cohort.Transport;
 public sealed class NodeClient : INodeMessages, IDisposable
 {
     private readonly HttpClient _http;
+    private readonly PeerRoutes _routes;
 
-    /// <summary>Creates a client; <paramref name="authToken"/> is sent as <c>Authorization: Bearer</c> when set.</summary>
-    public NodeClient(string? authToken, TimeSpan timeout, HttpMessageHandler? handler = null)
+    /// <summary>
+    /// Creates a client; <paramref name="authToken"/> is sent as <c>Authorization: Bearer</c> when set, and a node with a
+    /// route in <paramref name="routes"/> is dialled there rather than at its name.
+    /// </summary>
+    public NodeClient(string? authToken, TimeSpan timeout, HttpMessageHandler? handler = null, PeerRoutes? routes = null)
     {
+        _routes = routes ?? PeerRoutes.None;
         _http = handler is null ? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), MaxConnectionsPerServer = 256 }) : new HttpClient(handler);
         _http.Timeout = timeout;
         if (authToken is not null)
@@ -40,7 +45,7 @@ public sealed class NodeClient : INodeMessages, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _http.Dispose();
 
-    private static Uri Url(string node, string path) => new(NodeAddress.BaseUri(node), path.TrimStart('/'));
+    private Uri Url(string node, string path) => new(_routes.BaseUri(node), path.TrimStart('/'));
 
     private async ValueTask<Value> SendAsync(string node, HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -15,9 +15,9 @@ namespace Cohort.Transport;
 /// request machinery of both sides. The socket opens on first use and again after it breaks; a request in flight when it
 /// breaks fails as <c>unavailable</c> (it may or may not have been acted on, as with a lost HTTP connection). Pings
 /// every <see cref="MessageFrames.KeepAliveInterval"/> unanswered for <see cref="MessageFrames.KeepAliveTimeout"/>
-/// (a frozen or cut-off peer) break it too.
+/// (a frozen or cut-off peer) break it too. A node with a route in <c>routes</c> is dialled there rather than at its name.
 /// </summary>
-internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMessages, IAsyncDisposable
+internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoutes routes) : INodeMessages, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly Lock _sync = new();
@@ -71,7 +71,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
                 return session;
             }
 
-            session = new Session(node, authToken, timeout);
+            session = new Session(node, routes.Dial(node), authToken, timeout);
             _sessions[node] = session;
             return session;
         }
@@ -81,6 +81,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
     private sealed class Session : IAsyncDisposable
     {
         private readonly string _node;
+        private readonly string _dial;
         private readonly TimeSpan _timeout;
         private readonly ClientWebSocket _socket = new();
         private readonly CancellationTokenSource _closing = new();
@@ -94,9 +95,10 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
         private Task _loops = Task.CompletedTask;
 
         // timeout bounds the connect and each request's wait for its answer.
-        public Session(string node, string? authToken, TimeSpan timeout)
+        public Session(string node, string dial, string? authToken, TimeSpan timeout)
         {
             _node = node;
+            _dial = dial;
             _timeout = timeout;
             if (authToken is not null)
             {
@@ -205,7 +207,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout) : INodeMe
 
         private async Task ConnectAsync()
         {
-            var uri = new UriBuilder(NodeAddress.BaseUri(_node)) { Scheme = "ws", Path = "internal/ws" }.Uri;
+            var uri = new UriBuilder(NodeAddress.BaseUri(_dial)) { Scheme = "ws", Path = "internal/ws" }.Uri;
             _closing.CancelAfter(_timeout);
             await _socket.ConnectAsync(uri, _closing.Token).ConfigureAwait(false);
             _closing.CancelAfter(Timeout.InfiniteTimeSpan);

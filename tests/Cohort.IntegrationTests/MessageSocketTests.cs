@@ -28,7 +28,7 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
         var node = cluster.Nodes[1];
         var asOf = await WriteKeysAsync(cluster);
 
-        await using var sockets = new NodeSockets(Token, TimeSpan.FromSeconds(30));
+        await using var sockets = new NodeSockets(Token, TimeSpan.FromSeconds(30), PeerRoutes.None);
 
         // 400 reads at once, two per key, all on one socket: every answer must be its own key's value.
         var reads = Enumerable.Range(0, 2 * Keys).Select(async i =>
@@ -58,7 +58,7 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
         Assert.Equal("v7", WireFields.Field(await sockets.PostAsync(node.Address, "internal/read", ReadBody("k7", asOf), CancellationToken.None), "result").AsString());
 
         // The upgrade is refused without the right token (as a 401 problem is over HTTP), and nothing is served on it.
-        await using var stranger = new NodeSockets("wrong-token", TimeSpan.FromSeconds(30));
+        await using var stranger = new NodeSockets("wrong-token", TimeSpan.FromSeconds(30), PeerRoutes.None);
         var refused = await Assert.ThrowsAsync<CohortException>(() => stranger.PostAsync(node.Address, "internal/read", ReadBody("k1", asOf), CancellationToken.None).AsTask());
         Assert.Equal("unauthorized", refused.Code);
         Assert.False(refused.IsTransient);
@@ -71,7 +71,7 @@ public sealed class MessageSocketTests(ITestOutputHelper output)
         await using var cluster = await TestCluster.StartAsync([["kv:a"], ["kv:b"]], output);
         var node = cluster.Nodes[1];
         var asOf = await WriteKeysAsync(cluster);
-        await using var sockets = new NodeSockets(null, TimeSpan.FromSeconds(10));
+        await using var sockets = new NodeSockets(null, TimeSpan.FromSeconds(10), PeerRoutes.None);
 
         var answered = 0;
         var failed = 0;

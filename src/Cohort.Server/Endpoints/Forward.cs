@@ -38,7 +38,7 @@ internal static class Forward
 
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
-        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(NodeAddress.BaseUri(master), context.Request.Path + context.Request.QueryString));
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(node.Options.PeerRoutes.BaseUri(master), context.Request.Path + context.Request.QueryString));
         if (body.Length > 0)
         {
             request.Content = new ByteArrayContent(body.ToArray());

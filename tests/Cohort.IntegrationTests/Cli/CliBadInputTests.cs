@@ -26,6 +26,7 @@ public sealed class CliBadInputTests(ITestOutputHelper output)
         { ["start-master", "--addr", "127.0.0.1:" + Port, "--etcd", "notaurl"], "--etcd entry 'notaurl' is not an etcd client URL" },
         { ["start-master", "--addr", "127.0.0.1:" + Port, "--etcd", "http://127.0.0.1:2379", "--lease-ttl", "1500ms"], "--lease-ttl must be whole seconds from 2 s to 5 min (got 1.5 s)" },
         { ["start-master", "--addr", "127.0.0.1:" + Port, "--etcd", "http://127.0.0.1:2379", "--etcd-prefix", "cohort"], "--etcd-prefix 'cohort' must start with '/'" },
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--peer-route", "127.0.0.1:7002"], "--peer-route: peer route '127.0.0.1:7002' is not name=host:port" },
         { ["start-master", "--addr", "localhost"], "--addr 'localhost' is not a node address" },
         { ["start-node"], "--addr" },
         { ["bench", "--duration", "Infinity"], "--duration 'Infinity'" },

@@ -34,8 +34,15 @@ public sealed class EtcdPartitionTests(ITestOutputHelper output)
     // + TTL, and only then can another win), so two nodes saying leader=true within one poll is a real overlap.
     private static readonly TimeSpan RolePollTimeout = TimeSpan.FromMilliseconds(400);
 
-    [Fact]
-    public async Task MasterCutOffFromEtcd_LosesLeadership_TheOthersElectOneAndServe_HealedThereIsOneLeader()
+    /// <summary>
+    /// The master is cut off from etcd (its three members) and, with <paramref name="andFromHalfTheNodes"/>, from node1
+    /// both ways too (node-to-node links go through a proxy per direction, by <c>--peer-route</c>); node2 still reaches
+    /// everyone. The master stops leading by its lease, the majority side elects one and serves; healed, one leader.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MasterCutOff_LosesLeadership_TheOthersElectOneAndServe_HealedThereIsOneLeader(bool andFromHalfTheNodes)
     {
         await using var etcd = await EtcdCluster.StartAsync(3);
         var proxies = new List<TcpProxy>();
@@ -51,7 +58,13 @@ public sealed class EtcdPartitionTests(ITestOutputHelper output)
                 [[Resources[0]], [Resources[1]], [Resources[2]]],
                 output,
                 nodeArguments: ["--etcd-prefix", "/cohort-part/" + Guid.NewGuid().ToString("N")[..8], "--lease-ttl", LeaseTtlArgument],
-                argumentsOf: [["--etcd", throughProxies], ["--etcd", etcd.Endpoints], ["--etcd", etcd.Endpoints]]);
+                argumentsOf: (addresses, i) => i switch
+                {
+                    // The master dials node1 through a proxy of its own, and node1 the master through another.
+                    0 => ["--etcd", throughProxies, .. andFromHalfTheNodes ? RouteThrough(proxies, addresses[1]) : []],
+                    1 => ["--etcd", etcd.Endpoints, .. andFromHalfTheNodes ? RouteThrough(proxies, addresses[0]) : []],
+                    _ => ["--etcd", etcd.Endpoints],
+                });
             var master = cluster.Master;
             var others = cluster.Nodes.Skip(1).ToList();
             await using var roles = RoleMonitor.Start(cluster);
@@ -70,7 +83,7 @@ public sealed class EtcdPartitionTests(ITestOutputHelper output)
                 proxy.Cut();
             }
 
-            cluster.Log($"cut {master} off from etcd ({string.Join(", ", proxies)})");
+            cluster.Log($"cut {master} off from etcd{(andFromHalfTheNodes ? $" and from {others[0]}" : string.Empty)} ({string.Join(", ", proxies)})");
 
             // The master stops leading by its own lease deadline.
             await Wait.UntilAsync(async () => !await LeadsAsync(cluster, master), 2 * Ttl + TimeSpan.FromSeconds(5), $"{master} to stop leading", poll: TimeSpan.FromMilliseconds(50));
@@ -286,6 +299,14 @@ public sealed class EtcdPartitionTests(ITestOutputHelper output)
                 await Task.Delay(50, CancellationToken.None);
             }
         }
+    }
+
+    // A proxy to node (added to proxies, so the test cuts and heals it with the rest) and the route that dials it there.
+    private static string[] RouteThrough(List<TcpProxy> proxies, string node)
+    {
+        var proxy = TcpProxy.To("http://" + node);
+        proxies.Add(proxy);
+        return ["--peer-route", $"{node}={proxy.Address}"];
     }
 
     private static Task<Told> ProbeAsync(TestCluster cluster, Ledger ledger, NodeProcess via) => RunBatchAsync(cluster, ledger, via, [Resources[1], Resources[2]]);

@@ -55,7 +55,8 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>
     /// Starts a master with <paramref name="resources"/>[0] and one node for each further entry, each armed with
     /// <paramref name="crashAt"/>[index] when given, and waits until the master sees every node alive with its resources.
-    /// Every node gets <paramref name="nodeArguments"/>, then <paramref name="argumentsOf"/>[index] when given.
+    /// Every node gets <paramref name="nodeArguments"/>, then <paramref name="argumentsOf"/>(every node's address, its
+    /// index) when given.
     /// </summary>
     public static async Task<TestCluster> StartAsync(
         IReadOnlyList<string[]> resources,
@@ -66,7 +67,7 @@ internal sealed class TestCluster : IAsyncDisposable
         int misses = StableMisses,
         IReadOnlyList<string?>? dsns = null,
         IReadOnlyList<string>? nodeArguments = null,
-        IReadOnlyList<IReadOnlyList<string>?>? argumentsOf = null)
+        Func<IReadOnlyList<string>, int, IReadOnlyList<string>>? argumentsOf = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "cohort-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -75,7 +76,7 @@ internal sealed class TestCluster : IAsyncDisposable
         var nodes = new List<NodeProcess>();
         for (var i = 0; i < resources.Count; i++)
         {
-            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses, Dsn = dsns?.ElementAtOrDefault(i), ExtraArguments = [.. nodeArguments ?? [], .. argumentsOf?.ElementAtOrDefault(i) ?? []] });
+            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses, Dsn = dsns?.ElementAtOrDefault(i), ExtraArguments = [.. nodeArguments ?? [], .. argumentsOf?.Invoke(addresses, i) ?? []] });
         }
 
         var cluster = new TestCluster(root, nodes, authToken, output);

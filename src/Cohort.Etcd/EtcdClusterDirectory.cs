@@ -103,21 +103,16 @@ public sealed partial class EtcdClusterDirectory : IClusterDirectory, IAsyncDisp
             throw new InvalidOperationException("The directory was started already.");
         }
 
-        var started = _time.GetTimestamp();
-        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), jitter: 0.5);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        await RetryAsync(
+            async () =>
             {
                 await ReadAsync(cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (CohortException e) when (e.IsTransient && _time.GetElapsedTime(started) + backoff.Initial < _options.OpenTimeout)
-            {
-                Log.DirectoryReadRetry(_logger, attempt, e.Message);
-                await Task.Delay(backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
-            }
-        }
+                return true;
+            },
+            new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), jitter: 0.5),
+            _options.OpenTimeout,
+            (attempt, error) => Log.DirectoryReadRetry(_logger, attempt, error),
+            cancellationToken).ConfigureAwait(false);
 
         var view = View!;
         Log.DirectoryOpened(_logger, _keys.Prefix, view.MembersVersion, string.Join(", ", view.Members), view.Homes.Count);
@@ -233,25 +228,40 @@ public sealed partial class EtcdClusterDirectory : IClusterDirectory, IAsyncDisp
     }
 
     /// <summary>Runs one write, retried with backoff for <see cref="EtcdDirectoryOptions.WriteTimeout"/> while etcd does not answer.</summary>
-    private async Task<TxnResponse> TxnAsync(TxnRequest txn, string what, CancellationToken cancellationToken)
+    private Task<TxnResponse> TxnAsync(TxnRequest txn, string what, CancellationToken cancellationToken) =>
+        RetryAsync(
+            async () =>
+            {
+                try
+                {
+                    return await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + _options.RequestTimeout, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                }
+                catch (Exception e) when (EtcdErrors.IsCall(e) && !cancellationToken.IsCancellationRequested)
+                {
+                    throw EtcdErrors.ToCohort(e, what);
+                }
+            },
+            new Backoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), jitter: 0.5),
+            _options.WriteTimeout,
+            (attempt, error) => Log.DirectoryWriteRetry(_logger, what, attempt, error),
+            cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> until it succeeds, fails for good, or a transient failure (<c>unavailable</c>) leaves
+    /// less than one more backoff step of <paramref name="budget"/>; each retry is reported to <paramref name="retrying"/>.
+    /// </summary>
+    private async Task<T> RetryAsync<T>(Func<Task<T>> call, Backoff backoff, TimeSpan budget, Action<int, string> retrying, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var backoff = new Backoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), jitter: 0.5);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + _options.RequestTimeout, cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                return await call().ConfigureAwait(false);
             }
-            catch (Exception e) when (EtcdErrors.IsCall(e) && !cancellationToken.IsCancellationRequested)
+            catch (CohortException e) when (e.IsTransient && _time.GetElapsedTime(started) + backoff.Initial < budget)
             {
-                var error = EtcdErrors.ToCohort(e, what);
-                if (!error.IsTransient || _time.GetElapsedTime(started) + backoff.Initial >= _options.WriteTimeout)
-                {
-                    throw error;
-                }
-
-                Log.DirectoryWriteRetry(_logger, what, attempt, error.Message);
+                retrying(attempt, e.Message);
                 await Task.Delay(backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
             }
         }

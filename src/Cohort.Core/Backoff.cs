@@ -20,7 +20,7 @@ public struct Backoff
     /// <param name="max">The largest delay; at least <paramref name="initial"/>.</param>
     /// <param name="multiplier">Growth per call of <see cref="Next"/>; at least 1.</param>
     /// <param name="jitter">The fraction of each delay that is random, in [0, 1]; 0 for none.</param>
-    /// <param name="random">The source of jitter (seed one for reproducible tests); <see cref="Random.Shared"/> when null.</param>
+    /// <param name="random">The source of jitter (seed one for reproducible tests); the current <see cref="Execution.Executor"/>'s when null.</param>
     public Backoff(TimeSpan initial, TimeSpan max, double multiplier = 2, double jitter = 0, Random? random = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(initial, TimeSpan.Zero);
@@ -63,7 +63,7 @@ public struct Backoff
             return delay;
         }
 
-        var draw = (_random ?? Random.Shared).NextDouble();
+        var draw = (_random ?? Execution.Executor.Current.Random).NextDouble();
         return TimeSpan.FromTicks((long)(delay.Ticks * (1 - Jitter + (Jitter * draw))));
     }
 

@@ -45,6 +45,14 @@ public readonly struct TxId : IEquatable<TxId>, IComparable<TxId>, ISpanFormatta
     {
         ArgumentNullException.ThrowIfNull(time);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (Execution.Executor.Simulation is { } simulation)
+        {
+            // A simulated run must not depend on ids made by earlier runs in this process: no shared counter, the
+            // simulation's seeded random for the counter and the low bits.
+            var random = simulation.Random;
+            return new TxId(((ulong)now << 16) | (0x7UL << 12) | (uint)random.Next(0, 0x1000), ((ulong)random.NextInt64() & 0x3FFF_FFFF_FFFF_FFFFUL) | 0x8000_0000_0000_0000UL);
+        }
+
         long ms;
         int counter;
         lock (Gate)

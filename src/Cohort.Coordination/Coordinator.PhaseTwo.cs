@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Core.Execution;
 using Cohort.Protocol;
 
 namespace Cohort.Coordination;
@@ -77,6 +78,11 @@ public sealed partial class Coordinator
                 if (_stopping.IsCancellationRequested)
                 {
                     return false;
+                }
+
+                if (Executor.IsPlanted(PlantedBug.PhaseTwoNotRetried))
+                {
+                    return true;
                 }
 
                 Log.CommitRetry(_logger, tx.Id, participant.Resource, attempt, e.Message);

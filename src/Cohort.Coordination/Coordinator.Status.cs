@@ -38,7 +38,7 @@ public sealed partial class Coordinator
         var count = 0;
         foreach (var tx in _transactions.Values)
         {
-            if (tx.State == TransactionState.Active && now >= tx.Deadline && tx.Gate.Wait(0))
+            if (tx.State == TransactionState.Active && now >= tx.Deadline && tx.Gate.TryEnter())
             {
                 try
                 {

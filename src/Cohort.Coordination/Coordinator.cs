@@ -3,6 +3,7 @@ using Cohort.Core;
 using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cohort.Core.Execution;
 
 namespace Cohort.Coordination;
 
@@ -366,7 +367,7 @@ public sealed partial class Coordinator : IAsyncDisposable
     // Background work the coordinator waits for when it stops (DrainAsync, DisposeAsync).
     private Task RunTracked(Func<Task> work)
     {
-        var task = Task.Run(work);
+        var task = Executor.Current.Run(work);
         _background[task] = 0;
         _ = task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _), _background, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return task;

@@ -1,5 +1,6 @@
 using Cohort.Core;
 using Cohort.Protocol;
+using Cohort.Core.Execution;
 
 namespace Cohort.Coordination;
 
@@ -36,7 +37,7 @@ internal sealed class CoordinatorTransaction
     public DateTimeOffset Deadline { get; }
 
     /// <summary>Serializes operations and the start of commit, so no operation is in flight once commit begins.</summary>
-    public SemaphoreSlim Gate { get; } = new(1, 1);
+    public AsyncGate Gate { get; } = new();
 
     public Lock Sync { get; } = new();
 
@@ -55,7 +56,7 @@ internal sealed class CoordinatorTransaction
     public TxOutcome? Outcome { get; set; }
 
     /// <summary>Completes with the outcome once commit or abort has one; later callers get the same answer.</summary>
-    public TaskCompletionSource<TxOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public Promise<TxOutcome> Completion { get; } = new();
 
     /// <summary>
     /// Moves the transaction to <paramref name="next"/>. The caller holds <see cref="Sync"/>; the move must be one

@@ -5,6 +5,7 @@ using Cohort.Storage.StateMachines;
 using Cohort.Storage.Wal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cohort.Core.Execution;
 
 namespace Cohort.Coordination;
 
@@ -28,7 +29,7 @@ public sealed partial class FileDecisionLog : IDecisionLog, ILoggedState
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<TxId, CommitDecision> _unfinished = [];
-    private readonly SemaphoreSlim _compactGate = new(1, 1);
+    private readonly AsyncGate _compactGate = new();
     private LoggedStateMachine _machine = null!;
     private WriteAheadLog _wal = null!;
     private long _recordsSinceCompaction;
@@ -84,7 +85,11 @@ public sealed partial class FileDecisionLog : IDecisionLog, ILoggedState
         }
 
         // Not cancellable: once appended, the record becomes durable whatever the caller does.
-        await durable.ConfigureAwait(false);
+        if (!Executor.IsPlanted(PlantedBug.DecisionNotDurable))
+        {
+            await durable.ConfigureAwait(false);
+        }
+
         Log.DecisionDurable(_logger, decision.TxId, decision.Participants.Length, decision.CommitTimestamp);
     }
 
@@ -116,7 +121,7 @@ public sealed partial class FileDecisionLog : IDecisionLog, ILoggedState
             if (compact)
             {
                 _recordsSinceCompaction = 0;
-                _compaction = Task.Run(CompactInBackgroundAsync);
+                _compaction = Executor.Current.Run(CompactInBackgroundAsync);
             }
         }
     }
@@ -147,7 +152,6 @@ public sealed partial class FileDecisionLog : IDecisionLog, ILoggedState
         await compaction.ConfigureAwait(false);
         await _compactGate.WaitAsync().ConfigureAwait(false);
         await _machine.DisposeAsync().ConfigureAwait(false);
-        _compactGate.Dispose();
     }
 
     void ILoggedState.Apply(WalRecord record)

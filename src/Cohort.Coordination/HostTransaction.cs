@@ -1,4 +1,5 @@
 using Cohort.Protocol;
+using Cohort.Core.Execution;
 
 namespace Cohort.Coordination;
 
@@ -16,5 +17,5 @@ internal sealed class HostTransaction(DateTimeOffset deadline)
     public bool BatchStarted => Batch is not null;
 
     /// <summary>The answer to the first batch message; duplicates wait for it and repeat it.</summary>
-    public TaskCompletionSource<BatchPrepareResult>? Batch { get; set; }
+    public Promise<BatchPrepareResult>? Batch { get; set; }
 }

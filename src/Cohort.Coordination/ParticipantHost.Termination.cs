@@ -1,5 +1,6 @@
 using Cohort.Core;
 using Cohort.Protocol;
+using Cohort.Core.Execution;
 
 namespace Cohort.Coordination;
 
@@ -142,7 +143,7 @@ public sealed partial class ParticipantHost
             return;
         }
 
-        _running = Task.Run(async () =>
+        _running = Executor.Current.Run(async () =>
         {
             try
             {

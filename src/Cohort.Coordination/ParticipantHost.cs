@@ -3,6 +3,7 @@ using Cohort.Core;
 using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cohort.Core.Execution;
 
 namespace Cohort.Coordination;
 
@@ -162,7 +163,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         }
 
         var entry = _transactions.GetOrAdd(key, static (_, deadline) => new HostTransaction(deadline), request.Deadline);
-        TaskCompletionSource<BatchPrepareResult>? first = null;
+        Promise<BatchPrepareResult>? first = null;
         lock (entry.Sync)
         {
             if (entry.Applied > 0 && entry.Batch is null)
@@ -176,7 +177,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
             }
             else
             {
-                entry.Batch = new TaskCompletionSource<BatchPrepareResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                entry.Batch = new Promise<BatchPrepareResult>();
             }
         }
 

@@ -3,6 +3,7 @@ using Cohort.Core;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Locking;
 using Cohort.Storage.Mvcc;
+using Cohort.Core.Execution;
 
 namespace Cohort.Engines;
 
@@ -35,7 +36,7 @@ public abstract class EngineTransaction
     /// <summary>The lock keys the buffered writes need exclusively (retaken after a restart).</summary>
     public abstract IEnumerable<string> ExclusiveLockKeys { get; }
 
-    internal SemaphoreSlim Gate { get; } = new(1, 1);
+    internal AsyncGate Gate { get; } = new();
 
     internal Lock Sync { get; } = new();
 

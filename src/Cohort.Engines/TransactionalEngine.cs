@@ -8,6 +8,7 @@ using Cohort.Storage.StateMachines;
 using Cohort.Storage.Wal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Cohort.Core.Execution;
 
 namespace Cohort.Engines;
 
@@ -32,7 +33,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     private readonly ConcurrentDictionary<TxId, TTx> _transactions = new();
     private readonly RecentOutcomes<Outcome> _finished = new(FinishedCapacity);
     private readonly Lock _stateLock = new();
-    private readonly SemaphoreSlim _snapshotGate = new(1, 1);
+    private readonly AsyncGate _snapshotGate = new();
     private LoggedStateMachine? _machine;
     private WriteAheadLog? _wal;
     private ITimer? _maintenance;
@@ -188,7 +189,10 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             // this transaction's commit timestamp a value it read the older version of.
             try
             {
-                await durable.ConfigureAwait(false);
+                if (!Executor.IsPlanted(PlantedBug.VoteBeforeDurable))
+                {
+                    await durable.ConfigureAwait(false);
+                }
             }
             catch (IOException e)
             {
@@ -422,7 +426,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         if (Wal.BytesSinceStart - Interlocked.Read(ref _walBytesAtSnapshot) >= Options.SnapshotThresholdBytes
             && Interlocked.CompareExchange(ref _snapshotQueued, 1, 0) == 0)
         {
-            _ = Task.Run(SnapshotInBackgroundAsync);
+            _ = Executor.Current.Run(SnapshotInBackgroundAsync);
         }
     }
 
@@ -640,7 +644,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     // than every version the transaction read here (the clock observed each commit it installed).
     private Vote PrepareReadOnly(TTx state, PrepareInfo info)
     {
-        if (!info.KeepReadLocks)
+        if (!info.KeepReadLocks || Executor.IsPlanted(PlantedBug.ReadOnlyReleasesAtPrepare))
         {
             return Vote.ReadOnly(FinishReadOnly(state, Clock.Now()));
         }

@@ -22,6 +22,21 @@ public sealed class AsyncGate
         }
     }
 
+    /// <summary>Enters the gate if nobody holds it; never waits.</summary>
+    public bool TryEnter()
+    {
+        lock (_lock)
+        {
+            if (_held)
+            {
+                return false;
+            }
+
+            _held = true;
+            return true;
+        }
+    }
+
     /// <summary>Enters the gate, waiting for the holder (and those before) to leave.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the gate was entered.</exception>
     public Task WaitAsync(CancellationToken cancellationToken = default)

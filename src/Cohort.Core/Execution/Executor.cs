@@ -25,11 +25,24 @@ public abstract class Executor
     /// <summary>The simulation's executor when the calling thread runs one, else null.</summary>
     public static Executor? Simulation => t_installed;
 
+    /// <summary>The bugs planted in the protocol (only a simulation ever plants any).</summary>
+    public virtual PlantedBug PlantedBugs => PlantedBug.None;
+
+    /// <summary>Whether <paramref name="bug"/> is planted for the code running on this thread.</summary>
+    public static bool IsPlanted(PlantedBug bug) => t_installed is { } simulation && (simulation.PlantedBugs & bug) != 0;
+
     /// <summary>Random draws (jitter, identifiers). Only ever used from this executor's own threads.</summary>
     public abstract Random Random { get; }
 
     /// <summary>Runs <paramref name="action"/> later, never inline with the caller.</summary>
     public abstract void Post(Action action);
+
+    /// <summary>
+    /// Runs <paramref name="action"/>, work that stands for a slow device operation (a write and fsync), later. The
+    /// thread pool runs it like <see cref="Post"/>; a simulation adds the device's latency in virtual time, so that a
+    /// crash can fall between a write and its fsync.
+    /// </summary>
+    public virtual void PostIo(Action action) => Post(action);
 
     /// <summary>Starts background work (<see cref="Task.Run(Func{Task})"/> on the thread pool).</summary>
     public abstract Task Run(Func<Task> work);

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Core.Execution;
 
 namespace Cohort.Storage.Locking;
 
@@ -354,7 +355,7 @@ public sealed partial class LockManager
 
         public bool Granted { get; set; }
 
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Promise Done { get; } = new();
     }
 
     private sealed class Entry

@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Core.Execution;
 
 namespace Cohort.Storage.Mvcc;
 
@@ -9,7 +10,7 @@ namespace Cohort.Storage.Mvcc;
 /// </summary>
 public sealed class PreparedMarker
 {
-    private readonly TaskCompletionSource _resolved = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Promise _resolved = new();
 
     /// <summary>Creates a marker for transaction <paramref name="id"/> prepared at <paramref name="prepareTimestamp"/>.</summary>
     public PreparedMarker(TxId id, HlcTimestamp prepareTimestamp)

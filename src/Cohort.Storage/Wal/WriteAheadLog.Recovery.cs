@@ -48,10 +48,10 @@ public sealed partial class WriteAheadLog
             lastLength = validLength;
         }
 
+        // The last segment may be one an earlier run created but died (or had its directory fsync fail) before its
+        // directory entry was durable: fsync the directory before acknowledging anything appended to it, as for a new one.
         var current = segments.Count > 0 ? segments[^1].Index : Math.Max(fromSegment, 1);
-        var file = segments.Count > 0
-            ? fileSystem.OpenFile(segments[^1].Path, createIfMissing: false)
-            : CreateSegment(fileSystem, options.Directory, current);
+        var file = CreateSegment(fileSystem, options.Directory, current);
         return new WriteAheadLog(options, current, file, lastLength);
     }
 

@@ -282,11 +282,14 @@ public sealed class SimulatedDisk : FileSystem
         var normalized = Normalize(path);
         lock (_lock)
         {
-            Mutating();
-            if (_files.Remove(normalized, out var inode))
+            if (!_files.TryGetValue(normalized, out var inode))
             {
-                _unsyncedMetadata.Add(new MetadataOperation(MetadataKind.Delete, normalized, null, inode));
+                return;
             }
+
+            Mutating();
+            _files.Remove(normalized);
+            _unsyncedMetadata.Add(new MetadataOperation(MetadataKind.Delete, normalized, null, inode));
         }
     }
 

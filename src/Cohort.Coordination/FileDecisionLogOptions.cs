@@ -1,3 +1,4 @@
+using Cohort.Storage.IO;
 using Cohort.Storage.Wal;
 
 namespace Cohort.Coordination;
@@ -23,11 +24,15 @@ public sealed class FileDecisionLogOptions
     /// <summary>Segment size threshold in bytes.</summary>
     public long SegmentBytes { get; init; } = DefaultSegmentBytes;
 
+    /// <summary>The file system holding the log: the operating system's unless simulated.</summary>
+    public FileSystem FileSystem { get; init; } = FileSystem.Real;
+
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(Directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(CompactAfterRecords, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, 4096);
+        ArgumentNullException.ThrowIfNull(FileSystem);
     }
 }

@@ -1,3 +1,4 @@
+using Cohort.Storage.IO;
 using Cohort.Storage.Wal;
 
 namespace Cohort.Engines;
@@ -35,6 +36,9 @@ public sealed class EngineOptions
     /// <summary>The clock used for deadlines, timestamps and timers.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>The file system holding the log and the snapshots: the operating system's unless simulated.</summary>
+    public FileSystem FileSystem { get; init; } = FileSystem.Real;
+
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {
@@ -43,5 +47,6 @@ public sealed class EngineOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(SnapshotThresholdBytes, 4096);
         ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, 4096);
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        ArgumentNullException.ThrowIfNull(FileSystem);
     }
 }

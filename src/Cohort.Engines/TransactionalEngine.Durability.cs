@@ -60,7 +60,8 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
             Options.SegmentBytes,
             this,
             _stateLock,
-            message => Log.TornTail(Logger, Name, message));
+            message => Log.TornTail(Logger, Name, message),
+            Options.FileSystem);
         _wal = _machine.Wal;
 
         foreach (var tx in _transactions.Values)

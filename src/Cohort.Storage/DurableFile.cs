@@ -1,4 +1,4 @@
-using Cohort.Storage.Native;
+using Cohort.Storage.IO;
 
 namespace Cohort.Storage;
 
@@ -9,28 +9,34 @@ public static class DurableFile
     /// Replaces <paramref name="path"/> with <paramref name="contents"/> so that after a crash it holds either the old
     /// or the new contents, never a mix. With <paramref name="fsync"/> the new contents are on disk when this returns.
     /// </summary>
-    public static void Replace(string path, ReadOnlySpan<byte> contents, bool fsync = true, UnixFileMode? mode = null)
+    public static void Replace(string path, ReadOnlySpan<byte> contents, bool fsync = true, UnixFileMode? mode = null) =>
+        Replace(FileSystem.Real, path, contents, fsync, mode);
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> of <paramref name="fileSystem"/> with <paramref name="contents"/> so that after a
+    /// crash it holds either the old or the new contents, never a mix. With <paramref name="fsync"/> the new contents are
+    /// on disk when this returns.
+    /// </summary>
+    public static void Replace(FileSystem fileSystem, string path, ReadOnlySpan<byte> contents, bool fsync = true, UnixFileMode? mode = null)
     {
+        ArgumentNullException.ThrowIfNull(fileSystem);
         ArgumentException.ThrowIfNullOrEmpty(path);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
+        fileSystem.CreateDirectory(directory);
         var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
-        if (mode is { } unixMode && !OperatingSystem.IsWindows())
+        using (var file = fileSystem.CreateFile(temp, mode))
         {
-            options.UnixCreateMode = unixMode;
+            file.Write(contents, 0);
+            if (fsync)
+            {
+                file.Fsync();
+            }
         }
 
-        using (var stream = new FileStream(temp, options))
-        {
-            stream.Write(contents);
-            stream.Flush(flushToDisk: fsync);
-        }
-
-        File.Move(temp, path, overwrite: true);
+        fileSystem.Move(temp, path);
         if (fsync)
         {
-            NativeFile.FsyncDirectory(directory);
+            fileSystem.FsyncDirectory(directory);
         }
     }
 }

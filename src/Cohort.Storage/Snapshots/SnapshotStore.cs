@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Cohort.Core;
-using Cohort.Storage.Native;
+using Cohort.Storage.IO;
 
 namespace Cohort.Storage.Snapshots;
 
@@ -16,12 +16,17 @@ public sealed class SnapshotStore
     private static ReadOnlySpan<byte> Magic => "COHSNAP1"u8;
     private const int HeaderBytes = 24;
 
+    private readonly FileSystem _fileSystem;
+
     /// <summary>Creates a store over <paramref name="directory"/> (created when missing).</summary>
-    public SnapshotStore(string directory)
+    /// <param name="directory">The directory of the snapshot files.</param>
+    /// <param name="fileSystem">Where the files live; <see cref="FileSystem.Real"/> when null.</param>
+    public SnapshotStore(string directory, FileSystem? fileSystem = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         Directory = directory;
-        System.IO.Directory.CreateDirectory(directory);
+        _fileSystem = fileSystem ?? FileSystem.Real;
+        _fileSystem.CreateDirectory(directory);
     }
 
     /// <summary>The directory of the snapshot files.</summary>
@@ -39,21 +44,21 @@ public sealed class SnapshotStore
         var trailer = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(trailer, Crc32C.Compute(payload.Span));
 
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        using (var file = _fileSystem.CreateFile(temp))
         {
-            await stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-            await stream.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
-            await stream.WriteAsync(trailer, cancellationToken).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
+            await file.WriteAsync(header, 0, cancellationToken).ConfigureAwait(false);
+            await file.WriteAsync(payload, HeaderBytes, cancellationToken).ConfigureAwait(false);
+            await file.WriteAsync(trailer, HeaderBytes + payload.Length, cancellationToken).ConfigureAwait(false);
+            file.Fsync();
         }
 
-        File.Move(temp, path, overwrite: true);
-        NativeFile.FsyncDirectory(Directory);
+        _fileSystem.Move(temp, path);
+        _fileSystem.FsyncDirectory(Directory);
         foreach (var (segment, old) in List())
         {
             if (segment < walSegment)
             {
-                File.Delete(old);
+                _fileSystem.Delete(old);
             }
         }
     }
@@ -64,9 +69,9 @@ public sealed class SnapshotStore
     /// </summary>
     public (long WalSegment, byte[] Payload)? LoadNewest()
     {
-        foreach (var temp in System.IO.Directory.EnumerateFiles(Directory, "snapshot-*.snap.tmp"))
+        foreach (var temp in _fileSystem.EnumerateFiles(Directory, "snapshot-*.snap.tmp").ToList())
         {
-            File.Delete(temp); // an interrupted write; the previous snapshot is still whole
+            _fileSystem.Delete(temp); // an interrupted write; the previous snapshot is still whole
         }
 
         var files = List();
@@ -76,7 +81,7 @@ public sealed class SnapshotStore
         }
 
         var (segment, path) = files[^1];
-        var data = File.ReadAllBytes(path);
+        var data = _fileSystem.ReadAllBytes(path);
         if (data.Length < HeaderBytes + 4 || !data.AsSpan(0, 8).SequenceEqual(Magic))
         {
             throw new CohortException(ErrorCodes.Corruption, $"Snapshot '{path}' is not a Cohort snapshot or is truncated ({data.Length} bytes).", isTransient: false);
@@ -104,7 +109,7 @@ public sealed class SnapshotStore
     private List<(long Segment, string Path)> List()
     {
         var result = new List<(long, string)>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "snapshot-*.snap"))
+        foreach (var path in _fileSystem.EnumerateFiles(Directory, "snapshot-*.snap"))
         {
             var name = Path.GetFileNameWithoutExtension(path);
             if (long.TryParse(name.AsSpan(9), NumberStyles.None, CultureInfo.InvariantCulture, out var segment))

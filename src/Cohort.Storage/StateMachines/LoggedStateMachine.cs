@@ -1,4 +1,5 @@
 using Cohort.Core;
+using Cohort.Storage.IO;
 using Cohort.Storage.Snapshots;
 using Cohort.Storage.Wal;
 
@@ -50,7 +51,15 @@ public sealed class LoggedStateMachine : IAsyncDisposable
     /// <param name="state">The state to rebuild and, later, to snapshot.</param>
     /// <param name="sync">The lock under which the owner changes the state and appends its records.</param>
     /// <param name="tornTail">Told about a torn record cut off the end of the log.</param>
-    public static LoggedStateMachine Open(string directory, DurabilityMode durability, long segmentBytes, ILoggedState state, Lock sync, Action<string>? tornTail = null)
+    /// <param name="fileSystem">Where the log and the snapshots live; <see cref="FileSystem.Real"/> when null.</param>
+    public static LoggedStateMachine Open(
+        string directory,
+        DurabilityMode durability,
+        long segmentBytes,
+        ILoggedState state,
+        Lock sync,
+        Action<string>? tornTail = null,
+        FileSystem? fileSystem = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentNullException.ThrowIfNull(state);
@@ -60,7 +69,8 @@ public sealed class LoggedStateMachine : IAsyncDisposable
             throw new ArgumentNullException(nameof(sync));
         }
 
-        var snapshots = new SnapshotStore(Path.Combine(directory, "snapshots"));
+        fileSystem ??= FileSystem.Real;
+        var snapshots = new SnapshotStore(Path.Combine(directory, "snapshots"), fileSystem);
         long fromSegment = 1;
         if (snapshots.LoadNewest() is { } snapshot)
         {
@@ -75,6 +85,7 @@ public sealed class LoggedStateMachine : IAsyncDisposable
                 Directory = Path.Combine(directory, "wal"),
                 Durability = durability,
                 SegmentBytes = segmentBytes,
+                FileSystem = fileSystem,
             },
             fromSegment,
             record =>

@@ -1,3 +1,5 @@
+using Cohort.Storage.IO;
+
 namespace Cohort.Storage.Wal;
 
 /// <summary>Settings of a <see cref="WriteAheadLog"/>.</summary>
@@ -18,11 +20,15 @@ public sealed class WalOptions
     /// <summary>Segment size threshold in bytes.</summary>
     public long SegmentBytes { get; init; } = DefaultSegmentBytes;
 
+    /// <summary>The file system holding the segments: the operating system's unless simulated.</summary>
+    public FileSystem FileSystem { get; init; } = FileSystem.Real;
+
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(Directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, 4096);
+        ArgumentNullException.ThrowIfNull(FileSystem);
         if (!Enum.IsDefined(Durability))
         {
             throw new ArgumentOutOfRangeException(nameof(Durability), Durability, "Unknown durability mode.");

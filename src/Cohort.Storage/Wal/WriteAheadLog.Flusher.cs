@@ -1,12 +1,15 @@
-using Cohort.Storage.Native;
-using Microsoft.Win32.SafeHandles;
+using Cohort.Core.Execution;
+using Cohort.Storage.IO;
 
 namespace Cohort.Storage.Wal;
 
-/// <content>The flusher: one loop that writes batches in order, fsyncs once per batch and rotates segments.</content>
+/// <content>
+/// The flusher: writes batches in order, fsyncs once per batch and rotates segments. A dedicated thread loops over
+/// <see cref="Drain"/>; under simulation every signal posts one <see cref="FlushPass"/> instead.
+/// </content>
 public sealed partial class WriteAheadLog
 {
-    private TaskCompletionSource? _inFlight;
+    private Promise? _inFlight;
 
     private void FlushLoop()
     {
@@ -15,25 +18,9 @@ public sealed partial class WriteAheadLog
             while (true)
             {
                 _work.Wait(_stop.Token);
-                while (TakeBatch() is { } batch)
+                if (!Drain())
                 {
-                    try
-                    {
-                        WriteBatch(batch);
-                    }
-                    catch (Exception e)
-                    {
-                        Fail(batch, e);
-                        return;
-                    }
-
-                    batch.Done.TrySetResult();
-                    lock (_gate)
-                    {
-                        _inFlight = null;
-                        batch.Reset();
-                        _spare = batch;
-                    }
+                    return;
                 }
             }
         }
@@ -45,6 +32,47 @@ public sealed partial class WriteAheadLog
         {
             _flusherExited.TrySetResult();
         }
+    }
+
+    // Under simulation, posted to the simulation's executor by Signal: what one iteration of FlushLoop does.
+    private void FlushPass()
+    {
+        if (_flusherExited.IsSettled)
+        {
+            return; // disposed, or failed
+        }
+
+        if (!Drain())
+        {
+            _flusherExited.TrySetResult();
+        }
+    }
+
+    // Writes every batch pending; false when a write or fsync failed (the log has failed and the flusher stops).
+    private bool Drain()
+    {
+        while (TakeBatch() is { } batch)
+        {
+            try
+            {
+                WriteBatch(batch);
+            }
+            catch (Exception e)
+            {
+                Fail(batch, e);
+                return false;
+            }
+
+            batch.Done.TrySetResult();
+            lock (_gate)
+            {
+                _inFlight = null;
+                batch.Reset();
+                _spare = batch;
+            }
+        }
+
+        return true;
     }
 
     private Batch? TakeBatch()
@@ -78,12 +106,12 @@ public sealed partial class WriteAheadLog
         var bytes = batch.Buffer.WrittenSpan;
         if (!bytes.IsEmpty)
         {
-            RandomAccess.Write(_file, bytes, _fileLength);
+            _file.Write(bytes, _fileLength);
             _fileLength += bytes.Length;
             Interlocked.Add(ref _bytesWritten, bytes.Length);
             if (_options.Durability == DurabilityMode.Fsync)
             {
-                RandomAccess.FlushToDisk(_file);
+                _file.Fsync();
             }
 
             Interlocked.Increment(ref _flushCount);
@@ -110,7 +138,7 @@ public sealed partial class WriteAheadLog
 
     private void SwitchSegment(long index)
     {
-        var file = CreateSegment(_options.Directory, index);
+        var file = CreateSegment(_options.FileSystem, _options.Directory, index);
         var old = _file;
         _file = file;
         _fileSegment = index;
@@ -118,16 +146,25 @@ public sealed partial class WriteAheadLog
         old.Dispose();
     }
 
-    private static SafeFileHandle CreateSegment(string directory, long index)
+    private static StorageFile CreateSegment(FileSystem fileSystem, string directory, long index)
     {
-        var handle = File.OpenHandle(SegmentPath(directory, index), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        NativeFile.FsyncDirectory(directory);
-        return handle;
+        var file = fileSystem.OpenFile(SegmentPath(directory, index), createIfMissing: true);
+        try
+        {
+            fileSystem.FsyncDirectory(directory);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+
+        return file;
     }
 
     private void Fail(Batch batch, Exception error)
     {
-        List<TaskCompletionSource> pending = [batch.Done];
+        List<Promise> pending = [batch.Done];
         lock (_gate)
         {
             // After a failed write or fsync the file's state is unknown (fsyncgate): stop accepting writes.
@@ -141,9 +178,9 @@ public sealed partial class WriteAheadLog
             _sealed.Clear();
         }
 
-        foreach (var tcs in pending)
+        foreach (var promise in pending)
         {
-            tcs.TrySetException(new IOException($"Write-ahead log write failed in '{SegmentPath(_options.Directory, _fileSegment)}': {error.Message}", error));
+            promise.TrySetException(new IOException($"Write-ahead log write failed in '{SegmentPath(_options.Directory, _fileSegment)}': {error.Message}", error));
         }
     }
 }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Cohort.Storage.Native;
+using Cohort.Storage.IO;
 
 namespace Cohort.Storage.Wal;
 
@@ -18,12 +18,13 @@ public sealed partial class WriteAheadLog
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(replay);
         options.Validate();
-        System.IO.Directory.CreateDirectory(options.Directory);
+        var fileSystem = options.FileSystem;
+        fileSystem.CreateDirectory(options.Directory);
 
-        var segments = ListSegments(options.Directory);
+        var segments = ListSegments(fileSystem, options.Directory);
         foreach (var (index, path) in segments.Where(s => s.Index < fromSegment))
         {
-            File.Delete(path);
+            fileSystem.Delete(path);
         }
 
         segments.RemoveAll(s => s.Index < fromSegment);
@@ -31,14 +32,14 @@ public sealed partial class WriteAheadLog
         for (var i = 0; i < segments.Count; i++)
         {
             var (index, path) = segments[i];
-            var data = File.ReadAllBytes(path);
+            var data = fileSystem.ReadAllBytes(path);
             var validLength = ReplaySegment(path, index, data, isLast: i == segments.Count - 1, replay);
             if (validLength < data.Length)
             {
-                using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+                using (var torn = fileSystem.OpenFile(path, createIfMissing: false))
                 {
-                    stream.SetLength(validLength);
-                    stream.Flush(flushToDisk: true);
+                    torn.SetLength(validLength);
+                    torn.Fsync();
                 }
 
                 warn?.Invoke($"Truncated a torn write at the end of '{path}': {data.Length - validLength} bytes after offset {validLength} (an unacknowledged append interrupted by a crash).");
@@ -47,11 +48,11 @@ public sealed partial class WriteAheadLog
             lastLength = validLength;
         }
 
+        // The last segment may be one an earlier run created but died (or had its directory fsync fail) before its
+        // directory entry was durable: fsync the directory before acknowledging anything appended to it, as for a new one.
         var current = segments.Count > 0 ? segments[^1].Index : Math.Max(fromSegment, 1);
-        var handle = segments.Count > 0
-            ? File.OpenHandle(segments[^1].Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read)
-            : CreateSegment(options.Directory, current);
-        return new WriteAheadLog(options, current, handle, lastLength);
+        var file = CreateSegment(fileSystem, options.Directory, current);
+        return new WriteAheadLog(options, current, file, lastLength);
     }
 
     private static long ReplaySegment(string path, long index, byte[] data, bool isLast, Action<WalRecord> replay)

@@ -2,7 +2,8 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using Cohort.Core;
-using Microsoft.Win32.SafeHandles;
+using Cohort.Core.Execution;
+using Cohort.Storage.IO;
 
 namespace Cohort.Storage.Wal;
 
@@ -17,6 +18,8 @@ namespace Cohort.Storage.Wal;
 /// payload length and the checksum covers type and payload. Segments are named <c>wal-NNNNNNNNNNNN.log</c>.
 /// <see cref="Append"/> is cheap and synchronous (a memory copy), so callers can append inside their own
 /// critical section, keeping log order equal to their state order, and await durability outside it.
+/// The flusher is a dedicated thread, except when the log is opened on a simulation's thread
+/// (<see cref="Executor.Simulation"/>): then each signal posts one flush pass to the simulation's executor.
 /// </remarks>
 public sealed partial class WriteAheadLog : IAsyncDisposable
 {
@@ -26,7 +29,9 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
     private readonly WalOptions _options;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _work = new(0);
-    private readonly TaskCompletionSource _flusherExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Promise _flusherExited = new();
+    private readonly Executor? _simulation;
+    private readonly Action? _flushPass;
     private readonly CancellationTokenSource _stop = new();
 
     // Guarded by _gate.
@@ -38,12 +43,12 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
     private bool _disposed;
 
     // Owned by the flusher.
-    private SafeFileHandle _file;
+    private StorageFile _file;
     private long _fileSegment;
     private long _fileLength;
     private Batch? _spare = new();
 
-    private WriteAheadLog(WalOptions options, long segment, SafeFileHandle file, long length)
+    private WriteAheadLog(WalOptions options, long segment, StorageFile file, long length)
     {
         _options = options;
         _appendSegment = segment;
@@ -51,6 +56,14 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
         _file = file;
         _fileLength = length;
         _open = new Batch();
+        _simulation = Executor.Simulation;
+        if (_simulation is not null)
+        {
+            // One thread runs the whole simulation: the flusher is a pass posted to it per signal.
+            _flushPass = FlushPass;
+            return;
+        }
+
         // A dedicated thread: fsync blocks, and on a pool thread its wake-ups would sit behind (and
         // steal the thread from) the very appenders it should be batching.
         new Thread(FlushLoop) { IsBackground = true, Name = "cohort-wal-flusher" }.Start();
@@ -146,11 +159,11 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
     public int DeleteSegmentsBefore(long segment)
     {
         var deleted = 0;
-        foreach (var (index, path) in ListSegments(_options.Directory))
+        foreach (var (index, path) in ListSegments(_options.FileSystem, _options.Directory))
         {
             if (index < segment && index < CurrentSegment)
             {
-                File.Delete(path);
+                _options.FileSystem.Delete(path);
                 deleted++;
             }
         }
@@ -184,7 +197,16 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             // The failure has already been reported to the appenders.
         }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_simulation is null)
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            // No thread to stop: everything appended has been written, and passes still queued find nothing to do.
+            _flusherExited.TrySetResult();
+        }
+
         await _flusherExited.Task.ConfigureAwait(false);
 
         _file.Dispose();
@@ -226,22 +248,29 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
         if (!_signalled)
         {
             _signalled = true;
-            _work.Release();
+            if (_simulation is null)
+            {
+                _work.Release();
+            }
+            else
+            {
+                _simulation.Post(_flushPass!);
+            }
         }
     }
 
     internal static string SegmentPath(string directory, long index) =>
         Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"wal-{index:D12}.log"));
 
-    internal static List<(long Index, string Path)> ListSegments(string directory)
+    internal static List<(long Index, string Path)> ListSegments(FileSystem fileSystem, string directory)
     {
         var result = new List<(long, string)>();
-        if (!System.IO.Directory.Exists(directory))
+        if (!fileSystem.DirectoryExists(directory))
         {
             return result;
         }
 
-        foreach (var path in System.IO.Directory.EnumerateFiles(directory, "wal-*.log"))
+        foreach (var path in fileSystem.EnumerateFiles(directory, "wal-*.log"))
         {
             var name = Path.GetFileNameWithoutExtension(path);
             if (long.TryParse(name.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
@@ -258,14 +287,14 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
     {
         public ArrayBufferWriter<byte> Buffer { get; } = new(64 * 1024);
 
-        public TaskCompletionSource Done { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public Promise Done { get; set; } = new();
 
         public long? RotateTo { get; set; }
 
         public void Reset()
         {
             Buffer.ResetWrittenCount();
-            Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Done = new Promise();
             RotateTo = null;
         }
     }

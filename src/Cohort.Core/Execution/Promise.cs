@@ -11,6 +11,7 @@ public sealed class Promise<T>
 {
     private readonly TaskCompletionSource<T> _source;
     private readonly Executor? _simulation;
+    private List<TaskCompletionSource<T>>? _awaiters;
     private int _settled;
 
     /// <summary>Creates an unsettled promise bound to the calling thread's executor.</summary>
@@ -21,73 +22,69 @@ public sealed class Promise<T>
     }
 
     /// <summary>The task that completes with the result.</summary>
-    public Task<T> Task => _source.Task;
+    /// <remarks>
+    /// Under simulation each read before the result is delivered gets a task of its own: a task awaited twice runs its
+    /// second awaiter on the thread pool whatever its options (the runtime's rule for await continuations), which
+    /// would take that awaiter off the simulation's thread.
+    /// </remarks>
+    public Task<T> Task
+    {
+        get
+        {
+            if (_simulation is null || _source.Task.IsCompleted)
+            {
+                return _source.Task;
+            }
+
+            var own = new TaskCompletionSource<T>();
+            (_awaiters ??= []).Add(own);
+            return own.Task;
+        }
+    }
 
     /// <summary>Whether a result, error or cancellation was set (its task may complete a moment later under simulation).</summary>
     public bool IsSettled => Volatile.Read(ref _settled) != 0;
 
     /// <summary>Sets the result; false when the promise was already settled.</summary>
-    public bool TrySetResult(T result)
-    {
-        if (!Claim())
-        {
-            return false;
-        }
-
-        if (_simulation is null)
-        {
-            _source.SetResult(result);
-        }
-        else
-        {
-            _simulation.Post(() => _source.SetResult(result));
-        }
-
-        return true;
-    }
+    public bool TrySetResult(T result) => Settle(static (source, state) => source.SetResult(state.Result), (Result: result, Error: (Exception?)null, Token: default(CancellationToken)));
 
     /// <summary>Fails the promise; false when it was already settled.</summary>
     public bool TrySetException(Exception error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        if (!Claim())
-        {
-            return false;
-        }
-
-        if (_simulation is null)
-        {
-            _source.SetException(error);
-        }
-        else
-        {
-            _simulation.Post(() => _source.SetException(error));
-        }
-
-        return true;
+        return Settle(static (source, state) => source.SetException(state.Error!), (Result: default(T)!, Error: error, Token: default(CancellationToken)));
     }
 
     /// <summary>Cancels the promise; false when it was already settled.</summary>
-    public bool TrySetCanceled(CancellationToken cancellationToken = default)
+    public bool TrySetCanceled(CancellationToken cancellationToken = default) =>
+        Settle(static (source, state) => source.SetCanceled(state.Token), (Result: default(T)!, Error: (Exception?)null, Token: cancellationToken));
+
+    private bool Settle(Action<TaskCompletionSource<T>, (T Result, Exception? Error, CancellationToken Token)> settle, (T Result, Exception? Error, CancellationToken Token) state)
     {
-        if (!Claim())
+        if (Interlocked.Exchange(ref _settled, 1) != 0)
         {
             return false;
         }
 
         if (_simulation is null)
         {
-            _source.SetCanceled(cancellationToken);
-        }
-        else
-        {
-            _simulation.Post(() => _source.SetCanceled(cancellationToken));
+            settle(_source, state);
+            return true;
         }
 
+        // Delivered as a later step of the simulation, one step per awaiter.
+        _simulation.Post(() =>
+        {
+            settle(_source, state);
+            foreach (var awaiter in _awaiters ?? [])
+            {
+                _simulation.Post(() => settle(awaiter, state));
+            }
+
+            _awaiters = null;
+        });
         return true;
     }
-
-    private bool Claim() => Interlocked.Exchange(ref _settled, 1) == 0;
 }
 
 /// <summary>A <see cref="Promise{T}"/> without a value: a one-shot signal.</summary>

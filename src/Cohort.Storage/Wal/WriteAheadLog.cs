@@ -254,7 +254,7 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             }
             else
             {
-                _simulation.Post(_flushPass!);
+                _simulation.PostIo(_flushPass!);
             }
         }
     }

@@ -1,0 +1,257 @@
+using Cohort.Coordination;
+using Cohort.Engines;
+using Cohort.Simulation.Disk;
+using Cohort.Simulation.Runtime;
+using Cohort.Simulation.Workload;
+using Cohort.Storage.Wal;
+
+namespace Cohort.Simulation.Cluster;
+
+/// <summary>
+/// One simulated cluster: three nodes hosting real engines (KV, queue, resource) and a coordinator with a real
+/// <see cref="FileDecisionLog"/>, each machine with its own <see cref="SimulatedDisk"/>, all talking through a
+/// <see cref="SimNet"/> and all driven by one <see cref="SimLoop"/>. Machines crash (losing what their disk had not
+/// synced) and restart from what their disk kept.
+/// </summary>
+internal sealed class SimCluster
+{
+    public static readonly IReadOnlyList<(string Node, string[] Resources)> Layout =
+    [
+        ("n1", ["kv:a", "queue:q"]),
+        ("n2", ["kv:b"]),
+        ("n3", ["resource:r"]),
+    ];
+
+    private readonly List<NodeMachine> _nodes;
+
+    public SimCluster(SimLoop loop, SimConfig config)
+    {
+        Loop = loop;
+        Config = config;
+        Net = new SimNet(this);
+        Nemesis = new SimNemesis(this);
+        Workload = new SimWorkload(this);
+        _nodes = [.. Layout.Select(l => new NodeMachine(this, l.Node, l.Resources))];
+        Coordinator = new CoordinatorMachine(this, "c1");
+        Placement = new LayoutPlacement();
+    }
+
+    public SimLoop Loop { get; }
+
+    public SimConfig Config { get; }
+
+    public SimNet Net { get; }
+
+    public SimNemesis Nemesis { get; }
+
+    public SimWorkload Workload { get; }
+
+    public CoordinatorMachine Coordinator { get; }
+
+    public IReadOnlyList<NodeMachine> Nodes => _nodes;
+
+    public IEnumerable<Machine> Machines => [.. _nodes, Coordinator];
+
+    public IPlacement Placement { get; }
+
+    /// <summary>Simulated-time settings of the protocol: short, so that a run covers many timeouts.</summary>
+    public static TimeSpan TxTimeout => TimeSpan.FromMilliseconds(400);
+
+    public Machine? Machine(string name) => Machines.FirstOrDefault(m => m.Name == name);
+
+    public NodeMachine Node(string name) => _nodes.First(n => n.Name == name);
+
+    public NodeMachine NodeOf(string resource) => _nodes.First(n => n.Resources.Contains(resource));
+
+    public void Trace(string text) => Loop.Trace.Add(Loop.Now, text);
+
+    public void StartAll()
+    {
+        foreach (var machine in Machines)
+        {
+            machine.Start();
+        }
+    }
+
+    private sealed class LayoutPlacement : IPlacement
+    {
+        public string? NodeOf(string resource) => Layout.FirstOrDefault(l => l.Resources.Contains(resource)).Node;
+    }
+}
+
+/// <summary>A simulated machine: a disk that outlives its processes, and the process running on it now (if any).</summary>
+internal abstract class Machine(SimCluster cluster, string name)
+{
+    private int _incarnations;
+
+    protected SimCluster Cluster { get; } = cluster;
+
+    public string Name { get; } = name;
+
+    public SimulatedDisk Disk { get; } = new(new Random(cluster.Loop.Random.Next()))
+    {
+        FsyncFailureProbability = 0,
+    };
+
+    /// <summary>The live process, or null while the machine is down.</summary>
+    public SimProcess? Process { get; private set; }
+
+    /// <summary>Whether the process finished starting (recovery done) and serves.</summary>
+    public bool Serving { get; protected set; }
+
+    public int Crashes { get; private set; }
+
+    /// <summary>What the disk went through, for the run's statistics.</summary>
+    public string DiskSummary => $"{Disk.Fsyncs} fsyncs ({Disk.FailedFsyncs} failed), {Disk.BytesLost} bytes lost, {Disk.TornTails} torn tails";
+
+    /// <summary>Boots a new process on this machine; its start-up runs as its first step.</summary>
+    public void Start()
+    {
+        if (Process is { Alive: true })
+        {
+            return;
+        }
+
+        var process = new SimProcess(Name, ++_incarnations);
+        Process = process;
+        Serving = false;
+        Cluster.Trace($"start {process}");
+        Cluster.Loop.Post(process, async () =>
+        {
+            try
+            {
+                await BootAsync(process).ConfigureAwait(false);
+                if (process.Alive)
+                {
+                    Serving = true;
+                    Cluster.Trace($"serving {process}");
+                }
+            }
+            catch (Exception e) when (process.Alive)
+            {
+                // A process that cannot start (its files damaged, an fsync failing) dies; its supervisor restarts it.
+                Cluster.Trace($"failed to start {process}: {e.GetType().Name}: {e.Message}");
+                BootFailures.Add($"{process}: {e.GetType().Name}: {e.Message}");
+                Crash();
+                Cluster.Loop.After(TimeSpan.FromMilliseconds(10), null, Start);
+            }
+        });
+    }
+
+    /// <summary>Kills the process between two steps; the disk loses what was not synced.</summary>
+    public void Crash()
+    {
+        if (Process is not { } process)
+        {
+            return;
+        }
+
+        Crashes++;
+        Serving = false;
+        Cluster.Loop.Kill(process);
+        Process = null;
+        Forget();
+        var (bytes, torn) = (Disk.BytesLost, Disk.TornTails);
+        Disk.Crash();
+        Cluster.Trace($"crash {process}: {Disk.BytesLost - bytes} unsynced bytes lost, {Disk.TornTails - torn} torn tails");
+    }
+
+    /// <summary>Start-up failures seen (reported by the checker: a node that cannot recover from its own disk is a bug).</summary>
+    public List<string> BootFailures { get; } = [];
+
+    protected abstract Task BootAsync(SimProcess process);
+
+    protected abstract void Forget();
+}
+
+internal sealed class NodeMachine(SimCluster cluster, string name, string[] resources) : Machine(cluster, name)
+{
+    public string[] Resources { get; } = resources;
+
+    /// <summary>The participant host of the live process.</summary>
+    public ParticipantHost? Host { get; private set; }
+
+    protected override Task BootAsync(SimProcess process)
+    {
+        var host = new ParticipantHost(
+            new ParticipantHostOptions
+            {
+                NodeId = Name,
+                TerminationInterval = TimeSpan.FromMilliseconds(20),
+                TerminationAttempts = 2,
+                TerminationDelay = TimeSpan.FromMilliseconds(2),
+                QueryTimeout = TimeSpan.FromMilliseconds(100),
+            },
+            Cluster.Net,
+            Cluster.Loop.Clock);
+        foreach (var resource in Resources)
+        {
+            host.AddEngine(EngineFactory.Open(resource, new EngineOptions
+            {
+                DataDirectory = $"/{Name}/{resource.Replace(':', '_')}",
+                FileSystem = Disk,
+                Durability = DurabilityMode.Fsync,
+                TimeProvider = Cluster.Loop.Clock,
+                MaintenanceInterval = TimeSpan.FromMilliseconds(50),
+                SnapshotThresholdBytes = 4096,
+            }));
+        }
+
+        Host = host;
+        host.Start();
+        return Task.CompletedTask;
+    }
+
+    protected override void Forget() => Host = null;
+}
+
+internal sealed class CoordinatorMachine(SimCluster cluster, string name) : Machine(cluster, name)
+{
+    private long _epoch;
+
+    /// <summary>The coordinator of the live process (set once its recovery finished).</summary>
+    public Coordinator? Instance { get; private set; }
+
+    public int Compactions { get; private set; }
+
+    private FileDecisionLog? _log;
+
+    protected override async Task BootAsync(SimProcess process)
+    {
+        var log = FileDecisionLog.Open(new FileDecisionLogOptions
+        {
+            Directory = $"/{Name}/decisions",
+            FileSystem = Disk,
+            Durability = DurabilityMode.Fsync,
+            CompactAfterRecords = 16,
+        });
+        var coordinator = new Coordinator(
+            new CoordinatorOptions
+            {
+                NodeId = Name,
+                Epoch = ++_epoch,
+                MessageTimeout = TimeSpan.FromMilliseconds(100),
+                RetryInitialDelay = TimeSpan.FromMilliseconds(2),
+                RetryMaxDelay = TimeSpan.FromMilliseconds(20),
+                AbortAttempts = 3,
+                SweepInterval = TimeSpan.FromMilliseconds(50),
+            },
+            Cluster.Net,
+            Cluster.Placement,
+            log,
+            Cluster.Loop.Clock);
+        _log = log;
+        await coordinator.RecoverAsync().ConfigureAwait(false);
+        if (process.Alive)
+        {
+            Instance = coordinator;
+        }
+    }
+
+    protected override void Forget()
+    {
+        Compactions += _log?.CompactionCount ?? 0;
+        _log = null;
+        Instance = null;
+    }
+}

@@ -1,0 +1,182 @@
+using System.Globalization;
+using Cohort.Coordination;
+using Cohort.Protocol;
+using Cohort.Simulation.Runtime;
+using Cohort.Simulation.Workload;
+
+namespace Cohort.Simulation.Cluster;
+
+/// <summary>
+/// The simulated network between the coordinator and the nodes: each message may be lost, duplicated, delayed (so
+/// messages overtake each other) or have its reply lost, and a cut link loses everything until it heals. A message to
+/// a process that is down fails as a refused connection; one whose receiver dies before replying fails as a reset.
+/// Every fate is drawn from the run's seeded random and written to the trace.
+/// </summary>
+internal sealed class SimNet(SimCluster cluster) : IParticipantTransport, IDecisionSource
+{
+    private readonly HashSet<string> _cut = new(StringComparer.Ordinal);
+
+    /// <summary>Whether messages misbehave; false once the run heals the network for its final checks.</summary>
+    public bool Faulty { get; set; } = true;
+
+    public int Lost { get; private set; }
+
+    public int Duplicated { get; private set; }
+
+    public int Sent { get; private set; }
+
+    /// <summary>Cuts the link between <paramref name="a"/> and <paramref name="b"/> both ways.</summary>
+    public void Cut(string a, string b)
+    {
+        _cut.Add(Link(a, b));
+        cluster.Trace($"cut {a} <-> {b}");
+    }
+
+    public void Heal(string a, string b)
+    {
+        _cut.Remove(Link(a, b));
+        cluster.Trace($"heal {a} <-> {b}");
+    }
+
+    public void HealAll()
+    {
+        _cut.Clear();
+        cluster.Trace("heal all links");
+    }
+
+    public ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) =>
+        SendAsync("apply", node, request.TxId, request.Resource, h => h.ApplyAsync(request, CancellationToken.None), cancellationToken);
+
+    public ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken) =>
+        SendAsync("prepare", node, request.TxId, request.Resource, h => h.PrepareAsync(request, CancellationToken.None), cancellationToken);
+
+    public ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(string node, BatchPrepareRequest request, CancellationToken cancellationToken)
+    {
+        cluster.Workload.Recognise(request.TxId, request.Operations);
+        return SendAsync("batch", node, request.TxId, request.Resource, h => h.ApplyAndPrepareAsync(request, CancellationToken.None), cancellationToken);
+    }
+
+    public async ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken) =>
+        await SendAsync("commit", node, request.TxId, request.Resource, async h => { await h.CommitAsync(request, CancellationToken.None).ConfigureAwait(false); return true; }, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) =>
+        SendAsync("commit1pc", node, request.TxId, request.Resource, h => h.CommitOnePhaseAsync(request, CancellationToken.None), cancellationToken);
+
+    public async ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken) =>
+        await SendAsync("abort", node, request.TxId, request.Resource, async h => { await h.AbortAsync(request, CancellationToken.None).ConfigureAwait(false); return true; }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>A participant asks the coordinator for a decision (the termination protocol).</summary>
+    public ValueTask<DecisionAnswer> QueryDecisionAsync(string? coordinator, TxId txId, CancellationToken cancellationToken)
+    {
+        var from = cluster.Loop.Running?.Name ?? "?";
+        var target = cluster.Coordinator;
+        return Transmit("query", from, target.Name, txId, "-", () => target.Process, () => target.Instance is { } c ? c.QueryDecisionAsync(txId, CancellationToken.None) : throw new IOException("simulated: the coordinator is recovering"), cancellationToken);
+    }
+
+    private ValueTask<T> SendAsync<T>(string kind, string node, TxId txId, string resource, Func<ParticipantHost, ValueTask<T>> handler, CancellationToken cancellationToken)
+    {
+        var machine = cluster.Node(node);
+        return Transmit(kind, cluster.Coordinator.Name, node, txId, resource, () => machine.Process, () => machine.Host is { } host ? handler(host) : throw new IOException($"simulated: {node} is starting"), cancellationToken);
+    }
+
+    private ValueTask<T> Transmit<T>(string kind, string from, string to, TxId txId, string resource, Func<SimProcess?> receiver, Func<ValueTask<T>> handle, CancellationToken cancellationToken)
+    {
+        var loop = cluster.Loop;
+        var sender = loop.Running;
+        var random = loop.Random;
+        var faulty = Faulty;
+        var rate = faulty ? cluster.Config.MessageFaultRate : 0;
+        var cut = _cut.Contains(Link(from, to));
+        var dropRequest = cut || random.NextDouble() < rate;
+        var dropReply = random.NextDouble() < rate;
+        var duplicate = random.NextDouble() < rate;
+        var delay = Delay(random, faulty);
+        var replyDelay = Delay(random, faulty);
+        var label = $"{kind} {cluster.Workload.Label(txId)} {resource} {from}->{to}";
+        Sent++;
+        cluster.Trace($"send {label}{(dropRequest ? cut ? " (cut)" : " (lost)" : "")}{(dropReply ? " (reply lost)" : "")}{(duplicate ? " (duplicated)" : "")}");
+        var answer = new TaskCompletionSource<T>();
+        if (dropRequest)
+        {
+            Lost++;
+        }
+        else
+        {
+            loop.After(delay, null, () => Deliver(label, from, to, receiver, handle, answer, sender, dropReply, replyDelay));
+            if (duplicate)
+            {
+                Duplicated++;
+                loop.After(delay + Delay(random, faulty) + TimeSpan.FromMilliseconds(random.Next(0, 5)), null,
+                    () => Deliver(label + " (copy)", from, to, receiver, handle, new TaskCompletionSource<T>(), null, dropReply: true, replyDelay));
+            }
+        }
+
+        return new ValueTask<T>(answer.Task.WaitAsync(cancellationToken));
+    }
+
+    private void Deliver<T>(string label, string from, string to, Func<SimProcess?> receiver, Func<ValueTask<T>> handle, TaskCompletionSource<T> answer, SimProcess? sender, bool dropReply, TimeSpan replyDelay)
+    {
+        var loop = cluster.Loop;
+        var process = receiver();
+        if (process is not { Alive: true })
+        {
+            cluster.Trace($"refused {label}");
+            loop.After(replyDelay, sender, () => answer.TrySetException(new IOException($"simulated: connection to {to} refused")));
+            return;
+        }
+
+        loop.Post(process, async () =>
+        {
+            cluster.Trace($"deliver {label}");
+            Exception? error = null;
+            T result = default!;
+            try
+            {
+                result = await handle().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+
+            if (!process.Alive)
+            {
+                return;
+            }
+
+            if (cluster.Machine(to) is { } machine && cluster.Nemesis.MaybeCrashAfterHandling(machine))
+            {
+                return;
+            }
+
+            if (dropReply || _cut.Contains(Link(from, to)))
+            {
+                cluster.Trace($"reply lost {label}");
+                Lost++;
+                return;
+            }
+
+            cluster.Trace(error is null ? $"reply {label}" : $"reply {label}: {Describe(error)}");
+            loop.After(replyDelay, sender, () =>
+            {
+                if (error is null)
+                {
+                    answer.TrySetResult(result);
+                }
+                else
+                {
+                    answer.TrySetException(error);
+                }
+            });
+        });
+    }
+
+    private static string Describe(Exception error) => error is CohortException ce ? ce.Code : error.GetType().Name;
+
+    private static TimeSpan Delay(Random random, bool faulty) =>
+        TimeSpan.FromTicks(faulty ? random.Next(0, 40_000) : random.Next(0, 5_000));
+
+    private static string Link(string a, string b) => string.CompareOrdinal(a, b) < 0 ? $"{a}|{b}" : $"{b}|{a}";
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Sent} sent, {Lost} lost, {Duplicated} duplicated");
+}

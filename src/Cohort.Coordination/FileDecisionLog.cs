@@ -64,7 +64,8 @@ public sealed partial class FileDecisionLog : IDecisionLog, ILoggedState
             log,
             log._gate,
             message => Log.DecisionLogTornTail(log._logger, message),
-            options.FileSystem);
+            options.FileSystem,
+            options.OnStorageFailure);
         log._wal = log._machine.Wal;
         log._recordsSinceCompaction = log._machine.RecordsReplayed;
         Log.DecisionLogOpened(log._logger, options.Directory, log._machine.FromSegment, log._machine.RecordsReplayed, log._unfinished.Count);

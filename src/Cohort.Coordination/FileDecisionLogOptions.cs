@@ -27,6 +27,12 @@ public sealed class FileDecisionLogOptions
     /// <summary>The file system holding the log: the operating system's unless simulated.</summary>
     public FileSystem FileSystem { get; init; } = FileSystem.Real;
 
+    /// <summary>
+    /// Called when the log fails (a write or fsync error): it accepts no more decisions, and whether the last ones are
+    /// on disk is unknown. A node stops at once (fail-stop) so that a restart recovers from the disk.
+    /// </summary>
+    public Action<Exception>? OnStorageFailure { get; init; }
+
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {

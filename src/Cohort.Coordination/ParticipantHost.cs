@@ -71,7 +71,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         {
             // A late (or duplicated) operation must not abort what was prepared here, or a read-only participant holding its
             // locks for the outcome: only the decision settles those.
-            if (!_preparedDeadlines.ContainsKey(key))
+            if (!_preparedDeadlines.ContainsKey(key) && !HoldsPrepared(engine, request.TxId))
             {
                 await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
             }
@@ -264,10 +264,22 @@ public sealed partial class ParticipantHost : IAsyncDisposable
                 return new BatchPrepareResult([], Vote.Yes(committedAt), null);
             }
 
+            if (HoldsPrepared(engine, request.TxId))
+            {
+                // A copy of the batch that arrives after this node restarted: the transaction it prepared came back from
+                // the log, and a prepared transaction is the coordinator's to decide. Aborting it here could split a
+                // commit; answering No only makes the coordinator abort it, if it has not decided already.
+                return new BatchPrepareResult([], Vote.No($"{request.TxId} is already prepared on {request.Resource}; this copy of its batch was not run"), ErrorCodes.OutOfOrder);
+            }
+
             await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
             return new BatchPrepareResult([], Vote.No($"{request.Resource}: {e.Code}: {e.Message}"), e.Code);
         }
     }
+
+    // Whether the engine holds the transaction prepared, as recovery leaves it after a restart (this host's memory of
+    // what it prepared is gone then): only the coordinator's decision may end such a transaction.
+    private static bool HoldsPrepared(ITransactionalEngine engine, TxId txId) => engine.GetPrepared().Any(p => p.Id == txId);
 
     // Makes the one-phase outcome final and reports it: aborts the transaction unless it committed (abort is a no-op
     // then), so the commit that follows succeeds exactly when it had committed. Returns its commit timestamp, or null.

@@ -39,6 +39,13 @@ public sealed class EngineOptions
     /// <summary>The file system holding the log and the snapshots: the operating system's unless simulated.</summary>
     public FileSystem FileSystem { get; init; } = FileSystem.Real;
 
+    /// <summary>
+    /// Called when the engine's log fails (a write or fsync error): from then on it refuses every write, and what it
+    /// had not synced is unknown. A node stops at once (fail-stop) so that a restart recovers from the disk; null
+    /// leaves the engine up, refusing writes.
+    /// </summary>
+    public Action<Exception>? OnStorageFailure { get; init; }
+
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {

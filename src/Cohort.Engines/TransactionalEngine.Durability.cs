@@ -61,7 +61,8 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
             this,
             _stateLock,
             message => Log.TornTail(Logger, Name, message),
-            Options.FileSystem);
+            Options.FileSystem,
+            Options.OnStorageFailure);
         _wal = _machine.Wal;
 
         foreach (var tx in _transactions.Values)

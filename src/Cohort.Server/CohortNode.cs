@@ -317,6 +317,7 @@ public sealed partial class CohortNode : IAsyncDisposable
                 {
                     Directory = Path.Combine(Options.DataDirectory, "decisions"),
                     Durability = Options.Fsync ? Cohort.Storage.Wal.DurabilityMode.Fsync : Cohort.Storage.Wal.DurabilityMode.None,
+                    OnStorageFailure = FailStop.On(Logger, "decision log"),
                 }, _loggers.CreateLogger("Cohort.Coordination.DecisionLog"));
             Coordinator = new Coordinator(
                 new CoordinatorOptions

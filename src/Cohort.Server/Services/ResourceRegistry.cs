@@ -149,6 +149,7 @@ internal sealed partial class ResourceRegistry(NodeOptions options, ParticipantH
             {
                 DataDirectory = Path.Combine(options.DataDirectory, ResourcesDirectory, resource.Replace(':', '_')),
                 Durability = options.Fsync ? DurabilityMode.Fsync : DurabilityMode.None,
+                OnStorageFailure = FailStop.On(loggers.CreateLogger("Cohort.Engines"), $"log of {resource}"),
             }, loggers.CreateLogger("Cohort.Engines"));
             AddLocked(resource, engine);
             return engine;

@@ -52,6 +52,7 @@ public sealed class LoggedStateMachine : IAsyncDisposable
     /// <param name="sync">The lock under which the owner changes the state and appends its records.</param>
     /// <param name="tornTail">Told about a torn record cut off the end of the log.</param>
     /// <param name="fileSystem">Where the log and the snapshots live; <see cref="FileSystem.Real"/> when null.</param>
+    /// <param name="onFailure">Called once if the log fails (a write or fsync error); see <see cref="WalOptions.OnFailure"/>.</param>
     public static LoggedStateMachine Open(
         string directory,
         DurabilityMode durability,
@@ -59,7 +60,8 @@ public sealed class LoggedStateMachine : IAsyncDisposable
         ILoggedState state,
         Lock sync,
         Action<string>? tornTail = null,
-        FileSystem? fileSystem = null)
+        FileSystem? fileSystem = null,
+        Action<Exception>? onFailure = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentNullException.ThrowIfNull(state);
@@ -86,6 +88,7 @@ public sealed class LoggedStateMachine : IAsyncDisposable
                 Durability = durability,
                 SegmentBytes = segmentBytes,
                 FileSystem = fileSystem,
+                OnFailure = onFailure,
             },
             fromSegment,
             record =>

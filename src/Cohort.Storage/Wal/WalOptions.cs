@@ -23,6 +23,13 @@ public sealed class WalOptions
     /// <summary>The file system holding the segments: the operating system's unless simulated.</summary>
     public FileSystem FileSystem { get; init; } = FileSystem.Real;
 
+    /// <summary>
+    /// Called once, on the flusher, when a write or fsync fails and the log stops accepting writes. What was not
+    /// synced is in an unknown state (fsyncgate), so a process that owns the log should stop (fail-stop) and let its
+    /// restart recover from what the disk holds.
+    /// </summary>
+    public Action<Exception>? OnFailure { get; init; }
+
     /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
     {

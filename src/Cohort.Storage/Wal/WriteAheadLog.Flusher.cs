@@ -178,9 +178,12 @@ public sealed partial class WriteAheadLog
             _sealed.Clear();
         }
 
+        var failure = new IOException($"Write-ahead log write failed in '{SegmentPath(_options.Directory, _fileSegment)}': {error.Message}", error);
         foreach (var promise in pending)
         {
-            promise.TrySetException(new IOException($"Write-ahead log write failed in '{SegmentPath(_options.Directory, _fileSegment)}': {error.Message}", error));
+            promise.TrySetException(failure);
         }
+
+        _options.OnFailure?.Invoke(failure);
     }
 }

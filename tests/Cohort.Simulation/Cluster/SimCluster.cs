@@ -34,6 +34,15 @@ internal sealed class SimCluster
         _nodes = [.. Layout.Select(l => new NodeMachine(this, l.Node, l.Resources))];
         Coordinator = new CoordinatorMachine(this, "c1");
         Placement = new LayoutPlacement();
+
+        // A process may die right after answering a client, before anything else happens (the reply is on its way).
+        loop.Answered = process =>
+        {
+            if (process is not null && Machine(process.Name) is { } machine && machine.Process == process)
+            {
+                Nemesis.MaybeCrashAfterHandling(machine);
+            }
+        };
     }
 
     public SimLoop Loop { get; }
@@ -156,6 +165,25 @@ internal abstract class Machine(SimCluster cluster, string name)
         Cluster.Trace($"crash {process}: {Disk.BytesLost - bytes} unsynced bytes lost, {Disk.TornTails - torn} torn tails");
     }
 
+    /// <summary>
+    /// A log of <paramref name="process"/> failed (a write or fsync error): like a node, it stops at once, and its
+    /// supervisor restarts it shortly after.
+    /// </summary>
+    protected Action<Exception> FailStop(SimProcess process) => error =>
+    {
+        if (Process != process)
+        {
+            return;
+        }
+
+        Cluster.Trace($"fail-stop {process}: {error.Message}");
+        FailStops++;
+        Crash();
+        Cluster.Loop.After(TimeSpan.FromMilliseconds(10), null, Start);
+    };
+
+    public int FailStops { get; private set; }
+
     /// <summary>Start-up failures seen (reported by the checker: a node that cannot recover from its own disk is a bug).</summary>
     public List<string> BootFailures { get; } = [];
 
@@ -194,6 +222,7 @@ internal sealed class NodeMachine(SimCluster cluster, string name, string[] reso
                 TimeProvider = Cluster.Loop.Clock,
                 MaintenanceInterval = TimeSpan.FromMilliseconds(50),
                 SnapshotThresholdBytes = 4096,
+                OnStorageFailure = FailStop(process),
             }));
         }
 
@@ -224,6 +253,7 @@ internal sealed class CoordinatorMachine(SimCluster cluster, string name) : Mach
             FileSystem = Disk,
             Durability = DurabilityMode.Fsync,
             CompactAfterRecords = 16,
+            OnStorageFailure = FailStop(process),
         });
         var coordinator = new Coordinator(
             new CoordinatorOptions

@@ -127,6 +127,9 @@ internal sealed class SimLoop : Executor
         return answer.Task;
     }
 
+    /// <summary>Runs when a process has just answered a <see cref="Call{T}"/> (a fault may strike right then).</summary>
+    public Action<SimProcess?>? Answered { get; set; }
+
     /// <summary>Kills <paramref name="process"/>: none of its pending steps or timers will run.</summary>
     public void Kill(SimProcess process) => process.Die();
 
@@ -245,6 +248,7 @@ internal sealed class SimLoop : Executor
         {
             var result = await call().ConfigureAwait(false);
             Post(caller, () => answer.TrySetResult(result));
+            Answered?.Invoke(Running);
         }
         catch (Exception e)
         {

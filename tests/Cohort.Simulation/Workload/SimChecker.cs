@@ -69,7 +69,14 @@ internal static class SimChecker
         {
             for (var i = 0; i < SimWorkload.AccountsPerResource; i++)
             {
-                total += (await ReadAsync(cluster, resource, SimOps.Get($"acct-{i}")).ConfigureAwait(false)).AsInt64();
+                var balance = await ReadAsync(cluster, resource, SimOps.Get($"acct-{i}")).ConfigureAwait(false);
+                if (balance.IsNull)
+                {
+                    problems.Add($"{resource} acct-{i} is gone (the setup transaction was told committed)");
+                    continue;
+                }
+
+                total += balance.AsInt64();
             }
         }
 
@@ -131,9 +138,22 @@ internal static class SimChecker
         return resource switch
         {
             "queue:q" => (await ReadAsync(cluster, resource, SimOps.Size($"q-{tx.Ordinal}")).ConfigureAwait(false)).AsInt64(),
-            "resource:r" => long.Parse((await ReadAsync(cluster, resource, SimOps.Balance($"a-{tx.Ordinal}")).ConfigureAwait(false)).AsString(), CultureInfo.InvariantCulture),
+            "resource:r" => await TokensAsync(cluster, tx.Ordinal).ConfigureAwait(false),
             _ => (await ReadAsync(cluster, resource, SimOps.Get($"m-{tx.Ordinal}")).ConfigureAwait(false)).IsNull ? 0 : 1,
         };
+    }
+
+    // The setup created the token; if it is gone, every marker there counts as absent (and the setup's loss is reported).
+    private static async Task<long> TokensAsync(SimCluster cluster, int ordinal)
+    {
+        try
+        {
+            return long.Parse((await ReadAsync(cluster, "resource:r", SimOps.Balance($"a-{ordinal}")).ConfigureAwait(false)).AsString(), CultureInfo.InvariantCulture);
+        }
+        catch (CohortException e) when (e.Code == ErrorCodes.BadOperation || e.Message.Contains("not initialized", StringComparison.Ordinal))
+        {
+            return 0;
+        }
     }
 
     private static async Task<Value> ReadAsync(SimCluster cluster, string resource, Operation operation)

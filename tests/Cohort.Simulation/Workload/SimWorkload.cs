@@ -14,7 +14,7 @@ internal sealed class SimWorkload(SimCluster cluster)
 {
     public const int AccountsPerResource = 4;
     public const long InitialBalance = 100;
-    public const int ListsPerResource = 3;
+    public const int ListsPerResource = 2;
     public static readonly string[] BankResources = ["kv:a", "kv:b"];
     private static readonly string[] MarkerResources = ["kv:a", "queue:q", "kv:b", "resource:r"];
 
@@ -54,9 +54,9 @@ internal sealed class SimWorkload(SimCluster cluster)
         for (var ordinal = 0; ordinal < count; ordinal++)
         {
             var draw = random.NextDouble();
-            if (draw < 0.45)
+            if (draw < 0.5)
             {
-                var snapshot = draw < 0.1;
+                var snapshot = draw < 0.2;
                 var micro = Enumerable.Range(0, random.Next(2, 5))
                     .Select(_ => (Append: !snapshot && random.NextDouble() < 0.5, Resource: BankResources[random.Next(2)], Key: $"l-{random.Next(ListsPerResource)}"))
                     .DistinctBy(m => (m.Resource, m.Key))

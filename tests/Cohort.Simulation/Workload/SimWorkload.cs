@@ -57,10 +57,13 @@ internal sealed class SimWorkload(SimCluster cluster)
             if (draw < 0.5)
             {
                 var snapshot = draw < 0.2;
-                var micro = Enumerable.Range(0, random.Next(2, 5))
-                    .Select(_ => (Append: !snapshot && random.NextDouble() < 0.5, Resource: BankResources[random.Next(2)], Key: $"l-{random.Next(ListsPerResource)}"))
-                    .DistinctBy(m => (m.Resource, m.Key))
-                    .ToList();
+                // A snapshot reads every list (the more it sees, the more orders it can contradict).
+                var micro = snapshot
+                    ? [.. BankResources.SelectMany(r => Enumerable.Range(0, ListsPerResource).Select(i => (Append: false, Resource: r, Key: $"l-{i}"))).OrderBy(_ => random.Next())]
+                    : Enumerable.Range(0, random.Next(2, 5))
+                        .Select(_ => (Append: random.NextDouble() < 0.5, Resource: BankResources[random.Next(2)], Key: $"l-{random.Next(ListsPerResource)}"))
+                        .DistinctBy(m => (m.Resource, m.Key))
+                        .ToList();
                 Transactions.Add(new SimTx(ordinal, snapshot ? TxKind.Snapshot : TxKind.Append, [.. micro.Where(m => m.Append).Select(m => m.Resource).Distinct()], batch: false)
                 {
                     Micro = micro,

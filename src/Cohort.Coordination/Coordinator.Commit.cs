@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cohort.Core;
+using Cohort.Core.Execution;
 using Cohort.Protocol;
 
 namespace Cohort.Coordination;
@@ -85,7 +86,7 @@ public sealed partial class Coordinator
             return AbortEverywhere(tx, $"deadline {tx.Deadline:O} passed before commit", ErrorCodes.Expired);
         }
 
-        if (!IsLeader)
+        if (!IsLeader && !Executor.IsPlanted(PlantedBug.DeposedLeaderWrites))
         {
             // A deposed master starts no new prepare; the participants would refuse its epoch anyway.
             return AbortEverywhere(tx, $"{NodeId} is no longer the master (epoch {Epoch}); retry the transaction", ErrorCodes.Unavailable);

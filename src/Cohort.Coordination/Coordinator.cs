@@ -31,7 +31,10 @@ public sealed partial class Coordinator : IAsyncDisposable
     private readonly HybridClock _clock;
     private readonly ConcurrentDictionary<TxId, CoordinatorTransaction> _transactions = new();
     private readonly RecentOutcomes<FinishedTransaction> _finished;
-    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    // Keyed by a sequence number, not by the task: the order they are waited in must not depend on object hash codes
+    // (a simulated run must replay the same on any thread).
+    private readonly ConcurrentDictionary<long, Task> _background = new();
+    private long _backgroundSequence;
     private readonly ConcurrentDictionary<string, string> _resourceNames = new(StringComparer.Ordinal);
     private int _internedNames;
     private readonly CancellationTokenSource _stopping = new();
@@ -260,7 +263,7 @@ public sealed partial class Coordinator : IAsyncDisposable
     {
         while (!_background.IsEmpty)
         {
-            await Task.WhenAll(_background.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(Background()).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -280,7 +283,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(_background.Keys).ConfigureAwait(false);
+            await Task.WhenAll(Background()).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or CohortException)
         {
@@ -368,10 +371,24 @@ public sealed partial class Coordinator : IAsyncDisposable
     private Task RunTracked(Func<Task> work)
     {
         var task = Executor.Current.Run(work);
-        _background[task] = 0;
-        _ = task.ContinueWith(static (t, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(t, out _), _background, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var id = Interlocked.Increment(ref _backgroundSequence);
+        _background[id] = task;
+        _ = task.ContinueWith(
+            static (_, state) =>
+            {
+                if (state is (Coordinator coordinator, long key))
+                {
+                    coordinator._background.TryRemove(key, out Task? _);
+                }
+            },
+            (this, id),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         return task;
     }
+
+    private List<Task> Background() => [.. _background.OrderBy(b => b.Key).Select(b => b.Value)];
 
     private void ThrowIfDisposed()
     {

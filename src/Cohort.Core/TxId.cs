@@ -97,7 +97,12 @@ public readonly struct TxId : IEquatable<TxId>, IComparable<TxId>, ISpanFormatta
     public override bool Equals(object? obj) => obj is TxId other && Equals(other);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(_hi, _lo);
+    /// <remarks>
+    /// The same in every process (not <see cref="HashCode"/>'s per-process seed): the order of a dictionary of ids must
+    /// not change from run to run, or a simulated run would not replay in another process. The low 62 bits are random,
+    /// so folding them spreads ids evenly.
+    /// </remarks>
+    public override int GetHashCode() => unchecked((int)(_lo ^ (_lo >> 32) ^ _hi ^ (_hi >> 32)));
 
     /// <summary>Equality.</summary>
     public static bool operator ==(TxId left, TxId right) => left.Equals(right);

@@ -17,23 +17,25 @@ namespace Cohort.Simulation;
 public sealed class PlantedBugTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(PlantedBug.DecisionNotDurable, 64)]
-    [InlineData(PlantedBug.VoteBeforeDurable, 20)]
-    [InlineData(PlantedBug.PhaseTwoNotRetried, 48)]
-    [InlineData(PlantedBug.ReadOnlyReleasesAtPrepare, 1834)]
+    [InlineData(PlantedBug.DecisionNotDurable, 14)]
+    [InlineData(PlantedBug.VoteBeforeDurable, 6)]
+    [InlineData(PlantedBug.PhaseTwoNotRetried, 85)]
+    [InlineData(PlantedBug.ReadOnlyReleasesAtPrepare, 526)]
+    [InlineData(PlantedBug.DeposedLeaderWrites, 1030)]
     public void PlantedBug_IsCaughtByItsRecordedSeed(PlantedBug bug, int seed)
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("COHORT_SIM_SEARCH"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var search) && search > 0)
         {
             var report = SimSeeds.RunMany(search, s => new Cluster.SimConfig(s) { Bug = bug });
-            output.WriteLine($"{bug}: {report.Failures.Count} of {search} seeds caught it: {string.Join(", ", report.Failures.Take(20).Select(f => f.Seed.ToString(CultureInfo.InvariantCulture)))}");
-            Assert.NotEmpty(report.Failures);
+            var caught = report.Failures.Where(f => f.Violations.Any(v => !v.StartsWith("escaped the simulation", StringComparison.Ordinal))).ToList();
+            output.WriteLine($"{bug}: {caught.Count} of {search} seeds caught it: {string.Join(", ", caught.Take(20).Select(f => f.Seed.ToString(CultureInfo.InvariantCulture)))}");
+            Assert.NotEmpty(caught);
             return;
         }
 
         var planted = SimRun.Execute(new Cluster.SimConfig(seed) { Bug = bug });
         output.WriteLine($"with {bug}: {string.Join("; ", planted.Violations)}");
-        Assert.False(planted.Passed, $"seed {seed} no longer catches {bug}: search for another with COHORT_SIM_SEARCH=10000 (see the remarks)");
+        Assert.True(planted.Violations.Any(v => !v.StartsWith("escaped the simulation", StringComparison.Ordinal)), $"seed {seed} no longer catches {bug}: search for another with COHORT_SIM_SEARCH=10000 (see the remarks)");
 
         var clean = SimRun.Execute(new Cluster.SimConfig(seed));
         Assert.True(clean.Passed, $"seed {seed} fails without the bug: {string.Join("; ", clean.Violations)}");

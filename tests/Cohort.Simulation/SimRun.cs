@@ -117,9 +117,11 @@ internal static class SimRun
             machine.Start();
         }
 
-        if (await SettleAsync(cluster).ConfigureAwait(false) is { } stuck)
+        if (await SettleAsync(cluster, endsDone: false).ConfigureAwait(false) is { } stuck)
         {
+            // Still check what the data says: a stuck transaction is often a split one.
             problems.Add($"still in doubt once everything was back: {stuck}");
+            problems.AddRange((await SimChecker.CheckAsync(cluster).ConfigureAwait(false)).Where(p => !p.StartsWith("the coordinator has", StringComparison.Ordinal)));
             return problems;
         }
 
@@ -135,7 +137,7 @@ internal static class SimRun
             machine.Start();
         }
 
-        if (await SettleAsync(cluster).ConfigureAwait(false) is { } after)
+        if (await SettleAsync(cluster, endsDone: true).ConfigureAwait(false) is { } after)
         {
             problems.Add($"in doubt after the final restart: {after}");
             return problems;
@@ -154,7 +156,7 @@ internal static class SimRun
     }
 
     // Drives recovery until nothing is in doubt; returns what is still stuck after 30 s of virtual time.
-    private static async Task<string?> SettleAsync(SimCluster cluster)
+    private static async Task<string?> SettleAsync(SimCluster cluster, bool endsDone)
     {
         var loop = cluster.Loop;
         var deadline = loop.Now + TimeSpan.FromSeconds(30).Ticks;
@@ -170,12 +172,16 @@ internal static class SimRun
                     }
                 }
 
-                if (cluster.Coordinator is { Instance: { } coordinator, Process: { } cp })
+                foreach (var machine in cluster.Coordinators)
                 {
-                    await Ignore(loop.Call(cp, async () => { await coordinator.DrainAsync().ConfigureAwait(false); return 0; })).ConfigureAwait(false);
+                    if (machine is { Instance: { } coordinator, Process: { } cp })
+                    {
+                        var drain = loop.Call(cp, async () => { await coordinator.DrainAsync().ConfigureAwait(false); return 0; });
+                        await Ignore(Task.WhenAny(drain, Task.Delay(TimeSpan.FromMilliseconds(200), loop.Clock))).ConfigureAwait(false);
+                    }
                 }
 
-                var stuck = SimChecker.InDoubt(cluster);
+                var stuck = SimChecker.InDoubt(cluster, endsDone);
                 if (stuck.Count == 0)
                 {
                     return null;

@@ -16,6 +16,10 @@ internal static class SimSeeds
     public static int Count(int defaultCount) =>
         int.TryParse(Environment.GetEnvironmentVariable("COHORT_SIM_SEEDS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : defaultCount;
 
+    /// <summary>Threads running seeds at once: COHORT_SIM_THREADS, else one per core. Each seed runs on a fresh thread.</summary>
+    public static int Threads =>
+        int.TryParse(Environment.GetEnvironmentVariable("COHORT_SIM_THREADS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : Environment.ProcessorCount;
+
     /// <summary>The one-line command that replays <paramref name="seed"/> and prints its trace.</summary>
     public static string ReplayCommand(int seed, string test = "SimulationTests.Seeds_KeepEveryTransactionAtomicDurableAndSettled") =>
         $"COHORT_SIM_SEED={seed} dotnet test tests/Cohort.Simulation -c Release --filter \"FullyQualifiedName~{test}\" --logger \"console;verbosity=detailed\"";
@@ -32,12 +36,13 @@ internal static class SimSeeds
         var watch = Stopwatch.StartNew();
         var next = firstSeed - 1;
         var last = firstSeed + count - 1;
-        var threads = Enumerable.Range(0, Environment.ProcessorCount).Select(_ => new Thread(() =>
+        var threads = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
         {
             int seed;
             while ((seed = Interlocked.Increment(ref next)) <= last)
             {
-                var result = SimRun.ExecuteHere(configOf(seed));
+                // A fresh thread per seed: every run starts from the same thread state, as a replay does.
+                var result = SimRun.Execute(configOf(seed));
                 results.Add(result.Stats);
                 if (!result.Passed)
                 {

@@ -23,6 +23,7 @@ internal sealed class SimCluster
     ];
 
     private readonly List<NodeMachine> _nodes;
+    private readonly List<CoordinatorMachine> _coordinators;
 
     public SimCluster(SimLoop loop, SimConfig config)
     {
@@ -32,7 +33,11 @@ internal sealed class SimCluster
         Nemesis = new SimNemesis(this);
         Workload = new SimWorkload(this);
         _nodes = [.. Layout.Select(l => new NodeMachine(this, l.Node, l.Resources))];
-        Coordinator = new CoordinatorMachine(this, "c1");
+        // Half the seeds run the embedded shape (one coordinator, its decision log on its disk), half the etcd shape
+        // (two coordinators campaigning through a simulated etcd, decisions fenced there).
+        SharedLog = loop.Random.Next(2) == 0;
+        Metadata = new SimMetadata(this);
+        _coordinators = SharedLog ? [new CoordinatorMachine(this, "c1"), new CoordinatorMachine(this, "c2")] : [new CoordinatorMachine(this, "c1")];
         Placement = new LayoutPlacement();
 
         // A process may die right after answering a client, before anything else happens (the reply is on its way).
@@ -55,11 +60,24 @@ internal sealed class SimCluster
 
     public SimWorkload Workload { get; }
 
-    public CoordinatorMachine Coordinator { get; }
+    /// <summary>Whether decisions live in the simulated etcd (two coordinators, one leading) or in c1's own log.</summary>
+    public bool SharedLog { get; }
+
+    public SimMetadata Metadata { get; }
+
+    public IReadOnlyList<CoordinatorMachine> Coordinators => _coordinators;
+
+    /// <summary>The coordinator clients should use: c1, or with a shared log the one that believes it leads.</summary>
+    public CoordinatorMachine? Leader => SharedLog ? _coordinators.FirstOrDefault(c => c.Instance is { IsLeader: true }) : _coordinators[0];
+
+    /// <summary>Where a participant's decision query goes: c1, or the leader etcd knows (else the recorded coordinator).</summary>
+    public CoordinatorMachine DecisionSourceFor(string? recorded) =>
+        !SharedLog ? _coordinators[0]
+        : _coordinators.FirstOrDefault(c => c.Name == Metadata.Leader?.Holder) ?? _coordinators.FirstOrDefault(c => c.Name == recorded) ?? _coordinators[0];
 
     public IReadOnlyList<NodeMachine> Nodes => _nodes;
 
-    public IEnumerable<Machine> Machines => [.. _nodes, Coordinator];
+    public IEnumerable<Machine> Machines => [.. _nodes, .. _coordinators];
 
     public IPlacement Placement { get; }
 
@@ -247,6 +265,12 @@ internal sealed class CoordinatorMachine(SimCluster cluster, string name) : Mach
 
     protected override async Task BootAsync(SimProcess process)
     {
+        if (Cluster.SharedLog)
+        {
+            await BootSharedAsync(process).ConfigureAwait(false);
+            return;
+        }
+
         var log = FileDecisionLog.Open(new FileDecisionLogOptions
         {
             Directory = $"/{Name}/decisions",
@@ -275,6 +299,53 @@ internal sealed class CoordinatorMachine(SimCluster cluster, string name) : Mach
         if (process.Alive)
         {
             Instance = coordinator;
+        }
+    }
+
+    // The etcd shape: leadership and decisions through the simulated etcd; a new leader adopts what its predecessors
+    // left unfinished, as the node does.
+    private async Task BootSharedAsync(SimProcess process)
+    {
+        var leadership = new SimLeadership(Cluster, Name);
+        var coordinator = new Coordinator(
+            new CoordinatorOptions
+            {
+                NodeId = Name,
+                Leadership = leadership,
+                MessageTimeout = TimeSpan.FromMilliseconds(100),
+                RetryInitialDelay = TimeSpan.FromMilliseconds(2),
+                RetryMaxDelay = TimeSpan.FromMilliseconds(20),
+                AbortAttempts = 3,
+                SweepInterval = TimeSpan.FromMilliseconds(50),
+            },
+            Cluster.Net,
+            Cluster.Placement,
+            new SimSharedDecisionLog(Cluster, Name),
+            Cluster.Loop.Clock);
+        await coordinator.RecoverAsync().ConfigureAwait(false);
+        if (!process.Alive)
+        {
+            return;
+        }
+
+        Instance = coordinator;
+        leadership.Gained += epoch => _ = AdoptAsync(coordinator, leadership, epoch, process);
+        leadership.Start();
+    }
+
+    private async Task AdoptAsync(Coordinator coordinator, SimLeadership leadership, long epoch, SimProcess process)
+    {
+        while (process.Alive && leadership.Epoch == epoch)
+        {
+            try
+            {
+                await coordinator.AdoptUnfinishedAsync().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is CohortException or IOException or TimeoutException or OperationCanceledException)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), Cluster.Loop.Clock).ConfigureAwait(false);
+            }
         }
     }
 

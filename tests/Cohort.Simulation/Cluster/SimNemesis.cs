@@ -7,6 +7,9 @@ namespace Cohort.Simulation.Cluster;
 /// </summary>
 internal sealed class SimNemesis(SimCluster cluster)
 {
+    /// <summary>Coordinator pauses so far.</summary>
+    public int Pauses { get; private set; }
+
     /// <summary>Faults begun and not yet undone.</summary>
     public int Pending { get; private set; }
 
@@ -71,18 +74,42 @@ internal sealed class SimNemesis(SimCluster cluster)
         var cuts = cluster.Config.Partitions ? random.Next(0, 3) : 0;
         for (var i = 0; i < cuts; i++)
         {
-            var node = cluster.Nodes[random.Next(cluster.Nodes.Count)].Name;
+            // A coordinator loses a node, or (with etcd) etcd itself.
+            var coordinator = cluster.Coordinators[random.Next(cluster.Coordinators.Count)].Name;
+            var other = cluster.SharedLog && random.Next(3) == 0 ? "etcd" : cluster.Nodes[random.Next(cluster.Nodes.Count)].Name;
             var at = TimeSpan.FromTicks(random.NextInt64(window.Ticks));
             var length = TimeSpan.FromMilliseconds(random.Next(5, 150));
             Pending++;
             loop.After(at, null, () =>
             {
-                cluster.Net.Cut(cluster.Coordinator.Name, node);
+                cluster.Net.Cut(coordinator, other);
                 loop.After(length, null, () =>
                 {
-                    cluster.Net.Heal(cluster.Coordinator.Name, node);
+                    cluster.Net.Heal(coordinator, other);
                     Pending--;
                 });
+            });
+        }
+
+        // With etcd, a coordinator may be paused (SIGSTOP) past its lease: another leads meanwhile, and when it resumes
+        // whatever it was doing runs late, with a stale idea of its leadership.
+        var pauses = cluster.SharedLog && cluster.Config.Crashes ? random.Next(0, 3) : 0;
+        for (var i = 0; i < pauses; i++)
+        {
+            var machine = cluster.Coordinators[random.Next(cluster.Coordinators.Count)];
+            var at = TimeSpan.FromTicks(random.NextInt64(window.Ticks));
+            var length = TimeSpan.FromMilliseconds(random.Next(20, 300));
+            Pending++;
+            loop.After(at, null, () =>
+            {
+                if (machine.Process is { Paused: false } process)
+                {
+                    cluster.Trace($"pause {process} for {length.TotalMilliseconds} ms");
+                    loop.Pause(process, length);
+                    Pauses++;
+                }
+
+                loop.After(length, null, () => Pending--);
             });
         }
     }

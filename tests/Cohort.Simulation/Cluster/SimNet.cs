@@ -65,18 +65,70 @@ internal sealed class SimNet(SimCluster cluster) : IParticipantTransport, IDecis
     public async ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken) =>
         await SendAsync("abort", node, request.TxId, request.Resource, async h => { await h.AbortAsync(request, CancellationToken.None).ConfigureAwait(false); return true; }, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>A participant asks the coordinator for a decision (the termination protocol).</summary>
+    /// <summary>
+    /// A participant asks for a decision (the termination protocol): the coordinator, or with a shared log the leader
+    /// as the cluster knows it (the recorded coordinator while no leader is known), as the node's decision source does.
+    /// </summary>
     public ValueTask<DecisionAnswer> QueryDecisionAsync(string? coordinator, TxId txId, CancellationToken cancellationToken)
     {
         var from = cluster.Loop.Running?.Name ?? "?";
-        var target = cluster.Coordinator;
-        return Transmit("query", from, target.Name, txId, "-", () => target.Process, () => target.Instance is { } c ? c.QueryDecisionAsync(txId, CancellationToken.None) : throw new IOException("simulated: the coordinator is recovering"), cancellationToken);
+        var target = cluster.DecisionSourceFor(coordinator);
+        return Transmit("query", from, target.Name, txId, "-", () => target.Process, () => target.Instance is { } c ? c.QueryDecisionAsync(txId, CancellationToken.None) : throw new IOException($"simulated: {target.Name} is recovering"), cancellationToken);
+    }
+
+    /// <summary>A coordinator's request to etcd: lost, delayed or cut like any message; unanswered, it times out after 50 ms.</summary>
+    public Task<T> CallEtcdAsync<T>(string from, Func<T> operation, CancellationToken cancellationToken)
+    {
+        var loop = cluster.Loop;
+        var sender = loop.Running;
+        var random = loop.Random;
+        var faulty = Faulty;
+        var rate = faulty ? cluster.Config.MessageFaultRate : 0;
+        var cut = _cut.Contains(Link(from, "etcd"));
+        var dropRequest = cut || random.NextDouble() < rate;
+        var dropReply = random.NextDouble() < rate;
+        var delay = Delay(random, faulty);
+        var replyDelay = Delay(random, faulty);
+        var answer = new TaskCompletionSource<T>();
+        Sent++;
+        if (dropRequest)
+        {
+            Lost++;
+        }
+        else
+        {
+            loop.After(delay, null, () =>
+            {
+                T result;
+                try
+                {
+                    result = operation();
+                }
+                catch (Exception e)
+                {
+                    loop.After(replyDelay, sender, () => answer.TrySetException(e));
+                    return;
+                }
+
+                if (dropReply || _cut.Contains(Link(from, "etcd")))
+                {
+                    Lost++;
+                    return;
+                }
+
+                loop.After(replyDelay, sender, () => answer.TrySetResult(result));
+            });
+        }
+
+        loop.After(TimeSpan.FromMilliseconds(50), sender, () => answer.TrySetException(new TimeoutException($"simulated: etcd did not answer {from}")));
+        return answer.Task.WaitAsync(cancellationToken);
     }
 
     private ValueTask<T> SendAsync<T>(string kind, string node, TxId txId, string resource, Func<ParticipantHost, ValueTask<T>> handler, CancellationToken cancellationToken)
     {
         var machine = cluster.Node(node);
-        return Transmit(kind, cluster.Coordinator.Name, node, txId, resource, () => machine.Process, () => machine.Host is { } host ? handler(host) : throw new IOException($"simulated: {node} is starting"), cancellationToken);
+        var from = cluster.Loop.Running?.Name ?? "?";
+        return Transmit(kind, from, node, txId, resource, () => machine.Process, () => machine.Host is { } host ? handler(host) : throw new IOException($"simulated: {node} is starting"), cancellationToken);
     }
 
     private ValueTask<T> Transmit<T>(string kind, string from, string to, TxId txId, string resource, Func<SimProcess?> receiver, Func<ValueTask<T>> handle, CancellationToken cancellationToken)

@@ -21,6 +21,7 @@ internal sealed class SimLoop : Executor
     private readonly List<(Action Step, SimProcess? Process)> _ready = [];
     private readonly PriorityQueue<SimTimer, (long Due, long Sequence)> _timers = new();
     private readonly List<string> _escapes = [];
+    private readonly List<(Action Step, SimProcess? Process)> _parked = [];
     private readonly int _thread;
     private long _sequence;
 
@@ -130,6 +131,22 @@ internal sealed class SimLoop : Executor
     /// <summary>Runs when a process has just answered a <see cref="Call{T}"/> (a fault may strike right then).</summary>
     public Action<SimProcess?>? Answered { get; set; }
 
+    /// <summary>Stops <paramref name="process"/> for <paramref name="duration"/> (SIGSTOP, then SIGCONT): nothing of it runs meanwhile.</summary>
+    public void Pause(SimProcess process, TimeSpan duration)
+    {
+        process.Paused = true;
+        After(duration, null, () =>
+        {
+            process.Paused = false;
+            foreach (var parked in _parked.Where(p => p.Process == process))
+            {
+                _ready.Add(parked);
+            }
+
+            _parked.RemoveAll(p => p.Process == process);
+        });
+    }
+
     /// <summary>Kills <paramref name="process"/>: none of its pending steps or timers will run.</summary>
     public void Kill(SimProcess process) => process.Die();
 
@@ -185,6 +202,12 @@ internal sealed class SimLoop : Executor
                 _ready.RemoveAt(_ready.Count - 1);
                 if (process is { Alive: false })
                 {
+                    continue;
+                }
+
+                if (process is { Paused: true })
+                {
+                    _parked.Add((step, process));
                     continue;
                 }
 

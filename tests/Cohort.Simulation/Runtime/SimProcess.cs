@@ -14,6 +14,9 @@ internal sealed class SimProcess(string name, int incarnation)
 
     public bool Alive { get; private set; } = true;
 
+    /// <summary>Stopped (SIGSTOP): its steps wait until it resumes.</summary>
+    public bool Paused { get; internal set; }
+
     /// <summary>Runs <paramref name="action"/> when this process dies (at once if it is dead).</summary>
     public void OnDeath(Action action)
     {

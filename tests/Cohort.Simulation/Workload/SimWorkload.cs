@@ -148,8 +148,8 @@ internal sealed class SimWorkload(SimCluster cluster)
     {
         while (true)
         {
-            var machine = cluster.Coordinator;
-            if (machine is { Serving: true, Instance: { } coordinator, Process: { Alive: true } process })
+            var machine = cluster.Leader;
+            if (machine is { Serving: true, Instance: { IsLeader: true } coordinator, Process: { Alive: true } process })
             {
                 return (coordinator, process);
             }

@@ -12,7 +12,9 @@ internal sealed class TimeoutScope : IDisposable
         {
             // One source, not two: this runs for every protocol message, and each source with a delay is a timer.
             _linked = CancellationTokenSource.CreateLinkedTokenSource(first, second);
+#pragma warning disable RS0030 // TimeProvider.System only, which a simulation never passes: the same real-time timer new CancellationTokenSource(delay, time) would make.
             _linked.CancelAfter(delay);
+#pragma warning restore RS0030
             return;
         }
 

@@ -60,7 +60,9 @@ public readonly struct TxId : IEquatable<TxId>, IComparable<TxId>, ISpanFormatta
             if (now > _lastMs)
             {
                 _lastMs = now;
+#pragma warning disable RS0030 // The production branch: a simulation returned above with its seeded random.
                 _counter = Random.Shared.Next(0, 0x400);
+#pragma warning restore RS0030
             }
             else if (++_counter > 0xFFF)
             {
@@ -76,7 +78,9 @@ public readonly struct TxId : IEquatable<TxId>, IComparable<TxId>, ISpanFormatta
         // The random bits only keep ids of different coordinators apart (nothing is secret in an id), so the runtime's
         // fast generator, seeded from the OS per process, does: the cryptographic one cost ~2% of a busy master's CPU.
         var hi = ((ulong)ms << 16) | (0x7UL << 12) | (uint)counter;
+#pragma warning disable RS0030 // The production branch: a simulation returned above with its seeded random.
         var lo = ((ulong)Random.Shared.NextInt64() & 0x3FFF_FFFF_FFFF_FFFFUL) | 0x8000_0000_0000_0000UL;
+#pragma warning restore RS0030
         return new TxId(hi, lo);
     }
 

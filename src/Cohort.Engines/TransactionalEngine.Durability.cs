@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using Cohort.Core;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Locking;
@@ -53,7 +52,7 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
     /// </summary>
     protected void Open()
     {
-        var watch = Stopwatch.StartNew();
+        var started = Options.TimeProvider.GetTimestamp();
         _machine = LoggedStateMachine.Open(
             Options.DataDirectory,
             Options.Durability,
@@ -78,7 +77,7 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
             _maintenance = Options.TimeProvider.CreateTimer(_ => RunMaintenance(), null, Options.MaintenanceInterval, Options.MaintenanceInterval);
         }
 
-        Log.Recovered(Logger, Name, Options.DataDirectory, _machine.FromSegment, _machine.RecordsReplayed, _transactions.Count, watch.ElapsedMilliseconds);
+        Log.Recovered(Logger, Name, Options.DataDirectory, _machine.FromSegment, _machine.RecordsReplayed, _transactions.Count, (long)Options.TimeProvider.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public abstract class Executor
     /// </summary>
     public virtual void PostIo(Action action) => Post(action);
 
-    /// <summary>Starts background work (<see cref="Task.Run(Func{Task})"/> on the thread pool).</summary>
+    /// <summary>Starts background work (<c>Task.Run</c> on the thread pool).</summary>
     public abstract Task Run(Func<Task> work);
 
     /// <summary>Makes <paramref name="executor"/> the calling thread's executor (null: back to the thread pool) and returns the previous one.</summary>
@@ -55,13 +55,17 @@ public abstract class Executor
         return previous;
     }
 
+    // The one place the thread pool and the shared random stand for the executor: a running node's. A simulation
+    // installs its own executor on its thread, so it never reaches this one.
     private sealed class ThreadPoolExecutor : Executor
     {
+#pragma warning disable RS0030 // The production executor is what these bans point to; a simulation installs its own instead.
         public override Random Random => Random.Shared;
 
         public override void Post(Action action) =>
             System.Threading.ThreadPool.UnsafeQueueUserWorkItem(static a => a(), action, preferLocal: false);
 
         public override Task Run(Func<Task> work) => Task.Run(work);
+#pragma warning restore RS0030
     }
 }

@@ -2,7 +2,7 @@ namespace Cohort.Core.Execution;
 
 /// <summary>
 /// A result to be set once, whose awaiters never run inline with the code that sets it: the equivalent of a
-/// <see cref="TaskCompletionSource{TResult}"/> made with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>,
+/// <see cref="TaskCompletionSource{TResult}"/> made with <c>TaskCreationOptions.RunContinuationsAsynchronously</c>,
 /// except that under simulation the awaiters resume on the simulation's thread (through <see cref="Executor.Post"/>)
 /// instead of escaping to the thread pool.
 /// </summary>
@@ -18,7 +18,9 @@ public sealed class Promise<T>
     public Promise()
     {
         _simulation = Executor.Simulation;
+#pragma warning disable RS0030 // Only outside a simulation (_simulation is null): then the thread pool is where awaiters should resume.
         _source = new TaskCompletionSource<T>(_simulation is null ? TaskCreationOptions.RunContinuationsAsynchronously : TaskCreationOptions.None);
+#pragma warning restore RS0030
     }
 
     /// <summary>The task that completes with the result.</summary>

@@ -28,7 +28,9 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
 
     private readonly WalOptions _options;
     private readonly Lock _gate = new();
+#pragma warning disable RS0030 // Wakes the dedicated flusher thread, which blocks on it; under simulation it is made and disposed but never waited on or released.
     private readonly SemaphoreSlim _work = new(0);
+#pragma warning restore RS0030
     private readonly Promise _flusherExited = new();
     private readonly Executor? _simulation;
     private readonly Action? _flushPass;
@@ -66,7 +68,9 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
 
         // A dedicated thread: fsync blocks, and on a pool thread its wake-ups would sit behind (and
         // steal the thread from) the very appenders it should be batching.
+#pragma warning disable RS0030 // Outside a simulation only (a log opened under one returned above).
         new Thread(FlushLoop) { IsBackground = true, Name = "cohort-wal-flusher" }.Start();
+#pragma warning restore RS0030
     }
 
     /// <summary>The directory of the segment files.</summary>
@@ -211,7 +215,9 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
 
         _file.Dispose();
         _stop.Dispose();
+#pragma warning disable RS0030 // Disposing the flusher thread's wake-up signal (see _work).
         _work.Dispose();
+#pragma warning restore RS0030
     }
 
     private void ThrowIfUnusable()
@@ -250,7 +256,9 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             _signalled = true;
             if (_simulation is null)
             {
+#pragma warning disable RS0030 // Outside a simulation only (_simulation is null): wakes the dedicated flusher thread.
                 _work.Release();
+#pragma warning restore RS0030
             }
             else
             {

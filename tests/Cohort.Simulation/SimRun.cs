@@ -172,15 +172,6 @@ internal static class SimRun
                     }
                 }
 
-                foreach (var machine in cluster.Coordinators)
-                {
-                    if (machine is { Instance: { } coordinator, Process: { } cp })
-                    {
-                        var drain = loop.Call(cp, async () => { await coordinator.DrainAsync().ConfigureAwait(false); return 0; });
-                        await Ignore(Task.WhenAny(drain, Task.Delay(TimeSpan.FromMilliseconds(200), loop.Clock))).ConfigureAwait(false);
-                    }
-                }
-
                 var stuck = SimChecker.InDoubt(cluster, endsDone);
                 if (stuck.Count == 0)
                 {

@@ -280,16 +280,7 @@ internal sealed class CoordinatorMachine(SimCluster cluster, string name) : Mach
             OnStorageFailure = FailStop(process),
         });
         var coordinator = new Coordinator(
-            new CoordinatorOptions
-            {
-                NodeId = Name,
-                Epoch = ++_epoch,
-                MessageTimeout = TimeSpan.FromMilliseconds(100),
-                RetryInitialDelay = TimeSpan.FromMilliseconds(2),
-                RetryMaxDelay = TimeSpan.FromMilliseconds(20),
-                AbortAttempts = 3,
-                SweepInterval = TimeSpan.FromMilliseconds(50),
-            },
+            Options(epoch: ++_epoch, leadership: null),
             Cluster.Net,
             Cluster.Placement,
             log,
@@ -302,22 +293,26 @@ internal sealed class CoordinatorMachine(SimCluster cluster, string name) : Mach
         }
     }
 
+    // Short simulated-time settings, so that a run covers many timeouts and retries.
+    private CoordinatorOptions Options(long epoch, ILeadership? leadership) => new()
+    {
+        NodeId = Name,
+        Epoch = epoch,
+        Leadership = leadership,
+        MessageTimeout = TimeSpan.FromMilliseconds(100),
+        RetryInitialDelay = TimeSpan.FromMilliseconds(2),
+        RetryMaxDelay = TimeSpan.FromMilliseconds(20),
+        AbortAttempts = 3,
+        SweepInterval = TimeSpan.FromMilliseconds(50),
+    };
+
     // The etcd shape: leadership and decisions through the simulated etcd; a new leader adopts what its predecessors
     // left unfinished, as the node does.
     private async Task BootSharedAsync(SimProcess process)
     {
         var leadership = new SimLeadership(Cluster, Name);
         var coordinator = new Coordinator(
-            new CoordinatorOptions
-            {
-                NodeId = Name,
-                Leadership = leadership,
-                MessageTimeout = TimeSpan.FromMilliseconds(100),
-                RetryInitialDelay = TimeSpan.FromMilliseconds(2),
-                RetryMaxDelay = TimeSpan.FromMilliseconds(20),
-                AbortAttempts = 3,
-                SweepInterval = TimeSpan.FromMilliseconds(50),
-            },
+            Options(epoch: 1, leadership),
             Cluster.Net,
             Cluster.Placement,
             new SimSharedDecisionLog(Cluster, Name),

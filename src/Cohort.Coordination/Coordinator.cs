@@ -388,7 +388,9 @@ public sealed partial class Coordinator : IAsyncDisposable
         return task;
     }
 
-    private List<Task> Background() => [.. _background.OrderBy(b => b.Key).Select(b => b.Value)];
+    // ToArray takes a consistent snapshot; sorting the live dictionary would size its buffer from a count that other
+    // threads change meanwhile (and leave nulls in it).
+    private List<Task> Background() => [.. _background.ToArray().OrderBy(b => b.Key).Select(b => b.Value)];
 
     private void ThrowIfDisposed()
     {

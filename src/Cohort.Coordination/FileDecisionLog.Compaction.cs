@@ -17,6 +17,8 @@ public sealed partial class FileDecisionLog
         await _compactGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // Disposing takes the gate for good: a compaction queued behind it finds the log closed.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             var checkpoint = await _machine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
             CompactionCount++;
             Log.DecisionLogCompacted(_logger, checkpoint.Segment, checkpoint.SnapshotBytes, checkpoint.DeletedSegments);

@@ -153,7 +153,15 @@ public sealed partial class FileDecisionLog : IDecisionLog, ILoggedState
 
         await compaction.ConfigureAwait(false);
         await _compactGate.WaitAsync().ConfigureAwait(false);
-        await _machine.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _machine.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // A compaction that was waiting for the gate now finds the log closed and throws ObjectDisposedException.
+            _compactGate.Release();
+        }
     }
 
     void ILoggedState.Apply(WalRecord record)

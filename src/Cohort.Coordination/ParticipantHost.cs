@@ -279,7 +279,18 @@ public sealed partial class ParticipantHost : IAsyncDisposable
 
     // Whether the engine holds the transaction prepared, as recovery leaves it after a restart (this host's memory of
     // what it prepared is gone then): only the coordinator's decision may end such a transaction.
-    private static bool HoldsPrepared(ITransactionalEngine engine, TxId txId) => engine.GetPrepared().Any(p => p.Id == txId);
+    private static bool HoldsPrepared(ITransactionalEngine engine, TxId txId)
+    {
+        try
+        {
+            return engine.HoldsPrepared(txId);
+        }
+        catch (CohortException)
+        {
+            // An engine that cannot say (closing, failed) is treated as holding it: never abort what may be prepared.
+            return true;
+        }
+    }
 
     // Makes the one-phase outcome final and reports it: aborts the transaction unless it committed (abort is a no-op
     // then), so the commit that follows succeeds exactly when it had committed. Returns its commit timestamp, or null.

@@ -69,6 +69,9 @@ public interface ITransactionalEngine : IAsyncDisposable
     /// </summary>
     IReadOnlyList<PreparedTransaction> GetPrepared();
 
+    /// <summary>Whether <paramref name="txId"/> is one of <see cref="GetPrepared"/>'s (engines answer it without listing them all).</summary>
+    bool HoldsPrepared(TxId txId) => GetPrepared().Any(p => p.Id == txId);
+
     /// <summary>The engine's clock; commit timestamps must be at or after every vote's prepare timestamp.</summary>
     HybridClock Clock { get; }
 }

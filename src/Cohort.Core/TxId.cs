@@ -12,6 +12,9 @@ namespace Cohort.Core;
 public readonly struct TxId : IEquatable<TxId>, IComparable<TxId>, ISpanFormattable, IParsable<TxId>
 {
     private static readonly Lock Gate = new();
+    // Random per process (HashCode's own per-process seed), unless a simulation fixed it.
+    private static ulong s_hashSeed = unchecked((ulong)HashCode.Combine(0x5EED) << 32 | (uint)HashCode.Combine(0xC0DE));
+
     private static long _lastMs;
     private static int _counter;
 
@@ -102,11 +105,20 @@ public readonly struct TxId : IEquatable<TxId>, IComparable<TxId>, ISpanFormatta
 
     /// <inheritdoc/>
     /// <remarks>
-    /// The same in every process (not <see cref="HashCode"/>'s per-process seed): the order of a dictionary of ids must
-    /// not change from run to run, or a simulated run would not replay in another process. The low 62 bits are random,
-    /// so folding them spreads ids evenly.
+    /// Keyed by a per-process secret (ids come off the wire, so colliding ones must not be easy to make), which the
+    /// deterministic simulation fixes once at start-up (<see cref="FixHashSeed"/>) so that a seed's run, whose order of
+    /// dictionary entries depends on these codes, replays the same in another process.
     /// </remarks>
-    public override int GetHashCode() => unchecked((int)(_lo ^ (_lo >> 32) ^ _hi ^ (_hi >> 32)));
+    public override int GetHashCode()
+    {
+        var mixed = (_lo ^ s_hashSeed) * 0x9E3779B97F4A7C15UL;
+        mixed ^= _hi + (mixed >> 29);
+        mixed *= 0xBF58476D1CE4E5B9UL;
+        return unchecked((int)(mixed ^ (mixed >> 32)));
+    }
+
+    /// <summary>Fixes the hash key; only for a process that runs deterministic simulations, before any id is hashed.</summary>
+    internal static void FixHashSeed(ulong seed) => s_hashSeed = seed;
 
     /// <summary>Equality.</summary>
     public static bool operator ==(TxId left, TxId right) => left.Equals(right);

@@ -395,6 +395,10 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             .Where(t => t.State is TxState.Prepared or TxState.ReadOnlyPrepared)
             .Select(t => new PreparedTransaction(t.Id, t.PrepareTimestamp, t.Coordinator, t.State == TxState.ReadOnlyPrepared))];
 
+    /// <inheritdoc/>
+    public bool HoldsPrepared(TxId tx) =>
+        _transactions.TryGetValue(tx, out var state) && state.State is TxState.Prepared or TxState.ReadOnlyPrepared;
+
     /// <summary>The outcome this engine remembers for <paramref name="tx"/>, for status queries and tests.</summary>
     public string DescribeState(TxId tx) =>
         _transactions.TryGetValue(tx, out var state) ? state.State.ToString().ToLowerInvariant()

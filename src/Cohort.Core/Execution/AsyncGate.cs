@@ -41,6 +41,12 @@ public sealed class AsyncGate
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired before the gate was entered.</exception>
     public Task WaitAsync(CancellationToken cancellationToken = default)
     {
+        // As SemaphoreSlim: a token that has already fired refuses entry even to a free gate.
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
         Waiter waiter;
         lock (_lock)
         {
@@ -50,18 +56,25 @@ public sealed class AsyncGate
                 return Task.CompletedTask;
             }
 
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return Task.FromCanceled(cancellationToken);
-            }
-
             waiter = new Waiter(this, cancellationToken);
             waiter.Node = _waiters.AddLast(waiter);
         }
 
         if (cancellationToken.CanBeCanceled)
         {
-            waiter.Registration = cancellationToken.UnsafeRegister(static state => ((Waiter)state!).Cancel(), waiter);
+            var registration = cancellationToken.UnsafeRegister(static state => ((Waiter)state!).Cancel(), waiter);
+            bool granted;
+            lock (_lock)
+            {
+                waiter.Registration = registration;
+                granted = waiter.Node is null;
+            }
+
+            if (granted)
+            {
+                // Handed the gate (or cancelled) before the registration was stored: nobody else will remove it.
+                registration.Unregister();
+            }
         }
 
         return waiter.Promise.Task;
@@ -97,7 +110,13 @@ public sealed class AsyncGate
         }
 
         // Unregister does not wait for a running callback (Dispose would, and the callback takes the lock).
-        next?.Registration.Unregister();
+        CancellationTokenRegistration registration;
+        lock (_lock)
+        {
+            registration = next?.Registration ?? default;
+        }
+
+        registration.Unregister();
     }
 
     private sealed class Waiter(AsyncGate gate, CancellationToken cancellationToken)

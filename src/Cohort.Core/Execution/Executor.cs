@@ -47,8 +47,13 @@ public abstract class Executor
     /// <summary>Starts background work (<c>Task.Run</c> on the thread pool).</summary>
     public abstract Task Run(Func<Task> work);
 
+    /// <summary>Only this assembly and the simulation derive executors (planted bugs must stay out of reach).</summary>
+    private protected Executor()
+    {
+    }
+
     /// <summary>Makes <paramref name="executor"/> the calling thread's executor (null: back to the thread pool) and returns the previous one.</summary>
-    protected static Executor? Install(Executor? executor)
+    private protected static Executor? Install(Executor? executor)
     {
         var previous = t_installed;
         t_installed = executor;

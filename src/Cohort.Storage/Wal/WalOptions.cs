@@ -26,7 +26,8 @@ public sealed class WalOptions
     /// <summary>
     /// Called once, on the flusher, when a write or fsync fails and the log stops accepting writes. What was not
     /// synced is in an unknown state (fsyncgate), so a process that owns the log should stop (fail-stop) and let its
-    /// restart recover from what the disk holds.
+    /// restart recover from what the disk holds. Called before the pending appends fail; it must not throw (an
+    /// exception from it is ignored).
     /// </summary>
     public Action<Exception>? OnFailure { get; init; }
 

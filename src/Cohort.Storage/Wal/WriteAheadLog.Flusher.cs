@@ -181,11 +181,20 @@ public sealed partial class WriteAheadLog
         }
 
         var failure = new IOException($"Write-ahead log write failed in '{SegmentPath(_options.Directory, _fileSegment)}': {error.Message}", error);
-        foreach (var promise in pending)
+
+        // The owner first: a fail-stop handler stops the process before any waiter acts on the failure.
+        try
         {
-            promise.TrySetException(failure);
+            _options.OnFailure?.Invoke(failure);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A handler must not throw; the log has failed either way and its waiters learn it below.
         }
 
-        _options.OnFailure?.Invoke(failure);
+        foreach (var promise in pending)
+        {
+            promise.TrySetException(new IOException(failure.Message, error));
+        }
     }
 }

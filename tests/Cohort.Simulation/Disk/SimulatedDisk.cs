@@ -228,9 +228,11 @@ public sealed class SimulatedDisk : FileSystem
             }
 
             // Only this directory's entries become durable; others stay pending, in their order.
+            // By index: compacting the list in place while a foreach enumerates it would throw (found by the soak).
             var remaining = 0;
-            foreach (var operation in _unsyncedMetadata)
+            for (var i = 0; i < _unsyncedMetadata.Count; i++)
             {
+                var operation = _unsyncedMetadata[i];
                 if (operation.Touches(normalized))
                 {
                     Apply(operation);

@@ -81,14 +81,7 @@ internal sealed class SimNet(SimCluster cluster) : IParticipantTransport, IDecis
     {
         var loop = cluster.Loop;
         var sender = loop.Running;
-        var random = loop.Random;
-        var faulty = Faulty;
-        var rate = faulty ? cluster.Config.MessageFaultRate : 0;
-        var cut = _cut.Contains(Link(from, "etcd"));
-        var dropRequest = cut || random.NextDouble() < rate;
-        var dropReply = random.NextDouble() < rate;
-        var delay = Delay(random, faulty);
-        var replyDelay = Delay(random, faulty);
+        var (_, dropRequest, dropReply, _, delay, replyDelay) = DrawFate(from, "etcd", mayDuplicate: false);
         var answer = new TaskCompletionSource<T>();
         Sent++;
         if (dropRequest)
@@ -135,15 +128,7 @@ internal sealed class SimNet(SimCluster cluster) : IParticipantTransport, IDecis
     {
         var loop = cluster.Loop;
         var sender = loop.Running;
-        var random = loop.Random;
-        var faulty = Faulty;
-        var rate = faulty ? cluster.Config.MessageFaultRate : 0;
-        var cut = _cut.Contains(Link(from, to));
-        var dropRequest = cut || random.NextDouble() < rate;
-        var dropReply = random.NextDouble() < rate;
-        var duplicate = random.NextDouble() < rate;
-        var delay = Delay(random, faulty);
-        var replyDelay = Delay(random, faulty);
+        var (cut, dropRequest, dropReply, duplicate, delay, replyDelay) = DrawFate(from, to, mayDuplicate: true);
         var label = $"{kind} {cluster.Workload.Label(txId)} {resource} {from}->{to}";
         Sent++;
         cluster.Trace($"send {label}{(dropRequest ? cut ? " (cut)" : " (lost)" : "")}{(dropReply ? " (reply lost)" : "")}{(duplicate ? " (duplicated)" : "")}");
@@ -158,12 +143,26 @@ internal sealed class SimNet(SimCluster cluster) : IParticipantTransport, IDecis
             if (duplicate)
             {
                 Duplicated++;
-                loop.After(delay + Delay(random, faulty) + TimeSpan.FromMilliseconds(random.Next(0, 5)), null,
+                loop.After(delay + Delay(loop.Random, Faulty) + TimeSpan.FromMilliseconds(loop.Random.Next(0, 5)), null,
                     () => Deliver(label + " (copy)", from, to, receiver, handle, new TaskCompletionSource<T>(), null, dropReply: true, replyDelay));
             }
         }
 
         return new ValueTask<T>(answer.Task.WaitAsync(cancellationToken));
+    }
+
+    // One message's fate, drawn from the seed in a fixed order (the recorded seeds depend on it).
+    private Fate DrawFate(string from, string to, bool mayDuplicate)
+    {
+        var random = cluster.Loop.Random;
+        var faulty = Faulty;
+        var rate = faulty ? cluster.Config.MessageFaultRate : 0;
+        var cut = _cut.Contains(Link(from, to));
+        var dropRequest = cut || random.NextDouble() < rate;
+        var dropReply = random.NextDouble() < rate;
+        var duplicate = mayDuplicate && random.NextDouble() < rate;
+        var delay = Delay(random, faulty);
+        return new Fate(cut, dropRequest, dropReply, duplicate, delay, Delay(random, faulty));
     }
 
     private void Deliver<T>(string label, string from, string to, Func<SimProcess?> receiver, Func<ValueTask<T>> handle, TaskCompletionSource<T> answer, SimProcess? sender, bool dropReply, TimeSpan replyDelay)
@@ -232,4 +231,6 @@ internal sealed class SimNet(SimCluster cluster) : IParticipantTransport, IDecis
     private static string Link(string a, string b) => string.CompareOrdinal(a, b) < 0 ? $"{a}|{b}" : $"{b}|{a}";
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Sent} sent, {Lost} lost, {Duplicated} duplicated");
+
+    private readonly record struct Fate(bool Cut, bool DropRequest, bool DropReply, bool Duplicate, TimeSpan Delay, TimeSpan ReplyDelay);
 }

@@ -6,6 +6,6 @@ namespace Cohort.Core;
 /// <param name="Coordinator">The coordinator that drove the prepare (to ask for the decision), if known.</param>
 /// <param name="ReadOnly">
 /// It voted read-only and keeps its shared locks until the outcome arrives (<see cref="PrepareInfo.KeepReadLocks"/>);
-/// nothing of it is durable, so it does not survive a restart.
+/// embedded engines log those locks, so it survives a restart still holding them.
 /// </param>
 public readonly record struct PreparedTransaction(TxId Id, HlcTimestamp PrepareTimestamp, string? Coordinator, bool ReadOnly = false);

@@ -53,4 +53,10 @@ public abstract class EngineTransaction
     internal HlcTimestamp CommitTimestamp { get; set; }
 
     internal Task? Durable { get; set; }
+
+    // The shared locks its prepare record logged, between replay and the retaking of its locks at start-up.
+    internal ReadLockSet? RecoveredReads { get; set; }
 }
+
+/// <summary>The shared locks of a prepared transaction, as logged: string keys and ranges per space.</summary>
+internal sealed record ReadLockSet(IReadOnlyList<string> Keys, IReadOnlyList<(string Space, LockRange Range)> Ranges);

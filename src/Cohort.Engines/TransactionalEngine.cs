@@ -149,6 +149,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         try
         {
             Task durable;
+            var readOnly = false;
             lock (state.Sync)
             {
                 switch (state.State)
@@ -158,11 +159,20 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                         durable = state.Durable ?? Task.CompletedTask;
                         break;
                     case TxState.ReadOnlyPrepared:
-                        return Vote.ReadOnly(state.PrepareTimestamp, holdsLocks: true);
+                        durable = state.Durable ?? Task.CompletedTask;
+                        readOnly = true;
+                        break;
                     case TxState.Active:
                         if (!state.HasWrites)
                         {
-                            return PrepareReadOnly(state, info);
+                            if (PrepareReadOnly(state, info) is { } vote)
+                            {
+                                return vote;
+                            }
+
+                            durable = state.Durable!;
+                            readOnly = true;
+                            break;
                         }
 
                         if (FreezeOrAbort(state) is { } refused)
@@ -211,6 +221,12 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                 {
                     // The coordinator aborted it while the prepare record was being written.
                     return Vote.No(state.AbortReason ?? "aborted");
+                }
+                else if (readOnly)
+                {
+                    return state.State == TxState.ReadOnlyPrepared
+                        ? Vote.ReadOnly(state.PrepareTimestamp, holdsLocks: true)
+                        : Vote.ReadOnly(state.CommitTimestamp);
                 }
             }
 
@@ -359,8 +375,15 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         {
             switch (state.State)
             {
-                case TxState.Active:
                 case TxState.ReadOnlyPrepared:
+                    if (state.Durable is not null)
+                    {
+                        AppendOutcomeLazily(AbortRecord, state.Id, default);
+                    }
+
+                    AbortActiveLocked(state, "aborted by request");
+                    return;
+                case TxState.Active:
                     AbortActiveLocked(state, "aborted by request");
                     return;
                 case TxState.Preparing:
@@ -592,7 +615,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         }
     }
 
-    // Caller holds state.Sync and state.State is Active (or ReadOnlyPrepared: nothing logged, only locks to release).
+    // Caller holds state.Sync and state.State is Active (or ReadOnlyPrepared: its outcome is logged by the caller).
     private void AbortActiveLocked(TTx state, string reason)
     {
         state.State = TxState.Aborted;
@@ -645,8 +668,10 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     }
 
     // Caller holds state.Sync; state is Active without writes. Votes read-only at the clock's reading, which is later
-    // than every version the transaction read here (the clock observed each commit it installed).
-    private Vote PrepareReadOnly(TTx state, PrepareInfo info)
+    // than every version the transaction read here (the clock observed each commit it installed). Returns null when
+    // the transaction keeps its locks: then its read-only prepare record is appended (state.Durable) and the vote
+    // waits for it.
+    private Vote? PrepareReadOnly(TTx state, PrepareInfo info)
     {
         if (!info.KeepReadLocks || Executor.IsPlanted(PlantedBug.ReadOnlyReleasesAtPrepare))
         {
@@ -660,15 +685,31 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             return Vote.No(refused);
         }
 
-        state.PrepareTimestamp = Clock.Now();
-        state.Coordinator = info.Coordinator;
-        state.State = TxState.ReadOnlyPrepared;
-        return Vote.ReadOnly(state.PrepareTimestamp, holdsLocks: true);
+        // And they are logged before the vote: a restart that forgot them would let a writer commit under this
+        // transaction's reads before the coordinator decides, and the transaction then commit above that writer.
+        try
+        {
+            AppendReadOnlyPrepare(state, info);
+        }
+        catch (Exception e) when (e is CohortException or ArgumentOutOfRangeException)
+        {
+            return FailPrepare(state, e);
+        }
+
+        return null;
     }
 
     // Caller holds state.Sync; state is Active without writes, or ReadOnlyPrepared.
     private HlcTimestamp FinishReadOnly(TTx state, HlcTimestamp timestamp)
     {
+        if (state.State == TxState.ReadOnlyPrepared && state.Durable is not null)
+        {
+            // Its prepare record is logged: so is the outcome, without waiting. Lost in a crash, the transaction comes
+            // back holding its read locks and asks the coordinator; nothing logged after this record (a writer's
+            // commit under those locks) can survive without it.
+            AppendOutcomeLazily(CommitRecord, state.Id, timestamp);
+        }
+
         state.State = TxState.Committed;
         state.CommitTimestamp = timestamp;
         Locks.ReleaseAll(state.Locks);

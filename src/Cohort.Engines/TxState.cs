@@ -14,7 +14,8 @@ internal enum TxState : byte
 
     /// <summary>
     /// Voted read-only but keeps its shared locks (marked prepared, never wounded) until the outcome arrives, because
-    /// another participant writes (<see cref="Core.PrepareInfo.KeepReadLocks"/>). Nothing is logged: a restart forgets it.
+    /// another participant writes (<see cref="Core.PrepareInfo.KeepReadLocks"/>). Its shared locks are logged before the
+    /// vote, so a restart brings it back holding them until the outcome arrives.
     /// </summary>
     ReadOnlyPrepared,
 

@@ -15,7 +15,8 @@ namespace Cohort.CrashHost;
 /// <c>writers &lt;dir&gt; &lt;resource&gt; &lt;writers&gt; &lt;keysPerTx&gt;</c> — concurrent writers commit transactions
 /// forever; each writes keys <c>w{i}:{n}:{k}</c> = n and prints <c>ACK i n</c> after commit returns.
 /// <c>prepare &lt;dir&gt; &lt;resource&gt; &lt;opsJson&gt;</c> — applies the operations (a JSON array of operations) in one
-/// transaction, prepares it and prints <c>PREPARED txid</c>, then waits to be killed.
+/// transaction, prepares it and prints <c>PREPARED txid</c>, then waits to be killed. <c>prepare-keeping-reads</c> does the
+/// same with <c>KeepReadLocks</c> (a read-only transaction keeping its read locks prints <c>PREPARED</c> too).
 /// <c>sql-commit-loop &lt;dir&gt; &lt;resource&gt; [iterations]</c> — for i = 0, 1, … (at most <c>iterations</c>, default
 /// 10,000) commits one-phase a transaction that creates table <c>t{i}</c>, its index <c>t{i}_k</c> and rows
 /// (1, 'a{i}'), (2, 'b{i}'), and prints <c>ACK i</c> after the commit returned.
@@ -40,7 +41,8 @@ internal static class Program
                 await RunWritersAsync(engine, int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
                 return 0;
             case "prepare":
-                await PrepareAsync(engine, args[3]);
+            case "prepare-keeping-reads":
+                await PrepareAsync(engine, args[3], keepReadLocks: args[0] == "prepare-keeping-reads");
                 return 0;
             case "sql-commit-loop":
                 await RunSqlCommitLoopAsync(engine, args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 10_000);
@@ -75,7 +77,7 @@ internal static class Program
         await Task.WhenAll(tasks);
     }
 
-    private static async Task PrepareAsync(ITransactionalEngine engine, string opsJson)
+    private static async Task PrepareAsync(ITransactionalEngine engine, string opsJson, bool keepReadLocks)
     {
         var tx = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddMinutes(10));
         foreach (var op in ValueJson.Parse(opsJson).AsList())
@@ -83,8 +85,8 @@ internal static class Program
             await engine.ApplyAsync(tx, Operation.FromValue(op), CancellationToken.None);
         }
 
-        var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo("test-coordinator"), CancellationToken.None);
-        Console.WriteLine(vote.Kind == VoteKind.Yes ? $"PREPARED {tx.Id}" : $"VOTE {vote}");
+        var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo("test-coordinator", keepReadLocks), CancellationToken.None);
+        Console.WriteLine(vote.Kind == VoteKind.Yes || vote.HoldsLocks ? $"PREPARED {tx.Id}" : $"VOTE {vote}");
         await Task.Delay(Timeout.Infinite);
     }
 

@@ -100,4 +100,73 @@ public abstract partial class EngineConformanceTests
         await engine.CommitAsync(prepared.Id, Max(vote.PrepareTimestamp, engine.Clock.Now()), default);
         Assert.Equal(Expected("p", [1]), await ReadInNewTransactionAsync(engine, "p"));
     }
+
+    [SkippableFact]
+    public async Task PreparedWriter_KillRestart_StillHoldsTheReadLockOfWhatItOnlyRead()
+    {
+        Requires(EngineCapabilities.ReadLocksUntilCommit);
+        var txId = await PrepareInChildAndKillAsync([Read("a"), .. Write("b", 1)]);
+
+        // Were the read lock on "a" lost in the restart, a writer could commit "a" before the outcome arrives, and the
+        // transaction then commit above it having read the older value.
+        var engine = await OpenEngineAsync();
+        var prepared = Assert.Single(engine.GetPrepared());
+        Assert.False(prepared.ReadOnly);
+        await AssertWriteBlockedAsync(engine, "a");
+
+        await engine.CommitAsync(txId, Max(prepared.PrepareTimestamp, engine.Clock.Now()), default);
+        await CommitWritesAsync(engine, ("a", 2));
+        Assert.Equal(Expected("a", [2]), await ReadInNewTransactionAsync(engine, "a"));
+        Assert.Equal(Expected("b", [1]), await ReadInNewTransactionAsync(engine, "b"));
+    }
+
+    [SkippableFact]
+    public async Task ReadOnlyReaderKeepingItsLocks_KillRestart_StillHoldsThem_UntilTheOutcome()
+    {
+        Requires(EngineCapabilities.ReadLocksUntilCommit);
+        await CloseAsync(await OpenWithCommittedAsync(("a", 1)));
+        var txId = await PrepareInChildAndKillAsync([Read("a")], keepReadLocks: true);
+
+        var engine = await OpenEngineAsync();
+        var prepared = Assert.Single(engine.GetPrepared());
+        Assert.Equal(txId, prepared.Id);
+        Assert.True(prepared.ReadOnly);
+        await AssertWriteBlockedAsync(engine, "a");
+
+        await engine.CommitAsync(txId, Max(prepared.PrepareTimestamp, engine.Clock.Now()), default);
+        Assert.Empty(engine.GetPrepared());
+        await CommitWritesAsync(engine, ("a", 2));
+
+        // The outcome is logged too: the transaction does not come back after another restart.
+        await CloseAsync(engine);
+        engine = await OpenEngineAsync();
+        Assert.Empty(engine.GetPrepared());
+        Assert.Equal(Expected("a", [1, 2]), await ReadInNewTransactionAsync(engine, "a"));
+    }
+
+    [SkippableFact]
+    public async Task ReadOnlyReaderKeepingItsLocks_AcrossACheckpointAndRestart_HoldsThem_AndAbortReleasesThem()
+    {
+        Requires(EngineCapabilities.ReadLocksUntilCommit);
+        var engine = await OpenWithCommittedAsync(("a", 1));
+        var reader = Begin();
+        await engine.ApplyAsync(reader, Read("a"), default);
+        var vote = await engine.PrepareAsync(reader.Id, new PrepareInfo("c1", KeepReadLocks: true), default);
+        Assert.Equal(VoteKind.ReadOnly, vote.Kind);
+        Assert.True(vote.HoldsLocks);
+        await CheckpointAsync(engine);
+        await CloseAsync(engine);
+
+        engine = await OpenEngineAsync();
+        Assert.True(Assert.Single(engine.GetPrepared()).ReadOnly);
+        await AssertWriteBlockedAsync(engine, "a");
+        await engine.AbortAsync(reader.Id, default);
+        Assert.Empty(engine.GetPrepared());
+        await CommitWritesAsync(engine, ("a", 2));
+        Assert.Equal(Expected("a", [1, 2]), await ReadInNewTransactionAsync(engine, "a"));
+
+        await CloseAsync(engine);
+        engine = await OpenEngineAsync();
+        Assert.Empty(engine.GetPrepared());
+    }
 }

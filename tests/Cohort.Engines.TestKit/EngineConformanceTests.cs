@@ -135,14 +135,25 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     /// Applies <paramref name="operations"/> and prepares them (coordinator <c>test-coordinator</c>) in a Cohort.CrashHost
     /// child over this test's store, kills it with SIGKILL after its Yes vote, and returns the transaction's id.
     /// </summary>
-    protected async Task<TxId> PrepareInChildAndKillAsync(Operation[] operations)
+    /// <param name="operations">The transaction's operations.</param>
+    /// <param name="keepReadLocks">Prepare with <see cref="PrepareInfo.KeepReadLocks"/> (a read-only transaction then keeps its locks).</param>
+    protected async Task<TxId> PrepareInChildAndKillAsync(Operation[] operations, bool keepReadLocks = false)
     {
         var ops = ValueJson.Serialize(Value.List(operations.Select(o => o.ToValue()).ToImmutableArray()));
-        await using var child = CrashHostProcess.Start("prepare", CrashHostStore, Resource, ops);
+        await using var child = CrashHostProcess.Start(keepReadLocks ? "prepare-keeping-reads" : "prepare", CrashHostStore, Resource, ops);
         var line = await child.WaitForLineAsync(l => l.StartsWith("PREPARED ", StringComparison.Ordinal) || l.StartsWith("VOTE ", StringComparison.Ordinal), LongWait);
         Assert.StartsWith("PREPARED ", line);
         await child.KillAsync();
         return TxId.Parse(line["PREPARED ".Length..]);
+    }
+
+    /// <summary>Asserts that a writer of <paramref name="item"/> waits for a lock until its deadline, then aborts it.</summary>
+    protected async Task AssertWriteBlockedAsync(ITransactionalEngine engine, string item)
+    {
+        var blocked = new TransactionContext(TxId.NewId(), DateTimeOffset.UtcNow.AddMilliseconds(300));
+        var error = await Assert.ThrowsAsync<CohortException>(async () => await WriteAsync(engine, blocked, item, 9).WaitAsync(LongWait));
+        Assert.Equal(ErrorCodes.LockTimeout, error.Code);
+        await engine.AbortAsync(blocked.Id, default);
     }
 
     /// <summary>Asserts that <paramref name="task"/> is still waiting after giving it every chance to (wrongly) complete.</summary>

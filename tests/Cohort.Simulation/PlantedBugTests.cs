@@ -17,9 +17,9 @@ namespace Cohort.Simulation;
 public sealed class PlantedBugTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(PlantedBug.DecisionNotDurable, 14)]
+    [InlineData(PlantedBug.DecisionNotDurable, 52)]
     [InlineData(PlantedBug.VoteBeforeDurable, 6)]
-    [InlineData(PlantedBug.PhaseTwoNotRetried, 85)]
+    [InlineData(PlantedBug.PhaseTwoNotRetried, 114)]
     [InlineData(PlantedBug.ReadOnlyReleasesAtPrepare, 526)]
     [InlineData(PlantedBug.DeposedLeaderWrites, 1030)]
     public void PlantedBug_IsCaughtByItsRecordedSeed(PlantedBug bug, int seed)

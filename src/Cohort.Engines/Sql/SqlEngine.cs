@@ -125,6 +125,15 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
     }
 
     /// <inheritdoc/>
+    protected override void WriteRangeBound(IBufferWriter<byte> writer, object bound) => SqlKeyCodec.WriteRangeKey(writer, (SqlKey)bound);
+
+    /// <inheritdoc/>
+    protected override object ReadRangeBound(ref SpanReader reader) => SqlKeyCodec.ReadRangeKey(ref reader);
+
+    /// <inheritdoc/>
+    protected override IComparer<object> RangeComparer(string space) => SqlLocks.Comparer;
+
+    /// <inheritdoc/>
     protected override void WriteState(IBufferWriter<byte> writer) => _store.WriteTo(writer, SqlKeyCodec.Write);
 
     /// <inheritdoc/>

@@ -32,6 +32,29 @@ internal static class SqlKeyCodec
         }
     }
 
+    /// <summary>Writes a key that may be a range bound (for logged range locks).</summary>
+    public static void WriteRangeKey(IBufferWriter<byte> writer, SqlKey key)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(key);
+        writer.WriteByte(unchecked((byte)key.Bound));
+        Write(writer, key.IsBound ? SqlKey.Create(key.Space, key.Table, key.Index, key.Values) : key);
+    }
+
+    /// <summary>Reads what <see cref="WriteRangeKey"/> wrote; malformed data throws <c>corruption</c>.</summary>
+    public static SqlKey ReadRangeKey(ref SpanReader reader)
+    {
+        var bound = unchecked((sbyte)reader.ReadByte());
+        var key = Read(ref reader);
+        return bound switch
+        {
+            0 => key,
+            -1 => SqlKey.LowerBound(key.Space, key.Table, key.Index, key.Values),
+            1 => SqlKey.UpperBound(key.Space, key.Table, key.Index, key.Values),
+            _ => throw new CohortException(ErrorCodes.Corruption, $"Corrupt SQL range key: unknown bound {bound}.", isTransient: false),
+        };
+    }
+
     /// <summary>Reads what <see cref="Write"/> wrote; malformed data throws <c>corruption</c>.</summary>
     public static SqlKey Read(ref SpanReader reader)
     {

@@ -87,7 +87,14 @@ public sealed partial class LockManager
     }
 
     /// <summary>Takes an exclusive range at once, for a prepared transaction coming back after a restart.</summary>
-    public void AcquireRangeRecovered(LockOwner owner, string space, LockRange range, IComparer<object> comparer)
+    public void AcquireRangeRecovered(LockOwner owner, string space, LockRange range, IComparer<object> comparer) =>
+        AcquireRangeRecovered(owner, space, range, LockMode.Exclusive, comparer);
+
+    /// <summary>
+    /// Takes a range in <paramref name="mode"/> at once, for a prepared transaction coming back after a restart;
+    /// throws when another holder conflicts (it cannot: prepared transactions never hold conflicting locks).
+    /// </summary>
+    public void AcquireRangeRecovered(LockOwner owner, string space, LockRange range, LockMode mode, IComparer<object> comparer)
     {
         ArgumentNullException.ThrowIfNull(owner);
         ArgumentNullException.ThrowIfNull(space);
@@ -100,12 +107,12 @@ public sealed partial class LockManager
                 _spaces[space] = entry;
             }
 
-            if (!entry.CanGrant(owner, range, LockMode.Exclusive))
+            if (!entry.CanGrant(owner, range, mode))
             {
                 throw new InvalidOperationException($"Recovered transaction {owner.Id} cannot retake its lock on {range} in '{space}'.");
             }
 
-            GrantRange(entry, owner, space, range, LockMode.Exclusive);
+            GrantRange(entry, owner, space, range, mode);
             owner.Prepared = true;
         }
     }

@@ -153,6 +153,37 @@ public sealed partial class LockManager
         }
     }
 
+    /// <summary>
+    /// The keys the owner holds in shared mode only and the ranges it holds in shared mode: what a prepared
+    /// transaction must log to keep its reads valid across a restart (its exclusive locks follow from its writes).
+    /// </summary>
+    public (IReadOnlyList<string> Keys, IReadOnlyList<(string Space, LockRange Range)> Ranges) HeldShared(LockOwner owner)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        lock (_gate)
+        {
+            var keys = new List<string>();
+            foreach (var (key, mode) in owner.Held)
+            {
+                if (mode == LockMode.Shared)
+                {
+                    keys.Add(key);
+                }
+            }
+
+            var ranges = new List<(string Space, LockRange Range)>();
+            foreach (var (space, holder) in owner.HeldRanges)
+            {
+                if (holder.Mode == LockMode.Shared)
+                {
+                    ranges.Add((space, holder.Range));
+                }
+            }
+
+            return (keys, ranges);
+        }
+    }
+
     /// <summary>The mode the owner holds on <paramref name="key"/>, if any.</summary>
     public LockMode? HeldMode(LockOwner owner, string key)
     {

@@ -71,7 +71,11 @@ internal sealed class TestCluster : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), "cohort-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
-        var ports = FreePorts.Take(resources.Count);
+
+        // The master gets the lowest address: the election rule picks the lowest alive address when no master is
+        // alive yet, so a node that answers before the master's short startup grace ends would otherwise win the
+        // first election whenever the OS handed it a lower port (seen in CI: the master never led).
+        var ports = FreePorts.Take(resources.Count).Order().ToArray();
         var addresses = ports.Select(p => $"127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}").ToArray();
         var nodes = new List<NodeProcess>();
         for (var i = 0; i < resources.Count; i++)

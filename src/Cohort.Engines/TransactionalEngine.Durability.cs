@@ -202,7 +202,7 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
             buffer.WriteByte(0);
             state.WriteIntents(buffer);
             WriteReadLocks(buffer, state);
-            var durable = Wal.Append(PrepareWithReadsRecord, buffer.WrittenSpan);
+            var durable = Machine.Append(PrepareWithReadsRecord, buffer.WrittenSpan);
             state.State = TxState.Preparing;
             state.Durable = durable;
             return durable;
@@ -223,7 +223,7 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
             buffer.WriteByte(ReadOnlyFlag);
             state.WriteIntents(buffer);
             WriteReadLocks(buffer, state);
-            state.Durable = Wal.Append(PrepareWithReadsRecord, buffer.WrittenSpan);
+            state.Durable = Machine.Append(PrepareWithReadsRecord, buffer.WrittenSpan);
             state.PrepareTimestamp = prepareTimestamp;
             state.Coordinator = info.Coordinator;
             state.State = TxState.ReadOnlyPrepared;
@@ -245,7 +245,7 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
 
             try
             {
-                _ = ObserveAsync(Wal.Append(type, buffer.WrittenSpan));
+                _ = ObserveAsync(Machine.Append(type, buffer.WrittenSpan));
             }
             catch (CohortException)
             {
@@ -377,7 +377,7 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
                 state.WriteIntents(buffer);
             }
 
-            var durable = Wal.Append(onePhase ? CommitOnePhaseRecord : CommitRecord, buffer.WrittenSpan);
+            var durable = Machine.Append(onePhase ? CommitOnePhaseRecord : CommitRecord, buffer.WrittenSpan);
             state.CommitTimestamp = commitTimestamp;
             state.State = TxState.Committing;
             state.Durable = durable;
@@ -395,7 +395,7 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
             buffer.WriteTxId(state.Id);
             try
             {
-                durable = Wal.Append(AbortRecord, buffer.WrittenSpan);
+                durable = Machine.Append(AbortRecord, buffer.WrittenSpan);
             }
             catch (CohortException e)
             {

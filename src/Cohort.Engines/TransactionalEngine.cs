@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using Cohort.Core;
 using Cohort.Storage.Encoding;
 using Cohort.Storage.Locking;
+using Cohort.Storage.Replication;
 using Cohort.Storage.Mvcc;
 using Cohort.Storage.StateMachines;
 using Cohort.Storage.Wal;
@@ -73,6 +74,20 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     public int ActiveTransactionCount => _transactions.Count;
 
     private WriteAheadLog Wal => _wal ?? throw new InvalidOperationException("The engine is not open.");
+
+    private LoggedStateMachine Machine => _machine ?? throw new InvalidOperationException("The engine is not open.");
+
+    /// <inheritdoc/>
+    public ISnapshotSource SnapshotSource => Machine;
+
+    /// <inheritdoc/>
+    public void Replicate(IReplicationSink? sink)
+    {
+        lock (_stateLock)
+        {
+            Machine.Replication = sink;
+        }
+    }
 
     /// <inheritdoc/>
     public async ValueTask<Value> ApplyAsync(TransactionContext tx, Operation operation, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Cohort.Core;
 using Cohort.Storage.IO;
+using Cohort.Storage.Replication;
 using Cohort.Storage.Snapshots;
 using Cohort.Storage.Wal;
 
@@ -16,7 +17,7 @@ namespace Cohort.Storage.StateMachines;
 /// snapshot but before the deletion leaves both: the next <see cref="Open"/> starts from the snapshot's segment and
 /// deletes the older ones (<see cref="WriteAheadLog.Open"/>), so no record is applied twice.
 /// </remarks>
-public sealed class LoggedStateMachine : IAsyncDisposable
+public sealed class LoggedStateMachine : ISnapshotSource, IAsyncDisposable
 {
     private readonly ILoggedState _state;
     private readonly Lock _sync;
@@ -32,8 +33,63 @@ public sealed class LoggedStateMachine : IAsyncDisposable
         RecordsReplayed = replayed;
     }
 
-    /// <summary>The log; append to it under the lock given to <see cref="Open"/>.</summary>
+    /// <summary>The log; append to it through <see cref="Append"/> (so that replicas get the record too).</summary>
     public WriteAheadLog Wal { get; }
+
+    /// <summary>
+    /// Where records and snapshots are shipped when the state is replicated (null: it is not). Set it under the lock
+    /// given to <see cref="Open"/>, between two appends.
+    /// </summary>
+    public IReplicationSink? Replication { get; set; }
+
+    /// <summary>
+    /// Appends a record; call it under the lock given to <see cref="Open"/>, in the same critical section as the state
+    /// change it records. The task completes once the record is durable here and, when replicated, on every replica of
+    /// the configuration.
+    /// </summary>
+    public Task Append(byte type, ReadOnlySpan<byte> payload)
+    {
+        var local = Wal.Append(type, payload);
+        return Replication is { } sink ? Both(local, sink.Ship(ReplicationEntryKind.Record, type, payload)) : local;
+    }
+
+    /// <inheritdoc/>
+    public void Capture(Action<ReadOnlyMemory<byte>> atThisPoint)
+    {
+        ArgumentNullException.ThrowIfNull(atThisPoint);
+        lock (_sync)
+        {
+            atThisPoint(_state.WriteSnapshot());
+        }
+    }
+
+    // A local failure wins (it is the one the owner must act on) and is not held up by replicas.
+    private static async Task Both(Task local, Task replicated)
+    {
+        try
+        {
+            await local.ConfigureAwait(false);
+        }
+        catch
+        {
+            _ = ObserveAsync(replicated);
+            throw;
+        }
+
+        await replicated.ConfigureAwait(false);
+    }
+
+    private static async Task ObserveAsync(Task replicated)
+    {
+        try
+        {
+            await replicated.ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // Fenced or stopped: the local failure already decides this record's fate here.
+        }
+    }
 
     /// <summary>The segment recovery started at (that of the snapshot loaded, or 1).</summary>
     public long FromSegment { get; }
@@ -114,6 +170,10 @@ public sealed class LoggedStateMachine : IAsyncDisposable
             segment = Wal.Rotate();
             payload = _state.WriteSnapshot();
             flushed = Wal.FlushAsync();
+
+            // The replicas checkpoint at the same point of the stream (their own copy of this snapshot); nothing waits
+            // for it: until it is durable there, their older segments still hold the same state.
+            _ = Replication?.Ship(ReplicationEntryKind.Snapshot, 0, payload.Span);
         }
 
         // The snapshot may hold changes whose records are still on their way to disk; let them land first so the

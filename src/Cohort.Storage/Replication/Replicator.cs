@@ -1,0 +1,498 @@
+using Cohort.Core.Execution;
+
+namespace Cohort.Storage.Replication;
+
+/// <summary>
+/// The primary's side of a replicated state (PacificA): every record and snapshot the state logs is shipped, in log
+/// order, to every replica; a record counts as durable (its <see cref="Ship"/> task completes) only once every
+/// <em>in-sync</em> replica — those of the current configuration — holds it durably.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each replica has a link: a queue of entries and one shipment in flight. A link starts with a
+/// <see cref="ReplicationEntryKind.Reset"/> carrying the whole state (taken under the state's lock, so the entries
+/// after it are exactly the records logged after the snapshot), which is how a replica catches up and how a newly
+/// promoted primary brings every replica to its own history.
+/// </para>
+/// <para>
+/// A replica that stops answering for <see cref="ReplicatorOptions.FailureTimeout"/>, or refuses a shipment as a gap,
+/// is reported through <see cref="ReplicaFailed"/> and its link is dropped; while it stays in the configuration nothing
+/// more is acknowledged — the owner must have the configuration changed without it (<see cref="Reconfigure"/>) first,
+/// so that every replica a leader could promote holds every acknowledged record. A replica that refuses the
+/// configuration version as stale means another primary took over: the replicator is fenced (<see cref="Fenced"/>),
+/// every waiting and later shipment fails with <see cref="ReplicationFencedException"/>.
+/// </para>
+/// </remarks>
+public sealed class Replicator : IReplicationSink, IAsyncDisposable
+{
+    private readonly string _resource;
+    private readonly string _self;
+    private readonly ISnapshotSource _source;
+    private readonly ReplicatorOptions _options;
+    private readonly Lock _sync = new();
+    private readonly Dictionary<string, Link> _links = new(StringComparer.Ordinal);
+    private readonly Queue<(long Sequence, Promise Done)> _waiters = new();
+    private readonly CancellationTokenSource _stop = new();
+
+    // Guarded by _sync.
+    private HashSet<string> _inSync;
+    private long _version;
+    private long _nextSequence = 1;
+    private ReplicationFencedException? _fenced;
+    private bool _disposed;
+
+    /// <summary>Creates the replicator of a primary at configuration <paramref name="version"/>; attach replicas with <see cref="Attach"/>.</summary>
+    /// <param name="resource">The replicated resource.</param>
+    /// <param name="self">This primary's node address (replicas follow one primary's stream).</param>
+    /// <param name="version">The configuration version this primary serves under.</param>
+    /// <param name="inSync">The replicas of that configuration (not this primary).</param>
+    /// <param name="source">Snapshots of the state, under its lock.</param>
+    /// <param name="options">Timeouts and batching.</param>
+    public Replicator(string resource, string self, long version, IEnumerable<string> inSync, ISnapshotSource source, ReplicatorOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        ArgumentException.ThrowIfNullOrEmpty(self);
+        ArgumentNullException.ThrowIfNull(inSync);
+        ArgumentNullException.ThrowIfNull(source);
+        _options = options ?? new ReplicatorOptions();
+        _options.Validate();
+        _resource = resource;
+        _self = self;
+        _version = version;
+        _inSync = new HashSet<string>(inSync, StringComparer.Ordinal);
+        _source = source;
+    }
+
+    /// <summary>A replica stopped answering or lost the stream; it must be taken out of the configuration (once per link).</summary>
+    public event Action<string, Exception>? ReplicaFailed;
+
+    /// <summary>A replica that is not in the configuration has caught up with the stream: it may be added (once per link).</summary>
+    public event Action<string>? CaughtUp;
+
+    /// <summary>A replica has seen a newer configuration: another primary took over, and this one must stop.</summary>
+    public event Action<ReplicationFencedException>? Fenced;
+
+    /// <summary>The configuration version this primary ships under.</summary>
+    public long Version
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _version;
+            }
+        }
+    }
+
+    /// <summary>Whether a replica refused this primary as superseded.</summary>
+    public bool IsFenced
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _fenced is not null;
+            }
+        }
+    }
+
+    /// <summary>The in-sync replicas (of the current configuration).</summary>
+    public IReadOnlyList<string> InSync
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return [.. _inSync];
+            }
+        }
+    }
+
+    /// <summary>Per replica with a live link: the sequence it holds durably and whether it is in sync.</summary>
+    public IReadOnlyList<(string Replica, long AckedThrough, long Lag, bool InSync)> Status
+    {
+        get
+        {
+            lock (_sync)
+            {
+                var last = _nextSequence - 1;
+                return [.. _links.Values.Select(l => (l.Channel.Replica, l.AckedThrough, Math.Max(0, last - l.AckedThrough), _inSync.Contains(l.Channel.Replica)))];
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task Ship(ReplicationEntryKind kind, byte recordType, ReadOnlySpan<byte> payload)
+    {
+        lock (_sync)
+        {
+            if (_fenced is { } fenced)
+            {
+                return Task.FromException(fenced);
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var entry = new ReplicationEntry(_nextSequence++, kind, recordType, payload.ToArray());
+            foreach (var link in _links.Values)
+            {
+                link.Enqueue(entry);
+            }
+
+            if (_inSync.Count == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            var done = new Promise();
+            _waiters.Enqueue((entry.Sequence, done));
+            return done.Task;
+        }
+    }
+
+    /// <summary>
+    /// Starts shipping to <paramref name="channel"/>'s replica: a reset with the whole state, then every entry logged
+    /// after it. A replica of the configuration is waited for from now on; another one is reported through
+    /// <see cref="CaughtUp"/> once it holds everything logged up to the moment it was attached.
+    /// </summary>
+    public void Attach(IReplicaChannel channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        if (channel.Replica == _self)
+        {
+            throw new ArgumentException($"The primary {_self} cannot be its own replica.", nameof(channel));
+        }
+
+        Link? replaced = null;
+        _source.Capture(snapshot =>
+        {
+            lock (_sync)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_fenced is { } fenced)
+                {
+                    throw fenced;
+                }
+
+                // The reset holds everything through the last sequence shipped; the next entry continues from there.
+                var last = _nextSequence - 1;
+                var link = new Link(this, channel, last);
+                link.Enqueue(new ReplicationEntry(last, ReplicationEntryKind.Reset, 0, snapshot.ToArray()));
+                _links.Remove(channel.Replica, out replaced);
+                _links[channel.Replica] = link;
+                link.Start();
+            }
+        });
+
+        replaced?.Stop();
+    }
+
+    /// <summary>
+    /// Adopts a new configuration (after the leader changed it): <paramref name="version"/> from now on, and
+    /// <paramref name="inSync"/> as the replicas waited for. Links of replicas no longer in it are dropped, unless they
+    /// are catching up to be added.
+    /// </summary>
+    public void Reconfigure(long version, IEnumerable<string> inSync)
+    {
+        ArgumentNullException.ThrowIfNull(inSync);
+        List<Promise>? done;
+        lock (_sync)
+        {
+            if (version < _version)
+            {
+                return;
+            }
+
+            var removed = _inSync.Where(r => !inSync.Contains(r, StringComparer.Ordinal)).ToList();
+            _version = version;
+            _inSync = new HashSet<string>(inSync, StringComparer.Ordinal);
+            foreach (var replica in removed)
+            {
+                if (_links.Remove(replica, out var link))
+                {
+                    link.Stop();
+                }
+            }
+
+            done = TakeDurableLocked();
+        }
+
+        Settle(done);
+    }
+
+    /// <summary>Stops every link; shipments still waiting fail (the state is closing).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<(long, Promise)> waiting;
+        lock (_sync)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (var link in _links.Values)
+            {
+                link.Stop();
+            }
+
+            _links.Clear();
+            waiting = [.. _waiters];
+            _waiters.Clear();
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var (_, promise) in waiting)
+        {
+            promise.TrySetException(new IOException($"The replication of {_resource} stopped before every replica had this record."));
+        }
+
+        _stop.Dispose();
+    }
+
+    // Under _sync: the waiters every in-sync replica now covers (all of them when none is in sync).
+    private List<Promise>? TakeDurableLocked()
+    {
+        var durable = long.MaxValue;
+        foreach (var replica in _inSync)
+        {
+            durable = Math.Min(durable, _links.TryGetValue(replica, out var link) ? link.AckedThrough : -1);
+        }
+
+        List<Promise>? done = null;
+        while (_waiters.TryPeek(out var head) && head.Sequence <= durable)
+        {
+            _waiters.Dequeue();
+            (done ??= []).Add(head.Done);
+        }
+
+        return done;
+    }
+
+    private static void Settle(List<Promise>? done)
+    {
+        foreach (var promise in done ?? [])
+        {
+            promise.TrySetResult();
+        }
+    }
+
+    private void OnAcked(Link link, long ackedThrough)
+    {
+        List<Promise>? done = null;
+        var caughtUp = false;
+        lock (_sync)
+        {
+            if (!_links.TryGetValue(link.Channel.Replica, out var current) || current != link)
+            {
+                return;
+            }
+
+            link.AckedThrough = Math.Max(link.AckedThrough, ackedThrough);
+            if (_inSync.Contains(link.Channel.Replica))
+            {
+                done = TakeDurableLocked();
+            }
+            else if (!link.ReportedCaughtUp && link.AckedThrough >= link.CatchUpTarget)
+            {
+                link.ReportedCaughtUp = caughtUp = true;
+            }
+        }
+
+        Settle(done);
+        if (caughtUp)
+        {
+            CaughtUp?.Invoke(link.Channel.Replica);
+        }
+    }
+
+    private void OnFailed(Link link, Exception error)
+    {
+        if (error is ReplicaRefusedException { Reason: ReplicaRefusal.Stale } stale)
+        {
+            OnFenced(stale);
+            return;
+        }
+
+        lock (_sync)
+        {
+            if (!_links.TryGetValue(link.Channel.Replica, out var current) || current != link)
+            {
+                return;
+            }
+
+            // Dropped; while it is in sync, nothing more is acknowledged until the configuration leaves it out.
+            _links.Remove(link.Channel.Replica);
+        }
+
+        ReplicaFailed?.Invoke(link.Channel.Replica, error);
+    }
+
+    private void OnFenced(ReplicaRefusedException stale)
+    {
+        ReplicationFencedException fenced;
+        List<(long, Promise)> waiting;
+        lock (_sync)
+        {
+            if (_fenced is not null)
+            {
+                return;
+            }
+
+            _fenced = fenced = new ReplicationFencedException(
+                $"{_self} no longer serves {_resource}: a replica has seen configuration version {stale.KnownVersion}, newer than this primary's {_version}.",
+                stale);
+            foreach (var link in _links.Values)
+            {
+                link.Stop();
+            }
+
+            _links.Clear();
+            waiting = [.. _waiters];
+            _waiters.Clear();
+        }
+
+        foreach (var (_, promise) in waiting)
+        {
+            promise.TrySetException(fenced);
+        }
+
+        Fenced?.Invoke(fenced);
+    }
+
+    private sealed class Link(Replicator owner, IReplicaChannel channel, long catchUpTarget)
+    {
+        private readonly List<ReplicationEntry> _queue = [];
+        private Promise? _wake;
+        private bool _stopped;
+
+        public IReplicaChannel Channel { get; } = channel;
+
+        // Guarded by the owner's _sync.
+        public long AckedThrough { get; set; } = -1;
+
+        public long CatchUpTarget { get; } = catchUpTarget;
+
+        public bool ReportedCaughtUp { get; set; }
+
+        // Under the owner's _sync.
+        public void Enqueue(ReplicationEntry entry)
+        {
+            _queue.Add(entry);
+            var wake = _wake;
+            _wake = null;
+            wake?.TrySetResult();
+        }
+
+        public void Start() => _ = Executor.Current.Run(RunAsync);
+
+        public void Stop()
+        {
+            lock (owner._sync)
+            {
+                _stopped = true;
+                _queue.Clear();
+                var wake = _wake;
+                _wake = null;
+                wake?.TrySetResult();
+            }
+        }
+
+        private async Task RunAsync()
+        {
+            var time = owner._options.TimeProvider;
+            long? failingSince = null;
+            while (true)
+            {
+                List<ReplicationEntry> batch;
+                long version;
+                Task? wait = null;
+                lock (owner._sync)
+                {
+                    if (_stopped || owner._disposed)
+                    {
+                        return;
+                    }
+
+                    version = owner._version;
+                    batch = TakeBatch();
+                    if (batch.Count == 0)
+                    {
+                        _wake = new Promise();
+                        wait = _wake.Task;
+                    }
+                }
+
+                if (wait is not null)
+                {
+                    await wait.ConfigureAwait(false);
+                    continue;
+                }
+
+                try
+                {
+                    using var timeout = new CancellationTokenSource(owner._options.SendTimeout, time);
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, owner._stop.Token);
+                    var acked = await Channel.SendAsync(owner._resource, version, batch, linked.Token).ConfigureAwait(false);
+                    failingSince = null;
+                    lock (owner._sync)
+                    {
+                        // Sent entries leave the queue only once acknowledged: a failed attempt sends them again.
+                        var sent = batch[^1].Sequence;
+                        _queue.RemoveAll(e => e.Sequence <= sent);
+                    }
+
+                    owner.OnAcked(this, acked);
+                }
+                catch (ReplicaRefusedException refused)
+                {
+                    owner.OnFailed(this, refused);
+                    return;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    if (owner._stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    var now = time.GetTimestamp();
+                    failingSince ??= now;
+                    if (time.GetElapsedTime(failingSince.Value, now) >= owner._options.FailureTimeout)
+                    {
+                        owner.OnFailed(this, e);
+                        return;
+                    }
+
+                    try
+                    {
+                        await Task.Delay(owner._options.RetryDelay, time, owner._stop.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+
+        // Under the owner's _sync: the queued entries up to the batch size (at least one).
+        private List<ReplicationEntry> TakeBatch()
+        {
+            var batch = new List<ReplicationEntry>();
+            long bytes = 0;
+            foreach (var entry in _queue)
+            {
+                if (batch.Count > 0 && bytes + entry.Payload.Length > owner._options.MaxBatchBytes)
+                {
+                    break;
+                }
+
+                batch.Add(entry);
+                bytes += entry.Payload.Length;
+            }
+
+            return batch;
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace Cohort.Storage.Replication;
+
+/// <summary>Settings of a <see cref="Replicator"/>.</summary>
+public sealed class ReplicatorOptions
+{
+    /// <summary>How long one shipment may take before it counts as a failed attempt: 2 seconds by default.</summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a replica may fail to answer (counted from its first failed attempt) before it is reported failed and
+    /// must be taken out of the configuration: 3 seconds by default.
+    /// </summary>
+    public TimeSpan FailureTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Pause between attempts to a replica that did not answer: 100 ms by default.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The most payload bytes in one shipment (a larger single entry goes alone): 4 MiB by default.</summary>
+    public int MaxBatchBytes { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>The clock of timeouts and retries.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Checks the settings; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SendTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(FailureTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 1024);
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+}

@@ -67,6 +67,12 @@ public sealed partial class ClusterAgent
                     }
                 }
 
+                // A replicated resource lives where its configuration's primary is, whatever else says.
+                foreach (var (resource, primary) in _options.Primaries?.Invoke() ?? [])
+                {
+                    homes[resource] = primary;
+                }
+
                 if (Interlocked.Read(ref _placementVersion) == version)
                 {
                     Volatile.Write(ref _homes, homes);

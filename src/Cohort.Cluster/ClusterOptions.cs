@@ -51,6 +51,12 @@ public sealed class ClusterOptions
     /// </summary>
     public IClusterDirectory? Directory { get; init; }
 
+    /// <summary>
+    /// The primaries of the replicated resources (their configurations'), which placement puts before any other source;
+    /// call <see cref="ClusterAgent.ResourcesChanged"/> when they change. Null: no replicated resources.
+    /// </summary>
+    public Func<IEnumerable<KeyValuePair<string, string>>>? Primaries { get; init; }
+
     /// <summary>The silence after which a node counts as down.</summary>
     public TimeSpan FailureTimeout => Heartbeat * Misses;
 

@@ -57,6 +57,23 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Says why a resource is not hosted here when there is more to say than "unknown": a replicated resource whose
+    /// primary is moving answers <c>unavailable</c> (transient), so that senders retry instead of giving up. Null: the
+    /// resource is unknown here.
+    /// </summary>
+    public Func<string, CohortException?>? Unhosted { get; set; }
+
+    /// <summary>
+    /// Stops hosting <paramref name="engine"/> (a replicated resource's primary stepping down); the caller disposes it.
+    /// Requests for it are refused from now on as for an unknown resource.
+    /// </summary>
+    public bool RemoveEngine(ITransactionalEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        return _engines.TryRemove(new KeyValuePair<string, ITransactionalEngine>(engine.Name, engine));
+    }
+
     /// <summary>The engine of <paramref name="resource"/>, or null.</summary>
     public ITransactionalEngine? GetEngine(string resource) => _engines.TryGetValue(resource, out var engine) ? engine : null;
 
@@ -387,7 +404,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
 
         return _engines.TryGetValue(resource, out var engine)
             ? engine
-            : throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on node {NodeId}.", isTransient: false);
+            : throw Unhosted?.Invoke(resource) ?? new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on node {NodeId}.", isTransient: false);
     }
 
     private void CheckEpoch(long epoch, TxId txId, string resource)

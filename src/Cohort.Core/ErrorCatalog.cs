@@ -49,6 +49,10 @@ public static class ErrorCatalog
         new(ErrorCodes.PgMisconfigured, 500, IsTransient: false, AbortsTransaction: false, NeverRan: false),
         new(ErrorCodes.Internal, 500, IsTransient: false, AbortsTransaction: false, NeverRan: false),
         new(ErrorCodes.BadAnswer, 502, IsTransient: false, AbortsTransaction: false, NeverRan: false),
+
+        // A replica's refusal of a primary's shipment (node to node): nothing was written.
+        new(ErrorCodes.ReplicaStale, 409, IsTransient: false, AbortsTransaction: false, NeverRan: true),
+        new(ErrorCodes.ReplicaGap, 409, IsTransient: false, AbortsTransaction: false, NeverRan: true),
     }.ToFrozenDictionary(e => e.Code, StringComparer.Ordinal);
 
     /// <summary>Every code the catalog knows.</summary>

@@ -100,4 +100,16 @@ public static class ErrorCodes
 
     /// <summary>A node's answer is not what the protocol says (raised by clients, never sent).</summary>
     public const string BadAnswer = "bad_answer";
+
+    /// <summary>
+    /// A replica refused a shipment of a replicated resource's log: the sender's configuration version is older than
+    /// one the replica has seen (another primary took over). Node to node only.
+    /// </summary>
+    public const string ReplicaStale = "replica_stale";
+
+    /// <summary>
+    /// A replica refused a shipment that does not continue its copy of the log (it restarted, or missed entries): it
+    /// needs a reset. Node to node only.
+    /// </summary>
+    public const string ReplicaGap = "replica_gap";
 }

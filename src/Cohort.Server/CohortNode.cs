@@ -6,6 +6,7 @@ using Cohort.Core;
 using Cohort.Etcd;
 using Cohort.Protocol;
 using Cohort.Server.Endpoints;
+using Cohort.Server.Replication;
 using Cohort.Server.Services;
 using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
@@ -38,6 +39,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     private readonly dotnet_etcd.EtcdClient? _etcd;
     private readonly EtcdLeadership? _leadership;
     private readonly EtcdClusterDirectory? _directory;
+    private readonly EtcdResourceConfigurations? _configurations;
     private Task _adopting = Task.CompletedTask;
 
     private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
@@ -64,6 +66,11 @@ public sealed partial class CohortNode : IAsyncDisposable
                 new EtcdDirectoryOptions { KeyPrefix = options.EtcdPrefix, Node = options.Address },
                 loggers.CreateLogger("Cohort.Etcd.Directory"),
                 Time);
+            _configurations = new EtcdResourceConfigurations(
+                _etcd,
+                new EtcdResourceConfigurationsOptions { KeyPrefix = options.EtcdPrefix, Node = options.Address },
+                loggers.CreateLogger("Cohort.Etcd.Configurations"),
+                Time);
         }
 
         var shared = _etcd is not null;
@@ -87,6 +94,9 @@ public sealed partial class CohortNode : IAsyncDisposable
                 Fsync = options.Fsync,
                 Election = _leadership,
                 Directory = _directory,
+                Primaries = _configurations is { } configurations
+                    ? () => configurations.Current.Select(c => KeyValuePair.Create(c.Key, c.Value.Primary))
+                    : null,
             },
             new HttpClusterTransport(_heartbeatClient),
             _resources.Names,
@@ -116,6 +126,9 @@ public sealed partial class CohortNode : IAsyncDisposable
 
     /// <summary>The participant side: serves the protocol's messages (<c>/internal/…</c>) for the local resources.</summary>
     internal ParticipantHost Host { get; }
+
+    /// <summary>This node's part in the replicated resources (etcd backend only).</summary>
+    internal ReplicatedResources? Replication { get; private set; }
 
     /// <summary>This node's coordinator: it begins transactions while the node is master, and answers for those it began.</summary>
     internal Coordinator Coordinator { get; private set; } = null!;
@@ -249,6 +262,16 @@ public sealed partial class CohortNode : IAsyncDisposable
         }
 
         await _adopting.ConfigureAwait(false);
+        if (Replication is not null)
+        {
+            await Replication.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_configurations is not null)
+        {
+            await _configurations.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_directory is not null)
         {
             await _directory.DisposeAsync().ConfigureAwait(false);
@@ -287,7 +310,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     private NodeServices CreateServices() => new(
         _resources,
         new SnapshotReader(Address, Cluster, _resources, Client, Time),
-        new ResourceService(Address, Cluster, _resources, Client),
+        new ResourceService(Address, Cluster, _resources, Client, Replication),
         new TransactionDirectory(Address, Cluster, Coordinator, Client),
         new MetricsWriter(Address, Cluster, Coordinator, _resources));
 
@@ -299,6 +322,13 @@ public sealed partial class CohortNode : IAsyncDisposable
             // Membership and placement from etcd before anything is served: this node routes by them from its first request.
             await _directory.StartAsync(cancellationToken).ConfigureAwait(false);
             await Cluster.ClaimLocalResourcesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_configurations is not null)
+        {
+            await _configurations.StartAsync(cancellationToken).ConfigureAwait(false);
+            Replication = new ReplicatedResources(Options, Cluster, _resources, Client, _configurations, _loggers, Time);
+            Host.Unhosted = Replication.Unhosted;
         }
 
         // Every node keeps a decision log and a coordinator: the master starts new transactions with it, and any
@@ -338,6 +368,13 @@ public sealed partial class CohortNode : IAsyncDisposable
         Host.Start();
         var redriven = await Coordinator.RecoverAsync(cancellationToken).ConfigureAwait(false);
         Log.Recovered(Logger, redriven);
+        if (Replication is not null)
+        {
+            // The replicated resources this node is primary of open now (their prepared transactions recovered, as for
+            // any engine); those it is a replica of wait for their primary's stream.
+            await Replication.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (_leadership is not null)
         {
             // Campaign only once the coordinator can answer for what it finds: a new leader takes over every decision

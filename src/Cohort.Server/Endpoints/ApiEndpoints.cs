@@ -94,14 +94,14 @@ internal static class ApiEndpoints
         }));
 
         app.MapGet("/v1/resources", () => NodeMiddleware.Json(Value.Map(("resources", Value.List(ImmutableArray.CreateRange(
-            services.Resources.List().Select(r => Value.Map(("name", r.Name), ("node", r.Node)))))))));
+            services.Resources.List().Select(ResourceService.ToValue)))))));
 
         app.MapPost("/v1/resources", async (HttpContext c, CancellationToken _) =>
         {
             var body = await NodeMiddleware.ReadJsonAsync(c);
             var created = await services.Resources.CreateAsync(
                 WireFields.Str(body, "name"), WireFields.OptStr(body, "node"), WireFields.OptStr(body, "dsn"), body, c.RequestAborted);
-            return NodeMiddleware.Json(Value.Map(("name", created.Name), ("node", created.Node)), 201);
+            return NodeMiddleware.Json(ResourceService.ToValue(created), 201);
         });
 
         app.MapGet("/metrics", () => Results.Text(services.Metrics.Write(), MetricsWriter.MediaType));

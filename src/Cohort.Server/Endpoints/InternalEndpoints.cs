@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
+using Cohort.Server.Replication;
 using Cohort.Server.Services;
 using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
@@ -52,6 +53,27 @@ internal static class InternalEndpoints
                 await node.Host.AbortAsync(WireFormat.ReadAbort(body), ct);
                 return Value.Map(("ok", true));
             },
+            ["internal/replicate"] = async (body, ct) =>
+            {
+                var (resource, version, primary, entries) = ReplicationWire.ReadShipment(body);
+                return ReplicationWire.Acknowledged(await Replication(node).ApplyAsync(resource, primary, version, entries, ct));
+            },
+            ["internal/replication/create"] = async (body, ct) =>
+            {
+                var config = await Replication(node).CreateAsync(WireFields.Str(body, "name"), WireFields.Int(body, "replicas"), WireFields.OptStr(body, "node"), ct);
+                return ResourceService.ToValue(new ResourcePlacement(config.Resource, config.Primary, config.Replicas, config.Version));
+            },
+            ["internal/replication/open"] = async (body, ct) =>
+            {
+                await Replication(node).OpenCreatedAsync(WireFields.Str(body, "resource"), WireFields.Long(body, "version"), ct);
+                return Value.Map(("ok", true));
+            },
+            ["internal/replication/change"] = async (body, ct) =>
+            {
+                var kind = Enum.TryParse<ChangeKind>(WireFields.Str(body, "kind"), out var parsed) ? parsed : throw new CohortException(ErrorCodes.BadJson, $"Unknown configuration change '{WireFields.Str(body, "kind")}'.", isTransient: false);
+                var config = await Replication(node).ChangeAsync(WireFields.Str(body, "resource"), WireFields.Long(body, "version"), WireFields.Str(body, "from"), kind, WireFields.Str(body, "subject"), ct);
+                return Value.Map(("version", config.Version), ("primary", config.Primary));
+            },
             ["internal/read"] = async (body, ct) =>
             {
                 var resource = WireFields.Str(body, "resource");
@@ -59,6 +81,9 @@ internal static class InternalEndpoints
                 return Value.Map(("result", result));
             },
         };
+
+    private static ReplicatedResources Replication(CohortNode node) =>
+        node.Replication ?? throw new CohortException(ErrorCodes.BadRequest, $"{node.Address} has no replicated resources: they need the etcd backend (--etcd).", isTransient: false);
 
     public static void Map(WebApplication app, CohortNode node, NodeServices services)
     {

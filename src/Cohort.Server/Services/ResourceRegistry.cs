@@ -156,6 +156,40 @@ internal sealed partial class ResourceRegistry(NodeOptions options, ParticipantH
         }
     }
 
+    /// <summary>Why <paramref name="resource"/> is not hosted here (for a replicated one, a transient <c>unavailable</c>).</summary>
+    public CohortException NotHosted(string resource) =>
+        host.Unhosted?.Invoke(resource) ?? new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on {options.Address}.", isTransient: false);
+
+    /// <summary>Hosts the engine of a replicated resource this node has become the primary of.</summary>
+    public void AddReplicated(IEmbeddedEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        lock (_engines)
+        {
+            if (_engines.ContainsKey(engine.Name))
+            {
+                throw new InvalidOperationException($"Resource '{engine.Name}' is hosted here already.");
+            }
+
+            AddLocked(engine.Name, engine);
+        }
+    }
+
+    /// <summary>Stops hosting a replicated resource's engine (its primary stepped down); the caller disposes it.</summary>
+    public void RemoveReplicated(IEmbeddedEngine engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        lock (_engines)
+        {
+            if (_engines.TryGetValue(engine.Name, out var hosted) && hosted == engine)
+            {
+                _engines.Remove(engine.Name);
+                host.RemoveEngine(engine);
+                Changed?.Invoke();
+            }
+        }
+    }
+
     // Called with the lock held: the host and the placement learn of the engine before anyone else can find it.
     private void AddLocked(string resource, ITransactionalEngine engine)
     {

@@ -2,6 +2,7 @@ using Cohort.Cluster;
 using Cohort.Core;
 using Cohort.Engines;
 using Cohort.Protocol;
+using Cohort.Server.Replication;
 using Cohort.Transport;
 
 namespace Cohort.Server.Services;
@@ -10,7 +11,7 @@ namespace Cohort.Server.Services;
 /// Resources across the cluster: which exist and where (<c>GET /v1/resources</c>), where a resource lives for a
 /// request, and the rules for creating one (<c>POST /v1/resources</c>) on the named node or the least-loaded alive one.
 /// </summary>
-internal sealed class ResourceService(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client)
+internal sealed class ResourceService(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, ReplicatedResources? replication)
 {
     /// <summary>
     /// The resources of every alive member, by member: its default shards, named with their node
@@ -19,9 +20,12 @@ internal sealed class ResourceService(string self, ClusterAgent cluster, Resourc
     public IReadOnlyList<ResourcePlacement> List()
     {
         var byHome = cluster.Homes.ToLookup(h => h.Value, h => h.Key, StringComparer.Ordinal);
+        var configurations = replication?.Configurations;
         return [.. cluster.Members.Where(m => m.Alive).SelectMany(m =>
             m.Resources.Where(ClusterAgent.IsDefaultShard).Select(r => new ResourcePlacement($"{r}{ClusterAgent.NodeSeparator}{m.Address}", m.Address))
-                .Concat(byHome[m.Address].Select(r => new ResourcePlacement(r, m.Address)))
+                .Concat(byHome[m.Address].Select(r => configurations?.GetValueOrDefault(r) is { } c
+                    ? new ResourcePlacement(r, m.Address, c.Replicas, c.Version)
+                    : new ResourcePlacement(r, m.Address)))
                 .OrderBy(p => p.Name, StringComparer.Ordinal))];
     }
 
@@ -64,6 +68,17 @@ internal sealed class ResourceService(string self, ClusterAgent cluster, Resourc
     public async Task<ResourcePlacement> CreateAsync(string name, string? node, string? dsn, Value request, CancellationToken cancellationToken)
     {
         CheckNewName(name);
+        var replicas = WireFields.OptLong(request, "replicas") ?? 1;
+        if (replicas is < 1 or > 9)
+        {
+            throw new CohortException(ErrorCodes.BadRequest, $"'replicas' is {replicas}; a resource has 1 to 9 copies.", isTransient: false);
+        }
+
+        if (replicas > 1)
+        {
+            return await CreateReplicatedAsync(name, (int)replicas, node, dsn, cancellationToken).ConfigureAwait(false);
+        }
+
         if (cluster.NodeOf(name) is { } home)
         {
             throw new CohortException(ErrorCodes.BadOperation, $"Resource '{name}' already exists on {home}.", isTransient: false);
@@ -104,4 +119,48 @@ internal sealed class ResourceService(string self, ClusterAgent cluster, Resourc
         cluster.AnnounceSoon();
         return new ResourcePlacement(name, self);
     }
+
+    /// <summary>
+    /// Creates a replicated resource (<c>"replicas": n</c> with n &gt; 1, etcd backend): the leader places its primary
+    /// and replicas and records the configuration; this node forwards to the leader when it does not lead.
+    /// </summary>
+    public async Task<ResourcePlacement> CreateReplicatedAsync(string name, int replicas, string? node, string? dsn, CancellationToken cancellationToken)
+    {
+        if (replication is null)
+        {
+            throw new CohortException(ErrorCodes.BadRequest, "Replicated resources ('replicas' > 1) need the etcd backend (start the nodes with --etcd).", isTransient: false);
+        }
+
+        if (dsn is not null || name.StartsWith(ResourceNames.PgPrefix, StringComparison.Ordinal))
+        {
+            throw new CohortException(ErrorCodes.BadRequest, "Only embedded resources (kv, queue, resource, sql) are replicated by Cohort; a PostgreSQL database replicates itself.", isTransient: false);
+        }
+
+        if (cluster.NodeOf(name) is { } home)
+        {
+            throw new CohortException(ErrorCodes.BadOperation, $"Resource '{name}' already exists on {home}.", isTransient: false);
+        }
+
+        if (!cluster.IsLeader)
+        {
+            var leader = cluster.Master ?? throw new CohortException(ErrorCodes.NoLeader, "No leader to create the replicated resource; retry.", isTransient: true);
+            var answer = await client.PostAsync(leader, "internal/replication/create", Value.Map(("name", name), ("replicas", (long)replicas), ("node", Value.From(node))), cancellationToken).ConfigureAwait(false);
+            return Placement(answer);
+        }
+
+        var config = await replication.CreateAsync(name, replicas, node, cancellationToken).ConfigureAwait(false);
+        return new ResourcePlacement(config.Resource, config.Primary, config.Replicas, config.Version);
+    }
+
+    /// <summary>The JSON of a placement (<c>/v1/resources</c>).</summary>
+    public static Value ToValue(ResourcePlacement placement) => placement.Replicas is { } replicas
+        ? Value.Map(("name", placement.Name), ("node", placement.Node), ("replicas", Value.List([.. replicas.Select(Value.From)])), ("version", placement.Version))
+        : Value.Map(("name", placement.Name), ("node", placement.Node));
+
+    /// <summary>Reads what <see cref="ToValue"/> wrote.</summary>
+    public static ResourcePlacement Placement(Value answer) => new(
+        WireFields.Str(answer, "name"),
+        WireFields.Str(answer, "node"),
+        answer.AsMap().ContainsKey("replicas") ? [.. WireFields.List(answer, "replicas").Select(r => r.AsString())] : null,
+        WireFields.OptLong(answer, "version") ?? 0);
 }

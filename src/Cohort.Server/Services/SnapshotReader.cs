@@ -26,8 +26,7 @@ internal sealed class SnapshotReader(string self, ClusterAgent cluster, Resource
             var home = ResourceService.AliveHomeOf(cluster, self, resource);
             if (home == self)
             {
-                var engine = registry.Find(ClusterAgent.LocalName(resource))
-                    ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted here.", isTransient: false);
+                var engine = registry.Find(ClusterAgent.LocalName(resource)) ?? throw registry.NotHosted(resource);
                 results.Add(await engine.ReadAsync(at, Operation.FromValue(op), cancellationToken).ConfigureAwait(false));
             }
             else
@@ -44,8 +43,7 @@ internal sealed class SnapshotReader(string self, ClusterAgent cluster, Resource
     public async Task<Value> ReadLocalAsync(string resource, HlcTimestamp asOf, Value op, CancellationToken cancellationToken)
     {
         var local = ClusterAgent.LocalName(resource);
-        var engine = registry.Find(local)
-            ?? throw new CohortException(ErrorCodes.UnknownResource, $"Resource '{local}' is not hosted on {self}.", isTransient: false);
+        var engine = registry.Find(local) ?? throw registry.NotHosted(local);
         return await engine.ReadAsync(asOf, Operation.FromValue(op), cancellationToken).ConfigureAwait(false);
     }
 }

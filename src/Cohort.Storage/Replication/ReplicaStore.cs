@@ -84,6 +84,27 @@ public sealed class ReplicaStore : IAsyncDisposable
     }
 
     /// <summary>
+    /// Whether <paramref name="directory"/> has been a member's copy of a replicated resource (created fresh as its first
+    /// primary, or written by a primary's stream): a directory without the mark — a lost disk, say — holds nothing a
+    /// configuration may count on, and must not be opened as the primary.
+    /// </summary>
+    public static bool IsMember(string directory, FileSystem? fileSystem = null) =>
+        ReadKnownVersion(fileSystem ?? FileSystem.Real, directory) > 0;
+
+    /// <summary>
+    /// Marks <paramref name="directory"/> as a member's at configuration <paramref name="version"/>: a new, empty one as
+    /// the first primary's, or a primary's own as it adopts a newer configuration (so that, stepping down, its replica
+    /// refuses the versions before it).
+    /// </summary>
+    public static void MarkMember(string directory, long version, FileSystem? fileSystem = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
+        fileSystem ??= FileSystem.Real;
+        fileSystem.CreateDirectory(directory);
+        WriteKnownVersion(fileSystem, directory, version);
+    }
+
+    /// <summary>
     /// Records that configuration <paramref name="version"/> exists (learned from the configuration store): from now on
     /// shipments under older versions are refused.
     /// </summary>
@@ -220,11 +241,16 @@ public sealed class ReplicaStore : IAsyncDisposable
             return;
         }
 
+        WriteKnownVersion(_fileSystem, _directory, version);
+        Volatile.Write(ref _knownVersion, version);
+    }
+
+    private static void WriteKnownVersion(FileSystem fileSystem, string directory, long version)
+    {
         Span<byte> state = stackalloc byte[9];
         state[0] = StateFormat;
         BinaryPrimitives.WriteInt64LittleEndian(state[1..], version);
-        DurableFile.Replace(_fileSystem, Path.Combine(_directory, StateFile), state);
-        Volatile.Write(ref _knownVersion, version);
+        DurableFile.Replace(fileSystem, Path.Combine(directory, StateFile), state);
     }
 
     private static long ReadKnownVersion(FileSystem fileSystem, string directory)

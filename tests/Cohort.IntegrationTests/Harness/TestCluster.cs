@@ -349,7 +349,8 @@ internal sealed class TestCluster : IAsyncDisposable
                     }
                 }
 
-                foreach (var node in Nodes)
+                // A node killed for good has nothing to settle.
+                foreach (var node in Nodes.Where(n => n.IsRunning))
                 {
                     var busy = (await EngineTransactionsAsync(node)).Where(kv => kv.Value > 0).ToList();
                     if (busy.Count > 0)

@@ -1,0 +1,437 @@
+using System.Collections.Concurrent;
+using Cohort.Cluster;
+using Cohort.Core;
+using Cohort.Core.Execution;
+using Cohort.Engines;
+using Cohort.Server.Services;
+using Cohort.Storage.Replication;
+using Cohort.Storage.Wal;
+using Cohort.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Cohort.Server.Replication;
+
+/// <summary>
+/// This node's part in the replicated resources (etcd backend; PacificA): for each resource whose configuration names
+/// it, it is the primary — the engine open over <c>{data}/replicated/{kind}_{name}</c>, hosted like any resource, its
+/// log shipped by a <see cref="Replicator"/> to the replicas — or a replica, a <see cref="ReplicaStore"/> in that same
+/// directory receiving the primary's stream. Roles follow the configuration store: every change is reconciled here
+/// (<see cref="ReconcileAsync"/>). The leader's part — creating configurations, promoting a replica when a primary is
+/// down, taking failed replicas out and caught-up ones in — is in <c>ReplicatedResources.Leader.cs</c>.
+/// </summary>
+internal sealed partial class ReplicatedResources : IAsyncDisposable
+{
+    private const string ReplicatedDirectory = "replicated";
+
+    private readonly NodeOptions _options;
+    private readonly ClusterAgent _cluster;
+    private readonly ResourceRegistry _registry;
+    private readonly NodeClient _client;
+    private readonly IResourceConfigurations _configs;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly ReplicatorOptions _replicatorOptions;
+    private readonly ConcurrentDictionary<string, Member> _members = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private ITimer? _tick;
+    private int _ticking;
+
+    public ReplicatedResources(NodeOptions options, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, IResourceConfigurations configs, ILoggerFactory loggers, TimeProvider time)
+    {
+        _options = options;
+        _cluster = cluster;
+        _registry = registry;
+        _client = client;
+        _configs = configs;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("Cohort.Replication");
+        _time = time;
+
+        // A replica that does not answer for a few heartbeats is out: the same patience failure detection has.
+        var failure = options.Heartbeat * Math.Max(options.Misses, 2);
+        _replicatorOptions = new ReplicatorOptions { SendTimeout = failure, FailureTimeout = failure, RetryDelay = options.Heartbeat / 4, TimeProvider = time };
+    }
+
+    private string Self => _options.Address;
+
+    /// <summary>Every replicated resource's primary, as the configurations say (routing follows it).</summary>
+    public IEnumerable<KeyValuePair<string, string>> Primaries() =>
+        _configs.Current.Select(c => new KeyValuePair<string, string>(c.Key, c.Value.Primary));
+
+    /// <summary>The configurations this node sees.</summary>
+    public IReadOnlyDictionary<string, ResourceConfiguration> Configurations => _configs.Current;
+
+    /// <summary>
+    /// Per resource this node serves as primary: each replica's acknowledged position and lag (entries), and whether it
+    /// is in sync.
+    /// </summary>
+    public IReadOnlyList<(string Resource, string Replica, long AckedThrough, long Lag, bool InSync)> Lag() =>
+        [.. _members.Values.Where(m => m.Replicator is not null).SelectMany(m => m.Replicator!.Status.Select(s => (m.Resource, s.Replica, s.AckedThrough, s.Lag, s.InSync)))];
+
+    /// <summary>
+    /// Why <paramref name="resource"/> is not hosted here, when it is a replicated one: its primary is elsewhere or not
+    /// open yet (a failover under way), which a sender should retry.
+    /// </summary>
+    public CohortException? Unhosted(string resource) => _configs.Current.GetValueOrDefault(resource) is { } config
+        ? new CohortException(
+            ErrorCodes.Unavailable,
+            config.Primary == Self
+                ? $"{resource} (configuration version {config.Version}) is not open on its primary {Self} yet; retry."
+                : $"{resource} is served by its primary {config.Primary} (configuration version {config.Version}), not {Self}; retry there.",
+            isTransient: true)
+        : null;
+
+    /// <summary>Takes every configuration naming this node into its role, then follows changes.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _configs.Changed += OnChanged;
+        foreach (var resource in _configs.Current.Keys)
+        {
+            await ReconcileAsync(resource, cancellationToken).ConfigureAwait(false);
+        }
+
+        var interval = _options.Heartbeat;
+        _tick = _time.CreateTimer(_ => OnTick(), null, interval, interval);
+    }
+
+    /// <summary>The directory of <paramref name="resource"/>'s copy on this node.</summary>
+    public string DirectoryOf(string resource) => Path.Combine(_options.DataDirectory, ReplicatedDirectory, resource.Replace(':', '_'));
+
+    /// <summary>
+    /// Brings this node's role for <paramref name="resource"/> in line with its configuration (the watched view, or
+    /// <paramref name="config"/> when newer): primary, replica, or neither.
+    /// </summary>
+    public async Task ReconcileAsync(string resource, CancellationToken cancellationToken, ResourceConfiguration? config = null, bool create = false)
+    {
+        var member = _members.GetOrAdd(resource, static r => new Member(r));
+        await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = _configs.Current.GetValueOrDefault(resource);
+            if (config is null || (current is not null && current.Version > config.Version))
+            {
+                config = current;
+            }
+
+            if (config is null || config.Version < member.Version)
+            {
+                return;
+            }
+
+            if (config.Primary == Self)
+            {
+                await BecomePrimaryAsync(member, config, create).ConfigureAwait(false);
+            }
+            else
+            {
+                if (member.Engine is not null)
+                {
+                    await StepDownAsync(member, $"configuration version {config.Version} names {config.Primary}").ConfigureAwait(false);
+                }
+
+                if (config.Replicas.Contains(Self, StringComparer.Ordinal) || member.Store is not null)
+                {
+                    var fresh = member.Store is null;
+                    member.Store ??= OpenStore(resource);
+                    await member.Store.ObserveVersionAsync(config.Version, cancellationToken).ConfigureAwait(false);
+                    if (fresh && config.Replicas.Contains(Self, StringComparer.Ordinal))
+                    {
+                        ReplicationLog.BecameReplica(_logger, resource, config.Version, config.Primary);
+                    }
+                }
+            }
+
+            member.Version = config.Version;
+        }
+        catch (Exception e) when (e is CohortException or IOException)
+        {
+            ReplicationLog.ReconcileFailed(_logger, resource, config?.Version ?? 0, e);
+        }
+        finally
+        {
+            member.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies a primary's shipment to this node's copy of <paramref name="resource"/> (<c>POST /internal/replicate</c>).
+    /// </summary>
+    public async Task<long> ApplyAsync(string resource, string primary, long version, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken)
+    {
+        EngineFactory.KindOf(resource);
+        var member = _members.GetOrAdd(resource, static r => new Member(r));
+        await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (member.Engine is not null)
+            {
+                if (version <= member.Version)
+                {
+                    throw new CohortException(ErrorCodes.ReplicaStale, $"{Self} is the primary of {resource} at configuration version {member.Version}; version {version} of {primary} is superseded.", isTransient: false);
+                }
+
+                // A newer primary: this node has not heard of it yet. It steps down once it has; until then, retry.
+                _ = ReconcileAsync(resource, CancellationToken.None);
+                throw new CohortException(ErrorCodes.Unavailable, $"{Self} still serves {resource} as primary at version {member.Version}; it steps down once it sees version {version}.", isTransient: true);
+            }
+
+            member.Store ??= OpenStore(resource);
+            try
+            {
+                return await member.Store.ApplyAsync(primary, version, entries, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ReplicaRefusedException refused)
+            {
+                throw new CohortException(refused.Reason == ReplicaRefusal.Stale ? ErrorCodes.ReplicaStale : ErrorCodes.ReplicaGap, refused.Message, isTransient: false);
+            }
+        }
+        finally
+        {
+            member.Gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _configs.Changed -= OnChanged;
+        if (_tick is not null)
+        {
+            await _tick.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var member in _members.Values)
+        {
+            await member.Gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (member.Engine is not null)
+                {
+                    await StepDownAsync(member, "the node is stopping").ConfigureAwait(false);
+                }
+
+                if (member.Store is not null)
+                {
+                    await member.Store.DisposeAsync().ConfigureAwait(false);
+                    member.Store = null;
+                }
+            }
+            finally
+            {
+                member.Gate.Release();
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    // Under member.Gate.
+    private async Task BecomePrimaryAsync(Member member, ResourceConfiguration config, bool create)
+    {
+        var resource = member.Resource;
+        var directory = DirectoryOf(resource);
+        if (member.Engine is not null)
+        {
+            if (config.Version > member.Version)
+            {
+                ReplicaStore.MarkMember(directory, config.Version);
+                member.Replicator!.Reconfigure(config.Version, config.Replicas);
+            }
+
+            AttachMissing(member, config);
+            return;
+        }
+
+        string how;
+        if (member.Store is { } store)
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            member.Store = null;
+            how = "promoted from replica";
+        }
+        else
+        {
+            how = create ? "created" : "restarted";
+        }
+
+        if (create && config.Version == 1 && !ReplicaStore.IsMember(directory))
+        {
+            ReplicaStore.MarkMember(directory, 1);
+        }
+        else if (!ReplicaStore.IsMember(directory))
+        {
+            // Its copy is gone (a lost disk) or never was one: opening it empty would lose every acknowledged commit.
+            ReplicationLog.PrimaryWithoutData(_logger, resource, config.Version, directory);
+            _ = RequestChangeAsync(config, ChangeKind.PrimaryLost, Self);
+            return;
+        }
+
+        ReplicaStore.MarkMember(directory, config.Version);
+        var engine = EngineFactory.Open(resource, new EngineOptions
+        {
+            DataDirectory = directory,
+            Durability = _options.Fsync ? DurabilityMode.Fsync : DurabilityMode.None,
+            OnStorageFailure = FailStop.On(_loggers.CreateLogger("Cohort.Engines"), $"log of {resource}"),
+        }, _loggers.CreateLogger("Cohort.Engines"));
+        var replicator = new Replicator(resource, Self, config.Version, config.Replicas, engine.SnapshotSource, _replicatorOptions);
+        replicator.ReplicaFailed += (replica, error) => OnReplicaFailed(resource, replicator, replica, error);
+        replicator.CaughtUp += replica => OnCaughtUp(resource, replicator, replica);
+        replicator.Fenced += error => OnFenced(resource, replicator, error);
+        engine.Replicate(replicator);
+        member.Engine = engine;
+        member.Replicator = replicator;
+        member.Version = config.Version;
+
+        // Every replica starts from this primary's state (a reset): until each has it, nothing is acknowledged.
+        AttachMissing(member, config);
+        _registry.AddReplicated(engine);
+        _cluster.ResourcesChanged();
+        ReplicationLog.BecamePrimary(_logger, resource, config.Version, string.Join(", ", config.Replicas), how);
+    }
+
+    // Under member.Gate: a link to every replica of the configuration that has none.
+    private void AttachMissing(Member member, ResourceConfiguration config)
+    {
+        var linked = member.Replicator!.Status.Select(s => s.Replica).ToHashSet(StringComparer.Ordinal);
+        foreach (var replica in config.Replicas.Where(r => !linked.Contains(r)))
+        {
+            member.Replicator.Attach(new HttpReplicaChannel(replica, Self, _client));
+        }
+    }
+
+    // Under member.Gate.
+    private async Task StepDownAsync(Member member, string why)
+    {
+        var engine = member.Engine!;
+        _registry.RemoveReplicated(engine);
+        _cluster.ResourcesChanged();
+        await member.Replicator!.DisposeAsync().ConfigureAwait(false);
+        await engine.DisposeAsync().ConfigureAwait(false);
+        member.Engine = null;
+        member.Replicator = null;
+        ReplicationLog.SteppedDown(_logger, member.Resource, why);
+    }
+
+    private ReplicaStore OpenStore(string resource) =>
+        ReplicaStore.Open(DirectoryOf(resource), _options.Fsync ? DurabilityMode.Fsync : DurabilityMode.None);
+
+    private void OnChanged(ResourceConfiguration config)
+    {
+        _cluster.ResourcesChanged();
+        _ = ReconcileAsync(config.Resource, _stop.Token, config);
+    }
+
+    private void OnReplicaFailed(string resource, Replicator replicator, string replica, Exception error)
+    {
+        ReplicationLog.ReplicaFailed(_logger, resource, replica, replicator.Version, error.Message);
+        if (_configs.Current.GetValueOrDefault(resource) is { } config && config.Replicas.Contains(replica, StringComparer.Ordinal))
+        {
+            _ = RequestChangeAsync(config, ChangeKind.RemoveReplica, replica);
+        }
+    }
+
+    private void OnCaughtUp(string resource, Replicator replicator, string replica)
+    {
+        ReplicationLog.ReplicaCaughtUp(_logger, resource, replica, replicator.Version);
+        if (_configs.Current.GetValueOrDefault(resource) is { } config && !config.Replicas.Contains(replica, StringComparer.Ordinal))
+        {
+            _ = RequestChangeAsync(config, ChangeKind.AddReplica, replica);
+        }
+    }
+
+    private void OnFenced(string resource, Replicator replicator, ReplicationFencedException error)
+    {
+        ReplicationLog.Fenced(_logger, resource, replicator.Version, error.Message);
+        _ = RefreshAsync(resource);
+    }
+
+    // A fenced primary may be behind the watch: read the configuration afresh and take the role it gives.
+    private async Task RefreshAsync(string resource)
+    {
+        try
+        {
+            var fresh = await _configs.ReadAsync(resource, _stop.Token).ConfigureAwait(false);
+            await ReconcileAsync(resource, _stop.Token, fresh).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is CohortException or OperationCanceledException)
+        {
+            // The tick tries again.
+        }
+    }
+
+    private void OnTick()
+    {
+        if (Interlocked.Exchange(ref _ticking, 1) != 0)
+        {
+            return;
+        }
+
+        _ = Executor.Current.Run(async () =>
+        {
+            try
+            {
+                await LeadAsync(_stop.Token).ConfigureAwait(false);
+                await KeepCopiesAsync().ConfigureAwait(false);
+                foreach (var member in _members.Values.Where(m => m.Replicator is { IsFenced: true }))
+                {
+                    await RefreshAsync(member.Resource).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is CohortException or OperationCanceledException or IOException)
+            {
+                // Next tick.
+            }
+            finally
+            {
+                Interlocked.Exchange(ref _ticking, 0);
+            }
+        });
+    }
+
+    // As primary: while the configuration has fewer copies than its factor, catch up one alive member to join it.
+    private Task KeepCopiesAsync()
+    {
+        foreach (var member in _members.Values)
+        {
+            if (member.Replicator is not { IsFenced: false } replicator
+                || _configs.Current.GetValueOrDefault(member.Resource) is not { } config
+                || config.Primary != Self
+                || config.Members.Count >= config.Factor)
+            {
+                continue;
+            }
+
+            var linked = replicator.Status.Select(s => s.Replica).ToHashSet(StringComparer.Ordinal);
+            if (linked.Any(r => !config.Replicas.Contains(r, StringComparer.Ordinal)))
+            {
+                continue; // one is catching up already
+            }
+
+            var candidate = _cluster.AliveMembers.Where(m => m != Self && !config.Replicas.Contains(m, StringComparer.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
+            if (candidate is not null)
+            {
+                ReplicationLog.CatchingUp(_logger, member.Resource, candidate, config.Factor);
+                replicator.Attach(new HttpReplicaChannel(candidate, Self, _client));
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private sealed class Member(string resource)
+    {
+        public string Resource { get; } = resource;
+
+        // Serializes role changes and shipments for this resource.
+        public AsyncGate Gate { get; } = new();
+
+        public long Version { get; set; }
+
+        public IEmbeddedEngine? Engine { get; set; }
+
+        public Replicator? Replicator { get; set; }
+
+        public ReplicaStore? Store { get; set; }
+    }
+}

@@ -29,6 +29,9 @@ public static class ErrorCatalog
         new(ErrorCodes.SnapshotTooOld, 410, IsTransient: false, AbortsTransaction: false, NeverRan: true),
         new(ErrorCodes.ResourcesHomed, 409, IsTransient: false, AbortsTransaction: false, NeverRan: true),
 
+        // A leader's configuration write that found another configuration than it expected: nothing was written.
+        new(ErrorCodes.ConfigurationMoved, 409, IsTransient: true, AbortsTransaction: false, NeverRan: true),
+
         // The transaction is over: a conflict or a timeout (running it again may succeed), or it is gone.
         new(ErrorCodes.Wounded, 409, IsTransient: true, AbortsTransaction: true, NeverRan: true),
         new(ErrorCodes.LockTimeout, 409, IsTransient: true, AbortsTransaction: true, NeverRan: true),

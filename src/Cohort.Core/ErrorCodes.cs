@@ -92,6 +92,13 @@ public static class ErrorCodes
     /// <summary>A node cannot be removed while resources live on it (move them, or remove it with <c>--force</c>).</summary>
     public const string ResourcesHomed = "resources_homed";
 
+    /// <summary>
+    /// A replicated resource's configuration is not at the version a leader's write expected: a change computed from an
+    /// older configuration (transient: compute it again from the current one), or a creation of a configuration that
+    /// exists already (not transient). Nothing was written.
+    /// </summary>
+    public const string ConfigurationMoved = "configuration_moved";
+
     /// <summary>A PostgreSQL server is not set up for two-phase commit (<c>max_prepared_transactions = 0</c>) or refuses the audit table.</summary>
     public const string PgMisconfigured = "pg_misconfigured";
 

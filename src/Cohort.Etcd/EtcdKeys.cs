@@ -6,8 +6,10 @@ namespace Cohort.Etcd;
 
 /// <summary>
 /// The layout of one Cohort cluster's keys in etcd, all under its key prefix: <c>&lt;prefix&gt;/leader</c> (the
-/// leadership key, bound to the leader's lease) and <c>&lt;prefix&gt;/decisions/&lt;txid&gt;</c> (one per unfinished
-/// commit decision; a recorded abort or a finished adopted decision is bound to a retention lease).
+/// leadership key, bound to the leader's lease), <c>&lt;prefix&gt;/decisions/&lt;txid&gt;</c> (one per unfinished
+/// commit decision; a recorded abort or a finished adopted decision is bound to a retention lease),
+/// <c>&lt;prefix&gt;/members</c> and <c>&lt;prefix&gt;/resources/&lt;name&gt;</c> (membership and placement), and
+/// <c>&lt;prefix&gt;/configs/&lt;name&gt;</c> (each replicated resource's configuration).
 /// </summary>
 internal sealed class EtcdKeys
 {
@@ -24,7 +26,22 @@ internal sealed class EtcdKeys
         ResourcesPrefix = Prefix + "/resources/";
         Resources = ByteString.CopyFromUtf8(ResourcesPrefix);
         ResourcesEnd = RangeEnd(Resources);
+        ConfigsPrefix = Prefix + "/configs/";
+        Configs = ByteString.CopyFromUtf8(ConfigsPrefix);
+        ConfigsEnd = RangeEnd(Configs);
     }
+
+    /// <summary>The text every resource configuration key starts with.</summary>
+    public string ConfigsPrefix { get; }
+
+    /// <summary>The first key of the configuration range.</summary>
+    public ByteString Configs { get; }
+
+    /// <summary>The end (exclusive) of the configuration range.</summary>
+    public ByteString ConfigsEnd { get; }
+
+    /// <summary>The configuration key of <paramref name="resource"/> (its value is the configuration's JSON, <see cref="Cluster.ResourceConfiguration.Encode"/>).</summary>
+    public ByteString Config(string resource) => ByteString.CopyFromUtf8(ConfigsPrefix + resource);
 
     /// <summary>The membership key: its value is <c>{"version":n,"members":[…]}</c>.</summary>
     public ByteString Members { get; }

@@ -1,3 +1,4 @@
+using Cohort.Cluster;
 using Cohort.Core;
 using Microsoft.Extensions.Logging;
 
@@ -80,4 +81,29 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8204, Level = LogLevel.Information, Message = "etcd directory: {Resource} placed on {Node}")]
     public static partial void ResourceClaimed(ILogger logger, string resource, string node);
+
+    // Resource configurations: 8300–8399.
+    [LoggerMessage(EventId = 8300, Level = LogLevel.Information, Message = "etcd resource configurations opened under {Prefix}: {Count} configurations")]
+    public static partial void ConfigurationsOpened(ILogger logger, string prefix, int count);
+
+    [LoggerMessage(EventId = 8301, Level = LogLevel.Information, Message = "etcd resource configurations: reading them failed (attempt {Attempt}), retrying: {Error}")]
+    public static partial void ConfigurationsReadRetry(ILogger logger, int attempt, string error);
+
+    [LoggerMessage(EventId = 8302, Level = LogLevel.Information, Message = "etcd resource configurations: {What} failed (attempt {Attempt}), retrying: {Error}")]
+    public static partial void ConfigurationsWriteRetry(ILogger logger, string what, int attempt, string error);
+
+    [LoggerMessage(EventId = 8303, Level = LogLevel.Information, Message = "etcd resource configurations: the watch failed, retrying in {Delay}: {Error}")]
+    public static partial void ConfigurationsWatchFailed(ILogger logger, TimeSpan delay, string error);
+
+    [LoggerMessage(EventId = 8304, Level = LogLevel.Warning, Message = "etcd resource configurations: {Configuration} written (epoch {Epoch})")]
+    public static partial void ConfigurationWritten(ILogger logger, ResourceConfiguration configuration, long epoch);
+
+    [LoggerMessage(EventId = 8305, Level = LogLevel.Error, Message = "etcd resource configurations: the value of {Key} does not decode, so the resource has no configuration in the view: {Error}")]
+    public static partial void ConfigurationUnreadable(ILogger logger, string key, string error);
+
+    [LoggerMessage(EventId = 8306, Level = LogLevel.Warning, Message = "etcd resource configurations: {Resource}'s configuration was deleted from etcd (not by Cohort); it has none in the view")]
+    public static partial void ConfigurationDeleted(ILogger logger, string resource);
+
+    [LoggerMessage(EventId = 8307, Level = LogLevel.Error, Message = "etcd resource configurations: a Changed handler failed on {Configuration}")]
+    public static partial void ConfigurationHandlerFailed(ILogger logger, ResourceConfiguration configuration, Exception error);
 }

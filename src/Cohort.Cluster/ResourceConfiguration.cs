@@ -26,6 +26,22 @@ public sealed record ResourceConfiguration(string Resource, long Version, string
     /// <summary>Every node holding the resource: the primary, then the replicas in their order.</summary>
     public IReadOnlyList<string> Members => [Primary, .. Replicas];
 
+    /// <summary>
+    /// How many copies the resource is meant to have (primary included): while it has fewer — a replica failed and was
+    /// taken out — its primary catches up another node to make them whole again. When not set, the current member count.
+    /// </summary>
+    public int Factor { get => _factor > 0 ? _factor : Members.Count; init => _factor = value; }
+
+    // 0 while not set (the factor follows the member count).
+    private readonly int _factor;
+
+    /// <summary>
+    /// The version at which <see cref="Primary"/> took office (its term): it stays while later versions only change the
+    /// replicas. A primary ships under its term, and a replica that has seen a higher term refuses it — a primary that
+    /// was replaced is fenced, one whose replica set changed is not. When not set, <see cref="Version"/>.
+    /// </summary>
+    public long Term { get => field > 0 ? field : Version; init => field = value; }
+
     /// <summary>Makes a configuration and checks it (<see cref="Validate"/>).</summary>
     /// <param name="resource">The resource's name.</param>
     /// <param name="version">The version, 1 or more.</param>
@@ -46,7 +62,17 @@ public sealed record ResourceConfiguration(string Resource, long Version, string
     /// <param name="replicas">The next in-sync secondaries.</param>
     /// <returns>The next configuration, checked (<see cref="Validate"/>).</returns>
     /// <exception cref="ArgumentException">A rule of <see cref="Validate"/> is broken.</exception>
-    public ResourceConfiguration Next(string primary, IEnumerable<string> replicas) => Create(Resource, Version + 1, primary, replicas);
+    /// <remarks>The <see cref="Factor"/> carries over, and the <see cref="Term"/> while the primary stays.</remarks>
+    public ResourceConfiguration Next(string primary, IEnumerable<string> replicas)
+    {
+        var next = Create(Resource, Version + 1, primary, replicas) with
+        {
+            Factor = _factor,
+            Term = string.Equals(primary, Primary, StringComparison.Ordinal) ? Term : 0,
+        };
+        next.Validate();
+        return next;
+    }
 
     /// <summary>
     /// Checks the rules: a resource name, a primary and replicas that are not empty, a version of 1 or more, no replica
@@ -58,6 +84,16 @@ public sealed record ResourceConfiguration(string Resource, long Version, string
         ArgumentException.ThrowIfNullOrWhiteSpace(Resource, nameof(Resource));
         ArgumentOutOfRangeException.ThrowIfLessThan(Version, 1, nameof(Version));
         ArgumentException.ThrowIfNullOrWhiteSpace(Primary, nameof(Primary));
+        if (Term > Version)
+        {
+            throw new ArgumentException($"{Resource}: term {Term} is after version {Version}.", nameof(Term));
+        }
+
+        if (Factor < Members.Count)
+        {
+            throw new ArgumentException($"{Resource}: {Members.Count} members, more than its factor of {Factor} copies.", nameof(Factor));
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var replica in Replicas)
         {
@@ -85,6 +121,8 @@ public sealed record ResourceConfiguration(string Resource, long Version, string
         other is not null
         && (ReferenceEquals(this, other)
             || (Version == other.Version
+                && Factor == other.Factor
+                && Term == other.Term
                 && string.Equals(Resource, other.Resource, StringComparison.Ordinal)
                 && string.Equals(Primary, other.Primary, StringComparison.Ordinal)
                 && Replicas.SequenceEqual(other.Replicas, StringComparer.Ordinal)));
@@ -95,6 +133,8 @@ public sealed record ResourceConfiguration(string Resource, long Version, string
         var hash = new HashCode();
         hash.Add(Resource, StringComparer.Ordinal);
         hash.Add(Version);
+        hash.Add(Factor);
+        hash.Add(Term);
         hash.Add(Primary, StringComparer.Ordinal);
         foreach (var replica in Replicas)
         {
@@ -129,6 +169,16 @@ public sealed record ResourceConfiguration(string Resource, long Version, string
             }
 
             writer.WriteEndArray();
+            if (_factor > 0)
+            {
+                writer.WriteNumber("factor", _factor);
+            }
+
+            if (Term != Version)
+            {
+                writer.WriteNumber("term", Term);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -149,7 +199,20 @@ public sealed record ResourceConfiguration(string Resource, long Version, string
             var version = root.GetProperty("version").GetInt64();
             var primary = RequiredString(root, "primary");
             var replicas = root.GetProperty("replicas").EnumerateArray().Select(e => e.GetString() ?? throw new FormatException("a replica is null")).ToList();
-            return Create(resource, version, primary, replicas);
+            var configuration = Create(resource, version, primary, replicas);
+            if (root.TryGetProperty("factor", out var factor))
+            {
+                configuration = configuration with { Factor = factor.GetInt32() };
+            }
+
+            if (root.TryGetProperty("term", out var term))
+            {
+                configuration = configuration with { Term = term.GetInt64() };
+            }
+
+            configuration.Validate();
+
+            return configuration;
         }
         catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException)
         {

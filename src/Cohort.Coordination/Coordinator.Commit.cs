@@ -405,7 +405,7 @@ public sealed partial class Coordinator
     {
         var request = new CommitRequest(tx.Id, Epoch, reader.Resource, commitTimestamp, [reader]);
         if (await DeliverBoundedAsync(
-                token => _transport.CommitAsync(reader.Node, request, token),
+                token => _transport.CommitAsync(HomeOf(reader), request, token),
                 error => Log.ReleaseNotDelivered(_logger, tx.Id, reader.Resource, error)).ConfigureAwait(false))
         {
             MarkAcknowledged(tx, reader.Resource);

@@ -45,6 +45,12 @@ public sealed partial class Coordinator : IAsyncDisposable
     private int _settling;
     private long _phaseTwoWaits;
 
+    // Where a participant's resource lives now. Messages that settle an outcome (phase two, aborts, the questions about
+    // an unconfirmed one-phase commit) follow the resource: a replicated one may have failed over to another node since
+    // the transaction reached it, and its new primary holds what was acknowledged. Operations and prepares go where the
+    // work was done (entry.Node): elsewhere the transaction is unknown.
+    private string HomeOf(Participant participant) => _placement.NodeOf(participant.Resource) ?? participant.Node;
+
     /// <summary>Creates a coordinator. Call <see cref="RecoverAsync"/> before serving decision queries.</summary>
     /// <param name="options">Settings.</param>
     /// <param name="transport">How protocol messages reach participants.</param>

@@ -63,6 +63,11 @@ internal static class InternalEndpoints
                 var config = await Replication(node).CreateAsync(WireFields.Str(body, "name"), WireFields.Int(body, "replicas"), WireFields.OptStr(body, "node"), ct);
                 return ResourceService.ToValue(new ResourcePlacement(config.Resource, config.Primary, config.Replicas, config.Version));
             },
+            ["internal/replication/prepare"] = async (body, ct) =>
+            {
+                await Replication(node).PrepareCreateAsync(WireFields.Str(body, "resource"), ct);
+                return Value.Map(("ok", true));
+            },
             ["internal/replication/open"] = async (body, ct) =>
             {
                 await Replication(node).OpenCreatedAsync(WireFields.Str(body, "resource"), WireFields.Long(body, "version"), ct);

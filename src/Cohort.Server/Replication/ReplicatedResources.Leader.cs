@@ -2,6 +2,7 @@ using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
+using Cohort.Storage.Replication;
 using Microsoft.Extensions.Logging;
 
 namespace Cohort.Server.Replication;
@@ -44,6 +45,18 @@ internal sealed partial class ReplicatedResources
         var primary = node ?? alive[0];
         var replicas = alive.Where(a => a != primary).Take(factor - 1).ToList();
         var config = ResourceConfiguration.Create(resource, 1, primary, replicas) with { Factor = factor };
+
+        // The primary marks its empty copy first: a primary whose directory lacks the mark has lost its disk, and must
+        // never open it empty as if the resource were new.
+        if (primary == Self)
+        {
+            await PrepareCreateAsync(resource, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await _client.PostAsync(primary, "internal/replication/prepare", Value.Map(("resource", resource)), cancellationToken).ConfigureAwait(false);
+        }
+
         await _configs.CreateAsync(epoch, config, cancellationToken).ConfigureAwait(false);
         ReplicationLog.Changed(_logger, resource, 1, primary, string.Join(", ", replicas), "created");
 
@@ -60,7 +73,36 @@ internal sealed partial class ReplicatedResources
         return config;
     }
 
-    /// <summary>The primary's side of <see cref="CreateAsync"/>: create the engine of a configuration at version 1.</summary>
+    /// <summary>
+    /// The first primary's side of <see cref="CreateAsync"/>, before the configuration exists: an empty directory marked
+    /// as a member's copy (what an earlier, failed creation left there goes).
+    /// </summary>
+    public async Task PrepareCreateAsync(string resource, CancellationToken cancellationToken)
+    {
+        var member = _members.GetOrAdd(resource, static r => new Member(r));
+        await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_configs.Current.ContainsKey(resource) || member.Engine is not null || member.Store is not null)
+            {
+                throw new CohortException(ErrorCodes.ConfigurationMoved, $"{resource} exists already.", isTransient: false);
+            }
+
+            var directory = DirectoryOf(resource);
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+
+            ReplicaStore.MarkMember(directory, 1);
+        }
+        finally
+        {
+            member.Gate.Release();
+        }
+    }
+
+    /// <summary>The primary's side of <see cref="CreateAsync"/>: open the engine of a configuration at version 1.</summary>
     public async Task OpenCreatedAsync(string resource, long version, CancellationToken cancellationToken)
     {
         var config = await _configs.ReadAsync(resource, cancellationToken).ConfigureAwait(false);
@@ -90,10 +132,10 @@ internal sealed partial class ReplicatedResources
         switch (kind)
         {
             case ChangeKind.RemoveReplica when config.Replicas.Contains(subject, StringComparer.Ordinal):
-                next = config.Next(config.Primary, config.Replicas.Where(r => r != subject)) with { Factor = config.Factor };
+                next = config.Next(config.Primary, config.Replicas.Where(r => r != subject));
                 break;
             case ChangeKind.AddReplica when !config.Members.Contains(subject, StringComparer.Ordinal) && config.Members.Count < config.Factor:
-                next = config.Next(config.Primary, [.. config.Replicas, subject]) with { Factor = config.Factor };
+                next = config.Next(config.Primary, [.. config.Replicas, subject]);
                 break;
             case ChangeKind.PrimaryLost when subject == config.Primary:
                 next = Promotion(config) ?? throw new CohortException(ErrorCodes.Unavailable, $"{resource} has no alive replica to promote.", isTransient: true);
@@ -194,7 +236,7 @@ internal sealed partial class ReplicatedResources
     private ResourceConfiguration? Promotion(ResourceConfiguration config)
     {
         var candidate = config.Replicas.FirstOrDefault(r => r == Self || _cluster.IsAlive(r));
-        return candidate is null ? null : config.Next(candidate, config.Replicas.Where(r => r != candidate)) with { Factor = config.Factor };
+        return candidate is null ? null : config.Next(candidate, config.Replicas.Where(r => r != candidate));
     }
 
     private long LeaderEpoch(string what)

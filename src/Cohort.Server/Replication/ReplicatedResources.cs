@@ -134,7 +134,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
                 {
                     var fresh = member.Store is null;
                     member.Store ??= OpenStore(resource);
-                    await member.Store.ObserveVersionAsync(config.Version, cancellationToken).ConfigureAwait(false);
+                    await member.Store.ObserveVersionAsync(config.Term, cancellationToken).ConfigureAwait(false);
                     if (fresh && config.Replicas.Contains(Self, StringComparer.Ordinal))
                     {
                         ReplicationLog.BecameReplica(_logger, resource, config.Version, config.Primary);
@@ -166,14 +166,14 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         {
             if (member.Engine is not null)
             {
-                if (version <= member.Version)
+                if (version <= member.Term)
                 {
-                    throw new CohortException(ErrorCodes.ReplicaStale, $"{Self} is the primary of {resource} at configuration version {member.Version}; version {version} of {primary} is superseded.", isTransient: false);
+                    throw new CohortException(ErrorCodes.ReplicaStale, $"{Self} is the primary of {resource} since configuration version {member.Term}; {primary}'s term {version} is superseded.", isTransient: false);
                 }
 
                 // A newer primary: this node has not heard of it yet. It steps down once it has; until then, retry.
-                _ = ReconcileAsync(resource, CancellationToken.None);
-                throw new CohortException(ErrorCodes.Unavailable, $"{Self} still serves {resource} as primary at version {member.Version}; it steps down once it sees version {version}.", isTransient: true);
+                _ = RefreshAsync(resource);
+                throw new CohortException(ErrorCodes.Unavailable, $"{Self} still serves {resource} as primary of term {member.Term}; it steps down once it sees term {version}.", isTransient: true);
             }
 
             member.Store ??= OpenStore(resource);
@@ -235,8 +235,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         {
             if (config.Version > member.Version)
             {
-                ReplicaStore.MarkMember(directory, config.Version);
-                member.Replicator!.Reconfigure(config.Version, config.Replicas);
+                member.Replicator!.Reconfigure(config.Term, config.Replicas);
             }
 
             AttachMissing(member, config);
@@ -255,11 +254,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             how = create ? "created" : "restarted";
         }
 
-        if (create && config.Version == 1 && !ReplicaStore.IsMember(directory))
-        {
-            ReplicaStore.MarkMember(directory, 1);
-        }
-        else if (!ReplicaStore.IsMember(directory))
+        if (!ReplicaStore.IsMember(directory))
         {
             // Its copy is gone (a lost disk) or never was one: opening it empty would lose every acknowledged commit.
             ReplicationLog.PrimaryWithoutData(_logger, resource, config.Version, directory);
@@ -267,14 +262,14 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             return;
         }
 
-        ReplicaStore.MarkMember(directory, config.Version);
+        ReplicaStore.MarkMember(directory, config.Term);
         var engine = EngineFactory.Open(resource, new EngineOptions
         {
             DataDirectory = directory,
             Durability = _options.Fsync ? DurabilityMode.Fsync : DurabilityMode.None,
             OnStorageFailure = FailStop.On(_loggers.CreateLogger("Cohort.Engines"), $"log of {resource}"),
         }, _loggers.CreateLogger("Cohort.Engines"));
-        var replicator = new Replicator(resource, Self, config.Version, config.Replicas, engine.SnapshotSource, _replicatorOptions);
+        var replicator = new Replicator(resource, Self, config.Term, config.Replicas, engine.SnapshotSource, _replicatorOptions);
         replicator.ReplicaFailed += (replica, error) => OnReplicaFailed(resource, replicator, replica, error);
         replicator.CaughtUp += replica => OnCaughtUp(resource, replicator, replica);
         replicator.Fenced += error => OnFenced(resource, replicator, error);
@@ -282,6 +277,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         member.Engine = engine;
         member.Replicator = replicator;
         member.Version = config.Version;
+        member.Term = config.Term;
 
         // Every replica starts from this primary's state (a reset): until each has it, nothing is acknowledged.
         AttachMissing(member, config);
@@ -427,6 +423,9 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         public AsyncGate Gate { get; } = new();
 
         public long Version { get; set; }
+
+        // The term it is primary of (while Engine is set).
+        public long Term { get; set; }
 
         public IEmbeddedEngine? Engine { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Cohort.Cluster;
 using Cohort.Core;
 using Cohort.Engines;
@@ -154,7 +155,7 @@ internal sealed class ResourceService(string self, ClusterAgent cluster, Resourc
 
     /// <summary>The JSON of a placement (<c>/v1/resources</c>).</summary>
     public static Value ToValue(ResourcePlacement placement) => placement.Replicas is { } replicas
-        ? Value.Map(("name", placement.Name), ("node", placement.Node), ("replicas", Value.List([.. replicas.Select(Value.From)])), ("version", placement.Version))
+        ? Value.Map(("name", placement.Name), ("node", placement.Node), ("replicas", Value.List(replicas.Select(Value.From).ToImmutableArray())), ("version", placement.Version))
         : Value.Map(("name", placement.Name), ("node", placement.Node));
 
     /// <summary>Reads what <see cref="ToValue"/> wrote.</summary>

@@ -339,9 +339,7 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                 return;
             }
 
-            _fenced = fenced = new ReplicationFencedException(
-                $"{_self} no longer serves {_resource}: a replica has seen configuration version {stale.KnownVersion}, newer than this primary's {_version}.",
-                stale);
+            _fenced = fenced = new ReplicationFencedException($"{_self} no longer serves {_resource} (term {_version}): {stale.Message}", stale);
             foreach (var link in _links.Values)
             {
                 link.Stop();

@@ -17,7 +17,7 @@ public sealed class ResourceServiceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _node = await OneNode.StartAsync();
-        _service = new ResourceService(Self, _node.Cluster, _node.Registry, _node.Client);
+        _service = new ResourceService(Self, _node.Cluster, _node.Registry, _node.Client, replication: null);
     }
 
     public async Task DisposeAsync() => await _node.DisposeAsync();

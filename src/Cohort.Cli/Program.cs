@@ -31,6 +31,7 @@ internal static class Program
             DataCommands.Kv(),
             DataCommands.Queue(),
             DataCommands.Resource(),
+            ResourceCommands.Create(),
             TxCommand.Create(),
             BenchCommand.Create(),
             BenchPgCommand.Create(),

@@ -20,14 +20,15 @@ internal sealed class ResourceService(string self, ClusterAgent cluster, Resourc
     /// </summary>
     public IReadOnlyList<ResourcePlacement> List()
     {
-        var byHome = cluster.Homes.ToLookup(h => h.Value, h => h.Key, StringComparer.Ordinal);
-        var configurations = replication?.Configurations;
+        // Replicated resources are listed from their configurations, whether or not their primary is up (a failover
+        // may be under way); the others with their alive home.
+        var configurations = replication?.Configurations ?? new Dictionary<string, Cohort.Cluster.ResourceConfiguration>();
+        var byHome = cluster.Homes.Where(h => !configurations.ContainsKey(h.Key)).ToLookup(h => h.Value, h => h.Key, StringComparer.Ordinal);
         return [.. cluster.Members.Where(m => m.Alive).SelectMany(m =>
             m.Resources.Where(ClusterAgent.IsDefaultShard).Select(r => new ResourcePlacement($"{r}{ClusterAgent.NodeSeparator}{m.Address}", m.Address))
-                .Concat(byHome[m.Address].Select(r => configurations?.GetValueOrDefault(r) is { } c
-                    ? new ResourcePlacement(r, m.Address, c.Replicas, c.Version)
-                    : new ResourcePlacement(r, m.Address)))
-                .OrderBy(p => p.Name, StringComparer.Ordinal))];
+                .Concat(byHome[m.Address].Select(r => new ResourcePlacement(r, m.Address)))
+                .OrderBy(p => p.Name, StringComparer.Ordinal))
+            .Concat(configurations.Values.OrderBy(c => c.Resource, StringComparer.Ordinal).Select(c => new ResourcePlacement(c.Resource, c.Primary, c.Replicas, c.Version)))];
     }
 
     /// <summary>

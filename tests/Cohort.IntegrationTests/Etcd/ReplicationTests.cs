@@ -172,6 +172,78 @@ public sealed class ReplicationTests(EtcdFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task PrimaryPartitionedFromEveryNode_AReplicaTakesOver_OnePrimaryServes_AndHealedTheOldOneStepsDown()
+    {
+        // node1 reaches etcd but every link between it and the other nodes (both ways) goes through a proxy of the test.
+        var proxies = new List<TcpProxy>();
+        try
+        {
+            await using var cluster = await TestCluster.StartAsync(
+                [[], [], []],
+                output,
+                heartbeat: "200ms",
+                misses: 5,
+                nodeArguments: ["--etcd", fixture.Cluster.Endpoints, "--etcd-prefix", "/cohort-repl/" + Guid.NewGuid().ToString("N")[..8], "--lease-ttl", "2s"],
+                argumentsOf: (addresses, i) => ["--peer-route", i == 1
+                    ? $"{RouteThrough(proxies, addresses[0])},{RouteThrough(proxies, addresses[2])}"
+                    : RouteThrough(proxies, addresses[1])]);
+            var node1 = cluster.Nodes[1];
+            await CreateAsync(cluster, "kv:bank", node1);
+            await SeedAsync(cluster, token: false);
+            var acknowledged = new ConcurrentBag<string>();
+            using var stop = new CancellationTokenSource();
+            var clients = Enumerable.Range(0, 3).Select(c => TransferLoopAsync(cluster, c, acknowledged, stop.Token, token: false)).ToList();
+            await Wait.UntilAsync(() => Task.FromResult(acknowledged.Count >= 10), Wait.Long, "transfers before the partition", () => cluster.Diagnostics(30));
+
+            foreach (var proxy in proxies)
+            {
+                proxy.Cut();
+            }
+
+            try
+            {
+                await Wait.UntilAsync(
+                    async () => (await PlacementAsync(cluster, "kv:bank"))["node"]!.GetValue<string>() != node1.Address,
+                    Wait.Long,
+                    "a replica promoted while the primary is cut off",
+                    () => cluster.Diagnostics(30));
+
+                // The primary cut off learns from etcd that it was replaced and steps down; the new one serves.
+                await Wait.UntilAsync(() => Task.FromResult(node1.Printed("stepped down as primary")), Wait.Long, "the cut-off primary stepped down", () => node1.Tail(40));
+                var during = acknowledged.Count;
+                await Wait.UntilAsync(() => Task.FromResult(acknowledged.Count >= during + 10), Wait.Long, "transfers on the new primary during the partition", () => cluster.Diagnostics(30));
+            }
+            finally
+            {
+                foreach (var proxy in proxies)
+                {
+                    proxy.Heal();
+                }
+            }
+
+            // Healed: one primary, and node1 caught up and back in as a replica.
+            await Wait.UntilAsync(
+                async () => (await PlacementAsync(cluster, "kv:bank"))["replicas"]!.AsArray().Any(r => r!.GetValue<string>() == node1.Address),
+                Wait.Long,
+                "the old primary caught up and added back as a replica",
+                () => cluster.Diagnostics(40));
+            var healed = acknowledged.Count;
+            await Wait.UntilAsync(() => Task.FromResult(acknowledged.Count >= healed + 10), Wait.Long, "transfers after the heal", () => cluster.Diagnostics(30));
+            await stop.CancelAsync();
+            await Task.WhenAll(clients);
+            await cluster.WaitSettledAsync();
+            await AssertConsistentAsync(cluster, acknowledged, token: false);
+        }
+        finally
+        {
+            foreach (var proxy in proxies)
+            {
+                await proxy.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task ReplicatedSql_PrimaryLostWithItsDisk_EveryTableKeepsItsRowsAndIndexes()
     {
         await using var cluster = await StartAsync();
@@ -205,6 +277,14 @@ public sealed class ReplicationTests(EtcdFixture fixture, ITestOutputHelper outp
     }
 
     private static string Account(int i) => $"a{i}";
+
+    // A proxy of the test's to node, and the route that sends a node's calls to node through it.
+    private static string RouteThrough(List<TcpProxy> proxies, string node)
+    {
+        var proxy = TcpProxy.To("http://" + node);
+        proxies.Add(proxy);
+        return $"{node}={proxy.Address}";
+    }
 
     private Task<TestCluster> StartAsync() => TestCluster.StartAsync(
         [[], [], []],

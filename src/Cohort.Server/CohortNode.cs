@@ -312,7 +312,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         new SnapshotReader(Address, Cluster, _resources, Client, Time),
         new ResourceService(Address, Cluster, _resources, Client, Replication),
         new TransactionDirectory(Address, Cluster, Coordinator, Client),
-        new MetricsWriter(Address, Cluster, Coordinator, _resources));
+        new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication));
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {

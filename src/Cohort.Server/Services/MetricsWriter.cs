@@ -2,6 +2,7 @@ using System.Globalization;
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Protocol;
+using Cohort.Server.Replication;
 
 namespace Cohort.Server.Services;
 
@@ -9,7 +10,7 @@ namespace Cohort.Server.Services;
 /// The node's <c>/metrics</c> in the Prometheus text format (version 0.0.4). Metric names, types and help texts are
 /// what dashboards and scrapers rely on: change them only with the dashboards.
 /// </summary>
-internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinator coordinator, ResourceRegistry registry)
+internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinator coordinator, ResourceRegistry registry, ReplicatedResources? replication = null)
 {
     /// <summary>The media type of the text.</summary>
     public const string MediaType = "text/plain; version=0.0.4";
@@ -26,7 +27,8 @@ internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinat
         coordinator.PhaseTwoWaitCount,
         coordinator.PrepareLatency,
         coordinator.DecisionLatency,
-        coordinator.PhaseTwoLatency);
+        coordinator.PhaseTwoLatency,
+        replication?.Lag().Select(l => (l.Resource, l.Replica, l.Lag, l.InSync)).ToList());
 
     /// <summary>The text of <c>/metrics</c> now.</summary>
     public string Write() => Write(Sample(), includeProcess: true);
@@ -61,6 +63,16 @@ internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinat
         metrics.PrepareLatency.WritePrometheus(lines, "cohort_coordinator_prepare_seconds", "Time from sending prepare (or a batch with prepare) to the last vote, per transaction this node coordinated.");
         metrics.DecisionLatency.WritePrometheus(lines, "cohort_coordinator_decision_seconds", "Time to make a commit decision durable in the decision log (group-commit wait and fsync included).");
         metrics.PhaseTwoLatency.WritePrometheus(lines, "cohort_coordinator_phase_two_seconds", "Time from a durable commit decision to the last participant's acknowledgement.");
+        if (metrics.Replication is { Count: > 0 } replication)
+        {
+            lines.Add("# HELP cohort_replication_lag_entries Log entries a replica of a resource this node is primary of has not yet made durable.");
+            lines.Add("# TYPE cohort_replication_lag_entries gauge");
+            foreach (var (resource, replica, lag, inSync) in replication)
+            {
+                lines.Add(Invariant($"cohort_replication_lag_entries{{resource=\"{resource}\",replica=\"{replica}\",in_sync=\"{(inSync ? "true" : "false")}\"}} {lag}"));
+            }
+        }
+
         if (includeProcess)
         {
             WriteProcessMetrics(lines);

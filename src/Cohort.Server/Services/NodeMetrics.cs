@@ -14,6 +14,7 @@ namespace Cohort.Server.Services;
 /// <param name="PrepareLatency">Prepare times of the transactions it coordinated.</param>
 /// <param name="DecisionLatency">Times to make commit decisions durable.</param>
 /// <param name="PhaseTwoLatency">Times from a durable decision to every participant's acknowledgement.</param>
+/// <param name="Replication">Per replicated resource this node is primary of, each replica's lag (entries shipped, not yet durable there) and whether it is in sync.</param>
 internal sealed record NodeMetrics(
     string Address,
     bool IsMaster,
@@ -25,4 +26,5 @@ internal sealed record NodeMetrics(
     long PhaseTwoWaits,
     LatencyHistogram PrepareLatency,
     LatencyHistogram DecisionLatency,
-    LatencyHistogram PhaseTwoLatency);
+    LatencyHistogram PhaseTwoLatency,
+    IReadOnlyList<(string Resource, string Replica, long Lag, bool InSync)>? Replication = null);

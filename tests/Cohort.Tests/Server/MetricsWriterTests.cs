@@ -65,6 +65,20 @@ public sealed class MetricsWriterTests
     }
 
     [Fact]
+    public void Write_OnAPrimary_ReportsEachReplicasLag_AndWithoutReplicatedResourcesNothing()
+    {
+        var metrics = new NodeMetrics("n1:1", false, 0, 0, [], [], 0, 0, new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram(), [("kv:a", "n2:1", 3, true), ("kv:a", "n3:1", 120, false)]);
+
+        var lines = MetricsWriter.Write(metrics, includeProcess: false).Split('\n');
+
+        Assert.Contains("# TYPE cohort_replication_lag_entries gauge", lines);
+        Assert.Contains("cohort_replication_lag_entries{resource=\"kv:a\",replica=\"n2:1\",in_sync=\"true\"} 3", lines);
+        Assert.Contains("cohort_replication_lag_entries{resource=\"kv:a\",replica=\"n3:1\",in_sync=\"false\"} 120", lines);
+        var plain = new NodeMetrics("n1:1", false, 0, 0, [], [], 0, 0, new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram());
+        Assert.DoesNotContain("cohort_replication", MetricsWriter.Write(plain, includeProcess: false), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Write_WithProcess_AddsTheProcessAndGarbageCollectorFigures()
     {
         var metrics = new NodeMetrics("n1:1", false, 0, 0, [], [], 0, 0, new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram());

@@ -88,7 +88,14 @@ lag_sampler() { # prints the largest lag seen on the primaries until killed
     sleep 0.2
   done
 }
-report() { python3 -c 'import json,sys; r=json.loads(sys.argv[2]); l=r.get("latency_ms",{}); print(f"{sys.argv[1]:<26} {r[\"tx_per_s\"]:>7.0f} tx/s  p50 {l.get(\"p50\")} ms  p99 {l.get(\"p99\")} ms  aborts {r[\"abort_rate\"]}{sys.argv[3]}")' "$1" "$2" "${3:-}"; }
+report() {
+  python3 - "$1" "$2" "${3:-}" <<'PY'
+import json, sys
+name, r, extra = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+lat = r.get("latency_ms", {})
+print("{:<14} {:>7.0f} tx/s  p50 {} ms  p99 {} ms  aborts {}{}".format(name, r["tx_per_s"], lat.get("p50"), lat.get("p99"), r["abort_rate"], extra))
+PY
+}
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for warm in $(seq 1 "$warm_runs"); do
@@ -119,3 +126,5 @@ for _ in $(seq 1 600); do
   sleep 0.05
 done
 curl -sf http://127.0.0.1:17301/v1/resources; echo
+echo "replication events on the nodes:"
+grep -h "Cohort.Replication" "$root"/[123].log | sed -E 's/^[^ ]+ //' | cut -c1-220 || true

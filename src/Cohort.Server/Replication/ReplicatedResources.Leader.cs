@@ -63,7 +63,7 @@ internal sealed partial class ReplicatedResources
         // The primary creates the engine now, so the resource serves as soon as this answers.
         if (primary == Self)
         {
-            await ReconcileAsync(resource, cancellationToken, config, create: true).ConfigureAwait(false);
+            await ReconcileAsync(resource, cancellationToken, config).ConfigureAwait(false);
         }
         else
         {
@@ -111,7 +111,7 @@ internal sealed partial class ReplicatedResources
             throw new CohortException(ErrorCodes.ConfigurationMoved, $"{resource} is not at version {version} with {Self} as its primary ({config?.ToString() ?? "no configuration"}).", isTransient: false);
         }
 
-        await ReconcileAsync(resource, cancellationToken, config, create: version == 1).ConfigureAwait(false);
+        await ReconcileAsync(resource, cancellationToken, config).ConfigureAwait(false);
     }
 
     /// <summary>

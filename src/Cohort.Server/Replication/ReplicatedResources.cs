@@ -102,7 +102,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     /// Brings this node's role for <paramref name="resource"/> in line with its configuration (the watched view, or
     /// <paramref name="config"/> when newer): primary, replica, or neither.
     /// </summary>
-    public async Task ReconcileAsync(string resource, CancellationToken cancellationToken, ResourceConfiguration? config = null, bool create = false)
+    public async Task ReconcileAsync(string resource, CancellationToken cancellationToken, ResourceConfiguration? config = null)
     {
         var member = _members.GetOrAdd(resource, static r => new Member(r));
         await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -121,7 +121,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
 
             if (config.Primary == Self)
             {
-                await BecomePrimaryAsync(member, config, create).ConfigureAwait(false);
+                await BecomePrimaryAsync(member, config).ConfigureAwait(false);
             }
             else
             {
@@ -227,7 +227,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     }
 
     // Under member.Gate.
-    private async Task BecomePrimaryAsync(Member member, ResourceConfiguration config, bool create)
+    private async Task BecomePrimaryAsync(Member member, ResourceConfiguration config)
     {
         var resource = member.Resource;
         var directory = DirectoryOf(resource);
@@ -251,7 +251,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         }
         else
         {
-            how = create ? "created" : "restarted";
+            how = Directory.Exists(Path.Combine(directory, "wal")) ? "restarted" : "created";
         }
 
         if (!ReplicaStore.IsMember(directory))

@@ -429,7 +429,8 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
 
                 try
                 {
-                    using var timeout = new CancellationTokenSource(owner._options.SendTimeout, time);
+                    var limit = batch.Exists(e => e.Kind != ReplicationEntryKind.Record) ? owner._options.SnapshotSendTimeout : owner._options.SendTimeout;
+                    using var timeout = new CancellationTokenSource(limit, time);
                     using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, owner._stop.Token);
                     var acked = await Channel.SendAsync(owner._resource, version, batch, linked.Token).ConfigureAwait(false);
                     failingSince = null;

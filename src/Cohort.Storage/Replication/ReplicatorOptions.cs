@@ -12,6 +12,12 @@ public sealed class ReplicatorOptions
     /// </summary>
     public TimeSpan FailureTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// How long a shipment holding a snapshot (a reset or a checkpoint) may take: the whole state travels and is
+    /// written; 60 seconds by default.
+    /// </summary>
+    public TimeSpan SnapshotSendTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Pause between attempts to a replica that did not answer: 100 ms by default.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -25,6 +31,7 @@ public sealed class ReplicatorOptions
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SendTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SnapshotSendTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(FailureTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 1024);

@@ -5,6 +5,7 @@ using dotnet_etcd;
 using dotnet_etcd.interfaces;
 using Etcdserverpb;
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,8 +33,6 @@ namespace Cohort.Etcd;
 /// </remarks>
 public sealed partial class EtcdClusterDirectory : IClusterDirectory, IAsyncDisposable
 {
-    private static readonly TimeSpan WatchRetryMax = TimeSpan.FromSeconds(1);
-
     private readonly IConnection _etcd;
     private readonly EtcdDirectoryOptions _options;
     private readonly EtcdKeys _keys;
@@ -246,26 +245,8 @@ public sealed partial class EtcdClusterDirectory : IClusterDirectory, IAsyncDisp
             (attempt, error) => Log.DirectoryWriteRetry(_logger, what, attempt, error),
             cancellationToken);
 
-    /// <summary>
-    /// Runs <paramref name="call"/> until it succeeds, fails for good, or a transient failure (<c>unavailable</c>) leaves
-    /// less than one more backoff step of <paramref name="budget"/>; each retry is reported to <paramref name="retrying"/>.
-    /// </summary>
-    private async Task<T> RetryAsync<T>(Func<Task<T>> call, Backoff backoff, TimeSpan budget, Action<int, string> retrying, CancellationToken cancellationToken)
-    {
-        var started = _time.GetTimestamp();
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call().ConfigureAwait(false);
-            }
-            catch (CohortException e) when (e.IsTransient && _time.GetElapsedTime(started) + backoff.Initial < budget)
-            {
-                retrying(attempt, e.Message);
-                await Task.Delay(backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    private Task<T> RetryAsync<T>(Func<Task<T>> call, Backoff backoff, TimeSpan budget, Action<int, string> retrying, CancellationToken cancellationToken) =>
+        EtcdRange.RetryAsync(call, backoff, budget, retrying, _time, cancellationToken);
 
     /// <summary>Waits until the view reflects <paramref name="revision"/>: the watch's delivery, or a fresh read when it lags.</summary>
     private async Task CatchUpAsync(long revision, CancellationToken cancellationToken)
@@ -337,93 +318,35 @@ public sealed partial class EtcdClusterDirectory : IClusterDirectory, IAsyncDisp
         Publish();
     }
 
-    private async Task RunAsync(CancellationToken stop)
+    private Task RunAsync(CancellationToken stop) => EtcdRange.FollowAsync(
+        _etcd,
+        _keys.Members,
+        _keys.ResourcesEnd,
+        _options.RecheckInterval,
+        () => Revision,
+        ReadAsync,
+        ApplyEvents,
+        (delay, error) => Log.DirectoryWatchFailed(_logger, delay, error),
+        _time,
+        stop);
+
+    // One batch of watched events, in revision order; those the view has already (a fresh read got there first) are skipped.
+    private void ApplyEvents(RepeatedField<Event> events)
     {
-        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), WatchRetryMax, jitter: 0.5);
-        var fresh = true;
-        while (!stop.IsCancellationRequested)
+        lock (_gate)
         {
-            try
+            foreach (var e in events)
             {
-                if (!fresh)
+                if (e.Kv.ModRevision > _revision)
                 {
-                    await ReadAsync(stop).ConfigureAwait(false);
-                }
-
-                fresh = false;
-                await WatchAsync(Revision + 1, backoff, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // etcd unreachable, a broken stream, a value that does not parse: the watch must go on.
-                var delay = backoff.Next();
-                Log.DirectoryWatchFailed(_logger, delay, EtcdErrors.Describe(e));
-                try
-                {
-                    await Task.Delay(delay, _time, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
+                    ApplyLocked(e.Kv, e.Type == Event.Types.EventType.Delete);
                 }
             }
+
+            _revision = Math.Max(_revision, events[^1].Kv.ModRevision);
         }
-    }
 
-    /// <summary>Watches the range from <paramref name="from"/> until the recheck interval passes, the watch breaks or stop.</summary>
-    private async Task WatchAsync(long from, Backoff backoff, CancellationToken stop)
-    {
-        using var scope = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        scope.CancelAfter(_options.RecheckInterval);
-        try
-        {
-            using var call = _etcd.WatchClient.Watch(cancellationToken: scope.Token);
-            await call.RequestStream.WriteAsync(new WatchRequest
-            {
-                CreateRequest = new WatchCreateRequest { Key = _keys.Members, RangeEnd = _keys.ResourcesEnd, StartRevision = from },
-            }, scope.Token).ConfigureAwait(false);
-            while (await call.ResponseStream.MoveNext(scope.Token).ConfigureAwait(false))
-            {
-                var response = call.ResponseStream.Current;
-                if (response.Canceled || response.CompactRevision != 0)
-                {
-                    // Compacted past our revision, or refused: read afresh.
-                    return;
-                }
-
-                backoff.Reset();
-                if (response.Events.Count == 0)
-                {
-                    continue;
-                }
-
-                lock (_gate)
-                {
-                    foreach (var e in response.Events)
-                    {
-                        if (e.Kv.ModRevision > _revision)
-                        {
-                            ApplyLocked(e.Kv, e.Type == Event.Types.EventType.Delete);
-                        }
-                    }
-
-                    _revision = Math.Max(_revision, response.Events[^1].Kv.ModRevision);
-                }
-
-                Publish();
-            }
-        }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-        {
-            // The recheck interval passed: read afresh and watch again.
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && !stop.IsCancellationRequested)
-        {
-        }
+        Publish();
     }
 
     private void ApplyLocked(KeyValue kv, bool deleted)

@@ -3,6 +3,7 @@ using Cohort.Cluster;
 using Cohort.Core;
 using Etcdserverpb;
 using Google.Protobuf;
+using Google.Protobuf.Collections;
 using Grpc.Core;
 using Mvccpb;
 
@@ -11,8 +12,6 @@ namespace Cohort.Etcd;
 /// <summary>The view: the first read, the watch that keeps it, fresh reads when the watch breaks or lags, and <see cref="Changed"/>.</summary>
 public sealed partial class EtcdResourceConfigurations
 {
-    private static readonly TimeSpan WatchRetryMax = TimeSpan.FromSeconds(1);
-
     // Guarded by _gate: the configurations as of etcd revision _revision, each with the mod revision of its key.
     private readonly Dictionary<string, Stamped> _entries = new(StringComparer.Ordinal);
     private readonly Queue<ResourceConfiguration> _pending = new();
@@ -141,93 +140,35 @@ public sealed partial class EtcdResourceConfigurations
         Publish();
     }
 
-    private async Task RunAsync(CancellationToken stop)
+    private Task RunAsync(CancellationToken stop) => EtcdRange.FollowAsync(
+        _etcd,
+        _keys.Configs,
+        _keys.ConfigsEnd,
+        _options.RecheckInterval,
+        () => Revision,
+        ReadRangeAsync,
+        ApplyEvents,
+        (delay, error) => Log.ConfigurationsWatchFailed(_logger, delay, error),
+        _time,
+        stop);
+
+    // One batch of watched events, in revision order; those the view has already (a fresh read got there first) are skipped.
+    private void ApplyEvents(RepeatedField<Event> events)
     {
-        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), WatchRetryMax, jitter: 0.5);
-        var fresh = true;
-        while (!stop.IsCancellationRequested)
+        lock (_gate)
         {
-            try
+            foreach (var e in events)
             {
-                if (!fresh)
+                if (e.Kv.ModRevision > _revision)
                 {
-                    await ReadRangeAsync(stop).ConfigureAwait(false);
-                }
-
-                fresh = false;
-                await WatchAsync(Revision + 1, backoff, stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // etcd unreachable, a broken stream: the watch must go on.
-                var delay = backoff.Next();
-                Log.ConfigurationsWatchFailed(_logger, delay, EtcdErrors.Describe(e));
-                try
-                {
-                    await Task.Delay(delay, _time, stop).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
+                    ApplyLocked(e.Kv, e.Type == Event.Types.EventType.Delete);
                 }
             }
+
+            _revision = Math.Max(_revision, events[^1].Kv.ModRevision);
         }
-    }
 
-    /// <summary>Watches the range from <paramref name="from"/> until the recheck interval passes, the watch breaks or stop.</summary>
-    private async Task WatchAsync(long from, Backoff backoff, CancellationToken stop)
-    {
-        using var scope = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        scope.CancelAfter(_options.RecheckInterval);
-        try
-        {
-            using var call = _etcd.WatchClient.Watch(cancellationToken: scope.Token);
-            await call.RequestStream.WriteAsync(new WatchRequest
-            {
-                CreateRequest = new WatchCreateRequest { Key = _keys.Configs, RangeEnd = _keys.ConfigsEnd, StartRevision = from },
-            }, scope.Token).ConfigureAwait(false);
-            while (await call.ResponseStream.MoveNext(scope.Token).ConfigureAwait(false))
-            {
-                var response = call.ResponseStream.Current;
-                if (response.Canceled || response.CompactRevision != 0)
-                {
-                    // Compacted past our revision, or refused: read afresh.
-                    return;
-                }
-
-                backoff.Reset();
-                if (response.Events.Count == 0)
-                {
-                    continue;
-                }
-
-                lock (_gate)
-                {
-                    foreach (var e in response.Events)
-                    {
-                        if (e.Kv.ModRevision > _revision)
-                        {
-                            ApplyLocked(e.Kv, e.Type == Event.Types.EventType.Delete);
-                        }
-                    }
-
-                    _revision = Math.Max(_revision, response.Events[^1].Kv.ModRevision);
-                }
-
-                Publish();
-            }
-        }
-        catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-        {
-            // The recheck interval passed: read afresh and watch again.
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && !stop.IsCancellationRequested)
-        {
-        }
+        Publish();
     }
 
     /// <summary>Applies one watched event to the view; a value that does not decode takes the resource out of it (logged).</summary>

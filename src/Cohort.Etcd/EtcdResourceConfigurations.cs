@@ -317,26 +317,8 @@ public sealed partial class EtcdResourceConfigurations : IResourceConfigurations
         return (answer, attempts > 1);
     }
 
-    /// <summary>
-    /// Runs <paramref name="call"/> until it succeeds, fails for good, or a transient failure (<c>unavailable</c>) leaves
-    /// less than one more backoff step of <paramref name="budget"/>; each retry is reported to <paramref name="retrying"/>.
-    /// </summary>
-    private async Task<T> RetryAsync<T>(Func<Task<T>> call, Backoff backoff, TimeSpan budget, Action<int, string> retrying, CancellationToken cancellationToken)
-    {
-        var started = _time.GetTimestamp();
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call().ConfigureAwait(false);
-            }
-            catch (CohortException e) when (e.IsTransient && _time.GetElapsedTime(started) + backoff.Initial < budget)
-            {
-                retrying(attempt, e.Message);
-                await Task.Delay(backoff.Next(), _time, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
+    private Task<T> RetryAsync<T>(Func<Task<T>> call, Backoff backoff, TimeSpan budget, Action<int, string> retrying, CancellationToken cancellationToken) =>
+        EtcdRange.RetryAsync(call, backoff, budget, retrying, _time, cancellationToken);
 
     /// <summary>The configuration key as a failed transaction's range read it, or null when absent.</summary>
     private static Mvccpb.KeyValue? Stored(ResponseOp range) => range.ResponseRange?.Kvs is { Count: > 0 } kvs ? kvs[0] : null;

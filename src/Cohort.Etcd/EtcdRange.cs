@@ -39,6 +39,31 @@ internal static class EtcdRange
     }
 
     /// <summary>
+    /// Waits until <paramref name="pending"/> says the view has reached what the caller needs (null), waiting on the task
+    /// it returns otherwise (the view's next advance); false when <paramref name="timeout"/> passed first, and the caller
+    /// should read afresh (the watch lags).
+    /// </summary>
+    public static async Task<bool> WaitForViewAsync(Func<Task?> pending, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetTimestamp() + (long)(timeout.TotalSeconds * time.TimestampFrequency);
+        while (pending() is { } advanced)
+        {
+            var left = deadline - time.GetTimestamp();
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            await advanced.WaitAsync(TimeSpan.FromSeconds((double)left / time.TimestampFrequency), time, cancellationToken)
+                .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                .ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Follows the range [<paramref name="key"/>, <paramref name="rangeEnd"/>) until <paramref name="stop"/>: watches from
     /// <paramref name="revision"/>() + 1 (the caller has read the range once already), hands each batch of events to
     /// <paramref name="apply"/>, and after a broken or expired watch calls <paramref name="read"/> before watching again;

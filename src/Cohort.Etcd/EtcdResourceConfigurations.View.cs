@@ -32,33 +32,21 @@ public sealed partial class EtcdResourceConfigurations
     /// <summary>Waits until the view reflects <paramref name="revision"/>: the watch's delivery, or a fresh read when it lags.</summary>
     private async Task CatchUpAsync(long revision, CancellationToken cancellationToken)
     {
-        Task advanced;
-        var deadline = _time.GetTimestamp() + (long)(_options.RequestTimeout.TotalSeconds * _time.TimestampFrequency);
-        while (true)
-        {
-            lock (_gate)
+        var reached = await EtcdRange.WaitForViewAsync(
+            () =>
             {
-                if (_revision >= revision)
+                lock (_gate)
                 {
-                    return;
+                    return _revision >= revision ? null : _advanced.Task;
                 }
-
-                advanced = _advanced.Task;
-            }
-
-            var left = deadline - _time.GetTimestamp();
-            if (left <= 0)
-            {
-                break;
-            }
-
-            await advanced.WaitAsync(TimeSpan.FromSeconds((double)left / _time.TimestampFrequency), _time, cancellationToken)
-                .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
-                .ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
+            },
+            _options.RequestTimeout,
+            _time,
+            cancellationToken).ConfigureAwait(false);
+        if (!reached)
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><see cref="ReadRangeAsync"/>, retried for <see cref="EtcdResourceConfigurationsOptions.RetryTimeout"/> while etcd does not answer.</summary>

@@ -201,7 +201,8 @@ internal sealed partial class ReplicatedResources
     // Leader only, every tick: a configuration whose primary is down gets an alive replica of it as its primary.
     private async Task LeadAsync(CancellationToken cancellationToken)
     {
-        if (!_cluster.IsLeader)
+        // A node that has just started has not heard every member yet: silence is not yet a failure.
+        if (!_cluster.IsLeader || _time.GetElapsedTime(_startedAt) < _options.Heartbeat * Math.Max(_options.Misses, 2) * 2)
         {
             return;
         }

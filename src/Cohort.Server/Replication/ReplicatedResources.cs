@@ -35,6 +35,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Member> _members = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private ITimer? _tick;
+    private long _startedAt;
     private int _ticking;
 
     public ReplicatedResources(NodeOptions options, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, IResourceConfigurations configs, ILoggerFactory loggers, TimeProvider time)
@@ -92,6 +93,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         }
 
         var interval = _options.Heartbeat;
+        _startedAt = _time.GetTimestamp();
         _tick = _time.CreateTimer(_ => OnTick(), null, interval, interval);
     }
 
@@ -325,10 +327,20 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         {
             _ = RequestChangeAsync(config, ChangeKind.RemoveReplica, replica);
         }
+        else if (_members.TryGetValue(resource, out var member))
+        {
+            // A catch-up that failed: each one costs a snapshot of the whole state, so the next waits longer.
+            member.DeferCatchUp(_time);
+        }
     }
 
     private void OnCaughtUp(string resource, Replicator replicator, string replica)
     {
+        if (_members.TryGetValue(resource, out var member))
+        {
+            member.CatchUpSucceeded();
+        }
+
         ReplicationLog.ReplicaCaughtUp(_logger, resource, replica, replicator.Version);
         if (_configs.Current.GetValueOrDefault(resource) is { } config && !config.Replicas.Contains(replica, StringComparer.Ordinal))
         {
@@ -405,7 +417,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             }
 
             var candidate = _cluster.AliveMembers.Where(m => m != Self && !config.Replicas.Contains(m, StringComparer.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
-            if (candidate is not null)
+            if (candidate is not null && member.MayCatchUp(_time))
             {
                 ReplicationLog.CatchingUp(_logger, member.Resource, candidate, config.Factor);
                 replicator.Attach(new HttpReplicaChannel(candidate, Self, _client));
@@ -417,6 +429,12 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
 
     private sealed class Member(string resource)
     {
+        private readonly Lock _catchUpSync = new();
+
+        // Doubling pauses between failed catch-ups: 1 s up to 30 s.
+        private Backoff _catchUpBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), jitter: 0.2);
+        private long _nextCatchUp;
+
         public string Resource { get; } = resource;
 
         // Serializes role changes and shipments for this resource.
@@ -432,5 +450,32 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         public Replicator? Replicator { get; set; }
 
         public ReplicaStore? Store { get; set; }
+
+        // Whether the primary may try to catch a node up now (not too soon after a failed try).
+        public bool MayCatchUp(TimeProvider time)
+        {
+            lock (_catchUpSync)
+            {
+                return time.GetTimestamp() >= _nextCatchUp;
+            }
+        }
+
+        public void DeferCatchUp(TimeProvider time)
+        {
+            lock (_catchUpSync)
+            {
+                _nextCatchUp = time.GetTimestamp() + (long)(_catchUpBackoff.Next().TotalSeconds * time.TimestampFrequency);
+            }
+        }
+
+        public void CatchUpSucceeded()
+        {
+            lock (_catchUpSync)
+            {
+                _catchUpBackoff.Reset();
+                _nextCatchUp = 0;
+            }
+        }
+
     }
 }

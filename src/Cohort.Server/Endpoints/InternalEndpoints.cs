@@ -55,8 +55,8 @@ internal static class InternalEndpoints
             },
             ["internal/replicate"] = async (body, ct) =>
             {
-                var (resource, version, primary, entries) = ReplicationWire.ReadShipment(body);
-                return ReplicationWire.Acknowledged(await Replication(node).ApplyAsync(resource, primary, version, entries, ct));
+                var (resource, version, stream, entries) = ReplicationWire.ReadShipment(body);
+                return ReplicationWire.Acknowledged(await Replication(node).ApplyAsync(resource, stream, version, entries, ct));
             },
             ["internal/replication/create"] = async (body, ct) =>
             {

@@ -83,7 +83,8 @@ internal sealed partial class ReplicatedResources
         await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_configs.Current.ContainsKey(resource) || member.Engine is not null || member.Store is not null)
+            // Asked of etcd itself, not the view (which may lag): a directory is wiped only when no configuration exists.
+            if (member.Engine is not null || member.Store is not null || await _configs.ReadAsync(resource, cancellationToken).ConfigureAwait(false) is not null)
             {
                 throw new CohortException(ErrorCodes.ConfigurationMoved, $"{resource} exists already.", isTransient: false);
             }
@@ -149,41 +150,54 @@ internal sealed partial class ReplicatedResources
         return next;
     }
 
-    // The primary asks the leader (or, leading, changes it itself); it tries until the configuration moved on.
-    private async Task RequestChangeAsync(ResourceConfiguration config, ChangeKind kind, string subject)
+    // The primary asks the leader (or, leading, changes it itself); it tries until the configuration moved on. True once a
+    // newer configuration exists (this change or another); false when the leader had nothing to change, or stopping.
+    private async Task<bool> RequestChangeAsync(ResourceConfiguration config, ChangeKind kind, string subject)
     {
         var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), jitter: 0.5);
-        while (!_stop.IsCancellationRequested && _configs.Current.GetValueOrDefault(config.Resource)?.Version == config.Version)
+        while (!_stop.IsCancellationRequested)
         {
+            if (_configs.Current.GetValueOrDefault(config.Resource)?.Version != config.Version)
+            {
+                return true;
+            }
+
             try
             {
+                long? version = null;
                 if (_cluster.IsLeader)
                 {
-                    await ChangeAsync(config.Resource, config.Version, Self, kind, subject, _stop.Token).ConfigureAwait(false);
+                    version = (await ChangeAsync(config.Resource, config.Version, Self, kind, subject, _stop.Token).ConfigureAwait(false)).Version;
                 }
                 else if (_cluster.Master is { } leader)
                 {
-                    await _client.PostAsync(leader, "internal/replication/change", Value.Map(
+                    var answer = await _client.PostAsync(leader, "internal/replication/change", Value.Map(
                         ("resource", config.Resource),
                         ("version", config.Version),
                         ("from", Self),
                         ("kind", kind.ToString()),
                         ("subject", subject)), _stop.Token).ConfigureAwait(false);
+                    version = WireFields.Long(answer, "version");
                 }
 
-                // Done, or no leader to ask yet: the loop ends once the configuration moved.
+                if (version == config.Version)
+                {
+                    return false; // nothing to change
+                }
+
+                // Changed, or no leader to ask yet: the loop ends once the view shows a newer configuration.
             }
             catch (Exception e) when (e is CohortException or TimeoutException or OperationCanceledException)
             {
                 if (_stop.IsCancellationRequested)
                 {
-                    return;
+                    return false;
                 }
 
                 ReplicationLog.ChangeFailed(_logger, config.Resource, $"{kind} {subject}", e.Message);
                 if (e is CohortException { Code: ErrorCodes.ConfigurationMoved })
                 {
-                    return;
+                    return true;
                 }
             }
 
@@ -193,9 +207,11 @@ internal sealed partial class ReplicatedResources
             }
             catch (OperationCanceledException)
             {
-                return;
+                return false;
             }
         }
+
+        return false;
     }
 
     // Leader only, every tick: a configuration whose primary is down gets an alive replica of it as its primary.

@@ -36,6 +36,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private ITimer? _tick;
     private long _startedAt;
+    private volatile bool _disposed;
     private int _ticking;
 
     public ReplicatedResources(NodeOptions options, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, IResourceConfigurations configs, ILoggerFactory loggers, TimeProvider time)
@@ -51,7 +52,14 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
 
         // A replica that does not answer for a few heartbeats is out: the same patience failure detection has.
         var failure = options.Heartbeat * Math.Max(options.Misses, 2);
-        _replicatorOptions = new ReplicatorOptions { SendTimeout = failure, FailureTimeout = failure, RetryDelay = options.Heartbeat / 4, TimeProvider = time };
+        _replicatorOptions = new ReplicatorOptions
+        {
+            SendTimeout = failure,
+            FailureTimeout = failure,
+            RetryDelay = options.Heartbeat / 4,
+            IdleProbeInterval = options.Heartbeat,
+            TimeProvider = time,
+        };
     }
 
     private string Self => _options.Address;
@@ -110,6 +118,11 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             var current = _configs.Current.GetValueOrDefault(resource);
             if (config is null || (current is not null && current.Version > config.Version))
             {
@@ -135,7 +148,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
                 if (config.Replicas.Contains(Self, StringComparer.Ordinal) || member.Store is not null)
                 {
                     var fresh = member.Store is null;
-                    member.Store ??= OpenStore(resource);
+                    member.Store ??= await OpenStoreAsync(resource, cancellationToken).ConfigureAwait(false);
                     await member.Store.ObserveVersionAsync(config.Term, cancellationToken).ConfigureAwait(false);
                     if (fresh && config.Replicas.Contains(Self, StringComparer.Ordinal))
                     {
@@ -159,18 +172,23 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     /// <summary>
     /// Applies a primary's shipment to this node's copy of <paramref name="resource"/> (<c>POST /internal/replicate</c>).
     /// </summary>
-    public async Task<long> ApplyAsync(string resource, string primary, long version, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken)
+    public async Task<long> ApplyAsync(string resource, string stream, long version, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken)
     {
         EngineFactory.KindOf(resource);
         var member = _members.GetOrAdd(resource, static r => new Member(r));
         await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_disposed)
+            {
+                throw new CohortException(ErrorCodes.Unavailable, $"{Self} is stopping.", isTransient: true);
+            }
+
             if (member.Engine is not null)
             {
                 if (version <= member.Term)
                 {
-                    throw new CohortException(ErrorCodes.ReplicaStale, $"{Self} is the primary of {resource} since configuration version {member.Term}; {primary}'s term {version} is superseded.", isTransient: false);
+                    throw new CohortException(ErrorCodes.ReplicaStale, $"{Self} is the primary of {resource} since configuration version {member.Term}; {stream}'s term {version} is superseded.", isTransient: false);
                 }
 
                 // A newer primary: this node has not heard of it yet. It steps down once it has; until then, retry.
@@ -178,10 +196,10 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
                 throw new CohortException(ErrorCodes.Unavailable, $"{Self} still serves {resource} as primary of term {member.Term}; it steps down once it sees term {version}.", isTransient: true);
             }
 
-            member.Store ??= OpenStore(resource);
+            member.Store ??= await OpenStoreAsync(resource, cancellationToken).ConfigureAwait(false);
             try
             {
-                return await member.Store.ApplyAsync(primary, version, entries, cancellationToken).ConfigureAwait(false);
+                return await member.Store.ApplyAsync(stream, version, entries, cancellationToken).ConfigureAwait(false);
             }
             catch (ReplicaRefusedException refused)
             {
@@ -196,6 +214,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
         _configs.Changed -= OnChanged;
         if (_tick is not null)
         {
@@ -294,7 +313,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         var linked = member.Replicator!.Status.Select(s => s.Replica).ToHashSet(StringComparer.Ordinal);
         foreach (var replica in config.Replicas.Where(r => !linked.Contains(r)))
         {
-            member.Replicator.Attach(new HttpReplicaChannel(replica, Self, _client));
+            member.Replicator.Attach(new HttpReplicaChannel(replica, _client));
         }
     }
 
@@ -311,8 +330,18 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         ReplicationLog.SteppedDown(_logger, member.Resource, why);
     }
 
-    private ReplicaStore OpenStore(string resource) =>
-        ReplicaStore.Open(DirectoryOf(resource), _options.Fsync ? DurabilityMode.Fsync : DurabilityMode.None);
+    // A replica's store; it refuses at once the terms before the configuration's (a directory that never held a copy, a
+    // lost disk, has no term of its own yet).
+    private async Task<ReplicaStore> OpenStoreAsync(string resource, CancellationToken cancellationToken)
+    {
+        var store = ReplicaStore.Open(DirectoryOf(resource), _options.Fsync ? DurabilityMode.Fsync : DurabilityMode.None);
+        if (_configs.Current.GetValueOrDefault(resource) is { } config)
+        {
+            await store.ObserveVersionAsync(config.Term, cancellationToken).ConfigureAwait(false);
+        }
+
+        return store;
+    }
 
     private void OnChanged(ResourceConfiguration config)
     {
@@ -344,7 +373,21 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         ReplicationLog.ReplicaCaughtUp(_logger, resource, replica, replicator.Version);
         if (_configs.Current.GetValueOrDefault(resource) is { } config && !config.Replicas.Contains(replica, StringComparer.Ordinal))
         {
-            _ = RequestChangeAsync(config, ChangeKind.AddReplica, replica);
+            _ = AddAsync(config, replicator, replica);
+        }
+        else
+        {
+            replicator.Abandon(replica);
+        }
+    }
+
+    // Asks for the caught-up replica to be added; when the leader does not (and the configuration stays as it was), the
+    // primary stops waiting for it.
+    private async Task AddAsync(ResourceConfiguration config, Replicator replicator, string replica)
+    {
+        if (!await RequestChangeAsync(config, ChangeKind.AddReplica, replica).ConfigureAwait(false))
+        {
+            replicator.Abandon(replica);
         }
     }
 
@@ -381,6 +424,18 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             {
                 await LeadAsync(_stop.Token).ConfigureAwait(false);
                 await KeepCopiesAsync().ConfigureAwait(false);
+
+                // A role that did not take (an engine that failed to open, say) is tried again.
+                foreach (var config in _configs.Current.Values)
+                {
+                    var member = _members.GetValueOrDefault(config.Resource);
+                    var primaryMissing = config.Primary == Self && member?.Engine is null;
+                    var replicaMissing = config.Replicas.Contains(Self, StringComparer.Ordinal) && member?.Store is null && member?.Engine is null;
+                    if (primaryMissing || replicaMissing)
+                    {
+                        await ReconcileAsync(config.Resource, _stop.Token).ConfigureAwait(false);
+                    }
+                }
                 foreach (var member in _members.Values.Where(m => m.Replicator is { IsFenced: true }))
                 {
                     await RefreshAsync(member.Resource).ConfigureAwait(false);
@@ -398,33 +453,52 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     }
 
     // As primary: while the configuration has fewer copies than its factor, catch up one alive member to join it.
-    private Task KeepCopiesAsync()
+    private async Task KeepCopiesAsync()
     {
         foreach (var member in _members.Values)
         {
-            if (member.Replicator is not { IsFenced: false } replicator
-                || _configs.Current.GetValueOrDefault(member.Resource) is not { } config
-                || config.Primary != Self
-                || config.Members.Count >= config.Factor)
+            // Under the member's gate, as every role change: never racing a reconcile's attach.
+            if (!member.Gate.TryEnter())
             {
                 continue;
             }
 
-            var linked = replicator.Status.Select(s => s.Replica).ToHashSet(StringComparer.Ordinal);
-            if (linked.Any(r => !config.Replicas.Contains(r, StringComparer.Ordinal)))
+            try
             {
-                continue; // one is catching up already
+                KeepCopies(member);
             }
-
-            var candidate = _cluster.AliveMembers.Where(m => m != Self && !config.Replicas.Contains(m, StringComparer.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
-            if (candidate is not null && member.MayCatchUp(_time))
+            finally
             {
-                ReplicationLog.CatchingUp(_logger, member.Resource, candidate, config.Factor);
-                replicator.Attach(new HttpReplicaChannel(candidate, Self, _client));
+                member.Gate.Release();
             }
         }
 
-        return Task.CompletedTask;
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    // Under member.Gate.
+    private void KeepCopies(Member member)
+    {
+        if (member.Replicator is not { IsFenced: false } replicator
+            || _configs.Current.GetValueOrDefault(member.Resource) is not { } config
+            || config.Primary != Self
+            || config.Members.Count >= config.Factor)
+        {
+            return;
+        }
+
+        var linked = replicator.Status.Select(s => s.Replica).ToHashSet(StringComparer.Ordinal);
+        if (linked.Any(r => !config.Replicas.Contains(r, StringComparer.Ordinal)))
+        {
+            return; // one is catching up already
+        }
+
+        var candidate = _cluster.AliveMembers.Where(m => m != Self && !config.Replicas.Contains(m, StringComparer.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (candidate is not null && member.MayCatchUp(_time))
+        {
+            ReplicationLog.CatchingUp(_logger, member.Resource, candidate, config.Factor);
+            replicator.Attach(new HttpReplicaChannel(candidate, _client));
+        }
     }
 
     private sealed class Member(string resource)

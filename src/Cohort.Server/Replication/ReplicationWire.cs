@@ -6,16 +6,16 @@ using Cohort.Storage.Replication;
 namespace Cohort.Server.Replication;
 
 /// <summary>
-/// The JSON of <c>POST /internal/replicate</c>: <c>{"resource","version","primary","entries":[{"seq","kind","type","payload"}]}</c>
+/// The JSON of <c>POST /internal/replicate</c>: <c>{"resource","version","stream","entries":[{"seq","kind","type","payload"}]}</c>
 /// (payloads as <c>{"$bytes": base64}</c>), answered by <c>{"durable_through"}</c>.
 /// </summary>
 internal static class ReplicationWire
 {
     /// <summary>The shipment's body.</summary>
-    public static Value Shipment(string resource, long version, string primary, IReadOnlyList<ReplicationEntry> entries) => Value.Map(
+    public static Value Shipment(string resource, long version, string stream, IReadOnlyList<ReplicationEntry> entries) => Value.Map(
         ("resource", resource),
         ("version", version),
-        ("primary", primary),
+        ("stream", stream),
         ("entries", Value.List(entries.Select(e => Value.Map(
             ("seq", e.Sequence),
             ("kind", (long)e.Kind),
@@ -23,7 +23,7 @@ internal static class ReplicationWire
             ("payload", Value.FromOwnedBytes(e.Payload.ToArray())))).ToImmutableArray())));
 
     /// <summary>Reads a shipment; malformed input throws <c>bad_json</c>.</summary>
-    public static (string Resource, long Version, string Primary, IReadOnlyList<ReplicationEntry> Entries) ReadShipment(Value body)
+    public static (string Resource, long Version, string Stream, IReadOnlyList<ReplicationEntry> Entries) ReadShipment(Value body)
     {
         var entries = WireFields.List(body, "entries").Select(e =>
         {
@@ -37,7 +37,7 @@ internal static class ReplicationWire
             var payload = WireFields.Field(e, "payload");
             return new ReplicationEntry(WireFields.Long(e, "seq"), (ReplicationEntryKind)kind, (byte)type, payload.Kind == ValueKind.Bytes ? payload.AsBytes() : throw new CohortException(ErrorCodes.BadJson, "A replication entry's payload must be bytes.", isTransient: false));
         }).ToList();
-        return (WireFields.Str(body, "resource"), WireFields.Long(body, "version"), WireFields.Str(body, "primary"), entries);
+        return (WireFields.Str(body, "resource"), WireFields.Long(body, "version"), WireFields.Str(body, "stream"), entries);
     }
 
     /// <summary>The answer: the sequence the replica holds durably.</summary>

@@ -7,10 +7,10 @@ public interface IReplicaChannel
     string Replica { get; }
 
     /// <summary>
-    /// Sends <paramref name="entries"/> (consecutive, the first continuing the replica's stream unless it is a reset)
-    /// under configuration <paramref name="version"/>, and returns the sequence through which the replica now holds
-    /// the stream durably.
+    /// Sends <paramref name="entries"/> of stream <paramref name="stream"/> (consecutive, the first continuing the
+    /// replica's stream unless it is a reset; none: a probe that the replica still follows it) under configuration term
+    /// <paramref name="version"/>, and returns the sequence through which the replica now holds the stream durably.
     /// </summary>
     /// <exception cref="ReplicaRefusedException">The replica refused: the version is stale, or the entries leave a gap.</exception>
-    Task<long> SendAsync(string resource, long version, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken);
+    Task<long> SendAsync(string resource, long version, string stream, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken);
 }

@@ -28,6 +28,7 @@ namespace Cohort.Storage.Replication;
 public sealed class ReplicaStore : IAsyncDisposable
 {
     private const string StateFile = "replica.bin";
+    private const string CopyFile = "copy.bin";
     private const byte StateFormat = 1;
 
     private readonly string _directory;
@@ -89,7 +90,7 @@ public sealed class ReplicaStore : IAsyncDisposable
     /// configuration may count on, and must not be opened as the primary.
     /// </summary>
     public static bool IsMember(string directory, FileSystem? fileSystem = null) =>
-        ReadKnownVersion(fileSystem ?? FileSystem.Real, directory) > 0;
+        (fileSystem ?? FileSystem.Real).FileExists(Path.Combine(directory, CopyFile));
 
     /// <summary>
     /// Marks <paramref name="directory"/> as a member's at configuration <paramref name="version"/>: a new, empty one as
@@ -101,7 +102,23 @@ public sealed class ReplicaStore : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
         fileSystem ??= FileSystem.Real;
         fileSystem.CreateDirectory(directory);
-        WriteKnownVersion(fileSystem, directory, version);
+        if (version > ReadKnownVersion(fileSystem, directory))
+        {
+            WriteKnownVersion(fileSystem, directory, version);
+        }
+
+        MarkCopy(fileSystem, directory);
+    }
+
+    // The mark of a whole copy: written once a reset is installed (or for a new resource's first primary), never for a
+    // directory that only learned a term.
+    private static void MarkCopy(FileSystem fileSystem, string directory)
+    {
+        var path = Path.Combine(directory, CopyFile);
+        if (!fileSystem.FileExists(path))
+        {
+            DurableFile.Replace(fileSystem, path, [StateFormat]);
+        }
     }
 
     /// <summary>
@@ -122,13 +139,15 @@ public sealed class ReplicaStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// Applies a shipment from <paramref name="primary"/> under configuration <paramref name="version"/> and returns the
-    /// sequence through which the stream is now durable here.
+    /// Applies a shipment of stream <paramref name="stream"/> (a primary's replicator: its node and incarnation) under
+    /// configuration term <paramref name="version"/>, and returns the sequence through which the stream is now durable
+    /// here. Entries this replica has already (a retried shipment, or an older link's reset arriving late) are skipped; an
+    /// empty shipment only checks that the replica still follows the stream (a primary's idle probe).
     /// </summary>
-    /// <exception cref="ReplicaRefusedException">A stale version, or entries that do not continue this replica's stream.</exception>
-    public async Task<long> ApplyAsync(string primary, long version, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken = default)
+    /// <exception cref="ReplicaRefusedException">A stale term, or entries that do not continue this replica's stream.</exception>
+    public async Task<long> ApplyAsync(string stream, long version, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(primary);
+        ArgumentException.ThrowIfNullOrEmpty(stream);
         ArgumentNullException.ThrowIfNull(entries);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -136,13 +155,24 @@ public sealed class ReplicaStore : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (version < _knownVersion)
             {
-                throw new ReplicaRefusedException(ReplicaRefusal.Stale, _knownVersion, $"Configuration version {version} of {primary} is older than version {_knownVersion} this replica has seen: that primary was superseded.");
+                throw new ReplicaRefusedException(ReplicaRefusal.Stale, _knownVersion, $"Term {version} of {stream} is older than term {_knownVersion} this replica has seen: that primary was superseded.");
             }
 
             RaiseKnownVersion(version);
+            if (entries.Count == 0 || entries[0].Kind != ReplicationEntryKind.Reset)
+            {
+                RequireStream(stream, entries.Count == 0 ? null : entries[0].Sequence);
+            }
+
             Task? last = null;
             foreach (var entry in entries)
             {
+                if (_primary == stream && _expected is { } expected && entry.Sequence < expected)
+                {
+                    // Already here: a retry of a shipment that landed, or a superseded link's reset arriving late.
+                    continue;
+                }
+
                 if (entry.Kind == ReplicationEntryKind.Reset)
                 {
                     if (last is not null)
@@ -152,22 +182,14 @@ public sealed class ReplicaStore : IAsyncDisposable
                     }
 
                     await InstallSnapshotAsync(entry.Payload, cancellationToken).ConfigureAwait(false);
-                    _primary = primary;
+                    MarkCopy(_fileSystem, _directory);
+                    _primary = stream;
                     _expected = entry.Sequence + 1;
                     Interlocked.Exchange(ref _durableThrough, entry.Sequence);
                     continue;
                 }
 
-                if (_primary != primary || _expected != entry.Sequence)
-                {
-                    throw new ReplicaRefusedException(
-                        ReplicaRefusal.Gap,
-                        _knownVersion,
-                        _expected is { } expected && _primary == primary
-                            ? $"Entry {entry.Sequence} does not continue the stream at {expected}: this replica needs a reset."
-                            : $"This replica does not follow {primary}'s stream (it follows {_primary ?? "none since it restarted"}): it needs a reset.");
-                }
-
+                RequireStream(stream, entry.Sequence);
                 if (entry.Kind == ReplicationEntryKind.Snapshot)
                 {
                     if (last is not null)
@@ -201,6 +223,20 @@ public sealed class ReplicaStore : IAsyncDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    // Under _gate: the shipment must continue this replica's stream (at sequence when given).
+    private void RequireStream(string stream, long? sequence)
+    {
+        if (_primary != stream || _expected is not { } expected)
+        {
+            throw new ReplicaRefusedException(ReplicaRefusal.Gap, _knownVersion, $"This replica does not follow {stream}'s stream (it follows {_primary ?? "none since it opened"}): it needs a reset.");
+        }
+
+        if (sequence is { } at && at > expected)
+        {
+            throw new ReplicaRefusedException(ReplicaRefusal.Gap, _knownVersion, $"Entry {at} does not continue the stream at {expected}: this replica needs a reset.");
         }
     }
 

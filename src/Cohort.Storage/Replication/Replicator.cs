@@ -36,6 +36,13 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
 
     // Guarded by _sync.
     private HashSet<string> _inSync;
+
+    // Caught-up replicas whose addition to the configuration is under way: waited for like in-sync ones from the moment
+    // they caught up (so that, once added, they hold every acknowledged record), until the configuration decides.
+    private readonly HashSet<string> _joining = new(StringComparer.Ordinal);
+
+    // The highest sequence acknowledged (its Ship task completed).
+    private long _acknowledged;
     private long _version;
     private long _nextSequence = 1;
     private ReplicationFencedException? _fenced;
@@ -58,6 +65,10 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
         _options.Validate();
         _resource = resource;
         _self = self;
+
+        // Replicas follow one stream: this primary's node and this replicator's incarnation (a restarted primary, or
+        // one promoted again later, starts another stream and numbers it afresh).
+        Stream = FormattableString.Invariant($"{self}/{Executor.Current.Random.NextInt64():x16}");
         _version = version;
         _inSync = new HashSet<string>(inSync, StringComparer.Ordinal);
         _source = source;
@@ -71,6 +82,9 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
 
     /// <summary>A replica has seen a newer configuration: another primary took over, and this one must stop.</summary>
     public event Action<ReplicationFencedException>? Fenced;
+
+    /// <summary>The identity of the stream this replicator ships (the primary's node and an incarnation).</summary>
+    public string Stream { get; }
 
     /// <summary>The configuration version this primary ships under.</summary>
     public long Version
@@ -131,15 +145,21 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                 return Task.FromException(fenced);
             }
 
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_disposed)
+            {
+                // The record is in the local log already; its fate is the owner's to find out (as after a failed write).
+                return Task.FromException(new IOException($"The replication of {_resource} has stopped."));
+            }
+
             var entry = new ReplicationEntry(_nextSequence++, kind, recordType, payload.ToArray());
             foreach (var link in _links.Values)
             {
                 link.Enqueue(entry);
             }
 
-            if (_inSync.Count == 0)
+            if (_inSync.Count == 0 && _joining.Count == 0)
             {
+                _acknowledged = entry.Sequence;
                 return Task.CompletedTask;
             }
 
@@ -202,15 +222,46 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                 return;
             }
 
-            var removed = _inSync.Where(r => !inSync.Contains(r, StringComparer.Ordinal)).ToList();
+            var next = new HashSet<string>(inSync, StringComparer.Ordinal);
+            var removed = _inSync.Where(r => !next.Contains(r)).ToList();
+
+            // A joining replica the new configuration leaves out was not added (the change was computed from another
+            // version): its link goes, and catching up starts again later.
+            removed.AddRange(_joining.Where(r => !next.Contains(r)));
+            _joining.Clear();
             _version = version;
-            _inSync = new HashSet<string>(inSync, StringComparer.Ordinal);
+            _inSync = next;
             foreach (var replica in removed)
             {
                 if (_links.Remove(replica, out var link))
                 {
                     link.Stop();
                 }
+            }
+
+            done = TakeDurableLocked();
+        }
+
+        Settle(done);
+    }
+
+    /// <summary>
+    /// Gives up adding <paramref name="replica"/> (the leader did not add it, and the configuration did not change): it
+    /// is no longer waited for, and its link goes.
+    /// </summary>
+    public void Abandon(string replica)
+    {
+        List<Promise>? done;
+        lock (_sync)
+        {
+            if (!_joining.Remove(replica) || _inSync.Contains(replica))
+            {
+                return;
+            }
+
+            if (_links.Remove(replica, out var link))
+            {
+                link.Stop();
             }
 
             done = TakeDurableLocked();
@@ -253,11 +304,13 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
     // Under _sync: the waiters every in-sync replica now covers (all of them when none is in sync).
     private List<Promise>? TakeDurableLocked()
     {
-        var durable = long.MaxValue;
-        foreach (var replica in _inSync)
+        var durable = _nextSequence - 1;
+        foreach (var replica in _inSync.Concat(_joining))
         {
             durable = Math.Min(durable, _links.TryGetValue(replica, out var link) ? link.AckedThrough : -1);
         }
+
+        _acknowledged = Math.Max(_acknowledged, durable);
 
         List<Promise>? done = null;
         while (_waiters.TryPeek(out var head) && head.Sequence <= durable)
@@ -289,13 +342,18 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
             }
 
             link.AckedThrough = Math.Max(link.AckedThrough, ackedThrough);
-            if (_inSync.Contains(link.Channel.Replica))
+            var replica = link.Channel.Replica;
+            if (!_inSync.Contains(replica) && !_joining.Contains(replica) && link.AckedThrough >= Math.Max(link.CatchUpTarget, _acknowledged))
+            {
+                // Caught up with everything acknowledged so far: from now on nothing is acknowledged without it, so
+                // once the leader adds it, it holds every acknowledged record.
+                _joining.Add(replica);
+                caughtUp = true;
+            }
+
+            if (_inSync.Contains(replica) || _joining.Contains(replica))
             {
                 done = TakeDurableLocked();
-            }
-            else if (!link.ReportedCaughtUp && link.AckedThrough >= link.CatchUpTarget)
-            {
-                link.ReportedCaughtUp = caughtUp = true;
             }
         }
 
@@ -321,7 +379,7 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                 return;
             }
 
-            // Dropped; while it is in sync, nothing more is acknowledged until the configuration leaves it out.
+            // Dropped; while it is in sync (or joining), nothing more is acknowledged until the configuration decides.
             _links.Remove(link.Channel.Replica);
         }
 
@@ -371,7 +429,6 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
 
         public long CatchUpTarget { get; } = catchUpTarget;
 
-        public bool ReportedCaughtUp { get; set; }
 
         // Under the owner's _sync.
         public void Enqueue(ReplicationEntry entry)
@@ -423,8 +480,29 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
 
                 if (wait is not null)
                 {
-                    await wait.ConfigureAwait(false);
-                    continue;
+                    // Nothing to ship: wait for more, or probe the replica after a while (an idle replica that restarted
+                    // has lost its place; it must be found out before the leader could promote it).
+                    using (var idle = CancellationTokenSource.CreateLinkedTokenSource(owner._stop.Token))
+                    {
+                        var probe = Task.Delay(owner._options.IdleProbeInterval, time, idle.Token);
+                        if (await Task.WhenAny(wait, probe).ConfigureAwait(false) == wait)
+                        {
+                            await idle.CancelAsync().ConfigureAwait(false);
+                            continue;
+                        }
+                    }
+
+                    lock (owner._sync)
+                    {
+                        if (_stopped || owner._disposed)
+                        {
+                            return;
+                        }
+
+                        _wake = null;
+                        version = owner._version;
+                        batch = TakeBatch();
+                    }
                 }
 
                 try
@@ -432,13 +510,16 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                     var limit = batch.Exists(e => e.Kind != ReplicationEntryKind.Record) ? owner._options.SnapshotSendTimeout : owner._options.SendTimeout;
                     using var timeout = new CancellationTokenSource(limit, time);
                     using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, owner._stop.Token);
-                    var acked = await Channel.SendAsync(owner._resource, version, batch, linked.Token).ConfigureAwait(false);
+                    var acked = await Channel.SendAsync(owner._resource, version, owner.Stream, batch, linked.Token).ConfigureAwait(false);
                     failingSince = null;
-                    lock (owner._sync)
+                    if (batch.Count > 0)
                     {
-                        // Sent entries leave the queue only once acknowledged: a failed attempt sends them again.
-                        var sent = batch[^1].Sequence;
-                        _queue.RemoveAll(e => e.Sequence <= sent);
+                        lock (owner._sync)
+                        {
+                            // Sent entries leave the queue only once acknowledged: a failed attempt sends them again.
+                            var sent = batch[^1].Sequence;
+                            _queue.RemoveAll(e => e.Sequence <= sent);
+                        }
                     }
 
                     owner.OnAcked(this, acked);

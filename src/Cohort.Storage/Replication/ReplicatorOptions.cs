@@ -18,6 +18,12 @@ public sealed class ReplicatorOptions
     /// </summary>
     public TimeSpan SnapshotSendTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a replica's link may stay idle before it probes the replica with an empty shipment (a replica that
+    /// restarted meanwhile is found out and reported): 1 second by default.
+    /// </summary>
+    public TimeSpan IdleProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Pause between attempts to a replica that did not answer: 100 ms by default.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -34,6 +40,7 @@ public sealed class ReplicatorOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SnapshotSendTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(FailureTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleProbeInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 1024);
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }

@@ -3,7 +3,7 @@ using Cohort.Storage.Replication;
 namespace Cohort.Tests.Storage.Replication;
 
 /// <summary>A replica reached by direct calls, with a switch that makes it unreachable and a gate that holds shipments.</summary>
-internal sealed class InProcessReplicaChannel(string replica, string primary, Func<ReplicaStore> store) : IReplicaChannel
+internal sealed class InProcessReplicaChannel(string replica, Func<ReplicaStore> store) : IReplicaChannel
 {
     private volatile bool _down;
     private TaskCompletionSource? _held;
@@ -24,7 +24,7 @@ internal sealed class InProcessReplicaChannel(string replica, string primary, Fu
 
     public void Release() => Interlocked.Exchange(ref _held, null)?.TrySetResult();
 
-    public async Task<long> SendAsync(string resource, long version, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken)
+    public async Task<long> SendAsync(string resource, long version, string stream, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken)
     {
         if (_held is { } held)
         {
@@ -37,6 +37,6 @@ internal sealed class InProcessReplicaChannel(string replica, string primary, Fu
         }
 
         Shipments++;
-        return await store().ApplyAsync(primary, version, entries, cancellationToken);
+        return await store().ApplyAsync(stream, version, entries, cancellationToken);
     }
 }

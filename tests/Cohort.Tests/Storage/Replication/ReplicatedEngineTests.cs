@@ -184,7 +184,7 @@ public sealed class ReplicatedEngineTests : IAsyncLifetime
         _stores = [.. _stores, late];
         var caughtUp = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         replicator.CaughtUp += replica => caughtUp.TrySetResult(replica);
-        replicator.Attach(new InProcessReplicaChannel("r2", "p", () => late));
+        replicator.Attach(new InProcessReplicaChannel("r2", () => late));
         for (var i = 50; i < 70; i++)
         {
             await PutAsync(primary, $"k{i}", i, twoPhase: true);
@@ -211,6 +211,39 @@ public sealed class ReplicatedEngineTests : IAsyncLifetime
         {
             Assert.Equal(expected[i], await GetAsync(promoted, $"k{i}"));
         }
+    }
+
+    [Fact]
+    public async Task CaughtUpReplica_IsWaitedForAtOnce_SoOnceAddedItHoldsEveryAcknowledgedRecord_AndAbandonedItIsNot()
+    {
+        // The primary alone (its replica was taken out), then a newcomer caught up to join.
+        var (primary, replicator, _) = Start(replicas: 1);
+        replicator.Reconfigure(2, []);
+        await PutAsync(primary, "alone", 1, twoPhase: false);
+        var late = ReplicaStore.Open(Dir("r2"));
+        _stores = [.. _stores, late];
+        var channel = new InProcessReplicaChannel("r2", () => late);
+        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        replicator.CaughtUp += _ => caughtUp.TrySetResult();
+        replicator.Attach(channel);
+        await caughtUp.Task.WaitAsync(LongWait);
+
+        // Not in the configuration yet, but from now on nothing is acknowledged without it.
+        channel.Hold();
+        var tx = Begin();
+        await primary.ApplyAsync(tx, Put("joined", 1), default);
+        var prepare = primary.PrepareAsync(tx.Id, new PrepareInfo(null), default).AsTask();
+        await Task.Delay(300);
+        Assert.False(prepare.IsCompleted, "a record was acknowledged without the replica that caught up to join");
+        channel.Release();
+        Assert.Equal(VoteKind.Yes, (await prepare.WaitAsync(LongWait)).Kind);
+        await primary.CommitAsync(tx.Id, primary.Clock.Now(), default);
+
+        // Abandoned (the leader did not add it), it is no longer waited for.
+        replicator.Abandon("r2");
+        channel.Hold();
+        await PutAsync(primary, "after", 1, twoPhase: false).WaitAsync(LongWait);
+        channel.Release();
     }
 
     [Fact]
@@ -273,7 +306,7 @@ public sealed class ReplicatedEngineTests : IAsyncLifetime
     private Replicator Replicate(IEmbeddedEngine primary, int replicas, ReplicatorOptions? options, out InProcessReplicaChannel[] channels)
     {
         _stores = [.. Enumerable.Range(1, replicas).Select(i => ReplicaStore.Open(Dir($"r{i}")))];
-        channels = [.. Enumerable.Range(0, replicas).Select(i => new InProcessReplicaChannel($"r{i + 1}", "p", () => _stores[i]))];
+        channels = [.. Enumerable.Range(0, replicas).Select(i => new InProcessReplicaChannel($"r{i + 1}", () => _stores[i]))];
         var replicator = new Replicator("kv:r", "p", 1, channels.Select(c => c.Replica), primary.SnapshotSource, options);
         _open.Add(replicator);
         primary.Replicate(replicator);

@@ -67,6 +67,43 @@ public sealed class ReplicationTests(EtcdFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task PrimaryRestartedAtOnceWithAnEmptyDisk_NeverServesTheEmptyCopy_AReplicaTakesOver_AndNothingIsLost()
+    {
+        await using var cluster = await StartAsync();
+        var node1 = cluster.Nodes[1];
+        await CreateAsync(cluster, "kv:bank", node1);
+        await SeedAsync(cluster, token: false);
+        for (var i = 0; i < 30; i++)
+        {
+            await cluster.BatchOkAsync(Ops.On("kv:bank", Ops.Put($"k{i}", i)));
+        }
+
+        // Lost disk, back at once: whether or not the leader noticed the death, the node must not open an empty copy.
+        await node1.KillAsync();
+        Directory.Delete(node1.DataDirectory, recursive: true);
+        await node1.StartAsync();
+        await Wait.UntilAsync(
+            async () => (await cluster.BatchAsync(Ops.Batch(Ops.On("kv:bank", Ops.Put("probe", 1))))).TxStatus == "committed",
+            Wait.Long,
+            "kv:bank to commit again",
+            () => cluster.Diagnostics(40));
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.Equal(i, (int)Ops.Decimal(await cluster.ReadOneAsync("kv:bank", Ops.Get($"k{i}"))));
+        }
+
+        var placement = await PlacementAsync(cluster, "kv:bank");
+        Assert.NotEqual(node1.Address, placement["node"]!.GetValue<string>());
+
+        // And the emptied node comes back as a replica by catching up.
+        await Wait.UntilAsync(
+            async () => (await PlacementAsync(cluster, "kv:bank"))["replicas"]!.AsArray().Any(r => r!.GetValue<string>() == node1.Address),
+            Wait.Long,
+            "the emptied node caught up and added back as a replica",
+            () => cluster.Diagnostics(40));
+    }
+
+    [Fact]
     public async Task ReplicaLostWithItsDisk_ThePrimaryGoesOn_AndTheReplicaComesBackEmpty_CatchesUp_AndHoldsWhatThePrimaryHolds()
     {
         await using var cluster = await StartAsync();

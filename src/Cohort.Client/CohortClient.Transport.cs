@@ -193,6 +193,12 @@ public sealed partial class CohortClient
         {
             return SendOutcome.Failed(SendKind.Lost, $"the connection to {address} failed before the answer came: {e.Message}");
         }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            // Not wrapped by HttpClient when the peer dies while a new connection is being set up (reading its remote
+            // endpoint fails with "not connected"; seen in CI): the request never went out on that connection.
+            return SendOutcome.Failed(SendKind.NotDelivered, $"{address} is unreachable: {e.Message}");
+        }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             return SendOutcome.Failed(SendKind.Lost, $"{address} did not answer within {_http.Timeout.TotalSeconds:0} s: {e.Message}");

@@ -64,10 +64,6 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
 
     private string Self => _options.Address;
 
-    /// <summary>Every replicated resource's primary, as the configurations say (routing follows it).</summary>
-    public IEnumerable<KeyValuePair<string, string>> Primaries() =>
-        _configs.Current.Select(c => new KeyValuePair<string, string>(c.Key, c.Value.Primary));
-
     /// <summary>The configurations this node sees.</summary>
     public IReadOnlyDictionary<string, ResourceConfiguration> Configurations => _configs.Current;
 

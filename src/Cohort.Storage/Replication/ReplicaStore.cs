@@ -37,7 +37,8 @@ public sealed class ReplicaStore : IAsyncDisposable
     private readonly WriteAheadLog _wal;
     private readonly AsyncGate _gate = new();
     private long _knownVersion;
-    private string? _primary;
+    // The stream it follows (a primary's replicator), if any since it opened.
+    private string? _stream;
     private long? _expected;
     private long _durableThrough = -1;
     private bool _disposed;
@@ -57,14 +58,8 @@ public sealed class ReplicaStore : IAsyncDisposable
     /// <summary>The newest configuration version this replica has seen (durably).</summary>
     public long KnownVersion => Volatile.Read(ref _knownVersion);
 
-    /// <summary>The primary whose stream it follows, if any since it opened.</summary>
-    public string? Primary => Volatile.Read(ref _primary);
-
     /// <summary>The sequence through which it holds the stream durably; -1 before a reset.</summary>
     public long DurableThrough => Interlocked.Read(ref _durableThrough);
-
-    /// <summary>Whether it holds a whole state (a reset reached it since it opened, or it held one before).</summary>
-    public bool HasState => _fileSystem.DirectoryExists(Path.Combine(_directory, "snapshots")) && _snapshots.LoadNewest() is not null;
 
     /// <summary>Opens (or creates) the replica in <paramref name="directory"/>; an existing log is kept as it is.</summary>
     public static ReplicaStore Open(string directory, DurabilityMode durability = DurabilityMode.Fsync, long segmentBytes = WalOptions.DefaultSegmentBytes, FileSystem? fileSystem = null)
@@ -167,7 +162,7 @@ public sealed class ReplicaStore : IAsyncDisposable
             Task? last = null;
             foreach (var entry in entries)
             {
-                if (_primary == stream && _expected is { } expected && entry.Sequence < expected)
+                if (_stream == stream && _expected is { } expected && entry.Sequence < expected)
                 {
                     // Already here: a retry of a shipment that landed, or a superseded link's reset arriving late.
                     continue;
@@ -183,7 +178,7 @@ public sealed class ReplicaStore : IAsyncDisposable
 
                     await InstallSnapshotAsync(entry.Payload, cancellationToken).ConfigureAwait(false);
                     MarkCopy(_fileSystem, _directory);
-                    _primary = stream;
+                    _stream = stream;
                     _expected = entry.Sequence + 1;
                     Interlocked.Exchange(ref _durableThrough, entry.Sequence);
                     continue;
@@ -229,9 +224,9 @@ public sealed class ReplicaStore : IAsyncDisposable
     // Under _gate: the shipment must continue this replica's stream (at sequence when given).
     private void RequireStream(string stream, long? sequence)
     {
-        if (_primary != stream || _expected is not { } expected)
+        if (_stream != stream || _expected is not { } expected)
         {
-            throw new ReplicaRefusedException(ReplicaRefusal.Gap, _knownVersion, $"This replica does not follow {stream}'s stream (it follows {_primary ?? "none since it opened"}): it needs a reset.");
+            throw new ReplicaRefusedException(ReplicaRefusal.Gap, _knownVersion, $"This replica does not follow {stream}'s stream (it follows {_stream ?? "none since it opened"}): it needs a reset.");
         }
 
         if (sequence is { } at && at > expected)

@@ -419,7 +419,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             try
             {
                 await LeadAsync(_stop.Token).ConfigureAwait(false);
-                await KeepCopiesAsync().ConfigureAwait(false);
+                KeepCopies();
 
                 // A role that did not take (an engine that failed to open, say) is tried again.
                 foreach (var config in _configs.Current.Values)
@@ -449,7 +449,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     }
 
     // As primary: while the configuration has fewer copies than its factor, catch up one alive member to join it.
-    private async Task KeepCopiesAsync()
+    private void KeepCopies()
     {
         foreach (var member in _members.Values)
         {
@@ -468,8 +468,6 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
                 member.Gate.Release();
             }
         }
-
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     // Under member.Gate.

@@ -64,6 +64,14 @@ public sealed partial class EtcdDecisionLog
     /// Puts <paramref name="batch"/> in one fenced transaction, retrying transient failures within
     /// <see cref="EtcdDecisionLogOptions.WriteTimeout"/>, and completes every waiter with the outcome. Never throws.
     /// </summary>
+    /// <remarks>
+    /// An attempt not answered within <see cref="EtcdDecisionLogOptions.HedgeDelay"/> is hedged: the same transaction
+    /// goes out once more (round-robin sends it to another member) and the first answer counts. A member that is
+    /// stopped (SIGSTOP, a VM paused) keeps its connections open and answers nothing, so without the hedge every attempt
+    /// the balancer hands it would cost the whole <see cref="EtcdDecisionLogOptions.RequestTimeout"/>. Two attempts of
+    /// one batch are safe: each puts its keys only while they are absent, and an attempt that finds them already there
+    /// reads them back: holding exactly this batch's values, it was this batch, and the write succeeded.
+    /// </remarks>
     private async Task WriteBatchAsync(List<PendingCommit> batch)
     {
         var epoch = batch[0].Decision.Epoch;
@@ -80,86 +88,180 @@ public sealed partial class EtcdDecisionLog
 
         var started = _time.GetTimestamp();
         var backoff = new Backoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), jitter: 0.5);
-        var attempt = 0;
+        var attempts = 0;
+        var inFlight = new List<Task<TxnResponse>>(2);
         Exception? last = null;
-        while (true)
+        try
         {
-            var remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
-            if (remaining <= TimeSpan.Zero)
+            while (true)
             {
-                Fail(batch, EtcdErrors.TimedOut($"the write of {batch.Count} decisions", _options.WriteTimeout, last));
-                return;
-            }
-
-            attempt++;
-            Interlocked.Increment(ref _commitTransactions);
-            TxnResponse answer;
-            try
-            {
-                var budget = remaining < _options.RequestTimeout ? remaining : _options.RequestTimeout;
-                answer = await _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + budget).ResponseAsync.ConfigureAwait(false);
-            }
-            catch (Exception e) when (EtcdErrors.IsCall(e) && EtcdErrors.IsTransient(e))
-            {
-                last = e;
-                Log.DecisionRetry(_logger, attempt, EtcdErrors.Describe(e));
-                var delay = backoff.Next();
-                remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
-                if (remaining > TimeSpan.Zero)
+                var remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
+                if (inFlight.Count == 0)
                 {
-                    await Task.Delay(delay < remaining ? delay : remaining, _time).ConfigureAwait(false);
-                }
-
-                continue;
-            }
-            catch (Exception e) when (EtcdErrors.IsCall(e))
-            {
-                Fail(batch, EtcdErrors.ToCohort(e, $"the write of {batch.Count} decisions"));
-                return;
-            }
-
-            if (answer.Succeeded)
-            {
-                lock (_gate)
-                {
-                    foreach (var pending in batch)
+                    if (remaining <= TimeSpan.Zero)
                     {
-                        _unfinished[pending.Decision.TxId] = pending.Decision;
-
-                        // Written here (a reload that ran meanwhile may have read it already).
-                        _adopted.Remove(pending.Decision.TxId);
+                        Fail(batch, EtcdErrors.TimedOut($"the write of {batch.Count} decisions", _options.WriteTimeout, last));
+                        return;
                     }
+
+                    attempts++;
+                    inFlight.Add(SendAsync(txn, remaining));
                 }
 
-                foreach (var pending in batch)
+                Task<TxnResponse> answered;
+                if (inFlight.Count == 1 && remaining > _options.HedgeDelay)
                 {
-                    pending.Done.TrySetResult();
+                    using var hedgeTimer = new CancellationTokenSource();
+                    var hedge = Task.Delay(_options.HedgeDelay, _time, hedgeTimer.Token);
+                    if (await Task.WhenAny(inFlight[0], hedge).ConfigureAwait(false) == hedge)
+                    {
+                        attempts++;
+                        Log.DecisionHedged(_logger, batch.Count, _options.HedgeDelay.TotalMilliseconds);
+                        inFlight.Add(SendAsync(txn, remaining - _options.HedgeDelay));
+                        continue;
+                    }
+
+                    await hedgeTimer.CancelAsync().ConfigureAwait(false);
+                    answered = inFlight[0];
+                }
+                else
+                {
+                    answered = await Task.WhenAny(inFlight).ConfigureAwait(false);
                 }
 
-                Log.DecisionsWritten(_logger, batch.Count, answer.Header.Revision, epoch);
+                inFlight.Remove(answered);
+                TxnResponse answer;
+                try
+                {
+                    answer = await answered.ConfigureAwait(false);
+                }
+                catch (Exception e) when (EtcdErrors.IsCall(e) && EtcdErrors.IsTransient(e))
+                {
+                    last = e;
+                    Log.DecisionRetry(_logger, attempts, EtcdErrors.Describe(e));
+                    remaining = _options.WriteTimeout - _time.GetElapsedTime(started);
+                    if (inFlight.Count == 0 && remaining > TimeSpan.Zero)
+                    {
+                        // The other attempt, if any, is still out: wait for it rather than back off.
+                        var delay = backoff.Next();
+                        await Task.Delay(delay < remaining ? delay : remaining, _time).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+                catch (Exception e) when (EtcdErrors.IsCall(e))
+                {
+                    Fail(batch, EtcdErrors.ToCohort(e, $"the write of {batch.Count} decisions"));
+                    return;
+                }
+
+                if (answer.Succeeded)
+                {
+                    Written(batch, epoch, answer.Header.Revision);
+                    return;
+                }
+
+                if (answer.Responses.Count > 0 && Holds(answer.Responses[0], epoch))
+                {
+                    // Still the leader, so some transaction of the batch has a decision key already: another attempt of
+                    // this batch (hedged, or one whose answer was lost), or an abort recorded while its write was in
+                    // doubt. Keys holding exactly this batch's values are this batch, written.
+                    var mine = await HoldsValuesAsync(batch).ConfigureAwait(false);
+                    if (mine is long revision)
+                    {
+                        Written(batch, epoch, revision);
+                        return;
+                    }
+
+                    // Otherwise which is which, the log tells when each is settled; until then none of them may be
+                    // reported either way.
+                    Fail(batch, new CohortException(ErrorCodes.Unavailable, $"A decision of one of these {batch.Count} transactions is already recorded in etcd (an earlier attempt, or an abort recorded meanwhile): each is settled from the log.", last));
+                    return;
+                }
+
+                var holder = answer.Responses.Count > 0 ? Holder(answer.Responses[0]) : "does not exist";
+                Log.DecisionsFenced(_logger, batch.Count, epoch, holder);
+
+                // A fenced-out attempt wrote nothing, and so would any other attempt still in flight (the leader key with
+                // this create revision, once gone, never comes back). But another attempt may have been applied before
+                // this one: then the decisions are durable, so "nothing ran" would be a lie.
+                Fail(batch, attempts == 1
+                    ? new CohortException(ErrorCodes.NoLeader, $"This node ('{_options.Holder}') no longer leads at epoch {epoch}: the leader key {holder}. No decision was written.")
+                    : new CohortException(ErrorCodes.Unavailable, $"This node ('{_options.Holder}') no longer leads at epoch {epoch} (the leader key {holder}), and another attempt's outcome is unknown: the decisions may or may not be durable.", last));
                 return;
             }
-
-            if (answer.Responses.Count > 0 && Holds(answer.Responses[0], epoch))
-            {
-                // Still the leader, so some transaction of the batch has a decision key already: an earlier attempt
-                // of this batch whose answer was lost, or an abort recorded while its write was in doubt. Which, the
-                // log tells when each is settled; until then none of them may be reported either way.
-                Fail(batch, new CohortException(ErrorCodes.Unavailable, $"A decision of one of these {batch.Count} transactions is already recorded in etcd (an earlier attempt, or an abort recorded meanwhile): each is settled from the log.", last));
-                return;
-            }
-
-            var holder = answer.Responses.Count > 0 ? Holder(answer.Responses[0]) : "does not exist";
-            Log.DecisionsFenced(_logger, batch.Count, epoch, holder);
-
-            // A fenced-out attempt wrote nothing, and so would any earlier attempt still in flight (the leader key with
-            // this create revision, once gone, never comes back). But an earlier attempt whose answer was lost may have
-            // been applied before this one: then the decisions are durable, so "nothing ran" would be a lie.
-            Fail(batch, last is null
-                ? new CohortException(ErrorCodes.NoLeader, $"This node ('{_options.Holder}') no longer leads at epoch {epoch}: the leader key {holder}. No decision was written.")
-                : new CohortException(ErrorCodes.Unavailable, $"This node ('{_options.Holder}') no longer leads at epoch {epoch} (the leader key {holder}), and an earlier attempt's outcome is unknown: the decisions may or may not be durable.", last));
-            return;
         }
+        finally
+        {
+            // An attempt still out ends by its own deadline; its outcome no longer matters.
+            foreach (var task in inFlight)
+            {
+                _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private Task<TxnResponse> SendAsync(TxnRequest txn, TimeSpan remaining)
+    {
+        Interlocked.Increment(ref _commitTransactions);
+        var budget = remaining < _options.RequestTimeout ? remaining : _options.RequestTimeout;
+        return _etcd.KVClient.TxnAsync(txn, deadline: DateTime.UtcNow + budget).ResponseAsync;
+    }
+
+    /// <summary>
+    /// Reads the batch's keys back in one linearizable transaction: the revision it read at when every key holds
+    /// exactly this batch's value (an attempt of this batch was applied), null otherwise or when the read fails.
+    /// </summary>
+    private async Task<long?> HoldsValuesAsync(List<PendingCommit> batch)
+    {
+        var read = new TxnRequest();
+        foreach (var pending in batch)
+        {
+            read.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = pending.Key } });
+        }
+
+        TxnResponse answer;
+        try
+        {
+            answer = await _etcd.KVClient.TxnAsync(read, deadline: DateTime.UtcNow + _options.RequestTimeout).ResponseAsync.ConfigureAwait(false);
+        }
+        catch (Exception e) when (EtcdErrors.IsCall(e))
+        {
+            Log.DecisionRetry(_logger, 0, EtcdErrors.Describe(e));
+            return null;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var kvs = answer.Responses[i].ResponseRange.Kvs;
+            if (kvs.Count != 1 || !kvs[0].Value.Equals(batch[i].Value))
+            {
+                return null;
+            }
+        }
+
+        return answer.Header.Revision;
+    }
+
+    private void Written(List<PendingCommit> batch, long epoch, long revision)
+    {
+        lock (_gate)
+        {
+            foreach (var pending in batch)
+            {
+                _unfinished[pending.Decision.TxId] = pending.Decision;
+
+                // Written here (a reload that ran meanwhile may have read it already).
+                _adopted.Remove(pending.Decision.TxId);
+            }
+        }
+
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetResult();
+        }
+
+        Log.DecisionsWritten(_logger, batch.Count, revision, epoch);
     }
 
     private void Fail(List<PendingCommit> batch, CohortException error)

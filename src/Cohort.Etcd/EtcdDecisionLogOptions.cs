@@ -47,6 +47,16 @@ public sealed class EtcdDecisionLogOptions
     /// <summary>The most bytes of decision values in one etcd transaction.</summary>
     public int MaxBatchBytes { get; init; } = DefaultMaxBatchBytes;
 
+    /// <summary>
+    /// How long an attempt may go unanswered before the same transaction is sent once more, the first answer counting
+    /// (default 250 ms): a stopped etcd member the balancer picks then costs this, not the whole
+    /// <see cref="RequestTimeout"/>. A healthy etcd answers in milliseconds.
+    /// </summary>
+    public TimeSpan HedgeDelay { get; init; } = DefaultHedgeDelay;
+
+    /// <summary>Default <see cref="HedgeDelay"/>: 250 ms.</summary>
+    public static readonly TimeSpan DefaultHedgeDelay = TimeSpan.FromMilliseconds(250);
+
     /// <summary>The time budget of one transaction attempt.</summary>
     public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
 
@@ -77,6 +87,7 @@ public sealed class EtcdDecisionLogOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 1024);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(RequestTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(WriteTimeout, RequestTimeout);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(HedgeDelay, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(AbortRetention, TimeSpan.FromSeconds(1));
     }
 }

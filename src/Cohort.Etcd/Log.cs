@@ -48,6 +48,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 8103, Level = LogLevel.Information, Message = "etcd decision log: transaction attempt {Attempt} failed, retrying: {Error}")]
     public static partial void DecisionRetry(ILogger logger, int attempt, string error);
 
+    [LoggerMessage(EventId = 8109, Level = LogLevel.Debug, Message = "etcd decision log: no answer within {DelayMs} ms to the write of {Count} decisions; the same transaction sent once more")]
+    public static partial void DecisionHedged(ILogger logger, int count, double delayMs);
+
     [LoggerMessage(EventId = 8104, Level = LogLevel.Error, Message = "etcd decision log: {Count} decisions failed: {Error}")]
     public static partial void DecisionsFailed(ILogger logger, int count, string error);
 

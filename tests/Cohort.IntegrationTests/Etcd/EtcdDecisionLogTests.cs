@@ -42,6 +42,30 @@ public sealed class EtcdDecisionLogTests(EtcdFixture fixture, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task TheSameDecisionWrittenAgain_Succeeds_ButNotOverAnAbortOrAnotherDecision()
+    {
+        // A retried or hedged attempt finds its own keys already there: holding exactly its values, it was written.
+        await using var node = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);
+        await using var log = await node.OpenLogAsync();
+        var decision = EtcdAssert.NewDecision(node.Leadership.Epoch);
+        await log.WriteCommitAsync(decision, CancellationToken.None);
+        await log.WriteCommitAsync(decision, CancellationToken.None);
+        EtcdAssert.Same(decision, Assert.Single(log.GetUnfinished()));
+
+        // Another decision under that key (other commit timestamp) is not this write: refused, settled from the log.
+        var other = decision with { CommitTimestamp = new HlcTimestamp(decision.CommitTimestamp.Value + 1) };
+        var refused = await Assert.ThrowsAsync<CohortException>(async () => await log.WriteCommitAsync(other, CancellationToken.None));
+        Assert.Equal(ErrorCodes.Unavailable, refused.Code);
+
+        // Nor over an abort a leader recorded while settling the transaction.
+        var settled = EtcdAssert.NewDecision(node.Leadership.Epoch, 1);
+        Assert.Equal(DecisionAnswerKind.Aborted, (await log.SettleAsync(settled.TxId, node.Leadership.Epoch, CancellationToken.None)).Kind);
+        var afterAbort = await Assert.ThrowsAsync<CohortException>(async () => await log.WriteCommitAsync(settled, CancellationToken.None));
+        Assert.Equal(ErrorCodes.Unavailable, afterAbort.Code);
+        Assert.Equal(DecisionAnswerKind.Aborted, (await log.ReadAsync(settled.TxId, CancellationToken.None)).Kind);
+    }
+
+    [Fact]
     public async Task TwoHundredConcurrentWrites_AreGroupCommittedInFarFewerTransactions()
     {
         await using var node = await EtcdNode.StartLeaderAsync(fixture.Cluster.Endpoints, ElectionTimeout);

@@ -122,6 +122,41 @@ internal sealed partial class EtcdCluster : IAsyncDisposable
             () => string.Join(" | ", _members.Select(m => $"{m.Name}: {(m.Process is null ? "stopped" : m.Paused ? "paused" : "running")} {Tail(m.LogFile, 300)}")));
     }
 
+    /// <summary>The index of the member the running members agree leads etcd's raft group (asked through etcd's JSON gateway).</summary>
+    public async Task<int> RaftLeaderAsync()
+    {
+        var ids = new ulong[_members.Length];
+        ulong leader = 0;
+        await Wait.UntilAsync(
+            async () =>
+            {
+                leader = 0;
+                for (var i = 0; i < _members.Length; i++)
+                {
+                    if (_members[i].Process is null || _members[i].Paused)
+                    {
+                        continue;
+                    }
+
+                    using var answer = await Http.PostAsync(_members[i].ClientUrl + "/v3/maintenance/status", new StringContent("{}"));
+                    using var status = System.Text.Json.JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+                    ids[i] = ulong.Parse(status.RootElement.GetProperty("header").GetProperty("member_id").GetString()!, CultureInfo.InvariantCulture);
+                    var says = status.RootElement.TryGetProperty("leader", out var l) ? ulong.Parse(l.GetString()!, CultureInfo.InvariantCulture) : 0;
+                    if (says == 0 || (leader != 0 && says != leader))
+                    {
+                        return false;
+                    }
+
+                    leader = says;
+                }
+
+                return Array.IndexOf(ids, leader) >= 0;
+            },
+            HealthTimeout,
+            "the etcd members to agree on a raft leader");
+        return Array.IndexOf(ids, leader);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var member in _members)

@@ -141,6 +141,9 @@ public sealed partial class ClusterAgent
     }
 
     /// <inheritdoc/>
+    public long TermOf(string resource) => _options.Terms?.Invoke(resource) ?? 0;
+
+    /// <inheritdoc/>
     public string? NodeOf(string resource)
     {
         ArgumentNullException.ThrowIfNull(resource);

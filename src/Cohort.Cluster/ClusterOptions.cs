@@ -57,6 +57,9 @@ public sealed class ClusterOptions
     /// </summary>
     public Func<IEnumerable<KeyValuePair<string, string>>>? Primaries { get; init; }
 
+    /// <summary>The configuration term of a replicated resource (0: not replicated); what <see cref="ClusterAgent.TermOf"/> answers. Null: no replicated resources.</summary>
+    public Func<string, long>? Terms { get; init; }
+
     /// <summary>The silence after which a node counts as down.</summary>
     public TimeSpan FailureTimeout => Heartbeat * Misses;
 

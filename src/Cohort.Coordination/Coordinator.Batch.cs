@@ -110,7 +110,7 @@ public sealed partial class Coordinator
             {
                 result = await _transport.ApplyAndPrepareAsync(
                     participant.Node,
-                    new BatchPrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, operations, NodeId, onePhase, keepReadLocks),
+                    Termed(new BatchPrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, operations, NodeId, onePhase, keepReadLocks)),
                     timeout.Token).ConfigureAwait(false);
                 vote = result.Vote;
                 code = result.Error;

@@ -262,7 +262,7 @@ public sealed partial class Coordinator
             {
                 vote = await _transport.PrepareAsync(
                     participant.Node,
-                    new PrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, NodeId, participant.Operations, keepReadLocks),
+                    Termed(new PrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, NodeId, participant.Operations, keepReadLocks)),
                     timeout.Token).ConfigureAwait(false);
             }
             catch (CohortException e) when (e.Code != ErrorCodes.Unavailable)
@@ -348,7 +348,7 @@ public sealed partial class Coordinator
         HlcTimestamp committedAt;
         try
         {
-            committedAt = await _transport.CommitOnePhaseAsync(writer.Node, request, timeout.Token).ConfigureAwait(false);
+            committedAt = await _transport.CommitOnePhaseAsync(writer.Node, Termed(request), timeout.Token).ConfigureAwait(false);
         }
         catch (CohortException e) when (e.NeverRan)
         {
@@ -405,7 +405,7 @@ public sealed partial class Coordinator
     {
         var request = new CommitRequest(tx.Id, Epoch, reader.Resource, commitTimestamp, [reader]);
         if (await DeliverBoundedAsync(
-                token => _transport.CommitAsync(HomeOf(reader), request, token),
+                token => _transport.CommitAsync(HomeOf(reader), Termed(request), token),
                 error => Log.ReleaseNotDelivered(_logger, tx.Id, reader.Resource, error)).ConfigureAwait(false))
         {
             MarkAcknowledged(tx, reader.Resource);

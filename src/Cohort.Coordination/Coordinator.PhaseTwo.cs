@@ -62,7 +62,7 @@ public sealed partial class Coordinator
             try
             {
                 using var timeout = MessageTimeout();
-                await _transport.CommitAsync(HomeOf(participant), request, timeout.Token).ConfigureAwait(false);
+                await _transport.CommitAsync(HomeOf(participant), Termed(request), timeout.Token).ConfigureAwait(false);
                 MarkAcknowledged(tx, participant.Resource);
                 CrashPoints.Hit(CrashPoints.CoordinatorDuringPhaseTwo);
                 return true;
@@ -125,7 +125,7 @@ public sealed partial class Coordinator
     }
 
     private Task AbortOneAsync(TxId txId, Participant participant) => DeliverBoundedAsync(
-        token => _transport.AbortAsync(HomeOf(participant), new AbortRequest(txId, Epoch, participant.Resource), token),
+        token => _transport.AbortAsync(HomeOf(participant), Termed(new AbortRequest(txId, Epoch, participant.Resource)), token),
         // Presumed abort: a prepared participant that missed this asks and is told "aborted"; an active one drops the
         // transaction at its deadline.
         error => Log.AbortNotDelivered(_logger, txId, participant.Resource, error));
@@ -186,7 +186,7 @@ public sealed partial class Coordinator
             HlcTimestamp committedAt;
             try
             {
-                committedAt = await _transport.CommitOnePhaseAsync(HomeOf(writer.Participant), request, timeout.Token).ConfigureAwait(false);
+                committedAt = await _transport.CommitOnePhaseAsync(HomeOf(writer.Participant), Termed(request), timeout.Token).ConfigureAwait(false);
             }
             catch (CohortException e) when (e.NeverRan)
             {

@@ -51,6 +51,20 @@ public sealed partial class Coordinator : IAsyncDisposable
     // work was done (entry.Node): elsewhere the transaction is unknown.
     private string HomeOf(Participant participant) => _placement.NodeOf(participant.Resource) ?? participant.Node;
 
+    // Every participant request carries the resource's configuration term as placement knows it when it is sent (a
+    // retry too): the primary of a replicated resource refuses any other, so a replaced primary is never used.
+    private ApplyRequest Termed(ApplyRequest r) => r with { Term = _placement.TermOf(r.Resource) };
+
+    private PrepareRequest Termed(PrepareRequest r) => r with { Term = _placement.TermOf(r.Resource) };
+
+    private BatchPrepareRequest Termed(BatchPrepareRequest r) => r with { Term = _placement.TermOf(r.Resource) };
+
+    private CommitRequest Termed(CommitRequest r) => r with { Term = _placement.TermOf(r.Resource) };
+
+    private OnePhaseCommitRequest Termed(OnePhaseCommitRequest r) => r with { Term = _placement.TermOf(r.Resource) };
+
+    private AbortRequest Termed(AbortRequest r) => r with { Term = _placement.TermOf(r.Resource) };
+
     /// <summary>Creates a coordinator. Call <see cref="RecoverAsync"/> before serving decision queries.</summary>
     /// <param name="options">Settings.</param>
     /// <param name="transport">How protocol messages reach participants.</param>
@@ -192,7 +206,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             using var timeout = new TimeoutScope(Remaining(tx.Deadline), _time, cancellationToken, _stopping.Token);
             try
             {
-                var answer = await _transport.ApplyAsync(entry.Node, new ApplyRequest(txId, Epoch, tx.Deadline, resource, operation, sequence), timeout.Token).ConfigureAwait(false);
+                var answer = await _transport.ApplyAsync(entry.Node, Termed(new ApplyRequest(txId, Epoch, tx.Deadline, resource, operation, sequence)), timeout.Token).ConfigureAwait(false);
                 lock (tx.Sync)
                 {
                     // The participant says whether it wrote; the commit picks its protocol from the writers.
@@ -201,6 +215,15 @@ public sealed partial class Coordinator : IAsyncDisposable
 
                 return answer.Result;
             }
+            catch (CohortException e) when (e.Code == ErrorCodes.ConfigurationMoved && _placement.NodeOf(resource) is { } now && now != entry.Node)
+            {
+                // A replicated resource's primary moved since the transaction first used it: what it did there is gone
+                // with the old primary (nothing is replicated before prepare), so the transaction cannot commit.
+                var reason = $"{resource}: its primary moved from {entry.Node} to {now} while the transaction ran there";
+                AbortIfActive(tx, reason, ErrorCodes.Unavailable);
+                throw new CohortException(ErrorCodes.Unavailable, $"Transaction {txId} was aborted: {reason}; run it again.", isTransient: true, e);
+            }
+
             // A clean refusal (bad arguments, a failed constraint): nothing ran and the transaction stays usable. Any other
             // failure means the participant dropped the transaction or may have run part of the operation: abort.
             catch (CohortException e) when (e.NeverRan && !e.Info.AbortsTransaction)

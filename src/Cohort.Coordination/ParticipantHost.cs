@@ -65,6 +65,19 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public Func<string, CohortException?>? Unhosted { get; set; }
 
     /// <summary>
+    /// Admits a request for a resource before it runs, given the configuration term it carries
+    /// (<see cref="ApplyRequest.Term"/> and the like) and whether it reads the resource's state (apply, prepare and
+    /// snapshot reads do; commits and aborts only deliver a decision): completes to go on, throws the refusal (a
+    /// replicated resource whose primary is not this node at that term, or one that cannot confirm it still is).
+    /// Null: no resource here is replicated.
+    /// </summary>
+    public Func<string, long, bool, CancellationToken, ValueTask>? Admit { get; set; }
+
+    /// <summary>Runs <see cref="Admit"/> for a request on <paramref name="resource"/> (nothing when it is not set).</summary>
+    public ValueTask AdmitAsync(string resource, long term, bool reads, CancellationToken cancellationToken) =>
+        Admit?.Invoke(resource, term, reads, cancellationToken) ?? ValueTask.CompletedTask;
+
+    /// <summary>
     /// Stops hosting <paramref name="engine"/> (a replicated resource's primary stepping down); the caller disposes it.
     /// Requests for it are refused from now on as for an unknown resource.
     /// </summary>
@@ -118,6 +131,9 @@ public sealed partial class ParticipantHost : IAsyncDisposable
             entry.Applied = request.Sequence;
         }
 
+        // Admitted or refused, the operation took its place in the sequence, as one the engine refuses cleanly does
+        // (the coordinator counts it either way).
+        await AdmitAsync(request.Resource, request.Term, reads: true, cancellationToken).ConfigureAwait(false);
         var result = await engine.ApplyAsync(new TransactionContext(request.TxId, request.Deadline), request.Operation, cancellationToken).ConfigureAwait(false);
         return new ApplyAnswer(result, engine.MayHaveWritten(request.TxId));
     }
@@ -126,7 +142,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask<Vote> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var engine = Engine(request.Resource);
+        var engine = await EngineAsync(request.Resource, request.Term, reads: true, cancellationToken).ConfigureAwait(false);
         CheckEpoch(request.Epoch, request.TxId, request.Resource);
         var key = (request.Resource, request.TxId);
         if (_transactions.TryGetValue(key, out var entry) && entry.Applied != request.OperationCount)
@@ -160,7 +176,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(BatchPrepareRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var engine = Engine(request.Resource);
+        var engine = await EngineAsync(request.Resource, request.Term, reads: true, cancellationToken).ConfigureAwait(false);
         CheckEpoch(request.Epoch, request.TxId, request.Resource);
         var key = (request.Resource, request.TxId);
         if (_time.GetUtcNow() >= request.Deadline)
@@ -332,7 +348,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask CommitAsync(CommitRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var engine = Engine(request.Resource);
+        var engine = await EngineAsync(request.Resource, request.Term, reads: false, cancellationToken).ConfigureAwait(false);
         NoteEpoch(request.Epoch);
         CrashPoints.Hit(CrashPoints.ParticipantDuringPhaseTwo);
         await engine.CommitAsync(request.TxId, request.CommitTimestamp, cancellationToken).ConfigureAwait(false);
@@ -348,7 +364,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask<HlcTimestamp> CommitOnePhaseAsync(OnePhaseCommitRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var engine = Engine(request.Resource);
+        var engine = await EngineAsync(request.Resource, request.Term, reads: false, cancellationToken).ConfigureAwait(false);
         NoteEpoch(request.Epoch);
         var key = (request.Resource, request.TxId);
         var applied = _transactions.TryGetValue(key, out var entry) ? entry.Applied : -1;
@@ -372,7 +388,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask AbortAsync(AbortRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var engine = Engine(request.Resource);
+        var engine = await EngineAsync(request.Resource, request.Term, reads: false, cancellationToken).ConfigureAwait(false);
         NoteEpoch(request.Epoch);
         await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
         Forget(request.Resource, request.TxId);
@@ -405,6 +421,13 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         return _engines.TryGetValue(resource, out var engine)
             ? engine
             : throw Unhosted?.Invoke(resource) ?? new CohortException(ErrorCodes.UnknownResource, $"Resource '{resource}' is not hosted on node {NodeId}.", isTransient: false);
+    }
+
+    private async ValueTask<ITransactionalEngine> EngineAsync(string resource, long term, bool reads, CancellationToken cancellationToken)
+    {
+        var engine = Engine(resource);
+        await AdmitAsync(resource, term, reads, cancellationToken).ConfigureAwait(false);
+        return engine;
     }
 
     private void CheckEpoch(long epoch, TxId txId, string resource)

@@ -6,4 +6,6 @@ namespace Cohort.Protocol;
 /// <param name="TxId">The transaction.</param>
 /// <param name="Epoch">The sender's epoch.</param>
 /// <param name="Resource">The resource.</param>
-public sealed record AbortRequest(TxId TxId, long Epoch, string Resource);
+/// <param name="Term">The resource's configuration term as the sender knows it (<c>ResourceConfiguration.Term</c>), 0 when
+/// it is not replicated: the primary of a replicated resource refuses another term (<c>configuration_moved</c>).</param>
+public sealed record AbortRequest(TxId TxId, long Epoch, string Resource, long Term = 0);

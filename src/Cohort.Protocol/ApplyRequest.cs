@@ -10,4 +10,6 @@ namespace Cohort.Protocol;
 /// <param name="Operation">The operation.</param>
 /// <param name="Sequence">1 for the transaction's first operation on this resource, then 2, 3…: a duplicated or
 /// stale message (or one arriving after a restart lost the earlier ones) is refused instead of run out of order.</param>
-public sealed record ApplyRequest(TxId TxId, long Epoch, DateTimeOffset Deadline, string Resource, Operation Operation, int Sequence);
+/// <param name="Term">The resource's configuration term as the sender knows it (<c>ResourceConfiguration.Term</c>), 0 when
+/// it is not replicated: the primary of a replicated resource refuses another term (<c>configuration_moved</c>).</param>
+public sealed record ApplyRequest(TxId TxId, long Epoch, DateTimeOffset Deadline, string Resource, Operation Operation, int Sequence, long Term = 0);

@@ -15,6 +15,8 @@ namespace Cohort.Protocol;
 /// <param name="Coordinator">Where to ask for the decision.</param>
 /// <param name="CommitOnePhase">Commit in one phase (the only participant) instead of preparing.</param>
 /// <param name="KeepReadLocks">Another participant may write: a read-only vote keeps its locks until the outcome arrives (<see cref="PrepareInfo.KeepReadLocks"/>).</param>
+/// <param name="Term">The resource's configuration term as the sender knows it (<c>ResourceConfiguration.Term</c>), 0 when
+/// it is not replicated: the primary of a replicated resource refuses another term (<c>configuration_moved</c>).</param>
 public sealed record BatchPrepareRequest(
     TxId TxId,
     long Epoch,
@@ -23,4 +25,5 @@ public sealed record BatchPrepareRequest(
     IReadOnlyList<Operation> Operations,
     string? Coordinator,
     bool CommitOnePhase,
-    bool KeepReadLocks = false);
+    bool KeepReadLocks = false,
+    long Term = 0);

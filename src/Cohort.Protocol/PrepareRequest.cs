@@ -10,4 +10,6 @@ namespace Cohort.Protocol;
 /// <param name="Coordinator">Where to ask for the decision (kept with the prepare record).</param>
 /// <param name="OperationCount">How many operations the coordinator sent this resource; a participant that ran a different number votes No.</param>
 /// <param name="KeepReadLocks">Another participant may write: a read-only vote keeps its locks until the outcome arrives (<see cref="PrepareInfo.KeepReadLocks"/>).</param>
-public sealed record PrepareRequest(TxId TxId, long Epoch, DateTimeOffset Deadline, string Resource, string? Coordinator, int OperationCount, bool KeepReadLocks = false);
+/// <param name="Term">The resource's configuration term as the sender knows it (<c>ResourceConfiguration.Term</c>), 0 when
+/// it is not replicated: the primary of a replicated resource refuses another term (<c>configuration_moved</c>).</param>
+public sealed record PrepareRequest(TxId TxId, long Epoch, DateTimeOffset Deadline, string Resource, string? Coordinator, int OperationCount, bool KeepReadLocks = false, long Term = 0);

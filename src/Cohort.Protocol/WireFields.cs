@@ -63,5 +63,5 @@ public static class WireFields
             : throw Bad($"field '{name}' must be an ISO-8601 time");
     }
 
-    private static CohortException Bad(string message) => new(ErrorCodes.BadJson, message, isTransient: false);
+    internal static CohortException Bad(string message) => new(ErrorCodes.BadJson, message, isTransient: false);
 }

@@ -14,11 +14,11 @@ public static class WireFormat
     /// <summary>An operation in a transaction (<c>/internal/apply</c>).</summary>
     public static Value Apply(ApplyRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
-        ("op", r.Operation.ToValue()), ("sequence", r.Sequence));
+        ("op", r.Operation.ToValue()), ("sequence", r.Sequence), ("term", r.Term));
 
     /// <summary>Reads <see cref="Apply"/>.</summary>
     public static ApplyRequest ReadApply(Value v) => new(
-        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), Operation.FromValue(Field(v, "op")), Int(v, "sequence"));
+        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), Operation.FromValue(Field(v, "op")), Int(v, "sequence"), Term(v));
 
     /// <summary>The answer to <see cref="Apply"/>.</summary>
     public static Value ApplyAnswer(ApplyAnswer a) => Value.Map(("result", a.Result), ("wrote", a.Wrote));
@@ -29,22 +29,22 @@ public static class WireFormat
     /// <summary>A prepare (phase one) of one participant (<c>/internal/prepare</c>).</summary>
     public static Value Prepare(PrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
-        ("coordinator", Value.From(r.Coordinator)), ("operation_count", r.OperationCount), ("keep_read_locks", r.KeepReadLocks));
+        ("coordinator", Value.From(r.Coordinator)), ("operation_count", r.OperationCount), ("keep_read_locks", r.KeepReadLocks), ("term", r.Term));
 
     /// <summary>Reads <see cref="Prepare"/>.</summary>
     public static PrepareRequest ReadPrepare(Value v) => new(
-        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), OptStr(v, "coordinator"), Int(v, "operation_count"), OptBool(v, "keep_read_locks"));
+        Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"), OptStr(v, "coordinator"), Int(v, "operation_count"), OptBool(v, "keep_read_locks"), Term(v));
 
     /// <summary>A whole participant's work and its prepare in one message (<c>/internal/batch</c>).</summary>
     public static Value Batch(BatchPrepareRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("deadline", Time(r.Deadline)), ("resource", r.Resource),
         ("ops", Value.List(ImmutableArray.CreateRange(r.Operations.Select(o => o.ToValue())))), ("coordinator", Value.From(r.Coordinator)), ("one_phase", r.CommitOnePhase),
-        ("keep_read_locks", r.KeepReadLocks));
+        ("keep_read_locks", r.KeepReadLocks), ("term", r.Term));
 
     /// <summary>Reads <see cref="Batch"/>.</summary>
     public static BatchPrepareRequest ReadBatch(Value v) => new(
         Tx(v), Long(v, "epoch"), Deadline(v), Str(v, "resource"),
-        [.. List(v, "ops").Select(Operation.FromValue)], OptStr(v, "coordinator"), OptBool(v, "one_phase"), OptBool(v, "keep_read_locks"));
+        [.. List(v, "ops").Select(Operation.FromValue)], OptStr(v, "coordinator"), OptBool(v, "one_phase"), OptBool(v, "keep_read_locks"), Term(v));
 
     /// <summary>The answer to <see cref="Batch"/>: the operations' results and the vote.</summary>
     public static Value BatchResult(BatchPrepareResult r) => Value.Map(
@@ -56,26 +56,31 @@ public static class WireFormat
     /// <summary>A commit decision for one participant (phase two, <c>/internal/commit</c>).</summary>
     public static Value Commit(CommitRequest r) => Value.Map(
         ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource), ("commit_ts", r.CommitTimestamp.Value),
-        ("participants", Value.List(ImmutableArray.CreateRange(r.Participants.Select(p => Value.Map(("resource", p.Resource), ("node", p.Node)))))));
+        ("participants", Value.List(ImmutableArray.CreateRange(r.Participants.Select(p => Value.Map(("resource", p.Resource), ("node", p.Node)))))), ("term", r.Term));
 
     /// <summary>Reads <see cref="Commit"/>.</summary>
     public static CommitRequest ReadCommit(Value v) => new(
         Tx(v), Long(v, "epoch"), Str(v, "resource"), new HlcTimestamp(Long(v, "commit_ts")),
-        [.. List(v, "participants").Select(p => new Participant(Str(p, "resource"), Str(p, "node")))]);
+        [.. List(v, "participants").Select(p => new Participant(Str(p, "resource"), Str(p, "node")))], Term(v));
 
     /// <summary>A one-phase commit of a transaction's only writer (<c>/internal/commit-one-phase</c>).</summary>
     public static Value OnePhase(OnePhaseCommitRequest r) => Value.Map(
-        ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource), ("commit_ts", r.CommitTimestamp.Value), ("operation_count", r.OperationCount));
+        ("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource), ("commit_ts", r.CommitTimestamp.Value), ("operation_count", r.OperationCount), ("term", r.Term));
 
     /// <summary>Reads <see cref="OnePhase"/>.</summary>
     public static OnePhaseCommitRequest ReadOnePhase(Value v) => new(
-        Tx(v), Long(v, "epoch"), Str(v, "resource"), new HlcTimestamp(Long(v, "commit_ts")), Int(v, "operation_count"));
+        Tx(v), Long(v, "epoch"), Str(v, "resource"), new HlcTimestamp(Long(v, "commit_ts")), Int(v, "operation_count"), Term(v));
 
     /// <summary>An abort for one participant (<c>/internal/abort</c>).</summary>
-    public static Value Abort(AbortRequest r) => Value.Map(("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource));
+    public static Value Abort(AbortRequest r) => Value.Map(("tx_id", r.TxId.ToString()), ("epoch", r.Epoch), ("resource", r.Resource), ("term", r.Term));
 
     /// <summary>Reads <see cref="Abort"/>.</summary>
-    public static AbortRequest ReadAbort(Value v) => new(Tx(v), Long(v, "epoch"), Str(v, "resource"));
+    public static AbortRequest ReadAbort(Value v) => new(Tx(v), Long(v, "epoch"), Str(v, "resource"), Term(v));
+
+    // A resource's configuration term (0 when missing: an unreplicated resource, or an older sender); never negative.
+    private static long Term(Value v) => OptLong(v, "term") is { } term
+        ? term >= 0 ? term : throw Bad("field 'term' must be an integer of 0 or more")
+        : 0;
 
     /// <summary>A participant's vote.</summary>
     public static Value VoteValue(Vote vote) => Value.Map(

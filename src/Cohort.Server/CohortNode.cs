@@ -97,6 +97,9 @@ public sealed partial class CohortNode : IAsyncDisposable
                 Primaries = _configurations is { } configurations
                     ? () => configurations.Current.Select(c => KeyValuePair.Create(c.Key, c.Value.Primary))
                     : null,
+                Terms = _configurations is { } known
+                    ? resource => known.Current.TryGetValue(resource, out var config) ? config.Term : 0
+                    : null,
             },
             new HttpClusterTransport(_heartbeatClient),
             _resources.Names,
@@ -309,7 +312,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     // Built once, after the coordinator exists; the endpoints only parse, call these and encode.
     private NodeServices CreateServices() => new(
         _resources,
-        new SnapshotReader(Address, Cluster, _resources, Client, Time),
+        new SnapshotReader(Address, Cluster, _resources, Client, Host, Time),
         new ResourceService(Address, Cluster, _resources, Client, Replication),
         new TransactionDirectory(Address, Cluster, Coordinator, Client),
         new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication));
@@ -329,6 +332,7 @@ public sealed partial class CohortNode : IAsyncDisposable
             await _configurations.StartAsync(cancellationToken).ConfigureAwait(false);
             Replication = new ReplicatedResources(Options, Cluster, _resources, Client, _configurations, _loggers, Time);
             Host.Unhosted = Replication.Unhosted;
+            Host.Admit = Replication.AdmitAsync;
         }
 
         // Every node keeps a decision log and a coordinator: the master starts new transactions with it, and any

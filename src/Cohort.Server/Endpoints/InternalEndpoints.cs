@@ -82,7 +82,7 @@ internal static class InternalEndpoints
             ["internal/read"] = async (body, ct) =>
             {
                 var resource = WireFields.Str(body, "resource");
-                var result = await services.Reader.ReadLocalAsync(resource, new HlcTimestamp(WireFields.Long(body, "as_of")), WireFields.Field(body, "op"), ct);
+                var result = await services.Reader.ReadLocalAsync(resource, new HlcTimestamp(WireFields.Long(body, "as_of")), WireFields.Field(body, "op"), WireFields.OptLong(body, "term") ?? 0, ct);
                 return Value.Map(("result", result));
             },
         };

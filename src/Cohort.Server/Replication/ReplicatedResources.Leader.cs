@@ -79,7 +79,7 @@ internal sealed partial class ReplicatedResources
     /// </summary>
     public async Task PrepareCreateAsync(string resource, CancellationToken cancellationToken)
     {
-        var member = _members.GetOrAdd(resource, static r => new Member(r));
+        var member = _members.GetOrAdd(resource, static (r, time) => new Member(r, time.GetTimestamp()), _time);
         await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {

@@ -58,6 +58,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             FailureTimeout = failure,
             RetryDelay = options.Heartbeat / 4,
             IdleProbeInterval = options.Heartbeat,
+            ReadLease = failure,
             TimeProvider = time,
         };
     }
@@ -87,6 +88,46 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             isTransient: true)
         : null;
 
+    /// <summary>
+    /// Admits a participant request for a replicated <paramref name="resource"/> only if it carries the term of the
+    /// configuration this node is the primary of, else throws <c>configuration_moved</c> (transient, nothing ran): an
+    /// older term comes from a sender that has not seen the newest configuration, a newer one means this node has not;
+    /// either way the sender retries once the views agree. A resource that is not replicated is always admitted.
+    /// </summary>
+    /// <remarks>
+    /// A request that reads (<paramref name="reads"/>: apply, prepare, snapshot reads) also waits for this primary's read
+    /// lease (<see cref="Replicator.HoldsLease"/>): a primary paused or cut off long enough to be replaced may not yet
+    /// know it, but it has lost its lease by then, so it answers <c>unavailable</c> rather than from a stale state.
+    /// </remarks>
+    public async ValueTask AdmitAsync(string resource, long term, bool reads, CancellationToken cancellationToken)
+    {
+        if (CheckTerm(resource, term) is { } refused)
+        {
+            throw refused;
+        }
+
+        if (reads && _members.TryGetValue(resource, out var member) && member.Replicator is { } replicator)
+        {
+            await replicator.WaitForLeaseAsync(_replicatorOptions.ReadLease, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private CohortException? CheckTerm(string resource, long term)
+    {
+        if (!_configs.Current.TryGetValue(resource, out var config) || (term == config.Term && config.Primary == Self))
+        {
+            return null;
+        }
+
+        ReplicationLog.TermRefused(_logger, resource, term, config.Term, config.Primary);
+        var why = term < config.Term
+            ? $"the request carries configuration term {term}, older than {resource}'s term {config.Term} (primary {config.Primary})"
+            : term > config.Term
+                ? $"the request carries configuration term {term}, and {Self} knows only {resource}'s term {config.Term}"
+                : $"{Self} is not the primary of {resource} at term {term} (its primary is {config.Primary})";
+        return new CohortException(ErrorCodes.ConfigurationMoved, $"Refused on {Self}: {why}; nothing ran, retry.", isTransient: true);
+    }
+
     /// <summary>Takes every configuration naming this node into its role, then follows changes.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -110,7 +151,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     /// </summary>
     public async Task ReconcileAsync(string resource, CancellationToken cancellationToken, ResourceConfiguration? config = null)
     {
-        var member = _members.GetOrAdd(resource, static r => new Member(r));
+        var member = _members.GetOrAdd(resource, static (r, time) => new Member(r, time.GetTimestamp()), _time);
         await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -171,7 +212,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
     public async Task<long> ApplyAsync(string resource, string stream, long version, IReadOnlyList<ReplicationEntry> entries, CancellationToken cancellationToken)
     {
         EngineFactory.KindOf(resource);
-        var member = _members.GetOrAdd(resource, static r => new Member(r));
+        var member = _members.GetOrAdd(resource, static (r, time) => new Member(r, time.GetTimestamp()), _time);
         await member.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -195,7 +236,11 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             member.Store ??= await OpenStoreAsync(resource, cancellationToken).ConfigureAwait(false);
             try
             {
-                return await member.Store.ApplyAsync(stream, version, entries, cancellationToken).ConfigureAwait(false);
+                var acked = await member.Store.ApplyAsync(stream, version, entries, cancellationToken).ConfigureAwait(false);
+
+                // The sender's read lease runs on this acknowledgement: promoted, this node waits it out first.
+                member.LastShipment = _time.GetTimestamp();
+                return acked;
             }
             catch (ReplicaRefusedException refused)
             {
@@ -262,13 +307,31 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         string how;
         if (member.Store is { } store)
         {
-            await store.DisposeAsync().ConfigureAwait(false);
-            member.Store = null;
             how = "promoted from replica";
         }
         else
         {
             how = Directory.Exists(Path.Combine(directory, "wal")) ? "restarted" : "created";
+        }
+
+        if (how != "created")
+        {
+            // Another primary may still hold a read lease on this copy's last acknowledgement (it may be paused or cut
+            // off, not dead; after a restart, that acknowledgement may be from just before it): serving before the
+            // lease ran out could let it read what this primary has since overwritten. Shipments wait on the gate
+            // meanwhile, and are refused as superseded after it.
+            var wait = _replicatorOptions.PromotionWait - _time.GetElapsedTime(member.LastShipment);
+            if (wait > TimeSpan.Zero)
+            {
+                ReplicationLog.WaitingOutLease(_logger, resource, wait.TotalMilliseconds);
+                await Task.Delay(wait, _time, _stop.Token).ConfigureAwait(false);
+            }
+        }
+
+        if (member.Store is { } replica)
+        {
+            await replica.DisposeAsync().ConfigureAwait(false);
+            member.Store = null;
         }
 
         if (!ReplicaStore.IsMember(directory))
@@ -495,7 +558,7 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         }
     }
 
-    private sealed class Member(string resource)
+    private sealed class Member(string resource, long heardOf)
     {
         private readonly Lock _catchUpSync = new();
 
@@ -514,6 +577,12 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         public long Term { get; set; }
 
         public IEmbeddedEngine? Engine { get; set; }
+
+        /// <summary>
+        /// When this node's copy last acknowledged a shipment (monotonic timestamp), or when this process first heard
+        /// of the resource (it may have acknowledged one just before a restart).
+        /// </summary>
+        public long LastShipment { get; set; } = heardOf;
 
         public Replicator? Replicator { get; set; }
 

@@ -40,4 +40,10 @@ internal static partial class ReplicationLog
 
     [LoggerMessage(EventId = 6111, Level = LogLevel.Warning, Message = "{Resource}: reconciling with configuration version {Version} failed")]
     public static partial void ReconcileFailed(ILogger logger, string resource, long version, Exception exception);
+
+    [LoggerMessage(EventId = 6112, Level = LogLevel.Debug, Message = "{Resource}: a participant request with configuration term {Term} refused (term {Current}, primary {Primary})")]
+    public static partial void TermRefused(ILogger logger, string resource, long term, long current, string primary);
+
+    [LoggerMessage(EventId = 6113, Level = LogLevel.Information, Message = "{Resource}: promoted; waiting {WaitMs:0} ms for the old primary's read lease to run out before serving")]
+    public static partial void WaitingOutLease(ILogger logger, string resource, double waitMs);
 }

@@ -1,4 +1,5 @@
 using Cohort.Cluster;
+using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
 using Cohort.Transport;
@@ -9,7 +10,11 @@ namespace Cohort.Server.Services;
 /// Snapshot reads (<c>/v1/read</c>): every operation reads its resource as of one HLC timestamp, on this node when the
 /// resource lives here, else on its home node (<c>/internal/read</c>). No transaction is begun and no lock taken.
 /// </summary>
-internal sealed class SnapshotReader(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, TimeProvider time)
+/// <remarks>
+/// A read of a replicated resource carries its configuration term and is admitted like a participant's apply
+/// (<see cref="ParticipantHost.AdmitAsync"/>): only by its primary at that term, holding its read lease.
+/// </remarks>
+internal sealed class SnapshotReader(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, ParticipantHost host, TimeProvider time)
 {
     /// <summary>
     /// Reads each of <paramref name="reads"/> (a resource and its operation, as the request gave it) as of
@@ -24,14 +29,14 @@ internal sealed class SnapshotReader(string self, ClusterAgent cluster, Resource
         foreach (var (resource, op) in reads)
         {
             var home = ResourceService.AliveHomeOf(cluster, self, resource);
+            var term = cluster.TermOf(resource);
             if (home == self)
             {
-                var engine = registry.Find(ClusterAgent.LocalName(resource)) ?? throw registry.NotHosted(resource);
-                results.Add(await engine.ReadAsync(at, Operation.FromValue(op), cancellationToken).ConfigureAwait(false));
+                results.Add(await ReadLocalAsync(resource, at, op, term, cancellationToken).ConfigureAwait(false));
             }
             else
             {
-                var answer = await client.PostAsync(home, "internal/read", Value.Map(("resource", resource), ("op", op), ("as_of", at.Value)), cancellationToken).ConfigureAwait(false);
+                var answer = await client.PostAsync(home, "internal/read", Value.Map(("resource", resource), ("op", op), ("as_of", at.Value), ("term", term)), cancellationToken).ConfigureAwait(false);
                 results.Add(WireFields.Field(answer, "result"));
             }
         }
@@ -40,10 +45,11 @@ internal sealed class SnapshotReader(string self, ClusterAgent cluster, Resource
     }
 
     /// <summary>Reads a resource hosted here (<c>/internal/read</c>, sent by the node serving a <c>/v1/read</c>).</summary>
-    public async Task<Value> ReadLocalAsync(string resource, HlcTimestamp asOf, Value op, CancellationToken cancellationToken)
+    public async Task<Value> ReadLocalAsync(string resource, HlcTimestamp asOf, Value op, long term, CancellationToken cancellationToken)
     {
         var local = ClusterAgent.LocalName(resource);
         var engine = registry.Find(local) ?? throw registry.NotHosted(local);
+        await host.AdmitAsync(local, term, reads: true, cancellationToken).ConfigureAwait(false);
         return await engine.ReadAsync(asOf, Operation.FromValue(op), cancellationToken).ConfigureAwait(false);
     }
 }

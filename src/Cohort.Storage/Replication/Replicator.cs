@@ -1,3 +1,4 @@
+using Cohort.Core;
 using Cohort.Core.Execution;
 
 namespace Cohort.Storage.Replication;
@@ -25,6 +26,9 @@ namespace Cohort.Storage.Replication;
 /// </remarks>
 public sealed class Replicator : IReplicationSink, IAsyncDisposable
 {
+    // How often a read waiting for the lease looks again.
+    private static readonly TimeSpan LeasePoll = TimeSpan.FromMilliseconds(10);
+
     private readonly string _resource;
     private readonly string _self;
     private readonly ISnapshotSource _source;
@@ -107,6 +111,74 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
             {
                 return _fenced is not null;
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether this primary holds its read lease: every in-sync replica acknowledged a shipment (an idle probe counts)
+    /// sent less than <see cref="ReplicatorOptions.ReadLease"/> ago, and none refused it as superseded. A replica
+    /// promoted in its place waits out the lease from its last acknowledgement before it serves, so while the lease
+    /// holds no other primary can have acknowledged a write: reads here are not stale.
+    /// </summary>
+    public bool HoldsLease
+    {
+        get
+        {
+            lock (_sync)
+            {
+                if (_fenced is not null || _disposed)
+                {
+                    return false;
+                }
+
+                var time = _options.TimeProvider;
+                foreach (var replica in _inSync)
+                {
+                    if (!_links.TryGetValue(replica, out var link) || link.LeaseFrom == 0 || time.GetElapsedTime(link.LeaseFrom) >= _options.ReadLease)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until this primary holds its read lease (<see cref="HoldsLease"/>), probing every replica at once when it
+    /// does not; throws <c>unavailable</c> (transient) when it still does not after <paramref name="timeout"/>.
+    /// </summary>
+    public async Task WaitForLeaseAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (HoldsLease)
+        {
+            return;
+        }
+
+        lock (_sync)
+        {
+            foreach (var link in _links.Values)
+            {
+                link.ProbeNow();
+            }
+        }
+
+        var time = _options.TimeProvider;
+        var started = time.GetTimestamp();
+        while (!HoldsLease)
+        {
+            if (time.GetElapsedTime(started) >= timeout || IsFenced)
+            {
+                throw new CohortException(
+                    ErrorCodes.Unavailable,
+                    IsFenced
+                        ? $"{_resource} on {_self}: this primary was superseded; it serves nothing more."
+                        : $"{_resource} on {_self}: not every replica ({string.Join(", ", InSync)}) confirmed this primary within {timeout.TotalMilliseconds:0} ms, so a read here could miss a newer primary's writes; retry.",
+                    isTransient: true);
+            }
+
+            await Task.Delay(LeasePoll, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -330,7 +402,7 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
         }
     }
 
-    private void OnAcked(Link link, long ackedThrough)
+    private void OnAcked(Link link, long ackedThrough, long sentAt)
     {
         List<Promise>? done = null;
         var caughtUp = false;
@@ -342,6 +414,9 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
             }
 
             link.AckedThrough = Math.Max(link.AckedThrough, ackedThrough);
+
+            // The lease runs from when the acknowledged shipment left, not from when its answer came.
+            link.LeaseFrom = Math.Max(link.LeaseFrom, sentAt);
             var replica = link.Channel.Replica;
             if (!_inSync.Contains(replica) && !_joining.Contains(replica) && link.AckedThrough >= Math.Max(link.CatchUpTarget, _acknowledged))
             {
@@ -421,6 +496,7 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
         private readonly List<ReplicationEntry> _queue = [];
         private Promise? _wake;
         private bool _stopped;
+        private bool _probe;
 
         public IReplicaChannel Channel { get; } = channel;
 
@@ -428,6 +504,18 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
         public long AckedThrough { get; set; } = -1;
 
         public long CatchUpTarget { get; } = catchUpTarget;
+
+        // Guarded by the owner's _sync: when the newest acknowledged shipment was sent (0: none yet).
+        public long LeaseFrom { get; set; }
+
+        // Under the owner's _sync: an idle link probes the replica now rather than at its next idle interval.
+        public void ProbeNow()
+        {
+            _probe = true;
+            var wake = _wake;
+            _wake = null;
+            wake?.TrySetResult();
+        }
 
 
         // Under the owner's _sync.
@@ -471,7 +559,7 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
 
                     version = owner._version;
                     batch = TakeBatch();
-                    if (batch.Count == 0)
+                    if (batch.Count == 0 && !_probe)
                     {
                         _wake = new Promise();
                         wait = _wake.Task;
@@ -488,7 +576,13 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                         if (await Task.WhenAny(wait, probe).ConfigureAwait(false) == wait)
                         {
                             await idle.CancelAsync().ConfigureAwait(false);
-                            continue;
+                            lock (owner._sync)
+                            {
+                                if (!_probe)
+                                {
+                                    continue;
+                                }
+                            }
                         }
                     }
 
@@ -505,6 +599,12 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                     }
                 }
 
+                lock (owner._sync)
+                {
+                    _probe = false;
+                }
+
+                var sentAt = time.GetTimestamp();
                 try
                 {
                     var limit = batch.Exists(e => e.Kind != ReplicationEntryKind.Record) ? owner._options.SnapshotSendTimeout : owner._options.SendTimeout;
@@ -522,7 +622,7 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                         }
                     }
 
-                    owner.OnAcked(this, acked);
+                    owner.OnAcked(this, acked, sentAt);
                 }
                 catch (ReplicaRefusedException refused)
                 {

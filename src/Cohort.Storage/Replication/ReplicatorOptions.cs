@@ -24,6 +24,20 @@ public sealed class ReplicatorOptions
     /// </summary>
     public TimeSpan IdleProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long an acknowledgement from a replica lets the primary serve reads (its read lease, counted from when the
+    /// acknowledged shipment was sent): 3 seconds by default. A replica promoted in the primary's place waits this long
+    /// (and a tenth more) from the last shipment it took before it serves, so the two never serve at once; it must
+    /// outlast <see cref="IdleProbeInterval"/> with room for an answer.
+    /// </summary>
+    public TimeSpan ReadLease { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// How long a promoted replica waits, from the last shipment it took from the old primary, before it serves:
+    /// <see cref="ReadLease"/> and a tenth more, for clocks that run at slightly different rates.
+    /// </summary>
+    public TimeSpan PromotionWait => ReadLease + (ReadLease / 10);
+
     /// <summary>Pause between attempts to a replica that did not answer: 100 ms by default.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
@@ -41,6 +55,7 @@ public sealed class ReplicatorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(FailureTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(RetryDelay, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleProbeInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ReadLease, IdleProbeInterval);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 1024);
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }

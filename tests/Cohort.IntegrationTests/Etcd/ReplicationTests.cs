@@ -192,11 +192,25 @@ public sealed class ReplicationTests(EtcdFixture fixture, ITestOutputHelper outp
                 () => cluster.Diagnostics(30));
             var before = acknowledged.Count;
             await Wait.UntilAsync(() => Task.FromResult(acknowledged.Count >= before + 10), Wait.Long, "transfers on the new primary", () => cluster.Diagnostics(30));
+            await cluster.BatchOkAsync(Ops.On("kv:bank", Ops.Put("written-while-paused", 1)));
         }
         finally
         {
             await node1.SignalAsync(pause: false);
         }
+
+        // Resumed, the old primary may still believe it leads, but its read lease ran out while it was stopped: a
+        // snapshot read through it is refused (transient) or served by the new primary, never from its stale copy.
+        var reads = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            var answer = await cluster.Api.PostAsync(node1, "v1/read", Ops.Batch(Ops.On("kv:bank", Ops.Get("written-while-paused"))));
+            var result = answer.Status == 200 ? answer.Body["results"]![0]?.ToJsonString() ?? "null" : $"{answer.Status} {answer.Body["code"]}";
+            reads.Add(result);
+            Assert.True(result is "1" || answer.Status is 503 or 409, $"read through the resumed old primary answered {result}: {answer}");
+        }
+
+        output.WriteLine($"reads through the resumed old primary: {string.Join(", ", reads)}");
 
         // Resumed, it learns it was superseded (a replica refuses its stale version, or the configuration says so).
         await Wait.UntilAsync(() => Task.FromResult(node1.Printed("stepped down as primary")), Wait.Long, "the old primary stepped down", () => node1.Tail(40));

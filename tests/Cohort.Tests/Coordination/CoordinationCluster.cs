@@ -44,6 +44,12 @@ internal sealed class CoordinationCluster : IAsyncDisposable
 
     public TimeProvider Time { get; }
 
+    /// <summary>The configuration terms placement gives (a replicated resource's); empty: none is replicated.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, long> Terms { get; } = new();
+
+    /// <summary>Resources placement puts on another node than <see cref="Layout"/> (a replicated resource's new primary).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, string> Moved { get; } = new();
+
     public InProcessParticipantTransport Network { get; }
 
     public IParticipantTransport Transport { get; }
@@ -82,7 +88,7 @@ internal sealed class CoordinationCluster : IAsyncDisposable
                 PhaseTwoBacklog = _phaseTwoBacklog,
             },
             Transport,
-            new StaticPlacement(Layout),
+            new StaticPlacement(Layout, Terms, Moved),
             log,
             Time);
     }

@@ -18,7 +18,7 @@ public sealed class SnapshotReaderTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _node = await OneNode.StartAsync();
-        _reader = new SnapshotReader(Self, _node.Cluster, _node.Registry, _node.Client, _time);
+        _reader = new SnapshotReader(Self, _node.Cluster, _node.Registry, _node.Client, _node.Host, _time);
     }
 
     public async Task DisposeAsync() => await _node.DisposeAsync();
@@ -59,10 +59,31 @@ public sealed class SnapshotReaderTests : IAsyncLifetime
     [Fact]
     public async Task ReadLocal_ResourceNotHostedHere_NamesThisNode()
     {
-        var e = await Assert.ThrowsAsync<CohortException>(() => _reader.ReadLocalAsync("kv:nowhere", new HlcTimestamp(1), Get("a"), CancellationToken.None));
+        var e = await Assert.ThrowsAsync<CohortException>(() => _reader.ReadLocalAsync("kv:nowhere", new HlcTimestamp(1), Get("a"), 0, CancellationToken.None));
 
         Assert.Equal(ErrorCodes.UnknownResource, e.Code);
         Assert.Contains(Self, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Read_IsAdmittedByTheHost_WithTheResourcesTerm_AndARefusalIsTheAnswer()
+    {
+        // A replicated resource's primary admits a read only at its term and under its read lease (ReplicatedResources).
+        var admitted = new List<(string Resource, long Term, bool Reads)>();
+        _node.Host.Admit = (resource, term, reads, _) =>
+        {
+            admitted.Add((resource, term, reads));
+            return resource == "kv:users"
+                ? throw new CohortException(ErrorCodes.Unavailable, "no lease", isTransient: true)
+                : ValueTask.CompletedTask;
+        };
+
+        var refused = await Assert.ThrowsAsync<CohortException>(() => _reader.ReadAsync([("kv:users", Get("a"))], null, CancellationToken.None));
+        var local = await Assert.ThrowsAsync<CohortException>(() => _reader.ReadLocalAsync("kv:users", new HlcTimestamp(1), Get("a"), 7, CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.Unavailable, refused.Code);
+        Assert.Equal(ErrorCodes.Unavailable, local.Code);
+        Assert.Equal([("kv:users", 0L, true), ("kv:users", 7L, true)], admitted);
     }
 
     private static Value Get(string key) => Operation.Create(OperationNames.Get, ("key", Value.From(key))).ToValue();

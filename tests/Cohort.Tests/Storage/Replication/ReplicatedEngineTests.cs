@@ -94,6 +94,42 @@ public sealed class ReplicatedEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadLease_HeldWhileEveryInSyncReplicaAnswers_LostWhenOneGoesQuiet_RenewedByAProbe_AndNotNeededFromOneTakenOut()
+    {
+        var options = new ReplicatorOptions
+        {
+            SendTimeout = TimeSpan.FromSeconds(30),
+            FailureTimeout = TimeSpan.FromSeconds(30),
+            RetryDelay = TimeSpan.FromMilliseconds(20),
+            IdleProbeInterval = TimeSpan.FromMilliseconds(50),
+            ReadLease = TimeSpan.FromMilliseconds(300),
+        };
+        var (primary, replicator, channels) = Start(replicas: 2, options);
+        await PutAsync(primary, "warm", 1, twoPhase: false);
+        await UntilAsync(() => replicator.HoldsLease, "the lease after every replica acknowledged");
+
+        // r2 goes quiet (its answers held): once its last acknowledgement is a lease old, the lease is gone, and a read
+        // that waits for it gives up as unavailable.
+        channels[1].Hold();
+        await UntilAsync(() => !replicator.HoldsLease, "the lease to run out while r2 does not answer");
+        var lost = await Assert.ThrowsAsync<CohortException>(() => replicator.WaitForLeaseAsync(TimeSpan.FromMilliseconds(100), default));
+        Assert.Equal(ErrorCodes.Unavailable, lost.Code);
+        Assert.True(lost.IsTransient);
+
+        // r2 answers again: a wait for the lease gets it back (it probes at once).
+        channels[1].Release();
+        await replicator.WaitForLeaseAsync(LongWait, default);
+        Assert.True(replicator.HoldsLease);
+
+        // Taken out of the configuration, a quiet r2 no longer counts: it cannot be promoted.
+        channels[1].Hold();
+        await UntilAsync(() => !replicator.HoldsLease, "the lease to run out again");
+        replicator.Reconfigure(2, ["r1"]);
+        await replicator.WaitForLeaseAsync(LongWait, default);
+        channels[1].Release();
+    }
+
+    [Fact]
     public async Task FailedReplica_IsReported_AndNothingIsAcknowledgedUntilTheConfigurationLeavesItOut()
     {
         var (primary, replicator, channels) = Start(replicas: 2, Fast);
@@ -319,6 +355,16 @@ public sealed class ReplicatedEngineTests : IAsyncLifetime
     }
 
     private string Dir(string name) => Path.Combine(_root.Path, name);
+
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var started = DateTime.UtcNow;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow - started < LongWait, $"timed out waiting for {what}");
+            await Task.Delay(10);
+        }
+    }
 
     private static KvEngine OpenKv(string directory) =>
         KvEngine.Open("kv:r", new EngineOptions { DataDirectory = directory, MaintenanceInterval = Timeout.InfiniteTimeSpan });

@@ -97,6 +97,15 @@ internal static class Program
     private static string OneLine(string text) =>
         string.Join(' ', text.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
+    // NAME=COPIES of --replicated (copies 2 to 9); null when malformed. The name itself is checked with the node's options.
+    private static (string Name, int Copies)? ReplicatedOf(string entry)
+    {
+        var at = entry.LastIndexOf('=');
+        return at > 0 && int.TryParse(entry.AsSpan(at + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var copies) && copies is >= 2 and <= 9
+            ? (entry[..at], copies)
+            : null;
+    }
+
     private static Command StartCommand(string name, string description, bool master)
     {
         var addr = CliOptions.Addresses(new Option<string>("--addr") { Description = "Address to listen on and be known by (host:port).", Required = true }, list: false, urls: false);
@@ -118,6 +127,22 @@ internal static class Program
                 }
             }
         });
+        var replicated = new Option<string[]>("--replicated")
+        {
+            Description = "A replicated resource the cluster should have, NAME=COPIES (repeatable), e.g. kv:orders=3: created through the leader once enough members are up, left alone if it exists. Needs --etcd.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        replicated.Validators.Add(result =>
+        {
+            foreach (var entry in result.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (ReplicatedOf(entry) is null)
+                {
+                    result.AddError($"--replicated '{entry}' must be NAME=COPIES with COPIES from 2 to 9, e.g. kv:orders=3");
+                    return;
+                }
+            }
+        });
         var noFsync = new Option<bool>("--no-fsync") { Description = "Do not fsync logs (experiments only: a crash can lose commits)." };
         var dsn = new Option<string?>("--dsn") { Description = "PostgreSQL connection string of this node's pg:default shard, where the seed payload then runs (default: $POSTGRES_DSN)." };
         var messages = CliOptions.OneOf(
@@ -130,7 +155,7 @@ internal static class Program
             "http");
         var (etcd, etcdPrefix, leaseTtl) = CliOptions.EtcdOptions();
         var peerRoutes = CliOptions.PeerRoutes();
-        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes };
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes, replicated };
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
@@ -149,6 +174,7 @@ internal static class Program
                     DataDirectory = result.GetValue(dataDir) ?? Path.Combine("cohort-data", port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                     AuthToken = result.GetValue(token) ?? Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN"),
                     Resources = result.GetValue(resources) ?? [],
+                    Replicated = (result.GetValue(replicated) ?? []).Select(e => ReplicatedOf(e)!.Value).GroupBy(e => e.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last().Copies, StringComparer.Ordinal),
                     Fsync = !result.GetValue(noFsync),
                     MessageSockets = result.GetValue(messages) == "socket",
                     Dsn = result.GetValue(dsn) ?? (Environment.GetEnvironmentVariable("POSTGRES_DSN") is { Length: > 0 } envDsn ? envDsn : null),

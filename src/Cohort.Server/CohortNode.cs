@@ -30,6 +30,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     private readonly NodeClient _heartbeatClient;
     private readonly CancellationTokenSource _stopping = new();
     private Task? _background;
+    private Task _configured = Task.CompletedTask;
     private HttpParticipantTransport? _transport;
     private NodeSockets? _sockets;
     private readonly ResourceRegistry _resources;
@@ -195,6 +196,9 @@ public sealed partial class CohortNode : IAsyncDisposable
             DashboardEndpoints.Map(app, node);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             node._background = Task.Run(() => node.RunBackgroundAsync(node._stopping.Token), CancellationToken.None);
+            node._configured = options.Replicated.Count > 0
+                ? Task.Run(() => node.CreateConfiguredAsync(services.Resources, node._stopping.Token), CancellationToken.None)
+                : Task.CompletedTask;
             Log.Started(node.Logger, options.Address, string.Join(",", node.Cluster.Members.Select(m => m.Address)), options.DataDirectory, node._resources.Count);
             var exposed = ListenAddresses(host).Where(ip => !IPAddress.IsLoopback(ip)).ToList();
             if (options.AuthToken is null && exposed.Count > 0)
@@ -257,6 +261,8 @@ public sealed partial class CohortNode : IAsyncDisposable
         {
             await _background.ConfigureAwait(false);
         }
+
+        await _configured.ConfigureAwait(false);
 
         if (_leadership is not null)
         {

@@ -22,4 +22,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "leading at epoch {Epoch}, but the unfinished decisions in etcd could not be read yet ({Error}); retrying")]
     public static partial void AdoptFailed(ILogger logger, long epoch, string error);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Information, Message = "configured replicated resource {Resource} ({Copies} copies): {Outcome}")]
+    public static partial void ConfiguredReplicated(ILogger logger, string resource, int copies, string outcome);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Information, Message = "configured replicated resource {Resource} ({Copies} copies) not created yet, retrying: {Error}")]
+    public static partial void ConfiguredReplicatedWaiting(ILogger logger, string resource, int copies, string error);
 }

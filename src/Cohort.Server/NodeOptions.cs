@@ -46,6 +46,13 @@ public sealed class NodeOptions
     /// <summary>The resources this node hosts besides its default SQL shard (<c>kv:users</c>, …).</summary>
     public IReadOnlyList<string> Resources { get; init; } = [];
 
+    /// <summary>
+    /// Replicated resources the cluster should have (<c>--replicated kv:orders=3</c>): name → copies (2 to 9). Once the
+    /// node runs it asks the leader to create each that does not exist yet, retrying until the cluster has enough
+    /// members; one that exists is left as it is. Needs <see cref="Etcd"/>. Every node may name the same ones.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> Replicated { get; init; } = new Dictionary<string, int>();
+
     /// <summary>The largest request body accepted, in bytes.</summary>
     public long MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
 
@@ -150,6 +157,34 @@ public sealed class NodeOptions
         foreach (var resource in Resources)
         {
             Engines.EngineFactory.KindOf(resource);
+        }
+
+        foreach (var (resource, copies) in Replicated)
+        {
+            if (Etcd is null)
+            {
+                throw new ArgumentException($"--replicated {resource}={copies} needs the etcd backend (--etcd): the configurations of replicated resources live there.", nameof(Replicated));
+            }
+
+            if (resource.StartsWith(ResourceNames.PgPrefix, StringComparison.Ordinal) || resource.Contains(Cluster.ClusterAgent.NodeSeparator, StringComparison.Ordinal) || resource == ResourceNames.DefaultSql)
+            {
+                throw new ArgumentException($"--replicated {resource}: only a named embedded resource (kv:, queue:, resource:, sql:) is replicated by Cohort.", nameof(Replicated));
+            }
+
+            if (!Engines.EngineFactory.Kinds.Contains(Engines.EngineFactory.KindOf(resource)))
+            {
+                throw new ArgumentException($"--replicated {resource}: no such engine; use {string.Join(", ", Engines.EngineFactory.Kinds.Select(k => k + ":<name>"))}.", nameof(Replicated));
+            }
+
+            if (copies is < 2 or > 9)
+            {
+                throw new ArgumentException($"--replicated {resource}={copies}: a replicated resource has 2 to 9 copies.", nameof(Replicated));
+            }
+
+            if (Resources.Contains(resource, StringComparer.Ordinal))
+            {
+                throw new ArgumentException($"{resource} is given both as --resource (one copy, on this node) and as --replicated.", nameof(Replicated));
+            }
         }
 
         // A DSN that cannot work is refused now, in one line, rather than when the node opens pg:default.

@@ -171,6 +171,32 @@ public sealed class ReplicationTests(EtcdFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task ReplicatedFlag_GivenToEveryNode_CreatesTheResourceOnce_WithItsCopies_AndItServes()
+    {
+        // Every node names it (as a deployment's shared configuration would): the first to reach the leader creates it.
+        await using var cluster = await TestCluster.StartAsync(
+            [[], [], []],
+            output,
+            heartbeat: "200ms",
+            misses: 5,
+            nodeArguments: ["--etcd", fixture.Cluster.Endpoints, "--etcd-prefix", "/cohort-repl/" + Guid.NewGuid().ToString("N")[..8], "--lease-ttl", "2s", "--replicated", "kv:configured=3"]);
+        await Wait.UntilAsync(
+            async () => (await cluster.Api.GetAsync(cluster.Master, "v1/resources")).Body["resources"]!.AsArray().Any(r => r!["name"]!.GetValue<string>() == "kv:configured"),
+            Wait.Long,
+            "the configured replicated resource",
+            () => cluster.Diagnostics(30));
+
+        var placement = await PlacementAsync(cluster, "kv:configured");
+        Assert.Equal(2, placement["replicas"]!.AsArray().Count);
+        Assert.Equal(1, placement["version"]!.GetValue<long>());
+        await cluster.BatchOkAsync(Ops.On("kv:configured", Ops.Put("k", 1)));
+        var read = await cluster.Api.PostAsync(cluster.Nodes[2], "v1/read", Ops.Batch(Ops.On("kv:configured", Ops.Get("k"))));
+        Assert.Equal("1", read.Body["results"]![0]!.ToJsonString());
+        Assert.Single((await cluster.Api.GetAsync(cluster.Master, "v1/resources")).Body["resources"]!.AsArray(), r => r!["name"]!.GetValue<string>() == "kv:configured");
+        Assert.Contains(cluster.Nodes, n => n.Printed("configured replicated resource kv:configured (3 copies): created"));
+    }
+
+    [Fact]
     public async Task PausedPrimary_IsReplacedWhileStopped_AndOnceResumedAcknowledgesNothing_AndStepsDown()
     {
         await using var cluster = await StartAsync();

@@ -14,19 +14,19 @@ string[] nodes = args.Length > 0 ? args : ["127.0.0.1:7001", "127.0.0.1:7002"];
 using var client = new CohortClient(nodes);   // any nodes; it finds the master
 
 // Once per cluster (safe to run again): the users table, and the points token's symbol and decimals.
-await client.BatchAsync(CohortOps.Sql("sql:app", "CREATE TABLE IF NOT EXISTS users (id BIGINT PRIMARY KEY, name TEXT NOT NULL)"));
+await client.BatchAsync([CohortOps.Sql("sql:app", "CREATE TABLE IF NOT EXISTS users (id BIGINT PRIMARY KEY, name TEXT NOT NULL)")]);
 try
 {
     await client.Snapshot().Resource("resource:points").MetadataAsync();
 }
 catch (CohortClientException e) when (e.Code == ErrorCodes.BadOperation)   // not initialized yet
 {
-    await client.BatchAsync(CohortOps.Initialize("resource:points", "PTS", decimals: 2));
+    await client.BatchAsync([CohortOps.Initialize("resource:points", "PTS", decimals: 2)]);
 }
 
 await using (var tx = await client.BeginAsync(TimeSpan.FromSeconds(30), label: "signup"))
 {
-    await tx.Sql("sql:app").ExecuteAsync("INSERT INTO users VALUES ($1, $2) ON CONFLICT DO NOTHING", 1, "Alice");
+    await tx.Sql("sql:app").ExecuteAsync("INSERT INTO users VALUES ($1, $2) ON CONFLICT DO NOTHING", [1, "Alice"]);
     await tx.Kv("kv:users").PutAsync("user:alice", Value.Map(("name", "Alice"), ("plan", "free")));
     await tx.Resource("resource:points").MintAsync("treasury", 1000m);
     await tx.Resource("resource:points").TransferAsync("treasury", "alice", 500m);
@@ -37,7 +37,7 @@ await using (var tx = await client.BeginAsync(TimeSpan.FromSeconds(30), label: "
 
 // Everything is there, read at one snapshot without locks.
 var snapshot = client.Snapshot();
-var users = await snapshot.Sql("sql:app").QueryAsync("SELECT id, name FROM users WHERE id = $1", 1);
+var users = await snapshot.Sql("sql:app").QueryAsync("SELECT id, name FROM users WHERE id = $1", [1]);
 var profile = await snapshot.Kv("kv:users").GetAsync("user:alice");
 var alice = await snapshot.Resource("resource:points").BalanceAsync("alice");
 var welcome = await snapshot.Queue("queue:events").SizeAsync("welcome");
@@ -49,7 +49,7 @@ Console.WriteLine($"queue:events     welcome holds {welcome} event(s)");
 // A transaction that fails midway: nothing of it becomes visible.
 await using (var tx = await client.BeginAsync(TimeSpan.FromSeconds(30), label: "signup bob"))
 {
-    await tx.Sql("sql:app").ExecuteAsync("INSERT INTO users VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, "Bob");
+    await tx.Sql("sql:app").ExecuteAsync("INSERT INTO users VALUES ($1, $2) ON CONFLICT DO NOTHING", [2, "Bob"]);
     await tx.Kv("kv:users").PutAsync("user:bob", Value.Map(("name", "Bob")));
     try
     {
@@ -64,7 +64,7 @@ await using (var tx = await client.BeginAsync(TimeSpan.FromSeconds(30), label: "
 
 var after = client.Snapshot();
 var bob = await after.Kv("kv:users").GetAsync("user:bob");
-var bobRows = await after.Sql("sql:app").QueryAsync("SELECT id FROM users WHERE id = $1", 2);
+var bobRows = await after.Sql("sql:app").QueryAsync("SELECT id FROM users WHERE id = $1", [2]);
 Console.WriteLine($"after the failed transaction: user:bob {(bob.IsNull ? "missing" : "present")}, {bobRows.Count} row(s) for bob");
 
 var ok = users.Count == 1 && profile.Kind == ValueKind.Map && alice >= 500m && welcome >= 1 && bob.IsNull && bobRows.Count == 0;

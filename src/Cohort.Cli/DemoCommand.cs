@@ -107,7 +107,7 @@ internal static class DemoCommand
         Console.WriteLine();
         Console.WriteLine("2. Reading it all back from one snapshot:");
         var snapshot = client.Snapshot();
-        var rows = await snapshot.Sql(Sql).QueryAsync("SELECT id, name, email FROM users ORDER BY id").ConfigureAwait(false);
+        var rows = await snapshot.Sql(Sql).QueryAsync("SELECT id, name, email FROM users ORDER BY id", cancellationToken).ConfigureAwait(false);
         Check(rows.Count == 1 && rows[0]["name"] == "Alice", $"{Sql}: users = {string.Join(", ", rows)}");
         var profile = await snapshot.Kv(Kv).GetAsync("user:alice", cancellationToken).ConfigureAwait(false);
         Check(profile.Kind == ValueKind.Map && profile.AsMap()["name"] == "Alice", $"{Kv}: user:alice = {ValueJson.Serialize(profile)}");
@@ -165,7 +165,7 @@ internal static class DemoCommand
         Console.WriteLine();
         Console.WriteLine("4. Nothing of the failed transactions is visible:");
         var after = client.Snapshot();
-        var names = await after.Sql(Sql).QueryAsync("SELECT name FROM users ORDER BY id").ConfigureAwait(false);
+        var names = await after.Sql(Sql).QueryAsync("SELECT name FROM users ORDER BY id", cancellationToken).ConfigureAwait(false);
         Check(names.Count == 1, $"{Sql}: users = [{string.Join(", ", names.Select(r => CliRun.Show(r["name"])))}] (no Bob, no Carol)");
         var bob = await after.Kv(Kv).GetAsync("user:bob", cancellationToken).ConfigureAwait(false);
         var carol = await after.Kv(Kv).GetAsync("user:carol", cancellationToken).ConfigureAwait(false);

@@ -14,6 +14,9 @@ public sealed partial class CohortClient
 {
     private readonly object _sync = new();
     private string? _leader;
+
+    // The last leader learnt (kept when _leader is forgotten), to log changes.
+    private string? _lastLeader;
     private bool _discovered;
     private int _preferred;
 
@@ -47,6 +50,11 @@ public sealed partial class CohortClient
         {
             foreach (var address in Candidates())
             {
+                if (lastFailure is not null)
+                {
+                    ClientLog.TryingAnotherNode(_logger, method.Method, path, lastFailure);
+                }
+
                 var outcome = await SendOnceAsync(address, method, path, body, cancellationToken).ConfigureAwait(false);
                 switch (outcome.Kind)
                 {
@@ -60,9 +68,11 @@ public sealed partial class CohortClient
                         // The node could not finish the call (the master went away while forwarding, a participant did
                         // not answer): the call may have run, so it is not sent again. Whether it did not run is the
                         // problem's never_ran field (ErrorCatalog), never its wording.
+                        ClientLog.AnswerLost(_logger, method.Method, path, outcome.Detail);
                         throw new LostAnswerException(outcome.Detail, outcome.Status);
                     case SendKind.Lost when !idempotent:
                         ForgetLeader();
+                        ClientLog.AnswerLost(_logger, method.Method, path, outcome.Detail);
                         throw new LostAnswerException(outcome.Detail, null);
                     default:
                         // Never delivered (connection refused), or an idempotent call that met an outage: try elsewhere.
@@ -78,7 +88,10 @@ public sealed partial class CohortClient
                 throw new CohortClientException(ErrorCodes.Unavailable, $"No node could serve {method} /{path} after {attempt} rounds over {string.Join(", ", _options.Addresses)}: {lastFailure}", null, isTransient: true);
             }
 
-            await Task.Delay(backoff.Next(), cancellationToken).ConfigureAwait(false);
+            var pause = backoff.Next();
+            ClientLog.RoundFailed(_logger, method.Method, path, attempt, _options.MaxAttempts, pause.TotalMilliseconds, lastFailure);
+            lastFailure = null;
+            await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
             if (_options.DiscoverLeader && !Volatile.Read(ref _discovered))
             {
                 await DiscoverLeaderAsync(cancellationToken).ConfigureAwait(false);
@@ -155,10 +168,19 @@ public sealed partial class CohortClient
             var outcome = await SendOnceAsync(address, HttpMethod.Get, "cluster/nodes", null, cancellationToken).ConfigureAwait(false);
             if (outcome.Kind == SendKind.Answered)
             {
+                var leader = outcome.Body.TryGetField("master_addr", out var m) && m.Kind == ValueKind.String ? m.AsString() : null;
+                string? previous;
                 lock (_sync)
                 {
-                    _leader = outcome.Body.TryGetField("master_addr", out var m) && m.Kind == ValueKind.String ? m.AsString() : null;
+                    previous = _lastLeader;
+                    _leader = leader;
+                    _lastLeader = leader ?? _lastLeader;
                     _discovered = true;
+                }
+
+                if (leader is not null && leader != previous)
+                {
+                    ClientLog.LeaderChanged(_logger, leader, previous ?? "not known");
                 }
 
                 return;
@@ -182,7 +204,7 @@ public sealed partial class CohortClient
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response = await (_http ?? _httpClients!()).SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
             || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
@@ -201,7 +223,7 @@ public sealed partial class CohortClient
         }
         catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return SendOutcome.Failed(SendKind.Lost, $"{address} did not answer within {_http.Timeout.TotalSeconds:0} s: {e.Message}");
+            return SendOutcome.Failed(SendKind.Lost, $"{address} did not answer within {(_http?.Timeout ?? _options.RequestTimeout).TotalSeconds:0} s: {e.Message}");
         }
 
         using (response)

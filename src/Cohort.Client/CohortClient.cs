@@ -1,8 +1,11 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using Cohort.Core;
 using Cohort.Protocol;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Cohort.Client;
 
@@ -21,12 +24,14 @@ namespace Cohort.Client;
 /// await tx.CommitAsync();
 /// </code>
 /// </example>
-public sealed partial class CohortClient : IDisposable
+public sealed partial class CohortClient : ICohortClient, IDisposable
 {
     private readonly CohortClientOptions _options;
-    private readonly HttpClient _http;
+    private readonly HttpClient? _http;
+    private readonly Func<HttpClient>? _httpClients;
     private readonly bool _ownsHttp;
     private readonly AuthenticationHeaderValue? _authorization;
+    private readonly ILogger _logger;
 
     /// <summary>A client of the nodes at <paramref name="addresses"/> (<c>host:port</c>), without a token.</summary>
     /// <param name="addresses">One or more node addresses.</param>
@@ -35,15 +40,13 @@ public sealed partial class CohortClient : IDisposable
     {
     }
 
-    /// <summary>A client with explicit options and, optionally, an <see cref="HttpClient"/> to send with.</summary>
+    /// <summary>A client with explicit options and, optionally, an <see cref="HttpClient"/> to send with and a logger.</summary>
     /// <param name="options">Addresses, token, retry and discovery settings.</param>
     /// <param name="httpClient">The HTTP client to use (not disposed by this client); null to create one.</param>
-    public CohortClient(CohortClientOptions options, HttpClient? httpClient = null)
+    /// <param name="logger">Where retries, leader changes and the resolution of lost commits are logged; null for nowhere.</param>
+    public CohortClient(CohortClientOptions options, HttpClient? httpClient = null, ILogger<CohortClient>? logger = null)
+        : this(options, logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _options = options;
-        _authorization = Authorization(options.AuthToken);
         if (httpClient is null)
         {
             _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = TimeSpan.FromSeconds(5) })
@@ -57,6 +60,32 @@ public sealed partial class CohortClient : IDisposable
             _http = httpClient;
         }
     }
+
+    /// <summary>
+    /// A client that takes an <see cref="HttpClient"/> from <paramref name="httpClients"/> for each request (an
+    /// <c>IHttpClientFactory</c>'s, which pools and rotates the handlers; see <c>AddCohortClient</c>).
+    /// </summary>
+    /// <param name="options">Addresses, token, retry and discovery settings.</param>
+    /// <param name="httpClients">Gives the HTTP client of one request; the client does not dispose them.</param>
+    /// <param name="logger">Where retries, leader changes and the resolution of lost commits are logged; null for nowhere.</param>
+    public CohortClient(CohortClientOptions options, Func<HttpClient> httpClients, ILogger<CohortClient>? logger = null)
+        : this(options, logger)
+    {
+        ArgumentNullException.ThrowIfNull(httpClients);
+        _httpClients = httpClients;
+    }
+
+    private CohortClient(CohortClientOptions options, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _authorization = Authorization(options.AuthToken);
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    // The logger of this client (the transactions it begins log their lost commits here).
+    internal ILogger Logger => _logger;
 
     /// <summary>The options the client runs with.</summary>
     public CohortClientOptions Options => _options;
@@ -142,11 +171,6 @@ public sealed partial class CohortClient : IDisposable
         var results = answer.TryGetField("results", out var r) && r.Kind == ValueKind.List ? r.AsList() : [];
         return new BatchResult(txId, commitTs, results);
     }
-
-    /// <summary>Runs <paramref name="operations"/> as one atomic transaction in two round trips.</summary>
-    /// <param name="operations">The operations, in order.</param>
-    /// <returns>The committed transaction's id, commit timestamp and each operation's result.</returns>
-    public Task<BatchResult> BatchAsync(params CohortOperation[] operations) => BatchAsync(operations, null, null, CancellationToken.None);
 
     /// <summary>
     /// Reads at one consistent snapshot without taking locks (<c>/v1/read</c>): read operations only (get, scan, peek,
@@ -249,6 +273,32 @@ public sealed partial class CohortClient : IDisposable
         return new TransactionPage(list, next);
     }
 
+    /// <summary>
+    /// The transactions the coordinators know, optionally only those in one state, as they are fetched page by page:
+    /// the next page is asked for when the previous one is used up.
+    /// </summary>
+    /// <param name="state">Null for all, else only this state.</param>
+    /// <param name="pageSize">Transactions per request, 1 to <see cref="MaxTransactionPage"/>.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The transactions, in <see cref="TxId"/> order.</returns>
+    public async IAsyncEnumerable<TransactionInfo> EnumerateTransactionsAsync(TransactionState? state = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxTransactionPage);
+        TxId? after = null;
+        do
+        {
+            var page = await ListTransactionPageAsync(state, pageSize, after, cancellationToken).ConfigureAwait(false);
+            foreach (var transaction in page.Transactions)
+            {
+                yield return transaction;
+            }
+
+            after = page.Next;
+        }
+        while (after is not null);
+    }
+
     /// <summary>Every resource of the cluster and the node hosting it.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The resources.</returns>
@@ -290,7 +340,7 @@ public sealed partial class CohortClient : IDisposable
     {
         if (_ownsHttp)
         {
-            _http.Dispose();
+            _http!.Dispose();
         }
     }
 

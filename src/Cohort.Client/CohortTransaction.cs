@@ -176,6 +176,27 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
     // The commit may have arrived. Ask the coordinator until it knows, bounded by the resolution timeout.
     private async Task<CommitResult> ResolveAsync(string why, CancellationToken cancellationToken)
     {
+        ClientLog.Resolving(_client.Logger, Id.ToString(), why);
+        try
+        {
+            var result = await AskOutcomeAsync(why, cancellationToken).ConfigureAwait(false);
+            ClientLog.Resolved(_client.Logger, Id.ToString(), "committed");
+            return result;
+        }
+        catch (CohortAbortedException)
+        {
+            ClientLog.Resolved(_client.Logger, Id.ToString(), "aborted");
+            throw;
+        }
+        catch (CohortInDoubtException e)
+        {
+            ClientLog.InDoubt(_client.Logger, Id.ToString(), e.Message);
+            throw;
+        }
+    }
+
+    private async Task<CommitResult> AskOutcomeAsync(string why, CancellationToken cancellationToken)
+    {
         var until = DateTime.UtcNow + _client.Options.CommitResolutionTimeout;
         var resent = false;
         var last = why;

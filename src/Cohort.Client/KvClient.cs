@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Cohort.Core;
 
 namespace Cohort.Client;
@@ -68,6 +69,41 @@ public sealed class KvClient
     /// <returns>The entries.</returns>
     public async Task<IReadOnlyList<KvEntry>> ScanRangeAsync(string? from, string? to, int limit = 100, CancellationToken cancellationToken = default) =>
         Entries(await _runner.RunAsync(CohortOps.KvScanRange(Resource, from, to, limit), cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Every entry whose key starts with <paramref name="prefix"/>, in key order, fetched <paramref name="pageSize"/> at a
+    /// time as the enumeration goes (each page is one scan; in a snapshot every page reads the same state).
+    /// </summary>
+    /// <param name="prefix">The key prefix ("" for all).</param>
+    /// <param name="pageSize">Entries per scan.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The entries.</returns>
+    public async IAsyncEnumerable<KvEntry> ScanAllAsync(string prefix, int pageSize = 100, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        var page = await ScanAsync(prefix, pageSize, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            foreach (var entry in page)
+            {
+                if (!entry.Key.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    yield break;
+                }
+
+                yield return entry;
+            }
+
+            if (page.Count < pageSize)
+            {
+                yield break;
+            }
+
+            // The next page starts just after the last key ("\0" is the smallest suffix).
+            page = await ScanRangeAsync(page[^1].Key + "\0", null, pageSize, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private static List<KvEntry> Entries(Value result) =>
         result.Kind == ValueKind.List

@@ -24,7 +24,7 @@ public sealed class ClientFixture : IAsyncLifetime
     {
         Cluster = await TestCluster.StartAsync([[Kv], [Queue, Points], [Sql]], authToken: Token);
         using var client = NewClient();
-        await client.BatchAsync(CohortOps.Initialize(Points, "PTS", 2), CohortOps.Mint(Points, "treasury", 1_000_000m));
+        await client.BatchAsync([CohortOps.Initialize(Points, "PTS", 2), CohortOps.Mint(Points, "treasury", 1_000_000m)]);
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();

@@ -27,9 +27,9 @@ public sealed class ClientPostgresTests(PostgresFixture fixture, ITestOutputHelp
         await using (var tx = await client.BeginAsync(TimeSpan.FromSeconds(30), "pg client"))
         {
             var pg = tx.Pg("pg:accounts");
-            var inserted = await pg.ExecuteAsync("INSERT INTO accounts VALUES ($1, $2)", 1, "Alice");
+            var inserted = await pg.ExecuteAsync("INSERT INTO accounts VALUES ($1, $2)", [1, "Alice"]);
             Assert.Equal(1, inserted.Affected);
-            var rows = await pg.QueryAsync("SELECT id, name FROM accounts WHERE id = $1", 1);
+            var rows = await pg.QueryAsync("SELECT id, name FROM accounts WHERE id = $1", [1]);
             Assert.Equal("Alice", Assert.Single(rows)["name"].AsString());
             await tx.Kv("kv:users").PutAsync("alice", "has an account");
             await tx.CommitAsync();
@@ -41,9 +41,9 @@ public sealed class ClientPostgresTests(PostgresFixture fixture, ITestOutputHelp
 
         await using (var tx = await client.BeginAsync(TimeSpan.FromSeconds(30)))
         {
-            await tx.Pg("pg:accounts").ExecuteAsync("INSERT INTO accounts VALUES ($1, $2)", 2, "Bob");
+            await tx.Pg("pg:accounts").ExecuteAsync("INSERT INTO accounts VALUES ($1, $2)", [2, "Bob"]);
             await tx.Kv("kv:users").PutAsync("bob", "has an account");
-            var duplicate = await Assert.ThrowsAnyAsync<CohortClientException>(() => tx.Pg("pg:accounts").ExecuteAsync("INSERT INTO accounts VALUES ($1, $2)", 1, "again"));
+            var duplicate = await Assert.ThrowsAnyAsync<CohortClientException>(() => tx.Pg("pg:accounts").ExecuteAsync("INSERT INTO accounts VALUES ($1, $2)", [1, "again"]));
             output.WriteLine($"duplicate: {duplicate.Code}: {duplicate.Message}");
         }
 

@@ -86,7 +86,7 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
             readOnly = await tx.CommitAsync();
         }
 
-        var batch = await client.BatchAsync(CohortOps.KvPut(Kv, p + ":batch", "3"));
+        var batch = await client.BatchAsync([CohortOps.KvPut(Kv, p + ":batch", "3")]);
         foreach (var (name, at, key, value) in new[] { ("one-phase", onePhase.CommitTimestamp, p + ":one", "1"), ("two-phase", twoPhase.CommitTimestamp, p + ":two", "2"), ("read-only", readOnly.CommitTimestamp, p + ":two", "2"), ("batch", batch.CommitTimestamp, p + ":batch", "3") })
         {
             Assert.True(at.Value > 0, $"{name}: commit timestamp is zero");
@@ -181,11 +181,11 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
             var sql = tx.Sql(Sql);
             var ddl = await sql.ExecuteAsync($"CREATE TABLE {table} (id BIGINT PRIMARY KEY, name TEXT NOT NULL, score DECIMAL)");
             Assert.Empty(ddl.Columns);
-            var inserted = await sql.ExecuteAsync($"INSERT INTO {table} VALUES ($1, $2, $3), ($4, $5, $6)", 1, "Alice", 9.5m, 2L, "Bob", null);
+            var inserted = await sql.ExecuteAsync($"INSERT INTO {table} VALUES ($1, $2, $3), ($4, $5, $6)", [1, "Alice", 9.5m, 2L, "Bob", null]);
             Assert.Equal(2, inserted.Affected);
             var payload = await sql.PayloadAsync(Value.Map(("table", table), ("operation", "insert"), ("values", Value.Map(("id", 3), ("name", "Carol")))));
             Assert.Equal(1, payload.Affected);
-            var rows = await sql.QueryAsync($"SELECT id, name FROM {table} WHERE id >= $1 ORDER BY id", 2);
+            var rows = await sql.QueryAsync($"SELECT id, name FROM {table} WHERE id >= $1 ORDER BY id", [2]);
             Assert.Equal(["Bob", "Carol"], rows.Select(r => r["name"].AsString()));
             await tx.CommitAsync();
         }
@@ -223,9 +223,9 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
         Assert.Equal("v1", ok.Results[3].AsString());
 
         var aborted = await Assert.ThrowsAsync<CohortAbortedException>(() => client.BatchAsync(
-            CohortOps.KvPut(Kv, key, "v2"),
+            [CohortOps.KvPut(Kv, key, "v2"),
             CohortOps.Enqueue(Queue, key, "e2"),
-            CohortOps.Transfer(Points, key, "treasury", 6m)));
+            CohortOps.Transfer(Points, key, "treasury", 6m)]));
         Assert.Equal(ErrorCodes.InsufficientFunds, aborted.Code);
         Assert.Contains("Insufficient funds", aborted.Reason, StringComparison.OrdinalIgnoreCase);
         Assert.NotEqual(TxId.Empty, aborted.TxId);
@@ -242,11 +242,11 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
     {
         using var client = fixture.NewClient();
         var key = Unique("bad-");
-        var e = await Assert.ThrowsAsync<CohortClientException>(() => client.BatchAsync(CohortOps.KvPut(Kv, key, "x"), new CohortOperation(Kv, Value.Map(("frobnicate", Value.Map())))));
+        var e = await Assert.ThrowsAsync<CohortClientException>(() => client.BatchAsync([CohortOps.KvPut(Kv, key, "x"), new CohortOperation(Kv, Value.Map(("frobnicate", Value.Map())))]));
         Assert.Equal(400, e.StatusCode);
         Assert.Equal(ErrorCodes.UnknownOperation, e.Code);
         Assert.True((await client.Snapshot().Kv(Kv).GetAsync(key)).IsNull);
-        await Assert.ThrowsAsync<CohortClientException>(() => client.BatchAsync(CohortOps.KvGet("kv:nowhere", "k")));
+        await Assert.ThrowsAsync<CohortClientException>(() => client.BatchAsync([CohortOps.KvGet("kv:nowhere", "k")]));
     }
 
     [Fact]
@@ -328,10 +328,10 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
     {
         using var client = fixture.NewClient();
         var key = Unique("asof-");
-        await client.BatchAsync(CohortOps.KvPut(Kv, key, "v1"));
+        await client.BatchAsync([CohortOps.KvPut(Kv, key, "v1")]);
         var first = await client.ReadAsync([CohortOps.KvGet(Kv, key)]);
         Assert.Equal("v1", first.Results[0].AsString());
-        await client.BatchAsync(CohortOps.KvPut(Kv, key, "v2"));
+        await client.BatchAsync([CohortOps.KvPut(Kv, key, "v2")]);
 
         Assert.Equal("v1", await client.Snapshot(first.AsOf).Kv(Kv).GetStringAsync(key));
         Assert.Equal("v1", (await client.ReadAsync([CohortOps.KvGet(Kv, key)], first.AsOf)).Results[0].AsString());
@@ -359,7 +359,7 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
     public async Task Client_WithDiscovery_FindsTheMasterFromANonMasterNode()
     {
         using var client = fixture.NewClient([fixture.Cluster.Nodes[1].Address]);
-        await client.BatchAsync(CohortOps.KvPut(Kv, Unique("disc-"), "x"));
+        await client.BatchAsync([CohortOps.KvPut(Kv, Unique("disc-"), "x")]);
         var role = await fixture.Cluster.Api.GetAsync(fixture.Cluster.Nodes[1], "cluster/nodes");
         Assert.Equal(role.Body["master_addr"]!.GetValue<string>(), client.Leader);
     }

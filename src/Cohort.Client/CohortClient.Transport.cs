@@ -196,6 +196,8 @@ public sealed partial class CohortClient
             request.Headers.Authorization = _authorization;
         }
 
+        Propagate(request);
+
         if (body is { } b)
         {
             request.Content = new StringContent(ValueJson.Serialize(b), Encoding.UTF8, "application/json");

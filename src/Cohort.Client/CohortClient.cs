@@ -107,7 +107,15 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
     /// <param name="label">A label shown in transaction listings, or null.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The transaction; dispose it to abort it unless it was committed.</returns>
-    public async Task<CohortTransaction> BeginAsync(TimeSpan? timeout = null, string? label = null, CancellationToken cancellationToken = default)
+    public Task<CohortTransaction> BeginAsync(TimeSpan? timeout = null, string? label = null, CancellationToken cancellationToken = default) =>
+        TracedAsync("cohort.begin", null, null, async activity =>
+        {
+            var tx = await BeginCoreAsync(timeout, label, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(Core.Diagnostics.CohortTelemetry.TxIdAttribute, tx.Id.ToString());
+            return tx;
+        });
+
+    private async Task<CohortTransaction> BeginCoreAsync(TimeSpan? timeout, string? label, CancellationToken cancellationToken)
     {
         var fields = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
         if (timeout is { } t)
@@ -140,7 +148,16 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
     /// <exception cref="CohortAbortedException">The batch aborted; nothing of it is visible.</exception>
     /// <exception cref="CohortInDoubtException">The outcome is unknown (the answer was lost, or the cluster reported in-doubt).</exception>
     /// <exception cref="CohortClientException">The request was refused (bad input, unknown resource, …); nothing ran.</exception>
-    public async Task<BatchResult> BatchAsync(IEnumerable<CohortOperation> operations, TimeSpan? timeout = null, string? label = null, CancellationToken cancellationToken = default)
+    public Task<BatchResult> BatchAsync(IEnumerable<CohortOperation> operations, TimeSpan? timeout = null, string? label = null, CancellationToken cancellationToken = default) =>
+        TracedAsync("cohort.batch", null, null, async activity =>
+        {
+            var result = await BatchCoreAsync(operations, timeout, label, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(Core.Diagnostics.CohortTelemetry.TxIdAttribute, result.TxId.ToString());
+            activity?.SetTag(Core.Diagnostics.CohortTelemetry.OutcomeAttribute, "committed");
+            return result;
+        });
+
+    private async Task<BatchResult> BatchCoreAsync(IEnumerable<CohortOperation> operations, TimeSpan? timeout, string? label, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operations);
         var ops = operations.Select(o => o.ToValue()).ToImmutableArray();
@@ -180,7 +197,10 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
     /// <param name="asOf">The snapshot to read at (an earlier <see cref="ReadResult.AsOf"/> or commit timestamp); null for now.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The snapshot timestamp and each operation's result.</returns>
-    public async Task<ReadResult> ReadAsync(IEnumerable<CohortOperation> operations, HlcTimestamp? asOf = null, CancellationToken cancellationToken = default)
+    public Task<ReadResult> ReadAsync(IEnumerable<CohortOperation> operations, HlcTimestamp? asOf = null, CancellationToken cancellationToken = default) =>
+        TracedAsync("cohort.read", null, null, _ => ReadCoreAsync(operations, asOf, cancellationToken));
+
+    private async Task<ReadResult> ReadCoreAsync(IEnumerable<CohortOperation> operations, HlcTimestamp? asOf, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(operations);
         var fields = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);

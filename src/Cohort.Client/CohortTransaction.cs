@@ -60,7 +60,16 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
     /// <returns>The operation's result (<see cref="Value.Null"/> for none).</returns>
     /// <exception cref="CohortAbortedException">The operation failed in a way that aborted the transaction (a conflict, the deadline, a lost participant).</exception>
     /// <exception cref="CohortClientException">The operation failed (bad arguments, insufficient funds, a constraint); the transaction stays usable.</exception>
-    public async Task<Value> RunAsync(CohortOperation operation, CancellationToken cancellationToken = default)
+    public Task<Value> RunAsync(CohortOperation operation, CancellationToken cancellationToken = default)
+    {
+        return CohortClient.TracedAsync("cohort.op", Id, operation.Resource, activity =>
+        {
+            activity?.SetTag(Core.Diagnostics.CohortTelemetry.OperationAttribute, operation.Op.Kind == ValueKind.Map ? operation.Op.AsMap().Keys.FirstOrDefault() : null);
+            return RunCoreAsync(operation, cancellationToken);
+        });
+    }
+
+    private async Task<Value> RunCoreAsync(CohortOperation operation, CancellationToken cancellationToken)
     {
         ThrowIfFinished();
         Value answer;
@@ -89,7 +98,15 @@ public sealed class CohortTransaction : IOperationRunner, IAsyncDisposable
     /// <returns>The commit's timestamp (the snapshot at which its writes are first visible).</returns>
     /// <exception cref="CohortAbortedException">The transaction aborted: nothing of it is visible. The code says why.</exception>
     /// <exception cref="CohortInDoubtException">The outcome is unknown; the cluster settles it later.</exception>
-    public async Task<CommitResult> CommitAsync(CancellationToken cancellationToken = default)
+    public Task<CommitResult> CommitAsync(CancellationToken cancellationToken = default) =>
+        CohortClient.TracedAsync("cohort.commit", Id, null, async activity =>
+        {
+            var result = await CommitCoreAsync(cancellationToken).ConfigureAwait(false);
+            activity?.SetTag(Core.Diagnostics.CohortTelemetry.OutcomeAttribute, "committed");
+            return result;
+        });
+
+    private async Task<CommitResult> CommitCoreAsync(CancellationToken cancellationToken)
     {
         ThrowIfFinished();
         try

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Cohort.Core;
+using Cohort.Core.Diagnostics;
 using Cohort.Core.Execution;
 using Cohort.Protocol;
 
@@ -185,27 +186,43 @@ public sealed partial class Coordinator
         }
 
         CrashPoints.Hit(CrashPoints.CoordinatorAfterVotes);
-        try
+        using (var activity = Span("cohort.coordinator.decision", tx.Id))
         {
-            var writing = _time.GetTimestamp();
-            await _log.WriteCommitAsync(decision, CancellationToken.None).ConfigureAwait(false);
-            DecisionLatency.Record(_time.GetElapsedTime(writing));
+            try
+            {
+                var writing = _time.GetTimestamp();
+                await _log.WriteCommitAsync(decision, CancellationToken.None).ConfigureAwait(false);
+                DecisionLatency.Record(_time.GetElapsedTime(writing));
+            }
+            catch (Exception e)
+            {
+                CohortTelemetry.Fail(activity, e);
+                return DecisionFailed(tx, e);
+            }
         }
-        catch (CohortException e) when (e.Code == ErrorCodes.NoLeader)
+
+        return await CommitDecidedAsync(tx, decision).ConfigureAwait(false);
+    }
+
+    // The decision write failed: fenced (nothing recorded, the transaction aborts), or unknown (in doubt).
+    private TxOutcome DecisionFailed(CoordinatorTransaction tx, Exception error)
+    {
+        if (error is CohortException { Code: ErrorCodes.NoLeader })
         {
             // A fenced log (etcd) refused the write because this node no longer leads: nothing was recorded, and
             // nothing can be recorded for this transaction at this epoch any more, so it never commits.
-            Log.DecisionRefused(_logger, tx.Id, e.Message);
-            return AbortEverywhere(tx, $"the decision was not recorded: {e.Message}", ErrorCodes.NoLeader);
-        }
-        catch (Exception e)
-        {
-            // The record may or may not be on disk. Sending anything now could contradict it; a restart of
-            // the coordinator reads the log and settles the transaction one way or the other.
-            Log.DecisionNotDurable(_logger, tx.Id, e);
-            return Finish(tx, TransactionState.InDoubt, TxOutcome.InDoubt($"the decision log failed while recording the commit: {e.Message}"), e.Message);
+            Log.DecisionRefused(_logger, tx.Id, error.Message);
+            return AbortEverywhere(tx, $"the decision was not recorded: {error.Message}", ErrorCodes.NoLeader);
         }
 
+        // The record may or may not be on disk. Sending anything now could contradict it; a restart of the coordinator
+        // reads the log and settles the transaction one way or the other.
+        Log.DecisionNotDurable(_logger, tx.Id, error);
+        return Finish(tx, TransactionState.InDoubt, TxOutcome.InDoubt($"the decision log failed while recording the commit: {error.Message}"), error.Message);
+    }
+
+    private async Task<TxOutcome> CommitDecidedAsync(CoordinatorTransaction tx, CommitDecision decision)
+    {
         CrashPoints.Hit(CrashPoints.CoordinatorAfterDecision);
         var outcome = TxOutcome.Committed(decision.CommitTimestamp);
         lock (tx.Sync)
@@ -239,10 +256,13 @@ public sealed partial class Coordinator
             return [];
         }
 
+        using var activity = Span("cohort.coordinator.prepare", tx.Id);
+        activity?.SetTag("cohort.participants", participants.Count);
         var started = _time.GetTimestamp();
         var tasks = participants.Select(p => PrepareOneAsync(tx, p, keepReadLocks)).ToList();
         var votes = await Task.WhenAll(tasks).ConfigureAwait(false);
         PrepareLatency.Record(_time.GetElapsedTime(started));
+        activity?.SetTag(CohortTelemetry.OutcomeAttribute, votes.All(v => v.Kind != VoteKind.No) ? "yes" : "no");
         var result = new List<(ParticipantEntry, Vote)>(participants.Count);
         for (var i = 0; i < participants.Count; i++)
         {

@@ -33,6 +33,7 @@ public sealed partial class Coordinator
 
     private async Task DriveCommitAsync(CoordinatorTransaction tx, CommitDecision decision)
     {
+        using var activity = Span("cohort.coordinator.phase_two", tx.Id);
         var started = _time.GetTimestamp();
         var acknowledged = await Task.WhenAll(decision.Participants.Select(p => CommitUntilAcknowledgedAsync(tx, decision, p))).ConfigureAwait(false);
         if (acknowledged.Any(a => !a))

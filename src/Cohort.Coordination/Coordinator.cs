@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Cohort.Core;
+using Cohort.Core.Diagnostics;
 using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -50,6 +52,15 @@ public sealed partial class Coordinator : IAsyncDisposable
     // the transaction reached it, and its new primary holds what was acknowledged. Operations and prepares go where the
     // work was done (entry.Node): elsewhere the transaction is unknown.
     private string HomeOf(Participant participant) => _placement.NodeOf(participant.Resource) ?? participant.Node;
+
+    // A span of this coordinator's work on a transaction (null when nobody traces).
+    private Activity? Span(string name, TxId txId)
+    {
+        var activity = CohortTelemetry.Start(name);
+        activity?.SetTag(CohortTelemetry.TxIdAttribute, txId.ToString());
+        activity?.SetTag(CohortTelemetry.NodeAttribute, NodeId);
+        return activity;
+    }
 
     // Every participant request carries the resource's configuration term as placement knows it when it is sent (a
     // retry too): the primary of a replicated resource refuses any other, so a replaced primary is never used.

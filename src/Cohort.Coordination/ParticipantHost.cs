@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using Cohort.Core.Diagnostics;
 using Cohort.Core;
 using Cohort.Protocol;
 using Microsoft.Extensions.Logging;
@@ -94,6 +96,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask<ApplyAnswer> ApplyAsync(ApplyRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = Span("cohort.participant.apply", request.TxId, request.Resource);
         var engine = Engine(request.Resource);
         CheckEpoch(request.Epoch, request.TxId, request.Resource);
         var key = (request.Resource, request.TxId);
@@ -142,6 +145,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask<Vote> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = Span("cohort.participant.prepare", request.TxId, request.Resource);
         var engine = await EngineAsync(request.Resource, request.Term, reads: true, cancellationToken).ConfigureAwait(false);
         CheckEpoch(request.Epoch, request.TxId, request.Resource);
         var key = (request.Resource, request.TxId);
@@ -176,6 +180,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(BatchPrepareRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = Span("cohort.participant.batch", request.TxId, request.Resource);
         var engine = await EngineAsync(request.Resource, request.Term, reads: true, cancellationToken).ConfigureAwait(false);
         CheckEpoch(request.Epoch, request.TxId, request.Resource);
         var key = (request.Resource, request.TxId);
@@ -348,6 +353,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask CommitAsync(CommitRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = Span("cohort.participant.commit", request.TxId, request.Resource);
         var engine = await EngineAsync(request.Resource, request.Term, reads: false, cancellationToken).ConfigureAwait(false);
         NoteEpoch(request.Epoch);
         CrashPoints.Hit(CrashPoints.ParticipantDuringPhaseTwo);
@@ -364,6 +370,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask<HlcTimestamp> CommitOnePhaseAsync(OnePhaseCommitRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = Span("cohort.participant.commit_one_phase", request.TxId, request.Resource);
         var engine = await EngineAsync(request.Resource, request.Term, reads: false, cancellationToken).ConfigureAwait(false);
         NoteEpoch(request.Epoch);
         var key = (request.Resource, request.TxId);
@@ -388,6 +395,7 @@ public sealed partial class ParticipantHost : IAsyncDisposable
     public async ValueTask AbortAsync(AbortRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = Span("cohort.participant.abort", request.TxId, request.Resource);
         var engine = await EngineAsync(request.Resource, request.Term, reads: false, cancellationToken).ConfigureAwait(false);
         NoteEpoch(request.Epoch);
         await engine.AbortAsync(request.TxId, cancellationToken).ConfigureAwait(false);
@@ -409,6 +417,16 @@ public sealed partial class ParticipantHost : IAsyncDisposable
         }
 
         _stopping.Dispose();
+    }
+
+    // A span of this participant's step of a transaction (null when nobody traces).
+    private Activity? Span(string name, TxId txId, string resource)
+    {
+        var activity = CohortTelemetry.Start(name);
+        activity?.SetTag(CohortTelemetry.TxIdAttribute, txId.ToString());
+        activity?.SetTag(CohortTelemetry.ResourceAttribute, resource);
+        activity?.SetTag(CohortTelemetry.NodeAttribute, NodeId);
+        return activity;
     }
 
     private ITransactionalEngine Engine(string resource)

@@ -186,6 +186,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         try
         {
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
+            TracingMiddleware.Use(app, node);
             NodeMiddleware.Use(app, node);
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = MessageFrames.KeepAliveInterval, KeepAliveTimeout = MessageFrames.KeepAliveTimeout });
             var services = node.CreateServices();

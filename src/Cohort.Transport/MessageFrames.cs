@@ -33,11 +33,15 @@ internal static class MessageFrames
 
     /// <summary>One encoded request.</summary>
     /// <exception cref="CohortException"><c>bad_json</c> when the body cannot be encoded, <c>too_large</c> past <see cref="MaxMessageBytes"/>.</exception>
-    public static byte[] Request(long id, string path, Value body) => Encode(id, "path", path, 0, body);
+    /// <param name="id">The request's id, unique on its socket.</param>
+    /// <param name="path">The protocol request (<c>internal/prepare</c>).</param>
+    /// <param name="body">Its body.</param>
+    /// <param name="traceParent">The sender's W3C trace context, sent as <c>"traceparent"</c>; null for none.</param>
+    public static byte[] Request(long id, string path, Value body, string? traceParent = null) => Encode(id, "path", path, 0, body, traceParent);
 
     /// <summary>One encoded answer.</summary>
     /// <exception cref="CohortException"><c>bad_json</c> when the body cannot be encoded, <c>too_large</c> past <see cref="MaxMessageBytes"/>.</exception>
-    public static byte[] Answer(long id, int status, Value body) => Encode(id, null, null, status, body);
+    public static byte[] Answer(long id, int status, Value body) => Encode(id, null, null, status, body, null);
 
     /// <summary>Reads one whole frame into <paramref name="buffer"/>; <see langword="false"/> when the other side closed.</summary>
     public static async ValueTask<bool> ReadAsync(WebSocket socket, ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
@@ -189,7 +193,7 @@ internal static class MessageFrames
         }
     }
 
-    private static byte[] Encode(long id, string? textName, string? text, int status, Value body)
+    private static byte[] Encode(long id, string? textName, string? text, int status, Value body, string? traceParent)
     {
         var writer = JsonScratch.Start(out var buffer);
         try
@@ -203,6 +207,11 @@ internal static class MessageFrames
             else
             {
                 writer.WriteNumber("status", status);
+            }
+
+            if (traceParent is not null)
+            {
+                writer.WriteString(Core.Diagnostics.CohortTelemetry.TraceParentField, traceParent);
             }
 
             writer.WritePropertyName("body");

@@ -51,6 +51,12 @@ public sealed class NodeClient : INodeMessages, IDisposable
     {
         using (request)
         {
+            // The caller's trace goes with the request (the receiving node's spans join it).
+            if (Core.Diagnostics.CohortTelemetry.CurrentTraceParent() is { } traceParent)
+            {
+                request.Headers.TryAddWithoutValidation(Core.Diagnostics.CohortTelemetry.TraceParentField, traceParent);
+            }
+
             HttpResponseMessage response;
             try
             {

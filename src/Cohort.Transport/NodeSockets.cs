@@ -125,7 +125,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
             var id = Interlocked.Increment(ref _nextId);
 
             // Encoded here, so that a body that cannot be sent fails this request alone (it was never sent).
-            var bytes = MessageFrames.Request(id, path, body);
+            var bytes = MessageFrames.Request(id, path, body, Core.Diagnostics.CohortTelemetry.CurrentTraceParent());
             var request = new PendingRequest(this, id, path, Environment.TickCount64 + (long)_timeout.TotalMilliseconds);
             _pending[id] = request;
 

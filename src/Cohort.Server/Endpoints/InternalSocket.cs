@@ -103,6 +103,11 @@ internal static class InternalSocket
 
             Value body;
             var status = 200;
+            using var activity = Core.Diagnostics.CohortTelemetry.Start(
+                WireFields.OptStr(message, "path") ?? "internal",
+                System.Diagnostics.ActivityKind.Server,
+                WireFields.OptStr(message, Core.Diagnostics.CohortTelemetry.TraceParentField));
+            activity?.SetTag(Core.Diagnostics.CohortTelemetry.NodeAttribute, node.Address);
             try
             {
                 var path = WireFields.Str(message, "path");
@@ -115,6 +120,7 @@ internal static class InternalSocket
             }
             catch (Exception e)
             {
+                Core.Diagnostics.CohortTelemetry.Fail(activity, e);
                 (body, status) = ProblemAnswer(e, node);
             }
 

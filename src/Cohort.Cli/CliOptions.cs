@@ -66,7 +66,7 @@ internal static class CliOptions
         Protocol.PeerRoutes.Parse(!string.IsNullOrWhiteSpace(given) ? given : Environment.GetEnvironmentVariable("COHORT_PEER_ROUTES"));
 
     /// <summary><c>--json</c>: machine-readable output.</summary>
-    public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of tables." };
+    public static Option<bool> Json(string description = "Print JSON for scripts instead of tables.") => new("--json") { Description = description };
 
     /// <summary>
     /// A duration option: <c>500ms</c>, <c>2s</c>, <c>1m</c> or a bare number of seconds, above zero (or zero when

@@ -26,7 +26,7 @@ internal static class DataCommands
             "scan",
             "Entries in key order: those whose keys start with a prefix (default: every key), or with keys in [--from, --to); at most --limit.",
             "kv:",
-            [Arg("prefix", optional: true)],
+            [new Argument<string>("prefix") { Description = "Only keys that start with it (default: every key).", Arity = ArgumentArity.ZeroOrOne }],
             write: false,
             (r, a, result) => Scan(r, a.Length > 0 ? a[0] : null, result.GetValue(from), result.GetValue(to), result.GetValue(limit)),
             limit,

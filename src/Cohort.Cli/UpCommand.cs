@@ -23,7 +23,7 @@ internal static class UpCommand
         var port = CliOptions.Count("--port", "The master's port; the other nodes take the next ones.", 7001, 1, 65535);
         var heartbeat = CliOptions.Duration("--heartbeat", "Heartbeat interval.", TimeSpan.FromSeconds(1), max: TimeSpan.FromMinutes(1));
         var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
+        var json = CliOptions.Json("Print one JSON line once the cluster is up (data directory, master, each node's address, pid and resources) instead of the banner; errors as JSON too.");
         var (etcd, etcdPrefix, leaseTtl) = CliOptions.EtcdOptions();
         var command = new Command("up", "Run a local cluster (three nodes unless --node-count; embedded engines, data in ./cohort-data) until Ctrl+C; a node that dies is reported and the others keep running.")
         {

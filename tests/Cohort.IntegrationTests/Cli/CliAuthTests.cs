@@ -38,7 +38,7 @@ public sealed class CliAuthTests(TokenClusterFixture fixture, ITestOutputHelper 
     {
         var run = await Cohort("status", "--nodes", fixture.Master);
         Assert.Equal(1, run.ExitCode);
-        Assert.DoesNotContain("OK", run.Stdout);   // the table's status column says unauthorized (wrapped to its width)
+        Assert.DoesNotContain("OK", run.Stdout);   // the table's status column says unauthorized
         Assert.Contains($"cohort status: node {fixture.Master}: unauthorized: A valid bearer token is required", run.Stderr);
         Assert.Contains("--auth-token", run.Stderr);
 

@@ -27,7 +27,6 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var addr = CliOptions.Addr("The node to send to (host:port); a non-master forwards.");
         var clients = CliOptions.Count("--clients", "Concurrent clients.", 64, 1, 10_000);
         var duration = CliOptions.Duration("--duration", "Measured time (after warm-up).", TimeSpan.FromSeconds(10));
         var warmup = CliOptions.Duration("--warmup", "Warm-up time, not counted.", TimeSpan.FromSeconds(2), allowZero: true);
@@ -35,13 +34,12 @@ internal static class BenchCommand
         var workload = CliOptions.OneOf(
             new Option<string>("--workload") { Description = "put (one /v1/batch of puts), interactive (/v1/tx begin, puts, commit) or transfer (token transfers).", DefaultValueFactory = _ => "put" },
             Workloads);
-        var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
         var quiet = new Option<bool>("--quiet") { Description = "No live progress on stderr." };
         var command = new Command("bench", "Load-test a cluster with atomic multi-resource transactions and report tx/s, p50/p95/p99 latency and abort rate. An error no retry can fix (unknown resource, bad operation, missing token) stops the run at once.")
         {
-            addr, clients, duration, warmup, resources, workload, token, json, quiet,
+            clients, duration, warmup, resources, workload, quiet,
         };
+        var flags = ClientFlags.AddTo(command, "The node to send to (host:port or http://host:port); a non-master forwards. Of a comma-separated list, the first.");
         command.SetAction(async (result, cancellationToken) =>
         {
             if (await LoadGeneratorProcess.RelaunchWithoutPgoAsync(cancellationToken).ConfigureAwait(false) is { } exitCode)
@@ -49,7 +47,7 @@ internal static class BenchCommand
                 return exitCode;
             }
 
-            var output = new CliOutput("bench", result.GetValue(json));
+            var output = flags.Output(result, "bench");
             var names = result.GetValue(resources)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var n = result.GetValue(clients);
             var kind = result.GetValue(workload)!;
@@ -63,7 +61,7 @@ internal static class BenchCommand
                 return output.BadInput("--workload transfer needs resource:… resources");
             }
 
-            var settings = new Settings(result.GetValue(addr)!, n, result.GetValue(warmup).Value, result.GetValue(duration).Value, names, kind, CliOptions.Token(result.GetValue(token)), !result.GetValue(quiet));
+            var settings = new Settings(flags.Addresses(result)[0], n, result.GetValue(warmup).Value, result.GetValue(duration).Value, names, kind, CliOptions.Token(result.GetValue(flags.Token)), !result.GetValue(quiet));
             Report report;
             try
             {
@@ -91,7 +89,7 @@ internal static class BenchCommand
 
     private static async Task<Report> RunAsync(Settings s, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = s.Clients * 2 }) { BaseAddress = new Uri($"http://{s.Address}/"), Timeout = TimeSpan.FromSeconds(60) };
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = s.Clients * 2 }) { BaseAddress = CliHttp.BaseUri(s.Address), Timeout = TimeSpan.FromSeconds(60) };
         if (s.Token is { } token)
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

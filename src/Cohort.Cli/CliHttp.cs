@@ -5,8 +5,9 @@ using Cohort.Core;
 namespace Cohort.Cli;
 
 /// <summary>
-/// Plain JSON calls to one named node, for the commands that talk to a specific node (health, status, commit, add-node,
-/// remove-node): every answer is returned as it came, problem or not, and an unreachable node is a value, not an exception.
+/// Plain JSON calls to named nodes, for the commands that talk to a specific node (health, status, commit, add-node,
+/// remove-node, resources, dashboard): every answer is returned as it came, problem or not, and an unreachable node is
+/// a value, not an exception.
 /// </summary>
 internal sealed class CliHttp : IDisposable
 {
@@ -21,9 +22,34 @@ internal sealed class CliHttp : IDisposable
         }
     }
 
+    /// <summary>The base URL of a node given as host:port or as an http(s) URL; null when it is neither.</summary>
+    public static Uri? BaseUri(string address) =>
+        address.Contains("://", StringComparison.Ordinal)
+            ? Uri.TryCreate(address.TrimEnd('/') + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url : null
+            : address.Contains(':', StringComparison.Ordinal) && Uri.TryCreate($"http://{address}/", UriKind.Absolute, out var plain) ? plain : null;
+
+    /// <summary>
+    /// Sends to the first of <paramref name="addresses"/> that takes the request: the next one is tried only when a
+    /// node could not be connected to (so the request never left), never after it may have run.
+    /// </summary>
+    public async Task<CliAnswer> SendFirstAsync(IReadOnlyList<string> addresses, HttpMethod method, string path, Value? body, CancellationToken cancellationToken)
+    {
+        CliAnswer? answer = null;
+        foreach (var address in addresses)
+        {
+            answer = await SendAsync(address, method, path, body, cancellationToken).ConfigureAwait(false) with { Address = address };
+            if (!answer.NotSent)
+            {
+                return answer;
+            }
+        }
+
+        return answer ?? CliAnswer.Unreachable_("no node address given");
+    }
+
     public async Task<CliAnswer> SendAsync(string address, HttpMethod method, string path, Value? body, CancellationToken cancellationToken)
     {
-        if (!Uri.TryCreate($"http://{address}/", UriKind.Absolute, out var baseUri) || !address.Contains(':', StringComparison.Ordinal))
+        if (BaseUri(address) is not { } baseUri)
         {
             return CliAnswer.Unreachable_($"'{address}' is not a node address (host:port)");
         }
@@ -55,11 +81,11 @@ internal sealed class CliHttp : IDisposable
         }
         catch (HttpRequestException e)
         {
-            return CliAnswer.Unreachable_($"node {address} is unreachable: {e.Message}");
+            return CliAnswer.Unreachable_($"node {address} is unreachable: {e.Message}") with { NotSent = e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return CliAnswer.Unreachable_($"node {address} did not answer within {_http.Timeout.TotalSeconds:0} s");
+            return CliAnswer.Unreachable_($"node {address} did not answer within {_http.Timeout.TotalSeconds:0} s") with { NotSent = false };
         }
     }
 

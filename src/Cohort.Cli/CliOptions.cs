@@ -19,20 +19,9 @@ internal static class CliOptions
     /// <summary>The longest duration any option takes: a day (timers and <c>Task.Delay</c> take up to 49 days).</summary>
     public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
 
-    /// <summary><c>--master</c>: the node to send a cluster command to.</summary>
-    public static Option<string> Master() =>
-        Addresses(new("--master") { Description = "The master's address (host:port); any node forwards to it.", DefaultValueFactory = _ => DefaultAddress }, list: false, urls: false);
-
     /// <summary><c>--addr</c>: one node's address.</summary>
     public static Option<string> Addr(string description = "Node address (host:port).") =>
         Addresses(new("--addr") { Description = description, DefaultValueFactory = _ => DefaultAddress }, list: false, urls: false);
-
-    /// <summary><c>--nodes</c>: comma-separated node addresses; the client tries them in order.</summary>
-    public static Option<string> Nodes() =>
-        Addresses(
-            new("--nodes", "--addr") { Description = "Comma-separated node addresses (host:port); the first reachable one is used and forwards to the master.", DefaultValueFactory = _ => DefaultAddress },
-            list: true,
-            urls: true);
 
     /// <summary><c>--auth-token</c>, defaulting to <c>$COHORT_AUTH_TOKEN</c>.</summary>
     public static Option<string?> AuthToken() =>
@@ -77,7 +66,7 @@ internal static class CliOptions
         Protocol.PeerRoutes.Parse(!string.IsNullOrWhiteSpace(given) ? given : Environment.GetEnvironmentVariable("COHORT_PEER_ROUTES"));
 
     /// <summary><c>--json</c>: machine-readable output.</summary>
-    public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts instead of tables." };
+    public static Option<bool> Json(string description = "Print JSON for scripts instead of tables.") => new("--json") { Description = description };
 
     /// <summary>
     /// A duration option: <c>500ms</c>, <c>2s</c>, <c>1m</c> or a bare number of seconds, above zero (or zero when

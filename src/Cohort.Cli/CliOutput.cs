@@ -58,13 +58,51 @@ internal sealed class CliOutput(string command, bool json)
         return exitCode;
     }
 
-    /// <summary>A Spectre console on stdout that does not wrap or colour when the output is redirected.</summary>
+    /// <summary>The width of a console whose output is not a terminal and <c>COLUMNS</c> is unset: wide enough never to wrap a table.</summary>
+    public const int UnboundedWidth = 4096;
+
+    /// <summary>
+    /// A Spectre console on stdout, as wide as <see cref="Width"/>: tables fit a terminal, and output that is not a
+    /// terminal is neither coloured nor wrapped (an address or a value stays on one line).
+    /// </summary>
     public static IAnsiConsole Ansi() => Shared.Value;
 
-    private static readonly Lazy<IAnsiConsole> Shared = new(() => AnsiConsole.Create(new AnsiConsoleSettings
+    /// <summary>
+    /// How wide tables may be: <c>$COLUMNS</c> when it is a positive whole number, else the terminal's width, else (the
+    /// output is redirected) <see cref="UnboundedWidth"/>.
+    /// </summary>
+    public static int Width(string? columns, bool redirected, Func<int> terminalWidth)
     {
-        Out = new AnsiConsoleOutput(System.Console.Out),
-        Ansi = System.Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
-        ColorSystem = System.Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-    }));
+        if (int.TryParse(columns, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var given) && given > 0)
+        {
+            return Math.Min(given, UnboundedWidth);
+        }
+
+        if (redirected)
+        {
+            return UnboundedWidth;
+        }
+
+        try
+        {
+            return terminalWidth() is > 0 and var width ? width : 80;
+        }
+        catch (IOException)
+        {
+            return 80;
+        }
+    }
+
+    private static readonly Lazy<IAnsiConsole> Shared = new(() =>
+    {
+        var redirected = System.Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(System.Console.Out),
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+        });
+        console.Profile.Width = Width(Environment.GetEnvironmentVariable("COLUMNS"), redirected, () => System.Console.WindowWidth);
+        return console;
+    });
 }

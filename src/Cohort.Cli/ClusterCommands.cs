@@ -12,15 +12,13 @@ internal static class ClusterCommands
 {
     public static Command Status()
     {
-        var nodes = NodeList("Comma-separated node addresses to ask.");
-        var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
-        var command = new Command("status", "Show each node's health, role and view of the cluster; exits 1 when a node is unreachable or refuses the request (a wrong or missing --auth-token).") { nodes, token, json };
+        var command = new Command("status", "Show each node's health, role and view of the cluster; exits 1 when a node is unreachable or refuses the request (a wrong or missing --auth-token).");
+        var flags = ClientFlags.AddTo(command, "Comma-separated node addresses to ask (every one of them).");
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("status", result.GetValue(json));
-            var addresses = CliOptions.SplitAddresses(result.GetValue(nodes));
-            using var http = new CliHttp(result.GetValue(token), TimeSpan.FromSeconds(5));
+            var output = flags.Output(result, "status");
+            var addresses = flags.Addresses(result);
+            using var http = flags.Http(result, TimeSpan.FromSeconds(5));
             var rows = await Task.WhenAll(addresses.Select(async a =>
             {
                 var health = await http.SendAsync(a, HttpMethod.Get, "health", null, cancellationToken).ConfigureAwait(false);
@@ -81,23 +79,21 @@ internal static class ClusterCommands
     /// </summary>
     public static Command Wait()
     {
-        var nodes = NodeList("Comma-separated addresses of the nodes to wait for.");
         var timeout = CliOptions.Duration("--timeout", "How long to wait before giving up.", TimeSpan.FromSeconds(30), max: TimeSpan.FromHours(1));
-        var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
         var command = new Command(
             "wait",
             "Wait until the cluster is ready: every listed node answers, a master is confirmed and sees them all alive. Exits 0 when ready, 1 at --timeout or when the nodes refuse the token, 4 when no node ever answered.")
         {
-            nodes, timeout, token, json,
+            timeout,
         };
+        var flags = ClientFlags.AddTo(command, "Comma-separated addresses of the nodes to wait for (every one of them).");
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("wait", result.GetValue(json));
-            var addresses = CliOptions.SplitAddresses(result.GetValue(nodes));
+            var output = flags.Output(result, "wait");
+            var addresses = flags.Addresses(result);
             var limit = result.GetValue(timeout).Value;
             var clock = Stopwatch.StartNew();
-            using var http = new CliHttp(result.GetValue(token), TimeSpan.FromSeconds(2));
+            using var http = flags.Http(result, TimeSpan.FromSeconds(2));
             var answered = false;
             while (true)
             {
@@ -127,31 +123,27 @@ internal static class ClusterCommands
         return command;
     }
 
-    private static Option<string> NodeList(string description) =>
-        CliOptions.Addresses(new Option<string>("--nodes", "--addr") { Description = description, DefaultValueFactory = _ => CliOptions.DefaultAddress }, list: true, urls: false);
-
     public static Command AddNode() => Membership("add-node", "cluster/add", "Tell the master about a node at --addr (POST /cluster/add); it joins once it runs.", force: false);
 
     public static Command RemoveNode() => Membership("remove-node", "cluster/remove", "Remove the node at --addr from the cluster (POST /cluster/remove).", force: true);
 
     public static Command Dashboard()
     {
-        var addr = CliOptions.Addr();
-        var token = CliOptions.AuthToken();
         var open = new Option<bool>("--open") { Description = "Open the page in a browser (xdg-open / open)." };
-        var json = CliOptions.Json();
-        var command = new Command("dashboard", "Print the node's dashboard URL and a text snapshot of the cluster (nodes, resources, in-doubt transactions).") { addr, token, open, json };
+        var command = new Command("dashboard", "Print the node's dashboard URL and a text snapshot of the cluster (nodes, resources, in-doubt transactions).") { open };
+        var flags = ClientFlags.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("dashboard", result.GetValue(json));
-            var address = result.GetValue(addr)!;
-            var url = $"http://{address}/dashboard";
-            using var http = new CliHttp(result.GetValue(token), TimeSpan.FromSeconds(5));
-            var nodes = await http.SendAsync(address, HttpMethod.Get, "cluster/nodes", null, cancellationToken).ConfigureAwait(false);
+            var output = flags.Output(result, "dashboard");
+            using var http = flags.Http(result, TimeSpan.FromSeconds(5));
+            var nodes = await http.SendFirstAsync(flags.Addresses(result), HttpMethod.Get, "cluster/nodes", null, cancellationToken).ConfigureAwait(false);
             if (nodes.Unreachable is not null || nodes.IsProblem)
             {
                 return output.Problem(nodes);
             }
+
+            var address = nodes.Address!;
+            var url = new Uri(CliHttp.BaseUri(address)!, "dashboard").ToString();
 
             var resources = await http.SendAsync(address, HttpMethod.Get, "v1/resources", null, cancellationToken).ConfigureAwait(false);
             var inDoubt = await http.SendAsync(address, HttpMethod.Get, "v1/tx?state=in-doubt&limit=1000", null, cancellationToken).ConfigureAwait(false);
@@ -159,7 +151,7 @@ internal static class ClusterCommands
             output.Render(snapshot, () =>
             {
                 var grid = new Rows(
-                    new Markup($"Dashboard: [link]{Markup.Escape(url)}[/]{(CliOptions.Token(result.GetValue(token)) is null ? string.Empty : " (the node has a token: see docs/operations.md)")}"),
+                    new Markup($"Dashboard: [link]{Markup.Escape(url)}[/]{(CliOptions.Token(result.GetValue(flags.Token)) is null ? string.Empty : " (the node has a token: see docs/operations.md)")}"),
                     NodesTable(nodes.Body),
                     ResourcesTable(resources.Body),
                     new Markup($"In-doubt transactions: {Count(inDoubt.Body, "transactions")}{(inDoubt.Body.TryGetField("next", out var next) && !next.IsNull ? " or more" : string.Empty)}"));
@@ -177,20 +169,19 @@ internal static class ClusterCommands
 
     private static Command Membership(string name, string path, string description, bool force)
     {
-        var master = CliOptions.Master();
-        var addr = new Option<string>("--addr") { Description = "The node's address (host:port).", Required = true };
+        var addr = new Option<string>("--addr") { Description = "The node to add or remove (host:port).", Required = true };
         var forceOption = new Option<bool>("--force") { Description = "Remove the node even when it homes resources besides its default shard (they become unreachable)." };
-        var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
-        var command = new Command(name, description) { master, addr, token, json };
+        var command = new Command(name, description) { addr };
         if (force)
         {
             command.Options.Add(forceOption);
         }
 
+        // --addr names the node being added or removed here, so the node to ask is --master or --nodes.
+        var flags = ClientFlags.AddTo(command, "The node to send the request to (host:port), or a comma-separated list: the first that answers is used and forwards to the master.", "--master", "--nodes");
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput(name, result.GetValue(json));
+            var output = flags.Output(result, name);
             var address = result.GetValue(addr)!;
             if (!NodeAddress.TryParse(address, out _))
             {
@@ -198,8 +189,8 @@ internal static class ClusterCommands
             }
 
             var body = force && result.GetValue(forceOption) ? Value.Map(("address", address), ("force", true)) : Value.Map(("address", address));
-            using var http = new CliHttp(result.GetValue(token));
-            var answer = await http.SendAsync(result.GetValue(master)!, HttpMethod.Post, path, body, cancellationToken).ConfigureAwait(false);
+            using var http = flags.Http(result);
+            var answer = await http.SendFirstAsync(flags.Addresses(result), HttpMethod.Post, path, body, cancellationToken).ConfigureAwait(false);
             if (answer.Unreachable is not null || answer.IsProblem)
             {
                 return output.Problem(answer);

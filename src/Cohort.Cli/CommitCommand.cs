@@ -13,14 +13,12 @@ internal static class CommitCommand
 {
     public static Command Create()
     {
-        var master = CliOptions.Master();
         var payload = new Option<string>("--payload") { Description = "The JSON payload, e.g. '{\"table\":\"users\",\"values\":{\"id\":1}}' or '{\"sql\":\"INSERT …\"}'.", Required = true };
-        var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
-        var command = new Command("commit", "Run one payload atomically on every alive node's sql:default shard (POST /transaction).") { master, payload, token, json };
+        var command = new Command("commit", "Run one payload atomically on every alive node's sql:default shard (POST /transaction).") { payload };
+        var flags = ClientFlags.AddTo(command, "The master's address (host:port), or any node's: it forwards; a comma-separated list tries the next only when a node cannot be connected to.", "--master", "--nodes", "--addr");
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("commit", result.GetValue(json));
+            var output = flags.Output(result, "commit");
             Value body;
             try
             {
@@ -31,8 +29,8 @@ internal static class CommitCommand
                 return output.BadInput($"--payload is not valid JSON: {e.Message}");
             }
 
-            using var http = new CliHttp(result.GetValue(token));
-            var answer = await http.SendAsync(result.GetValue(master)!, HttpMethod.Post, "transaction", Value.Map(("payload", body)), cancellationToken).ConfigureAwait(false);
+            using var http = flags.Http(result);
+            var answer = await http.SendFirstAsync(flags.Addresses(result), HttpMethod.Post, "transaction", Value.Map(("payload", body)), cancellationToken).ConfigureAwait(false);
             if (answer.Unreachable is { } unreachable)
             {
                 return output.Unreachable(unreachable);

@@ -15,6 +15,7 @@ internal sealed class LocalCluster : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly List<Process> _processes = [];
+    private readonly Dictionary<Process, NodeSpec> _nodeOf = [];
     private readonly List<StreamWriter> _logs = [];
 
     private LocalCluster(string dataDirectory, IReadOnlyList<NodeSpec> nodes)
@@ -40,16 +41,30 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public IEnumerable<int> ProcessIds => _processes.Select(p => p.Id);
 
+    /// <summary>Each node with its process id, in layout order.</summary>
+    public IReadOnlyList<(NodeSpec Node, int ProcessId)> Started
+    {
+        get
+        {
+            lock (_processes)
+            {
+                return [.. Nodes.Select(n => (n, _nodeOf.Single(e => e.Value == n).Key.Id))];
+            }
+        }
+    }
+
     /// <summary>The master the nodes elected (the election picks the lowest live address), once they are up.</summary>
     public string? Master { get; private set; }
 
-    /// <summary>The default layout: the master hosts kv:users; the second node queue:events and resource:points; the third sql:app.</summary>
-    public static IReadOnlyList<NodeSpec> DefaultLayout(IReadOnlyList<int> ports) =>
-    [
-        new(ports[0], ["kv:users"]),
-        new(ports[1], ["queue:events", "resource:points"]),
-        new(ports[2], ["sql:app"]),
-    ];
+    /// <summary>
+    /// The default layout: kv:users on the master, queue:events and resource:points on the second node, sql:app on the
+    /// third; with fewer nodes these groups go round the nodes there are, and further nodes have only their sql:default.
+    /// </summary>
+    public static IReadOnlyList<NodeSpec> DefaultLayout(IReadOnlyList<int> ports)
+    {
+        string[][] groups = [["kv:users"], ["queue:events", "resource:points"], ["sql:app"]];
+        return [.. ports.Select((port, i) => new NodeSpec(port, [.. groups.Where((_, g) => g % ports.Count == i).SelectMany(g => g)]))];
+    }
 
     /// <summary><paramref name="count"/> distinct free TCP ports on 127.0.0.1.</summary>
     public static int[] FreePorts(int count)
@@ -102,13 +117,24 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes when any node process exits (for <c>cohort up</c>, which stops when a node dies).</summary>
-    public Task<Process> AnyExitAsync(CancellationToken cancellationToken) =>
-        Task.WhenAny(_processes.Select(async p =>
+    /// <summary>
+    /// Completes when one of the node processes not in <paramref name="exited"/> exits, with that node (for <c>cohort
+    /// up</c>, which reports it and keeps the others running).
+    /// </summary>
+    public Task<(NodeSpec Node, Process Process)> NextExitAsync(IReadOnlyCollection<Process> exited, CancellationToken cancellationToken)
+    {
+        List<KeyValuePair<Process, NodeSpec>> running;
+        lock (_processes)
         {
-            await p.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-            return p;
+            running = [.. _nodeOf.Where(e => !exited.Contains(e.Key))];
+        }
+
+        return Task.WhenAny(running.Select(async e =>
+        {
+            await e.Key.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            return (e.Value, e.Key);
         })).Unwrap();
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -132,6 +158,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         lock (_processes)
         {
             _processes.Clear();
+            _nodeOf.Clear();
         }
 
         foreach (var log in _logs)
@@ -234,6 +261,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         lock (_processes)
         {
             _processes.Add(process);
+            _nodeOf[process] = node;
         }
 
         process.BeginOutputReadLine();

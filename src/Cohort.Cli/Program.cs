@@ -214,25 +214,26 @@ internal static class Program
 
     private static Command HealthCommand()
     {
-        var addr = CliOptions.Addr();
-        var command = new Command("health", "Show a node's health.") { addr };
+        var command = new Command("health", "Show a node's health (GET /health, which needs no token): its address, role and status; with a list, the first node that answers.");
+        var flags = ClientFlags.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
-            using var client = new NodeClient(Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN"), TimeSpan.FromSeconds(5));
-            try
+            var output = flags.Output(result, "health");
+            using var http = flags.Http(result, TimeSpan.FromSeconds(5));
+            var answer = await http.SendFirstAsync(flags.Addresses(result), HttpMethod.Get, "health", null, cancellationToken).ConfigureAwait(false);
+            if (answer.Unreachable is not null || answer.IsProblem)
             {
-                var answer = await client.GetAsync(result.GetValue(addr)!, "health", cancellationToken).ConfigureAwait(false);
-                Console.WriteLine(ValueJson.Serialize(answer));
-                return 0;
+                return output.Problem(answer);
             }
-            catch (CohortException e)
-            {
-                await Console.Error.WriteLineAsync($"cohort health: {e.Message}").ConfigureAwait(false);
-                return 1;
-            }
+
+            output.Result(answer.Body, () => $"{Field(answer.Body, "address")}: {Field(answer.Body, "status")} ({Field(answer.Body, "role")})");
+            return ExitCodes.Ok;
         });
         return command;
     }
+
+    private static string Field(Value body, string name) =>
+        body.Kind == ValueKind.Map && body.TryGetField(name, out var value) && !value.IsNull ? CliRun.Show(value) : "-";
 
     /// <summary>Why <paramref name="resource"/> cannot be hosted by a node (<see langword="null"/> when it can).</summary>
     internal static string? ResourceError(string resource)

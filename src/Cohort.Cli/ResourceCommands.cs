@@ -26,15 +26,13 @@ internal static class ResourceCommands
 
     private static Command List()
     {
-        var addr = CliOptions.Addr("The node to ask (host:port); every node knows every resource.");
-        var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
-        var command = new Command("list", "List every resource with its node (a replicated resource's primary), its replicas and configuration version (GET /v1/resources).") { addr, token, json };
+        var command = new Command("list", "List every resource with its node (a replicated resource's primary), its replicas and configuration version (GET /v1/resources).");
+        var flags = ClientFlags.AddTo(command, "The node to ask (host:port), or a comma-separated list: every node knows every resource.");
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("resources list", result.GetValue(json));
-            using var http = new CliHttp(result.GetValue(token));
-            var answer = await http.SendAsync(result.GetValue(addr)!, HttpMethod.Get, "v1/resources", null, cancellationToken).ConfigureAwait(false);
+            var output = flags.Output(result, "resources list");
+            using var http = flags.Http(result);
+            var answer = await http.SendFirstAsync(flags.Addresses(result), HttpMethod.Get, "v1/resources", null, cancellationToken).ConfigureAwait(false);
             if (answer.Unreachable is not null || answer.IsProblem)
             {
                 return output.Problem(answer);
@@ -42,7 +40,7 @@ internal static class ResourceCommands
 
             output.Render(answer.Body, () =>
             {
-                // One replica a line keeps the table within 80 columns (a redirected console's width).
+                // One replica a line keeps the table narrow on a terminal.
                 var table = new Table().AddColumns("name", "node", "replicas", "version");
                 foreach (var resource in Items(answer.Body, "resources"))
                 {
@@ -66,13 +64,11 @@ internal static class ResourceCommands
         var replicas = CliOptions.Count("--replicas", "Copies of the resource: 1 is one node's; more places a primary and replicas on as many nodes (nodes started with --etcd).", 1, 1, MaxReplicas);
         var node = CliOptions.Addresses(new Option<string>("--node") { Description = "The node to host it, a replicated resource's primary (host:port; default: the cluster picks the least-loaded alive node)." }, list: false, urls: false);
         var dsn = new Option<string?>("--dsn") { Description = "For a pg: resource, the PostgreSQL connection string of its database." };
-        var addr = CliOptions.Addr("The node to send the request to (host:port); any node passes it on.");
-        var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
-        var command = new Command("create", "Create a resource on a node, or replicated with --replicas (POST /v1/resources); prints where it was created.") { name, replicas, node, dsn, addr, token, json };
+        var command = new Command("create", "Create a resource on a node, or replicated with --replicas (POST /v1/resources); prints where it was created.") { name, replicas, node, dsn };
+        var flags = ClientFlags.AddTo(command, "The node to send the request to (host:port), or a comma-separated list; any node passes it on.");
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("resources create", result.GetValue(json));
+            var output = flags.Output(result, "resources create");
             var fields = ImmutableSortedDictionary.CreateBuilder<string, Value>(StringComparer.Ordinal);
             fields["name"] = result.GetValue(name)!;
             var copies = result.GetValue(replicas);
@@ -91,8 +87,8 @@ internal static class ResourceCommands
                 fields["dsn"] = connection;
             }
 
-            using var http = new CliHttp(result.GetValue(token));
-            var answer = await http.SendAsync(result.GetValue(addr)!, HttpMethod.Post, "v1/resources", Value.Map(fields.ToImmutable()), cancellationToken).ConfigureAwait(false);
+            using var http = flags.Http(result);
+            var answer = await http.SendFirstAsync(flags.Addresses(result), HttpMethod.Post, "v1/resources", Value.Map(fields.ToImmutable()), cancellationToken).ConfigureAwait(false);
             if (answer.Unreachable is not null || answer.IsProblem)
             {
                 return output.Problem(answer);

@@ -7,30 +7,32 @@ using Spectre.Console;
 
 namespace Cohort.Cli;
 
-/// <summary><c>cohort tx list [--state in-doubt]</c> and <c>cohort tx show &lt;id&gt;</c>: the coordinator's records.</summary>
+/// <summary>
+/// <c>cohort tx list [--state in-doubt]</c> and <c>cohort tx show &lt;id&gt;</c>: the coordinator's records; <c>cohort tx
+/// abort &lt;id&gt;</c>: ends an active transaction.
+/// </summary>
 internal static class TxCommand
 {
     public static Command Create()
     {
-        var command = new Command("tx", "List transactions or show one (state, participants, votes, decision).");
+        var command = new Command("tx", "List transactions, show one (state, participants, votes, decision), or abort an active one.");
         command.Subcommands.Add(List());
         command.Subcommands.Add(Show());
+        command.Subcommands.Add(Abort());
         return command;
     }
 
     private static Command List()
     {
-        var nodes = CliOptions.Nodes();
         var state = new Option<string?>("--state") { Description = "Only this state: active, preparing, committing, committed, aborted or in-doubt." };
-        var token = CliOptions.AuthToken();
         var limit = new Option<int?>("--limit") { Description = $"Transactions per page, 1 to {CohortClient.MaxTransactionPage} (default 100)." };
         var after = new Option<string?>("--after") { Description = "Start after this transaction id: the 'next' a previous page printed." };
         var all = new Option<bool>("--all") { Description = "Every page, not just one." };
-        var json = CliOptions.Json();
-        var command = new Command("list", "List the transactions the coordinators know, oldest first, one page at a time (optionally in one state).") { nodes, state, limit, after, all, token, json };
+        var command = new Command("list", "List the transactions the coordinators know, oldest first, one page at a time (optionally in one state).") { state, limit, after, all };
+        var flags = ClientFlags.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("tx list", result.GetValue(json));
+            var output = flags.Output(result, "tx list");
             TransactionState? filter = null;
             if (result.GetValue(state) is { } name)
             {
@@ -59,7 +61,7 @@ internal static class TxCommand
                 start = parsedAfter;
             }
 
-            using var client = CliRun.Client(result.GetValue(nodes), result.GetValue(token));
+            using var client = flags.Client(result);
             return await CliRun.GuardAsync(output, async () =>
             {
                 IReadOnlyList<TransactionInfo> list;
@@ -104,40 +106,58 @@ internal static class TxCommand
         return command;
     }
 
-    private static Command Show()
+    private static Command Show() => OneTransaction("show", "Show one transaction: state, deadline, participants with their votes, decision.", async (client, txId, output, cancellationToken) =>
     {
-        var nodes = CliOptions.Nodes();
-        var id = new Argument<string>("tx-id") { Description = "The transaction id." };
-        var token = CliOptions.AuthToken();
-        var json = CliOptions.Json();
-        var command = new Command("show", "Show one transaction: state, deadline, participants with their votes, decision.") { nodes, token, json, id };
+        var tx = await client.GetTransactionAsync(txId, cancellationToken).ConfigureAwait(false);
+        output.Render(ToValue(tx), () =>
+        {
+            var table = new Table().AddColumns("resource", "node", "writes", "vote", "acknowledged");
+            foreach (var p in tx.Participants)
+            {
+                table.AddRow(Markup.Escape(p.Resource), Markup.Escape(p.Node), p.Writes ? "yes" : "no", Markup.Escape(p.Vote ?? "-"), p.Acknowledged ? "yes" : "no");
+            }
+
+            return new Rows(
+                new Text($"transaction {tx.TxId}: {tx.State.ToWireName()}{(tx.Reason is null ? string.Empty : $" ({tx.Reason})")}"),
+                new Text($"label {tx.Label ?? "-"}, deadline {tx.Deadline?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, commit_ts {(tx.CommitTimestamp is { } ts ? ts.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-")}"),
+                table);
+        });
+        return ExitCodes.Ok;
+    });
+
+    // POST /v1/tx/{id}/abort: idempotent; a transaction already committed (or committing) cannot be aborted, which exits 1.
+    private static Command Abort() => OneTransaction("abort", "Abort an active transaction (POST /v1/tx/{id}/abort); exits 0 when it is aborted (also when it already was), 1 when it committed or is being committed, 3 when its outcome is in doubt.", async (client, txId, output, cancellationToken) =>
+    {
+        var answer = await client.SendAsync(HttpMethod.Post, $"v1/tx/{txId}/abort", null, idempotent: true, cancellationToken).ConfigureAwait(false);
+        var status = answer.Kind == ValueKind.Map && answer.TryGetField("status", out var s) && s.Kind == ValueKind.String ? s.AsString() : "unknown";
+        switch (status)
+        {
+            case "aborted":
+                output.Result(answer, () => $"transaction {txId}: aborted");
+                return ExitCodes.Ok;
+            case "in-doubt":
+                return output.Fail(ExitCodes.InDoubt, "in_doubt", $"transaction {txId} is in doubt (look it up later: cohort tx show {txId})");
+            default:
+                return output.Fail(ExitCodes.Failed, "not_aborted", $"transaction {txId} is {status}: it can no longer be aborted");
+        }
+    });
+
+    // A command on one transaction id: the shared flags, the id checked (exit 2), the client's failures mapped.
+    private static Command OneTransaction(string name, string description, Func<CohortClient, TxId, CliOutput, CancellationToken, Task<int>> run)
+    {
+        var id = new Argument<string>("tx-id") { Description = "The transaction id (as tx list prints it)." };
+        var command = new Command(name, description) { id };
+        var flags = ClientFlags.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("tx show", result.GetValue(json));
+            var output = flags.Output(result, "tx " + name);
             if (!TxId.TryParse(result.GetValue(id), out var txId))
             {
                 return output.BadInput($"'{result.GetValue(id)}' is not a transaction id");
             }
 
-            using var client = CliRun.Client(result.GetValue(nodes), result.GetValue(token));
-            return await CliRun.GuardAsync(output, async () =>
-            {
-                var tx = await client.GetTransactionAsync(txId, cancellationToken).ConfigureAwait(false);
-                output.Render(ToValue(tx), () =>
-                {
-                    var table = new Table().AddColumns("resource", "node", "writes", "vote", "acknowledged");
-                    foreach (var p in tx.Participants)
-                    {
-                        table.AddRow(Markup.Escape(p.Resource), Markup.Escape(p.Node), p.Writes ? "yes" : "no", Markup.Escape(p.Vote ?? "-"), p.Acknowledged ? "yes" : "no");
-                    }
-
-                    return new Rows(
-                        new Text($"transaction {tx.TxId}: {tx.State.ToWireName()}{(tx.Reason is null ? string.Empty : $" ({tx.Reason})")}"),
-                        new Text($"label {tx.Label ?? "-"}, deadline {tx.Deadline?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, commit_ts {(tx.CommitTimestamp is { } ts ? ts.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-")}"),
-                        table);
-                });
-                return ExitCodes.Ok;
-            }).ConfigureAwait(false);
+            using var client = flags.Client(result);
+            return await CliRun.GuardAsync(output, () => run(client, txId, output, cancellationToken)).ConfigureAwait(false);
         });
         return command;
     }

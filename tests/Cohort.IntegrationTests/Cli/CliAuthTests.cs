@@ -38,7 +38,7 @@ public sealed class CliAuthTests(TokenClusterFixture fixture, ITestOutputHelper 
     {
         var run = await Cohort("status", "--nodes", fixture.Master);
         Assert.Equal(1, run.ExitCode);
-        Assert.DoesNotContain("OK", run.Stdout);   // the table's status column says unauthorized (wrapped to its width)
+        Assert.DoesNotContain("OK", run.Stdout);   // the table's status column says unauthorized
         Assert.Contains($"cohort status: node {fixture.Master}: unauthorized: A valid bearer token is required", run.Stderr);
         Assert.Contains("--auth-token", run.Stderr);
 
@@ -77,5 +77,39 @@ public sealed class CliAuthTests(TokenClusterFixture fixture, ITestOutputHelper 
         Assert.Contains("cohort bench: stopped after", run.Stderr);
         Assert.Contains("401 unauthorized", run.Stderr);
         Assert.DoesNotContain("abort rate", run.Stdout);
+    }
+
+    public static TheoryData<string[]> ClientCommands() => new()
+    {
+        { ["kv", "scan", "-r", "kv:users", "--limit", "5"] },
+        { ["tx", "list", "--limit", "5"] },
+        { ["resources", "list"] },
+        { ["sql", "SELECT 1 AS one"] },
+        { ["dashboard"] },
+    };
+
+    /// <summary>Issue 22: every client command takes --auth-token; without it a token cluster refuses it (exit 1).</summary>
+    [Theory]
+    [MemberData(nameof(ClientCommands))]
+    public async Task ClientCommand_TakesTheToken(string[] command)
+    {
+        var without = await Cohort([.. command, "--addr", fixture.Master, "--json"]);
+        Assert.True(without.ExitCode == 1, without.ToString());
+        Assert.Equal("unauthorized", JsonNode.Parse(without.Stdout)!["error"]!["code"]!.GetValue<string>());
+
+        var with = await Cohort([.. command, "--addr", fixture.Master, "--auth-token", TokenClusterFixture.Token, "--json"]);
+        Assert.True(with.ExitCode == 0, with.ToString());
+        Assert.Null(JsonNode.Parse(with.Stdout)!["error"]);
+    }
+
+    [Fact]
+    public async Task Health_TakesTheTokenAndNeedsNone()
+    {
+        foreach (var extra in new[] { Array.Empty<string>(), ["--auth-token", TokenClusterFixture.Token] })
+        {
+            var run = await Cohort(["health", "--addr", fixture.Master, "--json", .. extra]);
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Equal(fixture.Master, JsonNode.Parse(run.Stdout)!["address"]!.GetValue<string>());
+        }
     }
 }

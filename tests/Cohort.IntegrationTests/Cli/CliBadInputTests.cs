@@ -47,6 +47,19 @@ public sealed class CliBadInputTests(ITestOutputHelper output)
         { ["commit", "--master", "127.0.0.1:0", "--payload", "{}"], "--master '127.0.0.1:0'" },
         { ["frobnicate"], "'frobnicate'" },
         { ["kv", "frobnicate"], "'frobnicate'" },
+        { ["kv", "scan", "-r", "kv:users", "--limit", "0"], "--limit '0' is not a whole number from 1 to 10000" },
+        { ["kv", "scan", "-r", "kv:users", "p", "--to", "q"], "give a prefix ('p') or --from/--to, not both" },
+        { ["kv", "scan", "-r", "kv:users", "--from", "b", "--to", "a"], "--from 'b' is not before --to 'a'" },
+        { ["queue", "clear", "-r", "queue:events"], "queue" },
+        { ["queue", "is-empty", "-r", "kv:users", "q"], "--resource 'kv:users' is not a queue resource" },
+        { ["resource", "update-metadata", "-r", "resource:points"], "Required argument missing" },
+        { ["resource", "update-metadata", "-r", "resource:points", "symbol"], "'symbol' is not FIELD=VALUE" },
+        { ["tx", "abort", "not-an-id"], "'not-an-id' is not a transaction id" },
+        { ["tx", "abort"], "Required argument missing" },
+        { ["health", "--addr", "nohost"], "--addr 'nohost' is not a node address" },
+        { ["sql", "--nodes", ",", "SELECT 1"], "--nodes names no node" },
+        { ["up", "--node-count", "0"], "--node-count '0'" },
+        { ["up", "--node-count", "2", "--port", "65535"], "--port 65535 leaves no room for 2 nodes" },
     };
 
     [Theory]

@@ -25,7 +25,7 @@ public sealed class CliFixture : IAsyncLifetime
 /// parses; bad input and unreachable nodes give a clear message and a non-zero exit code.
 /// </summary>
 [Trait("Category", "Integration")]
-public sealed class CliTests(CliFixture fixture, ITestOutputHelper output) : IClassFixture<CliFixture>
+public sealed partial class CliTests(CliFixture fixture, ITestOutputHelper output) : IClassFixture<CliFixture>
 {
     private static string Unique(string prefix) => prefix + Guid.NewGuid().ToString("N")[..8];
 

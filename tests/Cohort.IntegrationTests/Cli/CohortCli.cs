@@ -11,7 +11,8 @@ internal static class CohortCli
         public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
     }
 
-    public static async Task<Run> RunAsync(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, string? workingDirectory = null)
+    /// <summary>Runs <c>cohort</c> with <paramref name="args"/>; <c>COLUMNS</c> is unset unless <paramref name="environment"/> sets it.</summary>
+    public static async Task<Run> RunAsync(IEnumerable<string> args, string? stdin = null, TimeSpan? timeout = null, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -29,6 +30,12 @@ internal static class CohortCli
 
         info.Environment.Remove("COHORT_AUTH_TOKEN");
         info.Environment.Remove("COHORT_CRASH_AT");
+        info.Environment.Remove("COLUMNS");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start cohort");
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();

@@ -155,7 +155,18 @@ internal static class Program
             "http");
         var (etcd, etcdPrefix, leaseTtl) = CliOptions.EtcdOptions();
         var peerRoutes = CliOptions.PeerRoutes();
-        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes, replicated };
+        var otlp = new Option<string?>("--otlp-endpoint")
+        {
+            Description = "Send the node's spans to this OpenTelemetry collector: OTLP over HTTP with a path (http://host:4318/v1/traces), over gRPC without one (http://host:4317).",
+        };
+        otlp.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https")))
+            {
+                result.AddError($"--otlp-endpoint '{text}' is not an http(s) URL such as http://127.0.0.1:4318/v1/traces");
+            }
+        });
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes, replicated, otlp };
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
@@ -182,6 +193,7 @@ internal static class Program
                     EtcdPrefix = result.GetValue(etcdPrefix)!,
                     LeaseTtl = result.GetValue(leaseTtl).Value,
                     PeerRoutes = CliOptions.PeerRoutesOf(result.GetValue(peerRoutes)),
+                    OtlpEndpoint = result.GetValue(otlp) is { } endpoint ? new Uri(endpoint) : null,
                 };
                 options.Validate();
             }

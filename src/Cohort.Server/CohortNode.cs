@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Cohort.Cluster;
 using Cohort.Coordination;
 using Cohort.Core;
+using Cohort.Core.Diagnostics;
 using Cohort.Etcd;
 using Cohort.Protocol;
 using Cohort.Server.Endpoints;
@@ -14,6 +15,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace Cohort.Server;
 
@@ -152,6 +156,18 @@ public sealed partial class CohortNode : IAsyncDisposable
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
         builder.Logging.ClearProviders();
+        if (options.OtlpEndpoint is { } otlp)
+        {
+            // The node's spans (its requests, the coordinator's rounds, the participants' steps) to an OTLP collector.
+            builder.Services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService("cohort-node", serviceInstanceId: options.Address))
+                .WithTracing(tracing => tracing.AddSource(CohortTelemetry.SourceName).AddOtlpExporter(exporter =>
+                {
+                    exporter.Endpoint = otlp;
+                    exporter.Protocol = otlp.AbsolutePath.Length > 1 ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                }));
+        }
+
         if (loggers is null)
         {
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Information);

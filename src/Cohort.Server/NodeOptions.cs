@@ -99,6 +99,12 @@ public sealed class NodeOptions
     /// </summary>
     public PeerRoutes PeerRoutes { get; init; } = PeerRoutes.None;
 
+    /// <summary>
+    /// Where the node sends its spans (OTLP over HTTP/protobuf, e.g. <c>http://127.0.0.1:4318/v1/traces</c>, or gRPC
+    /// when the URL has no path, e.g. <c>http://127.0.0.1:4317</c>), or null for none: <c>--otlp-endpoint</c>.
+    /// </summary>
+    public Uri? OtlpEndpoint { get; init; }
+
     /// <summary>Default <see cref="LeaseTtl"/>: 5 s.</summary>
     public static readonly TimeSpan DefaultLeaseTtl = TimeSpan.FromSeconds(5);
 

@@ -39,8 +39,8 @@ public static class CohortTelemetry
     public static ActivitySource Source { get; } = new(SourceName, typeof(CohortTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0");
 
     /// <summary>
-    /// Starts a span (null when nobody listens), a child of <see cref="Activity.Current"/> or, when there is none, of
-    /// <paramref name="traceParent"/> (a W3C <c>traceparent</c> that came with the request).
+    /// Starts a span (null when nobody listens), a child of <see cref="Activity.Current"/> or, when there is none (or
+    /// nobody records it), of <paramref name="traceParent"/> (a W3C <c>traceparent</c> that came with the request).
     /// </summary>
     /// <param name="name">The span's name (<c>cohort.commit</c>).</param>
     /// <param name="kind">Client for calls out, Server for requests handled, Internal for steps.</param>
@@ -53,7 +53,8 @@ public static class CohortTelemetry
             return null;
         }
 
-        var parent = Activity.Current is null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var remote) ? remote : default;
+        // A current activity nobody records (the web host's own, made for log scopes) must not hide the caller's trace.
+        var parent = Activity.Current is null or { Recorded: false } && ActivityContext.TryParse(traceParent, null, isRemote: true, out var remote) ? remote : default;
         return Source.StartActivity(name, kind, parent);
     }
 

@@ -28,6 +28,7 @@ public sealed class CliBadInputTests(ITestOutputHelper output)
         { ["start-master", "--addr", "127.0.0.1:" + Port, "--etcd", "http://127.0.0.1:2379", "--etcd-prefix", "cohort"], "--etcd-prefix 'cohort' must start with '/'" },
         { ["start-master", "--addr", "127.0.0.1:" + Port, "--peer-route", "127.0.0.1:7002"], "--peer-route: peer route '127.0.0.1:7002' is not name=host:port" },
         { ["start-master", "--addr", "localhost"], "--addr 'localhost' is not a node address" },
+        { ["start-master", "--addr", "127.0.0.1:" + Port, "--otlp-endpoint", "localhost:4317"], "--otlp-endpoint 'localhost:4317' is not an http(s) URL" },
         { ["start-master", "--addr", "127.0.0.1:" + Port, "--replicated", "kv:orders=1"], "--replicated 'kv:orders=1' must be NAME=COPIES with COPIES from 2 to 9" },
         { ["start-master", "--addr", "127.0.0.1:" + Port, "--replicated", "kv:orders"], "--replicated 'kv:orders' must be NAME=COPIES" },
         { ["start-master", "--addr", "127.0.0.1:" + Port, "--replicated", "kv:orders=3"], "--replicated kv:orders=3 needs the etcd backend (--etcd)" },

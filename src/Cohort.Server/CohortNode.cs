@@ -128,6 +128,9 @@ public sealed partial class CohortNode : IAsyncDisposable
 
     internal TimeProvider Time { get; }
 
+    /// <summary>The node's own HTTP requests, counted and timed for <c>/metrics</c>.</summary>
+    internal HttpMetrics HttpMetrics { get; } = new();
+
     /// <summary>The participant side: serves the protocol's messages (<c>/internal/…</c>) for the local resources.</summary>
     internal ParticipantHost Host { get; }
 
@@ -186,6 +189,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         try
         {
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
+            HttpMetricsMiddleware.Use(app, node.HttpMetrics, node.Time);
             NodeMiddleware.Use(app, node);
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = MessageFrames.KeepAliveInterval, KeepAliveTimeout = MessageFrames.KeepAliveTimeout });
             var services = node.CreateServices();
@@ -321,7 +325,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         new SnapshotReader(Address, Cluster, _resources, Client, Host, Time),
         new ResourceService(Address, Cluster, _resources, Client, Replication),
         new TransactionDirectory(Address, Cluster, Coordinator, Client),
-        new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication));
+        new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication, HttpMetrics));
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Cohort.Coordination;
 using Cohort.Server.Services;
 
@@ -179,5 +180,61 @@ public sealed class MetricsWriterTests
         Assert.StartsWith("0.", version, StringComparison.Ordinal);
         Assert.DoesNotContain("+", version, StringComparison.Ordinal);
         Assert.True(commit is null || commit.Length > 0);
+    }
+
+    [Fact]
+    public void Write_EveryFamily_IsTheOneDocsOperationsListsWithItsTypeAndLabels()
+    {
+        var http = new HttpMetrics();
+        http.Record("GET", "/metrics", 200, TimeSpan.FromMilliseconds(1));
+        var metrics = new NodeMetrics("n1:1", true, 1, 0, [("kv:a", 0)], [], 0, 0, Empty, Empty, Empty, [("kv:a", "n2:1", 0, true)])
+        {
+            Build = ("0.1.0", "abc"),
+            HttpRequests = http.Requests(),
+        };
+        var written = PrometheusText.Validate(MetricsWriter.Write(metrics, includeProcess: true));
+
+        var documented = DocumentedFamilies();
+
+        Assert.Equal(written.Keys.Order(StringComparer.Ordinal), documented.Keys.Order(StringComparer.Ordinal));
+        foreach (var (name, family) in written)
+        {
+            var (type, labels) = documented[name];
+            Assert.True(type == family.Type, $"{name}: written as {family.Type}, documented as {type}");
+            var used = family.Samples.SelectMany(s => s.Labels.Keys).ToHashSet(StringComparer.Ordinal);
+            Assert.True(used.SetEquals(labels), $"{name}: labels written {string.Join(",", used)}, documented {string.Join(",", labels)}");
+        }
+    }
+
+    // The table under "### Metrics" in docs/operations.md: family, type, and the label names (each label's first
+    // back-quoted word in the labels column before any parenthesis or colon).
+    private static Dictionary<string, (string Type, HashSet<string> Labels)> DocumentedFamilies()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Cohort.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        var text = File.ReadAllText(Path.Combine(directory.FullName, "docs", "operations.md"));
+        var section = text[text.IndexOf("### Metrics", StringComparison.Ordinal)..];
+        var families = new Dictionary<string, (string, HashSet<string>)>(StringComparer.Ordinal);
+        foreach (var row in section.Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal)))
+        {
+            var cells = row.Split('|').Select(c => c.Trim()).ToArray();
+            var labels = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var part in Regex.Replace(cells[3], @"\([^)]*\)|:.*", string.Empty).Split(','))
+            {
+                if (Regex.Match(part, "`([a-z_]+)`") is { Success: true } label)
+                {
+                    labels.Add(label.Groups[1].Value);
+                }
+            }
+
+            families.Add(cells[1].Trim('`'), (cells[2], labels));
+        }
+
+        return families;
     }
 }

@@ -14,11 +14,16 @@ internal sealed class HttpMetrics
     /// <summary>The route label of a request no endpoint matched.</summary>
     public const string Unmatched = "unmatched";
 
+    private const int StatusSwitchingProtocols = 101;
+
     private static readonly string[] Methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
     private readonly ConcurrentDictionary<(string Method, string Route, string Status), StrongBox<long>> _requests = new();
 
-    /// <summary>How long requests took, from the first middleware until the answer was written.</summary>
+    /// <summary>
+    /// How long requests took, from the first middleware until the answer was written; not those switched to another
+    /// protocol (101: the node-to-node WebSocket connections), whose time is the connection's life.
+    /// </summary>
     public LatencyHistogram Duration { get; } = new();
 
     /// <summary>Counts one finished request.</summary>
@@ -30,7 +35,10 @@ internal sealed class HttpMetrics
     {
         var key = (MethodLabel(method), route ?? Unmatched, StatusClass(status));
         Interlocked.Increment(ref _requests.GetOrAdd(key, static _ => new StrongBox<long>()).Value);
-        Duration.Record(elapsed);
+        if (status != StatusSwitchingProtocols)
+        {
+            Duration.Record(elapsed);
+        }
     }
 
     /// <summary>The counts so far, ordered by route, method and status class.</summary>

@@ -110,7 +110,7 @@ internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinat
             lines.Add(Invariant($"cohort_http_requests_total{{method=\"{Escape(method)}\",route=\"{Escape(route)}\",status=\"{Escape(status)}\"}} {count}"));
         }
 
-        metrics.HttpDuration.WritePrometheus(lines, "cohort_http_request_duration_seconds", "Time this node took to answer an HTTP request, from its first middleware to the end of the answer.");
+        metrics.HttpDuration.WritePrometheus(lines, "cohort_http_request_duration_seconds", "Time this node took to answer an HTTP request, from its first middleware to the end of the answer (protocol switches not timed).");
         if (includeProcess)
         {
             WriteProcessMetrics(lines);

@@ -86,6 +86,6 @@ public sealed class LatencyHistogramTests
         Volatile.Write(ref scraping, 0);
         writers.ForEach(w => w.Join());
         Assert.Equal(recorded.Sum(), histogram.Snapshot().Count);
-        Assert.True(moved > Scrapes / 10, $"only {moved} of {Scrapes} scrapes saw the writers move");
+        Assert.True(moved >= 10, $"only {moved} of {Scrapes} scrapes saw the writers move");
     }
 }

@@ -152,6 +152,7 @@ public sealed class MetricsWriterTests
         var http = new HttpMetrics();
         http.Record("get", "/v1/tx/{id}", 200, TimeSpan.FromMilliseconds(2));
         http.Record("BREW", null, 404, TimeSpan.FromMilliseconds(1));
+        http.Record("GET", "/internal/ws", 101, TimeSpan.FromMinutes(5));
         var metrics = new NodeMetrics("odd\"node\\\n1", true, 1, 2, [("kv:a\"b", 1)], [], 0, 0, Empty, Empty, Empty, [("kv:a", "n2:1", 3, true)])
         {
             Build = ("0.1.0", null),
@@ -167,6 +168,7 @@ public sealed class MetricsWriterTests
         Assert.Equal(1, PrometheusText.Value(families, "cohort_build_info", ("version", "0.1.0")));
         Assert.Equal(1, PrometheusText.Value(families, "cohort_http_requests_total", ("method", "GET"), ("route", "/v1/tx/{id}"), ("status", "2xx")));
         Assert.Equal(1, PrometheusText.Value(families, "cohort_http_requests_total", ("method", "OTHER"), ("route", "unmatched"), ("status", "4xx")));
+        Assert.Equal(1, PrometheusText.Value(families, "cohort_http_requests_total", ("method", "GET"), ("route", "/internal/ws"), ("status", "1xx")));
         Assert.Equal(2, PrometheusText.Value(families, "cohort_http_request_duration_seconds_count"));
         Assert.Contains("cohort_replication_lag_entries", families.Keys);
         Assert.Contains("dotnet_gc_collections_total", families.Keys);

@@ -231,6 +231,7 @@ public sealed partial class Coordinator
             tx.Outcome = outcome;
         }
 
+        Outcomes.Record(outcome);
         tx.Completion.TrySetResult(outcome);
 
         Log.Decided(_logger, tx.Id, decision.Participants.Length, decision.CommitTimestamp);
@@ -465,6 +466,7 @@ public sealed partial class Coordinator
         }
 
         var outcome = TxOutcome.Aborted(reason, code);
+        Outcomes.Record(outcome);
         tx.Completion.TrySetResult(outcome);
         Log.Aborting(_logger, tx.Id, reason);
         RememberFinished(tx);
@@ -485,6 +487,7 @@ public sealed partial class Coordinator
             tx.Outcome = outcome;
         }
 
+        Outcomes.Record(outcome);
         tx.Completion.TrySetResult(outcome);
         if (state is TransactionState.Committed)
         {

@@ -234,6 +234,7 @@ public sealed partial class Coordinator
             tx.Reason = outcome.Reason;
         }
 
+        Outcomes.Record(outcome);
         Log.InDoubtResolved(_logger, tx.Id, outcome.StatusName);
         RememberFinished(tx);
     }

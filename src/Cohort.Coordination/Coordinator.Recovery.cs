@@ -167,12 +167,14 @@ public sealed partial class Coordinator
                 decision = tx.Decision;
                 tx.TransitionTo(TransactionState.Committing);
                 tx.Outcome = TxOutcome.Committed(decision.CommitTimestamp);
+                Outcomes.Record(tx.Outcome.Value);
             }
             else if (answer.Kind == DecisionAnswerKind.Aborted)
             {
                 tx.TransitionTo(TransactionState.Aborted);
                 tx.Reason = "the decision was not recorded before the coordinator lost its leadership";
                 tx.Outcome = TxOutcome.Aborted(tx.Reason, ErrorCodes.Aborted);
+                Outcomes.Record(tx.Outcome.Value);
                 aborts = [.. tx.Participants.Select(p => p.Participant)];
             }
         }

@@ -131,6 +131,9 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>Time from a durable commit decision to the last participant's acknowledgement (phase two), per transaction.</summary>
     public LatencyHistogram PhaseTwoLatency { get; } = new();
 
+    /// <summary>How the transactions this coordinator finished since it started ended (committed, aborted by reason, in doubt).</summary>
+    public CoordinatorCounters Outcomes { get; } = new();
+
     /// <summary>Whether this coordinator may start new work now (always, without a leadership source).</summary>
     public bool IsLeader => _options.Leadership?.IsLeader ?? true;
 

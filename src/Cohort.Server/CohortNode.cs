@@ -132,6 +132,9 @@ public sealed partial class CohortNode : IAsyncDisposable
 
     internal TimeProvider Time { get; }
 
+    /// <summary>The node's own HTTP requests, counted and timed for <c>/metrics</c>.</summary>
+    internal HttpMetrics HttpMetrics { get; } = new();
+
     /// <summary>The participant side: serves the protocol's messages (<c>/internal/…</c>) for the local resources.</summary>
     internal ParticipantHost Host { get; }
 
@@ -202,6 +205,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         try
         {
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
+            HttpMetricsMiddleware.Use(app, node.HttpMetrics, node.Time);
             TracingMiddleware.Use(app, node);
             NodeMiddleware.Use(app, node);
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = MessageFrames.KeepAliveInterval, KeepAliveTimeout = MessageFrames.KeepAliveTimeout });
@@ -338,7 +342,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         new SnapshotReader(Address, Cluster, _resources, Client, Host, Time),
         new ResourceService(Address, Cluster, _resources, Client, Replication),
         new TransactionDirectory(Address, Cluster, Coordinator, Client),
-        new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication));
+        new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication, HttpMetrics));
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {

@@ -167,6 +167,8 @@ public sealed class CoordinatorTests
         Assert.True(outcome.IsDefinitelyAborted, outcome.ToString());
         Assert.Contains("deadline", outcome.Reason, StringComparison.Ordinal);
         Assert.Equal(ErrorCodes.Expired, outcome.Code);
+        Assert.Equal([(ErrorCodes.Expired, 1L)], c.Outcomes.Aborted().Where(a => a.Count > 0));
+        Assert.Equal(0, c.Outcomes.Committed);
         Assert.True((await cluster.ReadAsync("kv:users", Ops.Get("late"))).IsNull);
         Assert.Equal(0L, (await cluster.ReadAsync("queue:events", Ops.Size("late"))).AsInt64());
         Assert.Equal(0, ((Cohort.Engines.IEmbeddedEngine)cluster.Engine("kv:users")).ActiveTransactionCount);
@@ -324,6 +326,7 @@ public sealed class CoordinatorTests
 
         // Never "aborted": the coordinator cannot know whether the record reached the disk.
         Assert.True(outcome.IsInDoubt, outcome.ToString());
+        Assert.Equal((1L, 0L), (c.Outcomes.InDoubt, c.Outcomes.Committed));
         Assert.Equal(TransactionState.InDoubt, c.GetStatus(tx.TxId)!.State);
         Assert.Single(c.List(TransactionState.InDoubt));
         Assert.Equal(DecisionAnswerKind.Pending, c.QueryDecision(tx.TxId).Kind);

@@ -145,6 +145,7 @@ public sealed class SharedDecisionLogTests
 
         var status = c.GetStatus(tx.TxId)!;
         Assert.Equal(TransactionState.Committed, status.State);
+        Assert.Equal((1L, 2L), (c.Outcomes.InDoubt, c.Outcomes.Committed)); // the points' initialization, then this one
         Assert.Equal(recorded!.Value.CommitTimestamp, status.CommitTimestamp);
         Assert.All(status.Participants, p => Assert.True(p.Acknowledged));
         var again = await c.CommitAsync(tx.TxId);
@@ -193,6 +194,8 @@ public sealed class SharedDecisionLogTests
 
         Assert.Equal(DecisionAnswer.Aborted, model.Recorded(tx.TxId));
         Assert.Equal(TransactionState.Aborted, c.GetStatus(tx.TxId)!.State);
+        Assert.Equal([(ErrorCodes.Aborted, 1L)], c.Outcomes.Aborted().Where(a => a.Count > 0));
+        Assert.Equal((1L, 1L), (c.Outcomes.InDoubt, c.Outcomes.Committed)); // committed: the points' initialization
         Assert.True((await c.CommitAsync(tx.TxId)).IsDefinitelyAborted);
         Assert.Equal(DecisionAnswerKind.Aborted, (await c.QueryDecisionAsync(tx.TxId)).Kind);
         AssertNotPrepared(cluster, tx.TxId);

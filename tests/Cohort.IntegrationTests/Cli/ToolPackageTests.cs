@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace Cohort.IntegrationTests.Cli;
 
 /// <summary>
-/// Issue 8: <c>cohort</c> installs as a .NET tool. Runs <c>scripts/install-tool.sh &lt;temp tool path&gt;</c> (dotnet pack of
-/// Cohort.Tool, Cohort.Core and Cohort.Client into a temp folder, then <c>dotnet tool update --tool-path … --add-source
-/// …</c>) and runs the installed command.
+/// The packages as users get them. Issue 8: <c>cohort</c> installs as a .NET tool (<c>scripts/install-tool.sh &lt;temp
+/// tool path&gt;</c>: dotnet pack of Cohort.Tool, Cohort.Core and Cohort.Client into a temp folder, then <c>dotnet tool
+/// update --tool-path … --add-source …</c>) and the installed command runs. Issue 22: <c>scripts/pack.sh</c> makes a feed
+/// from which a fresh application restores the client in one step and runs it.
 /// </summary>
 [Trait("Category", "Integration")]
 [Trait("Category", "Slow")]
@@ -39,6 +40,73 @@ public sealed class ToolPackageTests(Xunit.Abstractions.ITestOutputHelper output
             var health = await RunAsync(Path.Combine(toolPath, "cohort"), ["health", "--addr", "127.0.0.1:1"], null, TimeSpan.FromMinutes(1));
             Assert.NotEqual(0, health.ExitCode);
             Assert.Contains("unreachable", health.Output);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task PackScript_MakesAFeed_FromWhichAFreshAppRestoresTheClientInOneStep_AndRunsIt()
+    {
+        var script = FindRepositoryFile("scripts/pack.sh");
+        var repository = Path.GetDirectoryName(Path.GetDirectoryName(script))!;
+        var root = Directory.CreateTempSubdirectory("cohort-pack-").FullName;
+        try
+        {
+            var feed = Path.Combine(root, "feed");
+            var built = File.Exists(Path.Combine(repository, "src/Cohort.Client.DependencyInjection/bin/Release/net10.0/Cohort.Client.DependencyInjection.dll"));
+            var pack = await RunAsync("bash", [script, feed], new Dictionary<string, string> { ["COHORT_PACK_NO_BUILD"] = built ? "1" : "0" }, TimeSpan.FromMinutes(8));
+            Assert.True(pack.ExitCode == 0, pack.Output);
+            foreach (var package in new[] { "Cohort.Core", "Cohort.Protocol", "Cohort.Client", "Cohort.Client.DependencyInjection" })
+            {
+                Assert.True(File.Exists(Path.Combine(feed, $"{package}.0.1.0.nupkg")), $"{package}: {pack.Output}");
+                Assert.True(File.Exists(Path.Combine(feed, $"{package}.0.1.0.snupkg")), $"{package} symbols: {pack.Output}");
+                using var archive = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"{package}.0.1.0.nupkg"));
+                Assert.NotNull(archive.GetEntry("README.md"));
+            }
+
+            // A new application that knows nothing of this repository: only the feed (and the usual package source).
+            var app = Path.Combine(root, "app");
+            Directory.CreateDirectory(app);
+            await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
+                <?xml version="1.0" encoding="utf-8"?>
+                <configuration>
+                  <packageSources>
+                    <add key="cohort" value="{feed}" />
+                  </packageSources>
+                </configuration>
+                """);
+            await File.WriteAllTextAsync(Path.Combine(app, "app.csproj"), """
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <Nullable>enable</Nullable>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <PackageReference Include="Cohort.Client.DependencyInjection" Version="0.1.0" />
+                  </ItemGroup>
+                </Project>
+                """);
+            await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
+                using Cohort.Client;
+                using Microsoft.Extensions.DependencyInjection;
+
+                var services = new ServiceCollection();
+                services.AddCohortClient(o => o.Addresses = ["127.0.0.1:7001"]);
+                using var provider = services.BuildServiceProvider();
+                var client = provider.GetRequiredService<ICohortClient>();
+                var row = SqlResult.FromValue(Cohort.Core.ValueJson.Parse("{"columns":["user_id"],"rows":[[7]]}")).Rows[0].As<User>();
+                Console.WriteLine($"client of {string.Join(",", client.Options.Addresses)}; user {row.UserId}");
+
+                internal sealed record User(long UserId);
+                """);
+            var run = await RunAsync("dotnet", ["run", "--project", app, "-nologo"], null, TimeSpan.FromMinutes(6));
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.Contains("client of 127.0.0.1:7001; user 7", run.Output);
         }
         finally
         {

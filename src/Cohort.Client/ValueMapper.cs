@@ -12,8 +12,9 @@ namespace Cohort.Client;
 /// nullable forms), and rows or maps to classes and records by column name.
 /// </summary>
 /// <remarks>
-/// A row maps through the public constructor with the most parameters that all name a column, else through the
-/// parameterless constructor and the public settable properties that name one. Names match case-insensitively with
+/// A row maps through the public constructor with the most parameters (each must name a column; a type with only a
+/// parameterless constructor uses that one), then sets the public settable properties the constructor did not take
+/// that name a column. Names match case-insensitively with
 /// underscores ignored (<c>user_id</c> → <c>UserId</c>). A column no member names is ignored; a constructor parameter
 /// or non-nullable value type given SQL NULL, or a value that does not fit its member, is a
 /// <see cref="FormatException"/> naming the column.
@@ -79,6 +80,12 @@ public static class ValueMapper
                 _ when t == typeof(long) => ToInt64(value),
                 _ when t == typeof(int) => checked((int)ToInt64(value)),
                 _ when t == typeof(short) => checked((short)ToInt64(value)),
+                _ when t == typeof(sbyte) => checked((sbyte)ToInt64(value)),
+                _ when t == typeof(byte) => checked((byte)ToInt64(value)),
+                _ when t == typeof(ushort) => checked((ushort)ToInt64(value)),
+                _ when t == typeof(uint) => checked((uint)ToInt64(value)),
+                _ when t == typeof(ulong) => checked((ulong)ToInt64(value)),
+                _ when t == typeof(char) => value.AsString() is [var c] ? c : throw new InvalidOperationException("not a one-character string"),
                 _ when t == typeof(decimal) => value.Kind switch
                 {
                     ValueKind.Decimal => value.AsDecimal(),

@@ -191,7 +191,9 @@ public sealed partial class Coordinator
             }
             catch (CohortException e) when (e.NeverRan)
             {
-                if (!pastDeadline)
+                // configuration_moved refuses this attempt only (a replicated resource's node and this coordinator see
+                // different terms): what the resource holds is not its answer, so it is asked again.
+                if (!pastDeadline || e.Code == ErrorCodes.ConfigurationMoved)
                 {
                     continue;
                 }

@@ -339,7 +339,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     // Built once, after the coordinator exists; the endpoints only parse, call these and encode.
     private NodeServices CreateServices() => new(
         _resources,
-        new SnapshotReader(Address, Cluster, _resources, Client, Host, Time),
+        new SnapshotReader(Address, Cluster, _resources, Client, Host, Time, Replication is { } replication ? replication.HoldsLease : null),
         new ResourceService(Address, Cluster, _resources, Client, Replication),
         new TransactionDirectory(Address, Cluster, Coordinator, Client),
         new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication, HttpMetrics));

@@ -23,8 +23,8 @@ internal sealed class CommitBatcher : IAsyncDisposable
 
     private readonly INodeMessages _client;
     private readonly string _node;
-    private readonly Channel<(CommitRequest Request, TaskCompletionSource Done)> _queue =
-        Channel.CreateUnbounded<(CommitRequest, TaskCompletionSource)>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
+    private readonly Channel<(CommitRequest Request, TaskCompletionSource Done, string? TraceParent)> _queue =
+        Channel.CreateUnbounded<(CommitRequest, TaskCompletionSource, string?)>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task[] _senders;
@@ -40,7 +40,8 @@ internal sealed class CommitBatcher : IAsyncDisposable
     public async ValueTask CommitAsync(CommitRequest request, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite((request, done)))
+        // Each commit keeps its caller's trace (the batch that carries it mixes transactions).
+        if (!_queue.Writer.TryWrite((request, done, Core.Diagnostics.CohortTelemetry.CurrentTraceParent())))
         {
             throw new CohortException(ErrorCodes.Unavailable, "The node is shutting down.", isTransient: true);
         }
@@ -74,7 +75,9 @@ internal sealed class CommitBatcher : IAsyncDisposable
 
     private async Task SendLoopAsync()
     {
-        var batch = new List<(CommitRequest Request, TaskCompletionSource Done)>(MaxBatch);
+        // Started inside whichever request first needed this node's batcher: not a part of that request's trace.
+        System.Diagnostics.Activity.Current = null;
+        var batch = new List<(CommitRequest Request, TaskCompletionSource Done, string? TraceParent)>(MaxBatch);
         try
         {
             while (await _queue.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
@@ -96,17 +99,19 @@ internal sealed class CommitBatcher : IAsyncDisposable
             // Shutting down.
         }
 
-        foreach (var (_, done) in batch)
+        foreach (var (_, done, _) in batch)
         {
             done.TrySetException(new CohortException(ErrorCodes.Unavailable, "The node is shutting down.", isTransient: true));
         }
     }
 
-    private async Task SendAsync(List<(CommitRequest Request, TaskCompletionSource Done)> batch)
+    private async Task SendAsync(List<(CommitRequest Request, TaskCompletionSource Done, string? TraceParent)> batch)
     {
         try
         {
-            var body = Value.Map(("commits", Value.List(ImmutableArray.CreateRange(batch.Select(b => WireFormat.Commit(b.Request))))));
+            var body = Value.Map(("commits", Value.List(ImmutableArray.CreateRange(batch.Select(b => b.TraceParent is { } traceParent
+                ? Value.Map(WireFormat.Commit(b.Request).AsMap().SetItem(Core.Diagnostics.CohortTelemetry.TraceParentField, traceParent))
+                : WireFormat.Commit(b.Request))))));
             var answer = await _client.PostAsync(_node, "internal/commit-many", body, _stopping.Token).ConfigureAwait(false);
             var results = WireFields.List(answer, "results");
             for (var i = 0; i < batch.Count; i++)
@@ -128,7 +133,7 @@ internal sealed class CommitBatcher : IAsyncDisposable
         }
         catch (Exception e) when (e is CohortException or TimeoutException or OperationCanceledException or HttpRequestException or IOException)
         {
-            foreach (var (_, done) in batch)
+            foreach (var (_, done, _) in batch)
             {
                 done.TrySetException(e);
             }

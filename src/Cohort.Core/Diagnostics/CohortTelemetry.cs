@@ -39,8 +39,8 @@ public static class CohortTelemetry
     public static ActivitySource Source { get; } = new(SourceName, typeof(CohortTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0");
 
     /// <summary>
-    /// Starts a span (null when nobody listens), a child of <see cref="Activity.Current"/> or, when there is none (or
-    /// nobody records it), of <paramref name="traceParent"/> (a W3C <c>traceparent</c> that came with the request).
+    /// Starts a span (null when nobody listens), a child of <paramref name="traceParent"/> (a W3C <c>traceparent</c> that
+    /// came with the request being handled) when given, else of <see cref="Activity.Current"/>.
     /// </summary>
     /// <param name="name">The span's name (<c>cohort.commit</c>).</param>
     /// <param name="kind">Client for calls out, Server for requests handled, Internal for steps.</param>
@@ -53,13 +53,18 @@ public static class CohortTelemetry
             return null;
         }
 
-        // A current activity nobody records (the web host's own, made for log scopes) must not hide the caller's trace.
-        var parent = Activity.Current is null or { Recorded: false } && ActivityContext.TryParse(traceParent, null, isRemote: true, out var remote) ? remote : default;
+        // The context that came with the request wins over whatever is current where it is handled (the web host's own
+        // activity, or a socket's, which belongs to the request that opened it).
+        var parent = ActivityContext.TryParse(traceParent, null, isRemote: true, out var remote) ? remote : default;
         return Source.StartActivity(name, kind, parent);
     }
 
-    /// <summary>The W3C <c>traceparent</c> of <see cref="Activity.Current"/>, or null when there is no current span.</summary>
-    public static string? CurrentTraceParent() => Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.Id : null;
+    /// <summary>
+    /// The W3C <c>traceparent</c> of <see cref="Activity.Current"/> when it is recorded and Cohort is traced here, else
+    /// null (an activity nobody records, such as the web host's own for log scopes, is not sent on).
+    /// </summary>
+    public static string? CurrentTraceParent() =>
+        Source.HasListeners() && Activity.Current is { IdFormat: ActivityIdFormat.W3C, Recorded: true } current ? current.Id : null;
 
     /// <summary>Records an exception on <paramref name="activity"/> and marks it failed (nothing when null).</summary>
     /// <param name="activity">The span.</param>

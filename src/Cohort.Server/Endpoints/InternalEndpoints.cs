@@ -31,9 +31,16 @@ internal static class InternalEndpoints
             ["internal/commit-many"] = async (body, ct) =>
             {
                 // Each commit gets its own answer; they run concurrently (the engines group their log writes).
-                var requests = WireFields.List(body, "commits").Select(WireFormat.ReadCommit).ToList();
-                var results = await Task.WhenAll(requests.Select(async request =>
+                var commits = WireFields.List(body, "commits");
+                var requests = commits.Select(WireFormat.ReadCommit).ToList();
+                var results = await Task.WhenAll(requests.Select(async (request, i) =>
                 {
+                    // Each commit joins its own transaction's trace (a batch mixes transactions).
+                    using var activity = Core.Diagnostics.CohortTelemetry.Start(
+                        "internal/commit",
+                        System.Diagnostics.ActivityKind.Server,
+                        WireFields.OptStr(commits[i], Core.Diagnostics.CohortTelemetry.TraceParentField));
+                    activity?.SetTag(Core.Diagnostics.CohortTelemetry.NodeAttribute, node.Address);
                     try
                     {
                         await node.Host.CommitAsync(request, ct);

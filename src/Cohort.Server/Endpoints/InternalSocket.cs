@@ -103,8 +103,9 @@ internal static class InternalSocket
 
             Value body;
             var status = 200;
-            using var activity = Core.Diagnostics.CohortTelemetry.Start(
-                WireFields.OptStr(message, "path") ?? "internal",
+            var traced = WireFields.OptStr(message, "path") is { } name and not "internal/replicate" ? name : null;
+            using var activity = traced is null ? null : Core.Diagnostics.CohortTelemetry.Start(
+                traced,
                 System.Diagnostics.ActivityKind.Server,
                 WireFields.OptStr(message, Core.Diagnostics.CohortTelemetry.TraceParentField));
             activity?.SetTag(Core.Diagnostics.CohortTelemetry.NodeAttribute, node.Address);

@@ -112,6 +112,9 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether this node may still answer reads of <paramref name="resource"/>: true unless it is a replicated resource's primary without its read lease.</summary>
+    public bool HoldsLease(string resource) => !_members.TryGetValue(resource, out var member) || member.Replicator is not { } replicator || replicator.HoldsLease;
+
     private CohortException? CheckTerm(string resource, long term)
     {
         if (!_configs.Current.TryGetValue(resource, out var config) || (term == config.Term && config.Primary == Self))
@@ -195,6 +198,10 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             }
 
             member.Version = config.Version;
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Stopping (a promotion's wait for the old primary's lease was cut short).
         }
         catch (Exception e) when (e is CohortException or IOException)
         {
@@ -314,7 +321,9 @@ internal sealed partial class ReplicatedResources : IAsyncDisposable
             how = Directory.Exists(Path.Combine(directory, "wal")) ? "restarted" : "created";
         }
 
-        if (how != "created")
+        // A copy that already served as primary at this very term (marked below, after this wait, before the crash) was
+        // the only primary of that term: nobody else can hold a lease on it.
+        if (how != "created" && !(how == "restarted" && ReplicaStore.IsMember(directory) && ReplicaStore.RecordedVersion(directory) == config.Term))
         {
             // Another primary may still hold a read lease on this copy's last acknowledgement (it may be paused or cut
             // off, not dead; after a restart, that acknowledgement may be from just before it): serving before the

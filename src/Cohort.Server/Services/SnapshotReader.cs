@@ -14,7 +14,11 @@ namespace Cohort.Server.Services;
 /// A read of a replicated resource carries its configuration term and is admitted like a participant's apply
 /// (<see cref="ParticipantHost.AdmitAsync"/>): only by its primary at that term, holding its read lease.
 /// </remarks>
-internal sealed class SnapshotReader(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, ParticipantHost host, TimeProvider time)
+/// <remarks>
+/// The lease is asked again once the read is done (<paramref name="leaseHeld"/>): a read that stalled (a lock wait, a
+/// pause) past the lease could otherwise answer what a newer primary has since overwritten.
+/// </remarks>
+internal sealed class SnapshotReader(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, ParticipantHost host, TimeProvider time, Func<string, bool>? leaseHeld = null)
 {
     /// <summary>
     /// Reads each of <paramref name="reads"/> (a resource and its operation, as the request gave it) as of
@@ -50,6 +54,9 @@ internal sealed class SnapshotReader(string self, ClusterAgent cluster, Resource
         var local = ClusterAgent.LocalName(resource);
         var engine = registry.Find(local) ?? throw registry.NotHosted(local);
         await host.AdmitAsync(local, term, reads: true, cancellationToken).ConfigureAwait(false);
-        return await engine.ReadAsync(asOf, Operation.FromValue(op), cancellationToken).ConfigureAwait(false);
+        var result = await engine.ReadAsync(asOf, Operation.FromValue(op), cancellationToken).ConfigureAwait(false);
+        return leaseHeld?.Invoke(local) ?? true
+            ? result
+            : throw new CohortException(ErrorCodes.Unavailable, $"{local} on {self}: the primary's read lease ran out while the read ran, so it may miss a newer primary's writes; retry.", isTransient: true);
     }
 }

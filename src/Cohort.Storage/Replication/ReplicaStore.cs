@@ -87,6 +87,12 @@ public sealed class ReplicaStore : IAsyncDisposable
     public static bool IsMember(string directory, FileSystem? fileSystem = null) =>
         (fileSystem ?? FileSystem.Real).FileExists(Path.Combine(directory, CopyFile));
 
+    /// <summary>The highest configuration term <paramref name="directory"/> has recorded (0 when none).</summary>
+    /// <param name="directory">A member's directory.</param>
+    /// <param name="fileSystem">The file system (the real one when null).</param>
+    /// <returns>The term.</returns>
+    public static long RecordedVersion(string directory, FileSystem? fileSystem = null) => ReadKnownVersion(fileSystem ?? FileSystem.Real, directory);
+
     /// <summary>
     /// Marks <paramref name="directory"/> as a member's at configuration <paramref name="version"/>: a new, empty one as
     /// the first primary's, or a primary's own as it adopts a newer configuration (so that, stepping down, its replica

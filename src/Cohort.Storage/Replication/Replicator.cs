@@ -102,6 +102,18 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
         }
     }
 
+    // Whether this replicator was disposed (its primary stepped down or the node stops).
+    private bool IsStopped
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _disposed;
+            }
+        }
+    }
+
     /// <summary>Whether a replica refused this primary as superseded.</summary>
     public bool IsFenced
     {
@@ -131,8 +143,10 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
                     return false;
                 }
 
+                // Joining replicas too: the leader may already have added one to the configuration (and so could promote
+                // it) before this primary has seen that change.
                 var time = _options.TimeProvider;
-                foreach (var replica in _inSync)
+                foreach (var replica in _inSync.Concat(_joining))
                 {
                     if (!_links.TryGetValue(replica, out var link) || link.LeaseFrom == 0 || time.GetElapsedTime(link.LeaseFrom) >= _options.ReadLease)
                     {
@@ -168,12 +182,12 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
         var started = time.GetTimestamp();
         while (!HoldsLease)
         {
-            if (time.GetElapsedTime(started) >= timeout || IsFenced)
+            if (time.GetElapsedTime(started) >= timeout || IsFenced || IsStopped)
             {
                 throw new CohortException(
                     ErrorCodes.Unavailable,
-                    IsFenced
-                        ? $"{_resource} on {_self}: this primary was superseded; it serves nothing more."
+                    IsFenced || IsStopped
+                        ? $"{_resource} on {_self}: this primary was superseded or stopped; it serves nothing more."
                         : $"{_resource} on {_self}: not every replica ({string.Join(", ", InSync)}) confirmed this primary within {timeout.TotalMilliseconds:0} ms, so a read here could miss a newer primary's writes; retry.",
                     isTransient: true);
             }
@@ -543,6 +557,8 @@ public sealed class Replicator : IReplicationSink, IAsyncDisposable
 
         private async Task RunAsync()
         {
+            // Started inside whichever request opened the primary or attached the replica: not part of its trace.
+            System.Diagnostics.Activity.Current = null;
             var time = owner._options.TimeProvider;
             long? failingSince = null;
             while (true)

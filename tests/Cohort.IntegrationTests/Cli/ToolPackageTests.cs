@@ -99,7 +99,7 @@ public sealed class ToolPackageTests(Xunit.Abstractions.ITestOutputHelper output
                 services.AddCohortClient(o => o.Addresses = ["127.0.0.1:7001"]);
                 using var provider = services.BuildServiceProvider();
                 var client = provider.GetRequiredService<ICohortClient>();
-                var row = SqlResult.FromValue(Cohort.Core.ValueJson.Parse("{"columns":["user_id"],"rows":[[7]]}")).Rows[0].As<User>();
+                var row = SqlResult.FromValue(Cohort.Core.ValueJson.Parse("{'columns':['user_id'],'rows':[[7]]}".Replace('\'', '"'))).Rows[0].As<User>();
                 Console.WriteLine($"client of {string.Join(",", client.Options.Addresses)}; user {row.UserId}");
 
                 internal sealed record User(long UserId);

@@ -125,6 +125,70 @@ public sealed class TermFencingTests
         Assert.Equal("A", (await cluster.ReadAsync("kv:users", Ops.Get("user:a"))).AsString());
     }
 
+    [Fact]
+    public async Task AOnePhaseCommitWhoseAnswerWasLost_RefusedAtAnotherTermPastItsDeadline_IsAskedAgain_NotTakenAsAborted()
+    {
+        // The batch commits on its only participant, but its answer is lost; the coordinator asks with one-phase commits.
+        // Past the deadline a refusal that says "nothing ran" would mean "not committed", but configuration_moved says
+        // only that this attempt met another term (a primary changing hands): the commit may well be durable.
+        await using var cluster = new CoordinationCluster(wrap: t => new LosesBatchAnswers(t));
+        await cluster.Coordinator.RecoverAsync();
+        cluster.Terms["kv:users"] = 3;
+        var refuseDecisions = 1;
+        var refused = 0;
+        cluster.Host("n1").Admit = (resource, term, reads, _) =>
+        {
+            if (resource == "kv:users" && !reads && Volatile.Read(ref refuseDecisions) == 1)
+            {
+                Interlocked.Increment(ref refused);
+                throw new CohortException(ErrorCodes.ConfigurationMoved, "term moving", isTransient: true);
+            }
+
+            return ValueTask.CompletedTask;
+        };
+
+        var c = cluster.Coordinator;
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(2);
+        var result = await c.ExecuteBatchAsync([new BatchOperation("kv:users", Ops.Put("user:a", "A"))], TimeSpan.FromSeconds(2));
+        Assert.True(result.Outcome.IsInDoubt, result.Outcome.ToString());
+
+        // Refused past the deadline (bounded waits), then the views agree and the participant says it committed.
+        for (var i = 0; i < 1000 && (Volatile.Read(ref refused) < 3 || DateTimeOffset.UtcNow < deadline.AddMilliseconds(500)); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(Volatile.Read(ref refused) >= 3, $"{refused} one-phase commits refused");
+        Volatile.Write(ref refuseDecisions, 0);
+        for (var i = 0; i < 500 && c.GetStatus(result.TxId)!.State == TransactionState.InDoubt; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(TransactionState.Committed, c.GetStatus(result.TxId)!.State);
+        Assert.Equal("A", (await cluster.ReadAsync("kv:users", Ops.Get("user:a"))).AsString());
+    }
+
+    // Runs every batch, then loses its answer (the participant did the work; the coordinator cannot know).
+    private sealed class LosesBatchAnswers(IParticipantTransport inner) : IParticipantTransport
+    {
+        public ValueTask<ApplyAnswer> ApplyAsync(string node, ApplyRequest request, CancellationToken cancellationToken) => inner.ApplyAsync(node, request, cancellationToken);
+
+        public ValueTask<Vote> PrepareAsync(string node, PrepareRequest request, CancellationToken cancellationToken) => inner.PrepareAsync(node, request, cancellationToken);
+
+        public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(string node, BatchPrepareRequest request, CancellationToken cancellationToken)
+        {
+            await inner.ApplyAndPrepareAsync(node, request, cancellationToken);
+            throw new IOException($"simulated: the answer from {node} was lost");
+        }
+
+        public ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken) => inner.CommitAsync(node, request, cancellationToken);
+
+        public ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken) => inner.CommitOnePhaseAsync(node, request, cancellationToken);
+
+        public ValueTask AbortAsync(string node, AbortRequest request, CancellationToken cancellationToken) => inner.AbortAsync(node, request, cancellationToken);
+    }
+
     // Admits kv:users only at term `admitted`, recording what each admitted or refused request carried.
     private static ConcurrentQueue<(string Resource, long Term, bool Reads)> Record(ParticipantHost host, long admitted)
     {

@@ -648,11 +648,13 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     private bool IsAliveLocked(string address, DateTimeOffset now) =>
         address == Self || (_peers.TryGetValue(address, out var peer) && peer.LastSeen is { } seen && now - seen <= _options.FailureTimeout);
 
-    // Leadership holds while a heartbeat to every member, sent within the last misses + 1 intervals, has completed
-    // (answered or failed) without news of a newer master.
+    // Leadership holds while a heartbeat to every member, sent less than the failure timeout (misses intervals, less a
+    // tenth of one) ago, has completed (answered or failed) without news of a newer master. A member counts the master
+    // silent from the last heartbeat it received, which left here no earlier than its send: so this master stops
+    // leading before any member could have given up on it and elected another (a paused master resumes not leading).
     private bool IsConfirmedLocked(DateTimeOffset now)
     {
-        var window = _options.Heartbeat * (_options.Misses + 1);
+        var window = (_options.Heartbeat * _options.Misses) - (_options.Heartbeat / 10);
         if (now - _leadingSince <= window)
         {
             return true;

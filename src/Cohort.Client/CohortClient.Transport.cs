@@ -48,6 +48,10 @@ public sealed partial class CohortClient
         string? lastFailure = null;
         for (var attempt = 1; ; attempt++)
         {
+            // A round in which every node refused the TLS handshake ends the call: another round would meet the same
+            // certificates (a wrong CA, a node without TLS).
+            string? tlsFailure = null;
+            var otherFailure = false;
             foreach (var address in Candidates())
             {
                 if (lastFailure is not null)
@@ -74,13 +78,23 @@ public sealed partial class CohortClient
                         ForgetLeader();
                         ClientLog.AnswerLost(_logger, method.Method, path, outcome.Detail);
                         throw new LostAnswerException(outcome.Detail, null);
+                    case SendKind.Untrusted:
+                        tlsFailure = lastFailure = outcome.Detail;
+                        ForgetLeader();
+                        break;
                     default:
                         // Never delivered (connection refused), or an idempotent call that met an outage: try elsewhere.
                         // The master may have changed (a 503 from a node that stopped leading): ask again next round.
                         lastFailure = outcome.Detail;
+                        otherFailure = true;
                         ForgetLeader();
                         break;
                 }
+            }
+
+            if (tlsFailure is not null && !otherFailure)
+            {
+                throw new CohortClientException(ErrorCodes.Unavailable, tlsFailure, null, isTransient: false);
             }
 
             if (attempt >= _options.MaxAttempts)
@@ -99,11 +113,14 @@ public sealed partial class CohortClient
         }
     }
 
-    /// <summary>The base URI of a node address (<c>host:port</c> or a full <c>http(s)://</c> URL).</summary>
-    internal static Uri BaseUri(string address)
+    /// <summary>
+    /// The base URI of a node address (<c>host:port</c> or a full <c>http(s)://</c> URL); a bare <c>host:port</c> is
+    /// https when <paramref name="secure"/>.
+    /// </summary>
+    internal static Uri BaseUri(string address, bool secure = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
-        var text = address.Contains("://", StringComparison.Ordinal) ? address : "http://" + address;
+        var text = address.Contains("://", StringComparison.Ordinal) ? address : (secure ? "https://" : "http://") + address;
         if (!Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var uri) || uri.Port <= 0 || (uri.Scheme != "http" && uri.Scheme != "https"))
         {
             throw new ArgumentException($"'{address}' is not a node address (host:port or http://host:port).", nameof(address));
@@ -190,7 +207,7 @@ public sealed partial class CohortClient
 
     private async Task<SendOutcome> SendOnceAsync(string address, HttpMethod method, string path, Value? body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, new Uri(BaseUri(address), path.TrimStart('/')));
+        using var request = new HttpRequestMessage(method, new Uri(BaseUri(address, _secure), path.TrimStart('/')));
         if (_authorization is not null)
         {
             request.Headers.Authorization = _authorization;
@@ -207,6 +224,11 @@ public sealed partial class CohortClient
         try
         {
             response = await (_http ?? _httpClients!()).SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (_trust.Explain(e, request.RequestUri!) is { } why)
+        {
+            // The TLS handshake failed: nothing was sent.
+            return SendOutcome.Failed(SendKind.Untrusted, why);
         }
         catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
             || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused })
@@ -273,6 +295,9 @@ public sealed partial class CohortClient
         Problem,
         NotDelivered,
         Lost,
+
+        // The TLS handshake failed (a certificate refused, a node without TLS): not delivered either.
+        Untrusted,
     }
 
     private readonly record struct SendOutcome(SendKind Kind, int Status, Value Body, Problem? Problem, string? Detail)

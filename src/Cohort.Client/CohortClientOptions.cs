@@ -19,10 +19,18 @@ public sealed class CohortClientOptions
     public static readonly TimeSpan DefaultCommitResolutionTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Node addresses (<c>host:port</c> or <c>http://host:port</c>). Any node serves every call (a non-master forwards to
-    /// the master); the client tries them in order when one cannot be reached.
+    /// Node addresses (<c>host:port</c>, <c>http://host:port</c> or <c>https://host:port</c>). Any node serves every call
+    /// (a non-master forwards to the master); the client tries them in order when one cannot be reached. When any is
+    /// <c>https://</c>, the cluster is taken to serve TLS: addresses learnt from it (the master's) are called over https.
     /// </summary>
     public IReadOnlyList<string> Addresses { get; set; } = [];
+
+    /// <summary>
+    /// The CA certificates (a PEM file) that the nodes' https certificates must chain to, for a cluster with a private
+    /// CA (the nodes' <c>--tls-ca</c>); null to trust the machine's trust store. Used by the handler the client makes
+    /// (<see cref="CohortClient.CreateHttpHandler"/>), not by an <see cref="HttpClient"/> given to it.
+    /// </summary>
+    public string? CaCertificatePath { get; set; }
 
     /// <summary>The cluster's bearer token, or null when it has none.</summary>
     public string? AuthToken { get; set; }
@@ -59,6 +67,18 @@ public sealed class CohortClientOptions
         foreach (var address in Addresses)
         {
             _ = CohortClient.BaseUri(address);
+        }
+
+        if (CaCertificatePath is not null)
+        {
+            try
+            {
+                _ = Protocol.TlsTrust.For(CaCertificatePath);
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException(e.Message, nameof(CaCertificatePath), e);
+            }
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxAttempts, 1, nameof(MaxAttempts));

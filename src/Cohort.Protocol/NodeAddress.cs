@@ -29,6 +29,7 @@ public static class NodeAddress
 
     /// <summary>The base URL of a node.</summary>
     /// <param name="address">Its <c>host:port</c>.</param>
-    /// <returns><c>http://host:port/</c>.</returns>
-    public static Uri BaseUri(string address) => new($"http://{address}/");
+    /// <param name="secure">Whether the node serves https (a cluster with <c>--tls-cert</c>).</param>
+    /// <returns><c>http://host:port/</c>, or <c>https://host:port/</c> when <paramref name="secure"/>.</returns>
+    public static Uri BaseUri(string address, bool secure = false) => new($"{(secure ? "https" : "http")}://{address}/");
 }

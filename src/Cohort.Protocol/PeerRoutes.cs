@@ -53,8 +53,8 @@ public sealed class PeerRoutes
     /// <summary>The address to connect to for node <paramref name="node"/>: its route, else its name.</summary>
     public string Dial(string node) => _routes.TryGetValue(node, out var via) ? via : node;
 
-    /// <summary>The base URL to reach node <paramref name="node"/> at: <c>http://</c> its <see cref="Dial"/> address.</summary>
-    public Uri BaseUri(string node) => NodeAddress.BaseUri(Dial(node));
+    /// <summary>The base URL to reach node <paramref name="node"/> at: <c>http://</c> (or <c>https://</c> when <paramref name="secure"/>) its <see cref="Dial"/> address.</summary>
+    public Uri BaseUri(string node, bool secure = false) => NodeAddress.BaseUri(Dial(node), secure);
 
     /// <inheritdoc/>
     public override string ToString() => string.Join(",", _routes.Select(r => $"{r.Key}={r.Value}"));

@@ -12,6 +12,8 @@ using Cohort.Server.Services;
 using Cohort.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -47,14 +49,19 @@ public sealed partial class CohortNode : IAsyncDisposable
     private readonly EtcdResourceConfigurations? _configurations;
     private Task _adopting = Task.CompletedTask;
 
-    private CohortNode(NodeOptions options, WebApplication app, ILoggerFactory loggers)
+    private CohortNode(NodeOptions options, NodeTls? tls, WebApplication app, ILoggerFactory loggers)
     {
         Options = options;
+        Tls = tls;
         _app = app;
         _loggers = loggers;
         Logger = loggers.CreateLogger("Cohort.Server");
-        Client = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30), routes: options.PeerRoutes);
-        _heartbeatClient = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30), routes: options.PeerRoutes);
+        Client = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30), routes: options.PeerRoutes, tls: tls?.Trust);
+        _heartbeatClient = new NodeClient(options.AuthToken, TimeSpan.FromSeconds(30), routes: options.PeerRoutes, tls: tls?.Trust);
+
+        // Requests passed on to the master (Forward): one client for all (one per request would exhaust sockets); the
+        // timeout covers the longest transaction.
+        ForwardHttp = new HttpClient(NodeClient.CreateHandler(tls?.Trust, int.MaxValue)) { Timeout = TimeSpan.FromMinutes(11) };
         Time = TimeProvider.System;
 
         // The decision source reaches the coordinator and the master lazily: both exist before the host serves anything.
@@ -128,6 +135,15 @@ public sealed partial class CohortNode : IAsyncDisposable
     /// <summary>Node-to-node calls of the API (forwarded reads, resource creation, transaction lookups).</summary>
     internal NodeClient Client { get; }
 
+    /// <summary>The node's certificate and whom it trusts as other nodes; null when it serves plain http.</summary>
+    internal NodeTls? Tls { get; }
+
+    /// <summary>Whether the nodes are reached over https and wss.</summary>
+    internal bool Secure => Tls is not null;
+
+    /// <summary>The HTTP client of requests passed on to the master as they came (<c>Forward</c>).</summary>
+    internal HttpClient ForwardHttp { get; }
+
     internal ILogger Logger { get; }
 
     internal TimeProvider Time { get; }
@@ -149,6 +165,7 @@ public sealed partial class CohortNode : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var tls = NodeTls.Load(options, TimeProvider.System);
         Directory.CreateDirectory(options.DataDirectory);
         // No configuration file is read, so nothing is watched: by default the host watches its content root (the current
         // directory) recursively for appsettings changes, and a data directory below it made every WAL write, every
@@ -188,20 +205,30 @@ public sealed partial class CohortNode : IAsyncDisposable
         {
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             kestrel.AddServerHeader = false;
+            // With TLS, https and wss only (a plain request on the port gets no answer).
+            void Serve(ListenOptions listen)
+            {
+                if (tls is not null)
+                {
+                    listen.Use(PlainHttpRefusal.For(options.Address));
+                    listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = tls.Certificate, ServerCertificateChain = tls.Chain });
+                }
+            }
+
             if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
             {
                 // IPv4 and IPv6 loopback, whichever the machine has.
-                kestrel.ListenLocalhost(port);
+                kestrel.ListenLocalhost(port, Serve);
                 return;
             }
 
             foreach (var ip in ListenAddresses(host))
             {
-                kestrel.Listen(ip, port);
+                kestrel.Listen(ip, port, Serve);
             }
         });
         var app = builder.Build();
-        var node = new CohortNode(options, app, loggers ?? app.Services.GetRequiredService<ILoggerFactory>());
+        var node = new CohortNode(options, tls, app, loggers ?? app.Services.GetRequiredService<ILoggerFactory>());
         try
         {
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -332,6 +359,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         _etcd?.Dispose();
         Client.Dispose();
         _heartbeatClient.Dispose();
+        ForwardHttp.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
@@ -389,7 +417,7 @@ public sealed partial class CohortNode : IAsyncDisposable
                     MaxTimeout = TimeSpan.FromTicks(Math.Max(Options.CoordinatorTimeout.Ticks, CoordinatorOptions.DefaultMaxTimeout.Ticks)),
                 },
                 _transport = new HttpParticipantTransport(
-                    Options.MessageSockets ? _sockets = new NodeSockets(Options.AuthToken, TimeSpan.FromSeconds(30), Options.PeerRoutes) : Client, Options.Address, Host),
+                    Options.MessageSockets ? _sockets = new NodeSockets(Options.AuthToken, TimeSpan.FromSeconds(30), Options.PeerRoutes, Tls?.Trust) : Client, Options.Address, Host),
                 Cluster,
                 _decisionLog,
                 Time,

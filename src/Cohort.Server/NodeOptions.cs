@@ -105,6 +105,22 @@ public sealed class NodeOptions
     /// </summary>
     public Uri? OtlpEndpoint { get; init; }
 
+    /// <summary>
+    /// The node's certificate (PEM; intermediates after it are sent along): with <see cref="TlsKeyPath"/> the node
+    /// serves https and wss only, and calls the other nodes over https and wss (<c>--tls-cert</c>). Every node of a
+    /// cluster serves TLS or none does. Null for plain http.
+    /// </summary>
+    public string? TlsCertificatePath { get; init; }
+
+    /// <summary>The private key of <see cref="TlsCertificatePath"/> (PEM, unencrypted): <c>--tls-key</c>.</summary>
+    public string? TlsKeyPath { get; init; }
+
+    /// <summary>
+    /// The CA certificates (PEM) that the other nodes' certificates must chain to (<c>--tls-ca</c>); null to trust the
+    /// machine's trust store. Needs <see cref="TlsCertificatePath"/>.
+    /// </summary>
+    public string? TlsCaPath { get; init; }
+
     /// <summary>Default <see cref="LeaseTtl"/>: 5 s.</summary>
     public static readonly TimeSpan DefaultLeaseTtl = TimeSpan.FromSeconds(5);
 
@@ -133,6 +149,16 @@ public sealed class NodeOptions
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(DataDirectory);
+        if ((TlsCertificatePath is null) != (TlsKeyPath is null))
+        {
+            throw new ArgumentException("--tls-cert and --tls-key go together (the node's certificate and its private key, PEM).", nameof(TlsCertificatePath));
+        }
+
+        if (TlsCaPath is not null && TlsCertificatePath is null)
+        {
+            throw new ArgumentException("--tls-ca needs --tls-cert and --tls-key: it says whom a TLS node trusts, and this node serves plain http.", nameof(TlsCaPath));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(Heartbeat, TimeSpan.Zero);
         if (Misses < 1)
         {

@@ -14,15 +14,18 @@ public sealed class NodeClient : INodeMessages, IDisposable
 {
     private readonly HttpClient _http;
     private readonly PeerRoutes _routes;
+    private readonly TlsTrust? _tls;
 
     /// <summary>
-    /// Creates a client; <paramref name="authToken"/> is sent as <c>Authorization: Bearer</c> when set, and a node with a
-    /// route in <paramref name="routes"/> is dialled there rather than at its name.
+    /// Creates a client; <paramref name="authToken"/> is sent as <c>Authorization: Bearer</c> when set, a node with a
+    /// route in <paramref name="routes"/> is dialled there rather than at its name, and with <paramref name="tls"/> nodes
+    /// are called over https, their certificates checked against it.
     /// </summary>
-    public NodeClient(string? authToken, TimeSpan timeout, HttpMessageHandler? handler = null, PeerRoutes? routes = null)
+    public NodeClient(string? authToken, TimeSpan timeout, HttpMessageHandler? handler = null, PeerRoutes? routes = null, TlsTrust? tls = null)
     {
         _routes = routes ?? PeerRoutes.None;
-        _http = handler is null ? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), MaxConnectionsPerServer = 256 }) : new HttpClient(handler);
+        _tls = tls;
+        _http = handler is null ? new HttpClient(CreateHandler(tls, 256)) : new HttpClient(handler);
         _http.Timeout = timeout;
         if (authToken is not null)
         {
@@ -45,7 +48,17 @@ public sealed class NodeClient : INodeMessages, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _http.Dispose();
 
-    private Uri Url(string node, string path) => new(_routes.BaseUri(node), path.TrimStart('/'));
+    /// <summary>
+    /// The connection handler of calls between nodes: pooled connections renewed every two minutes, and with
+    /// <paramref name="tls"/> certificates checked against it.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(TlsTrust? tls, int connectionsPerServer)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), MaxConnectionsPerServer = connectionsPerServer };
+        return tls is null ? handler : tls.Apply(handler);
+    }
+
+    private Uri Url(string node, string path) => new(_routes.BaseUri(node, _tls is not null), path.TrimStart('/'));
 
     private async ValueTask<Value> SendAsync(string node, HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -64,7 +77,8 @@ public sealed class NodeClient : INodeMessages, IDisposable
             }
             catch (HttpRequestException e)
             {
-                throw new CohortException(ErrorCodes.Unavailable, $"Node {node} is unreachable: {e.Message}", isTransient: true);
+                var why = _tls?.Explain(e, request.RequestUri!) ?? e.Message;
+                throw new CohortException(ErrorCodes.Unavailable, $"Node {node} is unreachable: {why}", isTransient: true);
             }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

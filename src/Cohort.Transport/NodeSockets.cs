@@ -15,9 +15,10 @@ namespace Cohort.Transport;
 /// request machinery of both sides. The socket opens on first use and again after it breaks; a request in flight when it
 /// breaks fails as <c>unavailable</c> (it may or may not have been acted on, as with a lost HTTP connection). Pings
 /// every <see cref="MessageFrames.KeepAliveInterval"/> unanswered for <see cref="MessageFrames.KeepAliveTimeout"/>
-/// (a frozen or cut-off peer) break it too. A node with a route in <c>routes</c> is dialled there rather than at its name.
+/// (a frozen or cut-off peer) break it too. A node with a route in <c>routes</c> is dialled there rather than at its name;
+/// with <c>tls</c> the sockets are wss, the peer's certificate checked against it.
 /// </summary>
-internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoutes routes) : INodeMessages, IAsyncDisposable
+internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoutes routes, TlsTrust? tls = null) : INodeMessages, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly Lock _sync = new();
@@ -71,7 +72,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
                 return session;
             }
 
-            session = new Session(node, routes.Dial(node), authToken, timeout);
+            session = new Session(node, routes.Dial(node), authToken, timeout, tls);
             _sessions[node] = session;
             return session;
         }
@@ -83,6 +84,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
         private readonly string _node;
         private readonly string _dial;
         private readonly TimeSpan _timeout;
+        private readonly TlsTrust? _tls;
         private readonly ClientWebSocket _socket = new();
         private readonly CancellationTokenSource _closing = new();
         private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
@@ -95,11 +97,13 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
         private Task _loops = Task.CompletedTask;
 
         // timeout bounds the connect and each request's wait for its answer.
-        public Session(string node, string dial, string? authToken, TimeSpan timeout)
+        public Session(string node, string dial, string? authToken, TimeSpan timeout, TlsTrust? tls)
         {
             _node = node;
             _dial = dial;
             _timeout = timeout;
+            _tls = tls;
+            tls?.Apply(_socket.Options);
             if (authToken is not null)
             {
                 _socket.Options.SetRequestHeader("Authorization", "Bearer " + authToken);
@@ -158,7 +162,9 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
         /// <summary>The error for a socket that could not be opened: 401 stays <c>unauthorized</c>, the rest is <c>unavailable</c>.</summary>
         public CohortException ConnectFailure(Exception e) => _socket.HttpStatusCode == HttpStatusCode.Unauthorized
             ? new CohortException(ErrorCodes.Unauthorized, $"Node {_node} refused this node's bearer token (401 on /internal/ws); the nodes must share --auth-token.", isTransient: false)
-            : new CohortException(ErrorCodes.Unavailable, $"Node {_node} is unreachable: {e.Message}", isTransient: true);
+            : new CohortException(ErrorCodes.Unavailable, $"Node {_node} is unreachable: {_tls?.Explain(e, Endpoint) ?? e.Message}", isTransient: true);
+
+        private Uri Endpoint => new UriBuilder(NodeAddress.BaseUri(_dial, _tls is not null)) { Scheme = _tls is null ? "ws" : "wss", Path = "internal/ws" }.Uri;
 
         public void Close(Exception reason)
         {
@@ -207,9 +213,8 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
 
         private async Task ConnectAsync()
         {
-            var uri = new UriBuilder(NodeAddress.BaseUri(_dial)) { Scheme = "ws", Path = "internal/ws" }.Uri;
             _closing.CancelAfter(_timeout);
-            await _socket.ConnectAsync(uri, _closing.Token).ConfigureAwait(false);
+            await _socket.ConnectAsync(Endpoint, _closing.Token).ConfigureAwait(false);
             _closing.CancelAfter(Timeout.InfiniteTimeSpan);
             _loops = Task.WhenAll(Task.Run(ReceiveLoopAsync), Task.Run(SendLoopAsync));
         }

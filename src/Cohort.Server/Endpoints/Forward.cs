@@ -9,9 +9,6 @@ namespace Cohort.Server.Endpoints;
 /// <summary>Runs a coordinator call on the master, or forwards the request to the master from any other node.</summary>
 internal static class Forward
 {
-    // One client for all forwarded calls (a client per request would exhaust sockets); the timeout covers the longest transaction.
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(11) };
-
     /// <summary>
     /// For a call on an existing transaction: runs it here when this node's coordinator began it (even if this node
     /// has since lost the mastership: its commit then aborts, its abort works, and its locks are not left to the
@@ -38,7 +35,7 @@ internal static class Forward
 
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
-        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(node.Options.PeerRoutes.BaseUri(master), context.Request.Path + context.Request.QueryString));
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(node.Options.PeerRoutes.BaseUri(master, node.Secure), context.Request.Path + context.Request.QueryString));
         if (body.Length > 0)
         {
             request.Content = new ByteArrayContent(body.ToArray());
@@ -53,7 +50,7 @@ internal static class Forward
         HttpResponseMessage response;
         try
         {
-            response = await Http.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
+            response = await node.ForwardHttp.SendAsync(request, context.RequestAborted).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {

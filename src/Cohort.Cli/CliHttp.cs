@@ -12,21 +12,36 @@ namespace Cohort.Cli;
 internal sealed class CliHttp : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly Protocol.TlsTrust _trust;
+    private readonly bool _secure;
 
-    public CliHttp(string? authToken, TimeSpan? timeout = null)
+    // With tlsCa (a TLS cluster with a private CA), certificates are checked against it and bare host:port is https.
+    public CliHttp(string? authToken, TimeSpan? timeout = null, string? tlsCa = null)
     {
-        _http = new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(60) };
+        _trust = Protocol.TlsTrust.For(tlsCa);
+        _secure = tlsCa is not null;
+        _http = new HttpClient(_trust.Apply(new SocketsHttpHandler())) { Timeout = timeout ?? TimeSpan.FromSeconds(60) };
         if (CliOptions.Token(authToken) is { } token)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
     }
 
-    /// <summary>The base URL of a node given as host:port or as an http(s) URL; null when it is neither.</summary>
-    public static Uri? BaseUri(string address) =>
+    /// <summary>
+    /// The base URL of a node given as host:port or as an http(s) URL (a bare host:port is https when
+    /// <paramref name="secure"/>); null when it is neither.
+    /// </summary>
+    public static Uri? BaseUri(string address, bool secure = false) =>
         address.Contains("://", StringComparison.Ordinal)
             ? Uri.TryCreate(address.TrimEnd('/') + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url : null
-            : address.Contains(':', StringComparison.Ordinal) && Uri.TryCreate($"http://{address}/", UriKind.Absolute, out var plain) ? plain : null;
+            : address.Contains(':', StringComparison.Ordinal) && Uri.TryCreate($"{(secure ? "https" : "http")}://{address}/", UriKind.Absolute, out var plain) ? plain : null;
+
+    /// <summary>The base URL this client calls <paramref name="address"/> at (https for a bare host:port with a CA); null when it is no address.</summary>
+    public Uri? UrlOf(string address) => BaseUri(address, _secure);
+
+    /// <summary><paramref name="address"/> as an https URL when it is a bare host:port and <paramref name="secure"/>; else as given.</summary>
+    public static string Secure(string address, bool secure) =>
+        secure && !address.Contains("://", StringComparison.Ordinal) ? "https://" + address : address;
 
     /// <summary>
     /// Sends to the first of <paramref name="addresses"/> that takes the request: the next one is tried only when a
@@ -49,7 +64,7 @@ internal sealed class CliHttp : IDisposable
 
     public async Task<CliAnswer> SendAsync(string address, HttpMethod method, string path, Value? body, CancellationToken cancellationToken)
     {
-        if (BaseUri(address) is not { } baseUri)
+        if (BaseUri(address, _secure) is not { } baseUri)
         {
             return CliAnswer.Unreachable_($"'{address}' is not a node address (host:port)");
         }
@@ -78,6 +93,11 @@ internal sealed class CliHttp : IDisposable
             }
 
             return new CliAnswer((int)response.StatusCode, parsed, problem, null);
+        }
+        catch (HttpRequestException e) when (_trust.Explain(e, baseUri) is { } why)
+        {
+            // The handshake failed: nothing was sent, and another node of the cluster would answer the same way.
+            return CliAnswer.Unreachable_(why) with { NotSent = false };
         }
         catch (HttpRequestException e)
         {

@@ -28,6 +28,50 @@ internal static class CliOptions
         new("--auth-token") { Description = "Bearer token for the cluster (default: $COHORT_AUTH_TOKEN)." };
 
     /// <summary>
+    /// <c>--tls-ca</c> of the client commands: the CA file (PEM) the nodes' certificates must chain to; with it, bare
+    /// <c>host:port</c> addresses are called over https. Checked at parse time (a file that cannot be read or holds no
+    /// certificate is refused with one line).
+    /// </summary>
+    public static Option<string?> TlsCa()
+    {
+        var option = new Option<string?>("--tls-ca")
+        {
+            Description = "CA certificates (PEM file) that the nodes' https certificates must chain to, for a TLS cluster with a private CA; bare host:port addresses are then called over https (default: $COHORT_TLS_CA; none: https:// addresses are checked against the machine's trust store).",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("COHORT_TLS_CA") is { Length: > 0 } env ? env : null,
+        };
+        option.Validators.Add(result =>
+        {
+            if (TlsCaError(result.GetValueOrDefault<string?>()) is { } error)
+            {
+                result.AddError("--tls-ca: " + error);
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The CA file given (or <c>$COHORT_TLS_CA</c>), or null.</summary>
+    public static string? TlsCaOf(string? given) => string.IsNullOrWhiteSpace(given) ? null : given;
+
+    /// <summary>Why CA file <paramref name="path"/> cannot be used, or null when it can (or none is given).</summary>
+    public static string? TlsCaError(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            _ = Protocol.TlsTrust.For(path);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>
     /// The etcd backend's options: <c>--etcd</c> (client URLs, default <c>$COHORT_ETCD</c>; none runs the embedded
     /// backend), <c>--etcd-prefix</c> and <c>--lease-ttl</c>.
     /// </summary>

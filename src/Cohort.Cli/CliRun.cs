@@ -6,12 +6,14 @@ namespace Cohort.Cli;
 /// <summary>Runs a client command body and maps every failure to a clear message and its exit code.</summary>
 internal static class CliRun
 {
-    public static CohortClient Client(string? nodes, string? token)
+    public static CohortClient Client(string? nodes, string? token, string? tlsCa = null)
     {
         var addresses = CliOptions.SplitAddresses(nodes);
         return new CohortClient(new CohortClientOptions
         {
-            Addresses = addresses.Length == 0 ? [CliOptions.DefaultAddress] : addresses,
+            // A CA means a TLS cluster: bare host:port addresses are https.
+            Addresses = [.. (addresses.Length == 0 ? [CliOptions.DefaultAddress] : addresses).Select(a => CliHttp.Secure(a, tlsCa is not null))],
+            CaCertificatePath = tlsCa,
             AuthToken = CliOptions.Token(token),
             MaxAttempts = 3,
             RequestTimeout = TimeSpan.FromSeconds(60),

@@ -7,14 +7,16 @@ namespace Cohort.Cli;
 /// The flags every command that talks to a cluster takes, declared once so that they have the same names, defaults,
 /// checks and help everywhere: <c>--nodes</c>/<c>--addr</c> (one address or a comma-separated list, host:port or an
 /// http(s) URL; the first node that answers is used and forwards to the master; <c>--master</c> too on the seed's
-/// commands), <c>--auth-token</c> (default <c>$COHORT_AUTH_TOKEN</c>) and <c>--json</c>.
+/// commands), <c>--auth-token</c> (default <c>$COHORT_AUTH_TOKEN</c>), <c>--tls-ca</c> (default <c>$COHORT_TLS_CA</c>)
+/// and <c>--json</c>.
 /// </summary>
 internal sealed class ClientFlags
 {
-    private ClientFlags(Option<string> nodes, Option<string?> token, Option<bool> json)
+    private ClientFlags(Option<string> nodes, Option<string?> token, Option<string?> tlsCa, Option<bool> json)
     {
         Nodes = nodes;
         Token = token;
+        TlsCa = tlsCa;
         Json = json;
     }
 
@@ -23,6 +25,9 @@ internal sealed class ClientFlags
 
     /// <summary>The bearer token.</summary>
     public Option<string?> Token { get; }
+
+    /// <summary>The CA file of a TLS cluster.</summary>
+    public Option<string?> TlsCa { get; }
 
     /// <summary>Machine-readable output.</summary>
     public Option<bool> Json { get; }
@@ -37,14 +42,15 @@ internal sealed class ClientFlags
         var nodes = CliOptions.Addresses(
             new Option<string>(spelled[0], spelled[1..])
             {
-                Description = description ?? "Node address (host:port or http://host:port), or a comma-separated list: the first that answers is used and forwards to the master.",
+                Description = description ?? "Node address (host:port, http://host:port or https://host:port), or a comma-separated list: the first that answers is used and forwards to the master.",
                 DefaultValueFactory = _ => CliOptions.DefaultAddress,
             },
             list: true,
             urls: true);
-        var flags = new ClientFlags(nodes, CliOptions.AuthToken(), CliOptions.Json());
+        var flags = new ClientFlags(nodes, CliOptions.AuthToken(), CliOptions.TlsCa(), CliOptions.Json());
         command.Options.Add(flags.Nodes);
         command.Options.Add(flags.Token);
+        command.Options.Add(flags.TlsCa);
         command.Options.Add(flags.Json);
         return flags;
     }
@@ -60,8 +66,8 @@ internal sealed class ClientFlags
     public CliOutput Output(ParseResult result, string command) => new(command, result.GetValue(Json));
 
     /// <summary>Plain HTTP calls to the nodes with the token.</summary>
-    public CliHttp Http(ParseResult result, TimeSpan? timeout = null) => new(result.GetValue(Token), timeout);
+    public CliHttp Http(ParseResult result, TimeSpan? timeout = null) => new(result.GetValue(Token), timeout, CliOptions.TlsCaOf(result.GetValue(TlsCa)));
 
     /// <summary>A client on the addresses with the token.</summary>
-    public CohortClient Client(ParseResult result) => CliRun.Client(result.GetValue(Nodes), result.GetValue(Token));
+    public CohortClient Client(ParseResult result) => CliRun.Client(result.GetValue(Nodes), result.GetValue(Token), CliOptions.TlsCaOf(result.GetValue(TlsCa)));
 }

@@ -143,7 +143,7 @@ internal static class ClusterCommands
             }
 
             var address = nodes.Address!;
-            var url = new Uri(CliHttp.BaseUri(address)!, "dashboard").ToString();
+            var url = new Uri(http.UrlOf(address)!, "dashboard").ToString();
 
             var resources = await http.SendAsync(address, HttpMethod.Get, "v1/resources", null, cancellationToken).ConfigureAwait(false);
             var inDoubt = await http.SendAsync(address, HttpMethod.Get, "v1/tx?state=in-doubt&limit=1000", null, cancellationToken).ConfigureAwait(false);

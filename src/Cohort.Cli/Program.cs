@@ -166,7 +166,16 @@ internal static class Program
                 result.AddError($"--otlp-endpoint '{text}' is not an http(s) URL such as http://127.0.0.1:4318/v1/traces");
             }
         });
-        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes, replicated, otlp };
+        var tlsCert = new Option<string?>("--tls-cert")
+        {
+            Description = "The node's certificate (PEM; intermediates may follow it): with --tls-key the node serves https and wss only and calls the other nodes over https and wss. Every node of a cluster uses TLS or none does; the certificate must name the host of --addr.",
+        };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "The private key of --tls-cert (PEM, unencrypted)." };
+        var tlsCa = new Option<string?>("--tls-ca")
+        {
+            Description = "With --tls-cert: CA certificates (PEM) the other nodes' certificates must chain to (default: the machine's trust store).",
+        };
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes, replicated, otlp, tlsCert, tlsKey, tlsCa };
         command.SetAction(async (result, cancellationToken) =>
         {
             var address = result.GetValue(addr)!;
@@ -194,6 +203,9 @@ internal static class Program
                     LeaseTtl = result.GetValue(leaseTtl).Value,
                     PeerRoutes = CliOptions.PeerRoutesOf(result.GetValue(peerRoutes)),
                     OtlpEndpoint = result.GetValue(otlp) is { } endpoint ? new Uri(endpoint) : null,
+                    TlsCertificatePath = result.GetValue(tlsCert),
+                    TlsKeyPath = result.GetValue(tlsKey),
+                    TlsCaPath = result.GetValue(tlsCa),
                 };
                 options.Validate();
             }

@@ -66,7 +66,7 @@ public static class CohortClientServiceCollectionExtensions
         services.TryAddSingleton<ICohortClient>(static provider => provider.GetRequiredService<CohortClient>());
         return services.AddHttpClient(HttpClientName)
             .ConfigureHttpClient(static (provider, http) => http.Timeout = provider.GetRequiredService<IOptions<CohortClientOptions>>().Value.RequestTimeout)
-            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) });
+            .ConfigurePrimaryHttpMessageHandler(static provider => CohortClient.CreateHttpHandler(provider.GetRequiredService<IOptions<CohortClientOptions>>().Value));
     }
 
     // Runs CohortClientOptions.Validate, so bad settings stop the host at start with the option named.

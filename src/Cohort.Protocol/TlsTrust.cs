@@ -27,14 +27,17 @@ public sealed class TlsTrust
     private readonly X509Certificate2Collection? _authorities;
     private readonly ConcurrentDictionary<string, string> _refusals = new(StringComparer.OrdinalIgnoreCase);
 
-    private TlsTrust(X509Certificate2Collection? authorities, string? source)
+    private readonly Action<string, string>? _onRefused;
+
+    private TlsTrust(X509Certificate2Collection? authorities, string? source, Action<string, string>? onRefused)
     {
         _authorities = authorities;
         Source = source;
+        _onRefused = onRefused;
     }
 
     /// <summary>Trusts what the machine's trust store trusts.</summary>
-    public static TlsTrust System { get; } = new(null, null);
+    public static TlsTrust System { get; } = new(null, null, null);
 
     /// <summary>The PEM file the authorities came from, or null for the machine's trust store.</summary>
     public string? Source { get; }
@@ -42,9 +45,18 @@ public sealed class TlsTrust
     /// <summary>The certificate authorities trusted instead of the machine's store, or null for the store.</summary>
     public X509Certificate2Collection? Authorities => _authorities;
 
-    /// <summary>Trusts exactly the CA certificates of <paramref name="path"/> (PEM, one or more <c>CERTIFICATE</c> blocks).</summary>
+    /// <summary>
+    /// A trust of its own in the machine's trust store, calling <paramref name="onRefused"/> with the host and the reason
+    /// whenever it refuses a certificate (a node logs them).
+    /// </summary>
+    public static TlsTrust MachineStore(Action<string, string>? onRefused) => new(null, null, onRefused);
+
+    /// <summary>
+    /// Trusts exactly the CA certificates of <paramref name="path"/> (PEM, one or more <c>CERTIFICATE</c> blocks), calling
+    /// <paramref name="onRefused"/> with the host and the reason whenever it refuses a certificate.
+    /// </summary>
     /// <exception cref="FormatException">The file is missing, unreadable, or holds no certificate; the message names it.</exception>
-    public static TlsTrust FromPemFile(string path)
+    public static TlsTrust FromPemFile(string path, Action<string, string>? onRefused)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var authorities = new X509Certificate2Collection();
@@ -62,7 +74,7 @@ public sealed class TlsTrust
             throw new FormatException($"CA file '{path}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
         }
 
-        return new TlsTrust(authorities, path);
+        return new TlsTrust(authorities, path, onRefused);
     }
 
     /// <summary>
@@ -71,7 +83,7 @@ public sealed class TlsTrust
     /// </summary>
     /// <exception cref="FormatException">The file cannot be read or holds no certificate.</exception>
     public static TlsTrust For(string? path) =>
-        string.IsNullOrWhiteSpace(path) ? System : ByFile.GetOrAdd(Path.GetFullPath(path), FromPemFile);
+        string.IsNullOrWhiteSpace(path) ? System : ByFile.GetOrAdd(Path.GetFullPath(path), static file => FromPemFile(file, null));
 
     /// <summary>Makes <paramref name="handler"/>'s https connections check certificates against this trust.</summary>
     public SocketsHttpHandler Apply(SocketsHttpHandler handler)
@@ -135,6 +147,7 @@ public sealed class TlsTrust
         }
 
         _refusals[host] = refusal;
+        _onRefused?.Invoke(host, refusal);
         return false;
     }
 
@@ -171,9 +184,18 @@ public sealed class TlsTrust
             }
         }
 
-        return custom.Build(leaf)
-            ? null
-            : $"its certificate ({leaf.Subject}, issued by {leaf.Issuer}) does not chain to a CA of {Source} ({Statuses(custom)})";
+        if (custom.Build(leaf))
+        {
+            return null;
+        }
+
+        var statuses = custom.ChainStatus.Select(s => s.Status).ToHashSet();
+        var what = statuses.Contains(X509ChainStatusFlags.NotTimeValid)
+            ? $"is not valid now (valid from {leaf.NotBefore.ToUniversalTime():u} to {leaf.NotAfter.ToUniversalTime():u})"
+            : statuses.Contains(X509ChainStatusFlags.NotValidForUsage)
+                ? "is not for server authentication (its extended key usage)"
+                : $"does not chain to a CA of {Source}";
+        return $"its certificate ({leaf.Subject}, issued by {leaf.Issuer}) {what} ({Statuses(custom)})";
     }
 
     private static string Statuses(X509Chain? chain) =>

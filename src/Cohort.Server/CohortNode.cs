@@ -165,7 +165,8 @@ public sealed partial class CohortNode : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var tls = NodeTls.Load(options, TimeProvider.System);
+        var refusals = new TlsRefusalLog(TimeProvider.System);
+        var tls = NodeTls.Load(options, TimeProvider.System, refusals.Report);
         Directory.CreateDirectory(options.DataDirectory);
         // No configuration file is read, so nothing is watched: by default the host watches its content root (the current
         // directory) recursively for appsettings changes, and a data directory below it made every WAL write, every
@@ -229,6 +230,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         });
         var app = builder.Build();
         var node = new CohortNode(options, tls, app, loggers ?? app.Services.GetRequiredService<ILoggerFactory>());
+        refusals.Logger = node.Logger;
         try
         {
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);

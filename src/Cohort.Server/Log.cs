@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "listening beyond loopback ({Addresses}) without --auth-token: anyone who can reach these interfaces can run transactions and change the cluster; set --auth-token (or COHORT_AUTH_TOKEN), or bind 127.0.0.1")]
     public static partial void ListeningWithoutToken(ILogger logger, string addresses);
 
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "TLS: refused the certificate of {Host}: {Reason}")]
+    public static partial void CertificateRefused(ILogger logger, string host, string reason);
+
     [LoggerMessage(EventId = 6005, Level = LogLevel.Critical, Message = "the {What} failed ({Error}): stopping the node (fail-stop); a restart recovers from the disk")]
     public static partial void StorageFailed(ILogger logger, string what, string error);
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Cohort.Core;
 using Cohort.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace Cohort.Server;
 
@@ -33,7 +34,10 @@ public sealed class NodeTls
     /// naming the file, a file that cannot be read, a key that does not match the certificate, a certificate that has
     /// expired or is not yet valid, or one that does not name the node's host (its peers would refuse it).
     /// </summary>
-    public static NodeTls? Load(NodeOptions options, TimeProvider time)
+    /// <param name="options">The node's options.</param>
+    /// <param name="time">The clock the certificate's validity is checked against.</param>
+    /// <param name="onRefused">Called with the host and the reason whenever the node refuses another node's certificate.</param>
+    public static NodeTls? Load(NodeOptions options, TimeProvider time, Action<string, string>? onRefused = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
@@ -79,7 +83,7 @@ public sealed class NodeTls
         TlsTrust trust;
         try
         {
-            trust = options.TlsCaPath is { } caPath ? TlsTrust.FromPemFile(caPath) : TlsTrust.System;
+            trust = options.TlsCaPath is { } caPath ? TlsTrust.FromPemFile(caPath, onRefused) : TlsTrust.MachineStore(onRefused);
         }
         catch (FormatException e)
         {
@@ -90,4 +94,40 @@ public sealed class NodeTls
     }
 
     private static CohortException Refused(string message) => new(ErrorCodes.BadOperation, message, isTransient: false);
+}
+
+/// <summary>
+/// Logs the certificates a node refuses (a peer with a certificate from another CA, expired, or not naming its host):
+/// a warning per host when the reason changes, and again at most once a minute while it lasts (heartbeats would
+/// otherwise log it every second).
+/// </summary>
+internal sealed class TlsRefusalLog(TimeProvider time)
+{
+    private static readonly TimeSpan Repeat = TimeSpan.FromMinutes(1);
+    private readonly Dictionary<string, (string Reason, DateTimeOffset At)> _logged = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Lock _sync = new();
+
+    /// <summary>Where refusals go; none are logged before it is set (the node sets it once its logging exists).</summary>
+    public ILogger? Logger { get; set; }
+
+    public void Report(string host, string reason)
+    {
+        if (Logger is not { } logger)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        lock (_sync)
+        {
+            if (_logged.TryGetValue(host, out var last) && last.Reason == reason && now - last.At < Repeat)
+            {
+                return;
+            }
+
+            _logged[host] = (reason, now);
+        }
+
+        Log.CertificateRefused(logger, host, reason);
+    }
 }

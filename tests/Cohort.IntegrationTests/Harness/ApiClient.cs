@@ -11,16 +11,17 @@ internal sealed class ApiClient : IDisposable
 
     private readonly HttpClient _http;
 
-    public ApiClient(string? authToken, TimeSpan? timeout = null)
+    // tlsCa: the CA file of a TLS cluster's nodes (their BaseUri is then https).
+    public ApiClient(string? authToken, TimeSpan? timeout = null, string? tlsCa = null)
     {
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = new HttpClient(Protocol.TlsTrust.For(tlsCa).Apply(new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromSeconds(30),
             MaxConnectionsPerServer = 64,
 
             // Large bodies go with "Expect: 100-continue" (below); wait for the server's interim or final answer.
             Expect100ContinueTimeout = TimeSpan.FromSeconds(30),
-        })
+        }))
         {
             Timeout = timeout ?? TimeSpan.FromSeconds(60),
         };

@@ -67,7 +67,10 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     public string Address => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
 
-    public Uri BaseUri => new($"http://{Address}/");
+    public Uri BaseUri => new($"{(TlsCa is null ? "http" : "https")}://{Address}/");
+
+    /// <summary>The CA file of a TLS node (started with --tls-cert among its arguments): it is then called over https, trusting this CA.</summary>
+    public string? TlsCa { get; init; }
 
     public bool IsMaster { get; }
 
@@ -354,7 +357,7 @@ internal sealed class NodeProcess : IAsyncDisposable
             throw new InvalidOperationException($"{this} exited before it was ready. Output:\n{Tail()}");
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient(Protocol.TlsTrust.For(TlsCa).Apply(new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(10) };
         await Wait.UntilAsync(
             async () =>
             {

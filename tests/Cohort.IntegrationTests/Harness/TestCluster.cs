@@ -15,12 +15,12 @@ internal sealed class TestCluster : IAsyncDisposable
     private readonly List<NodeProcess> _nodes;
     private readonly ITestOutputHelper? _output;
 
-    private TestCluster(string root, IReadOnlyList<NodeProcess> nodes, string? authToken, ITestOutputHelper? output)
+    private TestCluster(string root, IReadOnlyList<NodeProcess> nodes, string? authToken, ITestOutputHelper? output, string? tlsCa = null)
     {
         _root = root;
         _nodes = [.. nodes];
         AuthToken = authToken;
-        Api = new ApiClient(authToken);
+        Api = new ApiClient(authToken, tlsCa: tlsCa);
         _output = output;
     }
 
@@ -67,7 +67,8 @@ internal sealed class TestCluster : IAsyncDisposable
         int misses = StableMisses,
         IReadOnlyList<string?>? dsns = null,
         IReadOnlyList<string>? nodeArguments = null,
-        Func<IReadOnlyList<string>, int, IReadOnlyList<string>>? argumentsOf = null)
+        Func<IReadOnlyList<string>, int, IReadOnlyList<string>>? argumentsOf = null,
+        string? tlsCa = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "cohort-it-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -80,10 +81,10 @@ internal sealed class TestCluster : IAsyncDisposable
         var nodes = new List<NodeProcess>();
         for (var i = 0; i < resources.Count; i++)
         {
-            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses, Dsn = dsns?.ElementAtOrDefault(i), ExtraArguments = [.. nodeArguments ?? [], .. argumentsOf?.Invoke(addresses, i) ?? []] });
+            nodes.Add(new NodeProcess(i == 0 ? "master" : $"node{i}", ports[i], i == 0, addresses[0], addresses, resources[i], root, authToken, heartbeat) { Misses = misses, Dsn = dsns?.ElementAtOrDefault(i), ExtraArguments = [.. nodeArguments ?? [], .. argumentsOf?.Invoke(addresses, i) ?? []], TlsCa = tlsCa });
         }
 
-        var cluster = new TestCluster(root, nodes, authToken, output);
+        var cluster = new TestCluster(root, nodes, authToken, output, tlsCa);
         try
         {
             // The master first, so the others join at once; then the rest in parallel.

@@ -86,7 +86,7 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
         _options = options;
         _authorization = Authorization(options.AuthToken);
         _trust = TlsTrust.For(options.CaCertificatePath);
-        _secure = options.Addresses.Any(a => a.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+        _secure = options.CaCertificatePath is not null || options.Addresses.Any(a => a.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
         _logger = logger ?? NullLogger.Instance;
     }
 

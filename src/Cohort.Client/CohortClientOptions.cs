@@ -21,7 +21,8 @@ public sealed class CohortClientOptions
     /// <summary>
     /// Node addresses (<c>host:port</c>, <c>http://host:port</c> or <c>https://host:port</c>). Any node serves every call
     /// (a non-master forwards to the master); the client tries them in order when one cannot be reached. When any is
-    /// <c>https://</c>, the cluster is taken to serve TLS: addresses learnt from it (the master's) are called over https.
+    /// <c>https://</c>, or <see cref="CaCertificatePath"/> is set, the cluster is taken to serve TLS: bare addresses,
+    /// and those learnt from it (the master's), are called over https.
     /// </summary>
     public IReadOnlyList<string> Addresses { get; set; } = [];
 

@@ -29,11 +29,25 @@ public sealed class TlsTrust
 
     private readonly Action<string, string>? _onRefused;
 
-    private TlsTrust(X509Certificate2Collection? authorities, string? source, Action<string, string>? onRefused)
+    private TlsTrust(X509Certificate2Collection? authorities, string? source, Action<string, string>? onRefused, X509Certificate2? clientCertificate = null)
     {
         _authorities = authorities;
         Source = source;
         _onRefused = onRefused;
+        ClientCertificate = clientCertificate;
+    }
+
+    /// <summary>
+    /// The certificate presented when this side is the client (a node calling another proves it is one of the
+    /// cluster's), or null for none (the client library, the CLI).
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; }
+
+    /// <summary>The same trust, presenting <paramref name="certificate"/> (with its private key) as the client.</summary>
+    public TlsTrust WithClientCertificate(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        return new TlsTrust(_authorities, Source, _onRefused, certificate);
     }
 
     /// <summary>Trusts what the machine's trust store trusts.</summary>
@@ -90,6 +104,12 @@ public sealed class TlsTrust
     {
         ArgumentNullException.ThrowIfNull(handler);
         handler.SslOptions.RemoteCertificateValidationCallback = Validate;
+        if (ClientCertificate is { } certificate)
+        {
+            // Whatever CAs the server names as acceptable (servers commonly name none).
+            handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => certificate;
+        }
+
         return handler;
     }
 
@@ -98,6 +118,10 @@ public sealed class TlsTrust
     {
         ArgumentNullException.ThrowIfNull(options);
         options.RemoteCertificateValidationCallback = Validate;
+        if (ClientCertificate is { } certificate)
+        {
+            options.ClientCertificates = [certificate];
+        }
     }
 
     /// <summary>
@@ -149,6 +173,37 @@ public sealed class TlsTrust
         _refusals[host] = refusal;
         _onRefused?.Invoke(host, refusal);
         return false;
+    }
+
+    /// <summary>
+    /// Checks the certificate a connecting node presents as its client certificate: it must chain to the trusted CAs
+    /// (or the machine's store) and be valid now; no host name or key usage is required of it. Refusals are reported
+    /// like a server's.
+    /// </summary>
+    /// <returns>Null when accepted, else why not.</returns>
+    public string? CheckClient(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (_authorities is not null)
+        {
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(_authorities);
+        }
+
+        if (chain.Build(certificate))
+        {
+            return null;
+        }
+
+        var statuses = chain.ChainStatus.Select(s => s.Status).ToHashSet();
+        var what = statuses.Contains(X509ChainStatusFlags.NotTimeValid)
+            ? $"is not valid now (valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u})"
+            : $"does not chain to a CA of {Source ?? "this machine's trust store"}";
+        var refusal = $"its client certificate ({certificate.Subject}, issued by {certificate.Issuer}) {what} ({Statuses(chain)})";
+        _onRefused?.Invoke("a connecting node", refusal);
+        return refusal;
     }
 
     private string? Check(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)

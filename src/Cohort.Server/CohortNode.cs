@@ -212,7 +212,16 @@ public sealed partial class CohortNode : IAsyncDisposable
                 if (tls is not null)
                 {
                     listen.Use(PlainHttpRefusal.For(options.Address));
-                    listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = tls.Certificate, ServerCertificateChain = tls.Chain });
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = tls.Certificate,
+                        ServerCertificateChain = tls.Chain,
+
+                        // Nodes present theirs (PeerCertificates requires one on the node-to-node endpoints); clients,
+                        // the CLI and browsers need none. One presented must chain to the CA.
+                        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                        ClientCertificateValidation = (certificate, _, _) => tls.Trust.CheckClient(certificate) is null,
+                    });
                 }
             }
 
@@ -236,6 +245,7 @@ public sealed partial class CohortNode : IAsyncDisposable
             await node.OpenAsync(cancellationToken).ConfigureAwait(false);
             HttpMetricsMiddleware.Use(app, node.HttpMetrics, node.Time);
             TracingMiddleware.Use(app, node);
+            PeerCertificates.Use(app, node);
             NodeMiddleware.Use(app, node);
             app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = MessageFrames.KeepAliveInterval, KeepAliveTimeout = MessageFrames.KeepAliveTimeout });
             var services = node.CreateServices();

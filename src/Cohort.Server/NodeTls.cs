@@ -90,7 +90,9 @@ public sealed class NodeTls
             throw Refused("--tls-ca: " + e.Message);
         }
 
-        return new NodeTls(certificate, intermediates, trust);
+        // The node presents its own certificate when it calls the others (they serve their peers' endpoints only to
+        // nodes whose certificates chain to their CA).
+        return new NodeTls(certificate, intermediates, trust.WithClientCertificate(certificate));
     }
 
     private static CohortException Refused(string message) => new(ErrorCodes.BadOperation, message, isTransient: false);

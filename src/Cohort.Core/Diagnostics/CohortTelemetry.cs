@@ -29,9 +29,6 @@ public static class CohortTelemetry
     /// <summary>The operation's name (<c>put</c>, <c>transfer</c>, <c>sql</c>).</summary>
     public const string OperationAttribute = "cohort.operation";
 
-    /// <summary>The node-to-node message or API path a server span handles.</summary>
-    public const string PathAttribute = "cohort.path";
-
     /// <summary>The field of a node-socket request that carries the W3C trace context.</summary>
     public const string TraceParentField = "traceparent";
 

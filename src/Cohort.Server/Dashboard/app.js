@@ -172,7 +172,9 @@ function lineChart(id, series) {
     chart.dataset.points = "0";
     return;
   }
-  const t0 = Math.min(...points.map(p => p[0])), t1 = Math.max(...points.map(p => p[0]));
+  // The time axis spans every sample (gaps included), so series line up across the charts.
+  const times = series.flatMap(s => s.values.map(v => v[0]));
+  const t0 = Math.min(...times), t1 = Math.max(...times);
   const span = Math.max(t1 - t0, 1);
   const yMax = niceMax(Math.max(...points.map(p => p[1])));
   const x = t => left + (W - left - right) * (t - t0) / span;
@@ -330,4 +332,9 @@ function refreshNow() {
   const mine = ++generation;
   refresh().then(more => { if (more && mine === generation) timer = setTimeout(refreshNow, REFRESH_MS); });
 }
+// A token pasted into the address bar of an open page (#token=...) signs in without a reload.
+window.addEventListener("hashchange", () => {
+  const fromHash = takeFragmentToken();
+  if (fromHash) { token = fromHash; signedOut = false; refreshNow(); }
+});
 refreshNow();

@@ -71,7 +71,7 @@ public sealed class TransactionTimelineTests
 
         var back = TransactionInfo.FromValue(info.ToValue());
 
-        Assert.Equal(info.Timeline, back.Timeline);
+        Assert.Equal(info.Timeline.ToArray(), back.Timeline.ToArray());
         Assert.Equal("preparing", new TransactionStateChange(TransactionState.Preparing, Start).ToValue().AsMap()["state"].AsString());
     }
 }

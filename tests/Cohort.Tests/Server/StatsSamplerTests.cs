@@ -121,7 +121,7 @@ public sealed class StatsSamplerTests
         Assert.Equal(sample.At, back.At);
         Assert.Equal(sample.Committed, back.Committed);
         Assert.Equal(sample.Aborted, back.Aborted);
-        Assert.Equal(sample.LatencyBuckets, back.LatencyBuckets);
+        Assert.Equal(sample.LatencyBuckets.ToArray(), back.LatencyBuckets.ToArray());
         Assert.Equal(sample.InDoubt, back.InDoubt);
         Assert.Equal(sample.Seconds, back.Seconds, 3);
     }

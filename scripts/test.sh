@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 results="${COHORT_TEST_RESULTS:-TestResults}"
 rm -rf "$results"
 mkdir -p "$results"
+# Tests that keep artifacts (the dashboard's screenshots: <results>/screenshots/<test>/) find the directory here.
+COHORT_TEST_RESULTS="$(cd "$results" && pwd)"
+export COHORT_TEST_RESULTS
 
 dotnet build Cohort.slnx -c Release -nologo -v quiet
 build=$?

@@ -235,7 +235,13 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
     }
 
     private MemberStatus Status(Peer peer, string? master, DateTimeOffset now) =>
-        new(peer.Address, master == peer.Address, IsAliveLocked(peer.Address, now), peer.LastSeen, peer.Epoch, peer.Resources, peer.InFlight);
+        new(peer.Address, master == peer.Address, IsAliveLocked(peer.Address, now), peer.LastSeen, peer.Epoch, peer.Resources, peer.InFlight)
+        {
+            LastError = peer.LastError,
+            LastErrorAt = peer.LastErrorAt,
+            ConsecutiveFailures = peer.ConsecutiveFailures,
+            Failures = peer.Failures,
+        };
 
     /// <summary>The alive members' addresses, in order.</summary>
     public IReadOnlyList<string> AliveMembers
@@ -470,7 +476,17 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Down, slow or refusing: silence is what failure detection measures.
+            // Down, slow or refusing: silence is what failure detection measures. Kept for operators (the dashboard's
+            // per-node errors), never for decisions.
+            lock (_sync)
+            {
+                peer.ConsecutiveFailures++;
+                peer.Failures++;
+                peer.LastError = e is OperationCanceledException && !cancellationToken.IsCancellationRequested
+                    ? $"no answer within {_options.Heartbeat.TotalMilliseconds:0} ms"
+                    : e.Message;
+                peer.LastErrorAt = _time.GetUtcNow();
+            }
         }
         finally
         {
@@ -500,6 +516,7 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
             {
                 var peer = PeerOf(message.Address);
                 peer.LastSeen = now;
+                peer.ConsecutiveFailures = 0;
                 peer.Epoch = message.Epoch;
                 if (!peer.Resources.SequenceEqual(message.Resources, StringComparer.Ordinal))
                 {
@@ -725,5 +742,13 @@ public sealed partial class ClusterAgent : IPlacement, ILeadership
         public IReadOnlyList<string> Resources { get; set; } = [];
 
         public int InFlight { get; set; }
+
+        public string? LastError { get; set; }
+
+        public DateTimeOffset? LastErrorAt { get; set; }
+
+        public int ConsecutiveFailures { get; set; }
+
+        public long Failures { get; set; }
     }
 }

@@ -8,4 +8,17 @@ namespace Cohort.Cluster;
 /// <param name="Epoch">The epoch it last reported.</param>
 /// <param name="Resources">The resources it homes, as it last reported them.</param>
 /// <param name="InFlight">Its unfinished transactions, as last reported.</param>
-public sealed record MemberStatus(string Address, bool IsMaster, bool Alive, DateTimeOffset? LastSeen, long Epoch, IReadOnlyList<string> Resources, int InFlight);
+public sealed record MemberStatus(string Address, bool IsMaster, bool Alive, DateTimeOffset? LastSeen, long Epoch, IReadOnlyList<string> Resources, int InFlight)
+{
+    /// <summary>Why the last heartbeat to it that failed did (null: none failed since this node started).</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>When that heartbeat failed.</summary>
+    public DateTimeOffset? LastErrorAt { get; init; }
+
+    /// <summary>Heartbeats to it that failed since the last one it answered.</summary>
+    public int ConsecutiveFailures { get; init; }
+
+    /// <summary>Heartbeats to it that failed since this node started.</summary>
+    public long Failures { get; init; }
+}

@@ -95,6 +95,11 @@ public sealed partial class Coordinator
             outcome = await DecideAsync(tx, votes).ConfigureAwait(false);
         }
 
+        if (outcome.IsCommitted)
+        {
+            CommitLatency.Record(_time.GetElapsedTime(started));
+        }
+
         return new BatchResult(tx.Id, outcome, outcome.IsCommitted ? results : []);
     }
 

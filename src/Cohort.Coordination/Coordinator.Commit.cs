@@ -54,7 +54,14 @@ public sealed partial class Coordinator
 
         try
         {
-            return await RunCommitAsync(tx).ConfigureAwait(false);
+            var started = _time.GetTimestamp();
+            var outcome = await RunCommitAsync(tx).ConfigureAwait(false);
+            if (outcome.IsCommitted)
+            {
+                CommitLatency.Record(_time.GetElapsedTime(started));
+            }
+
+            return outcome;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -62,7 +62,7 @@ public sealed partial class Coordinator
             }
 
             // Born committing: the decision is durable, so the transaction never was active here.
-            var tx = new CoordinatorTransaction(decision.TxId, null, now, TransactionState.Committing);
+            var tx = new CoordinatorTransaction(decision.TxId, null, now, TransactionState.Committing, _time);
             var outcome = TxOutcome.Committed(decision.CommitTimestamp);
             lock (tx.Sync)
             {

@@ -13,22 +13,45 @@ public sealed partial class Coordinator
         : null;
 
     /// <summary>
-    /// The transactions in <paramref name="state"/> (all known ones when null), oldest first (in <see cref="TxId"/>
-    /// order), after <paramref name="after"/> when given, at most <paramref name="limit"/>.
+    /// The transactions in <paramref name="state"/> (all known ones when null) begun with label <paramref name="label"/>
+    /// (any label when null; compared exactly), oldest first (in <see cref="TxId"/> order), after <paramref name="after"/>
+    /// when given, at most <paramref name="limit"/>; the newest first instead when <paramref name="newestFirst"/>.
     /// </summary>
-    public IReadOnlyList<TxStatus> List(TransactionState? state = null, int limit = 1000, TxId? after = null)
+    public IReadOnlyList<TxStatus> List(TransactionState? state = null, int limit = 1000, TxId? after = null, string? label = null, bool newestFirst = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 0);
         // A transaction that finishes meanwhile may be seen in both; the live view wins.
-        var live = _transactions.Values.Where(t => (state is null || t.State == state) && (after is null || t.Id > after.Value))
+        var live = _transactions.Values.Where(t => (state is null || t.State == state) && (after is null || t.Id > after.Value) && (label is null || t.Label == label))
             .Select(t => (t.Id, Live: (CoordinatorTransaction?)t, Finished: default(FinishedTransaction)));
-        var finished = _finished.ToList().Where(f => (state is null || f.Value.State == state) && (after is null || f.Key > after.Value))
+        var finished = _finished.ToList().Where(f => (state is null || f.Value.State == state) && (after is null || f.Key > after.Value) && (label is null || f.Value.Label == label))
             .Select(f => (Id: f.Key, Live: (CoordinatorTransaction?)null, Finished: f.Value));
-        return [.. live.Concat(finished)
-            .DistinctBy(t => t.Id)
-            .OrderBy(t => t.Id)
+        var all = live.Concat(finished).DistinctBy(t => t.Id);
+        return [.. (newestFirst ? all.OrderByDescending(t => t.Id) : all.OrderBy(t => t.Id))
             .Take(limit)
             .Select(t => t.Live?.ToStatus() ?? t.Finished.ToStatus(t.Id))];
+    }
+
+    /// <summary>
+    /// Live transactions now: those in doubt, and the others not finished (active, preparing, committing). Counts only
+    /// live records (finished ones are never in doubt), so it is cheap enough to call every few seconds.
+    /// </summary>
+    public (int InDoubt, int Unfinished) CountLive()
+    {
+        int inDoubt = 0, unfinished = 0;
+        foreach (var tx in _transactions.Values)
+        {
+            switch (tx.State)
+            {
+                case TransactionState.InDoubt:
+                    inDoubt++;
+                    break;
+                case TransactionState.Active or TransactionState.Preparing or TransactionState.Committing:
+                    unfinished++;
+                    break;
+            }
+        }
+
+        return (inDoubt, unfinished);
     }
 
     /// <summary>Aborts every active transaction past its deadline (runs periodically; callable by tests).</summary>

@@ -131,6 +131,12 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>Time from a durable commit decision to the last participant's acknowledgement (phase two), per transaction.</summary>
     public LatencyHistogram PhaseTwoLatency { get; } = new();
 
+    /// <summary>
+    /// Time from the start of commit (an interactive transaction's commit call, a batch's prepare round) to the answer
+    /// "committed", per transaction answered committed (aborted and in-doubt answers are not counted).
+    /// </summary>
+    public LatencyHistogram CommitLatency { get; } = new();
+
     /// <summary>How the transactions this coordinator finished since it started ended (committed, aborted by reason, in doubt).</summary>
     public CoordinatorCounters Outcomes { get; } = new();
 
@@ -167,7 +173,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         Interlocked.Increment(ref _begunCount);
         var id = TxId.NewId(_time);
         var deadline = _time.GetUtcNow() + span;
-        _transactions[id] = new CoordinatorTransaction(id, label, deadline);
+        _transactions[id] = new CoordinatorTransaction(id, label, deadline, _time);
         Log.Begun(_logger, id, label, deadline);
         return new TransactionHandle(id, deadline);
     }

@@ -8,16 +8,17 @@ namespace Cohort.Coordination;
 internal sealed class CoordinatorTransaction
 {
     /// <summary>A new transaction, <see cref="TransactionState.Active"/>.</summary>
-    public CoordinatorTransaction(TxId id, string? label, DateTimeOffset deadline)
-        : this(id, label, deadline, TransactionState.Active)
+    public CoordinatorTransaction(TxId id, string? label, DateTimeOffset deadline, TimeProvider? time = null)
+        : this(id, label, deadline, TransactionState.Active, time)
     {
     }
 
     /// <summary>
     /// A transaction that starts in <paramref name="initial"/>: <see cref="TransactionState.Active"/> when it begins
-    /// here, <see cref="TransactionState.Committing"/> when recovery found its decision in the log.
+    /// here, <see cref="TransactionState.Committing"/> when recovery found its decision in the log. Its timeline reads
+    /// <paramref name="time"/>, the coordinator's clock (the simulation's virtual one under simulation).
     /// </summary>
-    public CoordinatorTransaction(TxId id, string? label, DateTimeOffset deadline, TransactionState initial)
+    public CoordinatorTransaction(TxId id, string? label, DateTimeOffset deadline, TransactionState initial, TimeProvider? time = null)
     {
         if (initial is not (TransactionState.Active or TransactionState.Committing))
         {
@@ -28,7 +29,17 @@ internal sealed class CoordinatorTransaction
         Label = label;
         Deadline = deadline;
         State = initial;
+        _time = time ?? TimeProvider.System;
+        _timeline.Add(initial, _time.GetUtcNow());
     }
+
+    private readonly TimeProvider _time;
+
+    // Mutated in place (a field, not a property: the struct is never copied out to be changed), under Sync.
+    private TransactionTimeline _timeline;
+
+    /// <summary>When the transaction entered each of its states so far (read under <see cref="Sync"/>).</summary>
+    public TransactionTimeline Timeline => _timeline;
 
     public TxId Id { get; }
 
@@ -76,6 +87,7 @@ internal sealed class CoordinatorTransaction
         }
 
         State = next;
+        _timeline.Add(next, _time.GetUtcNow());
     }
 
     public ParticipantEntry? Find(string resource)
@@ -103,7 +115,8 @@ internal sealed class CoordinatorTransaction
                 [.. Participants.Select(p => new ParticipantStatus(p.Resource, p.Node, p.MayWrite, p.Vote, p.Acknowledged))],
                 Decision,
                 Reason,
-                Outcome is { IsCommitted: true } committed ? committed.CommitTimestamp : Decision?.CommitTimestamp);
+                Outcome is { IsCommitted: true } committed ? committed.CommitTimestamp : Decision?.CommitTimestamp,
+                _timeline.ToArray());
         }
     }
 }

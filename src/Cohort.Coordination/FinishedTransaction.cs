@@ -16,7 +16,8 @@ internal readonly record struct FinishedTransaction(
     FinishedTransaction.Member[] Participants,
     FinishedTransaction.DecisionSummary? Decided,
     string? Reason,
-    TxOutcome Outcome)
+    TxOutcome Outcome,
+    TransactionTimeline Timeline = default)
 {
     public static FinishedTransaction Of(CoordinatorTransaction tx)
     {
@@ -30,7 +31,7 @@ internal readonly record struct FinishedTransaction(
             }
 
             var decided = tx.Decision is { } d ? new DecisionSummary(d.CommitTimestamp, d.Epoch) : (DecisionSummary?)null;
-            return new(tx.State, tx.Label, tx.Deadline, participants, decided, tx.Reason, tx.Outcome ?? OutcomeOf(tx.State, tx.Decision, tx.Reason));
+            return new(tx.State, tx.Label, tx.Deadline, participants, decided, tx.Reason, tx.Outcome ?? OutcomeOf(tx.State, tx.Decision, tx.Reason), tx.Timeline);
         }
     }
 
@@ -60,7 +61,7 @@ internal readonly record struct FinishedTransaction(
 
     public TxStatus ToStatus(TxId id) => new(
         id, State, Label, Deadline, [.. Participants.Select(p => new ParticipantStatus(p.Resource, p.Node, p.MayWrite, p.Vote, p.Acknowledged))], Decision(id), Reason,
-        Outcome.IsCommitted ? Outcome.CommitTimestamp : null);
+        Outcome.IsCommitted ? Outcome.CommitTimestamp : null, Timeline.Count > 0 ? Timeline.ToArray() : null);
 
     private static TxOutcome OutcomeOf(TransactionState state, CommitDecision? decision, string? reason) => state == TransactionState.Committed
         ? TxOutcome.Committed(decision?.CommitTimestamp ?? default)

@@ -12,6 +12,7 @@ namespace Cohort.Coordination;
 /// <param name="Decision">The durable commit decision, for two-phase commits.</param>
 /// <param name="Reason">Why it aborted or is in doubt.</param>
 /// <param name="CommitTimestamp">Once committed (or decided): its commit timestamp, however it committed.</param>
+/// <param name="Timeline">The states it entered, oldest first, each with the coordinator's time (null: not known, as for one settled from a shared log).</param>
 public sealed record TxStatus(
     TxId TxId,
     TransactionState State,
@@ -20,4 +21,5 @@ public sealed record TxStatus(
     IReadOnlyList<ParticipantStatus> Participants,
     CommitDecision? Decision,
     string? Reason,
-    HlcTimestamp? CommitTimestamp = null);
+    HlcTimestamp? CommitTimestamp = null,
+    IReadOnlyList<TransactionStateChange>? Timeline = null);

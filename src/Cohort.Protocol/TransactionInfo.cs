@@ -24,6 +24,9 @@ public sealed record TransactionInfo(
     HlcTimestamp? CommitTimestamp,
     long? DecisionEpoch = null)
 {
+    /// <summary>The states the coordinator moved the transaction through, oldest first, with when (empty from nodes that do not send it).</summary>
+    public ImmutableArray<TransactionStateChange> Timeline { get; init; } = [];
+
     /// <summary>Reads the wire form; fields a node did not send read as null (or <see cref="TransactionState.Unknown"/>).</summary>
     /// <param name="value">The JSON answer.</param>
     /// <returns>The record.</returns>
@@ -45,7 +48,12 @@ public sealed record TransactionInfo(
             OptStr(value, "reason"),
             participants,
             commitTs,
-            OptLong(decision, "epoch"));
+            OptLong(decision, "epoch"))
+        {
+            Timeline = value.Kind == ValueKind.Map && value.TryGetField("timeline", out var t) && t.Kind == ValueKind.List
+                ? [.. t.AsList().Select(TransactionStateChange.FromValue).OfType<TransactionStateChange>()]
+                : [],
+        };
     }
 
     /// <summary>The wire form.</summary>
@@ -58,5 +66,6 @@ public sealed record TransactionInfo(
         ("reason", Value.From(Reason)),
         ("participants", Value.List(ImmutableArray.CreateRange(Participants.Select(x => x.ToValue())))),
         ("decision", DecisionEpoch is { } epoch && CommitTimestamp is { } decided ? Value.Map(("commit_ts", decided.Value), ("epoch", epoch)) : Value.Null),
-        ("commit_ts", CommitTimestamp is { } at ? at.Value : Value.Null));
+        ("commit_ts", CommitTimestamp is { } at ? at.Value : Value.Null),
+        ("timeline", Value.List(ImmutableArray.CreateRange(Timeline.Select(x => x.ToValue())))));
 }

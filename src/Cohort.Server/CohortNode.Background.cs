@@ -6,8 +6,9 @@ namespace Cohort.Server;
 public sealed partial class CohortNode
 {
     // Membership, heartbeats and elections run on their own loop; nothing here waits on transaction work, so a slow
-    // prepare never makes this node look dead.
-    private Task RunBackgroundAsync(CancellationToken cancellationToken) => Cluster.RunAsync(cancellationToken);
+    // prepare never makes this node look dead. The dashboard's sampler runs beside it.
+    private Task RunBackgroundAsync(NodeServices services, CancellationToken cancellationToken) =>
+        Task.WhenAll(Cluster.RunAsync(cancellationToken), services.Stats.RunAsync(cancellationToken));
 
     /// <summary>
     /// Creates the replicated resources the node was started with (<see cref="NodeOptions.Replicated"/>) that do not

@@ -253,9 +253,9 @@ public sealed partial class CohortNode : IAsyncDisposable
             SeedEndpoints.Map(app, node, services);
             ApiEndpoints.Map(app, node, services);
             InternalEndpoints.Map(app, node, services);
-            DashboardEndpoints.Map(app, node);
+            DashboardEndpoints.Map(app, node, services);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            node._background = Task.Run(() => node.RunBackgroundAsync(node._stopping.Token), CancellationToken.None);
+            node._background = Task.Run(() => node.RunBackgroundAsync(services, node._stopping.Token), CancellationToken.None);
             node._configured = options.Replicated.Count > 0
                 ? Task.Run(() => node.CreateConfiguredAsync(services.Resources, node._stopping.Token), CancellationToken.None)
                 : Task.CompletedTask;
@@ -382,7 +382,8 @@ public sealed partial class CohortNode : IAsyncDisposable
         new SnapshotReader(Address, Cluster, _resources, Client, Host, Time, Replication is { } replication ? replication.HoldsLease : null),
         new ResourceService(Address, Cluster, _resources, Client, Replication),
         new TransactionDirectory(Address, Cluster, Coordinator, Client),
-        new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication, HttpMetrics));
+        new MetricsWriter(Address, Cluster, Coordinator, _resources, Replication, HttpMetrics),
+        new StatsSampler(Coordinator, Time));
 
     private async Task OpenAsync(CancellationToken cancellationToken)
     {

@@ -49,10 +49,12 @@ internal static class ApiEndpoints
         app.MapGet("/v1/tx", async (HttpContext c, CancellationToken _) =>
         {
             var filter = StateFilter(c);
+            var label = LabelFilter(c);
             var (limit, after) = Page(c, TransactionDirectory.MaxListLimit);
+            var newest = NewestFirst(c, after);
             return await Forward.OrRun(node, c, async _ =>
             {
-                var page = await services.Transactions.ListAsync(filter, limit, after, c.RequestAborted);
+                var page = await services.Transactions.ListAsync(filter, limit, after, label, newest, c.RequestAborted);
                 return NodeMiddleware.Json(Value.Map(
                     ("transactions", Value.List(ImmutableArray.CreateRange(page.Transactions))),
                     ("next", page.Next is { } next ? next.ToString() : Value.Null)));
@@ -113,6 +115,41 @@ internal static class ApiEndpoints
         return string.IsNullOrEmpty(state) ? null
             : TransactionStateNames.TryParse(state, out var parsed) ? parsed
             : throw new CohortException(ErrorCodes.BadOperation, $"Unknown state '{state}'; expected active, preparing, committing, committed, aborted or in-doubt.", isTransient: false);
+    }
+
+    // ?label=<exact label>: 1 to Coordinator.MaxLabelLength characters, given once (a label is compared exactly, so an
+    // empty one, a repeated parameter or one longer than any label can be are mistakes, refused rather than matching nothing).
+    internal static string? LabelFilter(HttpContext context)
+    {
+        if (!context.Request.Query.TryGetValue("label", out var values))
+        {
+            return null;
+        }
+
+        if (values.Count != 1)
+        {
+            throw new CohortException(ErrorCodes.BadOperation, "'label' may be given once.", isTransient: false);
+        }
+
+        var label = values[0] ?? string.Empty;
+        return label.Length is >= 1 and <= Coordinator.MaxLabelLength
+            ? label
+            : throw new CohortException(ErrorCodes.BadOperation, $"'label' must be 1 to {Coordinator.MaxLabelLength} characters long (got {label.Length}).", isTransient: false);
+    }
+
+    // ?order=oldest (the default: TxId order, paged with ?after) or ?order=newest (the newest page only, no cursor).
+    internal static bool NewestFirst(HttpContext context, TxId? after)
+    {
+        var order = context.Request.Query["order"].ToString();
+        var newest = order switch
+        {
+            "" or "oldest" => false,
+            "newest" => true,
+            _ => throw new CohortException(ErrorCodes.BadOperation, $"'order' must be oldest or newest (got '{Shorten(order)}').", isTransient: false),
+        };
+        return newest && after is not null
+            ? throw new CohortException(ErrorCodes.BadOperation, "'after' pages in oldest-first order only; order=newest answers the newest page alone.", isTransient: false)
+            : newest;
     }
 
     // ?limit=1..max (default TransactionDirectory.DefaultListLimit) and ?after=<txid>, the cursor a previous page answered as "next".

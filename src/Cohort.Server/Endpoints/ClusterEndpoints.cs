@@ -34,18 +34,31 @@ internal static class ClusterEndpoints
             return NodeMiddleware.Json(HttpClusterTransport.Write(node.Cluster.OnHeartbeat(message)));
         });
 
-        app.MapGet("/cluster/nodes", () => NodeMiddleware.Json(Value.Map(
-            ("master_addr", Value.From(node.Cluster.Master)),
-            ("epoch", node.Cluster.Epoch),
-            ("members_version", node.Cluster.MembersVersion),
-            ("nodes", Value.List(ImmutableArray.CreateRange(node.Cluster.Members.Select(m => Value.Map(
-                ("address", m.Address),
-                ("role", m.IsMaster ? "MASTER" : "SLAVE"),
-                ("alive", m.Alive),
-                ("last_seen", m.LastSeen is { } seen ? WireFields.Time(seen) : Value.Null),
-                ("epoch", m.Epoch),
-                ("resources", Value.List(ImmutableArray.CreateRange(m.Resources.Select(Value.From)))),
-                ("in_flight", m.InFlight)))))))));
+        // Besides the seed's fields, what an operator reads (the dashboard): how long ago this node last heard from each
+        // member (by this node's clock, so a browser's clock does not matter) and the heartbeats to it that failed.
+        app.MapGet("/cluster/nodes", () =>
+        {
+            var now = node.Time.GetUtcNow();
+            return NodeMiddleware.Json(Value.Map(
+                ("master_addr", Value.From(node.Cluster.Master)),
+                ("epoch", node.Cluster.Epoch),
+                ("members_version", node.Cluster.MembersVersion),
+                ("self", node.Address),
+                ("now", WireFields.Time(now)),
+                ("nodes", Value.List(ImmutableArray.CreateRange(node.Cluster.Members.Select(m => Value.Map(
+                    ("address", m.Address),
+                    ("role", m.IsMaster ? "MASTER" : "SLAVE"),
+                    ("alive", m.Alive),
+                    ("last_seen", m.LastSeen is { } seen ? WireFields.Time(seen) : Value.Null),
+                    ("last_seen_ms", m.LastSeen is { } at ? (long)Math.Max(0, (now - at).TotalMilliseconds) : Value.Null),
+                    ("epoch", m.Epoch),
+                    ("resources", Value.List(ImmutableArray.CreateRange(m.Resources.Select(Value.From)))),
+                    ("in_flight", m.InFlight),
+                    ("last_error", Value.From(m.LastError)),
+                    ("last_error_at", m.LastErrorAt is { } failed ? WireFields.Time(failed) : Value.Null),
+                    ("consecutive_failures", m.ConsecutiveFailures),
+                    ("failures", m.Failures))))))));
+        });
 
         app.MapGet("/cluster/summary", () =>
         {

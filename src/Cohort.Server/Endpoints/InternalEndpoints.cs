@@ -118,7 +118,7 @@ internal static class InternalEndpoints
         {
             var (limit, after) = ApiEndpoints.Page(c, TransactionDirectory.MaxListLimit + 1);
             return NodeMiddleware.Json(Value.Map(("transactions", Value.List(
-                ImmutableArray.CreateRange(services.Transactions.ListLocal(ApiEndpoints.StateFilter(c), limit, after))))));
+                ImmutableArray.CreateRange(services.Transactions.ListLocal(ApiEndpoints.StateFilter(c), limit, after, ApiEndpoints.LabelFilter(c), ApiEndpoints.NewestFirst(c, after)))))));
         });
     }
 }

@@ -10,7 +10,8 @@ using Microsoft.AspNetCore.Http;
 namespace Cohort.Server.Endpoints;
 
 /// <summary>
-/// What every request passes through: the bearer-token check (all endpoints but <c>/health</c>, compared in
+/// What every request passes through: the bearer-token check (all endpoints but <c>/health</c> and the dashboard's
+/// static files, compared in
 /// constant time) and the one place exceptions become <c>application/problem+json</c> answers.
 /// </summary>
 internal static class NodeMiddleware
@@ -22,7 +23,8 @@ internal static class NodeMiddleware
         {
             try
             {
-                if (expected is not null && context.Request.Path != "/health" && !Authorized(context, expected))
+                // The dashboard's page, script and style hold no data and load without the token (every call they make needs it).
+                if (expected is not null && context.Request.Path != "/health" && !DashboardEndpoints.IsStaticAsset(context.Request.Path) && !Authorized(context, expected))
                 {
                     await WriteProblemAsync(context, Problem.For(ErrorCodes.Unauthorized, "A valid bearer token is required (Authorization: Bearer <token>).")).ConfigureAwait(false);
                     return;

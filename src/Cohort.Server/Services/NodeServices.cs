@@ -6,9 +6,11 @@ namespace Cohort.Server.Services;
 /// <param name="Resources">Listing and creating resources across the cluster (<c>/v1/resources</c>).</param>
 /// <param name="Transactions">Transaction lookups across nodes (<c>/v1/tx</c>, <c>/internal/tx</c>).</param>
 /// <param name="Metrics">The Prometheus text of <c>/metrics</c>.</param>
+/// <param name="Stats">The periodic samples of <c>/v1/stats/samples</c> (the dashboard's charts).</param>
 internal sealed record NodeServices(
     ResourceRegistry Registry,
     SnapshotReader Reader,
     ResourceService Resources,
     TransactionDirectory Transactions,
-    MetricsWriter Metrics);
+    MetricsWriter Metrics,
+    StatsSampler Stats);

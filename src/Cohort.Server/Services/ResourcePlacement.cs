@@ -5,4 +5,5 @@ namespace Cohort.Server.Services;
 /// <param name="Node">The home node's address (a replicated resource's primary).</param>
 /// <param name="Replicas">A replicated resource's in-sync replicas; null for one that is not replicated.</param>
 /// <param name="Version">A replicated resource's configuration version; 0 for one that is not replicated.</param>
-internal readonly record struct ResourcePlacement(string Name, string Node, IReadOnlyList<string>? Replicas = null, long Version = 0);
+/// <param name="Available">Whether its home node is alive as this node sees it (a dead member's resources are listed, unavailable).</param>
+internal readonly record struct ResourcePlacement(string Name, string Node, IReadOnlyList<string>? Replicas = null, long Version = 0, bool Available = true);

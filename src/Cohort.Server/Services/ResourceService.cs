@@ -15,20 +15,24 @@ namespace Cohort.Server.Services;
 internal sealed class ResourceService(string self, ClusterAgent cluster, ResourceRegistry registry, NodeClient client, ReplicatedResources? replication)
 {
     /// <summary>
-    /// The resources of every alive member, by member: its default shards, named with their node
-    /// (<c>sql:default@host:port</c>), and the resources placed on it (<see cref="ClusterAgent.Homes"/>).
+    /// The resources of every member, by member: its default shards, named with their node
+    /// (<c>sql:default@host:port</c>), and the resources placed on it (<see cref="ClusterAgent.Homes"/>). A member that is
+    /// down keeps its resources in the list (as it last reported them), marked unavailable: they come back with it.
     /// </summary>
     public IReadOnlyList<ResourcePlacement> List()
     {
         // Replicated resources are listed from their configurations, whether or not their primary is up (a failover
-        // may be under way); the others with their alive home.
+        // may be under way); the others with their home.
         var configurations = replication?.Configurations ?? new Dictionary<string, Cohort.Cluster.ResourceConfiguration>();
+        var members = cluster.Members;
+        var alive = members.Where(m => m.Alive).Select(m => m.Address).ToHashSet(StringComparer.Ordinal);
         var byHome = cluster.Homes.Where(h => !configurations.ContainsKey(h.Key)).ToLookup(h => h.Value, h => h.Key, StringComparer.Ordinal);
-        return [.. cluster.Members.Where(m => m.Alive).SelectMany(m =>
-            m.Resources.Where(ClusterAgent.IsDefaultShard).Select(r => new ResourcePlacement($"{r}{ClusterAgent.NodeSeparator}{m.Address}", m.Address))
-                .Concat(byHome[m.Address].Select(r => new ResourcePlacement(r, m.Address)))
+        return [.. members.SelectMany(m =>
+            m.Resources.Where(ClusterAgent.IsDefaultShard).Select(r => new ResourcePlacement($"{r}{ClusterAgent.NodeSeparator}{m.Address}", m.Address, Available: m.Alive))
+                .Concat(byHome[m.Address].Select(r => new ResourcePlacement(r, m.Address, Available: m.Alive)))
                 .OrderBy(p => p.Name, StringComparer.Ordinal))
-            .Concat(configurations.Values.OrderBy(c => c.Resource, StringComparer.Ordinal).Select(c => new ResourcePlacement(c.Resource, c.Primary, c.Replicas, c.Version)))];
+            .Concat(configurations.Values.OrderBy(c => c.Resource, StringComparer.Ordinal)
+                .Select(c => new ResourcePlacement(c.Resource, c.Primary, c.Replicas, c.Version, alive.Contains(c.Primary))))];
     }
 
     /// <summary>
@@ -156,13 +160,14 @@ internal sealed class ResourceService(string self, ClusterAgent cluster, Resourc
 
     /// <summary>The JSON of a placement (<c>/v1/resources</c>).</summary>
     public static Value ToValue(ResourcePlacement placement) => placement.Replicas is { } replicas
-        ? Value.Map(("name", placement.Name), ("node", placement.Node), ("replicas", Value.List(replicas.Select(Value.From).ToImmutableArray())), ("version", placement.Version))
-        : Value.Map(("name", placement.Name), ("node", placement.Node));
+        ? Value.Map(("name", placement.Name), ("node", placement.Node), ("available", placement.Available), ("replicas", Value.List(replicas.Select(Value.From).ToImmutableArray())), ("version", placement.Version))
+        : Value.Map(("name", placement.Name), ("node", placement.Node), ("available", placement.Available));
 
     /// <summary>Reads what <see cref="ToValue"/> wrote.</summary>
     public static ResourcePlacement Placement(Value answer) => new(
         WireFields.Str(answer, "name"),
         WireFields.Str(answer, "node"),
         answer.AsMap().ContainsKey("replicas") ? [.. WireFields.List(answer, "replicas").Select(r => r.AsString())] : null,
-        WireFields.OptLong(answer, "version") ?? 0);
+        WireFields.OptLong(answer, "version") ?? 0,
+        !answer.AsMap().TryGetValue("available", out var available) || available.Kind != ValueKind.Bool || available.AsBool());
 }

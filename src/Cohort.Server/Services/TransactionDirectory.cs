@@ -52,18 +52,25 @@ internal sealed class TransactionDirectory(string self, ClusterAgent cluster, Co
         throw new CohortException(ErrorCodes.UnknownTransaction, $"Transaction {requested} is not known to any alive coordinator (never begun, finished long ago, or its coordinator is down).", isTransient: false);
     }
 
-    /// <summary>This node's coordinator's transactions: the first <paramref name="limit"/> after <paramref name="after"/>, in TxId order.</summary>
-    public IReadOnlyList<Value> ListLocal(TransactionState? state, int limit, TxId? after) =>
-        [.. coordinator.List(state, limit, after).Select(Describe)];
+    /// <summary>
+    /// This node's coordinator's transactions (in <paramref name="state"/> and with label <paramref name="label"/> when
+    /// given): the first <paramref name="limit"/> after <paramref name="after"/>, in TxId order.
+    /// </summary>
+    public IReadOnlyList<Value> ListLocal(TransactionState? state, int limit, TxId? after, string? label = null, bool newestFirst = false) =>
+        [.. coordinator.List(state, limit, after, label, newestFirst).Select(Describe)];
 
     /// <summary>
     /// One page of what every alive node's coordinator holds, in TxId order: each node gives its first
     /// <paramref name="limit"/>+1 after the cursor, so this node knows whether another page follows.
     /// </summary>
-    public async Task<TransactionPage> ListAsync(TransactionState? state, int limit, TxId? after, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With <paramref name="newestFirst"/> the page is the newest <paramref name="limit"/> instead, newest first, and has
+    /// no next page (<paramref name="after"/> must be null): what a dashboard shows of recent transactions.
+    /// </remarks>
+    public async Task<TransactionPage> ListAsync(TransactionState? state, int limit, TxId? after, string? label, bool newestFirst, CancellationToken cancellationToken)
     {
-        var all = coordinator.List(state, limit + 1, after).Select(s => (s.TxId, Value: Describe(s))).ToList();
-        var query = ListQuery(state, limit + 1, after);
+        var all = coordinator.List(state, limit + 1, after, label, newestFirst).Select(s => (s.TxId, Value: Describe(s))).ToList();
+        var query = ListQuery(state, limit + 1, after, label) + (newestFirst ? "&order=newest" : string.Empty);
         foreach (var member in cluster.AliveMembers.Where(m => m != self))
         {
             try
@@ -77,7 +84,9 @@ internal sealed class TransactionDirectory(string self, ClusterAgent cluster, Co
             }
         }
 
-        return Page(all, limit);
+        return newestFirst
+            ? new TransactionPage([.. all.DistinctBy(t => t.TxId).OrderByDescending(t => t.TxId).Take(limit).Select(t => t.Value)], null)
+            : Page(all, limit);
     }
 
     /// <summary>
@@ -99,8 +108,9 @@ internal sealed class TransactionDirectory(string self, ClusterAgent cluster, Co
     }
 
     /// <summary>The query string of <c>/internal/tx</c> for one node's part of a page.</summary>
-    public static string ListQuery(TransactionState? state, int limit, TxId? after) =>
-        $"?limit={limit}{(state is { } s ? "&state=" + s.ToWireName() : string.Empty)}{(after is { } a ? "&after=" + a : string.Empty)}";
+    public static string ListQuery(TransactionState? state, int limit, TxId? after, string? label = null) =>
+        $"?limit={limit}{(state is { } s ? "&state=" + s.ToWireName() : string.Empty)}{(after is { } a ? "&after=" + a : string.Empty)}"
+        + (label is null ? string.Empty : "&label=" + Uri.EscapeDataString(label));
 
     /// <summary>A transaction's status as the API answers it.</summary>
     public static Value Describe(TxStatus status)
@@ -114,6 +124,9 @@ internal sealed class TransactionDirectory(string self, ClusterAgent cluster, Co
             status.Reason,
             [.. status.Participants.Select(p => new ParticipantInfo(p.Resource, p.Node, p.MayWrite, p.Vote?.ToString(), p.Acknowledged))],
             status.CommitTimestamp ?? status.Decision?.CommitTimestamp,
-            status.Decision?.Epoch).ToValue();
+            status.Decision?.Epoch)
+        {
+            Timeline = status.Timeline is { } timeline ? [.. timeline] : [],
+        }.ToValue();
     }
 }

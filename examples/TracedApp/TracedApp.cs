@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cohort.Client;
 using Cohort.Core;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
 namespace TracedApp;
@@ -8,11 +9,15 @@ namespace TracedApp;
 /// <summary>The example app: a sign-up endpoint that runs one Cohort transaction across two resources, traced.</summary>
 public static class TracedApp
 {
-    /// <summary>Builds the app; <paramref name="exported"/> receives every finished span (the in-memory exporter).</summary>
+    /// <summary>
+    /// Builds the app; <paramref name="exported"/> receives every finished span and <paramref name="metrics"/> the
+    /// metrics (in-memory exporters).
+    /// </summary>
     /// <param name="args">Command-line arguments (configuration: <c>--Cohort:Addresses:0=127.0.0.1:7001</c>, <c>--urls</c>).</param>
     /// <param name="exported">Where the spans go.</param>
+    /// <param name="metrics">Where the metrics go (collected when the meter provider is flushed), or null for nowhere.</param>
     /// <returns>The app, not started.</returns>
-    public static WebApplication Build(string[] args, ICollection<Activity> exported)
+    public static WebApplication Build(string[] args, ICollection<Activity> exported, ICollection<Metric>? metrics = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Services.AddCohortClient(builder.Configuration.GetSection("Cohort"), options =>
@@ -27,7 +32,10 @@ public static class TracedApp
             .AddAspNetCoreInstrumentation()
             .AddSource(Source.Name)
             .AddCohortInstrumentation()
-            .AddInMemoryExporter(exported));
+            .AddInMemoryExporter(exported))
+            .WithMetrics(meters => meters
+                .AddCohortInstrumentation()
+                .AddInMemoryExporter(metrics ?? []));
 
         var app = builder.Build();
         app.MapHealthChecks("/health");

@@ -61,7 +61,7 @@ internal static class BenchCommand
                 return output.BadInput("--workload transfer needs resource:… resources");
             }
 
-            var settings = new Settings(flags.Addresses(result)[0], n, result.GetValue(warmup).Value, result.GetValue(duration).Value, names, kind, CliOptions.Token(result.GetValue(flags.Token)), !result.GetValue(quiet));
+            var settings = new Settings(flags.Addresses(result)[0], n, result.GetValue(warmup).Value, result.GetValue(duration).Value, names, kind, CliOptions.Token(result.GetValue(flags.Token)), !result.GetValue(quiet), CliOptions.TlsCaOf(result.GetValue(flags.TlsCa)));
             Report report;
             try
             {
@@ -89,7 +89,8 @@ internal static class BenchCommand
 
     private static async Task<Report> RunAsync(Settings s, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = s.Clients * 2 }) { BaseAddress = CliHttp.BaseUri(s.Address), Timeout = TimeSpan.FromSeconds(60) };
+        var handler = Protocol.TlsTrust.For(s.TlsCa).Apply(new SocketsHttpHandler { MaxConnectionsPerServer = s.Clients * 2 });
+        using var http = new HttpClient(handler) { BaseAddress = CliHttp.BaseUri(s.Address, s.TlsCa is not null), Timeout = TimeSpan.FromSeconds(60) };
         if (s.Token is { } token)
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -303,7 +304,7 @@ internal static class BenchCommand
             TimeSpan.FromSeconds(1));
     }
 
-    private sealed record Settings(string Address, int Clients, TimeSpan Warmup, TimeSpan Duration, string[] Resources, string Workload, string? Token, bool Progress);
+    private sealed record Settings(string Address, int Clients, TimeSpan Warmup, TimeSpan Duration, string[] Resources, string Workload, string? Token, bool Progress, string? TlsCa = null);
 
     private sealed record Report(Settings Settings, double[] Latencies, ImmutableSortedDictionary<string, long> Outcomes)
     {

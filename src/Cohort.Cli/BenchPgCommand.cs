@@ -27,7 +27,6 @@ internal static class BenchPgCommand
 
     public static Command Create()
     {
-        var addr = CliOptions.Addr("The master's address (host:port).");
         var resources = new Option<string>("--resources") { Description = "Comma-separated Cohort pg resources, one per database (e.g. pg:default@127.0.0.1:7001,pg:default@127.0.0.1:7002).", Required = true };
         var dsns = new Option<string[]>("--dsn") { Description = "The same databases' connection strings, in the same order (repeat the option), for the baseline.", Required = true, AllowMultipleArgumentsPerToken = false };
         var clients = CliOptions.Count("--clients", "Concurrent clients.", 32, 1, 10_000);
@@ -37,10 +36,12 @@ internal static class BenchPgCommand
         var audited = new Option<bool>("--audited-baseline") { Description = "Also run the hand-written loop with an audit row per database, as Cohort writes (table bench_pg_audit)." };
         var command = new Command("bench-pg", "Benchmark atomic inserts into two PostgreSQL databases: Cohort vs a hand-written PREPARE TRANSACTION loop.")
         {
-            addr, resources, dsns, clients, duration, warmup, rounds, audited,
+            resources, dsns, clients, duration, warmup, rounds, audited,
         };
+        var flags = ClientFlags.AddTo(command, "The node to send the Cohort side's batches to (host:port or an http(s) URL; the master saves a hop); with a list, the first.");
         command.SetAction(async (result, cancellationToken) =>
         {
+            var output = flags.Output(result, "bench-pg");
             if (await LoadGeneratorProcess.RelaunchWithoutPgoAsync(cancellationToken).ConfigureAwait(false) is { } exitCode)
             {
                 return exitCode;
@@ -51,8 +52,7 @@ internal static class BenchPgCommand
             var n = result.GetValue(clients);
             if (names.Length == 0 || names.Length != connections.Length)
             {
-                await Console.Error.WriteLineAsync("cohort bench-pg: give one --dsn per resource in --resources").ConfigureAwait(false);
-                return ExitCodes.BadInput;
+                return output.BadInput("give one --dsn per resource in --resources");
             }
 
             try
@@ -61,8 +61,7 @@ internal static class BenchPgCommand
             }
             catch (Cohort.Core.CohortException e)
             {
-                await Console.Error.WriteLineAsync($"cohort bench-pg: {e.Message}").ConfigureAwait(false);
-                return ExitCodes.BadInput;
+                return output.BadInput(e.Message);
             }
 
             List<NpgsqlDataSource> sources;
@@ -72,8 +71,37 @@ internal static class BenchPgCommand
             }
             catch (ArgumentException e)
             {
-                await Console.Error.WriteLineAsync($"cohort bench-pg: --dsn is not a connection string: {e.Message}").ConfigureAwait(false);
-                return ExitCodes.BadInput;
+                return output.BadInput($"--dsn is not a connection string: {e.Message}");
+            }
+
+            var target = new Target(flags.Addresses(result)[0], CliOptions.Token(result.GetValue(flags.Token)), CliOptions.TlsCaOf(result.GetValue(flags.TlsCa)));
+
+            // A node that cannot be reached (or refuses the token or the TLS handshake) is said at once, not after rounds of failures.
+            using (var http = flags.Http(result, TimeSpan.FromSeconds(10)))
+            {
+                var health = await http.SendAsync(target.Address, HttpMethod.Get, "v1/resources", null, cancellationToken).ConfigureAwait(false);
+                if (health.Unreachable is not null || health.IsProblem)
+                {
+                    foreach (var source in sources)
+                    {
+                        await source.DisposeAsync().ConfigureAwait(false);
+                    }
+
+                    return output.Problem(health);
+                }
+            }
+
+            // Each round's line as it ends (on stderr with --json, whose one document comes at the end).
+            void Progress(string line)
+            {
+                if (output.IsJson)
+                {
+                    Console.Error.WriteLine(line);
+                }
+                else
+                {
+                    Console.WriteLine(line);
+                }
             }
 
             try
@@ -100,35 +128,46 @@ internal static class BenchPgCommand
                 var auditedBaseline = new List<Round>();
                 for (var r = 1; r <= result.GetValue(rounds); r++)
                 {
-                    var c = await RunCohortAsync(result.GetValue(addr)!, names, n, warm, measured, cancellationToken).ConfigureAwait(false);
-                    Console.WriteLine($"round {r} cohort:   {c}");
+                    var c = await RunCohortAsync(target, names, n, warm, measured, cancellationToken).ConfigureAwait(false);
+                    Progress($"round {r} cohort:   {c}");
                     cohort.Add(c);
                     var b = await RunBaselineAsync(sources, n, warm, measured, audit: false, cancellationToken).ConfigureAwait(false);
-                    Console.WriteLine($"round {r} baseline: {b}");
+                    Progress($"round {r} baseline: {b}");
                     baseline.Add(b);
                     if (result.GetValue(audited))
                     {
                         var a = await RunBaselineAsync(sources, n, warm, measured, audit: true, cancellationToken).ConfigureAwait(false);
-                        Console.WriteLine($"round {r} baseline+audit: {a}");
+                        Progress($"round {r} baseline+audit: {a}");
                         auditedBaseline.Add(a);
                     }
                 }
 
                 var cohortMedian = Median(cohort.Select(x => x.PerSecond));
                 var baselineMedian = Median(baseline.Select(x => x.PerSecond));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"median: cohort {cohortMedian:F0} tx/s (p50 {Median(cohort.Select(x => x.P50)):F1} ms, p99 {Median(cohort.Select(x => x.P99)):F1} ms); "
-                    + $"baseline {baselineMedian:F0} tx/s (p50 {Median(baseline.Select(x => x.P50)):F1} ms, p99 {Median(baseline.Select(x => x.P99)):F1} ms); "
-                    + $"ratio {cohortMedian / baselineMedian:F2}"));
-                if (auditedBaseline.Count > 0)
+                var auditedMedian = auditedBaseline.Count > 0 ? Median(auditedBaseline.Select(x => x.PerSecond)) : (double?)null;
+                var summary = Value.Map(
+                    ("clients", n),
+                    ("duration_ms", (long)measured.TotalMilliseconds),
+                    ("cohort", Side(cohort)),
+                    ("baseline", Side(baseline)),
+                    ("baseline_audited", auditedBaseline.Count > 0 ? Side(auditedBaseline) : Value.Null),
+                    ("ratio", baselineMedian > 0 ? cohortMedian / baselineMedian : Value.Null));
+                output.Result(summary, () =>
                 {
-                    var auditedMedian = Median(auditedBaseline.Select(x => x.PerSecond));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"median: baseline+audit {auditedMedian:F0} tx/s (p50 {Median(auditedBaseline.Select(x => x.P50)):F1} ms); "
-                        + $"baseline+audit/baseline {auditedMedian / baselineMedian:F2}; cohort/(baseline+audit) {cohortMedian / auditedMedian:F2}"));
-                }
+                    var text = string.Create(CultureInfo.InvariantCulture,
+                        $"median: cohort {cohortMedian:F0} tx/s (p50 {Median(cohort.Select(x => x.P50)):F1} ms, p99 {Median(cohort.Select(x => x.P99)):F1} ms); "
+                        + $"baseline {baselineMedian:F0} tx/s (p50 {Median(baseline.Select(x => x.P50)):F1} ms, p99 {Median(baseline.Select(x => x.P99)):F1} ms); "
+                        + $"ratio {cohortMedian / baselineMedian:F2}");
+                    if (auditedMedian is { } audited)
+                    {
+                        text += string.Create(CultureInfo.InvariantCulture,
+                            $"\nmedian: baseline+audit {audited:F0} tx/s (p50 {Median(auditedBaseline.Select(x => x.P50)):F1} ms); "
+                            + $"baseline+audit/baseline {audited / baselineMedian:F2}; cohort/(baseline+audit) {cohortMedian / audited:F2}");
+                    }
 
-                return 0;
+                    return text;
+                });
+                return cohort.Sum(x => x.Committed) > 0 ? ExitCodes.Ok : ExitCodes.Failed;
             }
             finally
             {
@@ -141,10 +180,18 @@ internal static class BenchPgCommand
         return command;
     }
 
-    private static async Task<Round> RunCohortAsync(string master, string[] resources, int clients, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
+    // Every round's figures and the medians, as --json gives them.
+    private static Value Side(List<Round> rounds) => Value.Map(
+        ("rounds", Value.List(ImmutableArray.CreateRange(rounds.Select(r => Value.Map(("per_second", r.PerSecond), ("p50_ms", r.P50), ("p99_ms", r.P99), ("committed", r.Committed), ("failed", r.Failed)))))),
+        ("median_per_second", Median(rounds.Select(x => x.PerSecond))),
+        ("median_p50_ms", Median(rounds.Select(x => x.P50))),
+        ("median_p99_ms", Median(rounds.Select(x => x.P99))));
+
+    private static async Task<Round> RunCohortAsync(Target target, string[] resources, int clients, TimeSpan warmup, TimeSpan duration, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri($"http://{master}/"), Timeout = TimeSpan.FromSeconds(60) };
-        if (Environment.GetEnvironmentVariable("COHORT_AUTH_TOKEN") is { } token)
+        var handler = Protocol.TlsTrust.For(target.TlsCa).Apply(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 });
+        using var http = new HttpClient(handler) { BaseAddress = CliHttp.BaseUri(target.Address, target.TlsCa is not null), Timeout = TimeSpan.FromSeconds(60) };
+        if (target.Token is { } token)
         {
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
@@ -274,7 +321,8 @@ internal static class BenchPgCommand
             sorted.Length / duration.TotalSeconds,
             sorted.Length == 0 ? 0 : sorted[sorted.Length / 2],
             sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * 0.99))],
-            Interlocked.Read(ref failed));
+            Interlocked.Read(ref failed),
+            sorted.Length);
     }
 
     private static double Median(IEnumerable<double> values)
@@ -283,7 +331,10 @@ internal static class BenchPgCommand
         return sorted.Length == 0 ? 0 : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private readonly record struct Round(double PerSecond, double P50, double P99, long Failed)
+    // Where the Cohort side sends its batches.
+    private sealed record Target(string Address, string? Token, string? TlsCa);
+
+    private readonly record struct Round(double PerSecond, double P50, double P99, long Failed, long Committed = 0)
     {
         public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{PerSecond:F0} tx/s, p50 {P50:F1} ms, p99 {P99:F1} ms, {Failed} failed");
     }

@@ -219,10 +219,10 @@ internal static class ClusterCommands
 
     private static Table ResourcesTable(Value resources)
     {
-        var table = new Table().Title("resources").AddColumns("resource", "node");
+        var table = new Table().Title("resources").AddColumns("resource", "node", "available");
         foreach (var r in List(resources, "resources"))
         {
-            table.AddRow(Markup.Escape(Text(r, "name")), Markup.Escape(Text(r, "node")));
+            table.AddRow(Markup.Escape(Text(r, "name")), Markup.Escape(Text(r, "node")), ResourceCommands.Available(r) ? "yes" : "[red]no (node down)[/]");
         }
 
         return table;

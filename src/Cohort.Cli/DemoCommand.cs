@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -22,10 +23,33 @@ internal static class DemoCommand
     public static Command Create()
     {
         var keep = new Option<bool>("--keep") { Description = "Keep the demo's data directory (node logs included) instead of deleting it." };
-        var command = new Command("demo", "Start a local cluster, run an atomic transaction across SQL, KV, token and queue resources, show a failed one leaves no trace, stop.") { keep };
+        var json = CliOptions.Json("Tell the story on stderr and print one JSON summary (passed, seconds, nodes) on stdout.");
+        var command = new Command("demo", "Start a local cluster, run an atomic transaction across SQL, KV, token and queue resources, show a failed one leaves no trace, stop.") { keep, json };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var output = new CliOutput("demo", json: false);
+            var output = new CliOutput("demo", result.GetValue(json));
+            var stdout = Console.Out;
+            if (output.IsJson)
+            {
+                // The narrative goes to stderr; stdout holds the one JSON document.
+                Console.SetOut(Console.Error);
+            }
+
+            try
+            {
+                return await RunAsync(output, stdout, result.GetValue(keep), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Console.SetOut(stdout);
+            }
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliOutput output, TextWriter stdout, bool keep, CancellationToken cancellationToken)
+    {
+        {
             var directory = Path.Combine(Path.GetTempPath(), "cohort-demo-" + Guid.NewGuid().ToString("N")[..8]);
             var clock = Stopwatch.StartNew();
             Console.WriteLine($"Starting a local 3-node cluster on free ports (data in {directory}) …");
@@ -36,10 +60,15 @@ internal static class DemoCommand
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException)
             {
+                Console.SetOut(stdout);
                 return output.Fail(ExitCodes.Failed, "start_failed", e.Message);
             }
 
             int code;
+            var nodes = Value.List(ImmutableArray.CreateRange(cluster.Nodes.Select(n => Value.Map(
+                ("address", n.Address),
+                ("master", n.Address == cluster.Master),
+                ("resources", Value.List(ImmutableArray.CreateRange(n.Resources.Select(r => Value.From(r)))))))));
             await using (cluster.ConfigureAwait(false))
             {
                 foreach (var node in cluster.Nodes)
@@ -52,7 +81,7 @@ internal static class DemoCommand
                 Console.WriteLine("Stopping the cluster …");
             }
 
-            if (!result.GetValue(keep))
+            if (!keep)
             {
                 TryDelete(directory);
             }
@@ -60,9 +89,17 @@ internal static class DemoCommand
             Console.WriteLine(code == ExitCodes.Ok
                 ? $"Demo passed in {clock.Elapsed.TotalSeconds:0.0} s: one atomic transaction across 4 engines on 3 nodes, and a failed one left nothing behind."
                 : "Demo FAILED (see above).");
+            if (output.IsJson)
+            {
+                stdout.WriteLine(ValueJson.Serialize(Value.Map(
+                    ("passed", code == ExitCodes.Ok),
+                    ("seconds", Math.Round(clock.Elapsed.TotalSeconds, 1)),
+                    ("nodes", nodes),
+                    ("data_dir", keep ? directory : Value.Null))));
+            }
+
             return code;
-        });
-        return command;
+        }
     }
 
     private static async Task<int> RunStoryAsync(CohortClient client, CancellationToken cancellationToken)

@@ -175,9 +175,11 @@ internal static class Program
         {
             Description = "With --tls-cert: CA certificates (PEM) the other nodes' certificates must chain to (default: the machine's trust store).",
         };
-        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes, replicated, otlp, tlsCert, tlsKey, tlsCa };
+        var json = CliOptions.Json("When ready, print one JSON line (address, data directory, URL) instead of READY; errors as {\"error\":{\"code\",\"detail\"}}.");
+        var command = new Command(name, description) { addr, nodes, heartbeat, misses, coordTimeout, dataDir, token, resources, noFsync, dsn, messages, etcd, etcdPrefix, leaseTtl, peerRoutes, replicated, otlp, tlsCert, tlsKey, tlsCa, json };
         command.SetAction(async (result, cancellationToken) =>
         {
+            var output = new CliOutput(name, result.GetValue(json));
             var address = result.GetValue(addr)!;
             var port = NodeAddress.TryParse(address, out var ep) ? ep.Port : 0;
             NodeOptions options;
@@ -212,8 +214,7 @@ internal static class Program
             catch (Exception e) when (e is ArgumentException or FormatException or CohortException)
             {
                 var message = e is ArgumentException { ParamName: { } parameter } ? e.Message.Replace($" (Parameter '{parameter}')", string.Empty, StringComparison.Ordinal) : e.Message;
-                await Console.Error.WriteLineAsync($"cohort {name}: {message}").ConfigureAwait(false);
-                return ExitCodes.BadInput;
+                return output.BadInput(message);
             }
 
             CohortNode started;
@@ -224,12 +225,14 @@ internal static class Program
             catch (CohortException e)
             {
                 // PostgreSQL unreachable or not set up for two-phase commit, a damaged data directory: one line, not a stack trace.
-                await Console.Error.WriteLineAsync($"cohort {name}: {e.Code}: {e.Message}").ConfigureAwait(false);
-                return e.Code == ErrorCodes.BadOperation ? ExitCodes.BadInput : ExitCodes.Failed;
+                return output.Fail(e.Code == ErrorCodes.BadOperation ? ExitCodes.BadInput : ExitCodes.Failed, e.Code, $"{e.Code}: {e.Message}");
             }
 
             await using var node = started;
-            Console.WriteLine($"READY {options.Address}");
+            var url = $"{(options.TlsCertificatePath is null ? "http" : "https")}://{options.Address}/";
+            output.Result(
+                Value.Map(("ready", true), ("address", options.Address), ("url", url), ("data_dir", Path.GetFullPath(options.DataDirectory))),
+                () => $"READY {options.Address}");
             await node.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;
         });

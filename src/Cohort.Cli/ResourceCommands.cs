@@ -41,12 +41,13 @@ internal static class ResourceCommands
             output.Render(answer.Body, () =>
             {
                 // One replica a line keeps the table narrow on a terminal.
-                var table = new Table().AddColumns("name", "node", "replicas", "version");
+                var table = new Table().AddColumns("name", "node", "available", "replicas", "version");
                 foreach (var resource in Items(answer.Body, "resources"))
                 {
                     table.AddRow(
                         Markup.Escape(Text(resource, "name")),
                         Markup.Escape(Text(resource, "node")),
+                        Available(resource) ? "yes" : "[red]no (node down)[/]",
                         Markup.Escape(string.Join('\n', Items(resource, "replicas").Select(CliRun.Show))),
                         Markup.Escape(Text(resource, "version")));
                 }
@@ -57,6 +58,10 @@ internal static class ResourceCommands
         });
         return command;
     }
+
+    /// <summary>Whether a listed resource's node is alive (a down node's resources are listed with <c>"available": false</c>).</summary>
+    internal static bool Available(Value resource) =>
+        !resource.TryGetField("available", out var available) || available.Kind != ValueKind.Bool || available.AsBool();
 
     private static Command CreateOne()
     {

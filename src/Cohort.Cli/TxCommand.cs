@@ -28,7 +28,15 @@ internal static class TxCommand
         var limit = new Option<int?>("--limit") { Description = $"Transactions per page, 1 to {CohortClient.MaxTransactionPage} (default 100)." };
         var after = new Option<string?>("--after") { Description = "Start after this transaction id: the 'next' a previous page printed." };
         var all = new Option<bool>("--all") { Description = "Every page, not just one." };
-        var command = new Command("list", "List the transactions the coordinators know, oldest first, one page at a time (optionally in one state).") { state, limit, after, all };
+        var label = new Option<string?>("--label") { Description = "Only transactions begun with exactly this label." };
+        label.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string?>() is { } text && text.Length is < 1 or > 256)
+            {
+                r.AddError("--label must be 1 to 256 characters");
+            }
+        });
+        var command = new Command("list", "List the transactions the coordinators know, oldest first, one page at a time (optionally in one state, or with one label).") { state, limit, after, all, label };
         var flags = ClientFlags.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -71,7 +79,7 @@ internal static class TxCommand
                     var every = new List<TransactionInfo>();
                     do
                     {
-                        var page = await client.ListTransactionPageAsync(filter, result.GetValue(limit) ?? CohortClient.MaxTransactionPage, start, cancellationToken).ConfigureAwait(false);
+                        var page = await client.ListTransactionPageAsync(filter, result.GetValue(limit) ?? CohortClient.MaxTransactionPage, start, result.GetValue(label), cancellationToken).ConfigureAwait(false);
                         every.AddRange(page.Transactions);
                         start = page.Next;
                     }
@@ -80,7 +88,7 @@ internal static class TxCommand
                 }
                 else
                 {
-                    var page = await client.ListTransactionPageAsync(filter, result.GetValue(limit), start, cancellationToken).ConfigureAwait(false);
+                    var page = await client.ListTransactionPageAsync(filter, result.GetValue(limit), start, result.GetValue(label), cancellationToken).ConfigureAwait(false);
                     (list, next) = (page.Transactions, page.Next);
                 }
 

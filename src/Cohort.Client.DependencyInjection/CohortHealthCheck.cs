@@ -40,7 +40,7 @@ public sealed class CohortHealthCheck(ICohortClient client) : IHealthCheck
         TransactionPage inDoubt;
         try
         {
-            inDoubt = await client.ListTransactionPageAsync(TransactionState.InDoubt, InDoubtPage, null, cancellationToken).ConfigureAwait(false);
+            inDoubt = await client.ListTransactionPageAsync(TransactionState.InDoubt, InDoubtPage, null, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (CohortClientException e)
         {

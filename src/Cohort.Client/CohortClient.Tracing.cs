@@ -30,19 +30,32 @@ public sealed partial class CohortClient
             }
         }
 
+        var started = ClientMetrics.Duration.Enabled ? Stopwatch.GetTimestamp() : 0;
         try
         {
-            return await call(activity).ConfigureAwait(false);
+            var result = await call(activity).ConfigureAwait(false);
+            if (started != 0)
+            {
+                ClientMetrics.Record(name, started, "ok");
+            }
+
+            return result;
         }
         catch (Exception e)
         {
-            CohortTelemetry.Fail(activity, e);
-            activity?.SetTag(CohortTelemetry.OutcomeAttribute, e switch
+            var outcome = e switch
             {
                 CohortAbortedException => "aborted",
                 CohortInDoubtException => "in-doubt",
                 _ => "failed",
-            });
+            };
+            CohortTelemetry.Fail(activity, e);
+            activity?.SetTag(CohortTelemetry.OutcomeAttribute, outcome);
+            if (started != 0)
+            {
+                ClientMetrics.Record(name, started, outcome);
+            }
+
             throw;
         }
     }

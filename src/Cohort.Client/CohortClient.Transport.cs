@@ -103,6 +103,7 @@ public sealed partial class CohortClient
             }
 
             var pause = backoff.Next();
+            ClientMetrics.Retries.Add(1);
             ClientLog.RoundFailed(_logger, method.Method, path, attempt, _options.MaxAttempts, pause.TotalMilliseconds, lastFailure);
             lastFailure = null;
             await Task.Delay(pause, cancellationToken).ConfigureAwait(false);

@@ -267,7 +267,7 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
         TxId? after = null;
         do
         {
-            var page = await ListTransactionPageAsync(state, MaxTransactionPage, after, cancellationToken).ConfigureAwait(false);
+            var page = await ListTransactionPageAsync(state, MaxTransactionPage, after, cancellationToken: cancellationToken).ConfigureAwait(false);
             all.AddRange(page.Transactions);
             after = page.Next;
         }
@@ -279,10 +279,16 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
     /// <param name="state">Null for all, else only this state.</param>
     /// <param name="limit">The page size, 1 to <see cref="MaxTransactionPage"/>; the nodes' default (100) when null.</param>
     /// <param name="after">The <see cref="TransactionPage.Next"/> of the previous page, or null for the first.</param>
+    /// <param name="label">Null for any, else only transactions begun with exactly this label (1 to 256 characters).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The page and the cursor of the next.</returns>
-    public async Task<TransactionPage> ListTransactionPageAsync(TransactionState? state = null, int? limit = null, TxId? after = null, CancellationToken cancellationToken = default)
+    public async Task<TransactionPage> ListTransactionPageAsync(TransactionState? state = null, int? limit = null, TxId? after = null, string? label = null, CancellationToken cancellationToken = default)
     {
+        if (label is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(label);
+        }
+
         if (limit is { } n)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(limit));
@@ -305,6 +311,11 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
             query.Add("after=" + a);
         }
 
+        if (label is not null)
+        {
+            query.Add("label=" + Uri.EscapeDataString(label));
+        }
+
         var path = query.Count == 0 ? "v1/tx" : "v1/tx?" + string.Join('&', query);
         var answer = await SendAsync(HttpMethod.Get, path, null, idempotent: true, cancellationToken).ConfigureAwait(false);
         var list = answer.TryGetField("transactions", out var t) && t.Kind == ValueKind.List ? [.. t.AsList().Select(TransactionInfo.FromValue)] : new List<TransactionInfo>();
@@ -318,16 +329,17 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
     /// </summary>
     /// <param name="state">Null for all, else only this state.</param>
     /// <param name="pageSize">Transactions per request, 1 to <see cref="MaxTransactionPage"/>.</param>
+    /// <param name="label">Null for any, else only transactions begun with exactly this label.</param>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     /// <returns>The transactions, in <see cref="TxId"/> order.</returns>
-    public async IAsyncEnumerable<TransactionInfo> EnumerateTransactionsAsync(TransactionState? state = null, int pageSize = 100, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<TransactionInfo> EnumerateTransactionsAsync(TransactionState? state = null, int pageSize = 100, string? label = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, MaxTransactionPage);
         TxId? after = null;
         do
         {
-            var page = await ListTransactionPageAsync(state, pageSize, after, cancellationToken).ConfigureAwait(false);
+            var page = await ListTransactionPageAsync(state, pageSize, after, label, cancellationToken).ConfigureAwait(false);
             foreach (var transaction in page.Transactions)
             {
                 yield return transaction;
@@ -345,7 +357,10 @@ public sealed partial class CohortClient : ICohortClient, IDisposable
     {
         var answer = await SendAsync(HttpMethod.Get, "v1/resources", null, idempotent: true, cancellationToken).ConfigureAwait(false);
         return answer.TryGetField("resources", out var list) && list.Kind == ValueKind.List
-            ? [.. list.AsList().Select(r => new ResourceInfo(WireFields.OptStr(r, "name") ?? "?", WireFields.OptStr(r, "node") ?? "?"))]
+            ? [.. list.AsList().Select(r => new ResourceInfo(
+                WireFields.OptStr(r, "name") ?? "?",
+                WireFields.OptStr(r, "node") ?? "?",
+                !r.TryGetField("available", out var available) || available.Kind != ValueKind.Bool || available.AsBool()))]
             : [];
     }
 

@@ -31,10 +31,10 @@ public interface ICohortClient
     Task<TransactionInfo> GetTransactionAsync(TxId txId, CancellationToken cancellationToken = default);
 
     /// <inheritdoc cref="CohortClient.ListTransactionPageAsync"/>
-    Task<TransactionPage> ListTransactionPageAsync(TransactionState? state = null, int? limit = null, TxId? after = null, CancellationToken cancellationToken = default);
+    Task<TransactionPage> ListTransactionPageAsync(TransactionState? state = null, int? limit = null, TxId? after = null, string? label = null, CancellationToken cancellationToken = default);
 
     /// <inheritdoc cref="CohortClient.EnumerateTransactionsAsync"/>
-    IAsyncEnumerable<TransactionInfo> EnumerateTransactionsAsync(TransactionState? state = null, int pageSize = 100, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<TransactionInfo> EnumerateTransactionsAsync(TransactionState? state = null, int pageSize = 100, string? label = null, CancellationToken cancellationToken = default);
 
     /// <inheritdoc cref="CohortClient.ListResourcesAsync"/>
     Task<IReadOnlyList<ResourceInfo>> ListResourcesAsync(CancellationToken cancellationToken = default);

@@ -36,7 +36,12 @@ public sealed class LatencyHistogram
             _counts[bucket]++;
             _sumTicks += elapsed.Ticks;
         }
+
+        Observer?.Invoke(elapsed);
     }
+
+    /// <summary>Also told every duration recorded (a node's OpenTelemetry histogram), or null; set before use.</summary>
+    public Action<TimeSpan>? Observer { get; set; }
 
     /// <summary>The buckets and the sum as they are now, read together.</summary>
     public HistogramSnapshot Snapshot()

@@ -18,6 +18,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
@@ -48,6 +49,9 @@ public sealed partial class CohortNode : IAsyncDisposable
     private readonly EtcdClusterDirectory? _directory;
     private readonly EtcdResourceConfigurations? _configurations;
     private Task _adopting = Task.CompletedTask;
+
+    // The node's OpenTelemetry instruments (meter "Cohort"), once the coordinator exists.
+    private NodeInstruments? _instruments;
 
     private CohortNode(NodeOptions options, NodeTls? tls, WebApplication app, ILoggerFactory loggers)
     {
@@ -179,13 +183,29 @@ public sealed partial class CohortNode : IAsyncDisposable
         builder.Logging.ClearProviders();
         if (options.OtlpEndpoint is { } otlp)
         {
-            // The node's spans (its requests, the coordinator's rounds, the participants' steps) to an OTLP collector.
+            // The node's spans (its requests, the coordinator's rounds, the participants' steps) and its metrics (meter
+            // "Cohort") to an OTLP collector: over HTTP a path ending in /v1/traces sends the metrics to /v1/metrics.
+            var http = otlp.AbsolutePath.Length > 1;
+            var metrics = http && otlp.AbsolutePath.EndsWith("/v1/traces", StringComparison.Ordinal)
+                ? new UriBuilder(otlp) { Path = otlp.AbsolutePath[..^"traces".Length] + "metrics" }.Uri
+                : otlp;
             builder.Services.AddOpenTelemetry()
                 .ConfigureResource(resource => resource.AddService("cohort-node", serviceInstanceId: options.Address))
                 .WithTracing(tracing => tracing.AddSource(CohortTelemetry.SourceName).AddOtlpExporter(exporter =>
                 {
                     exporter.Endpoint = otlp;
-                    exporter.Protocol = otlp.AbsolutePath.Length > 1 ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                    exporter.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+                }))
+                .WithMetrics(meters => meters.AddMeter(CohortTelemetry.SourceName).AddOtlpExporter((exporter, reader) =>
+                {
+                    exporter.Endpoint = metrics;
+                    exporter.Protocol = http ? OtlpExportProtocol.HttpProtobuf : OtlpExportProtocol.Grpc;
+
+                    // Every 15 s (the SDK's default is a minute), unless OTEL_METRIC_EXPORT_INTERVAL says otherwise.
+                    if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_METRIC_EXPORT_INTERVAL")))
+                    {
+                        reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 15_000;
+                    }
                 }));
         }
 
@@ -372,6 +392,7 @@ public sealed partial class CohortNode : IAsyncDisposable
         Client.Dispose();
         _heartbeatClient.Dispose();
         ForwardHttp.Dispose();
+        _instruments?.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
@@ -436,6 +457,8 @@ public sealed partial class CohortNode : IAsyncDisposable
                 Time,
                 _loggers.CreateLogger("Cohort.Coordination.Coordinator"));
         }
+
+        _instruments = new NodeInstruments(Options.Address, Cluster, Coordinator);
 
         Host.Start();
         var redriven = await Coordinator.RecoverAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Reflection;
 
 namespace Cohort.Core.Diagnostics;
@@ -32,8 +33,20 @@ public static class CohortTelemetry
     /// <summary>The field of a node-socket request that carries the W3C trace context.</summary>
     public const string TraceParentField = "traceparent";
 
+    /// <summary>The abort reason attribute of the transaction counters (an error code: <c>conflict</c>, <c>expired</c>).</summary>
+    public const string ReasonAttribute = "cohort.reason";
+
+    /// <summary>Cohort's version, as the activity source and the meters report it.</summary>
+    public static string Version { get; } = typeof(CohortTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
+
     /// <summary>The activity source.</summary>
-    public static ActivitySource Source { get; } = new(SourceName, typeof(CohortTelemetry).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0");
+    public static ActivitySource Source { get; } = new(SourceName, Version);
+
+    /// <summary>
+    /// The meter of the client library (<c>Cohort</c>, like the nodes' own): <c>cohort.client.request.duration</c> and
+    /// <c>cohort.client.retries</c>. A node's instruments are on a meter of the same name that carries its address.
+    /// </summary>
+    public static Meter ClientMeter { get; } = new(SourceName, Version);
 
     /// <summary>
     /// Starts a span (null when nobody listens), a child of <paramref name="traceParent"/> (a W3C <c>traceparent</c> that

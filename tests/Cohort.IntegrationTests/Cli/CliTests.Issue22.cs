@@ -18,8 +18,54 @@ public sealed partial class CliTests
         { ["health"] }, { ["status"] }, { ["wait"] }, { ["commit"] }, { ["add-node"] }, { ["remove-node"] }, { ["dashboard"] },
         { ["sql"] }, { ["kv", "get"] }, { ["kv", "scan"] }, { ["queue", "clear"] }, { ["queue", "is-empty"] },
         { ["resource", "update-metadata"] }, { ["resources", "list"] }, { ["resources", "create"] },
-        { ["tx", "list"] }, { ["tx", "show"] }, { ["tx", "abort"] },
+        { ["tx", "list"] }, { ["tx", "show"] }, { ["tx", "abort"] }, { ["bench"] }, { ["bench-pg"] },
     };
+
+    [Theory]
+    [MemberData(nameof(ClientCommands))]
+    public async Task EveryClientCommand_TakesTheTlsCa(string[] command)
+    {
+        var run = await Cohort([.. command, "--help"]);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("--tls-ca", run.Stdout);
+    }
+
+    [Theory]
+    [InlineData("start-master")]
+    [InlineData("start-node")]
+    [InlineData("demo")]
+    [InlineData("up")]
+    public async Task EveryOtherCommand_TakesJson(string command)
+    {
+        var run = await Cohort(command, "--help");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("--json", run.Stdout);
+    }
+
+    [Fact]
+    public async Task StartMaster_WithJson_SaysReadyAsJson_AndBadInputAsAJsonError()
+    {
+        var data = Directory.CreateTempSubdirectory("cohort-start-json-").FullName;
+        try
+        {
+            var bad = await Cohort("start-master", "--addr", Dead, "--data-dir", data, "--tls-key", "k.pem", "--json");
+            Assert.Equal(2, bad.ExitCode);
+            Assert.Equal("bad_input", Json(bad)["error"]!["code"]!.GetValue<string>());
+            Assert.Contains("go together", Json(bad)["error"]!["detail"]!.GetValue<string>());
+
+            // Started for real: the JSON line comes once it serves; then it is stopped by its process id.
+            var port = FreePorts.Take(1)[0];
+            await using var node = new NodeProcess("json", port, true, $"127.0.0.1:{port}", [$"127.0.0.1:{port}"], [], data, null, "300ms") { ExtraArguments = ["--json"] };
+            await node.StartAsync();
+            var ready = JsonNode.Parse(node.Tail(50).Split('\n').First(l => l.Contains("\"ready\":true", StringComparison.Ordinal)))!;
+            Assert.Equal(node.Address, ready["address"]!.GetValue<string>());
+            Assert.Equal($"http://{node.Address}/", ready["url"]!.GetValue<string>());
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
 
     [Theory]
     [MemberData(nameof(ClientCommands))]

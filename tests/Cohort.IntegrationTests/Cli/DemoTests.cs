@@ -35,4 +35,19 @@ public sealed class DemoTests(Xunit.Abstractions.ITestOutputHelper output)
             Directory.Delete(workingDirectory, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Demo_WithJson_TellsTheStoryOnStderr_AndPrintsOneSummary()
+    {
+        var run = await CohortCli.RunAsync(["demo", "--json"], timeout: TimeSpan.FromMinutes(3));
+        output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var summary = System.Text.Json.Nodes.JsonNode.Parse(run.Stdout)!;
+        Assert.True(summary["passed"]!.GetValue<bool>());
+        var nodes = summary["nodes"]!.AsArray();
+        Assert.Equal(3, nodes.Count);
+        Assert.Single(nodes, n => n!["master"]!.GetValue<bool>());
+        Assert.Contains("Demo passed", run.Stderr);
+        Assert.Contains("ok   batch aborted: insufficient_funds", run.Stderr);
+    }
 }

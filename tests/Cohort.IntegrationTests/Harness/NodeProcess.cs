@@ -381,7 +381,8 @@ internal sealed class NodeProcess : IAsyncDisposable
             return;
         }
 
-        if (stdout && line.StartsWith("READY ", StringComparison.Ordinal))
+        // READY, or with --json the one JSON line that says so.
+        if (stdout && (line.StartsWith("READY ", StringComparison.Ordinal) || (line.StartsWith('{') && line.Contains("\"ready\":true", StringComparison.Ordinal))))
         {
             ready.TrySetResult(true);
         }

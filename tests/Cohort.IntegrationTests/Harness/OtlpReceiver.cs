@@ -28,6 +28,9 @@ internal sealed class OtlpReceiver : IAsyncDisposable
     /// <summary>Every span received so far.</summary>
     public ConcurrentQueue<Span> Spans { get; } = new();
 
+    /// <summary>The names of the metrics received so far (OTLP/HTTP at <c>/v1/metrics</c>), with how often each came.</summary>
+    public ConcurrentDictionary<string, int> Metrics { get; } = new(StringComparer.Ordinal);
+
     public static async Task<OtlpReceiver> StartAsync()
     {
         var port = FreePorts.Take(1)[0];
@@ -43,6 +46,27 @@ internal sealed class OtlpReceiver : IAsyncDisposable
             foreach (var span in Decode(body.ToArray()))
             {
                 receiver.Spans.Enqueue(span);
+            }
+
+            context.Response.ContentType = "application/x-protobuf";
+            await context.Response.Body.WriteAsync(Array.Empty<byte>());
+        });
+        app.MapPost("/v1/metrics", async (HttpContext context) =>
+        {
+            using var body = new MemoryStream();
+            var source = context.Request.Headers.ContentEncoding.ToString() == "gzip" ? new GZipStream(context.Request.Body, CompressionMode.Decompress) : context.Request.Body;
+            await source.CopyToAsync(body);
+
+            // ExportMetricsServiceRequest: resource_metrics (1) → scope_metrics (2) → metrics (2) → name (1).
+            foreach (var resourceMetrics in Fields(body.ToArray(), 1))
+            {
+                foreach (var scopeMetrics in Fields(resourceMetrics, 2))
+                {
+                    foreach (var metric in Fields(scopeMetrics, 2))
+                    {
+                        receiver.Metrics.AddOrUpdate(ReadName(metric), 1, (_, n) => n + 1);
+                    }
+                }
             }
 
             context.Response.ContentType = "application/x-protobuf";
@@ -70,6 +94,22 @@ internal sealed class OtlpReceiver : IAsyncDisposable
                 }
             }
         }
+    }
+
+    private static string ReadName(byte[] metric)
+    {
+        var input = new CodedInputStream(metric);
+        for (var tag = input.ReadTag(); tag != 0; tag = input.ReadTag())
+        {
+            if (WireFormat.GetTagFieldNumber(tag) == 1)
+            {
+                return input.ReadString();
+            }
+
+            input.SkipLastField();
+        }
+
+        return string.Empty;
     }
 
     private static Span ReadSpan(byte[] span)

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using Cohort.IntegrationTests.Harness;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
 using Xunit.Abstractions;
 
 namespace Cohort.IntegrationTests.Telemetry;
@@ -27,8 +29,9 @@ public sealed class TracingTests(ITestOutputHelper output)
             nodeArguments: ["--otlp-endpoint", collector.Endpoint, "--messages", messages]);
         var (master, queueNode) = (cluster.Nodes[0], cluster.Nodes[1]);
         var exported = new List<Activity>();
+        var metrics = new List<Metric>();
         var port = FreePorts.Take(1)[0];
-        var app = TracedApp.TracedApp.Build(["--urls", $"http://127.0.0.1:{port}", "--Cohort:Addresses:0", master.Address, "--Cohort:Addresses:1", queueNode.Address], exported);
+        var app = TracedApp.TracedApp.Build(["--urls", $"http://127.0.0.1:{port}", "--Cohort:Addresses:0", master.Address, "--Cohort:Addresses:1", queueNode.Address], exported, metrics);
         await app.StartAsync();
         try
         {
@@ -52,6 +55,27 @@ public sealed class TracingTests(ITestOutputHelper output)
             var commit = client.Single(a => a.DisplayName == "cohort.commit");
             Assert.Equal(answer.TxId, commit.GetTagItem("cohort.tx_id"));
             Assert.Equal("committed", commit.GetTagItem("cohort.outcome"));
+
+            // The client's metrics: each call's duration by operation and outcome.
+            Assert.True(app.Services.GetRequiredService<MeterProvider>().ForceFlush(10_000));
+            var durations = metrics.Last(m => m.Name == "cohort.client.request.duration");
+            Assert.Equal("s", durations.Unit);
+            var points = new List<(string? Operation, string? Outcome, long Count)>();
+            foreach (ref readonly var point in durations.GetMetricPoints())
+            {
+                string? operation = null, outcome = null;
+                foreach (var tag in point.Tags)
+                {
+                    operation = tag.Key == "cohort.operation" ? tag.Value as string : operation;
+                    outcome = tag.Key == "cohort.outcome" ? tag.Value as string : outcome;
+                }
+
+                points.Add((operation, outcome, point.GetHistogramCount()));
+            }
+
+            Assert.Contains(points, p => p is { Operation: "commit", Outcome: "ok", Count: >= 1 });
+            Assert.Contains(points, p => p is { Operation: "begin", Outcome: "ok", Count: >= 1 });
+            Assert.Contains(points, p => p is { Operation: "op", Outcome: "ok", Count: >= 2 });
 
             // The nodes' spans of that trace reach the collector (batched, every few seconds).
             List<OtlpReceiver.Span> nodes = [];
@@ -93,6 +117,14 @@ public sealed class TracingTests(ITestOutputHelper output)
             // Every span of the trace hangs from another span of it, except the app's root.
             var ids = client.Select(a => a.SpanId.ToString()).Concat(nodes.Select(s => s.SpanId)).ToHashSet(StringComparer.Ordinal);
             Assert.All(nodes, s => Assert.Contains(s.ParentId, ids));
+
+            // The nodes export their metrics to the same collector (OTLP/HTTP /v1/metrics, every 15 s).
+            string[] nodeMetrics = ["cohort.transactions.committed", "cohort.transactions.aborted", "cohort.transaction.commit.duration", "cohort.cluster.members"];
+            await Wait.UntilAsync(
+                () => Task.FromResult(nodeMetrics.All(collector.Metrics.ContainsKey)),
+                TimeSpan.FromSeconds(45),
+                "the nodes' metrics at the collector",
+                () => string.Join(", ", collector.Metrics.Keys));
         }
         finally
         {

@@ -197,11 +197,7 @@ public sealed class TlsTrust
             return null;
         }
 
-        var statuses = chain.ChainStatus.Select(s => s.Status).ToHashSet();
-        var what = statuses.Contains(X509ChainStatusFlags.NotTimeValid)
-            ? $"is not valid now (valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u})"
-            : $"does not chain to a CA of {Source ?? "this machine's trust store"}";
-        var refusal = $"its client certificate ({certificate.Subject}, issued by {certificate.Issuer}) {what} ({Statuses(chain)})";
+        var refusal = $"its client certificate {Refusal(certificate, chain)}";
         _onRefused?.Invoke("a connecting node", refusal);
         return refusal;
     }
@@ -244,13 +240,19 @@ public sealed class TlsTrust
             return null;
         }
 
-        var statuses = custom.ChainStatus.Select(s => s.Status).ToHashSet();
+        return $"its certificate {Refusal(leaf, custom)}";
+    }
+
+    // "(subject, issued by issuer) <what is wrong> (chain statuses)" for a chain that did not build.
+    private string Refusal(X509Certificate2 certificate, X509Chain chain)
+    {
+        var statuses = chain.ChainStatus.Select(s => s.Status).ToHashSet();
         var what = statuses.Contains(X509ChainStatusFlags.NotTimeValid)
-            ? $"is not valid now (valid from {leaf.NotBefore.ToUniversalTime():u} to {leaf.NotAfter.ToUniversalTime():u})"
+            ? $"is not valid now (valid from {certificate.NotBefore.ToUniversalTime():u} to {certificate.NotAfter.ToUniversalTime():u})"
             : statuses.Contains(X509ChainStatusFlags.NotValidForUsage)
                 ? "is not for server authentication (its extended key usage)"
-                : $"does not chain to a CA of {Source}";
-        return $"its certificate ({leaf.Subject}, issued by {leaf.Issuer}) {what} ({Statuses(custom)})";
+                : $"does not chain to a CA of {Source ?? "this machine's trust store"}";
+        return $"({certificate.Subject}, issued by {certificate.Issuer}) {what} ({Statuses(chain)})";
     }
 
     private static string Statuses(X509Chain? chain) =>

@@ -41,15 +41,15 @@ internal static class ResourceCommands
             output.Render(answer.Body, () =>
             {
                 // One replica a line keeps the table narrow on a terminal.
-                var table = new Table().AddColumns("name", "node", "available", "replicas", "version");
+                var table = new Table().AddColumns("name", "node", "replicas", "version", "available");
                 foreach (var resource in Items(answer.Body, "resources"))
                 {
                     table.AddRow(
                         Markup.Escape(Text(resource, "name")),
                         Markup.Escape(Text(resource, "node")),
-                        Available(resource) ? "yes" : "[red]no (node down)[/]",
                         Markup.Escape(string.Join('\n', Items(resource, "replicas").Select(CliRun.Show))),
-                        Markup.Escape(Text(resource, "version")));
+                        Markup.Escape(Text(resource, "version")),
+                        Available(resource) ? "yes" : "[red]no (node down)[/]");
                 }
 
                 return table;

@@ -106,9 +106,10 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
 
             return await ExecuteAsync(state, operation, cancellationToken).ConfigureAwait(false);
         }
-        catch (CohortException e) when (e.Code is ErrorCodes.LockTimeout)
+        catch (CohortException e) when (e.Code is ErrorCodes.LockTimeout or ErrorCodes.Expired)
         {
-            // The deadline has passed: nothing more this transaction does can commit.
+            // The deadline has passed (a lock wait or a statement stopped at it): nothing more this transaction does can
+            // commit, and what it holds is released now.
             AbortActive(state, e.Message);
             throw;
         }

@@ -12,7 +12,9 @@ namespace Cohort.Engines.Sql;
 
 public sealed partial class SqlEngine
 {
-    private async ValueTask<Value> RunAsync(string text, Value[] parameters, SqlTransaction? tx, HlcTimestamp? snapshot, CancellationToken cancellationToken)
+    // cancellationToken cancels waits (locks, prepared writes: those end at the deadline on their own, as lock_timeout);
+    // execution, which never waits, stops on executionToken (the deadline too), else on cancellationToken.
+    private async ValueTask<Value> RunAsync(string text, Value[] parameters, SqlTransaction? tx, HlcTimestamp? snapshot, CancellationToken cancellationToken, CancellationToken executionToken = default)
     {
         var cached = _statements.Get(text);
         var statement = cached.Statement;
@@ -64,7 +66,7 @@ public sealed partial class SqlEngine
             return Explain(explained);
         }
 
-        var state = new ExecutionState(view, plan.Subqueries);
+        var state = new ExecutionState(view, plan.Subqueries) { Cancellation = executionToken.CanBeCanceled ? executionToken : cancellationToken };
         var context = new EvaluationContext(parameters, now, state);
         await StabilizeAsync(plan, state, context, tx, snapshot, cancellationToken).ConfigureAwait(false);
         if (plan.Write is { } write)
@@ -73,7 +75,15 @@ public sealed partial class SqlEngine
         }
 
         var query = plan.Query!;
-        return Result(query.ColumnNames, query.Root.Execute(state, context).ToList(), affected: null);
+        var rows = new List<Value[]>();
+        foreach (var row in query.Root.Execute(state, context))
+        {
+            // The result is held until it is sent.
+            state.Hold();
+            rows.Add(row);
+        }
+
+        return Result(query.ColumnNames, rows, affected: null);
     }
 
     // Makes every range the statement reads stable: locked (read-write) or free of earlier prepared writes (snapshot).

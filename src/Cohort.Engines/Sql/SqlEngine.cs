@@ -53,12 +53,21 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
 
         // A statement is atomic: one that fails part-way (a duplicate key in the third row, a unique index that
         // cannot be built) takes back the writes it made, so the transaction can neither see nor commit half of it.
+        // A statement stops at its transaction's deadline (or when its request is abandoned), however long it would run.
+        var remaining = tx.Deadline - Options.TimeProvider.GetUtcNow();
+        using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Options.TimeProvider);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         tx.BeginStatement();
         try
         {
-            var result = await RunAsync(text, parameters, tx, null, cancellationToken).ConfigureAwait(false);
+            var result = await RunAsync(text, parameters, tx, null, cancellationToken, stop.Token).ConfigureAwait(false);
             tx.EndStatement();
             return result;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            tx.RollBackStatement();
+            throw new CohortException(ErrorCodes.Expired, $"The statement was stopped at its transaction's deadline ({tx.Deadline:O}); the transaction is aborted.");
         }
         catch
         {

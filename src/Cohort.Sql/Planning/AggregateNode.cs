@@ -22,6 +22,7 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
     {
         var groups = new Dictionary<SqlKey, (Value[] Keys, Accumulator[] States)>(SqlKeyComparer.Instance);
         var order = new List<SqlKey>();
+        var held = 0;
         foreach (var row in child.Execute(state, context))
         {
             var keys = new Value[groupKeys.Count];
@@ -33,6 +34,8 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
             var groupKey = RowKeys.Of(keys);
             if (!groups.TryGetValue(groupKey, out var group))
             {
+                state.Hold();
+                held++;
                 group = (keys, aggregates.Select(a => new Accumulator(a)).ToArray());
                 groups[groupKey] = group;
                 order.Add(groupKey);
@@ -52,6 +55,21 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
             order.Add(empty);
         }
 
+        try
+        {
+            foreach (var output in Emit(groups, order))
+            {
+                yield return output;
+            }
+        }
+        finally
+        {
+            state.Release(held);
+        }
+    }
+
+    private static IEnumerable<Value[]> Emit(Dictionary<SqlKey, (Value[] Keys, Accumulator[] States)> groups, List<SqlKey> order)
+    {
         foreach (var key in order)
         {
             var (keys, states) = groups[key];

@@ -16,12 +16,20 @@ internal sealed class DistinctNode(PlanNode child, int width) : PlanNode
     public override IEnumerable<Value[]> Execute(ExecutionState state, EvaluationContext context)
     {
         var seen = new HashSet<SqlKey>(SqlKeyComparer.Instance);
-        foreach (var row in child.Execute(state, context))
+        try
         {
-            if (seen.Add(RowKeys.Of(row.AsSpan(0, width))))
+            foreach (var row in child.Execute(state, context))
             {
-                yield return row;
+                if (seen.Add(RowKeys.Of(row.AsSpan(0, width))))
+                {
+                    state.Hold();
+                    yield return row;
+                }
             }
+        }
+        finally
+        {
+            state.Release(seen.Count);
         }
     }
 }

@@ -16,8 +16,55 @@ internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectSt
     private readonly Dictionary<SelectStatement, List<Value[]>> _results = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<SelectStatement, SubqueryColumn> _columns = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>Default of <see cref="MaxHeldRows"/>.</summary>
+    public const long DefaultMaxHeldRows = 2_000_000;
+
+    // Rows visited since the last look at the cancellation token; rows held in memory by the running operators.
+    private int _ticks;
+    private long _held;
+
     /// <summary>What the statement reads.</summary>
     public ISqlView View { get; } = view;
+
+    /// <summary>
+    /// Stops the statement: its transaction's deadline, or its request abandoned. Operators look at it every
+    /// 1,024 rows they visit (<see cref="Tick"/>), so a statement stops within a moment of it however long it would run.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
+
+    /// <summary>
+    /// The most rows the statement's operators may hold in memory at once (a join's build side, a sort, the groups
+    /// of an aggregate, the distinct rows, the result): beyond it the statement fails with a clear error rather than
+    /// exhausting the node's memory.
+    /// </summary>
+    public long MaxHeldRows { get; init; } = DefaultMaxHeldRows;
+
+    /// <summary>Counts one row visited, and stops the statement when it is cancelled.</summary>
+    /// <exception cref="OperationCanceledException">The statement was cancelled.</exception>
+    public void Tick()
+    {
+        if ((++_ticks & 1023) == 0)
+        {
+            Cancellation.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Counts one more row held in memory (and visited); fails the statement beyond <see cref="MaxHeldRows"/>.</summary>
+    public void Hold()
+    {
+        if (++_held > MaxHeldRows)
+        {
+            throw new CohortException(
+                ErrorCodes.BadOperation,
+                $"the statement would hold more than {MaxHeldRows:N0} rows in memory at once (a join without a usable condition, or a sort, grouping or result that large); narrow it with conditions or LIMIT",
+                isTransient: false);
+        }
+
+        Tick();
+    }
+
+    /// <summary>Gives back <paramref name="rows"/> rows an operator no longer holds.</summary>
+    public void Release(long rows) => _held -= rows;
 
     /// <summary>Resolves and remembers the range of an uncorrelated scan (before execution, to lock or wait for it).</summary>
     public SqlKeyRange Resolve(ScanNode scan, EvaluationContext context)
@@ -91,7 +138,13 @@ internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectSt
         var outer = new Value[outerRow.Length + context.OuterRow.Length];
         outerRow.CopyTo(outer);
         context.OuterRow.Span.CopyTo(outer.AsSpan(outerRow.Length));
-        var rows = plan.Plan.Execute(this, context.ForSubquery(outer)).ToList();
+        var rows = new List<Value[]>();
+        foreach (var row in plan.Plan.Execute(this, context.ForSubquery(outer)))
+        {
+            Tick();
+            rows.Add(row);
+        }
+
         if (!plan.Correlated)
         {
             _results[query] = rows;

@@ -29,7 +29,29 @@ internal sealed class JoinNode(
 
     public override IEnumerable<Value[]> Execute(ExecutionState state, EvaluationContext context)
     {
-        var rightRows = right.Execute(state, context).ToList();
+        // The build side is held for the whole join.
+        var rightRows = new List<Value[]>();
+        foreach (var row in right.Execute(state, context))
+        {
+            state.Hold();
+            rightRows.Add(row);
+        }
+
+        try
+        {
+            foreach (var joined in Probe(state, context, rightRows))
+            {
+                yield return joined;
+            }
+        }
+        finally
+        {
+            state.Release(rightRows.Count);
+        }
+    }
+
+    private IEnumerable<Value[]> Probe(ExecutionState state, EvaluationContext context, List<Value[]> rightRows)
+    {
         Dictionary<SqlKey, List<Value[]>>? table = null;
         if (leftKeys.Count > 0)
         {
@@ -57,6 +79,7 @@ internal sealed class JoinNode(
                 : KeyOf(leftKeys, l, context) is { } key && table.TryGetValue(key, out var bucket) ? bucket : [];
             foreach (var r in candidates)
             {
+                state.Tick();
                 var joined = new Value[l.Length + r.Length];
                 l.CopyTo(joined, 0);
                 r.CopyTo(joined, l.Length);

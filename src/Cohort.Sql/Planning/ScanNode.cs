@@ -54,6 +54,7 @@ internal sealed class ScanNode(AccessPath path, string alias) : PlanNode
         {
             foreach (var (key, stored) in entries)
             {
+                state.Tick();
                 yield return (key, Decode(stored));
             }
 
@@ -62,6 +63,7 @@ internal sealed class ScanNode(AccessPath path, string alias) : PlanNode
 
         foreach (var (_, entry) in entries)
         {
+            state.Tick();
             var rowKey = RowCodec.RowKeyOfIndexEntry(Table.Name, entry);
             if (state.View.TryGet(rowKey, out var stored))
             {

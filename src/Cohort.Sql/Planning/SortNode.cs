@@ -29,6 +29,7 @@ internal sealed class SortNode(PlanNode child, IReadOnlyList<SortKey> keys) : Pl
                 values[i] = keys[i].Expression.Evaluate(row, context);
             }
 
+            state.Hold();
             rows.Add((values, row));
         }
 
@@ -44,9 +45,16 @@ internal sealed class SortNode(PlanNode child, IReadOnlyList<SortKey> keys) : Pl
             ExceptionDispatchInfo.Throw(error);
         }
 
-        foreach (var i in order)
+        try
         {
-            yield return rows[i].Row;
+            foreach (var i in order)
+            {
+                yield return rows[i].Row;
+            }
+        }
+        finally
+        {
+            state.Release(rows.Count);
         }
     }
 

@@ -215,7 +215,7 @@ public sealed class CliReplicatedResourcesTests(EtcdFixture fixture, ITestOutput
         var at = Array.FindIndex(lines, line => line.Contains("kv:cli-repl", StringComparison.Ordinal));
         Assert.True(at >= 0 && at + 1 < lines.Length, table.ToString());
         Assert.Contains(node1, lines[at]);
-        Assert.Matches(@"│\s*1\s*│\s*$", lines[at]);   // the version
+        Assert.Matches(@"│\s*1\s*│\s*yes\s*│\s*$", lines[at]);   // the version, then whether its node is alive
         Assert.Equal(new[] { master, node2 }.Order(), lines[at..(at + 2)].Select(l => l.Split('│')[3].Trim()).Order());   // one replica a line
 
         var again = await Cohort("resources", "create", "kv:cli-repl", "--replicas", "3", "--addr", master);

@@ -34,23 +34,36 @@ public sealed partial class SqlEngine
 
             case DropTableStatement drop:
             {
-                await LockCatalogAsync(tx, drop.Name, cancellationToken).ConfigureAwait(false);
-                if (view.FindTable(drop.Name) is not { } schema)
+                // Every table is checked before any is dropped (the statement is atomic anyway: a failure rolls it back).
+                var schemas = new List<TableSchema>();
+                foreach (var name in drop.Names)
                 {
-                    return drop.IfExists ? Done() : throw SqlError.Type($"table \"{drop.Name}\" does not exist");
+                    await LockCatalogAsync(tx, name, cancellationToken).ConfigureAwait(false);
+                    if (view.FindTable(name) is { } found)
+                    {
+                        schemas.Add(found);
+                    }
+                    else if (!drop.IfExists)
+                    {
+                        throw SqlError.Type($"table \"{name}\" does not exist");
+                    }
                 }
 
-                foreach (var (key, _) in view.Scan(SqlKey.PrefixRange(SqlKeySpace.Rows, schema.Name, string.Empty, [])))
+                foreach (var schema in schemas)
                 {
-                    tx.Write(key, null);
+                    foreach (var (key, _) in view.Scan(SqlKey.PrefixRange(SqlKeySpace.Rows, schema.Name, string.Empty, [])))
+                    {
+                        tx.Write(key, null);
+                    }
+
+                    foreach (var index in schema.Indexes)
+                    {
+                        DropIndexRange(view, tx, schema.Name, index.Name);
+                    }
+
+                    tx.Write(SqlKey.Catalog(schema.Name), null);
                 }
 
-                foreach (var index in schema.Indexes)
-                {
-                    DropIndexRange(view, tx, schema.Name, index.Name);
-                }
-
-                tx.Write(SqlKey.Catalog(schema.Name), null);
                 return Done();
             }
 

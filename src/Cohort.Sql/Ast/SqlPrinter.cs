@@ -109,7 +109,7 @@ internal static class SqlPrinter
                 sb.Append(')');
                 break;
             case DropTableStatement drop:
-                sb.Append("DROP TABLE ").Append(drop.IfExists ? "IF EXISTS " : "").Append(Name(drop.Name));
+                sb.Append("DROP TABLE ").Append(drop.IfExists ? "IF EXISTS " : "").Append(string.Join(", ", drop.Names.Select(Name)));
                 break;
             case CreateIndexStatement index:
                 sb.Append(index.Unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ").Append(index.IfNotExists ? "IF NOT EXISTS " : "")

@@ -560,7 +560,21 @@ internal sealed partial class Parser
         if (AcceptWord("table"))
         {
             var ifExists = ParseIfExists();
-            return new DropTableStatement(ParseName("a table name"), ifExists) { Position = start.Position };
+            var names = ImmutableArray.CreateBuilder<string>();
+            do
+            {
+                // A table named twice is dropped once.
+                var name = ParseName("a table name");
+                if (!names.Contains(name))
+                {
+                    names.Add(name);
+                }
+            }
+            while (Accept(TokenKind.Comma));
+
+            // RESTRICT is what happens anyway (nothing depends on a table); CASCADE would drop what does, and there is nothing.
+            _ = AcceptWord("restrict");
+            return new DropTableStatement(names.ToImmutable(), ifExists) { Position = start.Position };
         }
 
         if (AcceptWord("index"))

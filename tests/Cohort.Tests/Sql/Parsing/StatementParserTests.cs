@@ -55,6 +55,8 @@ public sealed class StatementParserTests
     {
         Assert.Equal(("t", true), Fields(SqlAssert.Single<DropTableStatement>("DROP TABLE IF EXISTS T")));
         Assert.Equal(("t", false), Fields(SqlAssert.Single<DropTableStatement>("DROP TABLE t")));
+        Assert.Equal(("a,b,c", false), Fields(SqlAssert.Single<DropTableStatement>("DROP TABLE a, B, \"c\" RESTRICT")));
+        Assert.Equal(("a,b", true), Fields(SqlAssert.Single<DropTableStatement>("DROP TABLE IF EXISTS a, b")));
         Assert.Equal(("ix", true), Fields(SqlAssert.Single<DropIndexStatement>("DROP INDEX IF EXISTS ix")));
 
         var unique = SqlAssert.Single<CreateIndexStatement>("CREATE UNIQUE INDEX IF NOT EXISTS ix_ab ON t (a, \"B\")");
@@ -66,7 +68,7 @@ public sealed class StatementParserTests
 
         static (string, bool) Fields(Statement s) => s switch
         {
-            DropTableStatement d => (d.Name, d.IfExists),
+            DropTableStatement d => (string.Join(",", d.Names), d.IfExists),
             DropIndexStatement d => (d.Name, d.IfExists),
             _ => throw new ArgumentException(nameof(s)),
         };

@@ -199,6 +199,41 @@ public sealed class SqlEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DropTable_OfSeveralTables_DropsAllOrNone()
+    {
+        var create = SqlTestDatabase.Begin();
+        await _db.InAsync(create, "CREATE TABLE d1 (id BIGINT PRIMARY KEY)");
+        await _db.InAsync(create, "CREATE TABLE d2 (id BIGINT PRIMARY KEY, v TEXT UNIQUE)");
+        await _db.InAsync(create, "INSERT INTO d1 VALUES (1)");
+        await _db.InAsync(create, "INSERT INTO d2 VALUES (1, 'a')");
+        await _db.Engine.CommitOnePhaseAsync(create.Id, _db.Engine.Clock.Now(), default);
+
+        // One missing table: nothing is dropped (the statement is refused as a whole).
+        var refused = SqlTestDatabase.Begin();
+        var missing = await Assert.ThrowsAsync<CohortException>(() => _db.InAsync(refused, "DROP TABLE d1, nope, d2"));
+        Assert.Contains("table \"nope\" does not exist", missing.Message);
+        Assert.Equal(["1"], (await _db.InAsync(refused, "SELECT id FROM d1")).Lines);
+        await _db.Engine.AbortAsync(refused.Id, default);
+
+        var drop = SqlTestDatabase.Begin();
+        await _db.InAsync(drop, "DROP TABLE IF EXISTS d1, nope, d2 RESTRICT");
+        await _db.Engine.CommitOnePhaseAsync(drop.Id, _db.Engine.Clock.Now(), default);
+        await Assert.ThrowsAsync<CohortException>(() => _db.QueryAsync("SELECT * FROM d1"));
+        await Assert.ThrowsAsync<CohortException>(() => _db.QueryAsync("SELECT * FROM d2"));
+
+        // The names are free again, the unique index's too.
+        var again = SqlTestDatabase.Begin();
+        await _db.InAsync(again, "CREATE TABLE d2 (id BIGINT PRIMARY KEY, v TEXT UNIQUE)");
+        await _db.InAsync(again, "INSERT INTO d2 VALUES (2, 'a')");
+        await _db.Engine.CommitOnePhaseAsync(again.Id, _db.Engine.Clock.Now(), default);
+        Assert.Equal(["2|a"], (await _db.QueryAsync("SELECT id, v FROM d2")).Lines);
+        var twice = SqlTestDatabase.Begin();
+        await _db.InAsync(twice, "DROP TABLE d2, D2");
+        await _db.Engine.CommitOnePhaseAsync(twice.Id, _db.Engine.Clock.Now(), default);
+        await Assert.ThrowsAsync<CohortException>(() => _db.QueryAsync("SELECT * FROM d2"));
+    }
+
+    [Fact]
     public async Task Ddl_RollsBackOnAbort()
     {
         var tx = SqlTestDatabase.Begin();

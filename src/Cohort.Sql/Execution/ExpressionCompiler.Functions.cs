@@ -3,7 +3,10 @@ using Cohort.Sql.Ast;
 
 namespace Cohort.Sql.Execution;
 
-/// <content>The scalar functions: lower, upper, length, abs, coalesce, nullif, round and now.</content>
+/// <content>
+/// The scalar functions: lower, upper, length, abs, coalesce, nullif, round and now here, and the rest of PostgreSQL's
+/// common ones through <see cref="ScalarFunctions"/>.
+/// </content>
 internal static partial class ExpressionCompiler
 {
     private static CompiledExpression BindFunction(FunctionCall call, Scope scope)
@@ -21,7 +24,7 @@ internal static partial class ExpressionCompiler
             "nullif" => arity == 2,
             "round" => arity is 1 or 2,
             "now" => arity == 0,
-            _ => false,
+            _ => ScalarFunctions.TryGetSignature(call.Name, arity, out _),
         };
         if (!known || call.IsStar)
         {
@@ -31,6 +34,18 @@ internal static partial class ExpressionCompiler
         if (call.Distinct)
         {
             throw SqlError.Type($"DISTINCT specified, but {call.Name} is not an aggregate function");
+        }
+
+        if (ScalarFunctions.TryGetSignature(call.Name, arity, out var signature))
+        {
+            return BindScalarFunction(call, signature, scope);
+        }
+
+        if (call.Name is "lower" or "upper" or "length" && StaticTypeName(call.Arguments[0], scope) is var type
+            && type is not ("unknown" or "text" or "character varying") && (type != "bytea" || call.Name != "length"))
+        {
+            // As in PostgreSQL, a known argument type that does not fit is refused before any row is read.
+            throw SqlError.UndefinedFunction(call.Name, [type]);
         }
 
         var args = BindAll(call.Arguments, scope);
@@ -45,6 +60,41 @@ internal static partial class ExpressionCompiler
             "round" => new RoundNode(args[0], arity == 2 ? args[1] : null),
             _ => new NowNode(),
         };
+    }
+
+    /// <summary>
+    /// Binds a call of one of <see cref="ScalarFunctions"/>, refusing (before any row is read, as PostgreSQL does) an
+    /// argument whose type is known and does not fit its parameter, and giving a string literal facing a numeric
+    /// parameter that parameter's type, as PostgreSQL types an unknown literal.
+    /// </summary>
+    private static CompiledExpression BindScalarFunction(FunctionCall call, ScalarFunctions.Signature signature, Scope scope)
+    {
+        var args = BindAll(call.Arguments, scope);
+        var types = call.Arguments.Select(a => StaticTypeName(a, scope)).ToArray();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var category = signature.Category(i);
+            var fits = types[i] switch
+            {
+                "unknown" => true,
+                "text" or "character varying" => category is 'T' or 'A',
+                "smallint" or "integer" => category is not 'T',
+                "bigint" => category is 'N' or 'A',
+                "numeric" or "double precision" or "real" => category is 'N' or 'A',
+                _ => category == 'A',
+            };
+            if (!fits)
+            {
+                throw SqlError.UndefinedFunction(call.Name, types);
+            }
+
+            if (category is 'I' or 'N' && call.Arguments[i] is LiteralExpression { Value.Kind: ValueKind.String } literal)
+            {
+                args[i] = new ConstantNode(SqlSemantics.Cast(literal.Value, new SqlType(category == 'I' ? SqlTypeKind.Integer : SqlTypeKind.Double)));
+            }
+        }
+
+        return new ScalarFunctionNode(call.Name, args, signature.Strict);
     }
 
     /// <summary>The PostgreSQL type name of an argument as far as it is known before evaluation, for messages.</summary>
@@ -177,6 +227,30 @@ internal static partial class ExpressionCompiler
             var l = left.Evaluate(row, context);
             var r = right.Evaluate(row, context);
             return SqlSemantics.IsTrue(SqlSemantics.Comparison(BinaryOperator.Equal, l, r)) ? Value.Null : l;
+        }
+    }
+
+    private sealed class ScalarFunctionNode(string name, CompiledExpression[] arguments, bool strict) : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            var values = new Value[arguments.Length];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = arguments[i].Evaluate(row, context);
+                if (strict && values[i].IsNull)
+                {
+                    // Later arguments are still evaluated: PostgreSQL evaluates every argument before the call.
+                    for (var j = i + 1; j < values.Length; j++)
+                    {
+                        arguments[j].Evaluate(row, context);
+                    }
+
+                    return Value.Null;
+                }
+            }
+
+            return ScalarFunctions.Invoke(name, values);
         }
     }
 

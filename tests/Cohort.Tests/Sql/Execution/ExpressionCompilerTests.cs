@@ -184,7 +184,7 @@ public sealed class ExpressionCompilerTests
         Assert.Equal(message, Assert.Throws<CohortException>(() => ExpressionCompiler.Compile(Parser.ParseExpression(sql), Schema)).Message);
 
     [Theory]
-    [InlineData("lower(t.i)", "function lower(bigint) does not exist")]
+    [InlineData("lower(t.i)", "function lower(integer) does not exist")]
     [InlineData("length(b)", "function length(boolean) does not exist")]
     [InlineData("abs(s)", "function abs(text) does not exist")]
     [InlineData("round(f, 1)", "function round(double precision, bigint) does not exist")]

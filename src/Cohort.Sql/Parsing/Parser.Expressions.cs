@@ -71,9 +71,22 @@ internal sealed partial class Parser
 
         var op = Advance();
         var negated = AcceptWord("not");
+        if (AcceptWord("distinct"))
+        {
+            ExpectWord("from");
+            var right = ParseComparison();
+            if (Current.IsWord("is"))
+            {
+                throw Error("IS is non-associative; use parentheses");
+            }
+
+            var kind = negated ? BinaryOperator.IsNotDistinctFrom : BinaryOperator.IsDistinctFrom;
+            return new BinaryExpression(kind, left, right) { Position = op.Position };
+        }
+
         if (!AcceptWord("null"))
         {
-            throw Error(negated ? "expected NULL" : "expected NULL or NOT NULL");
+            throw Error(negated ? "expected NULL or DISTINCT FROM" : "expected NULL, NOT NULL or DISTINCT FROM");
         }
 
         if (Current.IsWord("is"))

@@ -67,23 +67,35 @@ internal static class ScalarFunctions
         ["degrees"] = new(1, 1, "N"),
         ["radians"] = new(1, 1, "N"),
         ["pi"] = new(0, 0, ""),
-        ["gcd"] = new(2, 2, "NN"),
-        ["lcm"] = new(2, 2, "NN"),
-        ["div"] = new(2, 2, "NN"),
-        ["mod"] = new(2, 2, "NN"),
+        ["gcd"] = new(2, 2, "EE"),
+        ["lcm"] = new(2, 2, "EE"),
+        ["div"] = new(2, 2, "EE"),
+        ["mod"] = new(2, 2, "EE"),
         ["greatest"] = new(1, int.MaxValue, "A", Strict: false),
         ["least"] = new(1, int.MaxValue, "A", Strict: false),
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    /// <summary>The argument categories of a parameter position: <c>T</c> text, <c>I</c> integer, <c>N</c> any number, <c>A</c> anything.</summary>
+    /// <summary>
+    /// The argument categories of a parameter position: <c>T</c> text, <c>I</c> integer, <c>N</c> any number, <c>E</c> an
+    /// exact number (integer or numeric: PostgreSQL does not cast double precision to numeric implicitly), <c>A</c> anything.
+    /// </summary>
     /// <param name="Min">The fewest arguments.</param>
     /// <param name="Max">The most arguments.</param>
     /// <param name="Parameters">One category per position; the last repeats for a variadic function.</param>
     /// <param name="Strict">Whether a NULL argument makes the result NULL without calling the function.</param>
     public readonly record struct Signature(int Min, int Max, string Parameters, bool Strict = true)
     {
-        /// <summary>The category of argument <paramref name="index"/>.</summary>
-        public char Category(int index) => Parameters[Math.Min(index, Parameters.Length - 1)];
+        /// <summary>The category of argument <paramref name="index"/> of a call of <paramref name="name"/> with <paramref name="arity"/> arguments.</summary>
+        public char Category(string name, int arity, int index)
+        {
+            // log(b, x) exists for numeric only, and trunc(x, n) has no double precision form.
+            if (arity == 2 && (name == "log" || (name == "trunc" && index == 0)))
+            {
+                return 'E';
+            }
+
+            return Parameters[Math.Min(index, Parameters.Length - 1)];
+        }
     }
 
     /// <summary>Finds the signature of <paramref name="name"/> taking <paramref name="arity"/> arguments.</summary>
@@ -231,6 +243,12 @@ internal static class ScalarFunctions
     {
         var text = Text(name, args, 0);
         var characters = args.Length == 2 ? Text(name, args, 1).ToCharArray() : [' '];
+        if (characters.Length == 0)
+        {
+            // string.Trim with no characters trims white space; an empty set in SQL trims nothing.
+            return text;
+        }
+
         return name switch
         {
             "ltrim" => text.TrimStart(characters),

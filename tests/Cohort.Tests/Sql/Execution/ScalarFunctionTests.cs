@@ -144,8 +144,8 @@ public sealed class ScalarFunctionTests
     [InlineData("chr(-1)", "character number must be positive")]
     [InlineData("repeat('abc', 1000000000)", "requested length too large")]
     [InlineData("greatest(1, 'a')", "cannot compare text with bigint")]
-    [InlineData("mod(f, 2)", "function mod(double precision, bigint) does not exist")]
-    [InlineData("div(f, 2)", "function div(double precision, bigint) does not exist")]
+    [InlineData("mod(f, 2)", "function mod(double precision, integer) does not exist")]
+    [InlineData("div(f, 2)", "function div(double precision, integer) does not exist")]
     [InlineData("repeat('a', 2.5)", "function repeat(unknown, numeric) does not exist")]
     public void Evaluate_DomainAndTypeErrors_Fail(string sql, string message) => Assert.Equal(message, Error(sql).Message);
 

@@ -180,6 +180,11 @@ internal static partial class ExpressionCompiler
                 escapeChar = EscapeChar(value);
             }
 
+            if (text.Kind is not (ValueKind.Null or ValueKind.String) || like.Kind is not (ValueKind.Null or ValueKind.String))
+            {
+                throw SqlError.Type($"operator does not exist: {SqlSemantics.TypeName(text)} {(negated ? "!~~" : "~~")} {SqlSemantics.TypeName(like)}");
+            }
+
             var result = SqlSemantics.Like(text, like, escapeChar == NoEscape ? null : escapeChar);
             return negated ? SqlSemantics.Not(result) : result;
         }

@@ -182,6 +182,14 @@ internal static partial class ExpressionCompiler
 
     private static CompiledExpression BindLike(LikeExpression like, Scope scope)
     {
+        // LIKE is text ~~ text: PostgreSQL has no LIKE for a number or a boolean (no implicit cast to text).
+        var operandType = StaticTypeName(like.Operand, scope);
+        var patternType = StaticTypeName(like.Pattern, scope);
+        if (operandType is not ("unknown" or "text" or "character varying") || patternType is not ("unknown" or "text" or "character varying"))
+        {
+            throw SqlError.Type($"operator does not exist: {(operandType == "unknown" ? "text" : operandType)} {(like.Negated ? "!~~" : "~~")} {(patternType == "unknown" ? "text" : patternType)}");
+        }
+
         var operand = Bind(like.Operand, scope);
         var pattern = Bind(like.Pattern, scope);
         if (like.Escape is null)

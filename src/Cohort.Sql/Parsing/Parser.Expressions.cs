@@ -449,7 +449,13 @@ internal sealed partial class Parser
                     return new FunctionCall("substring", [text], Distinct: false, IsStar: false) { Position = name.Position };
                 }
 
-                from ??= new LiteralExpression(1L) { Position = name.Position };
+                if (from is null)
+                {
+                    // As PostgreSQL's grammar: SUBSTRING(x FOR n) is substring(x, 1, n::integer).
+                    from = new LiteralExpression(1L) { Position = name.Position };
+                    count = new CastExpression(count!, new SqlType(SqlTypeKind.Integer)) { Position = count!.Position };
+                }
+
                 return new FunctionCall("substring", count is null ? [text, from] : [text, from, count], Distinct: false, IsStar: false) { Position = name.Position };
             }
 

@@ -387,8 +387,11 @@ public sealed class PostgresSqlFunctionDifferentialTests(PostgresFixture fixture
             string[] pairs = ["i, b", "i, 3", "s, t", "d, 2.5", "NULL, i", "f, d", "i, NULL", "NULL, NULL", "s, 'x'", "b, d"];
             var pair = pairs[random.Next(pairs.Length)].Split(", ");
             var not = random.Next(2) == 0 ? "NOT " : "";
-            return random.Next(8) switch
+            return random.Next(12) switch
             {
+                8 => $"SELECT id FROM ft WHERE {(random.Next(2) == 0 ? "s" : "'ABC'")} {not}LIKE {new[] { "10", "'H%'", "'%o%'", "true", "t" }[random.Next(5)]}",
+                9 => $"SELECT id FROM ft WHERE i {not}IN (SELECT i{(random.Next(2) == 0 ? ", b" : "")} FROM ft WHERE id > {random.Next(6, 10)})",
+                10 => $"SELECT ({(random.Next(2) == 0 ? "SELECT i, b" : "SELECT i")} FROM ft WHERE id > 100)",
                 0 => $"SELECT id, {pair[0]} IS {not}DISTINCT FROM {pair[1]} FROM ft",
                 1 => $"SELECT id FROM ft WHERE {pair[0]} IS {not}DISTINCT FROM {pair[1]}",
                 2 => $"SELECT count(*) FROM ft WHERE ({pair[0]} IS {not}DISTINCT FROM {pair[1]}) = (i IS NULL)",

@@ -87,7 +87,7 @@ public sealed class ExpressionCompilerTests
     [InlineData("s LIKE 'h%'", "false")]
     [InlineData("s LIKE '_ello'", "true")]
     [InlineData("s NOT LIKE '%l%'", "false")]
-    [InlineData("n LIKE '%'", "null")]
+    [InlineData("n::TEXT LIKE '%'", "null")]
     [InlineData("s LIKE null", "null")]
     [InlineData("'50%' LIKE '50\\%'", "true")]
     [InlineData("'50x' LIKE '50\\%'", "false")]

@@ -207,7 +207,8 @@ internal static class ScalarFunctions
             throw SqlError.OutOfRange("numeric");
         }
 
-        return (decimal)result;
+        // Through the shortest round-trip text: the built-in conversion keeps only 15 significant digits.
+        return decimal.Parse(result.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
     private static string Limit(string result) =>

@@ -126,7 +126,13 @@ public sealed partial class SqlEngine
                     return Done();
                 }
 
-                // Rows stored before the column existed read the default evaluated now (PostgreSQL's missing value).
+                // Rows stored before the column existed read the default evaluated now (PostgreSQL's missing value),
+                // once the default is known to be allowed (a subquery in it has nothing to run it).
+                if (alter.Column.Default is { } check)
+                {
+                    TableSchema.CheckDefault(check);
+                }
+
                 var missing = alter.Column.Default is { } d
                     ? SqlSemantics.Assign(ExpressionCompiler.Compile(d, RowSchema.Empty).Evaluate([], new EvaluationContext(parameters, now)), alter.Column.Type, alter.Column.Name)
                     : Value.Null;

@@ -44,4 +44,10 @@ internal enum BinaryOperator
 
     /// <summary><c>OR</c></summary>
     Or,
+
+    /// <summary><c>IS DISTINCT FROM</c>: not equal, with NULL a value like any other (never NULL).</summary>
+    IsDistinctFrom,
+
+    /// <summary><c>IS NOT DISTINCT FROM</c>: equal, with NULL a value like any other (never NULL).</summary>
+    IsNotDistinctFrom,
 }

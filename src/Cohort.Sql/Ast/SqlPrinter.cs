@@ -344,7 +344,7 @@ internal static class SqlPrinter
         BinaryExpression { Operator: BinaryOperator.Or } => OrLevel,
         BinaryExpression { Operator: BinaryOperator.And } => AndLevel,
         UnaryExpression { Operator: UnaryOperator.Not } or ExistsExpression { Negated: true } => NotLevel,
-        IsNullExpression => IsLevel,
+        IsNullExpression or BinaryExpression { Operator: BinaryOperator.IsDistinctFrom or BinaryOperator.IsNotDistinctFrom } => IsLevel,
         BinaryExpression { Operator: BinaryOperator.Concat } => ConcatLevel,
         BinaryExpression { Operator: BinaryOperator.Add or BinaryOperator.Subtract } => AdditiveLevel,
         BinaryExpression { Operator: BinaryOperator.Multiply or BinaryOperator.Divide or BinaryOperator.Modulo } => MultiplicativeLevel,
@@ -421,7 +421,7 @@ internal static class SqlPrinter
                 break;
             case BinaryExpression binary:
                 var level = Level(binary);
-                var nonAssociative = level == ComparisonLevel;
+                var nonAssociative = level is ComparisonLevel or IsLevel;
                 WriteOperand(sb, binary.Left, nonAssociative ? level + 1 : level);
                 sb.Append(' ').Append(Operator(binary.Operator)).Append(' ');
                 WriteOperand(sb, binary.Right, level + 1);
@@ -534,6 +534,8 @@ internal static class SqlPrinter
         BinaryOperator.GreaterOrEqual => ">=",
         BinaryOperator.And => "AND",
         BinaryOperator.Or => "OR",
+        BinaryOperator.IsDistinctFrom => "IS DISTINCT FROM",
+        BinaryOperator.IsNotDistinctFrom => "IS NOT DISTINCT FROM",
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 }

@@ -3,7 +3,10 @@ using Cohort.Sql.Ast;
 
 namespace Cohort.Sql.Execution;
 
-/// <content>The scalar functions: lower, upper, length, abs, coalesce, nullif, round and now.</content>
+/// <content>
+/// The scalar functions: lower, upper, length, abs, coalesce, nullif, round and now here, and the rest of PostgreSQL's
+/// common ones through <see cref="ScalarFunctions"/>.
+/// </content>
 internal static partial class ExpressionCompiler
 {
     private static CompiledExpression BindFunction(FunctionCall call, Scope scope)
@@ -21,7 +24,7 @@ internal static partial class ExpressionCompiler
             "nullif" => arity == 2,
             "round" => arity is 1 or 2,
             "now" => arity == 0,
-            _ => false,
+            _ => ScalarFunctions.TryGetSignature(call.Name, arity, out _),
         };
         if (!known || call.IsStar)
         {
@@ -31,6 +34,24 @@ internal static partial class ExpressionCompiler
         if (call.Distinct)
         {
             throw SqlError.Type($"DISTINCT specified, but {call.Name} is not an aggregate function");
+        }
+
+        if (ScalarFunctions.TryGetSignature(call.Name, arity, out var signature))
+        {
+            return BindScalarFunction(call, signature, scope);
+        }
+
+        if (call.Name is "lower" or "upper" or "length" && StaticTypeName(call.Arguments[0], scope) is var type
+            && type is not ("unknown" or "text" or "character varying") && (type != "bytea" || call.Name != "length"))
+        {
+            // As in PostgreSQL, a known argument type that does not fit is refused before any row is read.
+            throw SqlError.UndefinedFunction(call.Name, [type]);
+        }
+
+        if (call.Name == "round" && arity == 2 && StaticTypeName(call.Arguments[0], scope) is "double precision" or "real" or "text" or "boolean")
+        {
+            // There is no round(double precision, integer) in PostgreSQL.
+            throw SqlError.UndefinedFunction(call.Name, call.Arguments.Select(a => StaticTypeName(a, scope)));
         }
 
         var args = BindAll(call.Arguments, scope);
@@ -45,6 +66,53 @@ internal static partial class ExpressionCompiler
             "round" => new RoundNode(args[0], arity == 2 ? args[1] : null),
             _ => new NowNode(),
         };
+    }
+
+    /// <summary>
+    /// Binds a call of one of <see cref="ScalarFunctions"/>, refusing (before any row is read, as PostgreSQL does) an
+    /// argument whose type is known and does not fit its parameter, and giving a string literal facing a numeric
+    /// parameter that parameter's type, as PostgreSQL types an unknown literal.
+    /// </summary>
+    private static CompiledExpression BindScalarFunction(FunctionCall call, ScalarFunctions.Signature signature, Scope scope)
+    {
+        var args = BindAll(call.Arguments, scope);
+        var types = call.Arguments.Select(a => StaticTypeName(a, scope)).ToArray();
+        if (call.Name is "gcd" or "lcm" or "mod" && call.Arguments.All(a => a is LiteralExpression { Value.Kind: ValueKind.String or ValueKind.Null }))
+        {
+            // Only untyped literals: PostgreSQL cannot choose among the integer and numeric forms.
+            throw SqlError.Type($"function {call.Name}({string.Join(", ", types)}) is not unique");
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            var category = signature.Category(call.Name, args.Length, i);
+            var fits = types[i] switch
+            {
+                "unknown" => true,
+                "text" or "character varying" => category is 'T' or 'A',
+                "smallint" or "integer" => category is not 'T',
+                "bigint" or "numeric" => category is 'N' or 'E' or 'A',
+                "double precision" or "real" => category is 'N' or 'A',
+                _ => category == 'A',
+            };
+            if (!fits)
+            {
+                throw SqlError.UndefinedFunction(call.Name, types);
+            }
+
+            if (category is 'I' or 'N' or 'E' && call.Arguments[i] is LiteralExpression { Value.Kind: ValueKind.String } literal)
+            {
+                var type = category switch
+                {
+                    'I' => SqlTypeKind.Integer,
+                    'E' => SqlTypeKind.Decimal,
+                    _ => SqlTypeKind.Double,
+                };
+                args[i] = new ConstantNode(SqlSemantics.Cast(literal.Value, new SqlType(type)));
+            }
+        }
+
+        return new ScalarFunctionNode(call.Name, args, signature.Strict);
     }
 
     /// <summary>The PostgreSQL type name of an argument as far as it is known before evaluation, for messages.</summary>
@@ -62,8 +130,51 @@ internal static partial class ExpressionCompiler
         BinaryExpression { Operator: >= BinaryOperator.Equal } or IsNullExpression or BetweenExpression or InListExpression
             or InSubqueryExpression or LikeExpression or ExistsExpression or UnaryExpression { Operator: UnaryOperator.Not } => "boolean",
         BinaryExpression { Operator: BinaryOperator.Concat } => "text",
+        FunctionCall call => FunctionTypeName(call, scope),
+        UnaryExpression { Operator: UnaryOperator.Negate or UnaryOperator.Plus } unary => StaticTypeName(unary.Operand, scope),
         _ => "unknown",
     };
+
+    /// <summary>The PostgreSQL result type of a function call, as far as it is known before evaluation.</summary>
+    private static string FunctionTypeName(FunctionCall call, Scope scope)
+    {
+        var types = call.Arguments.Select(a => StaticTypeName(a, scope)).ToArray();
+
+        // "unknown" is PostgreSQL's unknown type for a NULL or string literal, but only "not known here" for anything else.
+        var opaque = call.Arguments.Where((a, i) => types[i] == "unknown" && a is not LiteralExpression { Value.Kind: ValueKind.String or ValueKind.Null }).Any();
+        static bool IsInteger(string t) => t is "smallint" or "integer" or "bigint";
+        static bool IsFloat(string t) => t is "double precision" or "real";
+        switch (call.Name)
+        {
+            case "substr" or "substring" or "btrim" or "ltrim" or "rtrim" or "lpad" or "rpad" or "replace" or "repeat" or "reverse"
+                or "left" or "right" or "concat" or "concat_ws" or "chr" or "initcap" or "lower" or "upper":
+                return "text";
+            case "length" or "strpos" or "ascii":
+                return "integer";
+            case "cbrt" or "sin" or "cos" or "tan" or "cot" or "asin" or "acos" or "atan" or "atan2" or "degrees" or "radians" or "pi":
+                return "double precision";
+            case "div" or "trunc" or "round" or "log" when types.Length == 2:
+                return "numeric";
+            case "count" or "sum" or "avg" or "min" or "max":
+                return call.Name == "count" ? "bigint" : "unknown";
+            case { } when opaque:
+                return "unknown";
+            case "ceil" or "ceiling" or "floor" or "trunc" or "round" or "sign" or "sqrt" or "exp" or "ln" or "log" or "log10"
+                or "power" or "pow" when types.Length > 0:
+                return types.Any(t => t == "numeric") && !types.Any(IsFloat) ? "numeric" : "double precision";
+            case "abs" when types.Length == 1:
+                return types[0] == "unknown" ? "double precision" : types[0];
+            case "gcd" or "lcm" or "mod" when types.Length == 2:
+                return types.All(IsInteger) ? (types.Contains("bigint") ? "bigint" : "integer") : types.Contains("numeric") ? "numeric" : "unknown";
+            case "greatest" or "least" or "coalesce" or "nullif":
+                // The common type: double precision over numeric over the integers.
+                return types.Any(IsFloat) ? "double precision"
+                    : types.Contains("numeric") ? "numeric"
+                    : types.FirstOrDefault(t => t != "unknown") ?? "unknown";
+            default:
+                return "unknown";
+        }
+    }
 
     private static string TypeName(SqlType type) => type.Kind switch
     {
@@ -180,6 +291,30 @@ internal static partial class ExpressionCompiler
         }
     }
 
+    private sealed class ScalarFunctionNode(string name, CompiledExpression[] arguments, bool strict) : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            var values = new Value[arguments.Length];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = arguments[i].Evaluate(row, context);
+                if (strict && values[i].IsNull)
+                {
+                    // Later arguments are still evaluated: PostgreSQL evaluates every argument before the call.
+                    for (var j = i + 1; j < values.Length; j++)
+                    {
+                        arguments[j].Evaluate(row, context);
+                    }
+
+                    return Value.Null;
+                }
+            }
+
+            return ScalarFunctions.Invoke(name, values);
+        }
+    }
+
     private sealed class NowNode : CompiledExpression
     {
         public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context) => context.NowValue;
@@ -196,7 +331,10 @@ internal static partial class ExpressionCompiler
             {
                 return value.Kind switch
                 {
-                    ValueKind.Null or ValueKind.Int64 => value,
+                    ValueKind.Null => value,
+
+                    // An integer takes round(double precision), PostgreSQL's preferred form for it.
+                    ValueKind.Int64 => (double)value.AsInt64(),
 
                     // round(double precision) is rint(): halves go to the even neighbour, as in PostgreSQL.
                     ValueKind.Double => Math.Round(value.AsDouble(), MidpointRounding.ToEven),

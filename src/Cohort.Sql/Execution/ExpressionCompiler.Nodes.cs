@@ -48,6 +48,17 @@ internal static partial class ExpressionCompiler
         }
     }
 
+    private sealed class DistinctNode(CompiledExpression left, CompiledExpression right, bool distinct) : CompiledExpression
+    {
+        public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
+        {
+            var l = left.Evaluate(row, context);
+            var r = right.Evaluate(row, context);
+            var same = l.IsNull || r.IsNull ? l.IsNull && r.IsNull : SqlSemantics.Compare(l, r) == 0;
+            return same != distinct;
+        }
+    }
+
     private sealed class NotNode(CompiledExpression operand) : CompiledExpression
     {
         public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context) => SqlSemantics.Not(operand.Evaluate(row, context));
@@ -167,6 +178,11 @@ internal static partial class ExpressionCompiler
                 }
 
                 escapeChar = EscapeChar(value);
+            }
+
+            if (text.Kind is not (ValueKind.Null or ValueKind.String) || like.Kind is not (ValueKind.Null or ValueKind.String))
+            {
+                throw SqlError.Type($"operator does not exist: {SqlSemantics.TypeName(text)} {(negated ? "!~~" : "~~")} {SqlSemantics.TypeName(like)}");
             }
 
             var result = SqlSemantics.Like(text, like, escapeChar == NoEscape ? null : escapeChar);

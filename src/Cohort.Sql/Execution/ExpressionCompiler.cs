@@ -147,7 +147,7 @@ internal static partial class ExpressionCompiler
         var left = Bind(binary.Left, scope);
         var right = Bind(binary.Right, scope);
         if (binary.Operator is BinaryOperator.Equal or BinaryOperator.NotEqual or BinaryOperator.Less or BinaryOperator.LessOrEqual
-            or BinaryOperator.Greater or BinaryOperator.GreaterOrEqual)
+            or BinaryOperator.Greater or BinaryOperator.GreaterOrEqual or BinaryOperator.IsDistinctFrom or BinaryOperator.IsNotDistinctFrom)
         {
             // As in PostgreSQL, a string literal facing a typed column takes the column's type: otherwise
             // TIMESTAMP '2024-01-01' against a stored timestamp would compare as text, and 1 = '1' would fail.
@@ -161,6 +161,7 @@ internal static partial class ExpressionCompiler
             BinaryOperator.Or => new OrNode(left, right),
             BinaryOperator.Equal or BinaryOperator.NotEqual or BinaryOperator.Less or BinaryOperator.LessOrEqual
                 or BinaryOperator.Greater or BinaryOperator.GreaterOrEqual => new ComparisonNode(binary.Operator, left, right),
+            BinaryOperator.IsDistinctFrom or BinaryOperator.IsNotDistinctFrom => new DistinctNode(left, right, binary.Operator == BinaryOperator.IsDistinctFrom),
             _ => new ArithmeticNode(binary.Operator, left, right),
         };
     }
@@ -181,6 +182,14 @@ internal static partial class ExpressionCompiler
 
     private static CompiledExpression BindLike(LikeExpression like, Scope scope)
     {
+        // LIKE is text ~~ text: PostgreSQL has no LIKE for a number or a boolean (no implicit cast to text).
+        var operandType = StaticTypeName(like.Operand, scope);
+        var patternType = StaticTypeName(like.Pattern, scope);
+        if (operandType is not ("unknown" or "text" or "character varying") || patternType is not ("unknown" or "text" or "character varying"))
+        {
+            throw SqlError.Type($"operator does not exist: {(operandType == "unknown" ? "text" : operandType)} {(like.Negated ? "!~~" : "~~")} {(patternType == "unknown" ? "text" : patternType)}");
+        }
+
         var operand = Bind(like.Operand, scope);
         var pattern = Bind(like.Pattern, scope);
         if (like.Escape is null)

@@ -71,9 +71,22 @@ internal sealed partial class Parser
 
         var op = Advance();
         var negated = AcceptWord("not");
+        if (AcceptWord("distinct"))
+        {
+            ExpectWord("from");
+            var right = ParseComparison();
+            if (Current.IsWord("is"))
+            {
+                throw Error("IS is non-associative; use parentheses");
+            }
+
+            var kind = negated ? BinaryOperator.IsNotDistinctFrom : BinaryOperator.IsDistinctFrom;
+            return new BinaryExpression(kind, left, right) { Position = op.Position };
+        }
+
         if (!AcceptWord("null"))
         {
-            throw Error(negated ? "expected NULL" : "expected NULL or NOT NULL");
+            throw Error(negated ? "expected NULL or DISTINCT FROM" : "expected NULL, NOT NULL or DISTINCT FROM");
         }
 
         if (Current.IsWord("is"))
@@ -288,6 +301,9 @@ internal sealed partial class Parser
                 return ParseCast();
             case TokenKind.Keyword when token.Name == "exists":
                 return ParseExists();
+            case TokenKind.Keyword when token.Name is "left" or "right" && Peek(1).Kind == TokenKind.LeftParen:
+                // LEFT and RIGHT are reserved (joins) but are also the functions left(text, n) and right(text, n).
+                return ParseFunctionCall();
             case TokenKind.Identifier or TokenKind.QuotedIdentifier:
                 return ParseNameExpression();
             default:
@@ -370,7 +386,11 @@ internal sealed partial class Parser
         var open = Advance();
         Enter();
         FunctionCall call;
-        if (Accept(TokenKind.Star))
+        if (name.Kind == TokenKind.Identifier && ParseSpecialCall(name) is { } special)
+        {
+            call = special;
+        }
+        else if (Accept(TokenKind.Star))
         {
             call = new FunctionCall(name.Name, [], Distinct: false, IsStar: true) { Position = name.Position };
         }
@@ -389,6 +409,91 @@ internal sealed partial class Parser
         Expect(TokenKind.RightParen, $"',' or ')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
         Leave();
         return call;
+    }
+
+    /// <summary>
+    /// The SQL-standard call forms with keywords between the arguments, rewritten to the plain functions PostgreSQL
+    /// rewrites them to: <c>SUBSTRING(x FROM a FOR b)</c> → <c>substring(x, a, b)</c>, <c>TRIM(BOTH|LEADING|TRAILING c FROM x)</c>
+    /// → <c>btrim|ltrim|rtrim(x, c)</c>, <c>POSITION(a IN b)</c> → <c>strpos(b, a)</c>. Null when the call is an ordinary one.
+    /// </summary>
+    private FunctionCall? ParseSpecialCall(Token name)
+    {
+        switch (name.Name)
+        {
+            case "substring":
+            {
+                if (Current.Kind == TokenKind.RightParen)
+                {
+                    return null;
+                }
+
+                var text = ParseExpression();
+                Expression? from = null, count = null;
+                if (AcceptWord("from"))
+                {
+                    from = ParseExpression();
+                    count = AcceptWord("for") ? ParseExpression() : null;
+                }
+                else if (AcceptWord("for"))
+                {
+                    count = ParseExpression();
+                    from = AcceptWord("from") ? ParseExpression() : null;
+                }
+                else if (Accept(TokenKind.Comma))
+                {
+                    var rest = ParseExpressionList();
+                    return new FunctionCall("substring", [text, .. rest], Distinct: false, IsStar: false) { Position = name.Position };
+                }
+                else
+                {
+                    return new FunctionCall("substring", [text], Distinct: false, IsStar: false) { Position = name.Position };
+                }
+
+                if (from is null)
+                {
+                    // As PostgreSQL's grammar: SUBSTRING(x FOR n) is substring(x, 1, n::integer).
+                    from = new LiteralExpression(1L) { Position = name.Position };
+                    count = new CastExpression(count!, new SqlType(SqlTypeKind.Integer)) { Position = count!.Position };
+                }
+
+                return new FunctionCall("substring", count is null ? [text, from] : [text, from, count], Distinct: false, IsStar: false) { Position = name.Position };
+            }
+
+            case "trim":
+            {
+                var function = AcceptWord("leading") ? "ltrim" : AcceptWord("trailing") ? "rtrim" : "btrim";
+                if (function == "btrim")
+                {
+                    AcceptWord("both");
+                }
+
+                if (AcceptWord("from"))
+                {
+                    return new FunctionCall(function, [ParseExpression()], Distinct: false, IsStar: false) { Position = name.Position };
+                }
+
+                var first = ParseExpression();
+                if (AcceptWord("from"))
+                {
+                    return new FunctionCall(function, [ParseExpression(), first], Distinct: false, IsStar: false) { Position = name.Position };
+                }
+
+                ImmutableArray<Expression> arguments = Accept(TokenKind.Comma) ? [first, .. ParseExpressionList()] : [first];
+                return new FunctionCall(function, arguments, Distinct: false, IsStar: false) { Position = name.Position };
+            }
+
+            case "position":
+            {
+                // POSITION(b_expr IN b_expr): the operands stop below IN, so IN is the separator, not a predicate.
+                var needle = ParseConcat();
+                ExpectWord("in");
+                var haystack = ParseConcat();
+                return new FunctionCall("strpos", [haystack, needle], Distinct: false, IsStar: false) { Position = name.Position };
+            }
+
+            default:
+                return null;
+        }
     }
 
     private CaseExpression ParseCase()

@@ -135,7 +135,9 @@ internal sealed partial class Parser
                 if (Current.IsWord("as") && !Peek(1).IsWord("of"))
                 {
                     Advance();
-                    alias = ParseName("an alias");
+
+                    // As in PostgreSQL, any word can be a column alias after AS, a reserved one too (SELECT 1 AS case).
+                    alias = Current.Kind == TokenKind.Keyword ? Advance().Name : ParseName("an alias");
                 }
                 else if (Current.Kind is TokenKind.Identifier or TokenKind.QuotedIdentifier)
                 {

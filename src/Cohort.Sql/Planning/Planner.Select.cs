@@ -228,12 +228,18 @@ internal sealed partial class Planner
 
     private (PlanNode Node, Func<Expression, Expression> Prepare) PlanAggregation(SelectStatement query, List<OutputItem> items, PlanNode source, Frame frame)
     {
-        if (items.Any(i => i.Expression is null))
+        var input = source.Schema;
+
+        // SELECT * in a grouped query is its columns, each of which must then be grouped, as in PostgreSQL.
+        for (var k = 0; k < items.Count; k++)
         {
-            throw SqlError.Type("SELECT * is not allowed in a grouped query; name the columns");
+            if (items[k].Expression is null)
+            {
+                var column = input[items[k].Index];
+                items[k] = items[k] with { Expression = new ColumnReference(column.Table, column.Name) };
+            }
         }
 
-        var input = source.Schema;
         frame.Ungrouped = input;
         var groupKeys = new List<CompiledExpression>();
         var groupColumns = new List<SchemaColumn>();
@@ -259,11 +265,20 @@ internal sealed partial class Planner
                 throw SqlError.Type("aggregate functions are not allowed in GROUP BY");
             }
 
-            groupKeys.Add(Compile(e, input, frame));
+            var key = Compile(e, input, frame);
+            var i = -1;
+            var isColumn = e is ColumnReference c && input.TryResolve(c.Table, c.Column, out i) == ColumnLookup.Found;
+            var groupColumn = isColumn ? input[i] : new SchemaColumn(OutputTable, "#g" + groupColumns.Count);
+
+            // A repeated key (GROUP BY a, a or GROUP BY id, t.id) groups nothing further: keep the first.
+            if (isColumn ? groupColumns.Contains(groupColumn) : groupExpressions.Any(g => SyntaxComparer.Instance.Equals(g, e)))
+            {
+                continue;
+            }
+
+            groupKeys.Add(key);
             groupExpressions.Add(e);
-            groupColumns.Add(e is ColumnReference c && input.TryResolve(c.Table, c.Column, out var i) == ColumnLookup.Found
-                ? input[i]
-                : new SchemaColumn(OutputTable, "#g" + groupColumns.Count));
+            groupColumns.Add(groupColumn);
         }
 
         var aggregates = new List<AggregateSpec>();

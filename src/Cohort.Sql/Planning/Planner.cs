@@ -64,6 +64,12 @@ internal sealed partial class Planner(ISqlView view)
 
             var inner = new Frame(RowSchema.Enclosing(scope, frame.Outer));
             var plan = PlanQuery(query, inner);
+            if (plan.ColumnNames.Count != 1 && UsedAsValue(expression, query) is { } problem)
+            {
+                // Refused whatever the rows, as PostgreSQL does, not only when the subquery returns some.
+                throw SqlError.Type(problem);
+            }
+
             _subqueries[query] = new SubqueryPlan(plan.Root, inner.Usage.IsUsed);
             // The subquery's enclosing rows are this level's row, then this level's own enclosing rows: only a read
             // past this level's row makes this level correlated too (a subquery correlated with this level alone
@@ -75,6 +81,23 @@ internal sealed partial class Planner(ISqlView view)
         }
 
         return ExpressionCompiler.Compile(expression, scope, frame.Outer, frame.Usage);
+    }
+
+    /// <summary>The error for a subquery of several columns where <paramref name="expression"/> uses it as one value (IN, or a scalar subquery); null for EXISTS.</summary>
+    private static string? UsedAsValue(Expression expression, SelectStatement query)
+    {
+        foreach (var node in SyntaxTree.DescendantsAndSelf(expression))
+        {
+            switch (node)
+            {
+                case InSubqueryExpression i when ReferenceEquals(i.Query, query):
+                    return "subquery has too many columns";
+                case SubqueryExpression e when ReferenceEquals(e.Query, query):
+                    return "subquery must return only one column";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>One query level: the enclosing rows it may reference and whether it did.</summary>

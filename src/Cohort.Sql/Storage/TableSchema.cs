@@ -260,10 +260,14 @@ internal sealed partial class TableSchema
         return result.ToImmutable();
     }
 
-    // PostgreSQL's rules for DEFAULT: a constant expression — no parameters (which would bind to the
-    // INSERT's own), no column references, no subqueries, no aggregates.
-    private static void CheckDefault(Expression expression)
+    /// <summary>
+    /// Checks a DEFAULT expression by PostgreSQL's rules: a constant expression — no parameters (which would bind to the
+    /// INSERT's own), no column references, no subqueries, no aggregates — whose functions exist and take its argument types.
+    /// </summary>
+    /// <exception cref="CohortException">The expression breaks a rule.</exception>
+    public static void CheckDefault(Expression expression)
     {
+        ArgumentNullException.ThrowIfNull(expression);
         foreach (var node in SyntaxTree.DescendantsAndSelf(expression))
         {
             var problem = node switch
@@ -279,6 +283,9 @@ internal sealed partial class TableSchema
                 throw Error(problem);
             }
         }
+
+        // Binding finds an unknown function or a wrong argument type now, not on every INSERT.
+        ExpressionCompiler.Compile(expression, RowSchema.Empty);
     }
 
     private static void CheckColumn(ColumnDefinition column)

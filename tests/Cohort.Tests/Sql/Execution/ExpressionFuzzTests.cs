@@ -111,7 +111,7 @@ public sealed class ExpressionFuzzTests
                 6 => Call("nullif", Int(depth - 1), Int(depth - 1)),
                 7 => Call("abs", Int(depth - 1)),
                 8 => Call("length", Text(depth - 1)),
-                _ => Call("round", Int(depth - 1)),
+                _ => Call("abs", Call("nullif", Int(depth - 1), Int(depth - 1))),
             };
         }
 

@@ -36,7 +36,7 @@ public sealed class SyntaxErrorTests
     [InlineData("SELECT a IN (1) IN (2)", "IN", 1, 17, "BETWEEN, IN and LIKE are non-associative; use parentheses")]
     [InlineData("SELECT a IN ()", ")", 1, 14, "expected an expression; IN needs at least one value")]
     [InlineData("SELECT a BETWEEN 1 OR 2", "OR", 1, 20, "expected AND")]
-    [InlineData("SELECT a IS 1", "1", 1, 13, "expected NULL or NOT NULL")]
+    [InlineData("SELECT a IS 1", "1", 1, 13, "expected NULL, NOT NULL or DISTINCT FROM")]
     [InlineData("SELECT CASE END", "END", 1, 13, "expected an expression")]
     [InlineData("SELECT CASE WHEN a THEN b", null, 1, 26, "expected WHEN, ELSE or END")]
     [InlineData("SELECT CAST(a AS blob)", "blob", 1, 18, "unknown type; expected INTEGER, BIGINT, SMALLINT, DOUBLE PRECISION, REAL, DECIMAL, TEXT, VARCHAR, BOOLEAN, TIMESTAMP or BYTEA")]

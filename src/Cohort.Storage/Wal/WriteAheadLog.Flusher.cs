@@ -17,9 +17,8 @@ public sealed partial class WriteAheadLog
         {
             while (true)
             {
-#pragma warning disable RS0030 // The dedicated flusher thread blocks here on purpose; under simulation FlushPass runs instead.
+                // The dedicated flusher thread blocks here on purpose; under simulation FlushPass runs instead.
                 _work.Wait(_stop.Token);
-#pragma warning restore RS0030
                 if (!Drain())
                 {
                     return;

@@ -28,9 +28,8 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
 
     private readonly WalOptions _options;
     private readonly Lock _gate = new();
-#pragma warning disable RS0030 // Wakes the dedicated flusher thread, which blocks on it; under simulation it is made and disposed but never waited on or released.
-    private readonly SemaphoreSlim _work = new(0);
-#pragma warning restore RS0030
+    // Wakes the dedicated flusher thread, which blocks on it; under simulation it is made but never waited on or set.
+    private readonly FlusherWakeup _work = new();
     private readonly Promise _flusherExited = new();
     private readonly Executor? _simulation;
     private readonly Action? _flushPass;
@@ -215,9 +214,6 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
 
         _file.Dispose();
         _stop.Dispose();
-#pragma warning disable RS0030 // Disposing the flusher thread's wake-up signal (see _work).
-        _work.Dispose();
-#pragma warning restore RS0030
     }
 
     private void ThrowIfUnusable()
@@ -256,9 +252,7 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             _signalled = true;
             if (_simulation is null)
             {
-#pragma warning disable RS0030 // Outside a simulation only (_simulation is null): wakes the dedicated flusher thread.
-                _work.Release();
-#pragma warning restore RS0030
+                _work.Set();
             }
             else
             {

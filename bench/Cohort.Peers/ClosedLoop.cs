@@ -82,6 +82,19 @@ internal static class ClosedLoop
         return new LoopResult(peer, clients, committed / duration.TotalSeconds, Percentile(sorted, 0.50), Percentile(sorted, 0.99), committed, aborted, durability);
     }
 
+    /// <summary>A run's JSON line on stdout; a warm run's (negative count) on stderr, marked as not reported.</summary>
+    public static void Report(int count, LoopResult result)
+    {
+        if (count < 0)
+        {
+            Console.Error.WriteLine($"warm run (not reported): {result.ToJson()}");
+        }
+        else
+        {
+            Console.WriteLine(result.ToJson());
+        }
+    }
+
     private static double Percentile(double[] sorted, double q) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
 

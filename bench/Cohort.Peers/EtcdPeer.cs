@@ -22,7 +22,7 @@ internal static class EtcdPeer
         public long RevB;
     }
 
-    public static async Task<int> RunAsync(int[] clientCounts, TimeSpan warmup, TimeSpan duration, string endpoints)
+    public static async Task<int> RunAsync(int[] clientCounts, TimeSpan warmup, TimeSpan duration, TimeSpan warm, string endpoints)
     {
         using var etcd = new EtcdClient(endpoints, configureChannelOptions: o => o.ServiceConfig = new Grpc.Net.Client.Configuration.ServiceConfig
         {
@@ -30,8 +30,11 @@ internal static class EtcdPeer
         });
         var kv = etcd.GetConnection().KVClient;
         var run = 0;
-        foreach (var n in clientCounts)
+        foreach (var count in clientCounts)
         {
+            // A negative count is the unreported warm run: |count| clients for --warm, its line on stderr.
+            var n = Math.Abs(count);
+            var (runWarmup, runDuration) = count < 0 ? (TimeSpan.Zero, warm) : (warmup, duration);
             var prefix = $"/peers/{Environment.ProcessId}/{++run}/";
             var accounts = new Accounts[n];
             for (var c = 0; c < n; c++)
@@ -43,7 +46,7 @@ internal static class EtcdPeer
                 accounts[c] = new Accounts { A = 1_000_000, B = 1_000_000, RevA = r.Header.Revision, RevB = r.Header.Revision };
             }
 
-            var result = await ClosedLoop.RunAsync("etcd", "durable (Raft majority of 3, WAL fsync)", n, warmup, duration, async (c, i) =>
+            var result = await ClosedLoop.RunAsync("etcd", "durable (Raft majority of 3, WAL fsync)", n, runWarmup, runDuration, async (c, i) =>
             {
                 var s = accounts[c];
                 var amount = i % 2 == 0 ? 1 : -1;
@@ -76,7 +79,7 @@ internal static class EtcdPeer
                 (s.B, s.RevB) = (long.Parse(kb.Value.ToStringUtf8(), CultureInfo.InvariantCulture), kb.ModRevision);
                 return false;
             }).ConfigureAwait(false);
-            Console.WriteLine(result.ToJson());
+            ClosedLoop.Report(count, result);
 
             // The money is all there, as etcd holds it.
             long total = 0;

@@ -168,7 +168,7 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource db, Serializer seriali
 /// </summary>
 internal static class OrleansPeer
 {
-    public static async Task<int> RunAsync(int[] clientCounts, TimeSpan warmup, TimeSpan duration, string? dsn, int basePort)
+    public static async Task<int> RunAsync(int[] clientCounts, TimeSpan warmup, TimeSpan duration, TimeSpan warm, string? dsn, int basePort)
     {
         NpgsqlDataSource? db = null;
         if (dsn is not null)
@@ -218,11 +218,15 @@ internal static class OrleansPeer
             var grains = client.Services.GetRequiredService<IClusterClient>();
             var transactions = client.Services.GetRequiredService<ITransactionClient>();
             var run = 0;
-            foreach (var n in clientCounts)
+            foreach (var count in clientCounts)
             {
+                // A negative count is the unreported warm run: |count| clients for --warm, its line on stderr.
+                var n = Math.Abs(count);
+                var (runWarmup, runDuration) = count < 0 ? (TimeSpan.Zero, warm) : (warmup, duration);
+
                 // Fresh accounts for each client count (a run's accounts are 1000·run + 2c and + 2c+1).
                 var first = 1000L * ++run;
-                var result = await ClosedLoop.RunAsync("orleans", durability, n, warmup, duration, async (c, i) =>
+                var result = await ClosedLoop.RunAsync("orleans", durability, n, runWarmup, runDuration, async (c, i) =>
                 {
                     var a = grains.GetGrain<IAccountGrain>(first + (2 * c));
                     var b = grains.GetGrain<IAccountGrain>(first + (2 * c) + 1);
@@ -237,7 +241,7 @@ internal static class OrleansPeer
                         return false;
                     }
                 }).ConfigureAwait(false);
-                Console.WriteLine(result.ToJson());
+                ClosedLoop.Report(count, result);
 
                 // The money is all there: each pair still holds 2,000,000.
                 long total = 0;

@@ -2,7 +2,7 @@ using System.Globalization;
 using Cohort.Peers;
 
 // bench/peers.sh's peers (issue 24): the same durable transfer between two accounts on two nodes, on Cohort's peers.
-//   orleans [--clients "1 64"] [--duration 10s] [--warmup 3s] [--dsn <PostgreSQL connection string> | --memory] [--port 17301]
+//   orleans [--clients "1 64"] [--duration 10s] [--warmup 3s] [--warm 20s] [--dsn <PostgreSQL connection string> | --memory] [--port 17301]
 //   etcd    [--clients "1 64"] [--duration 10s] [--warmup 3s] --endpoints http://127.0.0.1:17401,...
 //   cohort-transfer: see CohortTransfer.cs
 // Each client count prints one JSON line: peer, clients, tx_per_s, p50_ms, p99_ms, committed, aborted, durability.
@@ -34,6 +34,14 @@ string Get(string name, string fallback) => options.TryGetValue(name, out var v)
 var clients = Get("clients", "1 64").Split([' ', ','], StringSplitOptions.RemoveEmptyEntries).Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
 var duration = ClosedLoop.ParseDuration(Get("duration", "10s"));
 var warmup = ClosedLoop.ParseDuration(Get("warmup", "3s"));
+
+// --warm 20s: first one unreported run of that length at the largest client count (JIT, connection pools, activations).
+var warm = ClosedLoop.ParseDuration(Get("warm", "0s"));
+if (warm > TimeSpan.Zero)
+{
+    clients = [-clients.Max(), .. clients];
+}
+
 switch (args[0])
 {
     case "orleans":
@@ -43,9 +51,9 @@ switch (args[0])
             return 2;
         }
 
-        return await OrleansPeer.RunAsync(clients, warmup, duration, options.ContainsKey("memory") ? null : options["dsn"], int.Parse(Get("port", "17301"), CultureInfo.InvariantCulture)).ConfigureAwait(false);
+        return await OrleansPeer.RunAsync(clients, warmup, duration, warm, options.ContainsKey("memory") ? null : options["dsn"], int.Parse(Get("port", "17301"), CultureInfo.InvariantCulture)).ConfigureAwait(false);
     case "etcd":
-        return await EtcdPeer.RunAsync(clients, warmup, duration, Get("endpoints", "http://127.0.0.1:17401")).ConfigureAwait(false);
+        return await EtcdPeer.RunAsync(clients, warmup, duration, warm, Get("endpoints", "http://127.0.0.1:17401")).ConfigureAwait(false);
     default:
         await Console.Error.WriteLineAsync($"unknown peer {args[0]}").ConfigureAwait(false);
         return 2;

@@ -3,6 +3,8 @@
 # invocation, on Cohort and on what a .NET team would pick instead:
 #   cohort        three Cohort nodes on loopback (fsync on), kv:a on the second, kv:b on the third; `cohort bench`
 #                 (one /v1/batch with a put on each per transaction) against the master, as bench/http-2pc.sh does;
+#   cohort-transfer  the same cluster doing the transfer itself: one /v1/batch with a burn of 1 on resource:a (second
+#                 node) and a mint of 1 on resource:b (third node), the debit checked against the balance — bench/Cohort.Peers;
 #   orleans       Orleans Transactions 10.4.2: two silos in one process on loopback (development clustering), accounts
 #                 on different silos, ITransactionClient.RunTransaction(Create, withdraw ‖ deposit), grain storage in
 #                 PostgreSQL (synchronous_commit on) — bench/Cohort.Peers;
@@ -15,7 +17,7 @@
 # measured run at each client count. Prints a table with tx/s, p50/p99, the ratio of tx/s to Cohort's at the same
 # client count and what each peer's commit guarantees. Starts everything on 127.0.0.1, stops it by pid, removes its
 # temp dir.
-# Usage: bench/peers.sh [--duration 10s] [--clients "1 64"] [--runs 1] [--warmup 3s] [--warm 20s] [--peers "cohort orleans orleans-mem etcd pg-2pc"]
+# Usage: bench/peers.sh [--duration 10s] [--clients "1 64"] [--runs 1] [--warmup 3s] [--warm 20s] [--peers "cohort cohort-transfer orleans orleans-mem etcd pg-2pc"]
 # Environment: COHORT_BENCH_ARTIFACTS (build output, default /tmp/cohort-bench-peers-art), COHORT_BENCH_NO_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,7 @@ clients="1 64"
 runs=1
 warmup=3s
 warm=20s
-peers="cohort orleans orleans-mem etcd pg-2pc"
+peers="cohort cohort-transfer orleans orleans-mem etcd pg-2pc"
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -114,14 +116,14 @@ fi
 # Cohort: the three-node cluster of http-2pc.sh (on ports of its own), and for pg-2pc one node homing both databases.
 nodes=127.0.0.1:17121,127.0.0.1:17122,127.0.0.1:17123
 cohort_pids=()
-if has cohort; then
+if has cohort || has cohort-transfer; then
   dotnet "$cohort" start-master --addr 127.0.0.1:17121 --nodes "$nodes" --data-dir "$root/n1" >"$root/n1.log" 2>&1 &
   pids+=($!); cohort_pids+=($!)
-  dotnet "$cohort" start-node --addr 127.0.0.1:17122 --nodes "$nodes" --data-dir "$root/n2" --resource kv:a >"$root/n2.log" 2>&1 &
+  dotnet "$cohort" start-node --addr 127.0.0.1:17122 --nodes "$nodes" --data-dir "$root/n2" --resource kv:a --resource resource:a >"$root/n2.log" 2>&1 &
   pids+=($!); cohort_pids+=($!)
-  dotnet "$cohort" start-node --addr 127.0.0.1:17123 --nodes "$nodes" --data-dir "$root/n3" --resource kv:b >"$root/n3.log" 2>&1 &
+  dotnet "$cohort" start-node --addr 127.0.0.1:17123 --nodes "$nodes" --data-dir "$root/n3" --resource kv:b --resource resource:b >"$root/n3.log" 2>&1 &
   pids+=($!); cohort_pids+=($!)
-  wait_for "the Cohort nodes" bash -c 'r="$(curl -sf http://127.0.0.1:17121/v1/resources)" && grep -q "\"kv:a\"" <<<"$r" && grep -q "\"kv:b\"" <<<"$r"'
+  wait_for "the Cohort nodes" bash -c 'r="$(curl -sf http://127.0.0.1:17121/v1/resources)" && grep -q "\"kv:a\"" <<<"$r" && grep -q "\"kv:b\"" <<<"$r" && grep -q "\"resource:a\"" <<<"$r" && grep -q "\"resource:b\"" <<<"$r"'
 fi
 pg_node=127.0.0.1:17131
 if has pg-2pc; then
@@ -195,6 +197,7 @@ PY
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start ($(date -u +%H:%M) UTC)"
 for run in $(seq 1 "$runs"); do
   if has cohort; then echo "run $run: cohort" >&2; run_cohort "$run"; fi
+  if has cohort-transfer; then echo "run $run: cohort-transfer" >&2; run_peer "$run" cohort-transfer cohort-transfer --addr 127.0.0.1:17121 --resources resource:a,resource:b; fi
   if has orleans; then echo "run $run: orleans (PostgreSQL grain storage)" >&2; run_peer "$run" orleans orleans --dsn "$(dsn orleans)" --port 17301; fi
   if has orleans-mem; then echo "run $run: orleans (memory grain storage)" >&2; run_peer "$run" orleans-mem orleans --memory --port 17321; fi
   if has etcd; then echo "run $run: etcd" >&2; run_peer "$run" etcd etcd --endpoints "$etcd_endpoints"; fi
@@ -208,19 +211,22 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 runs = sorted({r["run"] for r in rows})
 def table(rs, title):
     print(f"\n{title}")
-    print(f"| {'peer':<13} | {'clients':>7} | {'tx/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs cohort':>9} | {'aborted':>7} | durability |")
-    print(f"|{'-'*15}|{'-'*9}|{'-'*10}|{'-'*9}|{'-'*9}|{'-'*11}|{'-'*9}|------------|")
+    print(f"| {'peer':<15} | {'clients':>7} | {'tx/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'vs cohort':>9} | {'vs cohort-transfer':>18} | {'aborted':>7} | durability |")
+    print(f"|{'-'*17}|{'-'*9}|{'-'*10}|{'-'*9}|{'-'*9}|{'-'*11}|{'-'*20}|{'-'*9}|------------|")
     base = {r["clients"]: r["tx_per_s"] for r in rs if r["peer"] == "cohort"}
-    for r in sorted(rs, key=lambda r: (r["clients"], r["peer"] != "cohort")):
-        b = base.get(r["clients"])
+    base_t = {r["clients"]: r["tx_per_s"] for r in rs if r["peer"] == "cohort-transfer"}
+    order = ["cohort", "cohort-transfer", "orleans", "orleans-mem", "etcd", "pg-2pc", "cohort-on-pg"]
+    for r in sorted(rs, key=lambda r: (r["clients"], order.index(r["peer"]) if r["peer"] in order else 99)):
+        b, bt = base.get(r["clients"]), base_t.get(r["clients"])
         ratio = f"{r['tx_per_s'] / b:.2f}x" if b else "n/a"
+        ratio_t = f"{r['tx_per_s'] / bt:.2f}x" if bt else "n/a"
         fmt = lambda v: "n/a" if v is None else f"{v:.1f}"
-        print(f"| {r['peer']:<13} | {r['clients']:>7} | {r['tx_per_s']:>8.0f} | {fmt(r['p50_ms']):>7} | {fmt(r['p99_ms']):>7} | {ratio:>9} | {r['aborted']:>7} | {r['durability']} |")
+        print(f"| {r['peer']:<15} | {r['clients']:>7} | {r['tx_per_s']:>8.0f} | {fmt(r['p50_ms']):>7} | {fmt(r['p99_ms']):>7} | {ratio:>9} | {ratio_t:>18} | {r['aborted']:>7} | {r['durability']} |")
     for r in rs:
         if r.get("detail"):
             print(f"{r['peer']} at {r['clients']} clients: {r['detail']}")
 for run in runs:
-    table([r for r in rows if r["run"] == run], f"run {run} (vs cohort = tx/s ÷ Cohort's tx/s at the same client count in this run)")
+    table([r for r in rows if r["run"] == run], f"run {run} (vs cohort = tx/s ÷ cohort\'s (put) tx/s, vs cohort-transfer = ÷ cohort-transfer\'s, at the same client count in this run)")
 if len(runs) > 1:
     med = []
     for key in sorted({(r["peer"], r["clients"]) for r in rows}):

@@ -4,11 +4,11 @@ using Cohort.Peers;
 // bench/peers.sh's peers (issue 24): the same durable transfer between two accounts on two nodes, on Cohort's peers.
 //   orleans [--clients "1 64"] [--duration 10s] [--warmup 3s] [--warm 20s] [--dsn <PostgreSQL connection string> | --memory] [--port 17301]
 //   etcd    [--clients "1 64"] [--duration 10s] [--warmup 3s] --endpoints http://127.0.0.1:17401,...
-//   cohort-transfer: see CohortTransfer.cs
+//   cohort-transfer [--clients …] [--addr 127.0.0.1:17121] [--resources resource:a,resource:b]: burn on one node, mint on the other
 // Each client count prints one JSON line: peer, clients, tx_per_s, p50_ms, p99_ms, committed, aborted, durability.
 if (args.Length == 0)
 {
-    await Console.Error.WriteLineAsync("usage: Cohort.Peers orleans|etcd|cohort [options]").ConfigureAwait(false);
+    await Console.Error.WriteLineAsync("usage: Cohort.Peers orleans|etcd|cohort-transfer [options]").ConfigureAwait(false);
     return 2;
 }
 
@@ -54,6 +54,8 @@ switch (args[0])
         return await OrleansPeer.RunAsync(clients, warmup, duration, warm, options.ContainsKey("memory") ? null : options["dsn"], int.Parse(Get("port", "17301"), CultureInfo.InvariantCulture)).ConfigureAwait(false);
     case "etcd":
         return await EtcdPeer.RunAsync(clients, warmup, duration, warm, Get("endpoints", "http://127.0.0.1:17401")).ConfigureAwait(false);
+    case "cohort-transfer":
+        return await CohortTransfer.RunAsync(clients, warmup, duration, warm, Get("addr", "127.0.0.1:17121"), Get("resources", "resource:a,resource:b").Split(',')).ConfigureAwait(false);
     default:
         await Console.Error.WriteLineAsync($"unknown peer {args[0]}").ConfigureAwait(false);
         return 2;

@@ -59,7 +59,15 @@ pgbin="${COHORT_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V 
 as_pg=()
 if [ "$(id -u)" -eq 0 ]; then as_pg=(runuser -u postgres --); fi
 cleanup() {
+  # SIGTERM, then SIGKILL whatever has not exited after 10 s (a node left without its master can hang in shutdown).
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 20); do
+    alive=
+    for pid in "${pids[@]}"; do if kill -0 "$pid" 2>/dev/null; then alive=1; fi; done
+    [ -n "$alive" ] || break
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$pg_started" ]; then "${as_pg[@]}" "$pgbin/pg_ctl" -D "$root/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$root"
@@ -138,11 +146,14 @@ ticks() { local sum=0; for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}
 
 run_cohort() { # run_cohort <run>
   echo "cohort: warm run (${warm} at $max_clients clients), not reported" >&2
-  dotnet "$cohort" bench --addr 127.0.0.1:17121 --quiet --clients "$max_clients" --duration "$warm" --warmup 0s >/dev/null
+  dotnet "$cohort" bench --addr 127.0.0.1:17121 --quiet --clients "$max_clients" --duration "$warm" --warmup 0s >/dev/null || echo "cohort: the warm run failed" >&2
   for n in $clients; do
     local m0 m1 t0 t1 json
     m0="$(metric_sums)"; t0="$(ticks "${cohort_pids[@]}")"
-    json="$(dotnet "$cohort" bench --addr 127.0.0.1:17121 --quiet --json --clients "$n" --duration "$duration" --warmup "$warmup")"
+    if ! json="$(dotnet "$cohort" bench --addr 127.0.0.1:17121 --quiet --json --clients "$n" --duration "$duration" --warmup "$warmup")"; then
+      echo "cohort at $n clients failed: $json" >&2
+      continue
+    fi
     t1="$(ticks "${cohort_pids[@]}")"
     sleep 1 # the last phase twos
     m1="$(metric_sums)"
@@ -169,19 +180,22 @@ PY
 run_peer() { # run_peer <run> <label> <Cohort.Peers args...>
   local run="$1" label="$2"; shift 2
   dotnet "$peersdll" "$@" --clients "$clients" --duration "$duration" --warmup "$warmup" --warm "$warm" 2>>"$root/$label.log" \
-    | python3 -c '
+    | { python3 -c '
 import json, sys
 for line in sys.stdin:
-    r = json.loads(line); r["run"] = int(sys.argv[1]); r["peer"] = sys.argv[2]; print(json.dumps(r), flush=True)' "$run" "$label" >>"$results"
+    r = json.loads(line); r["run"] = int(sys.argv[1]); r["peer"] = sys.argv[2]; print(json.dumps(r), flush=True)' "$run" "$label" >>"$results"; } || echo "$label failed (see its log): $(tail -n 3 "$root/$label.log")" >&2
 }
 
 run_pg() { # run_pg <run>
   echo "pg-2pc: warm round (${warm}), not reported" >&2
   dotnet "$cohort" bench-pg --addr "$pg_node" --resources "pg:default@$pg_node,pg:b" --dsn "$(dsn bench_a)" --dsn "$(dsn bench_b)" \
-    --clients "$max_clients" --rounds 1 --duration "$warm" --warmup 0s >/dev/null
+    --clients "$max_clients" --rounds 1 --duration "$warm" --warmup 0s >/dev/null || echo "pg-2pc: the warm round failed" >&2
   for n in $clients; do
-    json="$(dotnet "$cohort" bench-pg --addr "$pg_node" --resources "pg:default@$pg_node,pg:b" --dsn "$(dsn bench_a)" --dsn "$(dsn bench_b)" \
-      --clients "$n" --rounds 1 --duration "$duration" --warmup "$warmup" --json 2>/dev/null)"
+    if ! json="$(dotnet "$cohort" bench-pg --addr "$pg_node" --resources "pg:default@$pg_node,pg:b" --dsn "$(dsn bench_a)" --dsn "$(dsn bench_b)" \
+      --clients "$n" --rounds 1 --duration "$duration" --warmup "$warmup" --json 2>>"$root/pg-2pc.log")"; then
+      echo "pg-2pc at $n clients failed: $json" >&2
+      continue
+    fi
     python3 - "$1" "$n" "$json" >>"$results" <<'PY'
 import json, sys
 run, n, r = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])

@@ -9,7 +9,7 @@ internal sealed partial class Planner
     private const string OutputTable = "#output";
 
     /// <summary>Plans a SELECT at the level <paramref name="frame"/>.</summary>
-    public QueryPlan PlanQuery(SelectStatement query, Frame frame)
+    private QueryPlan PlanSelect(SelectStatement query, Frame frame)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.AsOf is not null && !ReferenceEquals(query, _root))
@@ -31,6 +31,8 @@ internal sealed partial class Planner
         }
 
         var items = ExpandItems(query.Items, source.Schema);
+        var input = source.Schema;
+        var types = items.Select(i => i.Expression is { } e ? ResultTypeOf(e, input) : input[i.Index].Type is { } t ? ResultType.Of(t) : ResultType.Opaque).ToList();
         var grouped = !query.GroupBy.IsEmpty || query.Having is not null
             || items.Any(i => i.Expression is { } e && ExpressionCompiler.ContainsAggregate(e))
             || query.OrderBy.Any(o => ExpressionCompiler.ContainsAggregate(o.Expression));
@@ -110,7 +112,7 @@ internal sealed partial class Planner
             node = new TrimNode(node, outputs.Count);
         }
 
-        return new QueryPlan(node, names);
+        return new QueryPlan(node, names) { Types = types };
     }
 
     private CompiledExpression? Constant(Expression? expression, string clause, Frame frame)

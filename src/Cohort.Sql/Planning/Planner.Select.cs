@@ -33,6 +33,16 @@ internal sealed partial class Planner
         var items = ExpandItems(query.Items, source.Schema);
         var input = source.Schema;
         var types = items.Select(i => i.Expression is { } e ? ResultTypeOf(e, input) : input[i.Index].Type is { } t ? ResultType.Of(t) : ResultType.Opaque).ToList();
+
+        // As in PostgreSQL, a string literal or NULL that DISTINCT or ORDER BY sorts is resolved as text there.
+        void ResolveUnknown(int index) => types[index] = types[index].Untyped ? ResultType.Of(TextType) : types[index];
+        if (query.Distinct)
+        {
+            for (var i = 0; i < types.Count; i++)
+            {
+                ResolveUnknown(i);
+            }
+        }
         var grouped = !query.GroupBy.IsEmpty || query.Having is not null
             || items.Any(i => i.Expression is { } e && ExpressionCompiler.ContainsAggregate(e))
             || query.OrderBy.Any(o => ExpressionCompiler.ContainsAggregate(o.Expression));
@@ -68,6 +78,7 @@ internal sealed partial class Planner
             CompiledExpression key;
             if (output is { } index)
             {
+                ResolveUnknown(index);
                 key = ExpressionCompiler.Compile(new ColumnReference(OutputTable, "#" + index), combined);
             }
             else

@@ -250,7 +250,11 @@ internal sealed partial class Parser
         var start = Advance();
         ExpectWord("into");
         var table = ParseName("a table name");
-        var columns = Current.Kind == TokenKind.LeftParen ? ParseNameList("a column name") : [];
+        // INSERT INTO t (SELECT …) is a query in parentheses, not a column list.
+        var next = Peek(1);
+        var columns = Current.Kind == TokenKind.LeftParen && !(next.IsWord("select") || next.IsWord("values") || next.IsWord("with") || next.Kind == TokenKind.LeftParen)
+            ? ParseNameList("a column name")
+            : [];
         InsertSource source;
         var sourceToken = Current;
         if (AcceptWord("values"))

@@ -30,9 +30,14 @@ public sealed partial class SqlEngine
             snapshot = ResolveAsOf(asOf, parameters, now);
             tx = null;
         }
-        else if (tx is null && statement is not (SelectStatement or ExplainStatement))
+        else if (tx is null && statement is not (QueryExpression or ExplainStatement))
         {
             throw new CohortException(ErrorCodes.BadOperation, $"{StatementName(statement)} writes; run it in a transaction, not as a snapshot read.", isTransient: false);
+        }
+
+        if (tx is not null && statement is CreateTableAsStatement createAs)
+        {
+            return await CreateTableAsAsync(createAs, parameters, now, tx, cancellationToken, executionToken).ConfigureAwait(false);
         }
 
         if (tx is not null && IsDdl(statement))
@@ -210,7 +215,7 @@ public sealed partial class SqlEngine
         InsertStatement => "INSERT",
         UpdateStatement => "UPDATE",
         DeleteStatement => "DELETE",
-        CreateTableStatement => "CREATE TABLE",
+        CreateTableStatement or CreateTableAsStatement => "CREATE TABLE",
         DropTableStatement => "DROP TABLE",
         CreateIndexStatement => "CREATE INDEX",
         DropIndexStatement => "DROP INDEX",

@@ -4,5 +4,5 @@ namespace Cohort.Sql.Ast;
 /// <param name="Query">The subquery.</param>
 /// <param name="Negated">True for NOT EXISTS.</param>
 internal sealed record ExistsExpression(
-    SelectStatement Query,
+    QueryExpression Query,
     bool Negated) : Expression;

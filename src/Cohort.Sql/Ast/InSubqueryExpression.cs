@@ -6,5 +6,5 @@ namespace Cohort.Sql.Ast;
 /// <param name="Negated">True for NOT IN.</param>
 internal sealed record InSubqueryExpression(
     Expression Operand,
-    SelectStatement Query,
+    QueryExpression Query,
     bool Negated) : Expression;

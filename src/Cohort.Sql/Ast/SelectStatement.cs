@@ -23,4 +23,4 @@ internal sealed record SelectStatement(
     ImmutableArray<OrderByItem> OrderBy,
     Expression? Limit,
     Expression? Offset,
-    Expression? AsOf) : Statement;
+    Expression? AsOf) : QueryExpression;

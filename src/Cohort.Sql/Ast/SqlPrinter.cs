@@ -80,6 +80,50 @@ internal static class SqlPrinter
             case SelectStatement select:
                 WriteSelect(sb, select);
                 break;
+            case SetOperationQuery setOperation:
+                WriteOperand(sb, setOperation.Left);
+                sb.Append(setOperation.Operator switch
+                {
+                    SetOperator.Union => " UNION ",
+                    SetOperator.Intersect => " INTERSECT ",
+                    _ => " EXCEPT ",
+                }).Append(setOperation.All ? "ALL " : "");
+                WriteOperand(sb, setOperation.Right);
+                WriteQueryTail(sb, setOperation.OrderBy, setOperation.Limit, setOperation.Offset);
+                break;
+            case ValuesQuery values:
+                WriteRows(sb, values.Rows);
+                WriteQueryTail(sb, values.OrderBy, values.Limit, values.Offset);
+                break;
+            case WithQuery with:
+                sb.Append(with.Recursive ? "WITH RECURSIVE " : "WITH ");
+                WriteList(sb, with.Ctes);
+                sb.Append(' ');
+                Write(sb, with.Body);
+                break;
+            case CommonTableExpression cte:
+                sb.Append(Name(cte.Name));
+                if (!cte.Columns.IsEmpty)
+                {
+                    sb.Append(' ');
+                    WriteNames(sb, cte.Columns);
+                }
+
+                sb.Append(" AS (");
+                Write(sb, cte.Query);
+                sb.Append(')');
+                break;
+            case CreateTableAsStatement createAs:
+                sb.Append("CREATE TABLE ").Append(createAs.IfNotExists ? "IF NOT EXISTS " : "").Append(Name(createAs.Name));
+                if (!createAs.Columns.IsEmpty)
+                {
+                    sb.Append(' ');
+                    WriteNames(sb, createAs.Columns);
+                }
+
+                sb.Append(" AS ");
+                Write(sb, createAs.Query);
+                break;
             case InsertStatement insert:
                 WriteInsert(sb, insert);
                 break;
@@ -148,8 +192,14 @@ internal static class SqlPrinter
                 break;
             case DerivedTable derived:
                 sb.Append('(');
-                WriteSelect(sb, derived.Query);
+                Write(sb, derived.Query);
                 sb.Append(") AS ").Append(Name(derived.Alias));
+                if (!derived.ColumnAliases.IsEmpty)
+                {
+                    sb.Append(' ');
+                    WriteNames(sb, derived.ColumnAliases);
+                }
+
                 break;
             case JoinedTable join:
                 Write(sb, join.Left);
@@ -192,17 +242,10 @@ internal static class SqlPrinter
                 WriteExpression(sb, assignment.Value);
                 break;
             case ValuesSource values:
-                sb.Append("VALUES ");
-                for (var i = 0; i < values.Rows.Length; i++)
-                {
-                    sb.Append(i == 0 ? "(" : ", (");
-                    WriteList(sb, values.Rows[i]);
-                    sb.Append(')');
-                }
-
+                WriteRows(sb, values.Rows);
                 break;
             case QuerySource query:
-                WriteSelect(sb, query.Query);
+                Write(sb, query.Query);
                 break;
             case OnConflictClause conflict:
                 sb.Append("ON CONFLICT");
@@ -274,6 +317,44 @@ internal static class SqlPrinter
         WriteOptional(sb, " LIMIT ", select.Limit);
         WriteOptional(sb, " OFFSET ", select.Offset);
         WriteOptional(sb, " AS OF ", select.AsOf);
+    }
+
+    private static void WriteRows(StringBuilder sb, ImmutableArray<ImmutableArray<Expression>> rows)
+    {
+        sb.Append("VALUES ");
+        for (var i = 0; i < rows.Length; i++)
+        {
+            sb.Append(i == 0 ? "(" : ", (");
+            WriteList(sb, rows[i]);
+            sb.Append(')');
+        }
+    }
+
+    // An operand of a set operation: a plain SELECT as it is, anything else (a set operation, VALUES, WITH, a SELECT
+    // with its own ORDER BY or LIMIT) in parentheses, which always reads back as the same tree.
+    private static void WriteOperand(StringBuilder sb, QueryExpression operand)
+    {
+        if (operand is SelectStatement { OrderBy.IsEmpty: true, Limit: null, Offset: null, AsOf: null } select)
+        {
+            WriteSelect(sb, select);
+            return;
+        }
+
+        sb.Append('(');
+        Write(sb, operand);
+        sb.Append(')');
+    }
+
+    private static void WriteQueryTail(StringBuilder sb, ImmutableArray<OrderByItem> orderBy, Expression? limit, Expression? offset)
+    {
+        if (!orderBy.IsEmpty)
+        {
+            sb.Append(" ORDER BY ");
+            WriteList(sb, orderBy);
+        }
+
+        WriteOptional(sb, " LIMIT ", limit);
+        WriteOptional(sb, " OFFSET ", offset);
     }
 
     private static void WriteInsert(StringBuilder sb, InsertStatement insert)
@@ -457,17 +538,17 @@ internal static class SqlPrinter
             case InSubqueryExpression inQuery:
                 WriteOperand(sb, inQuery.Operand, ConcatLevel);
                 sb.Append(inQuery.Negated ? " NOT IN (" : " IN (");
-                WriteSelect(sb, inQuery.Query);
+                Write(sb, inQuery.Query);
                 sb.Append(')');
                 break;
             case ExistsExpression exists:
                 sb.Append(exists.Negated ? "NOT EXISTS (" : "EXISTS (");
-                WriteSelect(sb, exists.Query);
+                Write(sb, exists.Query);
                 sb.Append(')');
                 break;
             case SubqueryExpression subquery:
                 sb.Append('(');
-                WriteSelect(sb, subquery.Query);
+                Write(sb, subquery.Query);
                 sb.Append(')');
                 break;
             case CaseExpression @case:

@@ -102,6 +102,33 @@ internal static class SyntaxTree
                 AddOptional(children, select.Offset);
                 AddOptional(children, select.AsOf);
                 break;
+            case SetOperationQuery setOperation:
+                children.Add(setOperation.Left);
+                children.Add(setOperation.Right);
+                children.AddRange(setOperation.OrderBy);
+                AddOptional(children, setOperation.Limit);
+                AddOptional(children, setOperation.Offset);
+                break;
+            case ValuesQuery valuesQuery:
+                foreach (var row in valuesQuery.Rows)
+                {
+                    children.AddRange(row);
+                }
+
+                children.AddRange(valuesQuery.OrderBy);
+                AddOptional(children, valuesQuery.Limit);
+                AddOptional(children, valuesQuery.Offset);
+                break;
+            case CommonTableExpression cte:
+                children.Add(cte.Query);
+                break;
+            case WithQuery with:
+                children.AddRange(with.Ctes);
+                children.Add(with.Body);
+                break;
+            case CreateTableAsStatement createAs:
+                children.Add(createAs.Query);
+                break;
             case ValuesSource values:
                 foreach (var row in values.Rows)
                 {

@@ -115,6 +115,9 @@ internal static partial class ExpressionCompiler
         return new ScalarFunctionNode(call.Name, args, signature.Strict);
     }
 
+    /// <summary>The PostgreSQL type name of an expression over rows of <paramref name="schema"/> as far as it is known before evaluation ("unknown" when it is not).</summary>
+    internal static string StaticTypeName(Expression expression, RowSchema schema) => StaticTypeName(expression, new Scope(schema, null, null));
+
     /// <summary>The PostgreSQL type name of an argument as far as it is known before evaluation, for messages.</summary>
     private static string StaticTypeName(Expression expression, Scope scope) => expression switch
     {
@@ -176,7 +179,8 @@ internal static partial class ExpressionCompiler
         }
     }
 
-    private static string TypeName(SqlType type) => type.Kind switch
+    /// <summary>PostgreSQL's name of a type, as in its messages (<c>integer</c>, <c>character varying</c>).</summary>
+    internal static string TypeName(SqlType type) => type.Kind switch
     {
         SqlTypeKind.SmallInt => "smallint",
         SqlTypeKind.Integer => "integer",

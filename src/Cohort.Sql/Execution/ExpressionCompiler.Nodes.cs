@@ -238,17 +238,17 @@ internal static partial class ExpressionCompiler
         public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context) => SqlSemantics.Cast(operand.Evaluate(row, context), type);
     }
 
-    private sealed class ScalarSubqueryNode(SelectStatement query) : CompiledExpression
+    private sealed class ScalarSubqueryNode(QueryExpression query) : CompiledExpression
     {
         public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context) => Runner(context).Scalar(query, row, context);
     }
 
-    private sealed class ExistsNode(SelectStatement query, bool negated) : CompiledExpression
+    private sealed class ExistsNode(QueryExpression query, bool negated) : CompiledExpression
     {
         public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context) => Value.From(Runner(context).Exists(query, row, context) != negated);
     }
 
-    private sealed class InSubqueryNode(CompiledExpression operand, SelectStatement query, bool negated) : CompiledExpression
+    private sealed class InSubqueryNode(CompiledExpression operand, QueryExpression query, bool negated) : CompiledExpression
     {
         public override Value Evaluate(ReadOnlySpan<Value> row, EvaluationContext context)
         {

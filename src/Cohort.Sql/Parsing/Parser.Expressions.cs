@@ -160,9 +160,9 @@ internal sealed partial class Parser
             ExpectWord("in");
             var open = Expect(TokenKind.LeftParen, "'(' after IN");
             Enter();
-            if (Current.IsWord("select"))
+            if (IsQueryStart())
             {
-                var query = ParseSelect();
+                var query = ParseQuery();
                 result = new InSubqueryExpression(left, query, negated) { Position = start.Position };
             }
             else
@@ -172,7 +172,13 @@ internal sealed partial class Parser
                     throw Error("expected an expression; IN needs at least one value");
                 }
 
-                result = new InListExpression(left, ParseExpressionList(), negated) { Position = start.Position };
+                var items = ParseExpressionList();
+
+                // x IN ((SELECT …)) is a subquery in parentheses, as in PostgreSQL; x IN ((SELECT …) UNION (SELECT …)) too:
+                // what began as a parenthesized subquery goes on as a set operation.
+                result = items is [SubqueryExpression first]
+                    ? new InSubqueryExpression(left, IsQueryContinuation() ? ParseQuery(first.Query) : first.Query, negated) { Position = start.Position }
+                    : new InListExpression(left, items, negated) { Position = start.Position };
             }
 
             Expect(TokenKind.RightParen, $"',' or ')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
@@ -335,13 +341,18 @@ internal sealed partial class Parser
         var open = Advance();
         Enter();
         Expression result;
-        if (Current.IsWord("select"))
+        if (IsQueryStart())
         {
-            result = new SubqueryExpression(ParseSelect()) { Position = open.Position };
+            result = new SubqueryExpression(ParseQuery()) { Position = open.Position };
         }
         else
         {
             result = ParseExpression();
+            if (result is SubqueryExpression first && IsQueryContinuation())
+            {
+                // ((SELECT …) UNION (SELECT …)): what began as a parenthesized subquery goes on as a set operation.
+                result = new SubqueryExpression(ParseQuery(first.Query)) { Position = open.Position };
+            }
         }
 
         Expect(TokenKind.RightParen, $"')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
@@ -543,13 +554,13 @@ internal sealed partial class Parser
     {
         var start = Advance();
         var open = Expect(TokenKind.LeftParen, "'(' after EXISTS");
-        if (!Current.IsWord("select"))
+        if (!(IsQueryStart() || Current.Kind == TokenKind.LeftParen))
         {
             throw Error("expected SELECT");
         }
 
         Enter();
-        var query = ParseSelect();
+        var query = ParseQuery();
         Expect(TokenKind.RightParen, $"')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
         Leave();
         return new ExistsExpression(query, Negated: false) { Position = start.Position };

@@ -12,7 +12,7 @@ internal sealed partial class Parser
         return token.Kind is TokenKind.Keyword or TokenKind.Identifier
             ? token.Name switch
             {
-                "select" => ParseSelect(),
+                "select" or "values" or "with" => ParseQuery(),
                 "insert" => ParseInsert(),
                 "update" => ParseUpdate(),
                 "delete" => ParseDelete(),
@@ -22,10 +22,13 @@ internal sealed partial class Parser
                 "explain" => ParseExplain(),
                 _ => throw Error("expected a statement (SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER or EXPLAIN)"),
             }
+            : token.Kind == TokenKind.LeftParen ? ParseQuery()
             : throw Error("expected a statement (SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER or EXPLAIN)");
     }
 
-    private SelectStatement ParseSelect()
+    // SELECT … [FROM …] [WHERE …] [GROUP BY …] [HAVING …]: the ORDER BY, LIMIT, OFFSET and AS OF after it belong to the
+    // query around it (see ParseQuery), which puts them back into this node when there is no set operation.
+    private SelectStatement ParseSelectCore()
     {
         var start = ExpectWord("select");
         Enter();
@@ -60,43 +63,8 @@ internal sealed partial class Parser
         }
 
         var having = AcceptWord("having") ? ParseExpression() : null;
-        ImmutableArray<OrderByItem> orderBy = [];
-        if (AcceptWord("order"))
-        {
-            ExpectWord("by");
-            orderBy = ParseOrderBy();
-        }
-
-        Expression? limit = null;
-        Expression? offset = null;
-        while (true)
-        {
-            if (limit is null && AcceptWord("limit"))
-            {
-                limit = ParseExpression();
-            }
-            else if (offset is null && AcceptWord("offset"))
-            {
-                offset = ParseExpression();
-            }
-            else
-            {
-                break;
-            }
-        }
-
-        if (Current.IsWord("as") && Peek(1).IsWord("of"))
-        {
-            if (asOf is not null)
-            {
-                throw Error("AS OF may be given only once");
-            }
-
-            asOf = ParseAsOf();
-        }
-
         Leave();
-        return new SelectStatement(distinct, items, from, where, groupBy, having, orderBy, limit, offset, asOf) { Position = start.Position };
+        return new SelectStatement(distinct, items, from, where, groupBy, having, [], null, null, asOf) { Position = start.Position };
     }
 
     private Expression? ParseAsOf()
@@ -244,12 +212,13 @@ internal sealed partial class Parser
             Advance();
             Enter();
             TableSource source;
-            if (Current.IsWord("select"))
+            if ((IsQueryStart() ? ParseQuery() : Current.Kind == TokenKind.LeftParen ? TryParseQuery() : null) is { } query)
             {
-                var query = ParseSelect();
                 Expect(TokenKind.RightParen, $"')' to close the '(' at line {token.Position.Line}, column {token.Position.Column}");
                 AcceptWord("as");
-                source = new DerivedTable(query, ParseName("an alias for the subquery")) { Position = token.Position };
+                var alias = ParseName("an alias for the subquery");
+                var columns = Current.Kind == TokenKind.LeftParen ? ParseNameList("a column alias") : [];
+                source = new DerivedTable(query, alias) { Position = token.Position, ColumnAliases = columns };
             }
             else
             {
@@ -281,7 +250,11 @@ internal sealed partial class Parser
         var start = Advance();
         ExpectWord("into");
         var table = ParseName("a table name");
-        var columns = Current.Kind == TokenKind.LeftParen ? ParseNameList("a column name") : [];
+        // INSERT INTO t (SELECT …) is a query in parentheses, not a column list.
+        var next = Peek(1);
+        var columns = Current.Kind == TokenKind.LeftParen && !(next.IsWord("select") || next.IsWord("values") || next.IsWord("with") || next.Kind == TokenKind.LeftParen)
+            ? ParseNameList("a column name")
+            : [];
         InsertSource source;
         var sourceToken = Current;
         if (AcceptWord("values"))
@@ -305,9 +278,9 @@ internal sealed partial class Parser
 
             source = new ValuesSource(rows.ToImmutable()) { Position = sourceToken.Position };
         }
-        else if (Current.IsWord("select"))
+        else if (Current.IsWord("select") || Current.IsWord("with") || Current.Kind == TokenKind.LeftParen)
         {
-            source = new QuerySource(ParseSelect()) { Position = sourceToken.Position };
+            source = new QuerySource(ParseQuery()) { Position = sourceToken.Position };
         }
         else
         {
@@ -400,7 +373,7 @@ internal sealed partial class Parser
         var start = Advance();
         if (AcceptWord("table"))
         {
-            return ParseCreateTable(start);
+            return IsCreateTableAs() ? ParseCreateTableAs(start) : ParseCreateTable(start);
         }
 
         var unique = AcceptWord("unique");
@@ -612,9 +585,9 @@ internal sealed partial class Parser
     private ExplainStatement ParseExplain()
     {
         var start = Advance();
-        if (!(Current.IsWord("select") || Current.IsWord("insert") || Current.IsWord("update") || Current.IsWord("delete")))
+        if (!(IsQueryStart() || Current.IsWord("insert") || Current.IsWord("update") || Current.IsWord("delete")))
         {
-            throw Error("expected SELECT, INSERT, UPDATE or DELETE after EXPLAIN");
+            throw Error("expected SELECT, VALUES, WITH, INSERT, UPDATE or DELETE after EXPLAIN");
         }
 
         return new ExplainStatement(ParseStatement()) { Position = start.Position };

@@ -10,11 +10,12 @@ namespace Cohort.Sql.Planning;
 /// were locked or waited for), and the results of uncorrelated subqueries. Also the subquery runner of the
 /// statement's expressions.
 /// </summary>
-internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectStatement, SubqueryPlan> subqueries) : ISubqueryRunner
+internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<QueryExpression, SubqueryPlan> subqueries) : ISubqueryRunner
 {
     private readonly Dictionary<ScanNode, SqlKeyRange> _ranges = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<SelectStatement, List<Value[]>> _results = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<SelectStatement, SubqueryColumn> _columns = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<QueryExpression, List<Value[]>> _results = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<QueryExpression, SubqueryColumn> _columns = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<WorkTable, IReadOnlyList<Value[]>> _workTables = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Default of <see cref="MaxHeldRows"/>.</summary>
     public const long DefaultMaxHeldRows = 2_000_000;
@@ -63,6 +64,17 @@ internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectSt
         Tick();
     }
 
+    /// <summary>The rows of the current step of a recursive query (empty outside it).</summary>
+    public IReadOnlyList<Value[]> WorkTableRows(WorkTable table) => _workTables.TryGetValue(table, out var rows) ? rows : [];
+
+    /// <summary>Sets the rows of a recursive query's current step; returns the rows it replaces.</summary>
+    public IReadOnlyList<Value[]> SetWorkTableRows(WorkTable table, IReadOnlyList<Value[]> rows)
+    {
+        var previous = WorkTableRows(table);
+        _workTables[table] = rows;
+        return previous;
+    }
+
     /// <summary>Gives back <paramref name="rows"/> rows an operator no longer holds.</summary>
     public void Release(long rows) => _held -= rows;
 
@@ -83,7 +95,7 @@ internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectSt
         scan.Path.IsCorrelated ? scan.Path.Resolve(context) : Resolve(scan, context);
 
     /// <inheritdoc/>
-    public Value Scalar(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
+    public Value Scalar(QueryExpression query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
     {
         var rows = Run(query, outerRow, context);
         if (rows.Count > 1)
@@ -100,10 +112,10 @@ internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectSt
     }
 
     /// <inheritdoc/>
-    public bool Exists(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context) => Run(query, outerRow, context).Count > 0;
+    public bool Exists(QueryExpression query, ReadOnlySpan<Value> outerRow, EvaluationContext context) => Run(query, outerRow, context).Count > 0;
 
     /// <inheritdoc/>
-    public IReadOnlyList<Value> Column(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
+    public IReadOnlyList<Value> Column(QueryExpression query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
     {
         if (_columns.TryGetValue(query, out var cached))
         {
@@ -126,7 +138,7 @@ internal sealed class ExecutionState(ISqlView view, IReadOnlyDictionary<SelectSt
         return column;
     }
 
-    private List<Value[]> Run(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
+    private List<Value[]> Run(QueryExpression query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
     {
         var plan = subqueries.TryGetValue(query, out var p) ? p : throw new InvalidOperationException("a subquery was not planned");
         if (!plan.Correlated && _results.TryGetValue(query, out var cached))

@@ -39,7 +39,7 @@ internal static class ExpressionRewriter
     }
 
     /// <summary>The subqueries directly inside <paramref name="expression"/> (not those nested in them).</summary>
-    public static IEnumerable<SelectStatement> Subqueries(SqlNode expression)
+    public static IEnumerable<QueryExpression> Subqueries(SqlNode expression)
     {
         var stack = new Stack<SqlNode>();
         stack.Push(expression);
@@ -58,7 +58,7 @@ internal static class ExpressionRewriter
                     yield return i.Query;
                     stack.Push(i.Operand);
                     continue;
-                case SelectStatement:
+                case QueryExpression:
                     continue;
             }
 
@@ -83,7 +83,7 @@ internal static class ExpressionRewriter
                 continue;
             }
 
-            if (node is SelectStatement)
+            if (node is QueryExpression)
             {
                 continue;
             }

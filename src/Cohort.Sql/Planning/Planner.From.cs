@@ -11,7 +11,7 @@ internal sealed partial class Planner
     private PlanNode PlanFrom(ImmutableArray<TableSource> from, List<Expression> where, Frame frame)
     {
         // The FROM items of this level: a column one of them could supply is not a constant for an access path.
-        frame.DeclareLocals(from, name => FindTable(name));
+        frame.DeclareLocals(from, name => FindCte(name) is null ? FindTable(name) : null);
         PlanNode? node = null;
         foreach (var source in from)
         {
@@ -26,6 +26,9 @@ internal sealed partial class Planner
     {
         switch (source)
         {
+            case TableReference reference when FindCte(reference.Name) is { } cte:
+                return PlanCteReference(cte, reference.Alias ?? reference.Name, frame);
+
             case TableReference reference:
             {
                 var table = Table(reference.Name);
@@ -44,8 +47,8 @@ internal sealed partial class Planner
                     frame.Usage.Mark(inner.Usage.MaxIndex);
                 }
 
-                var node = new AliasNode(plan.Root, derived.Alias);
-                return node;
+                var names = derived.ColumnAliases.IsEmpty ? null : ColumnAliases(plan.ColumnNames, derived.ColumnAliases, $"table \"{derived.Alias}\"");
+                return new AliasNode(plan.Root, derived.Alias, names);
             }
 
             case JoinedTable join:

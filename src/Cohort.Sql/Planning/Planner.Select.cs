@@ -9,7 +9,7 @@ internal sealed partial class Planner
     private const string OutputTable = "#output";
 
     /// <summary>Plans a SELECT at the level <paramref name="frame"/>.</summary>
-    public QueryPlan PlanQuery(SelectStatement query, Frame frame)
+    private QueryPlan PlanSelect(SelectStatement query, Frame frame)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.AsOf is not null && !ReferenceEquals(query, _root))
@@ -31,6 +31,18 @@ internal sealed partial class Planner
         }
 
         var items = ExpandItems(query.Items, source.Schema);
+        var input = source.Schema;
+        var types = items.Select(i => i.Expression is { } e ? ResultTypeOf(e, input) : input[i.Index].Type is { } t ? ResultType.Of(t) : ResultType.Opaque).ToList();
+
+        // As in PostgreSQL, a string literal or NULL that DISTINCT or ORDER BY sorts is resolved as text there.
+        void ResolveUnknown(int index) => types[index] = types[index].Untyped ? ResultType.Of(TextType) : types[index];
+        if (query.Distinct)
+        {
+            for (var i = 0; i < types.Count; i++)
+            {
+                ResolveUnknown(i);
+            }
+        }
         var grouped = !query.GroupBy.IsEmpty || query.Having is not null
             || items.Any(i => i.Expression is { } e && ExpressionCompiler.ContainsAggregate(e))
             || query.OrderBy.Any(o => ExpressionCompiler.ContainsAggregate(o.Expression));
@@ -66,6 +78,7 @@ internal sealed partial class Planner
             CompiledExpression key;
             if (output is { } index)
             {
+                ResolveUnknown(index);
                 key = ExpressionCompiler.Compile(new ColumnReference(OutputTable, "#" + index), combined);
             }
             else
@@ -110,7 +123,7 @@ internal sealed partial class Planner
             node = new TrimNode(node, outputs.Count);
         }
 
-        return new QueryPlan(node, names);
+        return new QueryPlan(node, names) { Types = types };
     }
 
     private CompiledExpression? Constant(Expression? expression, string clause, Frame frame)

@@ -17,7 +17,7 @@ internal sealed partial class Planner
         return statement switch
         {
             ExplainStatement explain => Explain(Plan(explain.Statement, view)),
-            SelectStatement select => planner.Finish(query: planner.PlanQuery(planner._root = select, new Frame(null))),
+            QueryExpression query => planner.Finish(query: planner.PlanQuery(planner._root = query, new Frame(null))),
             InsertStatement insert => planner.PlanInsert(insert),
             UpdateStatement update => planner.PlanUpdate(update),
             DeleteStatement delete => planner.PlanDelete(delete),
@@ -30,7 +30,7 @@ internal sealed partial class Planner
     {
         Dependencies = explained.Dependencies,
         Scans = [],
-        Subqueries = new Dictionary<SelectStatement, SubqueryPlan>(ReferenceEqualityComparer.Instance),
+        Subqueries = new Dictionary<QueryExpression, SubqueryPlan>(ReferenceEqualityComparer.Instance),
         Explained = explained,
     };
 
@@ -38,7 +38,7 @@ internal sealed partial class Planner
     {
         Dependencies = new Dictionary<string, TableSchema?>(_dependencies, StringComparer.Ordinal),
         Scans = [.. _scans],
-        Subqueries = new Dictionary<SelectStatement, SubqueryPlan>(_subqueries, ReferenceEqualityComparer.Instance),
+        Subqueries = new Dictionary<QueryExpression, SubqueryPlan>(_subqueries, ReferenceEqualityComparer.Instance),
         Query = query,
         Write = write,
         Explained = explained,

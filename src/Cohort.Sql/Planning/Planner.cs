@@ -11,17 +11,17 @@ namespace Cohort.Sql.Planning;
 internal sealed partial class Planner(ISqlView view)
 {
     private readonly Dictionary<string, TableSchema?> _dependencies = new(StringComparer.Ordinal);
-    private readonly Dictionary<SelectStatement, SubqueryPlan> _subqueries = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<QueryExpression, SubqueryPlan> _subqueries = new(ReferenceEqualityComparer.Instance);
     private readonly List<ScanNode> _scans = [];
 
     // The statement's outermost SELECT: the only one AS OF may qualify (the engine reads the whole statement at it).
-    private SelectStatement? _root;
+    private QueryExpression? _root;
 
     /// <summary>The schema (or absence) of each table the plans depend on.</summary>
     public IReadOnlyDictionary<string, TableSchema?> Dependencies => _dependencies;
 
     /// <summary>The planned subqueries, by statement node.</summary>
-    public IReadOnlyDictionary<SelectStatement, SubqueryPlan> SubqueryPlans => _subqueries;
+    public IReadOnlyDictionary<QueryExpression, SubqueryPlan> SubqueryPlans => _subqueries;
 
     /// <summary>Every scan of every plan made, subqueries included.</summary>
     public IReadOnlyList<ScanNode> Scans => _scans;
@@ -84,7 +84,7 @@ internal sealed partial class Planner(ISqlView view)
     }
 
     /// <summary>The error for a subquery of several columns where <paramref name="expression"/> uses it as one value (IN, or a scalar subquery); null for EXISTS.</summary>
-    private static string? UsedAsValue(Expression expression, SelectStatement query)
+    private static string? UsedAsValue(Expression expression, QueryExpression query)
     {
         foreach (var node in SyntaxTree.DescendantsAndSelf(expression))
         {
@@ -123,6 +123,11 @@ internal sealed partial class Planner(ISqlView view)
                         if (find(t.Name) is { } schema)
                         {
                             _tables.Add(schema.ToRowSchema(t.Alias ?? t.Name));
+                        }
+                        else
+                        {
+                            // A common table expression (or a missing table): any unqualified name may be its.
+                            _hasDerived = true;
                         }
 
                         break;

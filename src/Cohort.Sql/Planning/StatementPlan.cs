@@ -14,7 +14,7 @@ internal sealed class StatementPlan
 
     public required IReadOnlyList<ScanNode> Scans { get; init; }
 
-    public required IReadOnlyDictionary<SelectStatement, SubqueryPlan> Subqueries { get; init; }
+    public required IReadOnlyDictionary<QueryExpression, SubqueryPlan> Subqueries { get; init; }
 
     /// <summary>The SELECT, or the rows an INSERT … SELECT inserts.</summary>
     public QueryPlan? Query { get; init; }

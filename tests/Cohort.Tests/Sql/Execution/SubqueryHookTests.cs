@@ -87,24 +87,25 @@ public sealed class SubqueryHookTests
     {
         public List<Value[]> Calls { get; } = [];
 
-        public HashSet<SelectStatement> Plans { get; } = new(ReferenceEqualityComparer.Instance);
+        public HashSet<QueryExpression> Plans { get; } = new(ReferenceEqualityComparer.Instance);
 
-        public Value Scalar(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
+        public Value Scalar(QueryExpression query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
         {
             var values = Column(query, outerRow, context);
             return values.Count == 0 ? Value.Null : values[0];
         }
 
-        public bool Exists(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context) =>
+        public bool Exists(QueryExpression query, ReadOnlySpan<Value> outerRow, EvaluationContext context) =>
             Column(query, outerRow, context).Count > 0;
 
-        public IReadOnlyList<Value> Column(SelectStatement query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
+        public IReadOnlyList<Value> Column(QueryExpression query, ReadOnlySpan<Value> outerRow, EvaluationContext context)
         {
             Calls.Add(outerRow.ToArray());
             Plans.Add(query);
             var inner = context.ForSubquery(outerRow.ToArray());
-            var where = query.Where is { } w ? ExpressionCompiler.Compile(w, Inner, Outer) : null;
-            var item = ExpressionCompiler.Compile(((ExpressionSelectItem)query.Items[0]).Expression, Inner, Outer);
+            var select = (SelectStatement)query;
+            var where = select.Where is { } w ? ExpressionCompiler.Compile(w, Inner, Outer) : null;
+            var item = ExpressionCompiler.Compile(((ExpressionSelectItem)select.Items[0]).Expression, Inner, Outer);
             var result = new List<Value>();
             foreach (var row in rows)
             {

@@ -100,7 +100,7 @@ public sealed class ExpressionParserTests
         var exists = Assert.IsType<ExistsExpression>(Parser.ParseExpression("NOT EXISTS (SELECT 1 FROM t WHERE t.a = x)"));
 
         Assert.True(exists.Negated);
-        Assert.Single(exists.Query.From);
+        Assert.Single(Assert.IsType<SelectStatement>(exists.Query).From);
         Assert.False(Assert.IsType<ExistsExpression>(Parser.ParseExpression("EXISTS (SELECT 1)")).Negated);
     }
 
@@ -109,7 +109,7 @@ public sealed class ExpressionParserTests
     {
         var inQuery = Assert.IsType<InSubqueryExpression>(Parser.ParseExpression("a NOT IN (SELECT b FROM t)"));
         Assert.True(inQuery.Negated);
-        Assert.Equal("t", Assert.IsType<TableReference>(Assert.Single(inQuery.Query.From)).Name);
+        Assert.Equal("t", Assert.IsType<TableReference>(Assert.Single(Assert.IsType<SelectStatement>(inQuery.Query).From)).Name);
 
         var comparison = Assert.IsType<BinaryExpression>(Parser.ParseExpression("a > (SELECT max(b) FROM t) + 1"));
         var sum = Assert.IsType<BinaryExpression>(comparison.Right);

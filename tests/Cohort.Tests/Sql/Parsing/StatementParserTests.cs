@@ -107,7 +107,7 @@ public sealed class StatementParserTests
         var insert = SqlAssert.Single<InsertStatement>("INSERT INTO t SELECT * FROM s WHERE s.x > 0 ON CONFLICT DO NOTHING");
 
         Assert.Empty(insert.Columns);
-        var query = Assert.IsType<QuerySource>(insert.Source).Query;
+        var query = Assert.IsType<SelectStatement>(Assert.IsType<QuerySource>(insert.Source).Query);
         Assert.NotNull(query.Where);
         Assert.Equal(ConflictAction.DoNothing, insert.OnConflict!.Action);
         Assert.Empty(insert.OnConflict.TargetColumns);

@@ -69,7 +69,7 @@ public sealed class SyntaxErrorTests
     [InlineData("DROP VIEW v", "VIEW", 1, 6, "expected TABLE or INDEX after DROP")]
     [InlineData("ALTER TABLE t DROP COLUMN a", "DROP", 1, 15, "expected ADD (only ALTER TABLE … ADD COLUMN is supported)")]
     [InlineData("ALTER TABLE t ADD PRIMARY KEY (a)", "PRIMARY", 1, 19, "only ADD COLUMN is supported")]
-    [InlineData("EXPLAIN CREATE TABLE t (a INT)", "CREATE", 1, 9, "expected SELECT, INSERT, UPDATE or DELETE after EXPLAIN")]
+    [InlineData("EXPLAIN CREATE TABLE t (a INT)", "CREATE", 1, 9, "expected SELECT, VALUES, WITH, INSERT, UPDATE or DELETE after EXPLAIN")]
     [InlineData("SELECT 1;\nSELECT FROM", "FROM", 2, 8, "expected an expression")]
     public void ParseScript_InvalidStatement_ReportsExactPositionTokenAndReason(string sql, string? token, int line, int column, string detail)
     {

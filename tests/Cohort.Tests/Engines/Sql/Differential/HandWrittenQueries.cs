@@ -339,6 +339,22 @@ internal static class HandWrittenQueries
         Q("SELECT o.id FROM orders o WHERE o.quantity IN (SELECT d.qty FROM (SELECT i.qty FROM items i WHERE i.order_id = o.id) d)");
         Q("SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM (SELECT i.id FROM items i WHERE i.order_id = o.id AND i.qty > 5) d) AND o.id < 60");
 
+        // Set operations, WITH [RECURSIVE] and VALUES (the forms SQLite shares: no INTERSECT ALL or EXCEPT ALL).
+        Q("SELECT city FROM users UNION SELECT status FROM orders");
+        Q("SELECT user_id FROM orders UNION ALL SELECT id FROM users WHERE age > 40");
+        Q("SELECT user_id FROM orders INTERSECT SELECT id FROM users WHERE city = 'oslo'");
+        Q("SELECT id FROM users EXCEPT SELECT user_id FROM orders");
+        Q("SELECT id FROM users WHERE age > 30 UNION SELECT user_id FROM orders WHERE total > 300 EXCEPT SELECT 3");
+        O("SELECT id FROM users WHERE age > 40 UNION SELECT user_id FROM orders WHERE total > 300 AND user_id IS NOT NULL ORDER BY 1 LIMIT 5");
+        Q("SELECT COUNT(*) FROM (SELECT user_id FROM orders UNION SELECT id FROM users) AS u");
+        Q("SELECT id FROM users WHERE id IN (SELECT user_id FROM orders WHERE total > 200 INTERSECT SELECT user_id FROM orders WHERE quantity > 2)");
+        Q("WITH big AS (SELECT user_id, total FROM orders WHERE total > 200) SELECT u.name, b.total FROM users u JOIN big b ON b.user_id = u.id");
+        Q("WITH a AS (SELECT id FROM users WHERE age > 30), b AS (SELECT id FROM a WHERE id % 2 = 0) SELECT COUNT(*) FROM b");
+        O("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 20) SELECT n, n * n FROM r ORDER BY n");
+        Q("WITH RECURSIVE r(n) AS (SELECT 1 UNION SELECT (n * 5) % 11 FROM r) SELECT SUM(n), COUNT(*) FROM r");
+        Q("VALUES (1, 'a'), (2, 'b'), (3, NULL)");
+        Q("SELECT id FROM users WHERE id IN (VALUES (1), (3), (5))");
+
         // Odds and ends.
         Q("SELECT * FROM categories");
         Q("SELECT u.* FROM users u WHERE u.id < 4");

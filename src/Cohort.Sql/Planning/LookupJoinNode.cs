@@ -16,6 +16,7 @@ internal sealed class LookupJoinNode(
     PlanNode left,
     ScanNode lookup,
     CompiledExpression? filter,
+    Expression? filterSource,
     JoinNode fallback,
     Expression? source,
     CompiledExpression? condition) : PlanNode
@@ -29,7 +30,24 @@ internal sealed class LookupJoinNode(
 
     public override string Title => "Nested Loop Join (index lookups, hash join beyond " + MaxLookups + " rows)";
 
-    public override IEnumerable<string> Details => source is null ? [] : ["Join Filter: " + SqlPrinter.Print(source)];
+    public override IEnumerable<string> Details
+    {
+        get
+        {
+            var details = new List<string>();
+            if (source is not null)
+            {
+                details.Add("Join Filter: " + SqlPrinter.Print(source));
+            }
+
+            if (filterSource is not null)
+            {
+                details.Add($"Filter on {lookup.Schema[0].Table}: {SqlPrinter.Print(filterSource)}");
+            }
+
+            return details;
+        }
+    }
 
     public override IEnumerable<Value[]> Execute(ExecutionState state, EvaluationContext context)
     {

@@ -345,7 +345,8 @@ internal sealed partial class Planner
                 order.Insert(0, next);
             }
 
-            rows = keys.Count > 0 ? Math.Max(rows, unit.Estimate) : Math.Min(rows * unit.Estimate * (applicable.Count > 0 ? 0.3 : 1), 1e15);
+            // An equality joins each row to about one row in an unfiltered item's worth of distinct keys.
+            rows = Math.Clamp(rows * unit.Estimate * (keys.Count > 0 ? 1 / UnfilteredRows : applicable.Count > 0 ? 0.3 : 1), 1, 1e15);
             placed[next] = true;
         }
 
@@ -412,7 +413,7 @@ internal sealed partial class Planner
         var filter = unit.Filters.Count == 0 ? null : unit.Filters.Aggregate((a, b) => new BinaryExpression(BinaryOperator.And, a, b));
         var compiledFilter = filter is null ? null : Compile(filter, unit.Schema, frame);
         var compiled = condition is null ? null : Compile(condition, fallback.Schema, frame);
-        return new LookupJoinNode(left, scan, compiledFilter, fallback, condition, compiled);
+        return new LookupJoinNode(left, scan, compiledFilter, filter, fallback, condition, compiled);
     }
 
     // An outer join: a WHERE conjunct (pushed) reaches only the preserved side; an ON conjunct over the other side
@@ -474,21 +475,33 @@ internal sealed partial class Planner
         var joined = probe.Schema.Concat(build.Schema);
         var leftKeys = new List<CompiledExpression>();
         var rightKeys = new List<CompiledExpression>();
+        var crossSide = false;
         foreach (var c in keep)
         {
+            var key = false;
             if (c is BinaryExpression { Operator: BinaryOperator.Equal } eq && !ExpressionRewriter.HasSubquery(eq) && Within(eq, joined))
             {
                 if (Within(eq.Left, probe.Schema) && Within(eq.Right, build.Schema))
                 {
                     leftKeys.Add(ExpressionCompiler.Compile(eq.Left, probe.Schema));
                     rightKeys.Add(ExpressionCompiler.Compile(eq.Right, build.Schema));
+                    key = true;
                 }
                 else if (Within(eq.Right, probe.Schema) && Within(eq.Left, build.Schema))
                 {
                     leftKeys.Add(ExpressionCompiler.Compile(eq.Right, probe.Schema));
                     rightKeys.Add(ExpressionCompiler.Compile(eq.Left, build.Schema));
+                    key = true;
                 }
             }
+
+            crossSide |= !key && Reads(c, leftSchema) && Reads(c, rightSchema);
+        }
+
+        // PostgreSQL runs a full join only by hashing or merging: a condition between the sides needs an equality beside it.
+        if (join.Kind == JoinKind.Full && crossSide && leftKeys.Count == 0)
+        {
+            throw SqlError.Type("FULL JOIN is only supported with merge-joinable or hash-joinable join conditions");
         }
 
         var condition = keep.Count == 0 ? null : keep.Aggregate((a, b) => new BinaryExpression(BinaryOperator.And, a, b));
@@ -507,6 +520,10 @@ internal sealed partial class Planner
 
         return Filtered(node, above, frame);
     }
+
+    // Whether the expression reads some column of the schema.
+    private static bool Reads(Expression expression, RowSchema schema) =>
+        ExpressionRewriter.Columns(expression).Any(c => schema.TryResolve(c.Table, c.Column, out _) == ColumnLookup.Found);
 
     // Whether every column the expression reads resolves in the schema (and it reads at least one).
     private static bool Within(Expression expression, RowSchema schema)

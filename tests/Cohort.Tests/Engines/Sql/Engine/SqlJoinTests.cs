@@ -118,6 +118,21 @@ public sealed class SqlJoinTests : IAsyncLifetime
             (await _db.QueryAsync("SELECT a.id, b.id FROM a FULL JOIN b ON a.k = b.k WHERE a.k IS NULL OR b.k IS NULL AND b.id < 13 ORDER BY a.id, b.id")).Lines);
     }
 
+    [Theory]
+    [InlineData("a.k < b.k")]
+    [InlineData("a.k = b.k OR a.id = b.id")]
+    [InlineData("a.k + b.k = 3")]
+    public async Task FullJoin_OnAConditionThatIsNotAnEquality_IsRefusedAsInPostgres(string condition)
+    {
+        var error = await Assert.ThrowsAnyAsync<CohortException>(() => _db.QueryAsync($"SELECT * FROM a FULL JOIN b ON {condition}"));
+        Assert.Contains("FULL JOIN is only supported with merge-joinable or hash-joinable join conditions", error.Message, StringComparison.Ordinal);
+
+        // Conditions on one side only, or none, or others beside an equality are fine.
+        Assert.Equal(["7"], (await _db.QueryAsync("SELECT count(*) FROM a FULL JOIN b ON a.k = b.k AND a.id > 1")).Lines);
+        Assert.Equal(["8"], (await _db.QueryAsync("SELECT count(*) FROM a FULL JOIN b ON a.k = b.k AND b.id > a.id + 9")).Lines);
+        Assert.Equal(["16"], (await _db.QueryAsync("SELECT count(*) FROM a FULL JOIN b ON true")).Lines);
+    }
+
     [Fact]
     public async Task WhereOnTheNullableSide_IsAppliedAfterNullExtension()
     {

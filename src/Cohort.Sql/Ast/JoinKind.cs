@@ -11,4 +11,10 @@ internal enum JoinKind
 
     /// <summary><c>CROSS JOIN</c> (no condition).</summary>
     Cross,
+
+    /// <summary><c>RIGHT [OUTER] JOIN … ON …</c>.</summary>
+    Right,
+
+    /// <summary><c>FULL [OUTER] JOIN … ON …</c>.</summary>
+    Full,
 }

@@ -207,6 +207,8 @@ internal static class SqlPrinter
                 {
                     JoinKind.Left => " LEFT JOIN ",
                     JoinKind.Cross => " CROSS JOIN ",
+                    JoinKind.Right => " RIGHT JOIN ",
+                    JoinKind.Full => " FULL JOIN ",
                     _ => " JOIN ",
                 });
                 if (join.Right is JoinedTable)

@@ -179,9 +179,21 @@ internal sealed partial class Parser
                 ExpectWord("join");
                 kind = JoinKind.Cross;
             }
-            else if (token.IsWord("right") || token.IsWord("full") || token.IsWord("natural"))
+            else if (AcceptWord("right"))
             {
-                throw Error("only [INNER] JOIN, LEFT [OUTER] JOIN and CROSS JOIN are supported");
+                AcceptWord("outer");
+                ExpectWord("join");
+                kind = JoinKind.Right;
+            }
+            else if (AcceptWord("full"))
+            {
+                AcceptWord("outer");
+                ExpectWord("join");
+                kind = JoinKind.Full;
+            }
+            else if (token.IsWord("natural"))
+            {
+                throw Error("NATURAL JOIN is not supported; use JOIN … ON");
             }
             else
             {

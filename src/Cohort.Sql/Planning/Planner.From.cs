@@ -8,108 +8,13 @@ namespace Cohort.Sql.Planning;
 
 internal sealed partial class Planner
 {
-    private PlanNode PlanFrom(ImmutableArray<TableSource> from, List<Expression> where, Frame frame)
+    private AccessPath ChooseAccess(TableSchema table, string alias, IReadOnlyList<Expression> conjuncts, Frame frame) =>
+        ChooseAccess(table, alias, conjuncts, frame, out _);
+
+    // The score says how narrow the path is (0 for a full scan): 4 per key equality, 1 per range bound, 100 for one row.
+    private AccessPath ChooseAccess(TableSchema table, string alias, IReadOnlyList<Expression> conjuncts, Frame frame, out int bestScore)
     {
-        // The FROM items of this level: a column one of them could supply is not a constant for an access path.
-        frame.DeclareLocals(from, name => FindCte(name) is null ? FindTable(name) : null);
-        PlanNode? node = null;
-        foreach (var source in from)
-        {
-            var next = PlanSource(source, where, pushable: true, frame);
-            node = node is null ? next : new JoinNode(JoinKind.Inner, node, next, null, null, [], []);
-        }
-
-        return node!;
-    }
-
-    private PlanNode PlanSource(TableSource source, IReadOnlyList<Expression> conjuncts, bool pushable, Frame frame)
-    {
-        switch (source)
-        {
-            case TableReference reference when FindCte(reference.Name) is { } cte:
-                return PlanCteReference(cte, reference.Alias ?? reference.Name, frame);
-
-            case TableReference reference:
-            {
-                var table = Table(reference.Name);
-                var alias = reference.Alias ?? reference.Name;
-                return Scan(table, alias, pushable ? conjuncts : [], frame);
-            }
-
-            case DerivedTable derived:
-            {
-                // A derived table sees the rows enclosing this level (not its siblings); when it reads one, this level
-                // reads it too, so a subquery around it is correlated and must not be run only once.
-                var inner = new Frame(frame.Outer);
-                var plan = PlanQuery(derived.Query, inner);
-                if (inner.Usage.IsUsed)
-                {
-                    frame.Usage.Mark(inner.Usage.MaxIndex);
-                }
-
-                var names = derived.ColumnAliases.IsEmpty ? null : ColumnAliases(plan.ColumnNames, derived.ColumnAliases, $"table \"{derived.Alias}\"");
-                return new AliasNode(plan.Root, derived.Alias, names);
-            }
-
-            case JoinedTable join:
-            {
-                var on = ExpressionRewriter.Conjuncts(join.Condition).ToList();
-                var inner = join.Kind != JoinKind.Left;
-                var leftConjuncts = inner ? [.. conjuncts, .. on] : conjuncts;
-                var left = PlanSource(join.Left, leftConjuncts, pushable, frame);
-
-                // Conditions of the ON clause narrow the right side of a left join too; the WHERE clause does not
-                // (it filters after NULL-extension).
-                List<Expression> rightConjuncts = inner && pushable ? [.. conjuncts, .. on] : on;
-                var right = PlanSource(join.Right, rightConjuncts, pushable: true, frame);
-                var schema = left.Schema.Concat(right.Schema);
-                if (join.Condition is not { } condition)
-                {
-                    return new JoinNode(join.Kind == JoinKind.Left ? JoinKind.Left : JoinKind.Inner, left, right, null, null, [], []);
-                }
-
-                if (ExpressionCompiler.ContainsAggregate(condition))
-                {
-                    throw SqlError.Type("aggregate functions are not allowed in JOIN conditions");
-                }
-
-                var compiled = Compile(condition, schema, frame);
-                var leftKeys = new List<CompiledExpression>();
-                var rightKeys = new List<CompiledExpression>();
-                foreach (var part in on)
-                {
-                    if (part is BinaryExpression { Operator: BinaryOperator.Equal } eq && !ExpressionRewriter.HasSubquery(eq))
-                    {
-                        if (Within(eq.Left, left.Schema) && Within(eq.Right, right.Schema))
-                        {
-                            leftKeys.Add(ExpressionCompiler.Compile(eq.Left, left.Schema));
-                            rightKeys.Add(ExpressionCompiler.Compile(eq.Right, right.Schema));
-                        }
-                        else if (Within(eq.Right, left.Schema) && Within(eq.Left, right.Schema))
-                        {
-                            leftKeys.Add(ExpressionCompiler.Compile(eq.Right, left.Schema));
-                            rightKeys.Add(ExpressionCompiler.Compile(eq.Left, right.Schema));
-                        }
-                    }
-                }
-
-                return new JoinNode(join.Kind == JoinKind.Left ? JoinKind.Left : JoinKind.Inner, left, right, condition, compiled, leftKeys, rightKeys);
-            }
-
-            default:
-                throw new NotSupportedException($"FROM item {source.GetType().Name}");
-        }
-    }
-
-    // Whether every column the expression reads resolves in the schema (and it reads at least one).
-    private static bool Within(Expression expression, RowSchema schema)
-    {
-        var columns = ExpressionRewriter.Columns(expression).ToList();
-        return columns.Count > 0 && columns.All(c => schema.TryResolve(c.Table, c.Column, out _) == ColumnLookup.Found);
-    }
-
-    private AccessPath ChooseAccess(TableSchema table, string alias, IReadOnlyList<Expression> conjuncts, Frame frame)
-    {
+        bestScore = 0;
         var schema = table.ToRowSchema(alias);
         var candidates = new List<(int Column, BinaryOperator Op, Expression Value)>();
         foreach (var conjunct in conjuncts)
@@ -142,7 +47,6 @@ internal sealed partial class Planner
 
         AccessPath? best = null;
         OuterUsage? bestUsage = null;
-        var bestScore = 0;
         var keys = new List<(IndexSchema? Index, ImmutableArray<int> Columns)>();
         if (!table.HasRowId)
         {

@@ -234,7 +234,9 @@ internal sealed partial class Planner
         }
 
         var saved = _ctes;
+        var (savedDerived, savedItems) = (_derived, _cteItems);
         _ctes = binding.Recursive ? binding : binding.Parent;
+        (_derived, _cteItems) = (new(ReferenceEqualityComparer.Instance), new(ReferenceEqualityComparer.Instance));
         try
         {
             // A WITH at the top of the statement sees no enclosing rows wherever it is used.
@@ -252,6 +254,7 @@ internal sealed partial class Planner
         finally
         {
             _ctes = saved;
+            (_derived, _cteItems) = (savedDerived, savedItems);
         }
     }
 

@@ -18,16 +18,17 @@ internal sealed partial class Planner
             throw SqlError.Type("AS OF is allowed only on the outermost SELECT of a statement");
         }
 
+        if (query.Where is { } where && ExpressionCompiler.ContainsAggregate(where))
+        {
+            throw SqlError.Type("aggregate functions are not allowed in WHERE");
+        }
+
+        // The FROM clause applies the WHERE clause, each conjunct where it first can be.
         var conjuncts = ExpressionRewriter.Conjuncts(query.Where).ToList();
         var source = query.From.IsEmpty ? SingleRowNode.Instance : PlanFrom(query.From, conjuncts, frame);
-        if (query.Where is { } where)
+        if (query.From.IsEmpty && query.Where is { } condition)
         {
-            if (ExpressionCompiler.ContainsAggregate(where))
-            {
-                throw SqlError.Type("aggregate functions are not allowed in WHERE");
-            }
-
-            source = new FilterNode(source, where, Compile(where, source.Schema, frame));
+            source = new FilterNode(source, condition, Compile(condition, source.Schema, frame));
         }
 
         var items = ExpandItems(query.Items, source.Schema);

@@ -107,6 +107,8 @@ public sealed class RoundTripTests
         "SELECT * FROM a JOIN b ON a.id = b.a_id",
         "SELECT * FROM a INNER JOIN b ON a.id = b.a_id LEFT JOIN c ON c.b_id = b.id",
         "SELECT * FROM a LEFT OUTER JOIN b ON TRUE CROSS JOIN c",
+        "SELECT * FROM a RIGHT JOIN b ON a.id = b.a_id FULL OUTER JOIN c ON c.b_id = b.id",
+        "SELECT * FROM a RIGHT OUTER JOIN (b FULL JOIN c ON b.x = c.x) ON a.x = b.x",
         "SELECT * FROM a JOIN (b JOIN c ON b.x = c.x) ON a.x = b.x",
         "SELECT * FROM (a JOIN b ON a.x = b.x) JOIN c ON c.x = a.x",
         "SELECT * FROM a AS x, b AS y WHERE x.i = y.i",

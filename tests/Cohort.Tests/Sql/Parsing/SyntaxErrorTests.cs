@@ -44,7 +44,7 @@ public sealed class SyntaxErrorTests
     [InlineData("SELECT a::decimal(5, 6)", "6", 1, 22, "expected a scale between 0 and the precision 5")]
     [InlineData("SELECT t.* + 1 FROM t", "+", 1, 12, "expected ';' or end of input")]
     [InlineData("SELECT a + t.* FROM t", "*", 1, 14, "t.* is only allowed in a select list or RETURNING list")]
-    [InlineData("SELECT * FROM a RIGHT JOIN b ON true", "RIGHT", 1, 17, "only [INNER] JOIN, LEFT [OUTER] JOIN and CROSS JOIN are supported")]
+    [InlineData("SELECT * FROM a NATURAL JOIN b", "NATURAL", 1, 17, "NATURAL JOIN is not supported; use JOIN … ON")]
     [InlineData("SELECT * FROM a JOIN b", null, 1, 23, "expected ON and a join condition")]
     [InlineData("SELECT * FROM (SELECT 1)", null, 1, 25, "expected an alias for the subquery")]
     [InlineData("SELECT * FROM t AS OF 'x' AS OF 'y'", "AS", 1, 27, "AS OF may be given only once")]

@@ -141,7 +141,7 @@ public sealed partial class SqlEngine
         var list = ImmutableArray.CreateBuilder<Value>(rows.Count);
         foreach (var row in rows)
         {
-            list.Add(Value.List(ImmutableArray.Create(row)));
+            list.Add(Value.List(Array.Exists(row, v => v.Kind == ValueKind.List) ? [.. row.Select(OutputValue)] : ImmutableArray.Create(row)));
         }
 
         return Value.Map(
@@ -149,6 +149,9 @@ public sealed partial class SqlEngine
             ("rows", Value.List(list.MoveToImmutable())),
             ("affected", Value.From(affected ?? rows.Count)));
     }
+
+    // An INTERVAL travels inside the engine as a list of its fields; it leaves as PostgreSQL's text form.
+    private static Value OutputValue(Value value) => SqlInterval.IsInterval(value) ? SqlInterval.FromValue(value).ToString() : value;
 
     private static Value Explain(StatementPlan plan)
     {

@@ -345,7 +345,9 @@ internal static class SqlPrinter
         BinaryExpression { Operator: BinaryOperator.And } => AndLevel,
         UnaryExpression { Operator: UnaryOperator.Not } or ExistsExpression { Negated: true } => NotLevel,
         IsNullExpression or BinaryExpression { Operator: BinaryOperator.IsDistinctFrom or BinaryOperator.IsNotDistinctFrom } => IsLevel,
-        BinaryExpression { Operator: BinaryOperator.Concat } => ConcatLevel,
+        BinaryExpression { Operator: BinaryOperator.Concat or BinaryOperator.BitAnd or BinaryOperator.BitOr or BinaryOperator.BitXor
+            or BinaryOperator.ShiftLeft or BinaryOperator.ShiftRight } => ConcatLevel,
+        UnaryExpression { Operator: UnaryOperator.BitNot } => ConcatLevel,
         BinaryExpression { Operator: BinaryOperator.Add or BinaryOperator.Subtract } => AdditiveLevel,
         BinaryExpression { Operator: BinaryOperator.Multiply or BinaryOperator.Divide or BinaryOperator.Modulo } => MultiplicativeLevel,
         BinaryExpression => ComparisonLevel,
@@ -399,6 +401,10 @@ internal static class SqlPrinter
             case UnaryExpression { Operator: UnaryOperator.Not } not:
                 sb.Append("NOT ");
                 WriteOperand(sb, not.Operand, NotLevel);
+                break;
+            case UnaryExpression { Operator: UnaryOperator.BitNot } bitNot:
+                sb.Append('~');
+                WriteOperand(sb, bitNot.Operand, ConcatLevel + 1);
                 break;
             case UnaryExpression unary:
                 sb.Append(unary.Operator == UnaryOperator.Negate ? '-' : '+');
@@ -492,6 +498,14 @@ internal static class SqlPrinter
                 WriteExpression(sb, cast.Operand);
                 sb.Append(" AS ").Append(cast.Type).Append(')');
                 break;
+            case FunctionCall { Arguments.Length: 0, IsStar: false, Distinct: false } call when Parsing.Parser.IsDateTimeKeyword(call.Name):
+                sb.Append(call.Name.ToUpperInvariant());
+                break;
+            case FunctionCall { Name: "extract", Arguments: [LiteralExpression { Value.Kind: ValueKind.String } field, var source], Distinct: false } when IsPlainWord(field.Value.AsString()):
+                sb.Append("EXTRACT(").Append(field.Value.AsString().ToUpperInvariant()).Append(" FROM ");
+                WriteExpression(sb, source);
+                sb.Append(')');
+                break;
             case FunctionCall call:
                 sb.Append(Name(call.Name)).Append('(');
                 if (call.IsStar)
@@ -511,6 +525,8 @@ internal static class SqlPrinter
         }
     }
 
+    private static bool IsPlainWord(string text) => text.Length > 0 && text.All(char.IsAsciiLetterLower);
+
     private static bool StartsWithMinus(Expression expression) => expression switch
     {
         UnaryExpression { Operator: UnaryOperator.Negate } => true,
@@ -526,6 +542,11 @@ internal static class SqlPrinter
         BinaryOperator.Divide => "/",
         BinaryOperator.Modulo => "%",
         BinaryOperator.Concat => "||",
+        BinaryOperator.BitAnd => "&",
+        BinaryOperator.BitOr => "|",
+        BinaryOperator.BitXor => "#",
+        BinaryOperator.ShiftLeft => "<<",
+        BinaryOperator.ShiftRight => ">>",
         BinaryOperator.Equal => "=",
         BinaryOperator.NotEqual => "<>",
         BinaryOperator.Less => "<",

@@ -39,7 +39,7 @@ public sealed class SyntaxErrorTests
     [InlineData("SELECT a IS 1", "1", 1, 13, "expected NULL, NOT NULL or DISTINCT FROM")]
     [InlineData("SELECT CASE END", "END", 1, 13, "expected an expression")]
     [InlineData("SELECT CASE WHEN a THEN b", null, 1, 26, "expected WHEN, ELSE or END")]
-    [InlineData("SELECT CAST(a AS blob)", "blob", 1, 18, "unknown type; expected INTEGER, BIGINT, SMALLINT, DOUBLE PRECISION, REAL, DECIMAL, TEXT, VARCHAR, BOOLEAN, TIMESTAMP or BYTEA")]
+    [InlineData("SELECT CAST(a AS blob)", "blob", 1, 18, "unknown type; expected INTEGER, BIGINT, SMALLINT, DOUBLE PRECISION, REAL, DECIMAL, TEXT, VARCHAR, BOOLEAN, TIMESTAMP, DATE, TIME, INTERVAL, UUID or BYTEA")]
     [InlineData("SELECT a::decimal(0, 1)", "0", 1, 19, "expected a precision between 1 and 1000")]
     [InlineData("SELECT a::decimal(5, 6)", "6", 1, 22, "expected a scale between 0 and the precision 5")]
     [InlineData("SELECT t.* + 1 FROM t", "+", 1, 12, "expected ';' or end of input")]

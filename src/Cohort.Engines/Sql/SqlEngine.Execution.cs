@@ -206,7 +206,8 @@ public sealed partial class SqlEngine
     }
 
     private static bool IsDdl(Statement statement) =>
-        statement is CreateTableStatement or DropTableStatement or CreateIndexStatement or DropIndexStatement or AlterTableAddColumnStatement;
+        statement is CreateTableStatement or DropTableStatement or CreateIndexStatement or DropIndexStatement or AlterTableAddColumnStatement
+            or AlterTableDropColumnStatement or AlterTableRenameColumnStatement or AlterTableRenameStatement;
 
     private static string StatementName(Statement statement) => statement switch
     {
@@ -217,7 +218,7 @@ public sealed partial class SqlEngine
         DropTableStatement => "DROP TABLE",
         CreateIndexStatement => "CREATE INDEX",
         DropIndexStatement => "DROP INDEX",
-        AlterTableAddColumnStatement => "ALTER TABLE",
+        AlterTableAddColumnStatement or AlterTableDropColumnStatement or AlterTableRenameColumnStatement or AlterTableRenameStatement => "ALTER TABLE",
         _ => "The statement",
     };
 

@@ -114,7 +114,36 @@ internal static class SqlPrinter
             case CreateIndexStatement index:
                 sb.Append(index.Unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ").Append(index.IfNotExists ? "IF NOT EXISTS " : "")
                     .Append(Name(index.Name)).Append(" ON ").Append(Name(index.Table));
-                WriteNames(sb, index.Columns);
+                if (index.Elements.IsDefault)
+                {
+                    WriteNames(sb, index.Columns);
+                    break;
+                }
+
+                sb.Append(" (");
+                foreach (var (i, element) in index.Elements.Index())
+                {
+                    sb.Append(i == 0 ? "" : ", ");
+                    if (element.Column is { } column)
+                    {
+                        sb.Append(Name(column));
+                    }
+                    else
+                    {
+                        sb.Append('(');
+                        WriteExpression(sb, element.Expression!);
+                        sb.Append(')');
+                    }
+
+                    sb.Append(element.Descending ? " DESC" : "").Append(element.Nulls switch
+                    {
+                        NullsOrder.First => " NULLS FIRST",
+                        NullsOrder.Last => " NULLS LAST",
+                        _ => "",
+                    });
+                }
+
+                sb.Append(')');
                 break;
             case DropIndexStatement drop:
                 sb.Append("DROP INDEX ").Append(drop.IfExists ? "IF EXISTS " : "").Append(Name(drop.Name));
@@ -122,6 +151,16 @@ internal static class SqlPrinter
             case AlterTableAddColumnStatement alter:
                 sb.Append("ALTER TABLE ").Append(Name(alter.Table)).Append(" ADD COLUMN ").Append(alter.IfNotExists ? "IF NOT EXISTS " : "");
                 Write(sb, alter.Column);
+                break;
+            case AlterTableDropColumnStatement drop:
+                sb.Append("ALTER TABLE ").Append(Name(drop.Table)).Append(" DROP COLUMN ").Append(drop.IfExists ? "IF EXISTS " : "")
+                    .Append(Name(drop.Column)).Append(drop.Cascade ? " CASCADE" : "");
+                break;
+            case AlterTableRenameColumnStatement rename:
+                sb.Append("ALTER TABLE ").Append(Name(rename.Table)).Append(" RENAME COLUMN ").Append(Name(rename.Column)).Append(" TO ").Append(Name(rename.NewName));
+                break;
+            case AlterTableRenameStatement rename:
+                sb.Append("ALTER TABLE ").Append(Name(rename.Table)).Append(" RENAME TO ").Append(Name(rename.NewName));
                 break;
             case ExplainStatement explain:
                 sb.Append("EXPLAIN ");

@@ -26,7 +26,8 @@ internal static class SyntaxTree
         switch (node)
         {
             case LiteralExpression or ParameterExpression or ColumnReference or WildcardSelectItem or TableReference
-                or DropTableStatement or DropIndexStatement or CreateIndexStatement:
+                or DropTableStatement or DropIndexStatement or CreateIndexStatement or AlterTableDropColumnStatement
+                or AlterTableRenameColumnStatement or AlterTableRenameStatement:
                 break;
             case UnaryExpression unary:
                 children.Add(unary.Operand);

@@ -159,12 +159,24 @@ public sealed class PostgresDateTimeDifferentialTests(PostgresFixture fixture, I
             "SELECT * FROM at ORDER BY id", "SELECT id, g FROM at WHERE g > 10", "SELECT sum(b), sum(g) FROM at", "SELECT a FROM at", "SELECT c FROM at",
             "SELECT id FROM at WHERE b = 11 ORDER BY id", "SELECT id, e * 2 FROM at ORDER BY e DESC NULLS LAST, id",
         ]);
-        yield return ("alter_refused",
+        yield return ("alter_drop_readd",
         [
-            "CREATE TABLE one (k INTEGER PRIMARY KEY, v TEXT)", "CREATE TABLE solo (only_col INTEGER)", "INSERT INTO one VALUES (1, 'x')",
-            "ALTER TABLE solo DROP COLUMN only_col", "INSERT INTO solo DEFAULT VALUES",
+            .. table, "ALTER TABLE at DROP COLUMN b", "ALTER TABLE at ADD COLUMN b TEXT DEFAULT 'x'", "ALTER TABLE at DROP COLUMN e",
+            "ALTER TABLE at RENAME a TO e", "CREATE INDEX at_b2 ON at (b DESC NULLS LAST)", "INSERT INTO at VALUES (7, 'seven', '2027-07-07', 'y')",
         ],
-        ["SELECT * FROM one", "SELECT * FROM solo", "SELECT count(*) FROM solo"]);
+        [
+            "SELECT * FROM at ORDER BY id", "SELECT id, b FROM at WHERE b = 'x' ORDER BY id", "SELECT id FROM at WHERE b = 'y'", "SELECT e FROM at ORDER BY e",
+            "SELECT count(*) FROM at WHERE c IS NULL", "SELECT a FROM at", "SELECT id, c + 1 FROM at ORDER BY c DESC NULLS LAST, id",
+        ]);
+        yield return ("alter_rename_both",
+        [
+            .. table, "ALTER TABLE at RENAME COLUMN a TO name", "ALTER TABLE at RENAME TO renamed", "ALTER TABLE renamed RENAME COLUMN name TO a",
+            "ALTER TABLE renamed DROP COLUMN IF EXISTS e", "UPDATE renamed SET b = 5 WHERE id = 3", "DELETE FROM renamed WHERE id = 4",
+        ],
+        [
+            "SELECT * FROM renamed ORDER BY id", "SELECT id FROM renamed WHERE a = 'two'", "SELECT id FROM renamed WHERE lower(a) = 'three'",
+            "SELECT id FROM renamed WHERE b = 5", "SELECT name FROM renamed", "SELECT * FROM at",
+        ]);
     }
 
     /// <summary>Queries from a seed over the <c>dt</c> table and literals of every date/time type.</summary>

@@ -8,15 +8,18 @@ namespace Cohort.Sql.Ast;
 /// <param name="Columns">The indexed columns, in order (at least one): the plain column keys and the columns the expression keys read.</param>
 /// <param name="Unique">Whether UNIQUE was given.</param>
 /// <param name="IfNotExists">Whether IF NOT EXISTS was given.</param>
-/// <param name="Elements">The keys as written (directions, expressions); default when every key is a plain ascending column.</param>
+/// <param name="Elements">The keys as written (columns or expressions, with directions), in order.</param>
 internal sealed record CreateIndexStatement(
     string Name,
     string Table,
     ImmutableArray<string> Columns,
     bool Unique,
     bool IfNotExists,
-    ImmutableArray<IndexElement> Elements = default) : Statement
+    ImmutableArray<IndexElement> Elements) : Statement
 {
     /// <summary>Whether some key is an expression rather than a column.</summary>
-    public bool HasExpressions => !Elements.IsDefault && Elements.Any(e => e.Expression is not null);
+    public bool HasExpressions => Elements.Any(e => e.Expression is not null);
+
+    /// <summary>Whether every key is a plain ascending column (the index is exactly <see cref="Columns"/>).</summary>
+    public bool IsPlain => Elements.All(e => e.Column is not null && !e.Descending && e.Nulls == NullsOrder.Default);
 }

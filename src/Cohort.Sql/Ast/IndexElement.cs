@@ -5,4 +5,4 @@ namespace Cohort.Sql.Ast;
 /// <param name="Expression">The key expression, or null for a plain column.</param>
 /// <param name="Descending">Whether DESC was given.</param>
 /// <param name="Nulls">NULLS FIRST / LAST, or the default.</param>
-internal sealed record IndexElement(string? Column, Expression? Expression, bool Descending, NullsOrder Nulls);
+internal sealed record IndexElement(string? Column, Expression? Expression, bool Descending, NullsOrder Nulls) : SqlNode;

@@ -114,36 +114,39 @@ internal static class SqlPrinter
             case CreateIndexStatement index:
                 sb.Append(index.Unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ").Append(index.IfNotExists ? "IF NOT EXISTS " : "")
                     .Append(Name(index.Name)).Append(" ON ").Append(Name(index.Table));
-                if (index.Elements.IsDefault)
+                if (index.IsPlain)
                 {
                     WriteNames(sb, index.Columns);
                     break;
                 }
 
-                sb.Append(" (");
+                sb.Append('(');
                 foreach (var (i, element) in index.Elements.Index())
                 {
                     sb.Append(i == 0 ? "" : ", ");
-                    if (element.Column is { } column)
-                    {
-                        sb.Append(Name(column));
-                    }
-                    else
-                    {
-                        sb.Append('(');
-                        WriteExpression(sb, element.Expression!);
-                        sb.Append(')');
-                    }
-
-                    sb.Append(element.Descending ? " DESC" : "").Append(element.Nulls switch
-                    {
-                        NullsOrder.First => " NULLS FIRST",
-                        NullsOrder.Last => " NULLS LAST",
-                        _ => "",
-                    });
+                    Write(sb, element);
                 }
 
                 sb.Append(')');
+                break;
+            case IndexElement element:
+                if (element.Column is { } indexColumn)
+                {
+                    sb.Append(Name(indexColumn));
+                }
+                else
+                {
+                    sb.Append('(');
+                    WriteExpression(sb, element.Expression!);
+                    sb.Append(')');
+                }
+
+                sb.Append(element.Descending ? " DESC" : "").Append(element.Nulls switch
+                {
+                    NullsOrder.First => " NULLS FIRST",
+                    NullsOrder.Last => " NULLS LAST",
+                    _ => "",
+                });
                 break;
             case DropIndexStatement drop:
                 sb.Append("DROP INDEX ").Append(drop.IfExists ? "IF EXISTS " : "").Append(Name(drop.Name));

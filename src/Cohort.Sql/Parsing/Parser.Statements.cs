@@ -605,8 +605,7 @@ internal sealed partial class Parser
             }
         }
 
-        var plain = elements.All(e => e.Column is not null && !e.Descending && e.Nulls == NullsOrder.Default);
-        return new CreateIndexStatement(name, table, columns.ToImmutable(), unique, ifNotExists, plain ? default : elements.ToImmutable()) { Position = start.Position };
+        return new CreateIndexStatement(name, table, columns.ToImmutable(), unique, ifNotExists, elements.ToImmutable()) { Position = start.Position };
     }
 
     private Statement ParseDrop()

@@ -77,6 +77,11 @@ public sealed partial class SqlEngine
                     return create.IfNotExists ? Done() : throw SqlError.Type($"relation \"{create.Name}\" already exists");
                 }
 
+                if (create.HasExpressions)
+                {
+                    CheckIndexExpressions(create, schema);
+                }
+
                 var altered = schema.AddIndex(create.Name, create.Columns, create.Unique);
                 var index = altered.FindIndex(create.Name)!;
                 var entries = new Dictionary<SqlKey, SqlKey>(SqlKeyComparer.Instance);
@@ -165,8 +170,118 @@ public sealed partial class SqlEngine
                 return Done();
             }
 
+            case AlterTableDropColumnStatement drop:
+            {
+                await LockCatalogAsync(tx, drop.Table, cancellationToken).ConfigureAwait(false);
+                var schema = view.FindTable(drop.Table) ?? throw SqlError.Type($"relation \"{drop.Table}\" does not exist");
+                if (schema.FindColumn(drop.Column) < 0 && drop.IfExists)
+                {
+                    return Done();
+                }
+
+                var altered = schema.DropColumn(drop.Column);
+                var dropped = schema.FindColumn(drop.Column);
+                foreach (var index in schema.Indexes.Where(i => altered.FindIndex(i.Name) is null))
+                {
+                    DropIndexRange(view, tx, schema.Name, index.Name);
+                }
+
+                // Every row is rewritten without the column, so a stored row always has its schema's columns.
+                foreach (var (rowKey, stored) in view.Scan(SqlKey.PrefixRange(SqlKeySpace.Rows, schema.Name, string.Empty, [])))
+                {
+                    var row = RowCodec.DecodeRow(schema, stored);
+                    tx.Write(rowKey, RowCodec.EncodeRow(altered, row.RemoveAt(dropped)));
+                }
+
+                tx.Write(SqlKey.Catalog(schema.Name), SchemaCache.Encode(altered));
+                return Done();
+            }
+
+            case AlterTableRenameColumnStatement rename:
+            {
+                await LockCatalogAsync(tx, rename.Table, cancellationToken).ConfigureAwait(false);
+                var schema = view.FindTable(rename.Table) ?? throw SqlError.Type($"relation \"{rename.Table}\" does not exist");
+                tx.Write(SqlKey.Catalog(schema.Name), SchemaCache.Encode(schema.RenameColumn(rename.Column, rename.NewName)));
+                return Done();
+            }
+
+            case AlterTableRenameStatement rename:
+            {
+                // Both names are locked, in one order, so no one creates the new name meanwhile and no deadlock forms.
+                foreach (var name in new[] { rename.Table, rename.NewName }.Distinct().Order(StringComparer.Ordinal))
+                {
+                    await LockCatalogAsync(tx, name, cancellationToken).ConfigureAwait(false);
+                }
+
+                await LockNamesAsync(tx, [rename.NewName], cancellationToken).ConfigureAwait(false);
+                var schema = view.FindTable(rename.Table) ?? throw SqlError.Type($"relation \"{rename.Table}\" does not exist");
+                if (view.FindTable(rename.NewName) is not null || view.Tables().Any(t => t.FindIndex(rename.NewName) is not null || (!t.HasRowId && t.PrimaryKeyName == rename.NewName)))
+                {
+                    throw SqlError.Type($"relation \"{rename.NewName}\" already exists");
+                }
+
+                var renamed = schema.Rename(rename.NewName);
+
+                // Rows and index entries are keyed by table name: each moves under the new one.
+                foreach (var (key, stored) in view.Scan(SqlKey.PrefixRange(SqlKeySpace.Rows, schema.Name, string.Empty, [])))
+                {
+                    tx.Write(key, null);
+                    tx.Write(SqlKey.Row(renamed.Name, key.Values), stored);
+                }
+
+                foreach (var index in schema.Indexes)
+                {
+                    foreach (var (key, entry) in view.Scan(SqlKey.PrefixRange(SqlKeySpace.Index, schema.Name, index.Name, [])))
+                    {
+                        tx.Write(key, null);
+                        tx.Write(SqlKey.IndexEntry(renamed.Name, index.Name, key.Values), entry);
+                    }
+                }
+
+                tx.Write(SqlKey.Catalog(schema.Name), null);
+                tx.Write(SqlKey.Catalog(renamed.Name), SchemaCache.Encode(renamed));
+                return Done();
+            }
+
             default:
                 throw new ArgumentException($"{statement.GetType().Name} is not DDL", nameof(statement));
+        }
+    }
+
+    // An expression index is kept as an index on the columns its expressions read: always correct (its entries are the
+    // rows' values), used for lookups on those columns, never for a lookup by the expression. PostgreSQL's rules for the
+    // expressions apply; a UNIQUE one is refused, as its uniqueness would be the expression's, which this cannot enforce.
+    private static void CheckIndexExpressions(CreateIndexStatement create, TableSchema schema)
+    {
+        if (create.Unique)
+        {
+            throw SqlError.Type("a UNIQUE index on an expression is not supported; index the columns, or add a column holding the expression");
+        }
+
+        foreach (var element in create.Elements.Where(e => e.Expression is not null))
+        {
+            foreach (var node in SyntaxTree.DescendantsAndSelf(element.Expression!))
+            {
+                switch (node)
+                {
+                    case SubqueryExpression or ExistsExpression or InSubqueryExpression:
+                        throw SqlError.Type("cannot use subquery in index expression");
+                    case FunctionCall call when ExpressionCompiler.AggregateNames.Contains(call.Name):
+                        throw SqlError.Type("aggregate functions are not allowed in index expressions");
+                    case FunctionCall call when call.Name is "now" or "random" or "gen_random_uuid" or "current_timestamp" or "current_date"
+                        or "current_time" or "localtimestamp" or "localtime" or "age" or "statement_timestamp" or "transaction_timestamp":
+                        throw SqlError.Type("functions in index expression must be marked IMMUTABLE");
+                    case ParameterExpression:
+                        throw SqlError.Type("there is no parameter in an index expression");
+                }
+            }
+
+            ExpressionCompiler.Compile(element.Expression!, schema.ToRowSchema());
+        }
+
+        if (create.Columns.IsEmpty)
+        {
+            throw SqlError.Type("an index expression must read a column of the table");
         }
     }
 

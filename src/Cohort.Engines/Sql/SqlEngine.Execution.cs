@@ -146,7 +146,7 @@ public sealed partial class SqlEngine
         var list = ImmutableArray.CreateBuilder<Value>(rows.Count);
         foreach (var row in rows)
         {
-            list.Add(Value.List(ImmutableArray.Create(row)));
+            list.Add(Value.List(Array.Exists(row, v => v.Kind == ValueKind.List) ? [.. row.Select(OutputValue)] : ImmutableArray.Create(row)));
         }
 
         return Value.Map(
@@ -154,6 +154,9 @@ public sealed partial class SqlEngine
             ("rows", Value.List(list.MoveToImmutable())),
             ("affected", Value.From(affected ?? rows.Count)));
     }
+
+    // An INTERVAL travels inside the engine as a list of its fields; it leaves as PostgreSQL's text form.
+    private static Value OutputValue(Value value) => SqlInterval.IsInterval(value) ? SqlInterval.FromValue(value).ToString() : value;
 
     private static Value Explain(StatementPlan plan)
     {
@@ -208,7 +211,8 @@ public sealed partial class SqlEngine
     }
 
     private static bool IsDdl(Statement statement) =>
-        statement is CreateTableStatement or DropTableStatement or CreateIndexStatement or DropIndexStatement or AlterTableAddColumnStatement;
+        statement is CreateTableStatement or DropTableStatement or CreateIndexStatement or DropIndexStatement or AlterTableAddColumnStatement
+            or AlterTableDropColumnStatement or AlterTableRenameColumnStatement or AlterTableRenameStatement;
 
     private static string StatementName(Statement statement) => statement switch
     {
@@ -219,7 +223,7 @@ public sealed partial class SqlEngine
         DropTableStatement => "DROP TABLE",
         CreateIndexStatement => "CREATE INDEX",
         DropIndexStatement => "DROP INDEX",
-        AlterTableAddColumnStatement => "ALTER TABLE",
+        AlterTableAddColumnStatement or AlterTableDropColumnStatement or AlterTableRenameColumnStatement or AlterTableRenameStatement => "ALTER TABLE",
         _ => "The statement",
     };
 

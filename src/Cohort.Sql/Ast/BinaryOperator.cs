@@ -21,6 +21,21 @@ internal enum BinaryOperator
     /// <summary>String concatenation, <c>||</c>.</summary>
     Concat,
 
+    /// <summary>Bitwise AND, <c>&amp;</c> (integers).</summary>
+    BitAnd,
+
+    /// <summary>Bitwise OR, <c>|</c> (integers).</summary>
+    BitOr,
+
+    /// <summary>Bitwise exclusive OR, <c>#</c> (integers).</summary>
+    BitXor,
+
+    /// <summary>Shift left, <c>&lt;&lt;</c> (integers; the bits shifted out are lost, as in PostgreSQL).</summary>
+    ShiftLeft,
+
+    /// <summary>Arithmetic shift right, <c>&gt;&gt;</c> (integers).</summary>
+    ShiftRight,
+
     /// <summary><c>=</c></summary>
     Equal,
 

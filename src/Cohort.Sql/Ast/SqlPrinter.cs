@@ -158,7 +158,39 @@ internal static class SqlPrinter
             case CreateIndexStatement index:
                 sb.Append(index.Unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ").Append(index.IfNotExists ? "IF NOT EXISTS " : "")
                     .Append(Name(index.Name)).Append(" ON ").Append(Name(index.Table));
-                WriteNames(sb, index.Columns);
+                if (index.IsPlain)
+                {
+                    WriteNames(sb, index.Columns);
+                    break;
+                }
+
+                sb.Append('(');
+                foreach (var (i, element) in index.Elements.Index())
+                {
+                    sb.Append(i == 0 ? "" : ", ");
+                    Write(sb, element);
+                }
+
+                sb.Append(')');
+                break;
+            case IndexElement element:
+                if (element.Column is { } indexColumn)
+                {
+                    sb.Append(Name(indexColumn));
+                }
+                else
+                {
+                    sb.Append('(');
+                    WriteExpression(sb, element.Expression!);
+                    sb.Append(')');
+                }
+
+                sb.Append(element.Descending ? " DESC" : "").Append(element.Nulls switch
+                {
+                    NullsOrder.First => " NULLS FIRST",
+                    NullsOrder.Last => " NULLS LAST",
+                    _ => "",
+                });
                 break;
             case DropIndexStatement drop:
                 sb.Append("DROP INDEX ").Append(drop.IfExists ? "IF EXISTS " : "").Append(Name(drop.Name));
@@ -166,6 +198,16 @@ internal static class SqlPrinter
             case AlterTableAddColumnStatement alter:
                 sb.Append("ALTER TABLE ").Append(Name(alter.Table)).Append(" ADD COLUMN ").Append(alter.IfNotExists ? "IF NOT EXISTS " : "");
                 Write(sb, alter.Column);
+                break;
+            case AlterTableDropColumnStatement drop:
+                sb.Append("ALTER TABLE ").Append(Name(drop.Table)).Append(" DROP COLUMN ").Append(drop.IfExists ? "IF EXISTS " : "")
+                    .Append(Name(drop.Column)).Append(drop.Cascade ? " CASCADE" : "");
+                break;
+            case AlterTableRenameColumnStatement rename:
+                sb.Append("ALTER TABLE ").Append(Name(rename.Table)).Append(" RENAME COLUMN ").Append(Name(rename.Column)).Append(" TO ").Append(Name(rename.NewName));
+                break;
+            case AlterTableRenameStatement rename:
+                sb.Append("ALTER TABLE ").Append(Name(rename.Table)).Append(" RENAME TO ").Append(Name(rename.NewName));
                 break;
             case ExplainStatement explain:
                 sb.Append("EXPLAIN ");
@@ -428,7 +470,9 @@ internal static class SqlPrinter
         BinaryExpression { Operator: BinaryOperator.And } => AndLevel,
         UnaryExpression { Operator: UnaryOperator.Not } or ExistsExpression { Negated: true } => NotLevel,
         IsNullExpression or BinaryExpression { Operator: BinaryOperator.IsDistinctFrom or BinaryOperator.IsNotDistinctFrom } => IsLevel,
-        BinaryExpression { Operator: BinaryOperator.Concat } => ConcatLevel,
+        BinaryExpression { Operator: BinaryOperator.Concat or BinaryOperator.BitAnd or BinaryOperator.BitOr or BinaryOperator.BitXor
+            or BinaryOperator.ShiftLeft or BinaryOperator.ShiftRight } => ConcatLevel,
+        UnaryExpression { Operator: UnaryOperator.BitNot } => ConcatLevel,
         BinaryExpression { Operator: BinaryOperator.Add or BinaryOperator.Subtract } => AdditiveLevel,
         BinaryExpression { Operator: BinaryOperator.Multiply or BinaryOperator.Divide or BinaryOperator.Modulo } => MultiplicativeLevel,
         BinaryExpression => ComparisonLevel,
@@ -482,6 +526,10 @@ internal static class SqlPrinter
             case UnaryExpression { Operator: UnaryOperator.Not } not:
                 sb.Append("NOT ");
                 WriteOperand(sb, not.Operand, NotLevel);
+                break;
+            case UnaryExpression { Operator: UnaryOperator.BitNot } bitNot:
+                sb.Append('~');
+                WriteOperand(sb, bitNot.Operand, ConcatLevel + 1);
                 break;
             case UnaryExpression unary:
                 sb.Append(unary.Operator == UnaryOperator.Negate ? '-' : '+');
@@ -575,6 +623,14 @@ internal static class SqlPrinter
                 WriteExpression(sb, cast.Operand);
                 sb.Append(" AS ").Append(cast.Type).Append(')');
                 break;
+            case FunctionCall { Arguments.Length: 0, IsStar: false, Distinct: false } call when Parsing.Parser.IsDateTimeKeyword(call.Name):
+                sb.Append(call.Name.ToUpperInvariant());
+                break;
+            case FunctionCall { Name: "extract", Arguments: [LiteralExpression { Value.Kind: ValueKind.String } field, var source], Distinct: false } when IsPlainWord(field.Value.AsString()):
+                sb.Append("EXTRACT(").Append(field.Value.AsString().ToUpperInvariant()).Append(" FROM ");
+                WriteExpression(sb, source);
+                sb.Append(')');
+                break;
             case FunctionCall call:
                 sb.Append(Name(call.Name)).Append('(');
                 if (call.IsStar)
@@ -594,6 +650,8 @@ internal static class SqlPrinter
         }
     }
 
+    private static bool IsPlainWord(string text) => text.Length > 0 && text.All(char.IsAsciiLetterLower);
+
     private static bool StartsWithMinus(Expression expression) => expression switch
     {
         UnaryExpression { Operator: UnaryOperator.Negate } => true,
@@ -609,6 +667,11 @@ internal static class SqlPrinter
         BinaryOperator.Divide => "/",
         BinaryOperator.Modulo => "%",
         BinaryOperator.Concat => "||",
+        BinaryOperator.BitAnd => "&",
+        BinaryOperator.BitOr => "|",
+        BinaryOperator.BitXor => "#",
+        BinaryOperator.ShiftLeft => "<<",
+        BinaryOperator.ShiftRight => ">>",
         BinaryOperator.Equal => "=",
         BinaryOperator.NotEqual => "<>",
         BinaryOperator.Less => "<",

@@ -23,6 +23,10 @@ internal sealed record SqlType(SqlTypeKind Kind, int? Precision = null, int? Sca
         SqlTypeKind.Boolean => "BOOLEAN",
         SqlTypeKind.Timestamp => "TIMESTAMP",
         SqlTypeKind.Bytea => "BYTEA",
+        SqlTypeKind.Date => "DATE",
+        SqlTypeKind.Time => "TIME",
+        SqlTypeKind.Interval => "INTERVAL",
+        SqlTypeKind.Uuid => "UUID",
         _ => Kind.ToString().ToUpperInvariant(),
     };
 }

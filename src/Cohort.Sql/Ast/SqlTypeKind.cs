@@ -35,4 +35,16 @@ internal enum SqlTypeKind
 
     /// <summary>BYTEA.</summary>
     Bytea,
+
+    /// <summary>DATE.</summary>
+    Date,
+
+    /// <summary>TIME [WITHOUT TIME ZONE].</summary>
+    Time,
+
+    /// <summary>INTERVAL.</summary>
+    Interval,
+
+    /// <summary>UUID.</summary>
+    Uuid,
 }

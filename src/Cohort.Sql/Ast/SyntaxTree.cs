@@ -26,7 +26,8 @@ internal static class SyntaxTree
         switch (node)
         {
             case LiteralExpression or ParameterExpression or ColumnReference or WildcardSelectItem or TableReference
-                or DropTableStatement or DropIndexStatement or CreateIndexStatement:
+                or DropTableStatement or DropIndexStatement or AlterTableDropColumnStatement
+                or AlterTableRenameColumnStatement or AlterTableRenameStatement:
                 break;
             case UnaryExpression unary:
                 children.Add(unary.Operand);
@@ -173,6 +174,12 @@ internal static class SyntaxTree
                 break;
             case AlterTableAddColumnStatement alter:
                 children.Add(alter.Column);
+                break;
+            case IndexElement element:
+                AddOptional(children, element.Expression);
+                break;
+            case CreateIndexStatement index:
+                children.AddRange(index.Elements);
                 break;
             case ExplainStatement explain:
                 children.Add(explain.Statement);

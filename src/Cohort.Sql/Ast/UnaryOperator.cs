@@ -11,4 +11,7 @@ internal enum UnaryOperator
 
     /// <summary>Logical negation, <c>NOT x</c>.</summary>
     Not,
+
+    /// <summary>Bitwise NOT, <c>~</c> (integers).</summary>
+    BitNot,
 }

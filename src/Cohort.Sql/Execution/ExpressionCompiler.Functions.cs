@@ -16,6 +16,11 @@ internal static partial class ExpressionCompiler
             throw SqlError.AggregateNotAllowed();
         }
 
+        if (!call.IsStar && !call.Distinct && BindTemporalFunction(call, scope) is { } temporal)
+        {
+            return temporal;
+        }
+
         var arity = call.Arguments.Length;
         var known = call.Name switch
         {
@@ -119,7 +124,9 @@ internal static partial class ExpressionCompiler
     internal static string StaticTypeName(Expression expression, RowSchema schema) => StaticTypeName(expression, new Scope(schema, null, null));
 
     /// <summary>The PostgreSQL type name of an argument as far as it is known before evaluation, for messages.</summary>
-    private static string StaticTypeName(Expression expression, Scope scope) => expression switch
+    private static string StaticTypeName(Expression expression, Scope scope) => TemporalKind(expression, scope) is { } temporal
+        ? TypeName(new SqlType(temporal))
+        : expression switch
     {
         LiteralExpression { Value: var v } => v.Kind switch
         {
@@ -133,6 +140,13 @@ internal static partial class ExpressionCompiler
         BinaryExpression { Operator: >= BinaryOperator.Equal } or IsNullExpression or BetweenExpression or InListExpression
             or InSubqueryExpression or LikeExpression or ExistsExpression or UnaryExpression { Operator: UnaryOperator.Not } => "boolean",
         BinaryExpression { Operator: BinaryOperator.Concat } => "text",
+        BinaryExpression { Operator: BinaryOperator.Subtract } date when TemporalKind(date.Left, scope) == SqlTypeKind.Date && TemporalKind(date.Right, scope) == SqlTypeKind.Date => "integer",
+        BinaryExpression { Operator: BinaryOperator.ShiftLeft or BinaryOperator.ShiftRight } shift => StaticTypeName(shift.Left, scope),
+        BinaryExpression { Operator: BinaryOperator.Add or BinaryOperator.Subtract or BinaryOperator.Multiply or BinaryOperator.Divide or BinaryOperator.Modulo
+            or BinaryOperator.BitAnd or BinaryOperator.BitOr or BinaryOperator.BitXor } integers
+            when (StaticTypeName(integers.Left, scope), StaticTypeName(integers.Right, scope)) is var (l, r)
+            && l is "smallint" or "integer" or "bigint" && r is "smallint" or "integer" or "bigint" => l == "bigint" || r == "bigint" ? "bigint" : l == "smallint" && r == "smallint" ? "smallint" : "integer",
+        UnaryExpression { Operator: UnaryOperator.BitNot } bitNot => StaticTypeName(bitNot.Operand, scope),
         FunctionCall call => FunctionTypeName(call, scope),
         UnaryExpression { Operator: UnaryOperator.Negate or UnaryOperator.Plus } unary => StaticTypeName(unary.Operand, scope),
         _ => "unknown",
@@ -158,6 +172,10 @@ internal static partial class ExpressionCompiler
                 return "double precision";
             case "div" or "trunc" or "round" or "log" when types.Length == 2:
                 return "numeric";
+            case "extract":
+                return "numeric";
+            case "date_part":
+                return "double precision";
             case "count" or "sum" or "avg" or "min" or "max":
                 return call.Name == "count" ? "bigint" : "unknown";
             case { } when opaque:
@@ -193,6 +211,10 @@ internal static partial class ExpressionCompiler
         SqlTypeKind.Boolean => "boolean",
         SqlTypeKind.Timestamp => "timestamp without time zone",
         SqlTypeKind.Bytea => "bytea",
+        SqlTypeKind.Date => "date",
+        SqlTypeKind.Time => "time without time zone",
+        SqlTypeKind.Interval => "interval",
+        SqlTypeKind.Uuid => "uuid",
         _ => type.ToString().ToLowerInvariant(),
     };
 

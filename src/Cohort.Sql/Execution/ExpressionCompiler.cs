@@ -85,12 +85,15 @@ internal static partial class ExpressionCompiler
             UnaryOperator.Negate => new NegateNode(Bind(unary.Operand, scope)),
             UnaryOperator.Plus => new PlusNode(Bind(unary.Operand, scope)),
             UnaryOperator.Not => new NotNode(Bind(unary.Operand, scope)),
+            UnaryOperator.BitNot => StaticTypeName(unary.Operand, scope) is "smallint" or "integer" or "bigint" or "unknown"
+                ? new BitNotNode(Bind(unary.Operand, scope))
+                : throw SqlError.Type($"operator does not exist: ~ {StaticTypeName(unary.Operand, scope)}"),
             _ => throw new ArgumentOutOfRangeException(nameof(expression), unary.Operator, "unknown unary operator"),
         },
         BinaryExpression binary => BindBinary(binary, scope),
         IsNullExpression isNull => new IsNullNode(Bind(isNull.Operand, scope), isNull.Negated),
-        BetweenExpression between => new BetweenNode(Bind(between.Operand, scope), Bind(between.Low, scope), Bind(between.High, scope), between.Negated),
-        InListExpression inList => new InListNode(Bind(inList.Operand, scope), BindAll(inList.Items, scope), inList.Negated),
+        BetweenExpression between => BindBetween(between, scope),
+        InListExpression inList => BindInList(inList, scope),
         LikeExpression like => BindLike(like, scope),
         CaseExpression @case => BindCase(@case, scope),
         CastExpression cast => new CastNode(Bind(cast.Operand, scope), cast.Type),
@@ -144,6 +147,13 @@ internal static partial class ExpressionCompiler
 
     private static CompiledExpression BindBinary(BinaryExpression binary, Scope scope)
     {
+        if (binary.Operator is BinaryOperator.Add or BinaryOperator.Subtract or BinaryOperator.Multiply or BinaryOperator.Divide
+            && (TemporalKind(binary.Left, scope), TemporalKind(binary.Right, scope)) is var (leftKind, rightKind)
+            && (leftKind is not null || rightKind is not null))
+        {
+            return BindTemporalArithmetic(binary, leftKind, rightKind, scope);
+        }
+
         var left = Bind(binary.Left, scope);
         var right = Bind(binary.Right, scope);
         if (binary.Operator is BinaryOperator.Equal or BinaryOperator.NotEqual or BinaryOperator.Less or BinaryOperator.LessOrEqual
@@ -153,6 +163,16 @@ internal static partial class ExpressionCompiler
             // TIMESTAMP '2024-01-01' against a stored timestamp would compare as text, and 1 = '1' would fail.
             left = CoerceStringLiteral(binary.Left, left, binary.Right, scope);
             right = CoerceStringLiteral(binary.Right, right, binary.Left, scope);
+            var leftTemporal = TemporalKind(binary.Left, scope);
+            var rightTemporal = TemporalKind(binary.Right, scope);
+            CheckComparable(binary, leftTemporal, rightTemporal, scope);
+            left = CoerceTemporal(binary.Left, left, leftTemporal, rightTemporal);
+            right = CoerceTemporal(binary.Right, right, rightTemporal, leftTemporal);
+        }
+
+        if (binary.Operator is BinaryOperator.BitAnd or BinaryOperator.BitOr or BinaryOperator.BitXor or BinaryOperator.ShiftLeft or BinaryOperator.ShiftRight)
+        {
+            return BindBitwise(binary, left, right, scope);
         }
 
         return binary.Operator switch
@@ -178,6 +198,26 @@ internal static partial class ExpressionCompiler
         }
 
         return new ConstantNode(SqlSemantics.Cast(text.Value, type));
+    }
+
+    private static CompiledExpression BindBetween(BetweenExpression between, Scope scope)
+    {
+        var kind = TemporalKind(between.Operand, scope);
+        var low = CoerceTemporal(between.Low, Bind(between.Low, scope), TemporalKind(between.Low, scope), kind);
+        var high = CoerceTemporal(between.High, Bind(between.High, scope), TemporalKind(between.High, scope), kind);
+        return new BetweenNode(Bind(between.Operand, scope), low, high, between.Negated);
+    }
+
+    private static CompiledExpression BindInList(InListExpression inList, Scope scope)
+    {
+        var kind = TemporalKind(inList.Operand, scope);
+        var items = BindAll(inList.Items, scope);
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = CoerceTemporal(inList.Items[i], items[i], TemporalKind(inList.Items[i], scope), kind);
+        }
+
+        return new InListNode(Bind(inList.Operand, scope), items, inList.Negated);
     }
 
     private static CompiledExpression BindLike(LikeExpression like, Scope scope)

@@ -44,6 +44,7 @@ internal static partial class SqlSemantics
         return left.Kind switch
         {
             ValueKind.String => Math.Sign(string.CompareOrdinal(left.AsString(), right.AsString())),
+            ValueKind.List => SqlInterval.Compare(SqlInterval.FromValue(left), SqlInterval.FromValue(right)),
             ValueKind.Bool => left.AsBool().CompareTo(right.AsBool()),
             ValueKind.Bytes => Math.Sign(left.AsBytes().Span.SequenceCompareTo(right.AsBytes().Span)),
             _ => throw SqlError.Type($"cannot compare values of type {TypeName(left)}"),
@@ -203,6 +204,7 @@ internal static partial class SqlSemantics
         ValueKind.Int64 => -operand.AsInt64(),
         ValueKind.Double => -operand.AsDouble(),
         ValueKind.Decimal => -operand.AsDecimal(),
+        ValueKind.List when SqlInterval.IsInterval(operand) => SqlInterval.FromValue(operand).Negate().ToValue(),
         _ => throw SqlError.Type($"operator - does not exist for {TypeName(operand)}"),
     };
 
@@ -284,6 +286,19 @@ internal static partial class SqlSemantics
                     ValueKind.String => Value.FromOwnedBytes(Encoding.UTF8.GetBytes(value.AsString())),
                     _ => throw CannotCast(value, type),
                 };
+            case SqlTypeKind.Date:
+                return value.Kind == ValueKind.String ? SqlTemporal.FromDate(SqlTemporal.ParseDate(value.AsString())) : throw CannotCast(value, type);
+            case SqlTypeKind.Time:
+                return value.Kind == ValueKind.String ? SqlTemporal.FromTime(SqlTemporal.ParseTime(value.AsString())) : throw CannotCast(value, type);
+            case SqlTypeKind.Interval:
+                return value.Kind switch
+                {
+                    ValueKind.String => SqlInterval.Parse(value.AsString()).ToValue(),
+                    ValueKind.List when SqlInterval.IsInterval(value) => value,
+                    _ => throw CannotCast(value, type),
+                };
+            case SqlTypeKind.Uuid:
+                return value.Kind == ValueKind.String ? SqlTemporal.ParseUuid(value.AsString()) : throw CannotCast(value, type);
             default:
                 throw CannotCast(value, type);
         }
@@ -303,7 +318,8 @@ internal static partial class SqlSemantics
         var compatible = type.Kind switch
         {
             SqlTypeKind.SmallInt or SqlTypeKind.Integer or SqlTypeKind.BigInt or SqlTypeKind.Real or SqlTypeKind.Double or SqlTypeKind.Decimal => IsNumeric(value),
-            SqlTypeKind.Text or SqlTypeKind.Varchar or SqlTypeKind.Timestamp => value.Kind == ValueKind.String,
+            SqlTypeKind.Text or SqlTypeKind.Varchar or SqlTypeKind.Timestamp or SqlTypeKind.Date or SqlTypeKind.Time or SqlTypeKind.Uuid => value.Kind == ValueKind.String,
+            SqlTypeKind.Interval => value.Kind == ValueKind.String || SqlInterval.IsInterval(value),
             SqlTypeKind.Boolean => value.Kind == ValueKind.Bool,
             SqlTypeKind.Bytea => value.Kind is ValueKind.Bytes or ValueKind.String,
             _ => false,
@@ -326,6 +342,7 @@ internal static partial class SqlSemantics
         ValueKind.Decimal => "numeric",
         ValueKind.String => "text",
         ValueKind.Bytes => "bytea",
+        ValueKind.List when SqlInterval.IsInterval(value) => "interval",
         _ => value.Kind.ToString().ToLowerInvariant(),
     };
 
@@ -341,6 +358,7 @@ internal static partial class SqlSemantics
         ValueKind.Decimal => value.AsDecimal().ToString(CultureInfo.InvariantCulture),
         ValueKind.Double => value.AsDouble().ToString("R", CultureInfo.InvariantCulture),
         ValueKind.Bytes => "\\x" + Convert.ToHexStringLower(value.AsBytes().Span),
+        ValueKind.List when SqlInterval.IsInterval(value) => SqlInterval.FromValue(value).ToString(),
         _ => ValueJson.Serialize(value),
     };
 

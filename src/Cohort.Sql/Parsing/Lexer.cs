@@ -120,6 +120,14 @@ internal sealed class Lexer
                 return Simple(TokenKind.Equal, 1, start, position);
             case '|' when Peek(1) == '|':
                 return Simple(TokenKind.Concat, 2, start, position);
+            case '|':
+                return BitOperator(TokenKind.Bar, start, position);
+            case '&':
+                return BitOperator(TokenKind.Ampersand, start, position);
+            case '#':
+                return BitOperator(TokenKind.Hash, start, position);
+            case '~':
+                return BitOperator(TokenKind.Tilde, start, position);
             case '!' when Peek(1) == '=':
                 return Simple(TokenKind.NotEqual, 2, start, position);
             case ':' when Peek(1) == ':':
@@ -129,12 +137,16 @@ internal sealed class Lexer
                 {
                     '=' => Simple(TokenKind.LessOrEqual, 2, start, position),
                     '>' => Simple(TokenKind.NotEqual, 2, start, position),
+                    '<' => Simple(TokenKind.ShiftLeft, 2, start, position),
                     _ => Simple(TokenKind.Less, 1, start, position),
                 };
             case '>':
-                return Peek(1) == '='
-                    ? Simple(TokenKind.GreaterOrEqual, 2, start, position)
-                    : Simple(TokenKind.Greater, 1, start, position);
+                return Peek(1) switch
+                {
+                    '=' => Simple(TokenKind.GreaterOrEqual, 2, start, position),
+                    '>' => Simple(TokenKind.ShiftRight, 2, start, position),
+                    _ => Simple(TokenKind.Greater, 1, start, position),
+                };
             default:
                 var length = char.IsHighSurrogate(c) && char.IsLowSurrogate(Peek(1)) ? 2 : 1;
                 throw new SqlSyntaxException("unexpected character", position, _text.Substring(start, length));
@@ -144,6 +156,24 @@ internal sealed class Lexer
     private char Peek(int ahead) => _offset + ahead < _text.Length ? _text[_offset + ahead] : '\0';
 
     private SourcePosition Here() => new(_line, _offset - _lineStart + 1, _offset);
+
+    // PostgreSQL reads a run of operator characters containing ~, &, | or # as one operator ("~-1" is the operator ~-
+    // applied to 1), and there is no such longer operator: refuse it rather than read it as two.
+    private Token BitOperator(TokenKind kind, int start, SourcePosition position)
+    {
+        if ("+-*/<>=~!@#%^&|`?".Contains(Peek(1), StringComparison.Ordinal) && Peek(1) != '\0')
+        {
+            var end = _offset + 1;
+            while (end < _text.Length && "+-*/<>=~!@#%^&|`?".Contains(_text[end], StringComparison.Ordinal))
+            {
+                end++;
+            }
+
+            throw new SqlSyntaxException("operator does not exist", position, _text[start..end]);
+        }
+
+        return Simple(kind, 1, start, position);
+    }
 
     private Token Simple(TokenKind kind, int length, int start, SourcePosition position)
     {

@@ -193,17 +193,44 @@ internal sealed partial class Parser
         return result;
     }
 
+    // PostgreSQL's "any other operator" level: ||, the bitwise &, |, #, << and >> (one precedence, left to right),
+    // and prefix ~, which takes everything above this level as its operand (~ 1 + 2 is ~(1 + 2)).
     private Expression ParseConcat()
     {
-        var left = ParseAdditive();
-        while (Current.Kind == TokenKind.Concat)
+        var left = ParseOtherOperand();
+        while (OtherOperator(Current.Kind) is { } kind)
         {
             var op = Advance();
-            left = new BinaryExpression(BinaryOperator.Concat, left, ParseAdditive()) { Position = op.Position };
+            left = new BinaryExpression(kind, left, ParseOtherOperand()) { Position = op.Position };
         }
 
         return left;
     }
+
+    private Expression ParseOtherOperand()
+    {
+        if (Current.Kind != TokenKind.Tilde)
+        {
+            return ParseAdditive();
+        }
+
+        var op = Advance();
+        Enter();
+        var operand = ParseOtherOperand();
+        Leave();
+        return new UnaryExpression(UnaryOperator.BitNot, operand) { Position = op.Position };
+    }
+
+    private static BinaryOperator? OtherOperator(TokenKind kind) => kind switch
+    {
+        TokenKind.Concat => BinaryOperator.Concat,
+        TokenKind.Ampersand => BinaryOperator.BitAnd,
+        TokenKind.Bar => BinaryOperator.BitOr,
+        TokenKind.Hash => BinaryOperator.BitXor,
+        TokenKind.ShiftLeft => BinaryOperator.ShiftLeft,
+        TokenKind.ShiftRight => BinaryOperator.ShiftRight,
+        _ => null,
+    };
 
     private Expression ParseAdditive()
     {
@@ -295,6 +322,9 @@ internal sealed partial class Parser
                 return new ParameterExpression(ParameterIndex(token)) { Position = token.Position };
             case TokenKind.LeftParen:
                 return ParseParenthesized();
+            case TokenKind.Tilde:
+                // A prefix ~ inside an operand (1 + ~2): its own operand extends as far as at the operator level.
+                return ParseOtherOperand();
             case TokenKind.Keyword when token.Name is "true" or "false":
                 Advance();
                 return new LiteralExpression(token.Name == "true") { Position = token.Position };
@@ -377,6 +407,12 @@ internal sealed partial class Parser
         }
 
         Advance();
+        if (first.Kind == TokenKind.Identifier && IsDateTimeKeyword(first.Name) && Current.Kind != TokenKind.Dot)
+        {
+            // CURRENT_DATE and friends are SQL's functions without parentheses.
+            return new FunctionCall(first.Name, [], Distinct: false, IsStar: false) { Position = first.Position };
+        }
+
         if (!Accept(TokenKind.Dot))
         {
             return new ColumnReference(null, first.Name) { Position = first.Position };
@@ -493,6 +529,16 @@ internal sealed partial class Parser
                 return new FunctionCall(function, arguments, Distinct: false, IsStar: false) { Position = name.Position };
             }
 
+            case "extract" when (Current.Kind is TokenKind.Identifier or TokenKind.Keyword or TokenKind.String) && Peek(1).IsWord("from"):
+            {
+                // EXTRACT(field FROM source) is extract('field', source).
+                var field = Advance();
+                ExpectWord("from");
+                var source = ParseExpression();
+                Expression fieldName = new LiteralExpression(field.Name) { Position = field.Position };
+                return new FunctionCall("extract", [fieldName, source], Distinct: false, IsStar: false) { Position = name.Position };
+            }
+
             case "position":
             {
                 // POSITION(b_expr IN b_expr): the operands stop below IN, so IN is the separator, not a predicate.
@@ -566,9 +612,12 @@ internal sealed partial class Parser
         return new ExistsExpression(query, Negated: false) { Position = start.Position };
     }
 
+    /// <summary>Whether <paramref name="word"/> is one of SQL's date/time functions written without parentheses.</summary>
+    internal static bool IsDateTimeKeyword(string word) => word is "current_date" or "current_time" or "current_timestamp" or "localtimestamp" or "localtime";
+
     private static bool IsTypeWord(string word) => word is "smallint" or "int2" or "integer" or "int" or "int4" or "bigint"
         or "int8" or "real" or "float4" or "float" or "float8" or "double" or "decimal" or "numeric" or "text" or "varchar"
-        or "boolean" or "bool" or "timestamp" or "bytea";
+        or "boolean" or "bool" or "timestamp" or "bytea" or "date" or "time" or "interval" or "uuid";
 
     private SqlType ParseType()
     {
@@ -623,8 +672,26 @@ internal sealed partial class Parser
                 return new SqlType(SqlTypeKind.Timestamp);
             case "bytea":
                 return new SqlType(SqlTypeKind.Bytea);
+            case "date":
+                return new SqlType(SqlTypeKind.Date);
+            case "time":
+                if (AcceptWord("without"))
+                {
+                    ExpectWord("time");
+                    ExpectWord("zone");
+                }
+                else if (Current.IsWord("with") && Peek(1).IsWord("time"))
+                {
+                    throw Error("TIME WITH TIME ZONE is not supported");
+                }
+
+                return new SqlType(SqlTypeKind.Time);
+            case "interval":
+                return new SqlType(SqlTypeKind.Interval);
+            case "uuid":
+                return new SqlType(SqlTypeKind.Uuid);
             default:
-                throw ErrorAt(token, "unknown type; expected INTEGER, BIGINT, SMALLINT, DOUBLE PRECISION, REAL, DECIMAL, TEXT, VARCHAR, BOOLEAN, TIMESTAMP or BYTEA");
+                throw ErrorAt(token, "unknown type; expected INTEGER, BIGINT, SMALLINT, DOUBLE PRECISION, REAL, DECIMAL, TEXT, VARCHAR, BOOLEAN, TIMESTAMP, DATE, TIME, INTERVAL, UUID or BYTEA");
         }
     }
 

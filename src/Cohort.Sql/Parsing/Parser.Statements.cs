@@ -537,8 +537,60 @@ internal sealed partial class Parser
         var name = ParseName("an index name");
         ExpectWord("on");
         var table = ParseName("a table name");
-        var columns = ParseNameList("a column name");
-        return new CreateIndexStatement(name, table, columns, unique, ifNotExists) { Position = start.Position };
+        var open = Expect(TokenKind.LeftParen, "'(' and the index keys");
+        Enter();
+        var elements = ImmutableArray.CreateBuilder<IndexElement>();
+        do
+        {
+            IndexElement element;
+            if (Current.Kind == TokenKind.LeftParen)
+            {
+                element = new IndexElement(null, ParseParenthesized(), false, NullsOrder.Default);
+            }
+            else if (Current.Kind is TokenKind.Identifier or TokenKind.QuotedIdentifier && Peek(1).Kind == TokenKind.LeftParen)
+            {
+                // A function call needs no parentheses of its own: ON t (lower(s)).
+                element = new IndexElement(null, ParseFunctionCall(), false, NullsOrder.Default);
+            }
+            else
+            {
+                element = new IndexElement(ParseName("a column name"), null, false, NullsOrder.Default);
+            }
+
+            var descending = AcceptWord("desc");
+            if (!descending)
+            {
+                AcceptWord("asc");
+            }
+
+            var nulls = NullsOrder.Default;
+            if (AcceptWord("nulls"))
+            {
+                nulls = AcceptWord("first") ? NullsOrder.First : AcceptWord("last") ? NullsOrder.Last : throw Error("expected FIRST or LAST after NULLS");
+            }
+
+            elements.Add(element with { Descending = descending, Nulls = nulls });
+        }
+        while (Accept(TokenKind.Comma));
+
+        Expect(TokenKind.RightParen, $"',' or ')' to close the '(' at line {open.Position.Line}, column {open.Position.Column}");
+        Leave();
+
+        // The columns the keys read, each once, in order of first use.
+        var columns = ImmutableArray.CreateBuilder<string>();
+        foreach (var element in elements)
+        {
+            var names = element.Column is { } c ? [c] : SyntaxTree.DescendantsAndSelf(element.Expression!).OfType<ColumnReference>().Select(r => r.Column);
+            foreach (var column in names)
+            {
+                if (!columns.Contains(column) || element.Column is not null)
+                {
+                    columns.Add(column);
+                }
+            }
+        }
+
+        return new CreateIndexStatement(name, table, columns.ToImmutable(), unique, ifNotExists, elements.ToImmutable()) { Position = start.Position };
     }
 
     private Statement ParseDrop()
@@ -573,14 +625,41 @@ internal sealed partial class Parser
         throw Error("expected TABLE or INDEX after DROP");
     }
 
-    private AlterTableAddColumnStatement ParseAlter()
+    private Statement ParseAlter()
     {
         var start = Advance();
         ExpectWord("table");
         var table = ParseName("a table name");
+        if (AcceptWord("drop"))
+        {
+            AcceptWord("column");
+            var ifExists = ParseIfExists();
+            var column = ParseName("a column name");
+            var cascade = AcceptWord("cascade");
+            if (!cascade)
+            {
+                AcceptWord("restrict");
+            }
+
+            return new AlterTableDropColumnStatement(table, column, ifExists, cascade) { Position = start.Position };
+        }
+
+        if (AcceptWord("rename"))
+        {
+            if (AcceptWord("to"))
+            {
+                return new AlterTableRenameStatement(table, ParseName("a table name")) { Position = start.Position };
+            }
+
+            AcceptWord("column");
+            var column = ParseName("a column name");
+            ExpectWord("to");
+            return new AlterTableRenameColumnStatement(table, column, ParseName("a column name")) { Position = start.Position };
+        }
+
         if (!Current.IsWord("add"))
         {
-            throw Error("expected ADD (only ALTER TABLE … ADD COLUMN is supported)");
+            throw Error("expected ADD, DROP or RENAME");
         }
 
         Advance();

@@ -80,4 +80,22 @@ internal enum TokenKind
 
     /// <summary><c>::</c></summary>
     DoubleColon,
+
+    /// <summary><c>&amp;</c></summary>
+    Ampersand,
+
+    /// <summary><c>|</c> (a single bar; two are <see cref="Concat"/>).</summary>
+    Bar,
+
+    /// <summary><c>#</c></summary>
+    Hash,
+
+    /// <summary><c>~</c></summary>
+    Tilde,
+
+    /// <summary><c>&lt;&lt;</c></summary>
+    ShiftLeft,
+
+    /// <summary><c>&gt;&gt;</c></summary>
+    ShiftRight,
 }

@@ -102,6 +102,9 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
             {
                 case "count":
                     break;
+                case "sum" or "avg" when SqlInterval.IsInterval(value):
+                    _value = _count == 1 ? value : SqlInterval.Add(SqlInterval.FromValue(_value), SqlInterval.FromValue(value)).ToValue();
+                    break;
                 case "sum":
                 case "avg":
                     if (!SqlSemantics.IsNumeric(value))
@@ -128,6 +131,7 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
             _ when _count == 0 => Value.Null,
             "avg" => _value.Kind switch
             {
+                ValueKind.List => SqlInterval.FromValue(_value).Divide(_count).ToValue(),
                 ValueKind.Double => Value.From(_value.AsDouble() / _count),
                 _ => Value.From(ToDecimal(_value) / _count),
             },

@@ -212,7 +212,7 @@ internal sealed partial class Planner
     {
         ColumnReference c when scope.TryResolve(c.Table, c.Column, out var i) == ColumnLookup.Found => scope[i].Type,
         CastExpression c => c.Type,
-        _ => null,
+        _ => ExpressionCompiler.StaticTemporalType(expression, scope),
     };
 
     private static string NameOf(Expression expression) => expression switch
@@ -297,6 +297,7 @@ internal sealed partial class Planner
 
         var aggregates = new List<AggregateSpec>();
         var aggregateCalls = new List<FunctionCall>();
+        var aggregateTypes = new List<SqlType?>();
         Expression Prepare(Expression expression) => ExpressionRewriter.Rewrite(expression, e =>
         {
             for (var g = 0; g < groupExpressions.Count; g++)
@@ -314,6 +315,9 @@ internal sealed partial class Planner
                 {
                     aggregates.Add(Aggregate(call, input, frame));
                     aggregateCalls.Add(call);
+                    aggregateTypes.Add(call.Name is "min" or "max" or "sum" or "avg" && call.Arguments.Length == 1
+                        ? ExpressionCompiler.StaticTemporalType(call.Arguments[0], input)
+                        : null);
                     existing = aggregates.Count - 1;
                 }
 
@@ -342,7 +346,7 @@ internal sealed partial class Planner
             }
         }
 
-        var schema = new RowSchema(groupColumns.Concat(aggregates.Select((_, i) => new SchemaColumn(OutputTable, "#a" + i))));
+        var schema = new RowSchema(groupColumns.Concat(aggregates.Select((_, i) => new SchemaColumn(OutputTable, "#a" + i, aggregateTypes[i]))));
         var node = new AggregateNode(source, groupKeys, aggregates, schema, [.. groupExpressions.Select(SqlPrinter.Print)]);
         return (node, Prepare);
     }
@@ -363,6 +367,13 @@ internal sealed partial class Planner
         if (ExpressionCompiler.ContainsAggregate(argument))
         {
             throw SqlError.Type("aggregate function calls cannot be nested");
+        }
+
+        if (ExpressionCompiler.StaticTemporalType(argument, input) is { } type
+            && ((call.Name is "min" or "max" && type.Kind == SqlTypeKind.Uuid) || (call.Name is "sum" or "avg" && type.Kind != SqlTypeKind.Interval)))
+        {
+            // PostgreSQL 15 has no min/max over uuid, and sums and averages only intervals among these types.
+            throw SqlError.UndefinedFunction(call.Name, [type.Kind == SqlTypeKind.Time ? "time without time zone" : type.Kind == SqlTypeKind.Timestamp ? "timestamp without time zone" : type.ToString().ToLowerInvariant()]);
         }
 
         return new AggregateSpec(call.Name, Compile(argument, input, frame), call.Distinct, SqlPrinter.Print(call));

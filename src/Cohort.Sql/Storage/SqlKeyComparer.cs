@@ -103,6 +103,9 @@ internal sealed class SqlKeyComparer : IComparer<SqlKey>, IEqualityComparer<SqlK
         ValueKind.Int64 => NumberHash(value.AsInt64()),
         ValueKind.Decimal => NumberHash(SqlSemantics.DecimalToDouble(value.AsDecimal())),
         ValueKind.Double => NumberHash(value.AsDouble()),
+
+        // Intervals equal by span ('1 day' and '24 hours') must hash equal.
+        ValueKind.List when SqlInterval.IsInterval(value) => SqlInterval.FromValue(value).Span.GetHashCode(),
         _ => value.GetHashCode(),
     };
 

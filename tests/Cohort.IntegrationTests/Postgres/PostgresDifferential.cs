@@ -84,6 +84,7 @@ internal static class PostgresDifferential
         try
         {
             await using var command = new NpgsqlCommand(sql, connection);
+            await ReadTemporalAsTextAsync(command);
             await using var reader = await command.ExecuteReaderAsync();
             var rows = new List<DifferentialCell[]>();
             while (await reader.ReadAsync())
@@ -113,6 +114,23 @@ internal static class PostgresDifferential
         {
             // A numeric wider than System.Decimal: beyond Cohort's NUMERIC (28 digits), which must then refuse it.
             return new DifferentialResult([], "numeric beyond 28 digits", BeyondDecimal: true);
+        }
+    }
+
+    // Date/time, interval and uuid columns are compared in PostgreSQL's own text form, which Npgsql hands over for
+    // the columns it is told to leave untyped; the column types come from describing the statement first.
+    private static async Task ReadTemporalAsTextAsync(NpgsqlCommand command)
+    {
+        bool[] textual;
+        await using (var schema = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SchemaOnly))
+        {
+            textual = [.. Enumerable.Range(0, schema.FieldCount).Select(c => schema.GetDataTypeName(c).Split('(')[0]
+                is "date" or "time without time zone" or "timestamp without time zone" or "interval" or "uuid")];
+        }
+
+        if (textual.Contains(true))
+        {
+            command.UnknownResultTypeList = textual;
         }
     }
 

@@ -149,6 +149,22 @@ public sealed class RoundTripTests
         "CREATE TABLE IF NOT EXISTS t2 (x, y) AS VALUES (1, 2)",
         "CREATE TABLE t2 AS WITH c AS (SELECT 1 AS one) SELECT one FROM c",
         "EXPLAIN SELECT a FROM t UNION SELECT a FROM u",
+        // Date/time types, bitwise operators, ALTER TABLE and CREATE INDEX forms
+        "SELECT DATE '2024-01-31', TIME '12:34:56', INTERVAL '1 day 2 hours', '3 days'::interval, CAST(x AS uuid), CAST(y AS time without time zone)",
+        "SELECT d + 1, d - DATE '2024-01-01', ts - INTERVAL '1 mon', iv * 2 FROM t WHERE d BETWEEN '2024-01-01' AND '2024-12-31'",
+        "SELECT EXTRACT(YEAR FROM ts), extract(epoch FROM iv), date_part('dow', d), date_trunc('month', ts) FROM t",
+        "SELECT CURRENT_DATE, CURRENT_TIME, CURRENT_TIMESTAMP, LOCALTIMESTAMP, now(), gen_random_uuid(), make_date(2024, 2, 29)",
+        "SELECT a & b, a | b, a # b, ~a, a << 2, a >> 1, 1 + 2 & 3, ~1 + 2, 1 + ~2 * 3, (a | b) & c, a & (b | c), ~(~a), 'x' || 1 & 3 FROM t",
+        "SELECT a FROM t WHERE a & 1 = 1 ORDER BY a << 1 DESC",
+        "ALTER TABLE t DROP COLUMN a",
+        "ALTER TABLE t DROP IF EXISTS a CASCADE",
+        "ALTER TABLE t DROP COLUMN a RESTRICT",
+        "ALTER TABLE t RENAME COLUMN a TO b",
+        "ALTER TABLE t RENAME a TO \"B\"",
+        "ALTER TABLE t RENAME TO u",
+        "CREATE INDEX i ON t (a DESC, b ASC NULLS FIRST, c NULLS LAST)",
+        "CREATE INDEX i ON t ((lower(s)))",
+        "CREATE INDEX i ON t (lower(s), (a + b) DESC, c)",
 
         // EXPLAIN
         "EXPLAIN SELECT * FROM t WHERE id = 1",
@@ -181,6 +197,17 @@ public sealed class RoundTripTests
             Parser.Parse("insert into t(a) values (?), (?) on conflict (a) do update set a = EXCLUDED.a returning *").ToSql());
         Assert.Equal("CREATE TABLE \"Order\" (id BIGINT NOT NULL PRIMARY KEY DEFAULT 0, PRIMARY KEY (id))",
             Parser.Parse("CREATE TABLE \"Order\" (id int8 DEFAULT 0 PRIMARY KEY NOT NULL, PRIMARY KEY (id))").ToSql());
+    }
+
+    [Fact]
+    public void ToSql_PrintsDateTimeBitwiseAndAlterFormsCanonically()
+    {
+        Assert.Equal("SELECT EXTRACT(YEAR FROM ts), CURRENT_DATE, CAST('1 day' AS INTERVAL), ~(a & b) | c << 2 FROM t",
+            Parser.Parse("select extract(year from ts), current_date, interval '1 day', ~(a&b)|c<<2 from t").ToSql());
+        Assert.Equal("ALTER TABLE t DROP COLUMN IF EXISTS a CASCADE", Parser.Parse("alter table t drop if exists a cascade").ToSql());
+        Assert.Equal("ALTER TABLE t RENAME COLUMN a TO b", Parser.Parse("alter table t rename a to b").ToSql());
+        Assert.Equal("CREATE INDEX i ON t(a DESC NULLS LAST, (lower(s)))", Parser.Parse("create index i on t (a desc nulls last, lower(s) asc)").ToSql());
+        Assert.Equal("CREATE INDEX i ON t(a, b)", Parser.Parse("create index i on t (a asc, b)").ToSql());
     }
 
     [Fact]

@@ -156,6 +156,43 @@ internal static class MessageFrames
 
     private static CohortException NotAnArray() => new(ErrorCodes.BadJson, "A message frame must be a JSON array.", isTransient: false);
 
+    /// <summary>
+    /// Sends what <paramref name="queue"/> holds until it completes: every message waiting goes into the next frame (up
+    /// to <see cref="SoftFrameBytes"/>); a message whose <paramref name="wanted"/> says no (its sender gave up) is dropped.
+    /// </summary>
+    public static async Task SendLoopAsync(WebSocket socket, ChannelReader<(long Id, byte[] Bytes)> queue, Func<long, bool> wanted, CancellationToken cancellationToken)
+    {
+        var frame = new ArrayBufferWriter<byte>(64 * 1024);
+        while (await queue.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            frame.ResetWrittenCount();
+            frame.Write("["u8);
+            var count = 0;
+            while (frame.WrittenCount < SoftFrameBytes && queue.TryRead(out var message))
+            {
+                if (!wanted(message.Id))
+                {
+                    continue;
+                }
+
+                if (count++ > 0)
+                {
+                    frame.Write(","u8);
+                }
+
+                frame.Write(message.Bytes);
+            }
+
+            if (count == 0)
+            {
+                continue;
+            }
+
+            frame.Write("]"u8);
+            await socket.SendAsync(frame.WrittenMemory, WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private static byte[] Encode(long id, string? textName, string? text, int status, Value body, string? traceParent)
     {
         var writer = JsonScratch.Start(out var buffer);

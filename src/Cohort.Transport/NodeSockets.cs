@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
+using System.Threading.Channels;
 using Cohort.Coordination;
 using Cohort.Core;
 using Cohort.Protocol;
@@ -87,7 +88,8 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
         private readonly ClientWebSocket _socket = new();
         private readonly CancellationTokenSource _closing = new();
         private readonly ConcurrentDictionary<long, PendingRequest> _pending = new();
-        private readonly FrameSender _outgoing;
+        private readonly Channel<(long Id, byte[] Bytes)> _outgoing =
+            Channel.CreateUnbounded<(long, byte[])>(new UnboundedChannelOptions { SingleReader = true });
 
         private readonly ITimer _sweep;
         private long _nextId;
@@ -101,7 +103,6 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
             _dial = dial;
             _timeout = timeout;
             _tls = tls;
-            _outgoing = new FrameSender(_socket, _pending.ContainsKey, Close, _closing.Token);
             tls?.Apply(_socket.Options);
             if (authToken is not null)
             {
@@ -133,17 +134,14 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
             _pending[id] = request;
 
             // Close fails everything pending; a request registered after it ran is failed here.
-            if (IsClosed)
+            if (IsClosed || !_outgoing.Writer.TryWrite((id, bytes)))
             {
                 _pending.TryRemove(id, out _);
                 throw Lost("the connection was closed");
             }
 
-            // Sent from here when the socket is idle (a send that fails closes the session, failing this request).
-            _outgoing.Post(id, bytes);
-
             // Cancelled or overdue, the request leaves the pending map, so an unsent one is dropped from the queue
-            // (the sender asks whether it is still wanted) and a late answer is ignored.
+            // (SendLoopAsync asks whether it is still wanted) and a late answer is ignored.
             var registration = cancellationToken.CanBeCanceled
                 ? cancellationToken.UnsafeRegister(static (state, token) => ((PendingRequest)state!).Cancel(token), request)
                 : default;
@@ -175,6 +173,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
                 return;
             }
 
+            _outgoing.Writer.TryComplete();
             _sweep.Dispose();
             try
             {
@@ -217,7 +216,23 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
             _closing.CancelAfter(_timeout);
             await _socket.ConnectAsync(Endpoint, _closing.Token).ConfigureAwait(false);
             _closing.CancelAfter(Timeout.InfiniteTimeSpan);
-            _loops = Task.Run(ReceiveLoopAsync);
+            _loops = Task.WhenAll(Task.Run(ReceiveLoopAsync), Task.Run(SendLoopAsync));
+        }
+
+        // Both loops end the session on any failure: a loop that died alone would leave requests unanswered.
+        private async Task SendLoopAsync()
+        {
+            Exception reason = new IOException($"the connection to {_node} was closed");
+            try
+            {
+                await MessageFrames.SendLoopAsync(_socket, _outgoing.Reader, _pending.ContainsKey, _closing.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                reason = e;
+            }
+
+            Close(reason);
         }
 
         private async Task ReceiveLoopAsync()
@@ -276,14 +291,9 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
             $"The connection to node {_node} was lost ({reason}); the message may or may not have been acted on.",
             isTransient: true);
 
-        /// <summary>
-        /// A request waiting for its answer: the answer, a failure, a timeout or the caller's cancellation completes it.
-        /// The caller resumes on the thread that completes it (the receive loop, for an answer) rather than by a hop to
-        /// another thread: the callers (coordinator, participants' termination, forwarding) do little before their next
-        /// wait, and a hop per answer was much of what a transaction cost a node at low load (issue 24).
-        /// </summary>
+        /// <summary>A request waiting for its answer: the answer, a failure, a timeout or the caller's cancellation completes it.</summary>
         private sealed class PendingRequest(Session session, long id, string path, long deadline)
-            : TaskCompletionSource<(int Status, Value Body)>
+            : TaskCompletionSource<(int Status, Value Body)>(TaskCreationOptions.RunContinuationsAsynchronously)
         {
             public string Path => path;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using System.Threading.Channels;
 using Cohort.Core;
 using Cohort.Protocol;
 using Cohort.Transport;
@@ -37,8 +38,8 @@ internal static class InternalSocket
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(lost.Token, stopping);
         using var gate = new SemaphoreSlim(MaxInFlight);
         var running = new ConcurrentDictionary<Task, byte>();
-        // The socket broke while sending: the requests still running cannot be answered.
-        var answers = new FrameSender(socket, static _ => true, _ => CancelQuietly(lost), lost.Token);
+        var answers = Channel.CreateUnbounded<(long Id, byte[] Bytes)>(new UnboundedChannelOptions { SingleReader = true });
+        var sending = SendAsync(socket, answers.Reader, lost);
         var frame = new ArrayBufferWriter<byte>(64 * 1024);
         try
         {
@@ -53,14 +54,14 @@ internal static class InternalSocket
                         if (message.Id is { } badId)
                         {
                             var problem = Problem.Of(error);
-                            answers.Post(badId, MessageFrames.Answer(badId, problem.Status, problem.ToValue()));
+                            answers.Writer.TryWrite((badId, MessageFrames.Answer(badId, problem.Status, problem.ToValue())));
                         }
 
                         continue;
                     }
 
                     await gate.WaitAsync(reading.Token).ConfigureAwait(false);
-                    var task = HandleAsync(message, handlers, answers, node, gate, lost.Token);
+                    var task = HandleAsync(message, handlers, answers.Writer, node, gate, lost.Token);
                     running.TryAdd(task, 0);
                     _ = task.ContinueWith(t => running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
@@ -78,35 +79,21 @@ internal static class InternalSocket
         }
 
         await Task.WhenAll(running.Keys).ConfigureAwait(false);
-        await answers.FlushAsync().ConfigureAwait(false);
-        try
-        {
-            if (socket.State == WebSocketState.Open && !lost.IsCancellationRequested)
-            {
-                await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "node stopping", lost.Token).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
-        {
-            // The socket broke meanwhile: nothing more to say on it.
-        }
+        answers.Writer.TryComplete();
+        await sending.ConfigureAwait(false);
     }
 
     private static async Task HandleAsync(
         FrameMessage frameMessage,
         IReadOnlyDictionary<string, Func<Value, CancellationToken, Task<Value>>> handlers,
-        FrameSender answers,
+        ChannelWriter<(long, byte[])> answers,
         CohortNode node,
         SemaphoreSlim gate,
         CancellationToken cancellationToken)
     {
+        // Off the receive loop: a handler that works synchronously (a SQL statement) must not hold up the next requests.
+        await Task.Yield();
         var message = frameMessage.Message;
-        if (!RunsInline(message))
-        {
-            // Off the receive loop: a handler that works synchronously (a SQL statement) must not hold up the next requests.
-            await Task.Yield();
-        }
-
         try
         {
             if (message.Kind != ValueKind.Map || !message.TryGetField("id", out var idField) || !idField.TryGetInt64(out var id))
@@ -150,46 +137,11 @@ internal static class InternalSocket
                 bytes = MessageFrames.Answer(id, status, body);
             }
 
-            answers.Post(id, bytes);
+            answers.TryWrite((id, bytes));
         }
         finally
         {
             gate.Release();
-        }
-    }
-
-    // Phase-two messages, a bare prepare and operations on any engine but SQL do little before their first wait (the
-    // log's fsync, PostgreSQL's answer), so they start on the receive loop: a hop to another thread per message is much
-    // of what a transaction costs a node at low load (issue 24). A SQL statement runs synchronously for as long as it
-    // takes, so it starts on a thread of its own.
-    private static bool RunsInline(Value message)
-    {
-        if (message.Kind != ValueKind.Map)
-        {
-            return false;
-        }
-
-        switch (WireFields.OptStr(message, "path"))
-        {
-            case "internal/commit" or "internal/commit-many" or "internal/abort" or "internal/prepare":
-                return true;
-            case "internal/batch" or "internal/apply":
-                return message.TryGetField("body", out var body) && body.Kind == ValueKind.Map
-                    && WireFields.OptStr(body, "resource") is { } resource && !resource.StartsWith(ResourceNames.SqlPrefix, StringComparison.Ordinal);
-            default:
-                return false;
-        }
-    }
-
-    private static void CancelQuietly(CancellationTokenSource source)
-    {
-        try
-        {
-            source.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The socket's work is over already.
         }
     }
 
@@ -202,5 +154,22 @@ internal static class InternalSocket
         }
 
         return (problem.ToValue(), problem.Status);
+    }
+
+    private static async Task SendAsync(WebSocket socket, ChannelReader<(long Id, byte[] Bytes)> answers, CancellationTokenSource lost)
+    {
+        try
+        {
+            await MessageFrames.SendLoopAsync(socket, answers, static _ => true, lost.Token).ConfigureAwait(false);
+            if (socket.State == WebSocketState.Open)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.EndpointUnavailable, "node stopping", lost.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The socket broke: the requests still running cannot be answered.
+            await lost.CancelAsync().ConfigureAwait(false);
+        }
     }
 }

@@ -10,7 +10,9 @@ namespace Cohort.Transport;
 /// The framing of the node-to-node message socket (<c>GET /internal/ws</c>): each WebSocket text message is a JSON
 /// array of messages. Requests are <c>{"id","path","body"}</c>, answers <c>{"id","status","body"}</c> with the body an
 /// endpoint's JSON answer or, for a status of 400 and up, its problem body — the same documents the HTTP endpoints
-/// exchange. Each message is encoded by the party that sends it (so an encoding error reaches that caller alone), and
+/// exchange. A sender that gives up on a request it sent follows it with <c>{"id","cancel":true}</c>: the receiver
+/// cancels that request's handler if it still runs (its answer, if any, is then ignored) and sends nothing back.
+/// Each message is encoded by the party that sends it (so an encoding error reaches that caller alone), and
 /// one loop per socket side puts every encoded message waiting in its queue into the next frame, so under load many
 /// requests (or answers) share one frame and one system call, as group commit does for fsyncs.
 /// </summary>
@@ -31,6 +33,11 @@ internal static class MessageFrames
     /// <summary>See <see cref="KeepAliveInterval"/>: a frozen or unreachable peer fails the requests waiting on it after this.</summary>
     public static readonly TimeSpan KeepAliveTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The queue id of a message that is always sent (a cancel), whatever became of requests: request ids start at 1.
+    /// </summary>
+    public const long ControlId = 0;
+
     /// <summary>One encoded request.</summary>
     /// <exception cref="CohortException"><c>bad_json</c> when the body cannot be encoded, <c>too_large</c> past <see cref="MaxMessageBytes"/>.</exception>
     /// <param name="id">The request's id, unique on its socket.</param>
@@ -38,6 +45,23 @@ internal static class MessageFrames
     /// <param name="body">Its body.</param>
     /// <param name="traceParent">The sender's W3C trace context, sent as <c>"traceparent"</c>; null for none.</param>
     public static byte[] Request(long id, string path, Value body, string? traceParent = null) => Encode(id, "path", path, 0, body, traceParent);
+
+    /// <summary>The cancel of request <paramref name="id"/>, sent after it on the same socket.</summary>
+    public static byte[] Cancel(long id)
+    {
+        var writer = JsonScratch.Start(out var buffer);
+        writer.WriteStartObject();
+        writer.WriteNumber("id", id);
+        writer.WriteBoolean(CancelField, true);
+        writer.WriteEndObject();
+        writer.Flush();
+        var bytes = buffer.WrittenSpan.ToArray();
+        JsonScratch.Done(buffer);
+        return bytes;
+    }
+
+    /// <summary>The member that makes a message a cancel of the request with its id.</summary>
+    public const string CancelField = "cancel";
 
     /// <summary>One encoded answer.</summary>
     /// <exception cref="CohortException"><c>bad_json</c> when the body cannot be encoded, <c>too_large</c> past <see cref="MaxMessageBytes"/>.</exception>

@@ -15,7 +15,9 @@ namespace Cohort.Transport;
 /// request machinery of both sides. The socket opens on first use and again after it breaks; a request in flight when it
 /// breaks fails as <c>unavailable</c> (it may or may not have been acted on, as with a lost HTTP connection). Pings
 /// every <see cref="MessageFrames.KeepAliveInterval"/> unanswered for <see cref="MessageFrames.KeepAliveTimeout"/>
-/// (a frozen or cut-off peer) break it too. A node with a route in <c>routes</c> is dialled there rather than at its name;
+/// (a frozen or cut-off peer) break it too. A request its caller gives up on (cancelled, or unanswered past the timeout)
+/// is dropped from the queue when still unsent, and otherwise followed by a cancel message, so the other node stops the
+/// work (a long SQL statement) as it would for an aborted HTTP request. A node with a route in <c>routes</c> is dialled there rather than at its name;
 /// with <c>tls</c> the sockets are wss, the peer's certificate checked against it.
 /// </summary>
 internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoutes routes, TlsTrust? tls = null) : INodeMessages, IAsyncDisposable
@@ -225,7 +227,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
             Exception reason = new IOException($"the connection to {_node} was closed");
             try
             {
-                await MessageFrames.SendLoopAsync(_socket, _outgoing.Reader, _pending.ContainsKey, _closing.Token).ConfigureAwait(false);
+                await MessageFrames.SendLoopAsync(_socket, _outgoing.Reader, id => id == MessageFrames.ControlId || _pending.ContainsKey(id), _closing.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -282,9 +284,14 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
                 if (request.Deadline <= now && _pending.TryRemove(id, out _))
                 {
                     request.TrySetException(new TimeoutException($"Node {_node} did not answer /{request.Path} in time."));
+                    SendCancel(id);
                 }
             }
         }
+
+        // Tells the other node that nobody waits for request id any more. Unsent, the request itself is dropped from the
+        // queue and the cancel names an id the other node never saw, which it ignores.
+        private void SendCancel(long id) => _outgoing.Writer.TryWrite((MessageFrames.ControlId, MessageFrames.Cancel(id)));
 
         private CohortException Lost(string reason) => new(
             ErrorCodes.Unavailable,
@@ -305,6 +312,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
                 if (session._pending.TryRemove(id, out _))
                 {
                     TrySetCanceled(token);
+                    session.SendCancel(id);
                 }
             }
         }

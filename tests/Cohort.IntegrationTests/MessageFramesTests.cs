@@ -31,6 +31,26 @@ public sealed class MessageFramesTests
         Assert.Equal("p", messages[4].Message.AsMap()["path"].AsString());
     }
 
+    [Fact]
+    public void Cancel_NamesTheRequestItStops_AndSharesAFrameWithRequests()
+    {
+        var frame = new ArrayBufferWriter<byte>();
+        frame.Write("["u8);
+        frame.Write(MessageFrames.Request(6, "internal/apply", Value.Map(("x", Value.From(1L)))));
+        frame.Write(","u8);
+        frame.Write(MessageFrames.Cancel(6));
+        frame.Write("]"u8);
+
+        var messages = MessageFrames.Messages(frame);
+
+        Assert.Equal(2, messages.Count);
+        var cancel = messages[1].Message.AsMap();
+        Assert.Equal(6L, cancel["id"].AsInt64());
+        Assert.True(cancel[MessageFrames.CancelField].AsBool());
+        Assert.False(cancel.ContainsKey("path"));
+        Assert.False(messages[0].Message.AsMap().ContainsKey(MessageFrames.CancelField));
+    }
+
     [Theory]
     [InlineData("{\"id\":1}")]
     [InlineData("[{\"id\":1,")]

@@ -16,7 +16,7 @@ namespace Cohort.Server.Endpoints;
 /// <see cref="MaxInFlight"/> at once per socket), and answers go back as they finish, many to a frame. The bearer token
 /// is checked on the upgrade request like any other. When the node stops, it reads no more requests but lets those
 /// running finish and sends their answers, as Kestrel does for HTTP requests; when the socket breaks, the requests still
-/// running are cancelled, as an aborted HTTP request would be.
+/// running are cancelled, as an aborted HTTP request would be, and so is one request whose sender cancels it.
 /// </summary>
 internal static class InternalSocket
 {
@@ -38,6 +38,9 @@ internal static class InternalSocket
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(lost.Token, stopping);
         using var gate = new SemaphoreSlim(MaxInFlight);
         var running = new ConcurrentDictionary<Task, byte>();
+
+        // Each running request's own cancellation, by id, for the sender's cancel messages.
+        var cancels = new ConcurrentDictionary<long, CancellationTokenSource>();
         var answers = Channel.CreateUnbounded<(long Id, byte[] Bytes)>(new UnboundedChannelOptions { SingleReader = true });
         var sending = SendAsync(socket, answers.Reader, lost);
         var frame = new ArrayBufferWriter<byte>(64 * 1024);
@@ -60,8 +63,24 @@ internal static class InternalSocket
                         continue;
                     }
 
+                    if (IsCancel(message.Message, out var cancelled))
+                    {
+                        Cancel(cancels, cancelled);
+                        continue;
+                    }
+
                     await gate.WaitAsync(reading.Token).ConfigureAwait(false);
-                    var task = HandleAsync(message, handlers, answers.Writer, node, gate, lost.Token);
+
+                    // Registered before the handler starts, so that a cancel in the next frame finds it.
+                    var own = CancellationTokenSource.CreateLinkedTokenSource(lost.Token);
+                    var id = message.Message.TryGetField("id", out var idField) && idField.TryGetInt64(out var known) ? known : (long?)null;
+                    if (id is { } key && !cancels.TryAdd(key, own))
+                    {
+                        // A second request under a running one's id (no node sends that): it cannot be cancelled alone.
+                        id = null;
+                    }
+
+                    var task = HandleAsync(message, handlers, answers.Writer, node, gate, own, id, cancels);
                     running.TryAdd(task, 0);
                     _ = task.ContinueWith(t => running.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
@@ -89,10 +108,13 @@ internal static class InternalSocket
         ChannelWriter<(long, byte[])> answers,
         CohortNode node,
         SemaphoreSlim gate,
-        CancellationToken cancellationToken)
+        CancellationTokenSource own,
+        long? registered,
+        ConcurrentDictionary<long, CancellationTokenSource> cancels)
     {
         // Off the receive loop: a handler that works synchronously (a SQL statement) must not hold up the next requests.
         await Task.Yield();
+        var cancellationToken = own.Token;
         var message = frameMessage.Message;
         try
         {
@@ -141,7 +163,37 @@ internal static class InternalSocket
         }
         finally
         {
+            if (registered is { } key)
+            {
+                cancels.TryRemove(key, out _);
+            }
+
+            own.Dispose();
             gate.Release();
+        }
+    }
+
+    private static bool IsCancel(Value message, out long id)
+    {
+        id = 0;
+        return message.Kind == ValueKind.Map
+            && message.TryGetField(MessageFrames.CancelField, out var cancel) && cancel.Kind == ValueKind.Bool && cancel.AsBool()
+            && message.TryGetField("id", out var idField) && idField.TryGetInt64(out id);
+    }
+
+    // A cancel for a request that already finished, or never came, finds nothing: that is the normal race.
+    private static void Cancel(ConcurrentDictionary<long, CancellationTokenSource> cancels, long id)
+    {
+        if (cancels.TryGetValue(id, out var own))
+        {
+            try
+            {
+                own.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It finished meanwhile.
+            }
         }
     }
 

@@ -23,12 +23,7 @@ public sealed class SqlCancellationTests(ITestOutputHelper output)
     {
         await using var cluster = await TestCluster.StartAsync([[Sql]], output);
         var node = cluster.Master;
-        foreach (var table in new[] { "a", "b", "c", "d" })
-        {
-            await cluster.BatchOkAsync(Ops.On(Sql, Ops.Sql($"CREATE TABLE {table} (x integer PRIMARY KEY)")));
-            var values = string.Join(", ", Enumerable.Range(1, 200).Select(i => $"({i.ToString(CultureInfo.InvariantCulture)})"));
-            await cluster.BatchOkAsync(Ops.On(Sql, Ops.Sql($"INSERT INTO {table} VALUES {values}")));
-        }
+        await CreateTablesAsync(cluster, 200);
 
         // 200^4 = 1.6 billion combinations, none matching: minutes of work.
         var tx = await cluster.BeginAsync(timeoutMs: 2_000);
@@ -72,6 +67,57 @@ public sealed class SqlCancellationTests(ITestOutputHelper output)
         Assert.True((await cluster.CommitAsync(write)).IsSuccess);
         var commit = await cluster.CommitAsync(tx);
         Assert.True(commit.TxStatus == "aborted" || commit.Code is "expired" or "aborted" or "not_active", $"commit of the stopped transaction: {commit}");
+    }
+
+    /// <summary>
+    /// A statement whose client gives up stops, though its transaction's deadline is minutes away: the client's
+    /// disconnect cancels the master's request to the participant node, and the node socket carries that cancel on, so
+    /// the participant stops the statement, and the transaction (aborted by the master) leaves no locks behind.
+    /// </summary>
+    [Fact]
+    public async Task AbandonedStatement_StopsOnTheParticipantNode_AndFreesItsLocks()
+    {
+        await using var cluster = await TestCluster.StartAsync([[], [Sql]], output);
+        var participant = cluster.Nodes[1];
+        await CreateTablesAsync(cluster, 200);
+
+        var tx = await cluster.BeginAsync(timeoutMs: 120_000);
+        var clock = Stopwatch.StartNew();
+        using (var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(1.5)))
+        {
+            var body = new JsonObject { ["resource"] = Sql, ["op"] = Ops.Sql("SELECT count(*) FROM a, b, c, d WHERE a.x + b.x + c.x + d.x < 0") };
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cluster.Api.PostAsync(cluster.Master, $"v1/tx/{tx}/ops", body, giveUp.Token));
+        }
+
+        output.WriteLine($"client gave up after {clock.ElapsedMilliseconds} ms");
+
+        // The participant stopped the statement: a second later its process is idle, where the cross join keeps a core busy.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var busy = await CpuSecondsAsync(participant.ProcessId!.Value, TimeSpan.FromSeconds(2));
+        output.WriteLine($"participant CPU over 2 s after the client gave up: {busy:F2} s");
+        Assert.True(busy < 0.8, $"the participant used {busy:F2} s of CPU in 2 s after its client gave up: the statement is still running");
+
+        // No locks left: another transaction writes every table the statement read, well before the first one's deadline.
+        var write = await cluster.BeginAsync(timeoutMs: 10_000);
+        foreach (var table in new[] { "a", "b", "c", "d" })
+        {
+            await cluster.ApplyOkAsync(write, Sql, Ops.Sql($"INSERT INTO {table} VALUES (1000)"));
+        }
+
+        Assert.True((await cluster.CommitAsync(write)).IsSuccess);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the tables were free only after {clock.Elapsed.TotalSeconds:F0} s");
+        var commit = await cluster.CommitAsync(tx);
+        Assert.True(commit.TxStatus == "aborted" || commit.Code is "aborted" or "not_active" or "unavailable", $"commit of the abandoned transaction: {commit}");
+    }
+
+    private static async Task CreateTablesAsync(TestCluster cluster, int rows)
+    {
+        foreach (var table in new[] { "a", "b", "c", "d" })
+        {
+            await cluster.BatchOkAsync(Ops.On(Sql, Ops.Sql($"CREATE TABLE {table} (x integer PRIMARY KEY)")));
+            var values = string.Join(", ", Enumerable.Range(1, rows).Select(i => $"({i.ToString(CultureInfo.InvariantCulture)})"));
+            await cluster.BatchOkAsync(Ops.On(Sql, Ops.Sql($"INSERT INTO {table} VALUES {values}")));
+        }
     }
 
     // CPU seconds (user + system) process pid used over the next period, from /proc/<pid>/stat.

@@ -36,6 +36,48 @@ public abstract class EngineTransaction
     /// <summary>The lock keys the buffered writes need exclusively (retaken after a restart).</summary>
     public abstract IEnumerable<string> ExclusiveLockKeys { get; }
 
+    /// <summary>
+    /// Cancelled when the transaction is aborted (by request, a wound, its deadline), so that an operation still running
+    /// for it (a long SQL statement) stops rather than run on for a transaction that can no longer commit.
+    /// </summary>
+    public CancellationToken Aborted
+    {
+        get
+        {
+            var stop = Volatile.Read(ref _stop);
+            if (stop is null)
+            {
+                var created = new CancellationTokenSource();
+                stop = Interlocked.CompareExchange(ref _stop, created, null) ?? created;
+                if (stop != created)
+                {
+                    created.Dispose();
+                }
+                else if (Volatile.Read(ref _stopped) != 0)
+                {
+                    // Aborted before the source existed.
+                    stop.Cancel();
+                }
+            }
+
+            return stop.Token;
+        }
+    }
+
+    private CancellationTokenSource? _stop;
+    private int _stopped;
+
+    // Called once the state says Aborted. The callbacks (a linked statement token) run on the thread pool, not under
+    // the caller's lock.
+    internal void CancelRunning()
+    {
+        Interlocked.Exchange(ref _stopped, 1);
+        if (Volatile.Read(ref _stop) is { } stop)
+        {
+            _ = stop.CancelAsync();
+        }
+    }
+
     internal AsyncGate Gate { get; } = new();
 
     internal Lock Sync { get; } = new();

@@ -643,6 +643,7 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     // resources, wake readers waiting on the transaction's markers, remember the outcome, forget it.
     private void CompleteAbort(TTx state)
     {
+        state.CancelRunning();
         Locks.ReleaseAll(state.Locks);
         OnDiscarded(state);
         state.Marker?.Resolve();

@@ -56,7 +56,7 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
         // A statement stops at its transaction's deadline (or when its request is abandoned), however long it would run.
         var remaining = tx.Deadline - Options.TimeProvider.GetUtcNow();
         using var deadline = new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Options.TimeProvider);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token, tx.Aborted);
         tx.BeginStatement();
         try
         {
@@ -68,6 +68,11 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
         {
             tx.RollBackStatement();
             throw new CohortException(ErrorCodes.Expired, $"The statement was stopped at its transaction's deadline ({tx.Deadline:O}); the transaction is aborted.");
+        }
+        catch (OperationCanceledException) when (tx.Aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            tx.RollBackStatement();
+            throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx.Id} was aborted while the statement ran ({tx.AbortReason ?? "aborted"}); the statement was stopped.");
         }
         catch
         {

@@ -262,7 +262,7 @@ public readonly struct Value : IEquatable<Value>, IComparable<Value>
     {
         if (_kind != other._kind)
         {
-            return _kind.CompareTo(other._kind);
+            return ((byte)_kind).CompareTo((byte)other._kind);
         }
 
         switch (_kind)

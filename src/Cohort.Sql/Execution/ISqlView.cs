@@ -19,8 +19,11 @@ internal interface ISqlView
     /// <summary>Every table's schema.</summary>
     IReadOnlyList<TableSchema> Tables();
 
-    /// <summary>The live entries of <paramref name="range"/>, in key order.</summary>
-    IReadOnlyList<KeyValuePair<SqlKey, Value>> Scan(SqlKeyRange range);
+    /// <summary>
+    /// The live entries of <paramref name="range"/>, in key order. A snapshot view may read them as they are used (its
+    /// state cannot change); a transaction's view reads the whole range first (the statement may write it meanwhile).
+    /// </summary>
+    IEnumerable<KeyValuePair<SqlKey, Value>> Scan(SqlKeyRange range);
 
     /// <summary>The value stored at <paramref name="key"/>.</summary>
     bool TryGet(SqlKey key, out Value value);

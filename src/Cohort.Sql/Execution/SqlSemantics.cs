@@ -64,7 +64,7 @@ internal static partial class SqlSemantics
             return Compare(left, right)!.Value;
         }
 
-        return left.Kind.CompareTo(right.Kind);
+        return ((byte)left.Kind).CompareTo((byte)right.Kind);
     }
 
     /// <summary>Evaluates a comparison operator with three-valued logic.</summary>

@@ -23,22 +23,33 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
         var groups = new Dictionary<SqlKey, (Value[] Keys, Accumulator[] States)>(SqlKeyComparer.Instance);
         var order = new List<SqlKey>();
         var held = 0;
+
+        // Without GROUP BY every row feeds the one group: no key to build and look up per row.
+        (Value[] Keys, Accumulator[] States)? single = groupKeys.Count == 0 ? ([], [.. aggregates.Select(a => new Accumulator(a))]) : null;
         foreach (var row in child.Execute(state, context))
         {
-            var keys = new Value[groupKeys.Count];
-            for (var i = 0; i < keys.Length; i++)
+            (Value[] Keys, Accumulator[] States) group;
+            if (single is { } only)
             {
-                keys[i] = groupKeys[i].Evaluate(row, context);
+                group = only;
             }
-
-            var groupKey = RowKeys.Of(keys);
-            if (!groups.TryGetValue(groupKey, out var group))
+            else
             {
-                state.Hold();
-                held++;
-                group = (keys, aggregates.Select(a => new Accumulator(a)).ToArray());
-                groups[groupKey] = group;
-                order.Add(groupKey);
+                var keys = new Value[groupKeys.Count];
+                for (var i = 0; i < keys.Length; i++)
+                {
+                    keys[i] = groupKeys[i].Evaluate(row, context);
+                }
+
+                var groupKey = RowKeys.Of(keys);
+                if (!groups.TryGetValue(groupKey, out group))
+                {
+                    state.Hold();
+                    held++;
+                    group = (keys, aggregates.Select(a => new Accumulator(a)).ToArray());
+                    groups[groupKey] = group;
+                    order.Add(groupKey);
+                }
             }
 
             for (var i = 0; i < aggregates.Count; i++)
@@ -48,10 +59,11 @@ internal sealed class AggregateNode(PlanNode child, IReadOnlyList<CompiledExpres
             }
         }
 
-        if (groupKeys.Count == 0 && groups.Count == 0)
+        if (single is { } one)
         {
+            // One output row, also over no rows at all (count(*) of nothing is 0).
             var empty = RowKeys.Of([]);
-            groups[empty] = ([], aggregates.Select(a => new Accumulator(a)).ToArray());
+            groups[empty] = one;
             order.Add(empty);
         }
 

@@ -65,21 +65,13 @@ internal sealed class JoinNode(
 
     private IEnumerable<Value[]> Probe(ExecutionState state, EvaluationContext context, List<Value[]> rightRows, IEnumerable<Value[]> leftRows)
     {
-        Dictionary<SqlKey, List<int>>? table = null;
+        HashTable? table = null;
         if (leftKeys.Count > 0)
         {
-            table = new Dictionary<SqlKey, List<int>>(SqlKeyComparer.Instance);
+            table = new HashTable(leftKeys.Count);
             for (var i = 0; i < rightRows.Count; i++)
             {
-                if (KeyOf(rightKeys, rightRows[i], context) is { } key)
-                {
-                    if (!table.TryGetValue(key, out var bucket))
-                    {
-                        table[key] = bucket = [];
-                    }
-
-                    bucket.Add(i);
-                }
+                table.Add(rightKeys, rightRows[i], context, i);
             }
         }
 
@@ -101,7 +93,7 @@ internal sealed class JoinNode(
                     }
                 }
             }
-            else if (KeyOf(leftKeys, l, context) is { } key && table.TryGetValue(key, out var bucket))
+            else if (table.Find(leftKeys, l, context) is { } bucket)
             {
                 foreach (var i in bucket)
                 {
@@ -147,6 +139,59 @@ internal sealed class JoinNode(
         l.CopyTo(joined, 0);
         r.CopyTo(joined, l.Length);
         return condition is null || condition.IsSatisfied(joined, context) ? joined : null;
+    }
+
+    /// <summary>
+    /// The build side's row numbers by join key. One key column is kept by its value (no key object per row probed); more
+    /// are kept as a <see cref="SqlKey"/>. NULL never equals anything, so a row with a NULL key has no partner.
+    /// </summary>
+    private sealed class HashTable(int columns)
+    {
+        private readonly Dictionary<Value, List<int>>? _single = columns == 1 ? new(SqlKeyComparer.Values) : null;
+        private readonly Dictionary<SqlKey, List<int>>? _many = columns == 1 ? null : new(SqlKeyComparer.Instance);
+
+        public void Add(IReadOnlyList<CompiledExpression> keys, Value[] row, EvaluationContext context, int index)
+        {
+            List<int>? bucket;
+            if (_single is not null)
+            {
+                var value = keys[0].Evaluate(row, context);
+                if (value.IsNull)
+                {
+                    return;
+                }
+
+                if (!_single.TryGetValue(value, out bucket))
+                {
+                    _single[value] = bucket = [];
+                }
+            }
+            else
+            {
+                if (KeyOf(keys, row, context) is not { } key)
+                {
+                    return;
+                }
+
+                if (!_many!.TryGetValue(key, out bucket))
+                {
+                    _many[key] = bucket = [];
+                }
+            }
+
+            bucket.Add(index);
+        }
+
+        public List<int>? Find(IReadOnlyList<CompiledExpression> keys, Value[] row, EvaluationContext context)
+        {
+            if (_single is not null)
+            {
+                var value = keys[0].Evaluate(row, context);
+                return !value.IsNull && _single.TryGetValue(value, out var bucket) ? bucket : null;
+            }
+
+            return KeyOf(keys, row, context) is { } key && _many!.TryGetValue(key, out var found) ? found : null;
+        }
     }
 
     // NULL never equals anything, so a row with a NULL key has no partner.

@@ -36,7 +36,7 @@ internal sealed class SqlKeyComparer : IComparer<SqlKey>, IEqualityComparer<SqlK
             return x is null ? -1 : 1;
         }
 
-        var c = x.Space.CompareTo(y.Space);
+        var c = ((byte)x.Space).CompareTo((byte)y.Space);
         if (c != 0)
         {
             return c;
@@ -94,6 +94,19 @@ internal sealed class SqlKeyComparer : IComparer<SqlKey>, IEqualityComparer<SqlK
         }
 
         return hash.ToHashCode();
+    }
+
+    /// <summary>
+    /// Single values compared as one key column is: NULLs equal, 1 = 1.0, intervals by span (hash joins and grouping
+    /// on one column, without building a <see cref="SqlKey"/> per row).
+    /// </summary>
+    public static IEqualityComparer<Value> Values { get; } = new ValueComparer();
+
+    private sealed class ValueComparer : IEqualityComparer<Value>
+    {
+        public bool Equals(Value x, Value y) => SqlSemantics.SortCompare(x, y) == 0;
+
+        public int GetHashCode(Value obj) => HashValue(obj);
     }
 
     // Numbers that compare equal must hash equal whatever their kind: hash them as doubles (equal by

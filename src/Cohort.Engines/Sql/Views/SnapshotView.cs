@@ -23,8 +23,8 @@ internal sealed class SnapshotView(MvccStore<SqlKey> store, HlcTimestamp snapsho
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<KeyValuePair<SqlKey, Value>> Scan(SqlKeyRange range) =>
-        SqlKeyComparer.Instance.Compare(range.Low, range.High) >= 0 ? [] : store.ScanAt(range.Low, range.IsBeforeHigh, int.MaxValue, snapshot);
+    public IEnumerable<KeyValuePair<SqlKey, Value>> Scan(SqlKeyRange range) =>
+        SqlKeyComparer.Instance.Compare(range.Low, range.High) >= 0 ? [] : store.EnumerateAt(range.Low, range.IsBeforeHigh, snapshot);
 
     /// <inheritdoc/>
     public bool TryGet(SqlKey key, out Value value) => store.TryGetAt(key, snapshot, out value);

@@ -7,7 +7,9 @@ namespace Cohort.Engines.Sql.Views;
 
 /// <summary>
 /// The newest committed state of a SQL resource with a transaction's own writes laid over it. Correct only for
-/// ranges the transaction has locked: under its locks nobody else can change them until it ends.
+/// ranges the transaction has locked: under its locks nobody else can change them until it ends. A scan is read whole
+/// before its first row is used, so a statement that writes the table it reads (INSERT … SELECT from itself) never
+/// meets its own new rows.
 /// </summary>
 internal sealed class TransactionView(MvccStore<SqlKey> store, SqlTransaction tx) : ISqlView
 {
@@ -26,7 +28,10 @@ internal sealed class TransactionView(MvccStore<SqlKey> store, SqlTransaction tx
     }
 
     /// <inheritdoc/>
-    public IReadOnlyList<KeyValuePair<SqlKey, Value>> Scan(SqlKeyRange range) =>
+    IEnumerable<KeyValuePair<SqlKey, Value>> ISqlView.Scan(SqlKeyRange range) => Scan(range);
+
+    /// <summary>The live entries of <paramref name="range"/> in key order, read whole (DDL writes while it walks them).</summary>
+    public List<KeyValuePair<SqlKey, Value>> Scan(SqlKeyRange range) =>
         SqlKeyComparer.Instance.Compare(range.Low, range.High) >= 0 ? [] : Merge(range, range.IsBeforeHigh);
 
     /// <inheritdoc/>

@@ -8,6 +8,7 @@
 # first (--warm-runs, default 3).
 # Usage: bench/http-2pc.sh [--runs N] [--warm-runs N] [cohort bench options, e.g. --clients 64 --duration 10s --warmup 3s]
 # Environment: COHORT_BENCH_ARTIFACTS (build output, default /tmp/cohort-bench-http-art), COHORT_BENCH_NO_BUILD=1,
+# COHORT_BENCH_PUBLISHED=<dir> (run a scripts/publish.sh output instead of building: ReadyToRun),
 # COHORT_BENCH_ETCD=1 (the etcd backend: a 3-member etcd on loopback, started and stopped here, holds leadership and
 # the decisions). Each run also prints the coordinator's mean prepare, decision-write and phase-two times (/metrics).
 set -euo pipefail
@@ -23,8 +24,13 @@ while true; do
 done
 
 art="${COHORT_BENCH_ARTIFACTS:-/tmp/cohort-bench-http-art}"
-[ -n "${COHORT_BENCH_NO_BUILD:-}" ] || dotnet build src/Cohort.Cli -c Release --artifacts-path "$art" -nologo -v quiet >/dev/null
-cohort="$art/bin/Cohort.Cli/release/cohort.dll"
+if [ -n "${COHORT_BENCH_PUBLISHED:-}" ]; then
+  # A scripts/publish.sh output (ReadyToRun): how the first minute after a start looks in production.
+  cohort="$COHORT_BENCH_PUBLISHED/cohort.dll"
+else
+  [ -n "${COHORT_BENCH_NO_BUILD:-}" ] || dotnet build src/Cohort.Cli -c Release --artifacts-path "$art" -nologo -v quiet >/dev/null
+  cohort="$art/bin/Cohort.Cli/release/cohort.dll"
+fi
 root="$(mktemp -d /tmp/cohort-bench-http-XXXXXX)"
 nodes=127.0.0.1:17101,127.0.0.1:17102,127.0.0.1:17103
 pids=()
@@ -68,6 +74,8 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
+# Each node's managed allocations so far (its /metrics), space-separated in node order.
+allocated() { for port in 17101 17102 17103; do curl -sf "http://127.0.0.1:$port/metrics" | awk '$1 == "dotnet_gc_allocated_bytes_total" {printf "%s ", $2}'; done; }
 ticks() { local sum=0; for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
 hz="$(getconf CLK_TCK)"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -77,14 +85,16 @@ for warm in $(seq 1 "$warm_runs"); do
 done
 for run in $(seq 1 "$runs"); do
   before="$(ticks "${pids[@]}")"
+  allocated_before="$(allocated)"
   etcd_before="$(ticks "${etcd_pids[@]}")"
   metrics_before="$(curl -sf http://127.0.0.1:17101/metrics | grep -E '^cohort_coordinator_(prepare|decision|phase_two)_seconds_(sum|count) ' || true)"
   json="$(dotnet "$cohort" bench --addr 127.0.0.1:17101 --quiet --json "$@")"
   after="$(ticks "${pids[@]}")"
+  allocated_after="$(allocated)"
   etcd_after="$(ticks "${etcd_pids[@]}")"
   sleep 1 # the last phase twos
   metrics_after="$(curl -sf http://127.0.0.1:17101/metrics | grep -E '^cohort_coordinator_(prepare|decision|phase_two)_seconds_(sum|count) ' || true)"
-  python3 - "$run" "$before" "$after" "$hz" "$json" "$metrics_before" "$metrics_after" "$etcd_before" "$etcd_after" <<'PY'
+  python3 - "$run" "$before" "$after" "$hz" "$json" "$metrics_before" "$metrics_after" "$etcd_before" "$etcd_after" "$allocated_before" "$allocated_after" <<'PY'
 import json, sys
 run, before, after, hz, text = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 def parse(t):
@@ -102,7 +112,12 @@ total = r["tx_per_s"] * (r["warmup_s"] + r["duration_s"])
 cpu = (after - before) / hz * 1000 / total if total else float("nan")
 etcd_ticks = int(sys.argv[9]) - int(sys.argv[8])
 etcd = f", etcd's CPU ≈ {etcd_ticks / hz * 1000 / total:.2f} ms" if etcd_ticks and total else ""
+a0, a1 = [float(x) for x in sys.argv[10].split()], [float(x) for x in sys.argv[11].split()]
+alloc = ""
+if total and len(a0) == 3 and len(a1) == 3:
+    # Allocated per committed transaction, master / participant / participant (same counting as the CPU).
+    alloc = ", allocated " + " / ".join(f"{(b - a) / total / 1024:.1f}" for a, b in zip(a0, a1)) + " KiB per tx (master / kv:a / kv:b)"
 print(f"run {run}: {r['tx_per_s']:.0f} tx/s, p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms, abort rate {r['abort_rate']}, "
-      f"nodes' CPU ≈ {cpu:.2f} ms{etcd} per committed tx; mean prepare {mean_ms('prepare')} ms, decision write {mean_ms('decision')} ms, phase two {mean_ms('phase_two')} ms")
+      f"nodes' CPU ≈ {cpu:.2f} ms{etcd} per committed tx{alloc}; mean prepare {mean_ms('prepare')} ms, decision write {mean_ms('decision')} ms, phase two {mean_ms('phase_two')} ms")
 PY
 done

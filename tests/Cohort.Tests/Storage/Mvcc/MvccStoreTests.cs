@@ -428,4 +428,56 @@ public sealed class MvccStoreTests : IDisposable
     private static string Show(KeyValuePair<string, Value> entry) => $"{entry.Key}={entry.Value.AsString()}";
 
     private static HlcTimestamp Ts(long value) => new(value);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(32)]
+    [InlineData(1024)]
+    public void EnumerateAt_InChunks_GivesWhatScanAtGives_AcrossTombstonesAndVersions(int chunk)
+    {
+        // 300 keys k000..k299; every third deleted at 20; every fifth rewritten at 30.
+        for (var i = 0; i < 300; i++)
+        {
+            var key = $"k{i:D3}";
+            _store.Install(key, Ts(10), $"a{i}");
+            if (i % 3 == 0)
+            {
+                _store.Install(key, Ts(20), null);
+            }
+
+            if (i % 5 == 0)
+            {
+                _store.Install(key, Ts(30), $"b{i}");
+            }
+        }
+
+        foreach (var at in new HlcTimestamp?[] { Ts(15), Ts(25), Ts(35), null })
+        {
+            foreach (var (from, to) in new (string?, string)[] { (null, "z"), ("k100", "k200"), ("k099", "k100"), ("k150", "k150"), ("k299", "z") })
+            {
+                var expected = _store.ScanAt(from, k => string.CompareOrdinal(k, to) < 0, int.MaxValue, at);
+                var streamed = _store.EnumerateAt(from, k => string.CompareOrdinal(k, to) < 0, at, chunk).ToList();
+                Assert.Equal(expected, streamed);
+            }
+        }
+
+        // Deleted at 20: every third key (100), less every fifteenth (20), rewritten at 30.
+        Assert.Equal(300 - 100 + 20, _store.EnumerateAt(null, _ => true, Ts(35), chunk).Count());
+    }
+
+    [Fact]
+    public void EnumerateAt_StoppedEarly_ReadsOnlyItsFirstChunk()
+    {
+        for (var i = 0; i < 5000; i++)
+        {
+            _store.Install($"k{i:D4}", Ts(10), i);
+        }
+
+        var visited = 0;
+        var first = _store.EnumerateAt(null, _ => ++visited > 0, Ts(20)).Take(3).ToList();
+
+        Assert.Equal(["k0000", "k0001", "k0002"], first.Select(e => e.Key));
+        Assert.InRange(visited, 3, 64);
+    }
 }

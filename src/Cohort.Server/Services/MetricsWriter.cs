@@ -188,6 +188,10 @@ internal sealed class MetricsWriter(string self, ClusterAgent cluster, Coordinat
         }
 
         AddMetric(lines, "dotnet_gc_pause_seconds_total", "counter", "Time the node process was paused for garbage collection.", GC.GetTotalPauseDuration().TotalSeconds, "0.######");
+
+        // The JIT's work since start: what a node spends warming up (first-tier and recompiled methods alike).
+        AddMetric(lines, "dotnet_jit_compiled_methods_total", "counter", "Methods the JIT has compiled in the node process (recompilations included).", System.Runtime.JitInfo.GetCompiledMethodCount());
+        AddMetric(lines, "dotnet_jit_compilation_seconds_total", "counter", "Time the node process's threads spent in the JIT.", System.Runtime.JitInfo.GetCompilationTime().TotalSeconds, "0.######");
     }
 
     private static string Invariant(FormattableString text) => FormattableString.Invariant(text);

@@ -107,6 +107,12 @@ public sealed class MetricsWriterTests
         Assert.Contains("# TYPE dotnet_gc_collections_total counter", lines);
         Assert.Contains(lines, l => l.StartsWith("dotnet_gc_collections_total{generation=\"0\"} ", StringComparison.Ordinal));
         Assert.Contains("# TYPE dotnet_gc_pause_seconds_total counter", lines);
+
+        // This test process has JIT-compiled methods by now, so the counters are positive.
+        var compiled = lines.Single(l => l.StartsWith("dotnet_jit_compiled_methods_total ", StringComparison.Ordinal));
+        Assert.True(long.Parse(compiled.Split(' ')[1], CultureInfo.InvariantCulture) > 0, compiled);
+        var jitTime = lines.Single(l => l.StartsWith("dotnet_jit_compilation_seconds_total ", StringComparison.Ordinal));
+        Assert.True(double.Parse(jitTime.Split(' ')[1], CultureInfo.InvariantCulture) > 0, jitTime);
     }
 
     [Fact]

@@ -72,7 +72,10 @@ public sealed partial class SqlEngine : TransactionalEngine<SqlTransaction>
         catch (OperationCanceledException) when (tx.Aborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             tx.RollBackStatement();
-            throw new CohortException(ErrorCodes.Aborted, $"Transaction {tx.Id} was aborted while the statement ran ({tx.AbortReason ?? "aborted"}); the statement was stopped.");
+            // As a later operation of the transaction would be refused: wounded (retry it) or aborted.
+            throw tx.Locks.IsWounded
+                ? new CohortException(ErrorCodes.Wounded, $"Transaction {tx.Id} was wounded by older transaction {tx.Locks.WoundedBy} while the statement ran; the statement was stopped.")
+                : new CohortException(ErrorCodes.Aborted, $"Transaction {tx.Id} was aborted while the statement ran ({tx.AbortReason ?? "aborted"}); the statement was stopped.");
         }
         catch
         {

@@ -297,7 +297,6 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         }
 
         _active.Clear();
-        _slots?.Leave(this);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         await _internalSource.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();

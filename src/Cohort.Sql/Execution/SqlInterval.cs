@@ -73,19 +73,7 @@ internal readonly record struct SqlInterval(int Months, int Days, long Micros)
             throw OutOfRange();
         }
 
-        var resultMonths = (int)months;
-        var resultDays = (int)days;
-        var monthRemainderDays = TsRound((months - resultMonths) * 30);
-        var secondRemainder = TsRound((days - resultDays + monthRemainderDays - (int)monthRemainderDays) * 86400);
-        if (Math.Abs(secondRemainder) >= 86400)
-        {
-            resultDays += (int)(secondRemainder / 86400);
-            secondRemainder -= (int)(secondRemainder / 86400) * 86400;
-        }
-
-        resultDays += (int)monthRemainderDays;
-        var micros = Math.Round((Micros * factor) + (secondRemainder * MicrosPerSecond), MidpointRounding.ToEven);
-        return double.IsFinite(micros) && Math.Abs(micros) < 9.2e18 ? new SqlInterval(resultMonths, resultDays, (long)micros) : throw OutOfRange();
+        return Scaled(months, days, Micros * factor);
     }
 
     /// <summary>PostgreSQL's interval_div.</summary>
@@ -96,8 +84,13 @@ internal readonly record struct SqlInterval(int Months, int Days, long Micros)
             throw SqlError.DivisionByZero();
         }
 
-        var months = Months / divisor;
-        var days = Days / divisor;
+        return Scaled(Months / divisor, Days / divisor, Micros / divisor);
+    }
+
+    // The scaled fields of interval_mul and interval_div: fractions of months flow into days (30 per month) and
+    // fractions of days into time, rounded as PostgreSQL's TSROUND does.
+    private static SqlInterval Scaled(double months, double days, double micros)
+    {
         var resultMonths = (int)months;
         var resultDays = (int)days;
         var monthRemainderDays = TsRound((months - resultMonths) * 30);
@@ -109,8 +102,8 @@ internal readonly record struct SqlInterval(int Months, int Days, long Micros)
         }
 
         resultDays += (int)monthRemainderDays;
-        var micros = Math.Round((Micros / divisor) + (secondRemainder * MicrosPerSecond), MidpointRounding.ToEven);
-        return double.IsFinite(micros) && Math.Abs(micros) < 9.2e18 ? new SqlInterval(resultMonths, resultDays, (long)micros) : throw OutOfRange();
+        var total = Math.Round(micros + (secondRemainder * MicrosPerSecond), MidpointRounding.ToEven);
+        return double.IsFinite(total) && Math.Abs(total) < 9.2e18 ? new SqlInterval(resultMonths, resultDays, (long)total) : throw OutOfRange();
     }
 
     /// <summary>PostgreSQL's justify_hours: whole days out of the time part, with day and time of one sign.</summary>

@@ -74,10 +74,9 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-# Each node's managed allocations so far (its /metrics), space-separated in node order.
-allocated() { for port in 17101 17102 17103; do curl -sf "http://127.0.0.1:$port/metrics" | awk '$1 == "dotnet_gc_allocated_bytes_total" {printf "%s ", $2}'; done; }
-# The three nodes' JIT time so far, in seconds, summed.
-jitted() { for port in 17101 17102 17103; do curl -sf "http://127.0.0.1:$port/metrics" | awk '$1 == "dotnet_jit_compilation_seconds_total" {print $2}'; done | awk '{s += $1} END {printf "%.3f", s}'; }
+# Each node's managed allocations (bytes) and JIT time (seconds) so far, from one /metrics read per node:
+# "alloc jit" per node, in node order, on one line.
+figures() { for port in 17101 17102 17103; do curl -sf "http://127.0.0.1:$port/metrics" | awk '$1 == "dotnet_gc_allocated_bytes_total" {a = $2} $1 == "dotnet_jit_compilation_seconds_total" {j = $2} END {printf "%s %s ", a, j}'; done; }
 ticks() { local sum=0; for pid in "$@"; do sum=$((sum + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$sum"; }
 hz="$(getconf CLK_TCK)"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -87,18 +86,16 @@ for warm in $(seq 1 "$warm_runs"); do
 done
 for run in $(seq 1 "$runs"); do
   before="$(ticks "${pids[@]}")"
-  allocated_before="$(allocated)"
-  jit_before="$(jitted)"
+  figures_before="$(figures)"
   etcd_before="$(ticks "${etcd_pids[@]}")"
   metrics_before="$(curl -sf http://127.0.0.1:17101/metrics | grep -E '^cohort_coordinator_(prepare|decision|phase_two)_seconds_(sum|count) ' || true)"
   json="$(dotnet "$cohort" bench --addr 127.0.0.1:17101 --quiet --json "$@")"
   after="$(ticks "${pids[@]}")"
-  allocated_after="$(allocated)"
-  jit_after="$(jitted)"
+  figures_after="$(figures)"
   etcd_after="$(ticks "${etcd_pids[@]}")"
   sleep 1 # the last phase twos
   metrics_after="$(curl -sf http://127.0.0.1:17101/metrics | grep -E '^cohort_coordinator_(prepare|decision|phase_two)_seconds_(sum|count) ' || true)"
-  python3 - "$run" "$before" "$after" "$hz" "$json" "$metrics_before" "$metrics_after" "$etcd_before" "$etcd_after" "$allocated_before" "$allocated_after" "$jit_before" "$jit_after" <<'PY'
+  python3 - "$run" "$before" "$after" "$hz" "$json" "$metrics_before" "$metrics_after" "$etcd_before" "$etcd_after" "$figures_before" "$figures_after" <<'PY'
 import json, sys
 run, before, after, hz, text = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 def parse(t):
@@ -116,13 +113,12 @@ total = r["tx_per_s"] * (r["warmup_s"] + r["duration_s"])
 cpu = (after - before) / hz * 1000 / total if total else float("nan")
 etcd_ticks = int(sys.argv[9]) - int(sys.argv[8])
 etcd = f", etcd's CPU ≈ {etcd_ticks / hz * 1000 / total:.2f} ms" if etcd_ticks and total else ""
-a0, a1 = [float(x) for x in sys.argv[10].split()], [float(x) for x in sys.argv[11].split()]
+f0, f1 = [float(x) for x in sys.argv[10].split()], [float(x) for x in sys.argv[11].split()]
 alloc = ""
-if total and len(a0) == 3 and len(a1) == 3:
-    # Allocated per committed transaction, master / participant / participant (same counting as the CPU).
-    alloc = ", allocated " + " / ".join(f"{(b - a) / total / 1024:.1f}" for a, b in zip(a0, a1)) + " KiB per tx (master / kv:a / kv:b)"
-jit = float(sys.argv[13]) - float(sys.argv[12])
-alloc += f", JIT {jit:.2f} s of the nodes' CPU"
+if total and len(f0) == 6 and len(f1) == 6:
+    # Allocated per committed transaction, master / participant / participant (same counting as the CPU); the JIT summed.
+    alloc = ", allocated " + " / ".join(f"{(f1[i] - f0[i]) / total / 1024:.1f}" for i in (0, 2, 4)) + " KiB per tx (master / kv:a / kv:b)"
+    alloc += f", JIT {sum(f1[i] - f0[i] for i in (1, 3, 5)):.2f} s of the nodes' CPU"
 print(f"run {run}: {r['tx_per_s']:.0f} tx/s, p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms, abort rate {r['abort_rate']}, "
       f"nodes' CPU ≈ {cpu:.2f} ms{etcd} per committed tx{alloc}; mean prepare {mean_ms('prepare')} ms, decision write {mean_ms('decision')} ms, phase two {mean_ms('phase_two')} ms")
 PY

@@ -65,6 +65,7 @@ public sealed partial class Coordinator
         var onePhase = groups.Count == 1;
         var keepReadLocks = KeepsReadLocks(groups.Count, groups.Any(g => g.Participant.MayWrite));
         var started = _time.GetTimestamp();
+        tx.CommitStarted = started;
         var replies = await Task.WhenAll(groups.Select(g => SendBatchAsync(tx, g.Participant, g.Operations, onePhase, keepReadLocks))).ConfigureAwait(false);
         PrepareLatency.Record(_time.GetElapsedTime(started));
         var results = new Value[operations.Count];
@@ -93,11 +94,6 @@ public sealed partial class Coordinator
             }
 
             outcome = await DecideAsync(tx, votes).ConfigureAwait(false);
-        }
-
-        if (outcome.IsCommitted)
-        {
-            CommitLatency.Record(_time.GetElapsedTime(started));
         }
 
         return new BatchResult(tx.Id, outcome, outcome.IsCommitted ? results : []);

@@ -54,14 +54,8 @@ public sealed partial class Coordinator
 
         try
         {
-            var started = _time.GetTimestamp();
-            var outcome = await RunCommitAsync(tx).ConfigureAwait(false);
-            if (outcome.IsCommitted)
-            {
-                CommitLatency.Record(_time.GetElapsedTime(started));
-            }
-
-            return outcome;
+            tx.CommitStarted = _time.GetTimestamp();
+            return await RunCommitAsync(tx).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -238,7 +232,7 @@ public sealed partial class Coordinator
             tx.Outcome = outcome;
         }
 
-        Outcomes.Record(outcome);
+        RecordOutcome(tx, outcome);
         tx.Completion.TrySetResult(outcome);
 
         Log.Decided(_logger, tx.Id, decision.Participants.Length, decision.CommitTimestamp);
@@ -485,6 +479,18 @@ public sealed partial class Coordinator
         return outcome;
     }
 
+    // Counts the outcome, and a commit's latency first: a stats sample taken in between then sees the latency of a
+    // commit it does not count yet (the next one counts it), never a commit without its latency.
+    private void RecordOutcome(CoordinatorTransaction tx, TxOutcome outcome)
+    {
+        if (outcome.IsCommitted && tx.CommitStarted != 0)
+        {
+            CommitLatency.Record(_time.GetElapsedTime(tx.CommitStarted));
+        }
+
+        Outcomes.Record(outcome);
+    }
+
     private TxOutcome Finish(CoordinatorTransaction tx, TransactionState state, TxOutcome outcome, string? reason)
     {
         lock (tx.Sync)
@@ -494,7 +500,7 @@ public sealed partial class Coordinator
             tx.Outcome = outcome;
         }
 
-        Outcomes.Record(outcome);
+        RecordOutcome(tx, outcome);
         tx.Completion.TrySetResult(outcome);
         if (state is TransactionState.Committed)
         {

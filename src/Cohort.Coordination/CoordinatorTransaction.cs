@@ -63,6 +63,12 @@ internal sealed class CoordinatorTransaction
 
     public bool AbortRequested { get; set; }
 
+    /// <summary>
+    /// When commit started (a <see cref="TimeProvider"/> timestamp), 0 before: a commit's latency is recorded with its
+    /// outcome, so a stats sample that counts the commit also has its latency.
+    /// </summary>
+    public long CommitStarted { get; set; }
+
     /// <summary>The newest outcome (an in-doubt one may later be resolved).</summary>
     public TxOutcome? Outcome { get; set; }
 

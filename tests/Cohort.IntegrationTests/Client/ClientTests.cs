@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Cohort.Client;
 using Cohort.Core;
 using Cohort.IntegrationTests.Harness;
@@ -268,10 +269,18 @@ public sealed class ClientTests(ClientFixture fixture) : IClassFixture<ClientFix
     {
         using var client = fixture.NewClient();
         var key = Unique("late-");
-        await using var tx = await client.BeginAsync(TimeSpan.FromMilliseconds(800));
+        // Long enough for the two operations on a loaded machine (800 ms was not, once, in CI), then waited out.
+        var deadline = TimeSpan.FromSeconds(3);
+        var begun = Stopwatch.StartNew();
+        await using var tx = await client.BeginAsync(deadline);
         await tx.Kv(Kv).PutAsync(key, "late");
         await tx.Queue(Queue).EnqueueAsync(key, "late");
-        await Task.Delay(TimeSpan.FromMilliseconds(1500));
+        var waitedOut = deadline + TimeSpan.FromMilliseconds(700) - begun.Elapsed;
+        if (waitedOut > TimeSpan.Zero)
+        {
+            await Task.Delay(waitedOut);
+        }
+
         var e = await Assert.ThrowsAsync<CohortAbortedException>(() => tx.CommitAsync());
         Assert.Equal(ErrorCodes.Expired, e.Code);
         Assert.Equal(tx.Id, e.TxId);

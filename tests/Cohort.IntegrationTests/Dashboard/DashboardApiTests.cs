@@ -69,10 +69,15 @@ public sealed class DashboardApiTests(ITestOutputHelper output)
         Assert.Equal(["active", "aborted"], await TimelineAsync(cluster, aborted));
 
         // Samples: the commit shows up in this node's and the cluster's, each cluster sample naming every node.
+        // (Both: the abort came after the commit, so a sample taken between them counts only the commit.)
         await Wait.UntilAsync(
-            async () => (await cluster.Api.GetAsync(cluster.Master, "v1/stats/samples")).Body["samples"]!.AsArray().Sum(s => s!["committed"]!.GetValue<long>()) >= 1,
+            async () =>
+            {
+                var mine = (await cluster.Api.GetAsync(cluster.Master, "v1/stats/samples")).Body["samples"]!.AsArray();
+                return mine.Sum(s => s!["committed"]!.GetValue<long>()) >= 1 && mine.Any(s => s!["aborted"]!["aborted"] is JsonValue);
+            },
             Wait.Long,
-            "the commit in the master's samples");
+            "the commit and the abort in the master's samples");
         var samples = await cluster.Api.GetAsync(cluster.Nodes[1], "v1/stats/samples?scope=cluster");
         Assert.True(samples.Status == 200, samples.ToString());
         Assert.Equal(2000, samples.Body["interval_ms"]!.GetValue<long>());

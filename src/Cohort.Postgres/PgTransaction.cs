@@ -33,6 +33,9 @@ internal sealed class PgTransaction(TxId id)
     /// <summary>The prepare timestamp once prepared.</summary>
     public HlcTimestamp PrepareTimestamp { get; set; }
 
+    /// <summary>The transaction's deadline, as its operations carried it (a PREPARE waits for a server slot no longer).</summary>
+    public DateTimeOffset Deadline { get; set; } = DateTimeOffset.MaxValue;
+
     /// <summary>The coordinator that prepared it.</summary>
     public string? Coordinator { get; set; }
 

@@ -68,44 +68,77 @@ public sealed partial class PostgresEngine
 
             var gid = GidOf(tx);
             var backend = t.Connection.ProcessID;
-            try
+            bool slot;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                await using var batch = new NpgsqlBatch(t.Connection);
-                batch.BatchCommands.Add(AuditInsert(gid, tx, t.Operations));
-                batch.BatchCommands.Add(new NpgsqlBatchCommand($"PREPARE TRANSACTION {Literal(gid)}"));
-                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (PgErrors.IsConnectionFailure(e) || e is OperationCanceledException)
-            {
-                // The PREPARE may or may not have happened: find out on the server once the old backend is gone.
-                await ReleaseConnectionAsync(t).ConfigureAwait(false);
-                t.DoubtfulBackend = backend;
-                t.DoubtfulIsPrepare = true;
-                t.Coordinator = info.Coordinator;
-                await ResolveDoubtAsync(t, CancellationToken.None).ConfigureAwait(false);
-                return t.State == PgTransactionState.Prepared
-                    ? Vote.Yes(t.PrepareTimestamp)
-                    : Vote.No($"{Name}: the connection failed during PREPARE TRANSACTION and nothing was prepared ({e.Message})");
-            }
-            catch (NpgsqlException e)
-            {
-                // Deferred constraints and serialization checks run at PREPARE: PostgreSQL rolled the transaction back.
-                await RollbackActiveAsync(t, e.Message).ConfigureAwait(false);
-                var error = PgErrors.Map(Name, e);
-                return Vote.No($"{error.Code}: {error.Message}");
+                var remaining = t.Deadline - _time.GetUtcNow();
+                if (remaining < TimeSpan.FromDays(1))
+                {
+                    deadline.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+                }
+
+                slot = await TakePrepareSlotAsync(deadline.Token).ConfigureAwait(false);
             }
 
-            await ReleaseConnectionAsync(t).ConfigureAwait(false);
-            t.State = PgTransactionState.Prepared;
-            t.PrepareTimestamp = Clock.Now();
-            t.Coordinator = info.Coordinator;
-            Log.Prepared(_logger, Name, tx, gid);
-            return Vote.Yes(t.PrepareTimestamp);
+            if (!slot)
+            {
+                await RollbackActiveAsync(t, "no prepared-transaction slot on the server").ConfigureAwait(false);
+                return Vote.No($"{ErrorCodes.Unavailable}: {NoSlot(tx)}");
+            }
+
+            // Counted as in flight until it counts as prepared (or is not prepared at all).
+            try
+            {
+                return await PrepareTakenAsync(t, gid, backend, info, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                EndPrepare();
+            }
         }
         finally
         {
             t.Gate.Release();
         }
+    }
+
+    // PREPARE TRANSACTION of an active transaction that holds a server slot.
+    private async Task<Vote> PrepareTakenAsync(PgTransaction t, string gid, int backend, PrepareInfo info, CancellationToken cancellationToken)
+    {
+        var tx = t.Id;
+        try
+        {
+            await using var batch = new NpgsqlBatch(t.Connection);
+            batch.BatchCommands.Add(AuditInsert(gid, tx, t.Operations));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"PREPARE TRANSACTION {Literal(gid)}"));
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (PgErrors.IsConnectionFailure(e) || e is OperationCanceledException)
+        {
+            // The PREPARE may or may not have happened: find out on the server once the old backend is gone.
+            await ReleaseConnectionAsync(t).ConfigureAwait(false);
+            t.DoubtfulBackend = backend;
+            t.DoubtfulIsPrepare = true;
+            t.Coordinator = info.Coordinator;
+            await ResolveDoubtAsync(t, CancellationToken.None).ConfigureAwait(false);
+            return t.State == PgTransactionState.Prepared
+                ? Vote.Yes(t.PrepareTimestamp)
+                : Vote.No($"{Name}: the connection failed during PREPARE TRANSACTION and nothing was prepared ({e.Message})");
+        }
+        catch (NpgsqlException e)
+        {
+            // Deferred constraints and serialization checks run at PREPARE: PostgreSQL rolled the transaction back.
+            await RollbackActiveAsync(t, e.Message).ConfigureAwait(false);
+            var error = PgErrors.Map(Name, e);
+            return Vote.No($"{error.Code}: {error.Message}");
+        }
+
+        await ReleaseConnectionAsync(t).ConfigureAwait(false);
+        t.State = PgTransactionState.Prepared;
+        t.PrepareTimestamp = Clock.Now();
+        t.Coordinator = info.Coordinator;
+        Log.Prepared(_logger, Name, tx, gid);
+        return Vote.Yes(t.PrepareTimestamp);
     }
 
     // A read-only vote: the transaction is finished here (as committed; it wrote nothing), and a repeated prepare gets this vote again.

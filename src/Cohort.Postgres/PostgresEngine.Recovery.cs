@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cohort.Core;
 using Npgsql;
 
@@ -69,6 +70,10 @@ public sealed partial class PostgresEngine
                 }
 
                 _maxPrepared = setting;
+                _slots = PreparedSlots.Join(
+                    $"{connection.Host}:{connection.Port.ToString(CultureInfo.InvariantCulture)}",
+                    int.Parse(setting, NumberStyles.Integer, CultureInfo.InvariantCulture),
+                    this);
             }
 
             await CreateAuditTableAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -91,6 +96,56 @@ public sealed partial class PostgresEngine
     }
 
     private string _maxPrepared = "?";
+
+    // The server's prepared-transaction slots (set at open) and this engine's PREPAREs in flight.
+    private PreparedSlots? _slots;
+    private int _preparing;
+
+    /// <summary>The server slots this engine holds: PREPAREs in flight, transactions it prepared and has not finished, and those found prepared at start.</summary>
+    internal int PreparedSlotsHeld
+    {
+        get
+        {
+            var held = Volatile.Read(ref _preparing) + _recovered.Count;
+            foreach (var t in _active.Values)
+            {
+                if (t.State == PgTransactionState.Prepared)
+                {
+                    held++;
+                }
+            }
+
+            return held;
+        }
+    }
+
+    /// <summary>This engine's PREPAREs under way (counted by <see cref="PreparedSlots"/>, not yet on the server).</summary>
+    internal int PreparesInFlight => Volatile.Read(ref _preparing);
+
+    internal void BeginPrepare() => Interlocked.Increment(ref _preparing);
+
+    internal void EndPrepare() => Interlocked.Decrement(ref _preparing);
+
+    // Waits for a server slot before a PREPARE (see PreparedSlots); false when the token fired first.
+    private ValueTask<bool> TakePrepareSlotAsync(CancellationToken cancellationToken) =>
+        _slots is { } slots ? slots.TakeAsync(this, cancellationToken) : BeginPrepareUnlimited();
+
+    private ValueTask<bool> BeginPrepareUnlimited()
+    {
+        BeginPrepare();
+        return ValueTask.FromResult(true);
+    }
+
+    /// <summary>The prepared transactions on the server now, of every database and process.</summary>
+    internal async Task<int> CountPreparedOnServerAsync()
+    {
+        await using var connection = await _internalSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT count(*)::int FROM pg_prepared_xacts", connection);
+        return (int)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
+    }
+
+    private string NoSlot(TxId tx) =>
+        $"{Name}: transaction {tx} found no free prepared-transaction slot on the server before its deadline (max_prepared_transactions {_maxPrepared}, all held by transactions waiting for phase two)";
 
     private static async Task CreateAuditTableAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

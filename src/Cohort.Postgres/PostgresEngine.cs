@@ -176,6 +176,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         await t.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            t.Deadline = tx.Deadline;
             if (_finished.TryGetValue(tx.Id, out outcome))
             {
                 throw Finished(tx.Id, outcome);
@@ -297,6 +298,7 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
         }
 
         _active.Clear();
+        _slots?.Leave(this);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         await _internalSource.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();

@@ -482,6 +482,23 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_WhenTheFsyncFails_FailsEveryRecordOfTheBatch_AndTheLogRefusesMore()
+    {
+        var disk = new FsyncFailingFileSystem();
+        var log = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk }, out _);
+        await using (log)
+        {
+            await log.Append(1, Payload(1, 10)).WaitAsync(Deadline);
+            disk.Fail = true;
+            var first = log.Append(1, Payload(2, 10));
+            var second = log.Append(1, Payload(3, 10));
+            await Assert.ThrowsAsync<IOException>(() => first.WaitAsync(Deadline));
+            await Assert.ThrowsAsync<IOException>(() => second.WaitAsync(Deadline));
+            Assert.Throws<Cohort.Core.CohortException>(() => { _ = log.Append(1, Payload(4, 10)); });
+        }
+    }
+
+    [Fact]
     public void Options_Validate_RejectsTinySegmentsAndMissingDirectory()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new WalOptions { Directory = _directory.Path, SegmentBytes = 4095 }.Validate());
@@ -531,6 +548,61 @@ public sealed class WriteAheadLogTests : IDisposable
         }
 
         return offsets;
+    }
+
+    // The real file system, whose file fsyncs fail once Fail is set.
+    private sealed class FsyncFailingFileSystem : Cohort.Storage.IO.FileSystem
+    {
+        private readonly Cohort.Storage.IO.FileSystem _real = Cohort.Storage.IO.FileSystem.Real;
+
+        public volatile bool Fail;
+
+        public override Cohort.Storage.IO.StorageFile CreateFile(string path, UnixFileMode? unixCreateMode = null) => new File(this, _real.CreateFile(path, unixCreateMode));
+
+        public override Cohort.Storage.IO.StorageFile OpenFile(string path, bool createIfMissing) => new File(this, _real.OpenFile(path, createIfMissing));
+
+        public override byte[] ReadAllBytes(string path) => _real.ReadAllBytes(path);
+
+        public override bool FileExists(string path) => _real.FileExists(path);
+
+        public override bool DirectoryExists(string path) => _real.DirectoryExists(path);
+
+        public override void CreateDirectory(string path) => _real.CreateDirectory(path);
+
+        public override void FsyncDirectory(string path) => _real.FsyncDirectory(path);
+
+        public override void Move(string source, string destination) => _real.Move(source, destination);
+
+        public override void Delete(string path) => _real.Delete(path);
+
+        public override IEnumerable<string> EnumerateFiles(string directory, string searchPattern) => _real.EnumerateFiles(directory, searchPattern);
+
+        private sealed class File(FsyncFailingFileSystem owner, Cohort.Storage.IO.StorageFile inner) : Cohort.Storage.IO.StorageFile
+        {
+            public override long Length => inner.Length;
+
+            public override void Write(ReadOnlySpan<byte> data, long offset) => inner.Write(data, offset);
+
+            public override void SetLength(long length) => inner.SetLength(length);
+
+            public override void Fsync()
+            {
+                if (owner.Fail)
+                {
+                    throw new IOException("fsync failed (test)");
+                }
+
+                inner.Fsync();
+            }
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing)
+                {
+                    inner.Dispose();
+                }
+            }
+        }
     }
 
     private static void FlipByte(string file, long position, byte mask)

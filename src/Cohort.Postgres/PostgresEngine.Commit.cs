@@ -69,14 +69,8 @@ public sealed partial class PostgresEngine
             var gid = GidOf(tx);
             var backend = t.Connection.ProcessID;
             bool slot;
-            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (var deadline = CancelledAt(t.Deadline, cancellationToken))
             {
-                var remaining = t.Deadline - _time.GetUtcNow();
-                if (remaining < TimeSpan.FromDays(1))
-                {
-                    deadline.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-                }
-
                 slot = await TakePrepareSlotAsync(deadline.Token).ConfigureAwait(false);
             }
 

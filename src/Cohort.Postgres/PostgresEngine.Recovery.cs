@@ -106,7 +106,7 @@ public sealed partial class PostgresEngine
     {
         get
         {
-            var held = Volatile.Read(ref _preparing) + _recovered.Count;
+            var held = PreparesInFlight + _recovered.Count;
             foreach (var t in _active.Values)
             {
                 if (t.State == PgTransactionState.Prepared)

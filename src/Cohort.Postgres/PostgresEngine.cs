@@ -315,9 +315,20 @@ public sealed partial class PostgresEngine : ITransactionalEngine, IPipelinedPar
             throw new CohortException(ErrorCodes.Expired, $"{Name}: transaction {tx.Id} passed its deadline {tx.Deadline:O}.");
         }
 
-        var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, t.Cancel.Token);
-        deadline.CancelAfter(remaining);
-        return deadline;
+        return CancelledAt(tx.Deadline, cancellationToken, t.Cancel.Token);
+    }
+
+    // A token that fires at deadline (at once when it has passed; never for DateTimeOffset.MaxValue) or with either token.
+    private CancellationTokenSource CancelledAt(DateTimeOffset deadline, CancellationToken first, CancellationToken second = default)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(first, second);
+        if (deadline != DateTimeOffset.MaxValue)
+        {
+            var remaining = deadline - _time.GetUtcNow();
+            source.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        }
+
+        return source;
     }
 
     // Runs [prefix…;] statement [; trailing…] in one round trip and reads the statement's answer (prefix and trailing

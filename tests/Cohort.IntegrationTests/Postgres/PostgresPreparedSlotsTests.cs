@@ -29,14 +29,7 @@ public sealed class PostgresPreparedSlotsTests
         });
 
         // Three prepared transactions hold every slot of the server.
-        var held = new List<TxId>();
-        for (var i = 0; i < 3; i++)
-        {
-            var tx = Begin(TimeSpan.FromSeconds(60));
-            await engine.ApplyAsync(tx, Write($"k{i}", i), default);
-            Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(tx.Id, Info, default)).Kind);
-            held.Add(tx.Id);
-        }
+        var held = await PrepareWritesAsync(engine, "k", 3);
 
         // A fourth waits rather than failing with "maximum number of prepared transactions reached"...
         var fourth = Begin(TimeSpan.FromSeconds(60));
@@ -94,14 +87,7 @@ public sealed class PostgresPreparedSlotsTests
 
         // The first engine prepares two transactions and is then left behind (a crash, as far as it knows), still counting them.
         await using var abandoned = await PostgresEngine.OpenAsync("pg:abandoned", options);
-        var first = new List<TxId>();
-        for (var i = 0; i < 2; i++)
-        {
-            var tx = Begin(TimeSpan.FromSeconds(60));
-            await abandoned.ApplyAsync(tx, Write($"a{i}", i), default);
-            Assert.Equal(VoteKind.Yes, (await abandoned.PrepareAsync(tx.Id, Info, default)).Kind);
-            first.Add(tx.Id);
-        }
+        var first = await PrepareWritesAsync(abandoned, "a", 2);
 
         // Its successor finds them prepared and finishes them: every slot of the server is free again.
         await using var successor = await PostgresEngine.OpenAsync("pg:abandoned", options);
@@ -125,6 +111,21 @@ public sealed class PostgresPreparedSlotsTests
         }
 
         Assert.Equal(3, (await PreparedGidsAsync(server, database)).Count);
+    }
+
+    // Prepares count transactions, each writing one row (prefix0, prefix1, …), which must all vote Yes.
+    private static async Task<List<TxId>> PrepareWritesAsync(PostgresEngine engine, string prefix, int count)
+    {
+        var prepared = new List<TxId>();
+        for (var i = 0; i < count; i++)
+        {
+            var tx = Begin(TimeSpan.FromSeconds(60));
+            await engine.ApplyAsync(tx, Write(prefix + i, i), default);
+            Assert.Equal(VoteKind.Yes, (await engine.PrepareAsync(tx.Id, Info, default)).Kind);
+            prepared.Add(tx.Id);
+        }
+
+        return prepared;
     }
 
     private static async Task<List<string>> PreparedGidsAsync(PostgresServer server, string database) =>

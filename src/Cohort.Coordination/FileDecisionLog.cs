@@ -110,8 +110,9 @@ public sealed partial class FileDecisionLog : IDecisionLog, ILoggedState
 
             try
             {
-                // A lost END only makes a restarted coordinator repeat phase two, which is idempotent.
-                _ = _wal.Append(EndRecord, payload);
+                // A lost END only makes a restarted coordinator repeat phase two, which is idempotent; so it asks for
+                // no fsync of its own and rides with the next decision's.
+                _ = _wal.AppendDeferred(EndRecord, payload);
             }
             catch (CohortException e)
             {

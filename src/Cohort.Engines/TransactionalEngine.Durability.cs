@@ -245,7 +245,7 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
 
             try
             {
-                _ = ObserveAsync(Machine.Append(type, buffer.WrittenSpan));
+                _ = ObserveAsync(Machine.AppendDeferred(type, buffer.WrittenSpan));
             }
             catch (CohortException)
             {
@@ -377,7 +377,11 @@ public abstract partial class TransactionalEngine<TTx> : ILoggedState
                 state.WriteIntents(buffer);
             }
 
-            var durable = Machine.Append(onePhase ? CommitOnePhaseRecord : CommitRecord, buffer.WrittenSpan);
+            // A one-phase commit record is the decision itself and is flushed at once; phase two's shares the next
+            // flush (its acknowledgement waits for it, and the coordinator keeps its decision until then).
+            var durable = onePhase
+                ? Machine.Append(CommitOnePhaseRecord, buffer.WrittenSpan)
+                : Machine.AppendDeferred(CommitRecord, buffer.WrittenSpan);
             state.CommitTimestamp = commitTimestamp;
             state.State = TxState.Committing;
             state.Durable = durable;

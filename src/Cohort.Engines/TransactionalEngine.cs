@@ -33,6 +33,11 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
 
     private readonly ConcurrentDictionary<TxId, TTx> _transactions = new();
     private readonly RecentOutcomes<Outcome> _finished = new(FinishedCapacity);
+
+    // Phase-two commits released before their record is durable (CommitAsync), until it is: a repeat of the commit
+    // waits on the promise rather than on the record's task (a task awaited twice would resume its second awaiter
+    // off the simulation's thread).
+    private readonly ConcurrentDictionary<TxId, Promise> _recording = new();
     private readonly Lock _stateLock = new();
     private readonly AsyncGate _snapshotGate = new();
     private LoggedStateMachine? _machine;
@@ -282,6 +287,12 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                         isTransient: outcome.Wounded);
                 }
 
+                if (_recording.TryGetValue(tx, out var recorded))
+                {
+                    // Committed here before its record was durable (early lock release): acknowledge only once it is.
+                    await recorded.Task.ConfigureAwait(false);
+                }
+
                 return outcome.Timestamp;
             }
 
@@ -296,7 +307,9 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
             }
 
             // Phase two after a Yes vote: a prepared transaction is never forgotten before it commits,
-            // so an unknown one committed earlier and was forgotten. Commit is idempotent.
+            // so an unknown one committed earlier and was forgotten. Commit is idempotent; its record is durable once
+            // everything logged so far is (and a log that failed since cannot say so).
+            await Machine.Wal.FlushAsync().ConfigureAwait(false);
             return commitTimestamp;
         }
 
@@ -304,12 +317,16 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
         try
         {
             Task durable;
+            var released = false;
             lock (state.Sync)
             {
                 switch (state.State)
                 {
                     case TxState.Committed:
-                        return state.CommitTimestamp;
+                        // Possibly released early (below) and its record not yet durable: the answer waits for it.
+                        durable = state.Durable ?? Task.CompletedTask;
+                        released = true;
+                        break;
                     case TxState.Committing:
                         durable = state.Durable!;
                         break;
@@ -346,8 +363,45 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                         break;
                     default:
                         durable = AppendCommit(state, Max(commitTimestamp, state.PrepareTimestamp), onePhase: false);
+                        released = true;
                         break;
                 }
+            }
+
+            if (released)
+            {
+                Promise? recorded = null;
+                if (state.State == TxState.Committing)
+                {
+                    // Phase two of a prepared transaction: its writes are installed and its locks released as soon as
+                    // the commit record is in the log, before it is durable (early lock release). That is safe because
+                    // the coordinator holds the durable decision until this call acknowledges it, which waits for the
+                    // record below: lost in a crash, the transaction comes back prepared and is committed again. And
+                    // anything that builds on these writes here is logged after the record, so it cannot survive it.
+                    recorded = new Promise();
+                    _recording[tx] = recorded;
+                    FinishCommit(state);
+                }
+
+                try
+                {
+                    await durable.ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    recorded?.TrySetException(e);
+                    throw;
+                }
+                finally
+                {
+                    if (recorded is not null)
+                    {
+                        _recording.TryRemove(tx, out _);
+                    }
+                }
+
+                recorded?.TrySetResult();
+                return state.CommitTimestamp;
             }
 
             try

@@ -14,6 +14,8 @@ namespace Cohort.CrashHost;
 /// Commands:
 /// <c>writers &lt;dir&gt; &lt;resource&gt; &lt;writers&gt; &lt;keysPerTx&gt;</c> — concurrent writers commit transactions
 /// forever; each writes keys <c>w{i}:{n}:{k}</c> = n and prints <c>ACK i n</c> after commit returns.
+/// <c>two-phase-writers</c> — the same through prepare and phase-two commit: prints <c>PREPARED i n txid</c> after the Yes
+/// vote and <c>ACK i n txid</c> once the commit is acknowledged (when a coordinator may forget its decision).
 /// <c>prepare &lt;dir&gt; &lt;resource&gt; &lt;opsJson&gt;</c> — applies the operations (a JSON array of operations) in one
 /// transaction, prepares it and prints <c>PREPARED txid</c>, then waits to be killed. <c>prepare-keeping-reads</c> does the
 /// same with <c>KeepReadLocks</c> (a read-only transaction keeping its read locks prints <c>PREPARED</c> too).
@@ -38,7 +40,8 @@ internal static class Program
         switch (args[0])
         {
             case "writers":
-                await RunWritersAsync(engine, int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+            case "two-phase-writers":
+                await RunWritersAsync(engine, int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture), twoPhase: args[0] == "two-phase-writers");
                 return 0;
             case "prepare":
             case "prepare-keeping-reads":
@@ -53,7 +56,7 @@ internal static class Program
         }
     }
 
-    private static async Task RunWritersAsync(ITransactionalEngine engine, int writers, int keysPerTx)
+    private static async Task RunWritersAsync(ITransactionalEngine engine, int writers, int keysPerTx, bool twoPhase)
     {
         var output = new Lock();
         Console.WriteLine("READY");
@@ -67,10 +70,32 @@ internal static class Program
                     await engine.ApplyAsync(tx, Operation.Create("put", ("key", $"w{i}:{n}:{k}"), ("value", n)), CancellationToken.None);
                 }
 
-                await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), CancellationToken.None);
+                if (!twoPhase)
+                {
+                    await engine.CommitOnePhaseAsync(tx.Id, engine.Clock.Now(), CancellationToken.None);
+                    lock (output)
+                    {
+                        Console.WriteLine($"ACK {i} {n}");
+                    }
+
+                    continue;
+                }
+
+                var vote = await engine.PrepareAsync(tx.Id, new PrepareInfo("crash-test"), CancellationToken.None);
+                if (vote.Kind != VoteKind.Yes)
+                {
+                    throw new InvalidOperationException($"transaction {n} of writer {i} voted {vote}");
+                }
+
                 lock (output)
                 {
-                    Console.WriteLine($"ACK {i} {n}");
+                    Console.WriteLine($"PREPARED {i} {n} {tx.Id}");
+                }
+
+                await engine.CommitAsync(tx.Id, vote.PrepareTimestamp, CancellationToken.None);
+                lock (output)
+                {
+                    Console.WriteLine($"ACK {i} {n} {tx.Id}");
                 }
             }
         }));

@@ -21,7 +21,7 @@ public sealed class PlantedBugTests(ITestOutputHelper output)
     [InlineData(PlantedBug.VoteBeforeDurable, 6)]
     [InlineData(PlantedBug.PhaseTwoNotRetried, 114)]
     [InlineData(PlantedBug.ReadOnlyReleasesAtPrepare, 526)]
-    [InlineData(PlantedBug.DeposedLeaderWrites, 1030)]
+    [InlineData(PlantedBug.DeposedLeaderWrites, 435)]
     public void PlantedBug_IsCaughtByItsRecordedSeed(PlantedBug bug, int seed)
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("COHORT_SIM_SEARCH"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var search) && search > 0)

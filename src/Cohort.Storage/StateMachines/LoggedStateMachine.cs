@@ -53,6 +53,17 @@ public sealed class LoggedStateMachine : ISnapshotSource, IAsyncDisposable
         return Replication is { } sink ? Both(local, sink.Ship(ReplicationEntryKind.Record, type, payload)) : local;
     }
 
+    /// <summary>
+    /// <see cref="Append"/> for a record that need not be flushed at once (<see cref="WriteAheadLog.AppendDeferred"/>):
+    /// it shares the next flush, and its task completes as <see cref="Append"/>'s does, once it is durable here and on
+    /// every replica.
+    /// </summary>
+    public Task AppendDeferred(byte type, ReadOnlySpan<byte> payload)
+    {
+        var local = Wal.AppendDeferred(type, payload);
+        return Replication is { } sink ? Both(local, sink.Ship(ReplicationEntryKind.Record, type, payload)) : local;
+    }
+
     /// <inheritdoc/>
     public void Capture(Action<ReadOnlyMemory<byte>> atThisPoint)
     {

@@ -20,6 +20,12 @@ public sealed class WalOptions
     /// <summary>Segment size threshold in bytes.</summary>
     public long SegmentBytes { get; init; } = DefaultSegmentBytes;
 
+    /// <summary>
+    /// The longest a record appended with <see cref="WriteAheadLog.AppendDeferred"/> waits for another append's flush
+    /// to carry it before the log flushes for it alone: 5 ms.
+    /// </summary>
+    public TimeSpan DeferredFlushDelay { get; init; } = TimeSpan.FromMilliseconds(5);
+
     /// <summary>The file system holding the segments: the operating system's unless simulated.</summary>
     public FileSystem FileSystem { get; init; } = FileSystem.Real;
 
@@ -37,6 +43,7 @@ public sealed class WalOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(Directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(SegmentBytes, 4096);
         ArgumentNullException.ThrowIfNull(FileSystem);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DeferredFlushDelay, TimeSpan.Zero);
         if (!Enum.IsDefined(Durability))
         {
             throw new ArgumentOutOfRangeException(nameof(Durability), Durability, "Unknown durability mode.");

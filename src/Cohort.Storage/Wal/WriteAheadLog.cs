@@ -35,11 +35,16 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
     private readonly Action? _flushPass;
     private readonly CancellationTokenSource _stop = new();
 
+    // Flushes deferred records no later than WalOptions.DeferredFlushDelay after the first of them; null under
+    // simulation, where a deferred record is flushed as any other.
+    private readonly ITimer? _deferredFlush;
+
     // Guarded by _gate.
     private Batch _open;
     private readonly Queue<Batch> _sealed = new();
     private long _appendSegment;
     private bool _signalled;
+    private bool _deferredPending;
     private Exception? _failure;
     private bool _disposed;
 
@@ -70,6 +75,7 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
 #pragma warning disable RS0030 // Outside a simulation only (a log opened under one returned above).
         new Thread(FlushLoop) { IsBackground = true, Name = "cohort-wal-flusher" }.Start();
 #pragma warning restore RS0030
+        _deferredFlush = TimeProvider.System.CreateTimer(static log => ((WriteAheadLog)log!).FlushDeferred(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The directory of the segment files.</summary>
@@ -105,7 +111,19 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
     /// appended earlier are durable no later than records appended after them.
     /// </summary>
     /// <exception cref="CohortException">The log has failed (an earlier write or fsync error) or is disposed.</exception>
-    public Task Append(byte type, ReadOnlySpan<byte> payload)
+    public Task Append(byte type, ReadOnlySpan<byte> payload) => AppendRecord(type, payload, deferred: false);
+
+    /// <summary>
+    /// Copies a record into the log like <see cref="Append"/>, but asks for no flush of its own: the record is written
+    /// with the next batch another append (or <see cref="FlushAsync"/>) asks for, and at the latest
+    /// <see cref="WalOptions.DeferredFlushDelay"/> after it was appended. For a record whose durability nobody waits on
+    /// in a hurry (a participant's commit record, acknowledged to a coordinator that keeps its decision until then):
+    /// at low load it shares the next fsync instead of costing one.
+    /// </summary>
+    /// <exception cref="CohortException">The log has failed (an earlier write or fsync error) or is disposed.</exception>
+    public Task AppendDeferred(byte type, ReadOnlySpan<byte> payload) => AppendRecord(type, payload, deferred: true);
+
+    private Task AppendRecord(byte type, ReadOnlySpan<byte> payload, bool deferred)
     {
         if (payload.Length > WalOptions.MaxRecordBytes)
         {
@@ -123,8 +141,30 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             BinaryPrimitives.WriteUInt32LittleEndian(span[4..], Crc32C.Compute(span.Slice(8, payload.Length + 1)));
             buffer.Advance(HeaderBytes + payload.Length);
             Interlocked.Increment(ref _recordCount);
-            Signal();
+            if (!deferred || _deferredFlush is null)
+            {
+                Signal();
+            }
+            else if (!_signalled && !_deferredPending)
+            {
+                // The first record nobody flushes yet: flush it by the deadline unless another append does first.
+                _deferredPending = true;
+                _deferredFlush.Change(_options.DeferredFlushDelay, Timeout.InfiniteTimeSpan);
+            }
+
             return _open.Done.Task;
+        }
+    }
+
+    // The deadline of a deferred record: flushes it unless a flush has taken it meanwhile.
+    private void FlushDeferred()
+    {
+        lock (_gate)
+        {
+            if (_deferredPending && !_disposed && _failure is null)
+            {
+                Signal();
+            }
         }
     }
 
@@ -202,6 +242,7 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
 
         if (_simulation is null)
         {
+            await _deferredFlush!.DisposeAsync().ConfigureAwait(false);
             await _stop.CancelAsync().ConfigureAwait(false);
         }
         else

@@ -64,6 +64,76 @@ public sealed class KvCrashTests : IDisposable
     }
 
     [Fact]
+    public async Task Kill_WhileEightWritersCommitInTwoPhases_LeavesNoAcknowledgedCommitInDoubt()
+    {
+        // Phase two's commit record shares the next flush and the transaction's locks go as soon as it is logged; the
+        // acknowledgement (after which a coordinator forgets its decision) must still wait for it to be durable.
+        var acknowledged = new Dictionary<int, long>();
+        var acknowledgedIds = new HashSet<string>();
+        var preparedIds = new Dictionary<(int Writer, long N), string>();
+        void Record(string line)
+        {
+            switch (line.Split(' '))
+            {
+                case ["PREPARED", var w, var n, var id]:
+                    preparedIds[(int.Parse(w, CultureInfo.InvariantCulture), long.Parse(n, CultureInfo.InvariantCulture))] = id;
+                    break;
+                case ["ACK", var w, var n, var id]:
+                    var writer = int.Parse(w, CultureInfo.InvariantCulture);
+                    acknowledged[writer] = Math.Max(acknowledged.GetValueOrDefault(writer, -1), long.Parse(n, CultureInfo.InvariantCulture));
+                    acknowledgedIds.Add(id);
+                    break;
+            }
+        }
+
+        await using (var child = CrashHostProcess.Start("two-phase-writers", _directory.Path, Resource, "8", KeysPerTransaction.ToString(CultureInfo.InvariantCulture)))
+        {
+            var acks = 0;
+            await child.WaitForLineAsync(line => line.StartsWith("ACK", StringComparison.Ordinal) && ++acks >= 400, TimeSpan.FromSeconds(60), Record);
+            await child.KillAsync();
+            await child.DrainAsync(Record);
+        }
+
+        Assert.Equal(8, acknowledged.Count);
+        await using var engine = EngineFactory.Open(Resource, new EngineOptions { DataDirectory = _directory.Path });
+        var inDoubt = engine.GetPrepared().Select(p => p.Id.ToString()).ToHashSet(StringComparer.Ordinal);
+        Assert.Empty(inDoubt.Intersect(acknowledgedIds));
+
+        // The coordinator's decision for the rest is commit (each writer commits right after its Yes vote).
+        foreach (var prepared in engine.GetPrepared())
+        {
+            await engine.CommitAsync(prepared.Id, engine.Clock.Now(), default);
+        }
+
+        foreach (var (writer, last) in acknowledged)
+        {
+            for (long n = 0; n <= last; n++)
+            {
+                for (var k = 0; k < KeysPerTransaction; k++)
+                {
+                    Assert.Equal(Value.From(n), await GetAsync(engine, $"w{writer}:{n}:{k}"));
+                }
+            }
+
+            // Past the last acknowledgement: a transaction is whole if it prepared, and absent if it never did.
+            for (var n = last + 1; n <= last + 4; n++)
+            {
+                var present = 0;
+                for (var k = 0; k < KeysPerTransaction; k++)
+                {
+                    present += (await GetAsync(engine, $"w{writer}:{n}:{k}")).IsNull ? 0 : 1;
+                }
+
+                Assert.True(present is 0 or KeysPerTransaction, $"writer {writer} transaction {n} is half-applied: {present} of {KeysPerTransaction} keys");
+                if (preparedIds.ContainsKey((writer, n)))
+                {
+                    Assert.Equal(KeysPerTransaction, present);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task Restart_AfterTornLastRecord_RecoversEverythingBeforeIt()
     {
         var options = new EngineOptions { DataDirectory = _directory.Path };

@@ -230,6 +230,51 @@ public sealed class KvEngineTests : IAsyncLifetime
         await _engine.CommitOnePhaseAsync(next.Id, _engine.Clock.Now(), default);
     }
 
+    [Fact]
+    public async Task PhaseTwoCommit_ReleasesItsLocksBeforeItsRecordIsDurable_ButIsAcknowledgedOnlyOnceItIs()
+    {
+        await _engine.DisposeAsync();
+        var disk = new ControlledFsyncFileSystem();
+        var options = new EngineOptions { DataDirectory = _directory.Path, FileSystem = disk };
+        _engine = KvEngine.Open("kv:test", options);
+        var first = Begin();
+        await _engine.ApplyAsync(first, Operation.Create("put", ("key", "k"), ("value", 1)), default);
+        var vote = await _engine.PrepareAsync(first.Id, new PrepareInfo("coordinator"), default);
+        Assert.Equal(VoteKind.Yes, vote.Kind);
+
+        disk.Hold();
+        Task commit, repeated;
+        var second = Begin();
+        try
+        {
+            commit = _engine.CommitAsync(first.Id, vote.PrepareTimestamp, default).AsTask();
+
+            // While its commit record waits for the disk, the writes are installed and the lock is free.
+            Assert.Equal(Value.From(1), await ReadAsync(Operation.Create("get", ("key", "k"))).WaitAsync(TimeSpan.FromSeconds(30)));
+            await _engine.ApplyAsync(second, Operation.Create("put", ("key", "k"), ("value", 2)), default).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+            // But neither the commit nor a repeat of it (a coordinator retrying phase two) is acknowledged: the
+            // coordinator may forget its decision once it is, and a crash now would lose the record.
+            repeated = _engine.CommitAsync(first.Id, vote.PrepareTimestamp, default).AsTask();
+            await Task.Delay(50);
+            Assert.False(commit.IsCompleted);
+            Assert.False(repeated.IsCompleted);
+        }
+        finally
+        {
+            disk.Release();
+        }
+
+        await commit.WaitAsync(TimeSpan.FromSeconds(30));
+        await repeated.WaitAsync(TimeSpan.FromSeconds(30));
+        await _engine.CommitOnePhaseAsync(second.Id, _engine.Clock.Now(), default);
+
+        await _engine.DisposeAsync();
+        _engine = KvEngine.Open("kv:test", options);
+        Assert.Empty(_engine.GetPrepared());
+        Assert.Equal(Value.From(2), await ReadAsync(Operation.Create("get", ("key", "k"))));
+    }
+
     private TransactionContext Begin(TimeProvider? time = null) =>
         new(TxId.NewId(), (time ?? TimeProvider.System).GetUtcNow().AddSeconds(30));
 

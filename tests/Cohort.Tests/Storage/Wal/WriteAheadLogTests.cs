@@ -484,7 +484,7 @@ public sealed class WriteAheadLogTests : IDisposable
     [Fact]
     public async Task Append_WhenTheFsyncFails_FailsEveryRecordOfTheBatch_AndTheLogRefusesMore()
     {
-        var disk = new FsyncFailingFileSystem();
+        var disk = new ControlledFsyncFileSystem();
         var log = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk }, out _);
         await using (log)
         {
@@ -499,11 +499,80 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task AppendDeferred_AsksForNoFlush_AndTheNextAppendsFlushCarriesIt()
+    {
+        var disk = new ControlledFsyncFileSystem();
+        var log = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = TimeSpan.FromHours(1) }, out _);
+        await using (log)
+        {
+            var before = disk.Fsyncs;
+            var deferred = log.AppendDeferred(1, Payload(1, 10));
+
+            // Nothing asked for a flush (and its deadline is an hour away), so nothing can have written it.
+            Assert.False(deferred.IsCompleted);
+            Assert.Equal(before, disk.Fsyncs);
+
+            await log.Append(2, Payload(2, 10)).WaitAsync(Deadline);
+            Assert.True(deferred.IsCompletedSuccessfully);
+            Assert.Equal(before + 1, disk.Fsyncs);
+        }
+
+        var records = await ReadAll(Options());
+        Assert.Equal([1, 2], records.Select(r => (int)r.Type));
+    }
+
+    [Fact]
+    public async Task AppendDeferred_Alone_IsFlushedByItsDeadline_OrByFlushAsync()
+    {
+        var disk = new ControlledFsyncFileSystem();
+        var log = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = TimeSpan.FromMilliseconds(20) }, out _);
+        await using (log)
+        {
+            var before = disk.Fsyncs;
+            await log.AppendDeferred(1, Payload(1, 10)).WaitAsync(Deadline);
+            Assert.Equal(before + 1, disk.Fsyncs);
+        }
+
+        var slow = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = TimeSpan.FromHours(1) }, out _);
+        await using (slow)
+        {
+            var before = disk.Fsyncs;
+            var deferred = slow.AppendDeferred(2, Payload(2, 10));
+            await slow.FlushAsync().WaitAsync(Deadline);
+            Assert.True(deferred.IsCompletedSuccessfully);
+            Assert.Equal(before + 1, disk.Fsyncs);
+        }
+    }
+
+    [Fact]
+    public async Task AppendDeferred_IsWrittenWhenTheLogCloses()
+    {
+        var log = Open(new WalOptions { Directory = _directory.Path, DeferredFlushDelay = TimeSpan.FromHours(1) }, out _);
+        var deferred = log.AppendDeferred(7, Payload(7, 10));
+        await log.DisposeAsync();
+        Assert.True(deferred.IsCompletedSuccessfully);
+        Assert.Equal(7, Assert.Single(await ReadAll(Options())).Type);
+    }
+
+    [Fact]
+    public async Task AppendDeferred_WhenItsFsyncFails_Fails()
+    {
+        var disk = new ControlledFsyncFileSystem { Fail = true };
+        var log = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = TimeSpan.FromMilliseconds(20) }, out _);
+        await using (log)
+        {
+            await Assert.ThrowsAsync<IOException>(() => log.AppendDeferred(1, Payload(1, 10)).WaitAsync(Deadline));
+            Assert.Throws<Cohort.Core.CohortException>(() => { _ = log.AppendDeferred(1, Payload(2, 10)); });
+        }
+    }
+
+    [Fact]
     public void Options_Validate_RejectsTinySegmentsAndMissingDirectory()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new WalOptions { Directory = _directory.Path, SegmentBytes = 4095 }.Validate());
         Assert.ThrowsAny<ArgumentException>(() => new WalOptions { Directory = " " }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new WalOptions { Directory = _directory.Path, Durability = (DurabilityMode)7 }.Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WalOptions { Directory = _directory.Path, DeferredFlushDelay = TimeSpan.FromMilliseconds(-1) }.Validate());
     }
 
     private WalOptions Options(long segmentBytes = WalOptions.DefaultSegmentBytes, DurabilityMode durability = DurabilityMode.Fsync) =>
@@ -548,61 +617,6 @@ public sealed class WriteAheadLogTests : IDisposable
         }
 
         return offsets;
-    }
-
-    // The real file system, whose file fsyncs fail once Fail is set.
-    private sealed class FsyncFailingFileSystem : Cohort.Storage.IO.FileSystem
-    {
-        private readonly Cohort.Storage.IO.FileSystem _real = Cohort.Storage.IO.FileSystem.Real;
-
-        public volatile bool Fail;
-
-        public override Cohort.Storage.IO.StorageFile CreateFile(string path, UnixFileMode? unixCreateMode = null) => new File(this, _real.CreateFile(path, unixCreateMode));
-
-        public override Cohort.Storage.IO.StorageFile OpenFile(string path, bool createIfMissing) => new File(this, _real.OpenFile(path, createIfMissing));
-
-        public override byte[] ReadAllBytes(string path) => _real.ReadAllBytes(path);
-
-        public override bool FileExists(string path) => _real.FileExists(path);
-
-        public override bool DirectoryExists(string path) => _real.DirectoryExists(path);
-
-        public override void CreateDirectory(string path) => _real.CreateDirectory(path);
-
-        public override void FsyncDirectory(string path) => _real.FsyncDirectory(path);
-
-        public override void Move(string source, string destination) => _real.Move(source, destination);
-
-        public override void Delete(string path) => _real.Delete(path);
-
-        public override IEnumerable<string> EnumerateFiles(string directory, string searchPattern) => _real.EnumerateFiles(directory, searchPattern);
-
-        private sealed class File(FsyncFailingFileSystem owner, Cohort.Storage.IO.StorageFile inner) : Cohort.Storage.IO.StorageFile
-        {
-            public override long Length => inner.Length;
-
-            public override void Write(ReadOnlySpan<byte> data, long offset) => inner.Write(data, offset);
-
-            public override void SetLength(long length) => inner.SetLength(length);
-
-            public override void Fsync()
-            {
-                if (owner.Fail)
-                {
-                    throw new IOException("fsync failed (test)");
-                }
-
-                inner.Fsync();
-            }
-
-            protected override void Dispose(bool disposing)
-            {
-                if (disposing)
-                {
-                    inner.Dispose();
-                }
-            }
-        }
     }
 
     private static void FlipByte(string file, long position, byte mask)

@@ -22,8 +22,10 @@ namespace Cohort.Engines;
 /// Every change of durable state happens under <c>_stateLock</c> together with the append of its log
 /// record, so the log's order is the state's order and a snapshot taken under the same lock (with a
 /// log rotation) is exactly "everything before segment S". Waiting for fsync happens outside the lock.
-/// Versions become visible only after their commit record is durable; until then the keys carry a
-/// <see cref="PreparedMarker"/> so snapshot reads wait instead of missing the commit.
+/// A one-phase commit's versions become visible only after its record is durable; until then the keys carry a
+/// <see cref="PreparedMarker"/> so snapshot reads wait instead of missing the commit. A phase-two commit's become
+/// visible once its record is appended (its decision is already durable at the coordinator), and the commit is
+/// acknowledged only once the record is durable (<see cref="CommitAsync(TxId, HlcTimestamp, CancellationToken)"/>).
 /// </remarks>
 /// <typeparam name="TTx">The engine's transaction state.</typeparam>
 public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
@@ -34,9 +36,9 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     private readonly ConcurrentDictionary<TxId, TTx> _transactions = new();
     private readonly RecentOutcomes<Outcome> _finished = new(FinishedCapacity);
 
-    // Phase-two commits released before their record is durable (CommitAsync), until it is: a repeat of the commit
-    // waits on the promise rather than on the record's task (a task awaited twice would resume its second awaiter
-    // off the simulation's thread).
+    // Phase-two commits released before their record is durable (CommitAsync), until it is, and for good when it
+    // failed: a repeat of the commit waits on the promise (a task awaited twice would resume its second awaiter off
+    // the simulation's thread) and fails with it.
     private readonly ConcurrentDictionary<TxId, Promise> _recording = new();
     private readonly Lock _stateLock = new();
     private readonly AsyncGate _snapshotGate = new();
@@ -261,8 +263,12 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
     }
 
     /// <inheritdoc/>
-    public async ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken) =>
-        await CommitAsync(tx, commitTimestamp, onePhase: false, cancellationToken).ConfigureAwait(false);
+    public ValueTask CommitAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken)
+    {
+        // No async layer of its own: a pending commit's task is its state machine's, which AsTask returns as it is.
+        var commit = CommitAsync(tx, commitTimestamp, onePhase: false, cancellationToken);
+        return commit.IsCompletedSuccessfully ? default : new ValueTask(commit.AsTask());
+    }
 
     /// <inheritdoc/>
     public ValueTask<HlcTimestamp> CommitOnePhaseAsync(TxId tx, HlcTimestamp commitTimestamp, CancellationToken cancellationToken) =>
@@ -389,18 +395,18 @@ public abstract partial class TransactionalEngine<TTx> : IEmbeddedEngine
                 }
                 catch (Exception e)
                 {
+                    // The record may or may not be durable (here, or on a replica): every repeat of this commit fails
+                    // too, until a restart learns the outcome from the log and the coordinator.
                     recorded?.TrySetException(e);
                     throw;
                 }
-                finally
+
+                if (recorded is not null)
                 {
-                    if (recorded is not null)
-                    {
-                        _recording.TryRemove(tx, out _);
-                    }
+                    _recording.TryRemove(tx, out _);
+                    recorded.TrySetResult();
                 }
 
-                recorded?.TrySetResult();
                 return state.CommitTimestamp;
             }
 

@@ -191,6 +191,9 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             _appendSegment++;
             _open.RotateTo = _appendSegment;
             _sealed.Enqueue(_open);
+
+            // Any deferred record is in the sealed batch, which the signal below has written.
+            _deferredPending = false;
             _open = _spare ?? new Batch();
             _spare = null;
             Signal();

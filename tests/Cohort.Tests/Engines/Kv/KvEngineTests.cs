@@ -275,6 +275,22 @@ public sealed class KvEngineTests : IAsyncLifetime
         Assert.Equal(Value.From(2), await ReadAsync(Operation.Create("get", ("key", "k"))));
     }
 
+    [Fact]
+    public async Task PhaseTwoCommit_WhoseRecordFailsToBeWritten_IsNeverAcknowledged_NorIsARepeatOfIt()
+    {
+        await _engine.DisposeAsync();
+        var disk = new ControlledFsyncFileSystem();
+        _engine = KvEngine.Open("kv:test", new EngineOptions { DataDirectory = _directory.Path, FileSystem = disk });
+        var tx = Begin();
+        await _engine.ApplyAsync(tx, Operation.Create("put", ("key", "k"), ("value", 1)), default);
+        var vote = await _engine.PrepareAsync(tx.Id, new PrepareInfo("coordinator"), default);
+
+        // The record's fate is unknown: the coordinator must keep its decision, so no answer may say "done".
+        disk.Fail = true;
+        await Assert.ThrowsAsync<IOException>(async () => await _engine.CommitAsync(tx.Id, vote.PrepareTimestamp, default));
+        await Assert.ThrowsAsync<IOException>(async () => await _engine.CommitAsync(tx.Id, vote.PrepareTimestamp, default));
+    }
+
     private TransactionContext Begin(TimeProvider? time = null) =>
         new(TxId.NewId(), (time ?? TimeProvider.System).GetUtcNow().AddSeconds(30));
 

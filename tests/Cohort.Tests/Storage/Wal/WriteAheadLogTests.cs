@@ -545,6 +545,22 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public async Task AppendDeferred_AfterARotationCarriedAnEarlierOne_StillHasADeadline()
+    {
+        var log = Open(new WalOptions { Directory = _directory.Path, DeferredFlushDelay = TimeSpan.FromMilliseconds(20) }, out _);
+        await using (log)
+        {
+            // The rotation seals the batch holding the first deferred record and writes it...
+            var first = log.AppendDeferred(1, Payload(1, 10));
+            log.Rotate();
+            await first.WaitAsync(Deadline);
+
+            // ...and the next deferred record, alone, is still flushed by its own deadline.
+            await log.AppendDeferred(2, Payload(2, 10)).WaitAsync(Deadline);
+        }
+    }
+
+    [Fact]
     public async Task AppendDeferred_IsWrittenWhenTheLogCloses()
     {
         var log = Open(new WalOptions { Directory = _directory.Path, DeferredFlushDelay = TimeSpan.FromHours(1) }, out _);

@@ -35,7 +35,12 @@ public sealed partial class Coordinator
                 // Nothing ran yet: the operations' declared kinds say who may write (SQL always may).
                 entry.MayWrite |= !OperationNames.OnlyReads(operation);
                 entry.Operations++;
-                var group = groups.FindIndex(g => g.Participant == entry);
+                var group = groups.Count - 1;
+                while (group >= 0 && groups[group].Participant != entry)
+                {
+                    group--;
+                }
+
                 if (group < 0)
                 {
                     groups.Add((entry, [], []));
@@ -66,7 +71,19 @@ public sealed partial class Coordinator
         var keepReadLocks = KeepsReadLocks(groups.Count, groups.Any(g => g.Participant.MayWrite));
         var started = _time.GetTimestamp();
         tx.CommitStarted = started;
-        var replies = await Task.WhenAll(groups.Select(g => SendBatchAsync(tx, g.Participant, g.Operations, onePhase, keepReadLocks))).ConfigureAwait(false);
+        BatchReply[] replies;
+        using (var messages = MessageTimeout(tx.Deadline))
+        {
+            // One timeout for every participant's message: they share the deadline.
+            var sends = new Task<BatchReply>[groups.Count];
+            for (var g = 0; g < groups.Count; g++)
+            {
+                sends[g] = SendBatchAsync(tx, groups[g].Participant, groups[g].Operations, onePhase, keepReadLocks, messages.Token);
+            }
+
+            replies = await Task.WhenAll(sends).ConfigureAwait(false);
+        }
+
         PrepareLatency.Record(_time.GetElapsedTime(started));
         var results = new Value[operations.Count];
         for (var g = 0; g < groups.Count; g++)
@@ -99,33 +116,31 @@ public sealed partial class Coordinator
         return new BatchResult(tx.Id, outcome, outcome.IsCommitted ? results : []);
     }
 
-    private async Task<BatchReply> SendBatchAsync(CoordinatorTransaction tx, ParticipantEntry participant, List<Operation> operations, bool onePhase, bool keepReadLocks)
+    // timeout: the message timeout (within the transaction's deadline) that the round's messages share.
+    private async Task<BatchReply> SendBatchAsync(CoordinatorTransaction tx, ParticipantEntry participant, List<Operation> operations, bool onePhase, bool keepReadLocks, CancellationToken timeout)
     {
         Vote vote;
         BatchPrepareResult? result = null;
         var unknown = false;
         string? code = null;
-        using (var timeout = MessageTimeout(tx.Deadline))
+        try
         {
-            try
-            {
-                result = await _transport.ApplyAndPrepareAsync(
-                    participant.Node,
-                    Termed(new BatchPrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, operations, NodeId, onePhase, keepReadLocks)),
-                    timeout.Token).ConfigureAwait(false);
-                vote = result.Vote;
-                code = result.Error;
-            }
-            catch (CohortException e) when (e.NeverRan)
-            {
-                vote = Vote.No($"{participant.Resource}: {e.Code}: {e.Message}");
-                code = e.Code;
-            }
-            catch (Exception e) when (Delivery.Failed(e))
-            {
-                vote = Vote.No($"no answer from {participant.Resource}: {e.Message}");
-                unknown = true;
-            }
+            result = await _transport.ApplyAndPrepareAsync(
+                participant.Node,
+                Termed(new BatchPrepareRequest(tx.Id, Epoch, tx.Deadline, participant.Resource, operations, NodeId, onePhase, keepReadLocks)),
+                timeout).ConfigureAwait(false);
+            vote = result.Vote;
+            code = result.Error;
+        }
+        catch (CohortException e) when (e.NeverRan)
+        {
+            vote = Vote.No($"{participant.Resource}: {e.Code}: {e.Message}");
+            code = e.Code;
+        }
+        catch (Exception e) when (Delivery.Failed(e))
+        {
+            vote = Vote.No($"no answer from {participant.Resource}: {e.Message}");
+            unknown = true;
         }
 
         if (vote.IsNo && code is null)
@@ -140,7 +155,7 @@ public sealed partial class Coordinator
             participant.HoldsReadLocks = vote.Kind == VoteKind.ReadOnly && vote.HoldsLocks;
         }
 
-        Log.Voted(_logger, tx.Id, participant.Resource, vote.ToString());
+        Log.Voted(_logger, tx.Id, participant.Resource, vote);
         return new BatchReply(result, vote, unknown, code);
     }
 

@@ -307,7 +307,7 @@ public sealed partial class Coordinator
             participant.HoldsReadLocks = vote.Kind == VoteKind.ReadOnly && vote.HoldsLocks;
         }
 
-        Log.Voted(_logger, tx.Id, participant.Resource, vote.ToString());
+        Log.Voted(_logger, tx.Id, participant.Resource, vote);
         return vote;
     }
 

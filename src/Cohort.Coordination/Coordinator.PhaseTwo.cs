@@ -35,8 +35,20 @@ public sealed partial class Coordinator
     {
         using var activity = Span("cohort.coordinator.phase_two", tx.Id);
         var started = _time.GetTimestamp();
-        var acknowledged = await Task.WhenAll(decision.Participants.Select(p => CommitUntilAcknowledgedAsync(tx, decision, p))).ConfigureAwait(false);
-        if (acknowledged.Any(a => !a))
+        bool[] acknowledged;
+        using (var timeout = MessageTimeout())
+        {
+            // The first attempts share one timeout; a retry gets its own.
+            var commits = new Task<bool>[decision.Participants.Length];
+            for (var i = 0; i < commits.Length; i++)
+            {
+                commits[i] = CommitUntilAcknowledgedAsync(tx, decision, decision.Participants[i], timeout.Token);
+            }
+
+            acknowledged = await Task.WhenAll(commits).ConfigureAwait(false);
+        }
+
+        if (Array.IndexOf(acknowledged, false) >= 0)
         {
             // A participant refused a decided commit (or we are stopping): keep the decision unfinished so a
             // restart tries again and status queries show it.
@@ -54,7 +66,8 @@ public sealed partial class Coordinator
         Log.Ended(_logger, tx.Id);
     }
 
-    private async Task<bool> CommitUntilAcknowledgedAsync(CoordinatorTransaction tx, CommitDecision decision, Participant participant)
+    // firstTimeout bounds the first attempt (shared with the other participants' first attempts).
+    private async Task<bool> CommitUntilAcknowledgedAsync(CoordinatorTransaction tx, CommitDecision decision, Participant participant, CancellationToken firstTimeout)
     {
         var request = new CommitRequest(decision.TxId, Epoch, participant.Resource, decision.CommitTimestamp, decision.Participants);
         var backoff = RetryBackoff();
@@ -62,8 +75,8 @@ public sealed partial class Coordinator
         {
             try
             {
-                using var timeout = MessageTimeout();
-                await _transport.CommitAsync(HomeOf(participant), Termed(request), timeout.Token).ConfigureAwait(false);
+                using var timeout = attempt == 1 ? null : MessageTimeout();
+                await _transport.CommitAsync(HomeOf(participant), Termed(request), timeout?.Token ?? firstTimeout).ConfigureAwait(false);
                 MarkAcknowledged(tx, participant.Resource);
                 CrashPoints.Hit(CrashPoints.CoordinatorDuringPhaseTwo);
                 return true;

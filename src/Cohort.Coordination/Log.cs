@@ -18,7 +18,7 @@ internal static partial class Log
     public static partial void CommitStarted(ILogger logger, TxId txId, int participants, int writers);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Debug, Message = "tx {TxId}: {Resource} voted {Vote}")]
-    public static partial void Voted(ILogger logger, TxId txId, string resource, string vote);
+    public static partial void Voted(ILogger logger, TxId txId, string resource, Vote vote);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "tx {TxId}: aborting: {Reason}")]
     public static partial void Aborting(ILogger logger, TxId txId, string reason);

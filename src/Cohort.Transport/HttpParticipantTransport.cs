@@ -41,26 +41,34 @@ internal sealed class HttpParticipantTransport(INodeMessages client, string self
             : WireFormat.ReadVote(await client.PostAsync(node, "internal/prepare", WireFormat.Prepare(request), cancellationToken).ConfigureAwait(false));
     }
 
-    public async ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(string node, BatchPrepareRequest request, CancellationToken cancellationToken)
+    public ValueTask<BatchPrepareResult> ApplyAndPrepareAsync(string node, BatchPrepareRequest request, CancellationToken cancellationToken)
     {
-        request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
+        if (ClusterAgent.LocalName(request.Resource) is var name && name != request.Resource)
+        {
+            request = request with { Resource = name };
+        }
+
+        // The hot path: no async layer of its own (the answer is read where it arrives).
         return node == self
-            ? await local.ApplyAndPrepareAsync(request, cancellationToken).ConfigureAwait(false)
-            : WireFormat.ReadBatchResult(await client.PostAsync(node, "internal/batch", WireFormat.Batch(request), cancellationToken).ConfigureAwait(false));
+            ? local.ApplyAndPrepareAsync(request, cancellationToken)
+            : client.PostAsync(node, "internal/batch", WireFormat.Batch(request), WireFormat.ReadBatchResult, cancellationToken);
     }
 
-    public async ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken)
+    public ValueTask CommitAsync(string node, CommitRequest request, CancellationToken cancellationToken)
     {
-        request = request with { Resource = ClusterAgent.LocalName(request.Resource) };
+        if (ClusterAgent.LocalName(request.Resource) is var name && name != request.Resource)
+        {
+            request = request with { Resource = name };
+        }
+
         if (node == self)
         {
-            await local.CommitAsync(request, cancellationToken).ConfigureAwait(false);
-            return;
+            return local.CommitAsync(request, cancellationToken);
         }
 
         // Phase 2 to other nodes is coalesced across transactions (see CommitBatcher).
         var batcher = _commits.GetOrAdd(node, n => new Lazy<CommitBatcher>(() => new CommitBatcher(client, n))).Value;
-        await batcher.CommitAsync(request, cancellationToken).ConfigureAwait(false);
+        return batcher.CommitAsync(request, cancellationToken);
     }
 
     public async ValueTask<HlcTimestamp> CommitOnePhaseAsync(string node, OnePhaseCommitRequest request, CancellationToken cancellationToken)

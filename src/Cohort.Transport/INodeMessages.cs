@@ -16,4 +16,11 @@ internal interface INodeMessages
 {
     /// <summary>Sends <paramref name="body"/> to <paramref name="path"/> on <paramref name="node"/> and returns the answer.</summary>
     ValueTask<Value> PostAsync(string node, string path, Value body, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="PostAsync(string, string, Value, CancellationToken)"/> with the answer read by <paramref name="read"/> (a
+    /// <c>WireFormat.Read…</c>), which a transport may run where the answer arrives rather than in another async layer.
+    /// </summary>
+    async ValueTask<T> PostAsync<T>(string node, string path, Value body, Func<Value, T> read, CancellationToken cancellationToken) =>
+        read(await PostAsync(node, path, body, cancellationToken).ConfigureAwait(false));
 }

@@ -26,9 +26,21 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
     private readonly Lock _sync = new();
     private bool _disposed;
 
-    public async ValueTask<Value> PostAsync(string node, string path, Value body, CancellationToken cancellationToken)
+    public ValueTask<Value> PostAsync(string node, string path, Value body, CancellationToken cancellationToken) =>
+        PostAsync(node, path, body, static answer => answer, cancellationToken);
+
+    public ValueTask<T> PostAsync<T>(string node, string path, Value body, Func<Value, T> read, CancellationToken cancellationToken)
     {
         var session = Current(node);
+
+        // Connected (every message but a socket's first): one async layer, the request's own.
+        return session.Connected.IsCompletedSuccessfully
+            ? session.SendAsync(path, body, read, cancellationToken)
+            : ConnectThenPostAsync(session, path, body, read, cancellationToken);
+    }
+
+    private static async ValueTask<T> ConnectThenPostAsync<T>(Session session, string path, Value body, Func<Value, T> read, CancellationToken cancellationToken)
+    {
         try
         {
             await session.Connected.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -39,7 +51,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
             throw session.ConnectFailure(e);
         }
 
-        return await session.SendAsync(path, body, cancellationToken).ConfigureAwait(false);
+        return await session.SendAsync(path, body, read, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -126,7 +138,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
 
         public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-        public async ValueTask<Value> SendAsync(string path, Value body, CancellationToken cancellationToken)
+        public async ValueTask<T> SendAsync<T>(string path, Value body, Func<Value, T> read, CancellationToken cancellationToken)
         {
             var id = Interlocked.Increment(ref _nextId);
 
@@ -158,7 +170,7 @@ internal sealed class NodeSockets(string? authToken, TimeSpan timeout, PeerRoute
                 await registration.DisposeAsync().ConfigureAwait(false);
             }
 
-            return status < 400 ? result : throw Problem.Read(status, result, $"Node {_node} answered {status} to /{path}.").ToException();
+            return status < 400 ? read(result) : throw Problem.Read(status, result, $"Node {_node} answered {status} to /{path}.").ToException();
         }
 
         /// <summary>The error for a socket that could not be opened: 401 stays <c>unauthorized</c>, the rest is <c>unavailable</c>.</summary>

@@ -13,6 +13,9 @@ namespace Cohort.Server.Endpoints;
 /// <summary>The node-to-node protocol: the coordinator's messages to participant hosts, and decision queries.</summary>
 internal static class InternalEndpoints
 {
+    // The answer of a request that only succeeded (immutable, so one for all).
+    private static readonly Value Ok = Value.Map(("ok", true));
+
     /// <summary>
     /// The protocol's requests, by path: served as <c>POST /{path}</c> and as messages on the node-to-node socket
     /// (<c>GET /internal/ws</c>, <see cref="InternalSocket"/>). Each takes the JSON body and answers a JSON document.
@@ -26,7 +29,7 @@ internal static class InternalEndpoints
             ["internal/commit"] = async (body, ct) =>
             {
                 await node.Host.CommitAsync(WireFormat.ReadCommit(body), ct);
-                return Value.Map(("ok", true));
+                return Ok;
             },
             ["internal/commit-many"] = async (body, ct) =>
             {
@@ -44,7 +47,7 @@ internal static class InternalEndpoints
                     try
                     {
                         await node.Host.CommitAsync(request, ct);
-                        return Value.Map(("ok", true));
+                        return Ok;
                     }
                     catch (CohortException e)
                     {
@@ -58,7 +61,7 @@ internal static class InternalEndpoints
             ["internal/abort"] = async (body, ct) =>
             {
                 await node.Host.AbortAsync(WireFormat.ReadAbort(body), ct);
-                return Value.Map(("ok", true));
+                return Ok;
             },
             ["internal/replicate"] = async (body, ct) =>
             {
@@ -73,12 +76,12 @@ internal static class InternalEndpoints
             ["internal/replication/prepare"] = async (body, ct) =>
             {
                 await Replication(node).PrepareCreateAsync(WireFields.Str(body, "resource"), ct);
-                return Value.Map(("ok", true));
+                return Ok;
             },
             ["internal/replication/open"] = async (body, ct) =>
             {
                 await Replication(node).OpenCreatedAsync(WireFields.Str(body, "resource"), WireFields.Long(body, "version"), ct);
-                return Value.Map(("ok", true));
+                return Ok;
             },
             ["internal/replication/change"] = async (body, ct) =>
             {

@@ -13,7 +13,8 @@ namespace Cohort.Server.Endpoints;
 /// <summary>
 /// The serving side of the node-to-node socket (<c>GET /internal/ws</c>, framing in <see cref="MessageFrames"/>): every
 /// request in a frame runs on the thread pool with the same handler as its <c>POST /internal/…</c> endpoint (at most
-/// <see cref="MaxInFlight"/> at once per socket), and answers go back as they finish, many to a frame. The bearer token
+/// <see cref="MaxInFlight"/> at once per socket) — except a protocol step alone in its frame, which starts on the
+/// receive loop (<c>RunsBriefly</c>) — and answers go back as they finish, many to a frame. The bearer token
 /// is checked on the upgrade request like any other. When the node stops, it reads no more requests but lets those
 /// running finish and sends their answers, as Kestrel does for HTTP requests; when the socket breaks, the requests still
 /// running are cancelled, as an aborted HTTP request would be, and so is one request whose sender cancels it.

@@ -38,29 +38,7 @@ public sealed class KvCrashTests : IDisposable
 
         Assert.Equal(8, acknowledged.Count);
         await using var engine = EngineFactory.Open(Resource, new EngineOptions { DataDirectory = _directory.Path });
-        foreach (var (writer, last) in acknowledged)
-        {
-            // Every acknowledged transaction is complete.
-            for (long n = 0; n <= last; n++)
-            {
-                for (var k = 0; k < KeysPerTransaction; k++)
-                {
-                    Assert.Equal(Value.From(n), await GetAsync(engine, $"w{writer}:{n}:{k}"));
-                }
-            }
-
-            // Anything after the last acknowledgement is all there or not there at all.
-            for (var n = last + 1; n <= last + 4; n++)
-            {
-                var present = 0;
-                for (var k = 0; k < KeysPerTransaction; k++)
-                {
-                    present += (await GetAsync(engine, $"w{writer}:{n}:{k}")).IsNull ? 0 : 1;
-                }
-
-                Assert.True(present is 0 or KeysPerTransaction, $"writer {writer} transaction {n} is half-applied: {present} of {KeysPerTransaction} keys");
-            }
-        }
+        await AssertWritersSurvivedAsync(engine, acknowledged, prepared: static (_, _) => false);
     }
 
     [Fact]
@@ -105,6 +83,14 @@ public sealed class KvCrashTests : IDisposable
             await engine.CommitAsync(prepared.Id, engine.Clock.Now(), default);
         }
 
+        // Past the last acknowledgement a transaction is whole if it prepared.
+        await AssertWritersSurvivedAsync(engine, acknowledged, prepared: (writer, n) => preparedIds.ContainsKey((writer, n)));
+    }
+
+    // Every acknowledged transaction of each writer is complete; the four after its last acknowledgement are all there
+    // or not there at all, and all there when prepared says the transaction reached its Yes vote.
+    private static async Task AssertWritersSurvivedAsync(ITransactionalEngine engine, Dictionary<int, long> acknowledged, Func<int, long, bool> prepared)
+    {
         foreach (var (writer, last) in acknowledged)
         {
             for (long n = 0; n <= last; n++)
@@ -115,7 +101,6 @@ public sealed class KvCrashTests : IDisposable
                 }
             }
 
-            // Past the last acknowledgement: a transaction is whole if it prepared, and absent if it never did.
             for (var n = last + 1; n <= last + 4; n++)
             {
                 var present = 0;
@@ -125,7 +110,7 @@ public sealed class KvCrashTests : IDisposable
                 }
 
                 Assert.True(present is 0 or KeysPerTransaction, $"writer {writer} transaction {n} is half-applied: {present} of {KeysPerTransaction} keys");
-                if (preparedIds.ContainsKey((writer, n)))
+                if (prepared(writer, n))
                 {
                     Assert.Equal(KeysPerTransaction, present);
                 }

@@ -502,7 +502,7 @@ public sealed class WriteAheadLogTests : IDisposable
     public async Task AppendDeferred_AsksForNoFlush_AndTheNextAppendsFlushCarriesIt()
     {
         var disk = new ControlledFsyncFileSystem();
-        var log = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = TimeSpan.FromHours(1) }, out _);
+        var log = OpenDeferring(disk, TimeSpan.FromHours(1));
         await using (log)
         {
             var before = disk.Fsyncs;
@@ -525,7 +525,7 @@ public sealed class WriteAheadLogTests : IDisposable
     public async Task AppendDeferred_Alone_IsFlushedByItsDeadline_OrByFlushAsync()
     {
         var disk = new ControlledFsyncFileSystem();
-        var log = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = TimeSpan.FromMilliseconds(20) }, out _);
+        var log = OpenDeferring(disk, TimeSpan.FromMilliseconds(20));
         await using (log)
         {
             var before = disk.Fsyncs;
@@ -533,7 +533,7 @@ public sealed class WriteAheadLogTests : IDisposable
             Assert.Equal(before + 1, disk.Fsyncs);
         }
 
-        var slow = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = TimeSpan.FromHours(1) }, out _);
+        var slow = OpenDeferring(disk, TimeSpan.FromHours(1));
         await using (slow)
         {
             var before = disk.Fsyncs;
@@ -574,7 +574,7 @@ public sealed class WriteAheadLogTests : IDisposable
     public async Task AppendDeferred_WhenItsFsyncFails_Fails()
     {
         var disk = new ControlledFsyncFileSystem { Fail = true };
-        var log = Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = TimeSpan.FromMilliseconds(20) }, out _);
+        var log = OpenDeferring(disk, TimeSpan.FromMilliseconds(20));
         await using (log)
         {
             await Assert.ThrowsAsync<IOException>(() => log.AppendDeferred(1, Payload(1, 10)).WaitAsync(Deadline));
@@ -590,6 +590,10 @@ public sealed class WriteAheadLogTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => new WalOptions { Directory = _directory.Path, Durability = (DurabilityMode)7 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new WalOptions { Directory = _directory.Path, DeferredFlushDelay = TimeSpan.FromMilliseconds(-1) }.Validate());
     }
+
+    // A log on disk whose deferred records wait at most delay for another append's flush.
+    private WriteAheadLog OpenDeferring(ControlledFsyncFileSystem disk, TimeSpan delay) =>
+        Open(new WalOptions { Directory = _directory.Path, FileSystem = disk, DeferredFlushDelay = delay }, out _);
 
     private WalOptions Options(long segmentBytes = WalOptions.DefaultSegmentBytes, DurabilityMode durability = DurabilityMode.Fsync) =>
         new() { Directory = _directory.Path, SegmentBytes = segmentBytes, Durability = durability };

@@ -47,22 +47,18 @@ public sealed class LoggedStateMachine : ISnapshotSource, IAsyncDisposable
     /// change it records. The task completes once the record is durable here and, when replicated, on every replica of
     /// the configuration.
     /// </summary>
-    public Task Append(byte type, ReadOnlySpan<byte> payload)
-    {
-        var local = Wal.Append(type, payload);
-        return Replication is { } sink ? Both(local, sink.Ship(ReplicationEntryKind.Record, type, payload)) : local;
-    }
+    public Task Append(byte type, ReadOnlySpan<byte> payload) => Shipped(Wal.Append(type, payload), type, payload);
 
     /// <summary>
     /// <see cref="Append"/> for a record that need not be flushed at once (<see cref="WriteAheadLog.AppendDeferred"/>):
     /// it shares the next flush, and its task completes as <see cref="Append"/>'s does, once it is durable here and on
     /// every replica.
     /// </summary>
-    public Task AppendDeferred(byte type, ReadOnlySpan<byte> payload)
-    {
-        var local = Wal.AppendDeferred(type, payload);
-        return Replication is { } sink ? Both(local, sink.Ship(ReplicationEntryKind.Record, type, payload)) : local;
-    }
+    public Task AppendDeferred(byte type, ReadOnlySpan<byte> payload) => Shipped(Wal.AppendDeferred(type, payload), type, payload);
+
+    // A record appended locally (its durability: local), also shipped to the replicas when the state is replicated.
+    private Task Shipped(Task local, byte type, ReadOnlySpan<byte> payload) =>
+        Replication is { } sink ? Both(local, sink.Ship(ReplicationEntryKind.Record, type, payload)) : local;
 
     /// <inheritdoc/>
     public void Capture(Action<ReadOnlyMemory<byte>> atThisPoint)

@@ -88,8 +88,6 @@ public sealed partial class WriteAheadLog
             }
             else if (_open.Buffer.WrittenCount > 0)
             {
-                // Every deferred record is in this batch (or an earlier one): none waits for its deadline any more.
-                _deferredPending = false;
                 batch = _open;
                 _open = _spare ?? new Batch();
                 _spare = null;

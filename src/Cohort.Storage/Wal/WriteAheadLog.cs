@@ -192,8 +192,6 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
             _open.RotateTo = _appendSegment;
             _sealed.Enqueue(_open);
 
-            // Any deferred record is in the sealed batch, which the signal below has written.
-            _deferredPending = false;
             _open = _spare ?? new Batch();
             _spare = null;
             Signal();
@@ -289,8 +287,10 @@ public sealed partial class WriteAheadLog : IAsyncDisposable
         return _inFlight?.Task ?? Task.CompletedTask;
     }
 
+    // Caller holds _gate. The flusher now drains every batch, the open one too: no deferred record waits any more.
     private void Signal()
     {
+        _deferredPending = false;
         if (!_signalled)
         {
             _signalled = true;
